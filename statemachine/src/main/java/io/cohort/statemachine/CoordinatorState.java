@@ -1,0 +1,20 @@
+package io.cohort.statemachine;
+
+import java.util.TreeMap;
+
+/** Everything the coordinator knows. Sorted maps, so that iteration order is the same on every replica. */
+final class CoordinatorState {
+  final Limits limits;
+  final TreeMap<String, TopicState> topics = new TreeMap<>();
+  final TreeMap<String, GroupState> groups = new TreeMap<>();
+  /** State machine time (R6): the largest leader stamp applied so far. */
+  long nowMs;
+  /** Term of the last applied command: a change pushes session deadlines (R6). */
+  long lastTerm;
+  long appliedIndex;
+  long appliedTerm;
+
+  CoordinatorState(Limits limits) {
+    this.limits = limits;
+  }
+}

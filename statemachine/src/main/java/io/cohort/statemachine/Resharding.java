@@ -1,0 +1,205 @@
+package io.cohort.statemachine;
+
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.CreateTopic;
+import io.cohort.statemachine.proto.DeleteTopic;
+import io.cohort.statemachine.proto.MergePartitions;
+import io.cohort.statemachine.proto.PartitionState;
+import io.cohort.statemachine.proto.Result;
+import io.cohort.statemachine.proto.SetWeight;
+import io.cohort.statemachine.proto.SplitPartition;
+import io.cohort.statemachine.proto.SplitResult;
+import java.math.BigInteger;
+
+/** Topics and their partitions: create, delete, split, merge, weigh (R5), and telling groups. */
+final class Resharding {
+  private static final BigInteger KEY_SPACE = BigInteger.ONE.shiftLeft(64);
+  private static final double MAX_WEIGHT = 1_000_000.0;
+
+  private final CoordinatorState state;
+
+  Resharding(CoordinatorState state) {
+    this.state = state;
+  }
+
+  Result createTopic(CreateTopic c) {
+    String problem = Names.problem("topic", c.getTopic());
+    if (problem != null) {
+      return Results.rejected(Code.INVALID_ARGUMENT, problem);
+    }
+    int n = c.getPartitions();
+    if (n < 1) {
+      return Results.rejected(Code.INVALID_ARGUMENT, "a topic needs at least 1 partition, got " + n);
+    }
+    if (n > state.limits.maxPartitionsPerTopic()) {
+      return Results.rejected(Code.LIMIT_EXCEEDED, "a topic has at most "
+          + state.limits.maxPartitionsPerTopic() + " partitions, got " + n);
+    }
+    if (state.topics.containsKey(c.getTopic())) {
+      return Results.rejected(Code.ALREADY_EXISTS, "topic '" + c.getTopic() + "' already exists");
+    }
+    if (state.topics.size() >= state.limits.maxTopics()) {
+      return Results.rejected(Code.LIMIT_EXCEEDED, "the cluster has the maximum of "
+          + state.limits.maxTopics() + " topics");
+    }
+    TopicState topic = new TopicState(c.getTopic());
+    BigInteger count = BigInteger.valueOf(n);
+    for (int i = 0; i < n; i++) {
+      long first = KEY_SPACE.multiply(BigInteger.valueOf(i)).divide(count).longValue();
+      long last = KEY_SPACE.multiply(BigInteger.valueOf(i + 1)).divide(count).longValue() - 1;
+      topic.partitions.add(new PartitionInfo(i, first, last, new int[0]));
+    }
+    state.topics.put(topic.name, topic);
+    return Result.newBuilder().setCode(Code.OK).setTopic(Views.topic(topic))
+        .setMessage("topic '" + topic.name + "' created with " + n + " partitions").build();
+  }
+
+  Result deleteTopic(DeleteTopic d) {
+    TopicState topic = state.topics.get(d.getTopic());
+    if (topic == null) {
+      return Results.rejected(Code.NOT_FOUND, "topic '" + d.getTopic() + "' does not exist");
+    }
+    for (GroupState group : state.groups.values()) {
+      if (group.slots.containsKey(topic.name)) {
+        return Results.rejected(Code.FAILED_PRECONDITION, "topic '" + topic.name
+            + "' is read by group '" + group.name + "': delete or change the group first");
+      }
+    }
+    state.topics.remove(topic.name);
+    return Results.ok("topic '" + topic.name + "' deleted");
+  }
+
+  Result split(SplitPartition s, long index) {
+    TopicState topic = state.topics.get(s.getTopic());
+    if (topic == null) {
+      return Results.rejected(Code.NOT_FOUND, "topic '" + s.getTopic() + "' does not exist");
+    }
+    PartitionInfo parent = topic.partition(s.getPartition());
+    if (parent == null) {
+      return Results.rejected(Code.NOT_FOUND, "topic '" + topic.name + "' has no partition " + s.getPartition());
+    }
+    if (parent.sealed()) {
+      return Results.rejected(Code.FAILED_PRECONDITION,
+          "partition " + topic.name + "/" + parent.id + " is sealed and cannot split");
+    }
+    if (parent.first == parent.last) {
+      return Results.rejected(Code.FAILED_PRECONDITION,
+          "partition " + topic.name + "/" + parent.id + " covers a single key and cannot split");
+    }
+    long key = s.hasSplitKey() ? s.getSplitKey() : parent.middleKey();
+    if (Long.compareUnsigned(key, parent.first) <= 0 || Long.compareUnsigned(key, parent.last) > 0) {
+      return Results.rejected(Code.INVALID_ARGUMENT, "split key " + Views.hex(key)
+          + " is not inside partition " + parent.id + "'s range (" + Views.hex(parent.first) + ", "
+          + Views.hex(parent.last) + "]");
+    }
+    if (topic.partitions.size() + 2 > state.limits.maxPartitionsPerTopic()) {
+      return Results.rejected(Code.LIMIT_EXCEEDED, "topic '" + topic.name + "' would exceed "
+          + state.limits.maxPartitionsPerTopic() + " partitions");
+    }
+    if (s.hasEndCursor() && !state.limits.cursorFits(s.getEndCursor())) {
+      return Results.rejected(Code.LIMIT_EXCEEDED, "end cursor is longer than "
+          + state.limits.maxCursorBytes() + " bytes");
+    }
+    int lowId = topic.partitions.size();
+    PartitionInfo low = new PartitionInfo(lowId, parent.first, key - 1, new int[] {parent.id});
+    PartitionInfo high = new PartitionInfo(lowId + 1, key, parent.last, new int[] {parent.id});
+    low.weightMicros = Math.max(1, parent.weightMicros / 2);
+    high.weightMicros = Math.max(1, parent.weightMicros - low.weightMicros);
+    seal(parent, s.hasEndCursor() ? s.getEndCursor() : null, new int[] {low.id, high.id});
+    topic.partitions.add(low);
+    topic.partitions.add(high);
+    tellGroups(topic, index);
+    return Result.newBuilder().setCode(Code.OK)
+        .setSplit(SplitResult.newBuilder().addChildren(low.id).addChildren(high.id))
+        .setMessage("partition " + topic.name + "/" + parent.id + " split into " + low.id + " and " + high.id)
+        .build();
+  }
+
+  Result merge(MergePartitions m, long index) {
+    TopicState topic = state.topics.get(m.getTopic());
+    if (topic == null) {
+      return Results.rejected(Code.NOT_FOUND, "topic '" + m.getTopic() + "' does not exist");
+    }
+    PartitionInfo a = topic.partition(m.getPartition1());
+    PartitionInfo b = topic.partition(m.getPartition2());
+    if (a == null || b == null) {
+      return Results.rejected(Code.NOT_FOUND, "topic '" + topic.name + "' has no partition "
+          + (a == null ? m.getPartition1() : m.getPartition2()));
+    }
+    if (a == b) {
+      return Results.rejected(Code.INVALID_ARGUMENT, "cannot merge partition " + a.id + " with itself");
+    }
+    if (a.sealed() || b.sealed()) {
+      return Results.rejected(Code.FAILED_PRECONDITION, "partition " + (a.sealed() ? a.id : b.id)
+          + " is sealed: only active partitions merge");
+    }
+    if (!a.adjacentTo(b)) {
+      return Results.rejected(Code.FAILED_PRECONDITION, "partitions " + a.id + " and " + b.id
+          + " are not adjacent in the key space");
+    }
+    if (topic.partitions.size() + 1 > state.limits.maxPartitionsPerTopic()) {
+      return Results.rejected(Code.LIMIT_EXCEEDED, "topic '" + topic.name + "' would exceed "
+          + state.limits.maxPartitionsPerTopic() + " partitions");
+    }
+    if ((m.hasEndCursor1() && !state.limits.cursorFits(m.getEndCursor1()))
+        || (m.hasEndCursor2() && !state.limits.cursorFits(m.getEndCursor2()))) {
+      return Results.rejected(Code.LIMIT_EXCEEDED, "end cursor is longer than "
+          + state.limits.maxCursorBytes() + " bytes");
+    }
+    PartitionInfo lower = Long.compareUnsigned(a.first, b.first) < 0 ? a : b;
+    PartitionInfo upper = lower == a ? b : a;
+    PartitionInfo child = new PartitionInfo(topic.partitions.size(), lower.first, upper.last,
+        new int[] {lower.id, upper.id});
+    child.weightMicros = Math.min(Long.MAX_VALUE / 4, a.weightMicros + b.weightMicros);
+    seal(a, m.hasEndCursor1() ? m.getEndCursor1() : null, new int[] {child.id});
+    seal(b, m.hasEndCursor2() ? m.getEndCursor2() : null, new int[] {child.id});
+    topic.partitions.add(child);
+    tellGroups(topic, index);
+    return Result.newBuilder().setCode(Code.OK)
+        .setSplit(SplitResult.newBuilder().addChildren(child.id))
+        .setMessage("partitions " + topic.name + "/" + a.id + " and " + b.id + " merged into " + child.id)
+        .build();
+  }
+
+  private static void seal(PartitionInfo p, String endCursor, int[] children) {
+    p.state = PartitionState.SEALED;
+    p.endCursor = endCursor;
+    p.children = children;
+  }
+
+  Result setWeight(SetWeight w, long index) {
+    TopicState topic = state.topics.get(w.getTopic());
+    if (topic == null) {
+      return Results.rejected(Code.NOT_FOUND, "topic '" + w.getTopic() + "' does not exist");
+    }
+    PartitionInfo p = topic.partition(w.getPartition());
+    if (p == null) {
+      return Results.rejected(Code.NOT_FOUND, "topic '" + topic.name + "' has no partition " + w.getPartition());
+    }
+    double weight = w.getWeight();
+    if (!(weight > 0) || weight > MAX_WEIGHT || Double.isNaN(weight)) {
+      return Results.rejected(Code.INVALID_ARGUMENT, "weight must be in (0, " + (long) MAX_WEIGHT
+          + "], got " + weight);
+    }
+    p.weightMicros = Math.max(1, Math.round(weight * 1_000_000.0));
+    tellGroups(topic, index);
+    return Results.ok("weight of " + topic.name + "/" + p.id + " set to " + Views.weight(p.weightMicros));
+  }
+
+  /** Every group reading the topic gets slots for new partitions and rebalances. */
+  private void tellGroups(TopicState topic, long index) {
+    for (GroupState group : state.groups.values()) {
+      java.util.ArrayList<Slot> slots = group.slots.get(topic.name);
+      if (slots == null) {
+        continue;
+      }
+      for (Slot slot : slots) {
+        slot.cachedGrant = null; // state or end cursor may have changed
+      }
+      for (int id = slots.size(); id < topic.partitions.size(); id++) {
+        slots.add(new Slot(topic.name, topic.partitions.get(id)));
+      }
+      Assignor.rebalance(group, index);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+package io.cohort.statemachine;
+
+import io.cohort.statemachine.proto.CheckpointList;
+import io.cohort.statemachine.proto.CheckpointView;
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.GroupList;
+import io.cohort.statemachine.proto.GroupPartitionView;
+import io.cohort.statemachine.proto.GroupSummary;
+import io.cohort.statemachine.proto.GroupView;
+import io.cohort.statemachine.proto.MemberView;
+import io.cohort.statemachine.proto.PartitionStatus;
+import io.cohort.statemachine.proto.PartitionView;
+import io.cohort.statemachine.proto.QueryResult;
+import io.cohort.statemachine.proto.TopicList;
+import io.cohort.statemachine.proto.TopicView;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Read-only views of the state for queries (R10) and `group describe` (section 5). */
+final class Views {
+  private Views() {}
+
+  static String hex(long key) {
+    return String.format("%016x", key);
+  }
+
+  static String hexEnd(long last) {
+    return last == -1L ? "10000000000000000"
+        : BigInteger.valueOf(last).add(BigInteger.ONE).toString(16);
+  }
+
+  static double weight(long micros) {
+    return micros / 1_000_000.0;
+  }
+
+  static TopicView topic(TopicState topic) {
+    TopicView.Builder b = TopicView.newBuilder().setTopic(topic.name);
+    for (PartitionInfo p : topic.partitions) {
+      PartitionView.Builder pv = PartitionView.newBuilder().setPartition(p.id).setState(p.state)
+          .setRangeBegin(hex(p.first)).setRangeEnd(String.format("%16s", hexEnd(p.last)).replace(' ', '0'))
+          .setWeight(weight(p.weightMicros));
+      for (int parent : p.parents) {
+        pv.addParents(parent);
+      }
+      for (int child : p.children) {
+        pv.addChildren(child);
+      }
+      if (p.endCursor != null) {
+        pv.setEndCursor(p.endCursor);
+      }
+      b.addPartitions(pv);
+    }
+    return b.build();
+  }
+
+  static QueryResult listTopics(CoordinatorState state) {
+    TopicList.Builder b = TopicList.newBuilder();
+    for (TopicState t : state.topics.values()) {
+      b.addTopics(topic(t));
+    }
+    return QueryResult.newBuilder().setCode(Code.OK).setTopics(b).build();
+  }
+
+  static QueryResult describeTopic(CoordinatorState state, String name) {
+    TopicState t = state.topics.get(name);
+    if (t == null) {
+      return Results.queryRejected(Code.NOT_FOUND, "topic '" + name + "' does not exist");
+    }
+    return QueryResult.newBuilder().setCode(Code.OK).setTopic(topic(t)).build();
+  }
+
+  static GroupSummary summary(GroupState g) {
+    return GroupSummary.newBuilder().setGroup(g.name).addAllTopics(g.slots.keySet())
+        .setOrder(g.order).setMembers(g.members.size()).setSessionTimeoutMs(g.sessionTimeoutMs)
+        .setHeartbeatIntervalMs(g.heartbeatIntervalMs).setStartFrom(g.startFrom).build();
+  }
+
+  static QueryResult listGroups(CoordinatorState state) {
+    GroupList.Builder b = GroupList.newBuilder();
+    for (GroupState g : state.groups.values()) {
+      b.addGroups(summary(g));
+    }
+    return QueryResult.newBuilder().setCode(Code.OK).setGroups(b).build();
+  }
+
+  static QueryResult describeGroup(CoordinatorState state, String name) {
+    GroupState g = state.groups.get(name);
+    if (g == null) {
+      return Results.queryRejected(Code.NOT_FOUND, "group '" + name + "' does not exist");
+    }
+    GroupView.Builder b = GroupView.newBuilder().setSummary(summary(g)).setNowMs(state.nowMs);
+    for (MemberState m : g.members.values()) {
+      MemberView.Builder mv = MemberView.newBuilder().setConsumerId(m.consumerId).setSession(m.session)
+          .setLastHeartbeatMs(m.lastHeartbeatMs).setDeadlineMs(m.deadlineMs);
+      for (Slot s : m.held) {
+        mv.addGrants(Membership.grantOf(g, s));
+      }
+      b.addMembers(mv);
+    }
+    for (List<Slot> slots : g.slots.values()) {
+      for (Slot s : slots) {
+        b.addPartitions(partition(g, s));
+      }
+    }
+    return QueryResult.newBuilder().setCode(Code.OK).setGroup(b).build();
+  }
+
+  private static GroupPartitionView partition(GroupState g, Slot s) {
+    GroupPartitionView.Builder pv = GroupPartitionView.newBuilder().setTopic(s.topic)
+        .setPartition(s.info.id).setState(s.info.state).setEpoch(s.epoch)
+        .setWeight(weight(s.info.weightMicros));
+    if (s.holder != null) {
+      pv.setHolder(s.holder.consumerId);
+    }
+    if (s.target != null) {
+      pv.setTarget(s.target.consumerId);
+    }
+    List<Integer> waiting = Readiness.waitingFor(g, s);
+    pv.addAllWaitingFor(waiting);
+    PartitionStatus status;
+    if (Readiness.done(g, s)) {
+      status = PartitionStatus.FINISHED;
+    } else if (!waiting.isEmpty()) {
+      status = s.holder != null ? PartitionStatus.RELEASING : PartitionStatus.WAITING_PARENTS;
+    } else if (s.holder != null) {
+      status = s.releasing ? PartitionStatus.RELEASING : PartitionStatus.HELD;
+    } else {
+      status = PartitionStatus.UNASSIGNED;
+    }
+    pv.setStatus(status);
+    if (s.checkpoint != null) {
+      pv.setCheckpoint(checkpoint(s));
+    }
+    return pv.build();
+  }
+
+  static CheckpointView checkpoint(Slot s) {
+    Checkpoint c = s.checkpoint;
+    CheckpointView.Builder b = CheckpointView.newBuilder().setTopic(s.topic).setPartition(s.info.id)
+        .setCursor(c.cursor()).setFinished(c.finished()).setCommittedBy(c.committedBy())
+        .setCommittedAtMs(c.committedAtMs()).setEpoch(c.epoch());
+    if (c.lag() >= 0) {
+      b.setLag(c.lag());
+    }
+    if (c.lagMs() >= 0) {
+      b.setLagMs(c.lagMs());
+    }
+    return b.build();
+  }
+
+  static QueryResult listCheckpoints(CoordinatorState state, String name) {
+    GroupState g = state.groups.get(name);
+    if (g == null) {
+      return Results.queryRejected(Code.NOT_FOUND, "group '" + name + "' does not exist");
+    }
+    List<CheckpointView> out = new ArrayList<>();
+    for (List<Slot> slots : g.slots.values()) {
+      for (Slot s : slots) {
+        if (s.checkpoint != null) {
+          out.add(checkpoint(s));
+        }
+      }
+    }
+    return QueryResult.newBuilder().setCode(Code.OK)
+        .setCheckpoints(CheckpointList.newBuilder().setGroup(name).addAllCheckpoints(out)).build();
+  }
+}
