@@ -1,0 +1,125 @@
+package io.cohort.server;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One Cohort node: a Ratis server with a {@link CohortStateMachine}, started from a {@link ServerConfig}. */
+public final class CohortServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CohortServer.class);
+
+  private final ServerConfig config;
+  private final RaftServer server;
+  private final CohortStateMachine stateMachine;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+
+  private CohortServer(ServerConfig config, RaftServer server, CohortStateMachine stateMachine) {
+    this.config = config;
+    this.server = server;
+    this.stateMachine = stateMachine;
+  }
+
+  /**
+   * Starts a node: formats its storage on first start, else recovers it (newest snapshot plus the
+   * log). Throws {@link ConfigException} for an unusable storage dir and {@link IOException}
+   * (often a {@code CorruptSnapshotException} as cause) when the node cannot start.
+   */
+  public static CohortServer start(ServerConfig config) throws IOException {
+    checkStorageDir(config.storageDir());
+    CohortStateMachine sm = new CohortStateMachine(config.stateMachine());
+    RaftServer server = RaftServer.newBuilder()
+        .setServerId(config.id())
+        .setGroup(config.group())
+        .setStateMachine(sm)
+        .setProperties(RatisSettings.forServer(config))
+        .setOption(RaftStorage.StartupOption.RECOVER)
+        .build();
+    try {
+      server.start();
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(server);
+      throw e;
+    }
+    LOG.info("[{}] started on {} with storage {} in group {} of {}", config.id(), config.self().getAddress(),
+        config.storageDir(), config.groupId().getUuid(), Peers.format(config.peers()));
+    return new CohortServer(config, server, sm);
+  }
+
+  static void checkStorageDir(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException | SecurityException e) {
+      throw new ConfigException("storage dir " + dir + " cannot be created: " + e.getMessage());
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new ConfigException("storage dir " + dir + " is not a directory");
+    }
+    try {
+      Path probe = Files.createTempFile(dir, ".write-check", ".tmp");
+      Files.delete(probe);
+    } catch (IOException | SecurityException e) {
+      throw new ConfigException("storage dir " + dir + " is not writable: " + e.getMessage());
+    }
+  }
+
+  public ServerConfig config() {
+    return config;
+  }
+
+  public RaftServer raftServer() {
+    return server;
+  }
+
+  public CohortStateMachine stateMachine() {
+    return stateMachine;
+  }
+
+  public RaftServer.Division division() throws IOException {
+    return server.getDivision(config.groupId());
+  }
+
+  /** True when this node leads and its start-up entry is applied (writes are accepted). */
+  public boolean isLeaderReady() {
+    try {
+      return !closed.get() && division().getInfo().isLeaderReady();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  public boolean isClosed() {
+    return closed.get();
+  }
+
+  /** Blocks until {@link #close()} has finished. */
+  public void awaitTermination() throws InterruptedException {
+    terminated.await();
+  }
+
+  /** Stops the node: applies what is committed, closes the state machine and the log. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    LOG.info("[{}] stopping", config.id());
+    closeQuietly(server);
+    LOG.info("[{}] stopped", config.id());
+    terminated.countDown();
+  }
+
+  private static void closeQuietly(RaftServer server) {
+    try {
+      server.close();
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("closing {}: {}", server.getId(), e.toString());
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package io.cohort.server;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.TimeDuration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Ratis settings for a loaded 2-core machine (RATIS.md section 7), every one overridable by
+ * {@link ServerConfig#ratis()}: gRPC; election timeouts 600-1200 ms (clears a G1 pause, fails over
+ * in about a second); the batch profile (appender wait 5 ms, sync every 512 entries);
+ * linearizable reads (ReadIndex, R10); automatic snapshots, retention, and log purge up to the
+ * snapshot index.
+ */
+public final class RatisSettings {
+  private RatisSettings() {}
+
+  public static RaftProperties forServer(ServerConfig config) {
+    RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    RaftServerConfigKeys.setStorageDir(p, List.of(config.storageDir().toFile()));
+    GrpcConfigKeys.Server.setHost(p, Peers.host(config.self()));
+    GrpcConfigKeys.Server.setPort(p, Peers.port(config.self()));
+
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(1200, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.valueOf(5, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Log.setForceSyncNum(p, 512);
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+
+    long every = config.stateMachine().autoSnapshotEveryEntries();
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, every > 0);
+    if (every > 0) {
+      RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, every);
+    }
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, config.snapshotsRetained());
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+
+    for (Map.Entry<String, String> e : config.ratis().entrySet()) {
+      p.set(e.getKey(), e.getValue());
+    }
+    return p;
+  }
+}

@@ -1,0 +1,75 @@
+package io.cohort.server;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+
+/**
+ * One node's configuration, parsed once and passed down.
+ *
+ * @param id this node's peer id, one of {@code peers}
+ * @param storageDir Raft log and snapshots ({@code <dir>/<group uuid>/{current,sm}})
+ * @param peers every voting member, this node included
+ * @param groupId the Raft group ({@link #DEFAULT_GROUP_ID} unless a test wants another)
+ * @param stateMachine tick interval, limits, automatic snapshot interval
+ * @param snapshotsRetained snapshot files kept (older ones are deleted), at least 1
+ * @param ratis Ratis properties set after Cohort's defaults (key to value)
+ */
+public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers, RaftGroupId groupId,
+    CohortStateMachine.Settings stateMachine, int snapshotsRetained, Map<String, String> ratis) {
+
+  /** The Raft group every Cohort cluster uses; clients build their {@code RaftGroup} with it. */
+  public static final RaftGroupId DEFAULT_GROUP_ID =
+      RaftGroupId.valueOf(UUID.fromString("436f686f-7274-4000-8000-000000000001"));
+
+  public static final int DEFAULT_SNAPSHOTS_RETAINED = 3;
+
+  public ServerConfig {
+    peers = List.copyOf(peers);
+    ratis = Map.copyOf(new TreeMap<>(ratis));
+    if (peers.stream().noneMatch(p -> p.getId().equals(id))) {
+      throw new ConfigException("--id " + id + " is not in the peers list " + Peers.format(peers));
+    }
+    if (snapshotsRetained < 1) {
+      throw new ConfigException("snapshots retained must be at least 1: " + snapshotsRetained);
+    }
+  }
+
+  /** A node with Cohort's defaults. */
+  public static ServerConfig of(String id, Path storageDir, String peers) {
+    return new ServerConfig(RaftPeerId.valueOf(id), storageDir, Peers.parse(peers), DEFAULT_GROUP_ID,
+        CohortStateMachine.Settings.DEFAULTS, DEFAULT_SNAPSHOTS_RETAINED, Map.of());
+  }
+
+  public RaftPeer self() {
+    return peers.stream().filter(p -> p.getId().equals(id)).findFirst().orElseThrow();
+  }
+
+  public RaftGroup group() {
+    return RaftGroup.valueOf(groupId, peers);
+  }
+
+  public ServerConfig withStateMachine(CohortStateMachine.Settings settings) {
+    return new ServerConfig(id, storageDir, peers, groupId, settings, snapshotsRetained, ratis);
+  }
+
+  public ServerConfig withSnapshotsRetained(int n) {
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, n, ratis);
+  }
+
+  public ServerConfig withRatis(Map<String, String> overrides) {
+    Map<String, String> merged = new TreeMap<>(ratis);
+    merged.putAll(overrides);
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, snapshotsRetained, merged);
+  }
+
+  public ServerConfig withGroupId(RaftGroupId gid) {
+    return new ServerConfig(id, storageDir, peers, gid, stateMachine, snapshotsRetained, ratis);
+  }
+}

@@ -1,0 +1,302 @@
+package io.cohort.server.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import io.cohort.server.CohortServer;
+import io.cohort.server.CohortStateMachine;
+import io.cohort.server.Peers;
+import io.cohort.server.ServerConfig;
+import io.cohort.statemachine.proto.DigestView;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * A Cohort cluster of real Ratis servers (gRPC on free loopback ports) inside the test JVM, each
+ * node with its own storage dir under the given temp dir.
+ *
+ * <pre>{@code
+ * try (MiniCluster cluster = MiniCluster.start(3, tempDir)) {
+ *   String leader = cluster.leaderId();          // waits for a ready leader
+ *   try (TestClient c = cluster.client()) { c.write(command); }
+ *   cluster.kill(leader);
+ *   cluster.restart(leader);
+ *   cluster.awaitSameDigest();                   // replicas byte-identical
+ * }
+ * }</pre>
+ */
+public final class MiniCluster implements AutoCloseable {
+  /** Generous: first Ratis requests are slow on 2 cores. */
+  public static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+  private final Map<String, ServerConfig> configs;
+  private final Map<String, CohortServer> servers = new TreeMap<>();
+  private final List<RaftClient> clients = new ArrayList<>();
+
+  private MiniCluster(Map<String, ServerConfig> configs) {
+    this.configs = configs;
+  }
+
+  /** Starts {@code nodes} nodes (n1, n2, ...) with Cohort's default settings. */
+  public static MiniCluster start(int nodes, Path tempDir) throws IOException {
+    return builder(nodes, tempDir).start();
+  }
+
+  public static Builder builder(int nodes, Path tempDir) {
+    return new Builder(nodes, tempDir);
+  }
+
+  /** Options for tests that need small snapshot intervals, short ticks or Ratis overrides. */
+  public static final class Builder {
+    private final int nodes;
+    private final Path tempDir;
+    private CohortStateMachine.Settings settings = CohortStateMachine.Settings.DEFAULTS;
+    private int snapshotsRetained = ServerConfig.DEFAULT_SNAPSHOTS_RETAINED;
+    private final Map<String, String> ratis = new TreeMap<>();
+
+    private Builder(int nodes, Path tempDir) {
+      if (nodes < 1) {
+        throw new IllegalArgumentException("nodes must be at least 1");
+      }
+      this.nodes = nodes;
+      this.tempDir = tempDir;
+    }
+
+    /** Automatic snapshot every {@code entries} applied entries (0 = only explicit snapshots). */
+    public Builder autoSnapshotEvery(long entries) {
+      settings = settings.withAutoSnapshotEveryEntries(entries);
+      return this;
+    }
+
+    public Builder tickIntervalMs(long ms) {
+      settings = settings.withTickIntervalMs(ms);
+      return this;
+    }
+
+    public Builder snapshotsRetained(int n) {
+      snapshotsRetained = n;
+      return this;
+    }
+
+    /** A Ratis property set on every node after Cohort's defaults. */
+    public Builder ratis(String key, String value) {
+      ratis.put(key, value);
+      return this;
+    }
+
+    public MiniCluster start() throws IOException {
+      List<Integer> ports = freePorts(nodes);
+      StringBuilder peers = new StringBuilder();
+      for (int i = 0; i < nodes; i++) {
+        peers.append(i == 0 ? "" : ",").append("n").append(i + 1).append("=127.0.0.1:").append(ports.get(i));
+      }
+      Map<String, ServerConfig> configs = new LinkedHashMap<>();
+      for (int i = 1; i <= nodes; i++) {
+        String id = "n" + i;
+        configs.put(id, ServerConfig.of(id, tempDir.resolve(id), peers.toString())
+            .withStateMachine(settings).withSnapshotsRetained(snapshotsRetained).withRatis(ratis));
+      }
+      MiniCluster cluster = new MiniCluster(configs);
+      try {
+        for (String id : configs.keySet()) {
+          cluster.restart(id);
+        }
+      } catch (IOException | RuntimeException e) {
+        cluster.close();
+        throw e;
+      }
+      return cluster;
+    }
+  }
+
+  /** {@code n1=127.0.0.1:port,...}, as {@code --peers} takes it. */
+  public String peers() {
+    return Peers.format(group().getPeers().stream().toList());
+  }
+
+  public RaftGroup group() {
+    return configs.values().iterator().next().group();
+  }
+
+  public List<String> ids() {
+    return List.copyOf(configs.keySet());
+  }
+
+  public ServerConfig config(String id) {
+    return require(configs.get(id), id);
+  }
+
+  public Path storageDir(String id) {
+    return config(id).storageDir();
+  }
+
+  /** Waits (up to {@link #TIMEOUT}) for a running node that leads and accepts writes. */
+  public String leaderId() {
+    return await("a ready leader").atMost(TIMEOUT).pollInterval(Duration.ofMillis(50))
+        .until(this::readyLeader, Optional::isPresent).orElseThrow();
+  }
+
+  private synchronized Optional<String> readyLeader() {
+    return servers.entrySet().stream().filter(e -> e.getValue().isLeaderReady()).map(Map.Entry::getKey)
+        .findFirst();
+  }
+
+  /** The running node, or an exception if it is stopped. */
+  public synchronized CohortServer server(String id) {
+    CohortServer s = servers.get(id);
+    if (s == null) {
+      throw new IllegalStateException("node " + id + " is not running");
+    }
+    return s;
+  }
+
+  public synchronized boolean isRunning(String id) {
+    return servers.containsKey(id);
+  }
+
+  public synchronized List<String> running() {
+    return List.copyOf(servers.keySet());
+  }
+
+  /** Stops a node (closes its Ratis server; its storage stays for {@link #restart}). */
+  public void kill(String id) {
+    CohortServer s;
+    synchronized (this) {
+      s = servers.remove(id);
+    }
+    if (s != null) {
+      s.close();
+    }
+  }
+
+  /** Starts a stopped node again on the same port and storage (it recovers snapshot + log). */
+  public void restart(String id) throws IOException {
+    ServerConfig config = config(id);
+    synchronized (this) {
+      if (servers.containsKey(id)) {
+        throw new IllegalStateException("node " + id + " is running");
+      }
+    }
+    CohortServer s = CohortServer.start(config);
+    synchronized (this) {
+      servers.put(id, s);
+    }
+  }
+
+  /** The node's state digest, read directly from its state machine. */
+  public DigestView digest(String id) {
+    return server(id).stateMachine().digest();
+  }
+
+  /** Waits until every running node holds the same state (same digest, same applied index). */
+  public DigestView awaitSameDigest() {
+    return await("same digest on " + running()).atMost(TIMEOUT).pollInterval(Duration.ofMillis(100))
+        .until(this::commonDigest, Optional::isPresent).orElseThrow();
+  }
+
+  private Optional<DigestView> commonDigest() {
+    List<String> ids = running();
+    DigestView first = digest(ids.get(0));
+    for (String id : ids) {
+      if (!digest(id).equals(first)) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(first);
+  }
+
+  /** Client properties: gRPC and a retry policy that gives up (Ratis' default retries forever). */
+  public static RaftProperties clientProperties() {
+    RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, java.util.concurrent.TimeUnit.SECONDS));
+    return p;
+  }
+
+  /** About 30 s of retries, 100 ms apart, then the call fails. */
+  public static RetryPolicy boundedRetry() {
+    return RetryPolicies.retryUpToMaximumCountWithFixedSleep(300,
+        TimeDuration.valueOf(100, java.util.concurrent.TimeUnit.MILLISECONDS));
+  }
+
+  /** A new Ratis client of this cluster (closed with the cluster). */
+  public RaftClient newRaftClient() {
+    RaftClient c = RaftClient.newBuilder().setProperties(clientProperties()).setRaftGroup(group())
+        .setRetryPolicy(boundedRetry()).build();
+    synchronized (clients) {
+      clients.add(c);
+    }
+    return c;
+  }
+
+  /** A small typed client over {@link #newRaftClient()}. */
+  public TestClient client() {
+    return new TestClient(newRaftClient());
+  }
+
+  @Override
+  public void close() {
+    synchronized (clients) {
+      for (RaftClient c : clients) {
+        try {
+          c.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+      }
+      clients.clear();
+    }
+    for (String id : running()) {
+      kill(id);
+    }
+  }
+
+  private static <T> T require(T value, String id) {
+    if (value == null) {
+      throw new IllegalArgumentException("no node " + id);
+    }
+    return value;
+  }
+
+  static List<Integer> freePorts(int n) {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      List<Integer> ports = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        s.setReuseAddress(true);
+        sockets.add(s);
+        ports.add(s.getLocalPort());
+      }
+      return ports;
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free loopback port", e);
+    } finally {
+      for (ServerSocket s : sockets) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // best effort
+        }
+      }
+    }
+  }
+}
