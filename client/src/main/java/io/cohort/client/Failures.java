@@ -1,0 +1,71 @@
+package io.cohort.client;
+
+import io.cohort.statemachine.proto.Code;
+import java.io.IOException;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.GroupMismatchException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+
+/** Maps what Ratis throws to the client's typed exceptions: the one place that does. */
+final class Failures {
+  private Failures() {}
+
+  static CohortException map(Throwable t, String what) {
+    Throwable e = unwrap(t);
+    if (e instanceof CohortException ce) {
+      return ce;
+    }
+    if (e instanceof StateMachineException sme) {
+      CohortRejectedException rejected = rejectionIn(sme);
+      if (rejected != null) {
+        return rejected;
+      }
+      return new CohortException(what + " failed in the state machine: " + sme.getMessage(), sme);
+    }
+    if (e instanceof AlreadyClosedException) {
+      return new CohortClosedException(what + ": the client is closed", e);
+    }
+    if (e instanceof GroupMismatchException) {
+      return new CohortException(what + ": the peers do not serve Cohort's Raft group ("
+          + e.getMessage() + ")", e);
+    }
+    if (e instanceof IOException || e instanceof CancellationException) {
+      return new CohortUnavailableException(what + ": the cluster did not answer in time ("
+          + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+    }
+    return new CohortException(what + " failed: " + e, e);
+  }
+
+  /** The leader refuses a command it cannot decode with a cause message "CODE: text". */
+  static CohortRejectedException rejectionIn(Throwable sme) {
+    for (Throwable c = sme; c != null; c = c.getCause()) {
+      String m = c.getMessage();
+      if (m == null) {
+        continue;
+      }
+      for (Code code : Code.values()) {
+        if (code == Code.UNRECOGNIZED || code == Code.CODE_UNSPECIFIED || code == Code.OK) {
+          continue;
+        }
+        String prefix = code.name() + ":";
+        int at = m.startsWith(prefix) ? 0 : m.indexOf(": " + prefix);
+        if (at >= 0) {
+          int start = at == 0 && m.startsWith(prefix) ? prefix.length() : at + 2 + prefix.length();
+          return new CohortRejectedException(code, m.substring(start).trim());
+        }
+      }
+    }
+    return null;
+  }
+
+  static Throwable unwrap(Throwable t) {
+    Throwable e = t;
+    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+}
