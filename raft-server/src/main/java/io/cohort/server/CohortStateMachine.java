@@ -497,11 +497,11 @@ public final class CohortStateMachine extends BaseStateMachine {
       throw new CorruptSnapshotException(path, "is listed but missing");
     }
     long t0 = System.nanoTime();
-    if (info.getFile().getFileDigest() != null) {
-      try {
-        MD5FileUtil.verifySavedMD5(path.toFile(), info.getFile().getFileDigest());
-      } catch (IOException e) {
-        throw new CorruptSnapshotException(path, "fails its MD5 checksum: " + e.getMessage(), e);
+    MD5Hash stored = info.getFile().getFileDigest();
+    if (stored != null) {
+      MD5Hash actual = MD5FileUtil.computeMd5ForFile(path.toFile());
+      if (!stored.equals(actual)) {
+        throw new CorruptSnapshotException(path, "fails its MD5 checksum: " + actual + ", expected " + stored);
       }
     }
     Coordinator loaded;
