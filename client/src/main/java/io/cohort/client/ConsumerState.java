@@ -269,7 +269,8 @@ final class ConsumerState {
       granted.add(id);
       Part p = parts.get(id);
       if (p != null && p.grant.epoch() == grant.epoch()) {
-        boolean changed = !p.grant.equals(grant);
+        boolean changed = p.grant.sealed() != grant.sealed()
+            || !java.util.Objects.equals(p.grant.endCursor(), grant.endCursor());
         p.grant = grant;
         if (p.phase == Phase.RUNNING && p.paused) {
           p.paused = false;
