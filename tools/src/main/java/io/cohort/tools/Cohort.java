@@ -53,9 +53,26 @@ public final class Cohort {
   }
 
   public static void main(String[] args) {
+    quietLogging(args.length > 0 && args[0].equals("server"));
     int code = new Cohort(System.out, System.err, System.getenv()).run(args);
     System.out.flush();
     System.exit(code);
+  }
+
+  /**
+   * A command's output is its result: libraries log warnings only (a server keeps its own INFO
+   * lines). Must run before the first logger is made. Ratis' client logs every leader redirect as
+   * an ERROR; it retries them itself, so those lines are dropped.
+   */
+  private static void quietLogging(boolean server) {
+    if (!server) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
+    System.setProperty("org.slf4j.simpleLogger.log.org.apache.ratis.client.impl.OrderedAsync", "off");
+    java.util.logging.LogManager.getLogManager().reset(); // gRPC's java.util.logging chatter
+    java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+    root.setLevel(java.util.logging.Level.SEVERE);
+    root.addHandler(new java.util.logging.ConsoleHandler());
   }
 
   /** name -> (subcommand name -> command); a leaf command has the single subcommand "". */
