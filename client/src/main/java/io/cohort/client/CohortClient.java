@@ -35,6 +35,8 @@ import io.cohort.statemachine.proto.UpdateGroup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -53,6 +55,8 @@ import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Talks to a Cohort cluster: admin calls, queries, and the consumer calls (heartbeat, commit,
@@ -67,25 +71,72 @@ import org.apache.ratis.util.TimeDuration;
  * safe; share one instance per process and close it when done.
  */
 public final class CohortClient implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CohortClient.class);
+
   private final CohortClientConfig config;
-  private final RaftClient raft;
+  private final RaftGroup group;
   private final List<RaftPeerId> peerIds;
   private final BlockingCohortClient blocking;
+  private final ExecutorService staleReads;
+  private final Object lock = new Object();
+  /** Replaced when a call failed for good: Ratis then refuses every later async call on it. */
+  private volatile RaftClient raft;
+  private volatile boolean closed;
 
   private CohortClient(CohortClientConfig config) {
     this.config = config;
-    RaftGroup group = RaftGroup.valueOf(config.groupId(), config.peers().toRaftPeers());
-    this.raft = RaftClient.newBuilder()
-        .setProperties(properties(config))
-        .setRaftGroup(group)
-        .setRetryPolicy(retryPolicy(config))
-        .build();
+    this.group = RaftGroup.valueOf(config.groupId(), config.peers().toRaftPeers());
+    this.raft = newRaftClient();
     List<RaftPeerId> ids = new ArrayList<>();
     for (Peers.Peer p : config.peers().list()) {
       ids.add(RaftPeerId.valueOf(p.id()));
     }
     this.peerIds = List.copyOf(ids);
     this.blocking = new BlockingCohortClient(this);
+    this.staleReads = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "cohort-client-stale-read");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  private RaftClient newRaftClient() {
+    return RaftClient.newBuilder()
+        .setProperties(properties(config))
+        .setRaftGroup(group)
+        .setRetryPolicy(retryPolicy(config))
+        .build();
+  }
+
+  /**
+   * Ratis' ordered async calls share a sliding window: once one call fails for good, the window
+   * fails every later call with AlreadyClosedException. So after such a failure this client starts
+   * a fresh RaftClient (new client id) for the calls that follow.
+   */
+  private CohortException failed(RaftClient used, Throwable error, String what) {
+    CohortException mapped = Failures.map(error, what, closed);
+    if (mapped instanceof CohortUnavailableException && !closed) {
+      RaftClient old = null;
+      synchronized (lock) {
+        if (raft == used && !closed) {
+          old = raft;
+          raft = newRaftClient();
+        }
+      }
+      if (old != null) {
+        LOG.info("{} failed for good ({}); continuing with a new Ratis client", what, mapped.getMessage());
+        closeQuietly(old);
+      }
+    }
+    return mapped;
+  }
+
+  private static void closeQuietly(RaftClient c) {
+    try {
+      c.close();
+    } catch (java.io.IOException | RuntimeException e) {
+      LOG.debug("closing a failed Ratis client: {}", e.toString());
+    }
   }
 
   /** A client for the peers string {@code "n1=host:port,n2=host:port,n3=host:port"}, defaults otherwise. */
@@ -144,50 +195,78 @@ public final class CohortClient implements AutoCloseable {
    * came back (unavailable, closed) or the leader refused to append it.
    */
   public CompletableFuture<Result> execute(Command command) {
-    String what = "command " + command.getBodyCase();
-    CompletableFuture<RaftClientReply> sent;
-    try {
-      sent = raft.async().send(message(command.toByteArray()));
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(Failures.map(e, what));
-    }
-    return sent.handle((reply, error) -> {
+    return execute(command.toByteArray(), "command " + command.getBodyCase());
+  }
+
+  /** Sends command bytes as they are (tests use it to send bytes that do not decode). */
+  CompletableFuture<Result> execute(byte[] command, String what) {
+    RaftClient used = raft;
+    return sendSafely(() -> used.async().send(message(command))).handle((reply, error) -> {
       if (error != null) {
-        throw Failures.map(error, what);
+        throw failed(used, error, what);
       }
       return decode(reply, what, Result::parseFrom);
     });
   }
 
-  /** Runs a query and returns its {@link QueryResult} whatever its code. */
+  /**
+   * Runs a query and returns its {@link QueryResult} whatever its code.
+   *
+   * @throws IllegalArgumentException if a stale read names a peer that is not in the peers list
+   */
   public CompletableFuture<QueryResult> query(Query query, ReadMode mode) {
     String what = "query " + query.getBodyCase();
     Message msg = message(query.toByteArray());
     if (!mode.isStale()) {
-      return decodeQuery(sendSafely(() -> raft.async().sendReadOnly(msg)), what);
+      RaftClient used = raft;
+      return sendSafely(() -> used.async().sendReadOnly(msg)).handle((reply, error) -> {
+        if (error != null) {
+          throw failed(used, error, what);
+        }
+        return decode(reply, what, QueryResult::parseFrom);
+      });
     }
     if (mode.peerId() != null) {
       RaftPeerId peer = RaftPeerId.valueOf(mode.peerId());
       if (!peerIds.contains(peer)) {
-        return CompletableFuture.failedFuture(new IllegalArgumentException(
-            "peer '" + mode.peerId() + "' is not one of " + config.peers()));
+        throw new IllegalArgumentException("peer '" + mode.peerId() + "' is not one of " + config.peers());
       }
-      return decodeQuery(sendSafely(() -> raft.async().sendStaleRead(msg, 0, peer)), what);
+      return staleRead(msg, peer, what);
     }
     int first = ThreadLocalRandom.current().nextInt(peerIds.size());
     return staleFrom(msg, first, 0, what);
   }
 
+  /**
+   * Stale reads go through Ratis' blocking API on a small pool: its ordered async stream is shared
+   * with the leader's and a read sent to one chosen peer does not mix well with it.
+   */
+  private CompletableFuture<QueryResult> staleRead(Message msg, RaftPeerId peer, String what) {
+    RaftClient used = raft;
+    CompletableFuture<QueryResult> out = new CompletableFuture<>();
+    try {
+      staleReads.execute(() -> {
+        try {
+          out.complete(decode(used.io().sendStaleRead(msg, 0, peer), what, QueryResult::parseFrom));
+        } catch (Throwable t) {
+          out.completeExceptionally(Failures.map(t, what + " on " + peer, closed));
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      out.completeExceptionally(new CohortClosedException(what + ": the client is closed", e));
+    }
+    return out;
+  }
+
   private CompletableFuture<QueryResult> staleFrom(Message msg, int first, int tried, String what) {
     RaftPeerId peer = peerIds.get((first + tried) % peerIds.size());
-    return decodeQuery(sendSafely(() -> raft.async().sendStaleRead(msg, 0, peer)), what)
-        .exceptionallyCompose(e -> {
-          CohortException ce = Failures.map(e, what);
-          if (ce.isRetriable() && tried + 1 < peerIds.size()) {
-            return staleFrom(msg, first, tried + 1, what);
-          }
-          return CompletableFuture.failedFuture(ce);
-        });
+    return staleRead(msg, peer, what).exceptionallyCompose(e -> {
+      CohortException ce = Failures.map(e, what, closed);
+      if (ce.isRetriable() && tried + 1 < peerIds.size()) {
+        return staleFrom(msg, first, tried + 1, what);
+      }
+      return CompletableFuture.failedFuture(ce);
+    });
   }
 
   private interface Send {
@@ -202,24 +281,14 @@ public final class CohortClient implements AutoCloseable {
     }
   }
 
-  private static CompletableFuture<QueryResult> decodeQuery(CompletableFuture<RaftClientReply> f,
-      String what) {
-    return f.handle((reply, error) -> {
-      if (error != null) {
-        throw Failures.map(error, what);
-      }
-      return decode(reply, what, QueryResult::parseFrom);
-    });
-  }
-
   private interface Parser<T> {
     T parse(byte[] bytes) throws InvalidProtocolBufferException;
   }
 
-  private static <T> T decode(RaftClientReply reply, String what, Parser<T> parser) {
+  private <T> T decode(RaftClientReply reply, String what, Parser<T> parser) {
     if (!reply.isSuccess()) {
       throw Failures.map(reply.getException() != null ? reply.getException()
-          : new java.io.IOException("unsuccessful reply " + reply), what);
+          : new java.io.IOException("unsuccessful reply " + reply), what, closed);
     }
     try {
       return parser.parse(reply.getMessage().getContent().toByteArray());
@@ -394,8 +463,17 @@ public final class CohortClient implements AutoCloseable {
 
   @Override
   public void close() {
+    RaftClient c;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      c = raft;
+    }
+    staleReads.shutdownNow();
     try {
-      raft.close();
+      c.close();
     } catch (java.io.IOException e) {
       throw new CohortException("closing the Ratis client failed", e);
     }

@@ -14,6 +14,14 @@ final class Failures {
   private Failures() {}
 
   static CohortException map(Throwable t, String what) {
+    return map(t, what, true);
+  }
+
+  /**
+   * @param clientClosed whether our client was closed: Ratis also reports a call failed by an
+   *     earlier failure in its window as AlreadyClosedException, which is then retriable
+   */
+  static CohortException map(Throwable t, String what, boolean clientClosed) {
     Throwable e = unwrap(t);
     if (e instanceof CohortException ce) {
       return ce;
@@ -26,6 +34,10 @@ final class Failures {
       return new CohortException(what + " failed in the state machine: " + sme.getMessage(), sme);
     }
     if (e instanceof AlreadyClosedException) {
+      if (!clientClosed) {
+        return new CohortUnavailableException(what + ": an earlier call failed for good ("
+            + e.getMessage() + ")", e);
+      }
       return new CohortClosedException(what + ": the client is closed", e);
     }
     if (e instanceof GroupMismatchException) {

@@ -17,6 +17,9 @@ public final class ServerMain {
   private ServerMain() {}
 
   public static void main(String[] args) {
+    // gRPC logs through java.util.logging (one INFO line per start): keep stderr for our errors.
+    java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc")
+        .setLevel(java.util.logging.Level.WARNING);
     int code = run(args, System.getenv(), System.out, System.err);
     if (code != 0) {
       System.exit(code);
