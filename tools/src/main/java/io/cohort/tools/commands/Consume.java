@@ -55,6 +55,7 @@ public final class Consume implements CliCommand {
       throw new com.beust.jcommander.ParameterException("--commit-every-ms must be > 0 and --exit-when-idle-ms >= 0");
     }
     CohortClient client = ctx.client(cluster);
+    client.blocking().describeGroup(group.get(0)); // an unknown group is an error, not an endless join
     Events events = new Events(ctx.out, json);
     AtomicLong lastRecordMs = new AtomicLong(System.currentTimeMillis());
     ConsumerConfig config = ConsumerConfig.builder(group.get(0), consumer).commitIntervalMs(commitEveryMs).build();
