@@ -33,6 +33,7 @@ final class PartitionInfo {
   }
 
   boolean adjacentTo(PartitionInfo other) {
-    return last + 1 == other.first || other.last + 1 == first;
+    // -1 is the top of the key space: nothing follows it (no wrap-around).
+    return (last != -1L && last + 1 == other.first) || (other.last != -1L && other.last + 1 == first);
   }
 }

@@ -13,7 +13,6 @@ import io.cohort.statemachine.proto.PartitionView;
 import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.TopicList;
 import io.cohort.statemachine.proto.TopicView;
-import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,8 +25,7 @@ final class Views {
   }
 
   static String hexEnd(long last) {
-    return last == -1L ? "10000000000000000"
-        : BigInteger.valueOf(last).add(BigInteger.ONE).toString(16);
+    return last == -1L ? "10000000000000000" : hex(last + 1);
   }
 
   static double weight(long micros) {
@@ -38,7 +36,7 @@ final class Views {
     TopicView.Builder b = TopicView.newBuilder().setTopic(topic.name);
     for (PartitionInfo p : topic.partitions) {
       PartitionView.Builder pv = PartitionView.newBuilder().setPartition(p.id).setState(p.state)
-          .setRangeBegin(hex(p.first)).setRangeEnd(String.format("%16s", hexEnd(p.last)).replace(' ', '0'))
+          .setRangeBegin(hex(p.first)).setRangeEnd(hexEnd(p.last))
           .setWeight(weight(p.weightMicros));
       for (int parent : p.parents) {
         pv.addParents(parent);

@@ -1,0 +1,284 @@
+package io.cohort.statemachine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.cohort.statemachine.proto.CheckpointEntry;
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.Command;
+import io.cohort.statemachine.proto.CommitCheckpoints;
+import io.cohort.statemachine.proto.CreateGroup;
+import io.cohort.statemachine.proto.CreateTopic;
+import io.cohort.statemachine.proto.DescribeGroupQuery;
+import io.cohort.statemachine.proto.Grant;
+import io.cohort.statemachine.proto.GroupPartitionView;
+import io.cohort.statemachine.proto.GroupView;
+import io.cohort.statemachine.proto.Heartbeat;
+import io.cohort.statemachine.proto.HeartbeatResult;
+import io.cohort.statemachine.proto.Leave;
+import io.cohort.statemachine.proto.PartitionRef;
+import io.cohort.statemachine.proto.Query;
+import io.cohort.statemachine.proto.ResetCheckpoint;
+import io.cohort.statemachine.proto.Result;
+import io.cohort.statemachine.proto.SplitPartition;
+import io.cohort.statemachine.proto.StartFrom;
+import io.cohort.statemachine.proto.StateRecord;
+import io.cohort.statemachine.proto.Tick;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Drives a {@link Coordinator} the way the Raft server and well-behaved consumers would: every
+ * command gets the next index, the current term and the test's clock. Simulated consumers remember
+ * their session and what they hold, and obey releases on their next heartbeat.
+ */
+final class CoordinatorTestContext {
+  final Coordinator coordinator;
+  long index;
+  long term = 1;
+  long nowMs = 1_000_000;
+  /** "group/consumer" -> the consumer's view. */
+  final Map<String, ConsumerView> consumers = new TreeMap<>();
+
+  static final class ConsumerView {
+    long session;
+    /** "topic/partition" -> grant as last told. */
+    final Map<String, Grant> held = new TreeMap<>();
+    HeartbeatResult last;
+  }
+
+  CoordinatorTestContext() {
+    this(Limits.DEFAULTS);
+  }
+
+  CoordinatorTestContext(Limits limits) {
+    this.coordinator = new Coordinator(limits);
+  }
+
+  // ------------------------------------------------------------------ builders
+
+  CoordinatorTestContext withTopic(String topic, int partitions) {
+    ok(apply(Command.newBuilder().setCreateTopic(
+        CreateTopic.newBuilder().setTopic(topic).setPartitions(partitions))));
+    return this;
+  }
+
+  CoordinatorTestContext withGroup(String group, String... topics) {
+    ok(apply(Command.newBuilder().setCreateGroup(CreateGroup.newBuilder().setGroup(group)
+        .addAllTopics(List.of(topics)))));
+    return this;
+  }
+
+  CoordinatorTestContext withOrderedGroup(String group, String... topics) {
+    ok(apply(Command.newBuilder().setCreateGroup(CreateGroup.newBuilder().setGroup(group)
+        .addAllTopics(List.of(topics)).setOrder(true))));
+    return this;
+  }
+
+  CoordinatorTestContext withGroup(CreateGroup.Builder group) {
+    ok(apply(Command.newBuilder().setCreateGroup(group)));
+    return this;
+  }
+
+  /** Joins the member and heartbeats everyone until nothing moves. */
+  CoordinatorTestContext withMember(String group, String consumer) {
+    heartbeat(group, consumer);
+    settle(group);
+    return this;
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  Result apply(Command.Builder command) {
+    return coordinator.apply(command.build(), ++index, term, nowMs);
+  }
+
+  static Result ok(Result r) {
+    assertEquals(Code.OK, r.getCode(), r.getMessage());
+    return r;
+  }
+
+  ConsumerView consumer(String group, String consumer) {
+    return consumers.computeIfAbsent(group + "/" + consumer, k -> new ConsumerView());
+  }
+
+  /** A heartbeat as the consumer runtime sends it: what it holds now, releases obeyed. */
+  HeartbeatResult heartbeat(String group, String consumer, CheckpointEntry... commits) {
+    Result r = heartbeatResult(group, consumer, commits);
+    ok(r);
+    return r.getHeartbeat();
+  }
+
+  Result heartbeatResult(String group, String consumer, CheckpointEntry... commits) {
+    ConsumerView view = consumer(group, consumer);
+    Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer)
+        .setSession(view.session).addAllCommits(List.of(commits));
+    for (Grant g : view.held.values()) {
+      hb.addHeld(PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()));
+    }
+    Result r = apply(Command.newBuilder().setHeartbeat(hb));
+    if (r.getCode() == Code.OK) {
+      observe(view, r.getHeartbeat());
+    }
+    return r;
+  }
+
+  private static void observe(ConsumerView view, HeartbeatResult hb) {
+    view.session = hb.getSession();
+    view.last = hb;
+    view.held.clear();
+    for (Grant g : hb.getGrantsList()) {
+      view.held.put(key(g.getTopic(), g.getPartition()), g);
+    }
+    for (PartitionRef ref : hb.getReleaseList()) {
+      view.held.remove(key(ref.getTopic(), ref.getPartition())); // stops at once, releases next time
+    }
+  }
+
+  /** Everyone in the group heartbeats, in consumer order, until no handoff is pending and a round changes nothing. */
+  void settle(String group) {
+    for (int round = 0; round < 20; round++) {
+      String before = assignment(group).toString() + targets(group);
+      for (String c : members(group)) {
+        heartbeat(group, c);
+      }
+      String after = assignment(group).toString() + targets(group);
+      if (before.equals(after) && !releasing(group)) {
+        return;
+      }
+    }
+    throw new AssertionError("group " + group + " did not settle: " + assignment(group));
+  }
+
+  Result commit(String group, String consumer, String topic, int partition, String cursor) {
+    Grant grant = consumer(group, consumer).held.get(key(topic, partition));
+    long epoch = grant == null ? 0 : grant.getEpoch();
+    return commit(group, consumer, entry(topic, partition, epoch, cursor));
+  }
+
+  Result commit(String group, String consumer, CheckpointEntry... entries) {
+    return apply(Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder()
+        .setGroup(group).setConsumerId(consumer).setSession(consumer(group, consumer).session)
+        .addAllEntries(List.of(entries))));
+  }
+
+  static CheckpointEntry entry(String topic, int partition, long epoch, String cursor) {
+    return CheckpointEntry.newBuilder().setTopic(topic).setPartition(partition).setEpoch(epoch)
+        .setCursor(cursor).build();
+  }
+
+  Result leave(String group, String consumer) {
+    Result r = apply(Command.newBuilder().setLeave(Leave.newBuilder().setGroup(group)
+        .setConsumerId(consumer).setSession(consumer(group, consumer).session)));
+    consumers.remove(group + "/" + consumer);
+    return r;
+  }
+
+  Result split(String topic, int partition) {
+    return apply(Command.newBuilder().setSplitPartition(
+        SplitPartition.newBuilder().setTopic(topic).setPartition(partition)));
+  }
+
+  Result reset(String group, String topic, int partition, String cursor) {
+    return apply(Command.newBuilder().setResetCheckpoint(ResetCheckpoint.newBuilder()
+        .setGroup(group).setTopic(topic).setPartition(partition).setCursor(cursor)));
+  }
+
+  Result tick() {
+    return apply(Command.newBuilder().setTick(Tick.getDefaultInstance()));
+  }
+
+  void advanceMs(long ms) {
+    nowMs += ms;
+  }
+
+  // ------------------------------------------------------------------ views
+
+  GroupView describe(String group) {
+    var r = coordinator.query(Query.newBuilder()
+        .setDescribeGroup(DescribeGroupQuery.newBuilder().setGroup(group)).build());
+    assertEquals(Code.OK, r.getCode(), r.getMessage());
+    return r.getGroup();
+  }
+
+  GroupPartitionView partition(String group, String topic, int partition) {
+    for (GroupPartitionView p : describe(group).getPartitionsList()) {
+      if (p.getTopic().equals(topic) && p.getPartition() == partition) {
+        return p;
+      }
+    }
+    throw new AssertionError("no partition " + topic + "/" + partition + " in " + group);
+  }
+
+  List<String> members(String group) {
+    List<String> out = new ArrayList<>();
+    describe(group).getMembersList().forEach(m -> out.add(m.getConsumerId()));
+    return out;
+  }
+
+  /** consumer -> partition ids held (server's view), all topics together. */
+  Map<String, TreeSet<Integer>> assignment(String group) {
+    Map<String, TreeSet<Integer>> out = new LinkedHashMap<>();
+    for (String m : members(group)) {
+      out.put(m, new TreeSet<>());
+    }
+    for (GroupPartitionView p : describe(group).getPartitionsList()) {
+      if (p.hasHolder()) {
+        out.get(p.getHolder()).add(p.getPartition());
+      }
+    }
+    return out;
+  }
+
+  private boolean releasing(String group) {
+    return describe(group).getPartitionsList().stream()
+        .anyMatch(p -> p.getStatus() == io.cohort.statemachine.proto.PartitionStatus.RELEASING);
+  }
+
+  private Map<Integer, String> targets(String group) {
+    Map<Integer, String> out = new TreeMap<>();
+    for (GroupPartitionView p : describe(group).getPartitionsList()) {
+      if (p.hasTarget()) {
+        out.put(p.getPartition(), p.getTarget());
+      }
+    }
+    return out;
+  }
+
+  static String key(String topic, int partition) {
+    return topic + "/" + partition;
+  }
+
+  byte[] exportBytes() {
+    return exportBytes(coordinator);
+  }
+
+  static byte[] exportBytes(Coordinator c) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    c.freeze().export(r -> {
+      try {
+        r.writeDelimitedTo(out);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    return out.toByteArray();
+  }
+
+  static List<StateRecord> records(Coordinator c) {
+    List<StateRecord> out = new ArrayList<>();
+    c.freeze().export(out::add);
+    return out;
+  }
+
+  static CreateGroup.Builder group(String name, String... topics) {
+    return CreateGroup.newBuilder().setGroup(name).addAllTopics(List.of(topics))
+        .setStartFrom(StartFrom.BEGIN);
+  }
+}
