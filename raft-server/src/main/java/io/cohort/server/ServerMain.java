@@ -14,12 +14,14 @@ import java.util.Map;
  * ClusterStatus#run}.
  */
 public final class ServerMain {
+  /** gRPC logs through java.util.logging (one INFO line per start): keep stderr for our errors. */
+  private static final java.util.logging.Logger GRPC_LOG =
+      java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc");
+
   private ServerMain() {}
 
   public static void main(String[] args) {
-    // gRPC logs through java.util.logging (one INFO line per start): keep stderr for our errors.
-    java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc")
-        .setLevel(java.util.logging.Level.WARNING);
+    GRPC_LOG.setLevel(java.util.logging.Level.WARNING);
     int code = run(args, System.getenv(), System.out, System.err);
     if (code != 0) {
       System.exit(code);
