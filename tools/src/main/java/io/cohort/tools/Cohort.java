@@ -98,6 +98,7 @@ public final class Cohort {
     add(c, "log", "produce", LogProduce::new);
     add(c, "consume", "", Consume::new);
     add(c, "bench", "", Bench::new);
+    add(c, "demo", "", io.cohort.tools.demo.Demo::new);
     return c;
   }
 
