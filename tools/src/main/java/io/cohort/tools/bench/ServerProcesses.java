@@ -105,6 +105,7 @@ public final class ServerProcesses implements AutoCloseable {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).redirectInput(ProcessBuilder.Redirect.PIPE).start();
     p.getOutputStream().close();
     processes.put(id, p);
+    Files.writeString(dir.resolve(id + ".pid"), Long.toString(p.pid()) + "\n"); // for scripts cleaning up after a crash
   }
 
   /** SIGKILL, and waits until the process is gone. */
@@ -217,6 +218,13 @@ public final class ServerProcesses implements AutoCloseable {
       }
     }
     processes.clear();
+    for (String id : IDS) {
+      try {
+        Files.deleteIfExists(dir.resolve(id + ".pid"));
+      } catch (IOException e) {
+        // best effort
+      }
+    }
   }
 
   static void sleepMs(long ms) {
