@@ -97,6 +97,7 @@ public final class Cohort {
     add(c, "log", "produce", LogProduce::new);
     add(c, "consume", "", Consume::new);
     add(c, "bench", "commit", io.cohort.tools.bench.CommitBench::new);
+    add(c, "bench", "failover", io.cohort.tools.bench.FailoverBench::new);
     add(c, "demo", "", io.cohort.tools.demo.Demo::new);
     return c;
   }

@@ -70,14 +70,14 @@ public final class CommitBench implements CliCommand {
     try {
       Map<Integer, Level> cohort;
       int[] payload = new int[1];
-      Setup setup;
+      CommitWorkload setup;
       ServerProcesses servers = options.peers == null ? options.startServers(ServerProcesses.Kind.COHORT, work, out) : null;
       try (CohortClient client = options.client(servers != null ? servers.peers() : options.peers)) {
-        setup = setup(client);
-        payload[0] = setup.commands.apply(1_000_000).toByteArray().length;
-        out.printf("cohort: group %s holds %d partitions; command %d bytes%n", setup.group, partitions, payload[0]);
-        cohort = measure("cohort", client, setup.commands, true, inFlight, max, servers);
-        setup.keepAlive.shutdownNow();
+        setup = CommitWorkload.setUp(client, partitions);
+        payload[0] = setup.commands().apply(1_000_000).toByteArray().length;
+        out.printf("cohort: group %s holds %d partitions; command %d bytes%n", setup.group(), partitions, payload[0]);
+        cohort = measure("cohort", client, setup.commands(), true, inFlight, max, servers);
+        setup.keepAlive().shutdownNow();
       } finally {
         if (servers != null) {
           servers.close();
@@ -87,7 +87,7 @@ public final class CommitBench implements CliCommand {
       if (!noBaseline && options.peers == null) {
         try (ServerProcesses ns = options.startServers(ServerProcesses.Kind.NOOP, work, out);
             CohortClient client = options.client(ns.peers())) {
-          noop = measure("no-op", client, setup.commands, false, inFlight, max, ns);
+          noop = measure("no-op", client, setup.commands(), false, inFlight, max, ns);
         }
       }
       out.println();
@@ -118,46 +118,6 @@ public final class CommitBench implements CliCommand {
     } finally {
       options.cleanUp(work, out);
     }
-  }
-
-  record Setup(String group, LongFunction<Command> commands, ScheduledExecutorService keepAlive) {}
-
-  /** A topic of {@code partitions}, a group, one member holding them all; commits cycle over them. */
-  private Setup setup(CohortClient client) {
-    String suffix = Long.toString(System.currentTimeMillis() % 100_000_000L);
-    String topic = "bench-commit-" + suffix;
-    String group = "bench-commit-g-" + suffix;
-    client.blocking().createTopic(topic, partitions);
-    client.blocking().createGroup(CreateGroup.newBuilder().setGroup(group).addTopics(topic)
-        .setSessionTimeoutMs(600_000).setHeartbeatIntervalMs(200_000).setStartFrom(StartFrom.BEGIN).build());
-    String consumer = "bench-c";
-    HeartbeatResult hb = client.blocking().heartbeat(Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer).build());
-    long session = hb.getSession();
-    long[] epochs = new long[partitions];
-    List<PartitionRef> held = new ArrayList<>();
-    for (Grant g : hb.getGrantsList()) {
-      epochs[g.getPartition()] = g.getEpoch();
-      held.add(PartitionRef.newBuilder().setTopic(topic).setPartition(g.getPartition()).build());
-    }
-    if (held.size() != partitions) {
-      throw new IllegalStateException("expected " + partitions + " grants, got " + held.size());
-    }
-    Heartbeat keep = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer).setSession(session)
-        .addAllHeld(held).build();
-    client.blocking().heartbeat(keep);
-    ScheduledExecutorService keepAlive = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "bench-keepalive");
-      t.setDaemon(true);
-      return t;
-    });
-    keepAlive.scheduleWithFixedDelay(() -> client.heartbeat(keep), 30, 30, TimeUnit.SECONDS);
-    LongFunction<Command> commands = seq -> {
-      int p = (int) (seq % partitions);
-      return Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup(group)
-          .setConsumerId(consumer).setSession(session).addEntries(CheckpointEntry.newBuilder().setTopic(topic)
-              .setPartition(p).setEpoch(epochs[p]).setCursor(Long.toString(seq)))).build();
-    };
-    return new Setup(group, commands, keepAlive);
   }
 
   private Map<Integer, Level> measure(String name, CohortClient client, LongFunction<Command> commands,

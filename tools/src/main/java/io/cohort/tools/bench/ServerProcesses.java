@@ -180,13 +180,18 @@ public final class ServerProcesses implements AutoCloseable {
 
   /** Waits until every node is reachable and reports the same applied index (the cluster is quiet). */
   public boolean awaitCaughtUp(Duration timeout) {
+    return awaitCaughtUp(timeout, 0);
+  }
+
+  /** Waits until every node is reachable and has applied at least the highest commit index minus {@code slack}. */
+  public boolean awaitCaughtUp(Duration timeout, long slack) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       try {
         List<ClusterStatus.PeerStatus> st = status();
         if (st.stream().allMatch(ClusterStatus.PeerStatus::reachable)) {
           long max = st.stream().mapToLong(ClusterStatus.PeerStatus::commitIndex).max().orElse(0);
-          if (st.stream().allMatch(s -> s.appliedIndex() >= max)) {
+          if (st.stream().allMatch(s -> s.appliedIndex() >= max - slack)) {
             return true;
           }
         }
