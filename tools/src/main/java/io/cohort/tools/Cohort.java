@@ -98,6 +98,7 @@ public final class Cohort {
     add(c, "consume", "", Consume::new);
     add(c, "bench", "commit", io.cohort.tools.bench.CommitBench::new);
     add(c, "bench", "failover", io.cohort.tools.bench.FailoverBench::new);
+    add(c, "bench", "heartbeat", io.cohort.tools.bench.HeartbeatBench::new);
     add(c, "demo", "", io.cohort.tools.demo.Demo::new);
     return c;
   }
