@@ -99,6 +99,8 @@ public final class Cohort {
     add(c, "bench", "commit", io.cohort.tools.bench.CommitBench::new);
     add(c, "bench", "failover", io.cohort.tools.bench.FailoverBench::new);
     add(c, "bench", "heartbeat", io.cohort.tools.bench.HeartbeatBench::new);
+    add(c, "bench", "rebalance", io.cohort.tools.bench.RebalanceBench::new);
+    add(c, "bench", "expiry", io.cohort.tools.bench.ExpiryBench::new);
     add(c, "demo", "", io.cohort.tools.demo.Demo::new);
     return c;
   }
