@@ -101,6 +101,7 @@ public final class Cohort {
     add(c, "bench", "heartbeat", io.cohort.tools.bench.HeartbeatBench::new);
     add(c, "bench", "rebalance", io.cohort.tools.bench.RebalanceBench::new);
     add(c, "bench", "expiry", io.cohort.tools.bench.ExpiryBench::new);
+    add(c, "bench", "snapshot", io.cohort.tools.bench.SnapshotBench::new);
     add(c, "demo", "", io.cohort.tools.demo.Demo::new);
     return c;
   }
