@@ -94,7 +94,7 @@ public final class ServerProcesses implements AutoCloseable {
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     if (kind == Kind.COHORT) {
-      cmd.addAll(List.of("io.cohort.tools.Cohort", "server"));
+      cmd.addAll(List.of("io.cohort.server.ServerMain", "server")); // the raft-server main: takes --ratis
     } else {
       cmd.add(NoopServer.class.getName());
     }

@@ -51,7 +51,7 @@ public final class ChaosMain {
       if (temp && !keep) {
         BenchOptions.deleteTree(dir);
       } else {
-        System.out.println("work dir kept: " + dir);
+        System.out.println("work dir: " + dir);
       }
     }
     print(report, seed);
