@@ -45,6 +45,13 @@ public final class BenchOptions {
     return Files.createTempDirectory(prefix);
   }
 
+  /** Creates the work dir and says where it is (the summary line stays the last line). */
+  public Path workDir(String prefix, PrintStream out) throws IOException {
+    Path d = workDir(prefix);
+    out.println("work dir " + d + (keepDir ? " (kept after the run)" : " (deleted after the run)"));
+    return d;
+  }
+
   public CohortClient client(String peers) {
     return CohortClient.connect(CohortClientConfig.builder(peers).maxOutstanding(maxOutstanding).build());
   }
@@ -65,7 +72,6 @@ public final class BenchOptions {
   /** Deletes the work dir unless asked to keep it. */
   public void cleanUp(Path workDir, PrintStream out) {
     if (keepDir) {
-      out.println("work dir kept: " + workDir);
       return;
     }
     deleteTree(workDir);

@@ -66,7 +66,7 @@ public final class CommitBench implements CliCommand {
     int max = Arrays.stream(inFlight).max().orElse(1);
     out.printf("bench commit: levels %s in flight, warm-up %d s at %d, %d s measured per level, %d cores%n",
         levels, warmupS, max, measureS, Runtime.getRuntime().availableProcessors());
-    Path work = options.workDir("cohort-bench-commit-");
+    Path work = options.workDir("cohort-bench-commit-", out);
     try {
       Map<Integer, Level> cohort;
       int[] payload = new int[1];

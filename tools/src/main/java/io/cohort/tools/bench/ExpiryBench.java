@@ -48,7 +48,7 @@ public final class ExpiryBench implements CliCommand {
   @Override
   public int run(CliContext ctx) throws Exception {
     PrintStream out = ctx.out;
-    Path work = options.workDir("cohort-bench-expiry-");
+    Path work = options.workDir("cohort-bench-expiry-", out);
     Random random = new Random(seed);
     List<Double> state = new ArrayList<>();
     List<Double> client = new ArrayList<>();

@@ -73,7 +73,7 @@ public final class HeartbeatBench implements CliCommand {
   @Override
   public int run(CliContext ctx) throws Exception {
     out = ctx.out;
-    Path work = options.workDir("cohort-bench-heartbeat-");
+    Path work = options.workDir("cohort-bench-heartbeat-", out);
     List<Step> fixed = new ArrayList<>();
     Step best = null;
     Step failed = null;

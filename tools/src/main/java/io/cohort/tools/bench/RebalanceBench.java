@@ -48,7 +48,7 @@ public final class RebalanceBench implements CliCommand {
   @Override
   public int run(CliContext ctx) throws Exception {
     PrintStream out = ctx.out;
-    Path work = options.workDir("cohort-bench-rebalance-");
+    Path work = options.workDir("cohort-bench-rebalance-", out);
     Random random = new Random(seed);
     StringBuilder last = new StringBuilder("bench rebalance");
     List<String> rows = new ArrayList<>();

@@ -75,7 +75,7 @@ public final class SnapshotBench implements CliCommand {
     if (options.serverJavaOpts.equals(new BenchOptions().serverJavaOpts)) {
       options.serverJavaOpts = "-XX:+UseG1GC -Xms256m -Xmx3g"; // 1M checkpoints, plus a frozen copy while writing
     }
-    Path work = options.workDir("cohort-bench-snapshot-");
+    Path work = options.workDir("cohort-bench-snapshot-", out);
     List<Row> rows = new ArrayList<>();
     try (ServerProcesses servers = options.startServers(ServerProcesses.Kind.COHORT, work, out);
         CohortClient client = options.client(servers.peers());
