@@ -136,9 +136,9 @@ public final class CohortStateMachine extends BaseStateMachine {
       retainedPolicy(SnapshotRetentionPolicy.DEFAULT_ALL_SNAPSHOTS_RETAINED);
 
   // snapshot bookkeeping: touched on the apply thread, and by pause/reinitialize/close
-  private Future<SnapshotWriter.Written> inFlight;
-  private long reportedIndex = RaftLog.INVALID_LOG_INDEX; // never return less to Ratis
-  private long durableIndex = RaftLog.INVALID_LOG_INDEX;
+  private volatile Future<SnapshotWriter.Written> inFlight;
+  private volatile long reportedIndex = RaftLog.INVALID_LOG_INDEX; // never return less to Ratis
+  private volatile long durableIndex = RaftLog.INVALID_LOG_INDEX;
   private volatile SnapshotStats stats = new SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1);
 
   public CohortStateMachine(Settings settings) {
