@@ -85,6 +85,20 @@ final class SnapshotKeeper implements AutoCloseable {
       return t;
     });
     storage.init(raftStorage);
+    deleteUnfinishedWrites(raftStorage.getStorageDir().getStateMachineDir().toPath());
+  }
+
+  /** A crash during a write leaves {@code snapshot.T_I.tmp}: never complete, never used. */
+  private void deleteUnfinishedWrites(Path smDir) throws IOException {
+    if (!Files.isDirectory(smDir)) {
+      return;
+    }
+    try (var files = Files.newDirectoryStream(smDir, "snapshot.*.tmp")) {
+      for (Path tmp : files) {
+        LOG.info("[{}] deleting unfinished snapshot write {}", name, tmp.getFileName());
+        Files.deleteIfExists(tmp);
+      }
+    }
   }
 
   SimpleStateMachineStorage storage() {
