@@ -92,7 +92,7 @@ start() {
     echo "$n started (pid $!, 127.0.0.1:$((base_port + ${n#n} - 1)), log $dir/$n.log)"
   done
   local deadline=$((SECONDS + 90))
-  until "$cohort" cluster status --peers "$p" > /dev/null 2>&1; do
+  until ready "$p"; do
     for n in "${nodes[@]}"; do
       if ! live_pid "$n" > /dev/null; then
         echo "cluster.sh: $n exited; last lines of $dir/$n.log:" >&2
@@ -107,6 +107,14 @@ start() {
     sleep 1
   done
   "$cohort" cluster status --peers "$p" $json
+}
+
+# True when every node answers and one leads (works with either jar's `cluster status --json`).
+ready() {
+  local json
+  json="$("$cohort" cluster status --peers "$1" --json 2>/dev/null)" || true
+  [[ "$(grep -o '"reachable" *: *true' <<< "$json" | wc -l)" -eq "${#nodes[@]}" ]] &&
+    grep -Eq '"role" *: *"LEADER"' <<< "$json"
 }
 
 stop() {

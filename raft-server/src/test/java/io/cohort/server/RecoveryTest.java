@@ -48,6 +48,16 @@ class RecoveryTest {
         assertTrue(r.isSuccess(), id + ": " + r.getException());
         assertTrue(r.getLogIndex() > 0, id + " snapshot index " + r.getLogIndex());
       }
+      // The CLI's offline view: one group and one checkpoint read straight from the newest file.
+      SnapshotFile.Listing newest = SnapshotFile.list(cluster.storageDir(leader)).get(0);
+      try (SnapshotFile f = SnapshotFile.open(newest.file())) {
+        f.verify();
+        SnapshotFile.GroupSnapshot g = f.group("g1").orElseThrow();
+        assertEquals("A", g.members().get(0).getConsumerId());
+        assertEquals(a.getSession(), g.members().get(0).getSession());
+        assertEquals(3, g.slots().size());
+        assertEquals("before-snapshot", f.slot("g2", "t2", 1).orElseThrow().getCheckpoint().getCursor());
+      }
       commitAll(client, "g1", "A", a, "after-snapshot");
       client.write(join("g1", "C"));
       GroupView g1 = client.read(describeGroup("g1")).getGroup();
@@ -60,9 +70,13 @@ class RecoveryTest {
       for (String id : cluster.ids()) {
         cluster.kill(id);
       }
+      Path unfinished = cluster.storageDir("n1").resolve(ServerConfig.DEFAULT_GROUP_ID.getUuid().toString())
+          .resolve("sm").resolve("snapshot.9_99999.tmp");
+      java.nio.file.Files.writeString(unfinished, "a write that crashed");
       for (String id : cluster.ids()) {
         cluster.restart(id);
       }
+      assertFalse(java.nio.file.Files.exists(unfinished), "unfinished snapshot write deleted at start");
       assertNotNull(cluster.leaderId(), "was " + leader);
 
       for (String id : cluster.ids()) {
@@ -112,6 +126,9 @@ class RecoveryTest {
           .until(() -> SnapshotFile.list(cluster.storageDir(leader)).size() <= 2);
 
       cluster.restart(follower);
+      var leaderStats = cluster.server(leader).stateMachine().snapshotStats();
+      assertTrue(leaderStats.taken() >= 2, "leader snapshots: " + leaderStats);
+      assertTrue(leaderStats.maxPauseMicros() > 0, "the apply pause is measured: " + leaderStats);
       var digest = cluster.awaitSameDigest();
       var stats = cluster.server(follower).stateMachine().snapshotStats();
       assertTrue(stats.lastLoadIndex() > followerIndex + 1,

@@ -14,7 +14,8 @@ import org.apache.ratis.util.MD5FileUtil;
  * {@code apply()} (topics of 10,000 partitions, one group per topic, every partition committed),
  * then times what the state machine does: {@code freeze()} on the apply thread (the apply pause),
  * the MapDB write plus MD5 sidecar (background), and the load (MD5 check, open, rebuild with the
- * checksum verified). Run: see docs/BENCHMARKS.md, section "Snapshots (raft-server)".
+ * checksum verified). One cold round, then {@value #ROUNDS} measured rounds: median and max. Run:
+ * {@code scripts/bench-snapshot.sh}; figures in docs/BENCHMARKS.md, "Snapshots (raft-server)".
  *
  * <p>Arguments: checkpoint counts (multiples of 10,000), default 100000 1000000.
  */
@@ -56,16 +57,16 @@ public final class SnapshotBench {
     long bytes = 0;
     long records = 0;
     String expected = c.digest().getSha256();
-    for (int r = 0; r < ROUNDS; r++) {
+    for (int r = -1; r < ROUNDS; r++) { // round -1 warms the JIT up and is not counted
       long f0 = System.nanoTime();
       FrozenState frozen = c.freeze();
-      freezeMs[r] = (System.nanoTime() - f0) / 1e6;
+      double freeze = (System.nanoTime() - f0) / 1e6;
 
-      Path file = dir.resolve("snapshot.1_" + (c.appliedIndex() + r));
+      Path file = dir.resolve("snapshot.1_" + (c.appliedIndex() + r + 1));
       long w0 = System.nanoTime();
       SnapshotWriter.Written w = SnapshotWriter.write(frozen, 1, c.appliedIndex(), file, 0);
       MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file.toFile());
-      writeMs[r] = (System.nanoTime() - w0) / 1e6;
+      double write = (System.nanoTime() - w0) / 1e6;
       bytes = w.bytes();
       records = w.records();
 
@@ -77,12 +78,20 @@ public final class SnapshotBench {
       try (SnapshotFile sf = SnapshotFile.open(file)) {
         loaded = sf.load(Limits.DEFAULTS);
       }
-      loadMs[r] = (System.nanoTime() - l0) / 1e6;
+      double load = (System.nanoTime() - l0) / 1e6;
       if (!loaded.digest().getSha256().equals(expected) || !w.sha256().equals(expected)) {
         throw new IllegalStateException("loaded state differs");
       }
       Files.delete(file);
       Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".md5"));
+      if (r >= 0) {
+        freezeMs[r] = freeze;
+        writeMs[r] = write;
+        loadMs[r] = load;
+      } else {
+        System.out.printf("(%,d checkpoints, cold first round: freeze %.1f ms, write %.0f ms, load %.0f ms)%n",
+            checkpoints, freeze, write, load);
+      }
     }
     Arrays.sort(freezeMs);
     Arrays.sort(writeMs);

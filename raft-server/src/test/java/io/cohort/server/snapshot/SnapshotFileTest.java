@@ -46,6 +46,12 @@ class SnapshotFileTest {
   }
 
   @Test
+  void theDigestOfAFrozenCopyIsTheCoordinatorsDigest() {
+    Coordinator c = StateFixture.build(2, 30, 2);
+    assertEquals(c.digest(), SnapshotLayout.digest(c.freeze()));
+  }
+
+  @Test
   void recordsComeBackInExportOrder() throws Exception {
     Coordinator original = StateFixture.build(2, 5, 2);
     List<StateRecord> exported = new ArrayList<>();
