@@ -69,10 +69,12 @@ public final class GroupConsumer<R> implements AutoCloseable {
   private long nextHeartbeatAtMs;
   private long lastOkSentAtMs;
   private long retryNotBeforeMs;
+  private int failuresInARow;
   private ScheduledFuture<?> wake;
   private long wakeAtMs = Long.MAX_VALUE;
   private volatile boolean closing;
 
+  private volatile Thread loopThread;
   private volatile Status status = Status.JOINING;
   private volatile long session;
   private final ConcurrentHashMap<PartitionId, PartitionGrant> reading = new ConcurrentHashMap<>();
@@ -88,8 +90,13 @@ public final class GroupConsumer<R> implements AutoCloseable {
     this.logPrefix = "[group " + config.group() + "] consumer " + config.consumerId() + ":";
     this.state = new ConsumerState(config.group(), config.consumerId());
     String name = "cohort-consumer-" + config.group() + "-" + config.consumerId();
-    this.loop = Executors.newSingleThreadScheduledExecutor(threads(name, false));
-    this.readerPool = Executors.newCachedThreadPool(threads(name + "-reader", true));
+    this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      loopThread = t;
+      return t;
+    });
+    this.readerPool = Executors.newCachedThreadPool(threads(name + "-reader"));
   }
 
   /** Starts a consumer: it joins at once and keeps going until {@link #close()}. */
@@ -101,10 +108,10 @@ public final class GroupConsumer<R> implements AutoCloseable {
     return c;
   }
 
-  private static ThreadFactory threads(String prefix, boolean numbered) {
+  private static ThreadFactory threads(String prefix) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
-      Thread t = new Thread(r, numbered ? prefix + "-" + n.incrementAndGet() : prefix);
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     };
@@ -266,6 +273,7 @@ public final class GroupConsumer<R> implements AutoCloseable {
     if (e == null) {
       boolean joined = f.session() == 0;
       lastOkSentAtMs = sentAt;
+      failuresInARow = 0;
       List<Action> actions = state.onHeartbeat(f, r);
       session = state.session();
       status = Status.ACTIVE;
@@ -293,6 +301,7 @@ public final class GroupConsumer<R> implements AutoCloseable {
   private void onCommit(Flush f, CommitResult r, Throwable e, List<CompletableFuture<Void>> waiters) {
     inFlight = false;
     if (e == null) {
+      failuresInARow = 0;
       apply(state.onCommit(f, r.getCodesList()));
       completeWaiters(waiters);
     } else {
@@ -320,14 +329,21 @@ public final class GroupConsumer<R> implements AutoCloseable {
         status = Status.JOINING;
       }
       if (code != Code.UNKNOWN_MEMBER) {
-        retryNotBeforeMs = now() + config.retryMs();
-        nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);
+        backOff();
       }
     } else {
-      LOG.warn("{} {} failed, retrying in {} ms: {}", logPrefix, what, config.retryMs(), ce.getMessage());
-      retryNotBeforeMs = now() + config.retryMs();
-      nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);
+      long delay = backOff();
+      LOG.warn("{} {} failed, retrying in {} ms: {}", logPrefix, what, delay, ce.getMessage());
     }
+  }
+
+  /** Waits retryMs after a failure, doubling while failures repeat, up to 10 s. */
+  private long backOff() {
+    long delay = Math.min(10_000, config.retryMs() << Math.min(failuresInARow, 10));
+    failuresInARow++;
+    retryNotBeforeMs = now() + delay;
+    nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);
+    return delay;
   }
 
   private List<CompletableFuture<Void>> takeWaiters() {
@@ -457,6 +473,10 @@ public final class GroupConsumer<R> implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (Thread.currentThread() == loopThread) {
+      throw new IllegalStateException("close() from a listener callback would wait for itself; "
+          + "close from another thread");
+    }
     CompletableFuture<Void> f = new CompletableFuture<>();
     if (!post(() -> beginClose(f))) {
       return;
