@@ -1,0 +1,11 @@
+package io.cohort.statemachine;
+
+import java.util.UUID;
+
+/** Constants both ends of the wire must agree on. */
+public final class Protocol {
+  /** The Raft group every Cohort cluster runs: servers and clients build their RaftGroupId from it. */
+  public static final UUID RAFT_GROUP_UUID = UUID.fromString("436f686f-7274-4000-8000-000000000001");
+
+  private Protocol() {}
+}
