@@ -73,6 +73,7 @@ public final class GroupConsumer<R> implements AutoCloseable {
   private ScheduledFuture<?> wake;
   private long wakeAtMs = Long.MAX_VALUE;
   private volatile boolean closing;
+  private CompletableFuture<Void> leaveWhenIdle;
 
   private volatile Thread loopThread;
   private volatile Status status = Status.JOINING;
@@ -267,7 +268,10 @@ public final class GroupConsumer<R> implements AutoCloseable {
     if (closing || status == Status.CLOSED) {
       if (e == null) {
         apply(state.onHeartbeat(f, r)); // keeps pending checkpoints and acks right for the leave
+      } else if (Failures.map(e, "heartbeat") instanceof CohortRejectedException rej) {
+        apply(state.onRejected(rej.code()));
       }
+      leaveIfWaiting();
       return;
     }
     if (e == null) {
@@ -300,6 +304,16 @@ public final class GroupConsumer<R> implements AutoCloseable {
 
   private void onCommit(Flush f, CommitResult r, Throwable e, List<CompletableFuture<Void>> waiters) {
     inFlight = false;
+    if (closing) {
+      if (e == null) {
+        apply(state.onCommit(f, r.getCodesList()));
+        completeWaiters(waiters);
+      } else {
+        failWaiters(waiters, Failures.map(e, "commit"));
+      }
+      leaveIfWaiting();
+      return;
+    }
     if (e == null) {
       failuresInARow = 0;
       apply(state.onCommit(f, r.getCodesList()));
@@ -513,6 +527,10 @@ public final class GroupConsumer<R> implements AutoCloseable {
   }
 
   private void leave(CompletableFuture<Void> f) {
+    if (inFlight) {
+      leaveWhenIdle = f; // e.g. a join still on its way: leave with the session it brings
+      return;
+    }
     if (state.session() == 0 || status == Status.FENCED) {
       finishClose(f);
       return;
@@ -530,6 +548,14 @@ public final class GroupConsumer<R> implements AutoCloseable {
           }
           finishClose(f);
         }));
+  }
+
+  private void leaveIfWaiting() {
+    CompletableFuture<Void> f = leaveWhenIdle;
+    if (f != null) {
+      leaveWhenIdle = null;
+      leave(f);
+    }
   }
 
   private void finishClose(CompletableFuture<Void> f) {

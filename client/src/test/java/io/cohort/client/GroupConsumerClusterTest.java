@@ -276,13 +276,26 @@ class GroupConsumerClusterTest {
     fx.awaitBalanced("g-takeover", List.of(first));
 
     var second = fx.consumer("g-takeover", "a", fx.recorder("a"));
-    await().atMost(TIMEOUT).until(() -> first.status() == GroupConsumer.Status.FENCED);
-    assertTrue(r1.fenced);
-    assertEquals(Set.of(), first.assignment());
-    assertEquals(2, r1.revoked(RevokeReason.CONSUMER_FENCED));
-    fx.awaitBalanced("g-takeover", List.of(second));
-    // a live process that is taken over reads until its next heartbeat says FENCED: static
-    // membership is for restarts, where the old process is gone; the log saw that overlap here
-    fx.log.doubleReaders.clear();
+    try {
+      await().atMost(TIMEOUT).until(() -> first.status() == GroupConsumer.Status.FENCED);
+      assertTrue(r1.fenced);
+      await().atMost(TIMEOUT).until(() -> first.assignment().isEmpty());
+      assertEquals(2, r1.revoked(RevokeReason.CONSUMER_FENCED));
+      fx.awaitBalanced("g-takeover", List.of(second));
+    } finally {
+      // a live process that is taken over reads until its next heartbeat says FENCED: static
+      // membership is for restarts, where the old process is gone; the log saw that overlap here
+      fx.log.doubleReaders.clear();
+    }
+  }
+
+  @Test
+  void closingWhileTheJoinIsOnItsWayStillLeaves() {
+    fx.admin.blocking().createTopic("quick", 2);
+    fx.createGroup("g-quick", "quick", false, 60_000, 500);
+    var a = fx.consumer("g-quick", "a", fx.recorder("a"));
+    a.close(); // the join heartbeat is in flight: close waits for its session, then leaves
+    assertEquals(GroupConsumer.Status.CLOSED, a.status());
+    assertEquals(0, fx.describe("g-quick").getMembersCount(), "no member left behind for 60 s");
   }
 }
