@@ -42,6 +42,8 @@ import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.statemachine.SnapshotRetentionPolicy;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
@@ -95,10 +97,31 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /** Timings of the latest snapshots, for logs, tests and benchmarks. */
   public record SnapshotStats(long taken, long lastPauseMicros, long maxPauseMicros, long lastWriteMs,
-      long lastBytes, long lastIndex, long lastLoadMs) {}
+      long lastBytes, long lastIndex, long loads, long lastLoadMs, long lastLoadIndex) {
+
+    SnapshotStats paused(long micros) {
+      return new SnapshotStats(taken, micros, Math.max(maxPauseMicros, micros), lastWriteMs, lastBytes,
+          lastIndex, loads, lastLoadMs, lastLoadIndex);
+    }
+
+    SnapshotStats written(long ms, long bytes, long index) {
+      return new SnapshotStats(taken + 1, lastPauseMicros, maxPauseMicros, ms, bytes, index, loads,
+          lastLoadMs, lastLoadIndex);
+    }
+
+    SnapshotStats loaded(long ms, long index) {
+      return new SnapshotStats(taken, lastPauseMicros, maxPauseMicros, lastWriteMs, lastBytes, lastIndex,
+          loads + 1, ms, index);
+    }
+  }
 
   private final Settings settings;
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage() {
+    @Override
+    public synchronized void cleanupOldSnapshots(SnapshotRetentionPolicy policy) throws IOException {
+      super.cleanupOldSnapshots(policy); // Ratis (apply thread) and our writer both clean up
+    }
+  };
   private final ReentrantLock lock = new ReentrantLock();
   private final TreeMap<Long, List<CompletableFuture<Void>>> staleWaiters = new TreeMap<>();
 
@@ -109,12 +132,14 @@ public final class CohortStateMachine extends BaseStateMachine {
   private ExecutorService snapshotWriter;
   private LeaderTicker ticker;
   private RaftPeerId selfId = RaftPeerId.valueOf("unknown");
+  private SnapshotRetentionPolicy retention =
+      retainedPolicy(SnapshotRetentionPolicy.DEFAULT_ALL_SNAPSHOTS_RETAINED);
 
   // snapshot bookkeeping: touched on the apply thread, and by pause/reinitialize/close
-  private Future<SnapshotWriter.Written> inFlight;
-  private long reportedIndex = RaftLog.INVALID_LOG_INDEX; // never return less to Ratis
-  private long durableIndex = RaftLog.INVALID_LOG_INDEX;
-  private volatile SnapshotStats stats = new SnapshotStats(0, 0, 0, 0, 0, -1, 0);
+  private volatile Future<SnapshotWriter.Written> inFlight;
+  private volatile long reportedIndex = RaftLog.INVALID_LOG_INDEX; // never return less to Ratis
+  private volatile long durableIndex = RaftLog.INVALID_LOG_INDEX;
+  private volatile SnapshotStats stats = new SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1);
 
   public CohortStateMachine(Settings settings) {
     this.settings = settings;
@@ -131,6 +156,8 @@ public final class CohortStateMachine extends BaseStateMachine {
     snapshotWriter = Executors.newSingleThreadExecutor(daemon("cohort-snapshot-" + selfId));
     ticker = new LeaderTicker(() -> server, groupId, selfId, () -> hasMembers,
         settings.tickIntervalMs(), tickScheduler);
+    int retained = RaftServerConfigKeys.Snapshot.retentionFileNum(server.getProperties());
+    retention = retainedPolicy(retained);
     storage.init(raftStorage);
     getLifeCycle().startAndTransition(() -> loadLatestSnapshot(), IOException.class);
   }
@@ -379,9 +406,7 @@ public final class CohortStateMachine extends BaseStateMachine {
         lock.unlock();
       }
       long pauseMicros = (System.nanoTime() - t0) / 1000;
-      SnapshotStats s = stats;
-      stats = new SnapshotStats(s.taken(), pauseMicros, Math.max(s.maxPauseMicros(), pauseMicros),
-          s.lastWriteMs(), s.lastBytes(), s.lastIndex(), s.lastLoadMs());
+      stats = stats.paused(pauseMicros);
       Path target = storage.getSnapshotFile(applied.getTerm(), applied.getIndex()).toPath();
       LOG.info("[{}] snapshot at {}: state frozen in {} us, writing {}", selfId, applied, pauseMicros,
           target.getFileName());
@@ -410,9 +435,9 @@ public final class CohortStateMachine extends BaseStateMachine {
       MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target.toFile());
       storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target, md5), ti));
       long ms = (System.nanoTime() - t0) / 1_000_000;
-      SnapshotStats s = stats;
-      stats = new SnapshotStats(s.taken() + 1, s.lastPauseMicros(), s.maxPauseMicros(), ms, w.bytes(),
-          ti.getIndex(), s.lastLoadMs());
+      stats = stats.written(ms, w.bytes(), ti.getIndex());
+      // Ratis cleans up when takeSnapshot returns, before this file existed: clean up again.
+      storage.cleanupOldSnapshots(retention);
       LOG.info("[{}] snapshot {} durable: {} records, {} bytes, written in {} ms", selfId,
           target.getFileName(), w.records(), w.bytes(), ms);
       return w;
@@ -472,11 +497,11 @@ public final class CohortStateMachine extends BaseStateMachine {
       throw new CorruptSnapshotException(path, "is listed but missing");
     }
     long t0 = System.nanoTime();
-    if (info.getFile().getFileDigest() != null) {
-      try {
-        MD5FileUtil.verifySavedMD5(path.toFile(), info.getFile().getFileDigest());
-      } catch (IOException e) {
-        throw new CorruptSnapshotException(path, "fails its MD5 checksum: " + e.getMessage(), e);
+    MD5Hash stored = info.getFile().getFileDigest();
+    if (stored != null) {
+      MD5Hash actual = MD5FileUtil.computeMd5ForFile(path.toFile());
+      if (!stored.equals(actual)) {
+        throw new CorruptSnapshotException(path, "fails its MD5 checksum: " + actual + ", expected " + stored);
       }
     }
     Coordinator loaded;
@@ -501,12 +526,19 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
     durableIndex = info.getIndex();
     reportedIndex = Math.max(reportedIndex, info.getIndex());
-    SnapshotStats s = stats;
-    stats = new SnapshotStats(s.taken(), s.lastPauseMicros(), s.maxPauseMicros(), s.lastWriteMs(),
-        s.lastBytes(), s.lastIndex(), ms);
+    stats = stats.loaded(ms, info.getIndex());
     releaseStaleWaiters(info.getIndex());
     LOG.info("[{}] loaded snapshot {} ({} records) in {} ms", selfId, path.getFileName(),
         records, ms);
+  }
+
+  private static SnapshotRetentionPolicy retainedPolicy(int n) {
+    return new SnapshotRetentionPolicy() {
+      @Override
+      public int getNumSnapshotsRetained() {
+        return n;
+      }
+    };
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

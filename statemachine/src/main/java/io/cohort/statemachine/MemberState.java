@@ -20,11 +20,22 @@ final class MemberState {
   }
 
   void addHeld(Slot slot) {
-    int i = 0;
-    while (i < held.size() && Slot.compare(held.get(i), slot) < 0) {
-      i++;
+    int n = held.size();
+    if (n == 0 || Slot.compare(held.get(n - 1), slot) < 0) {
+      held.add(slot); // in order, as when a snapshot is rebuilt: O(1)
+      return;
     }
-    held.add(i, slot);
+    int lo = 0;
+    int hi = n; // first index whose slot is not before this one
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (Slot.compare(held.get(mid), slot) < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    held.add(lo, slot);
   }
 
   void removeHeld(Slot slot) {

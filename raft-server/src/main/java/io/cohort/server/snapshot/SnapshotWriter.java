@@ -37,6 +37,7 @@ public final class SnapshotWriter {
     Files.deleteIfExists(tmp);
     Counts counts = new Counts();
     RecordDigest digest = new RecordDigest();
+    String sha256;
     DB db = DBMaker.fileDB(tmp.toFile()).fileChannelEnable().fileSyncDisable().fileLockDisable().make();
     try {
       Sink topics = new Sink(db, TOPICS);
@@ -75,7 +76,7 @@ public final class SnapshotWriter {
           }
           default -> throw new IllegalStateException("cannot store state record " + record.getBodyCase());
         }
-        digest.add(wrapped(record.getBodyCase().getNumber(), inner));
+        digest.add(record.getBodyCase().getNumber(), inner);
       });
       if (header[0] == null) {
         throw new IllegalStateException("exported state has no header record");
@@ -84,6 +85,7 @@ public final class SnapshotWriter {
       groups.close();
       members.close();
       slots.close();
+      sha256 = digest.hex();
       BTreeMap<String, String> meta = db.treeMap(META, Serializer.STRING, Serializer.STRING).create();
       meta.putAll(Map.ofEntries(
           Map.entry(META_FORMAT, FORMAT_NAME),
@@ -91,7 +93,7 @@ public final class SnapshotWriter {
           Map.entry(META_STATE_VERSION, Integer.toString(FrozenState.FORMAT_VERSION)),
           Map.entry(META_TERM, Long.toString(term)),
           Map.entry(META_INDEX, Long.toString(index)),
-          Map.entry(META_SHA256, digest.hex()),
+          Map.entry(META_SHA256, sha256),
           Map.entry(META_RECORDS, Long.toString(digest.records())),
           Map.entry(META_TOPICS, Long.toString(counts.topics)),
           Map.entry(META_GROUPS, Long.toString(counts.groups)),
@@ -113,14 +115,7 @@ public final class SnapshotWriter {
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     fsyncDirectory(target.getParent());
-    String sha = readBack(target);
-    return new Written(target, term, index, sha, digest.records(), Files.size(target));
-  }
-
-  private static String readBack(Path target) throws IOException {
-    try (SnapshotFile f = SnapshotFile.open(target)) {
-      return f.meta().sha256();
-    }
+    return new Written(target, term, index, sha256, digest.records(), Files.size(target));
   }
 
   static void fsyncDirectory(Path dir) {

@@ -119,7 +119,7 @@ public final class MiniCluster implements AutoCloseable {
         for (String id : configs.keySet()) {
           cluster.restart(id);
         }
-      } catch (IOException | RuntimeException e) {
+      } catch (RuntimeException e) {
         cluster.close();
         throw e;
       }
@@ -187,15 +187,24 @@ public final class MiniCluster implements AutoCloseable {
     }
   }
 
-  /** Starts a stopped node again on the same port and storage (it recovers snapshot + log). */
-  public void restart(String id) throws IOException {
+  /**
+   * Starts a stopped node again on the same port and storage (it recovers snapshot + log).
+   *
+   * @throws UncheckedIOException if the node cannot start
+   */
+  public void restart(String id) {
     ServerConfig config = config(id);
     synchronized (this) {
       if (servers.containsKey(id)) {
         throw new IllegalStateException("node " + id + " is running");
       }
     }
-    CohortServer s = CohortServer.start(config);
+    CohortServer s;
+    try {
+      s = CohortServer.start(config);
+    } catch (IOException e) {
+      throw new UncheckedIOException("node " + id + " cannot start: " + e.getMessage(), e);
+    }
     synchronized (this) {
       servers.put(id, s);
     }

@@ -15,8 +15,14 @@ import org.apache.ratis.protocol.RaftPeerId;
 public final class TestClient implements AutoCloseable {
   private final RaftClient raft;
 
-  TestClient(RaftClient raft) {
+  public TestClient(RaftClient raft) {
     this.raft = raft;
+  }
+
+  /** A client of any group, with gRPC and {@link MiniCluster#boundedRetry()}. */
+  public static TestClient of(org.apache.ratis.protocol.RaftGroup group) {
+    return new TestClient(RaftClient.newBuilder().setProperties(MiniCluster.clientProperties())
+        .setRaftGroup(group).setRetryPolicy(MiniCluster.boundedRetry()).build());
   }
 
   public RaftClient raft() {

@@ -1,0 +1,119 @@
+package io.cohort.server;
+
+import com.beust.jcommander.JCommander;
+import com.beust.jcommander.ParameterException;
+import io.cohort.server.snapshot.CorruptSnapshotException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Map;
+
+/**
+ * The server jar's entry point until the tools CLI exists, with the same commands as DESIGN
+ * section 5: {@code server --id n1 --storage DIR [--peers ...]} and {@code cluster status}. Tools
+ * delegate with {@link #runServer(ServerOptions, Map, PrintStream)} and {@link
+ * ClusterStatus#run}.
+ */
+public final class ServerMain {
+  /** gRPC logs through java.util.logging (one INFO line per start): keep stderr for our errors. */
+  private static final java.util.logging.Logger GRPC_LOG =
+      java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc");
+
+  private ServerMain() {}
+
+  public static void main(String[] args) {
+    GRPC_LOG.setLevel(java.util.logging.Level.WARNING);
+    int code = run(args, System.getenv(), System.out, System.err);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    if (args.length >= 1 && args[0].equals("server")) {
+      ServerOptions o = new ServerOptions();
+      Integer bad = parse(o, "cohort server", drop(args, 1), out, err);
+      return bad != null ? bad : runServer(o, env, err);
+    }
+    if (args.length >= 2 && args[0].equals("cluster") && args[1].equals("status")) {
+      StatusOptions o = new StatusOptions();
+      Integer bad = parse(o, "cohort cluster status", drop(args, 2), out, err);
+      return bad != null ? bad : ClusterStatus.run(o, env, out, err);
+    }
+    err.println("usage: cohort server --id ID --storage DIR [--peers id=host:port,...] [options]");
+    err.println("       cohort cluster status [--peers ...] [--json]");
+    return 2;
+  }
+
+  private static Integer parse(Object options, String name, String[] args, PrintStream out, PrintStream err) {
+    JCommander jc = JCommander.newBuilder().addObject(options).programName(name).build();
+    try {
+      jc.parse(args);
+    } catch (ParameterException e) {
+      err.println(name + ": " + e.getMessage());
+      return 2;
+    }
+    boolean help = options instanceof ServerOptions s ? s.help : ((StatusOptions) options).help;
+    if (help) {
+      StringBuilder sb = new StringBuilder();
+      jc.getUsageFormatter().usage(sb);
+      out.print(sb);
+      return 0;
+    }
+    return null;
+  }
+
+  /**
+   * Runs a node until SIGTERM (or another JVM shutdown), then stops it gracefully. Returns 2 for a
+   * bad configuration, 1 when the node cannot start; every error is one line on {@code err}.
+   */
+  public static int runServer(ServerOptions o, Map<String, String> env, PrintStream err) {
+    ServerConfig config;
+    try {
+      config = o.toConfig(env);
+    } catch (ConfigException e) {
+      err.println("cohort server: " + e.getMessage());
+      return 2;
+    }
+    CohortServer server;
+    try {
+      server = CohortServer.start(config);
+    } catch (ConfigException e) {
+      err.println("cohort server: " + e.getMessage());
+      return 1;
+    } catch (IOException | RuntimeException e) {
+      err.println("cohort server: node " + config.id() + " cannot start: " + rootMessage(e));
+      return 1;
+    }
+    Thread hook = new Thread(server::close, "cohort-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      server.awaitTermination();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.close();
+    }
+    return 0;
+  }
+
+  /** The most telling message in a cause chain: a corrupt snapshot if there is one, else the root. */
+  static String rootMessage(Throwable e) {
+    Throwable root = e;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof CorruptSnapshotException) {
+        return t.getMessage();
+      }
+      if (t instanceof java.net.BindException) {
+        return "address in use: " + t.getMessage();
+      }
+      root = t;
+    }
+    String m = root.getMessage();
+    return m == null ? root.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+  }
+
+  private static String[] drop(String[] args, int n) {
+    String[] rest = new String[args.length - n];
+    System.arraycopy(args, n, rest, 0, rest.length);
+    return rest;
+  }
+}

@@ -1,0 +1,126 @@
+package io.cohort.server;
+
+import static io.cohort.server.Commands.*;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.cohort.server.snapshot.SnapshotFile;
+import io.cohort.server.testing.MiniCluster;
+import io.cohort.server.testing.TestClient;
+import io.cohort.statemachine.proto.Code;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mapdb.DB;
+import org.mapdb.DBMaker;
+import org.mapdb.Serializer;
+
+/** The server process's flags and its one-line errors. */
+class ServerMainTest {
+  @TempDir Path dir;
+  final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return ServerMain.run(args, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aBadPeersListIsOneClearLine() {
+    assertEquals(2, run("server", "--id", "n1", "--storage", dir.toString(), "--peers", "n1=127.0.0.1"));
+    assertEquals("cohort server: bad address '127.0.0.1' for peer n1: expected host:port\n", err());
+  }
+
+  @Test
+  void peersListProblems() {
+    for (String[] c : new String[][] {
+        {"n1=h:1,n1=h:2", "peer id n1 appears twice"},
+        {"n1=h:1,n2=h:1", "address h:1 appears twice"},
+        {"n1=h:99999", "bad port"},
+        {"n1h:1", "expected id=host:port"},
+        {"", "peers list is empty"}}) {
+      ConfigException e = assertThrows(ConfigException.class, () -> Peers.parse(c[0]));
+      assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+    }
+    assertEquals(2, Peers.parse("n1=127.0.0.1:9861, n2=localhost:9862").size());
+  }
+
+  @Test
+  void anIdOutsideThePeersIsRejected() {
+    assertEquals(2, run("server", "--id", "n4", "--storage", dir.toString(), "--peers", "n1=127.0.0.1:9861"));
+    assertTrue(err().contains("--id n4 is not in the peers list"), err());
+  }
+
+  @Test
+  void anUnusableStorageDirIsOneClearLine() throws Exception {
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    assertEquals(1, run("server", "--id", "n1", "--storage", file.resolve("sub").toString(),
+        "--peers", "n1=127.0.0.1:" + MiniClusterPorts.one()));
+    assertTrue(err().startsWith("cohort server: storage dir " + file.resolve("sub") + " cannot be created"), err());
+    assertEquals(1, err().lines().count(), err());
+  }
+
+  @Test
+  void usageErrorsExitWithTwo() {
+    assertEquals(2, run("server", "--storage", dir.toString()));
+    assertTrue(err().contains("--id"), err());
+    assertEquals(2, run("frobnicate"));
+    assertEquals(0, run("server", "--help"));
+  }
+
+  @Test
+  void aSnapshotThatFailsItsChecksumStopsTheStartWithAClearError() throws Exception {
+    String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
+    ServerConfig config = ServerConfig.of("n1", dir.resolve("n1"), peers);
+    try (CohortServer server = CohortServer.start(config)) {
+      await().atMost(MiniCluster.TIMEOUT).until(server::isLeaderReady);
+      try (TestClient c = TestClient.of(config.group())) {
+        assertEquals(Code.OK, c.write(createTopic("t", 3)).getCode());
+      }
+    } // closing takes a snapshot (trigger when stop)
+    List<SnapshotFile.Listing> snapshots = SnapshotFile.list(config.storageDir());
+    assertEquals(1, snapshots.size());
+    Path file = snapshots.get(0).file();
+    DB db = DBMaker.fileDB(file.toFile()).fileChannelEnable().make();
+    var topics = db.treeMap("topics", Serializer.STRING, Serializer.BYTE_ARRAY).open();
+    topics.put("u", new byte[] {0x0a, 0x01, 0x75});
+    db.close();
+    Path md5 = file.resolveSibling(file.getFileName() + ".md5");
+    Files.move(md5, dir.resolve("moved.md5")); // without its MD5 the file must still fail our own checksum
+
+    int code = CompletableFuture.supplyAsync(() -> run("server", "--id", "n1", "--storage",
+        config.storageDir().toString(), "--peers", peers)).get(60, TimeUnit.SECONDS);
+    assertEquals(1, code, err());
+    assertTrue(err().startsWith("cohort server: node n1 cannot start: snapshot " + file), err());
+    assertTrue(err().contains("fails its checksum: 3 records found, 2 expected"), err());
+
+    Files.move(dir.resolve("moved.md5"), md5);
+    err.reset();
+    code = CompletableFuture.supplyAsync(() -> run("server", "--id", "n1", "--storage",
+        config.storageDir().toString(), "--peers", peers)).get(60, TimeUnit.SECONDS);
+    assertEquals(1, code, err());
+    assertTrue(err().contains("fails its MD5 checksum"), err());
+  }
+
+  /** Free ports for single-node tests. */
+  static final class MiniClusterPorts {
+    static int one() throws Exception {
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        return s.getLocalPort();
+      }
+    }
+  }
+}
