@@ -51,7 +51,7 @@ public final class GroupConsumer<R> implements AutoCloseable {
     CLOSED
   }
 
-  private final CohortClient client;
+  private final ConsumerTransport client;
   private final ConsumerConfig config;
   private final PartitionReader<R> reader;
   private final RecordProcessor<R> processor;
@@ -81,7 +81,7 @@ public final class GroupConsumer<R> implements AutoCloseable {
   private final ConcurrentHashMap<PartitionId, PartitionGrant> reading = new ConcurrentHashMap<>();
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
-  private GroupConsumer(CohortClient client, ConsumerConfig config, PartitionReader<R> reader,
+  private GroupConsumer(ConsumerTransport client, ConsumerConfig config, PartitionReader<R> reader,
       RecordProcessor<R> processor, ConsumerListener listener) {
     this.client = Objects.requireNonNull(client, "client");
     this.config = Objects.requireNonNull(config, "config");
@@ -102,6 +102,11 @@ public final class GroupConsumer<R> implements AutoCloseable {
 
   /** Starts a consumer: it joins at once and keeps going until {@link #close()}. */
   public static <R> GroupConsumer<R> start(CohortClient client, ConsumerConfig config,
+      PartitionReader<R> reader, RecordProcessor<R> processor, ConsumerListener listener) {
+    return start((ConsumerTransport) client, config, reader, processor, listener);
+  }
+
+  static <R> GroupConsumer<R> start(ConsumerTransport client, ConsumerConfig config,
       PartitionReader<R> reader, RecordProcessor<R> processor, ConsumerListener listener) {
     GroupConsumer<R> c = new GroupConsumer<>(client, config, reader, processor, listener);
     c.nextHeartbeatAtMs = now();
@@ -211,7 +216,8 @@ public final class GroupConsumer<R> implements AutoCloseable {
       if (state.heartbeatNow() || now >= nextHeartbeatAtMs) {
         sendHeartbeat(now);
       } else if (state.session() != 0 && state.hasPending()) {
-        long due = state.oldestPendingMs() + config.commitIntervalMs();
+        long oldest = state.oldestPendingMs();
+        long due = oldest == Long.MAX_VALUE ? Long.MAX_VALUE : oldest + config.commitIntervalMs();
         boolean onDemand = state.commitNow() || !commitWaiters.isEmpty();
         boolean heartbeatSoon = nextHeartbeatAtMs - now <= config.commitIntervalMs() / 2;
         if ((onDemand || now >= due) && !heartbeatSoon) {
@@ -436,9 +442,7 @@ public final class GroupConsumer<R> implements AutoCloseable {
             long at = now();
             post(() -> {
               state.progress(g.id(), g.epoch(), c, finished, lag, lagMs, at);
-              if (finished) {
-                pump();
-              }
+              pump(); // a commit may now be due (or due at once: finished)
             });
           }
 
