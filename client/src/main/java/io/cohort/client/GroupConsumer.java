@@ -29,12 +29,27 @@ import org.slf4j.LoggerFactory;
 /**
  * A member of one consumer group: joins, heartbeats at the interval the coordinator suggests,
  * runs one reader per granted partition through a {@link PartitionReader}, commits their
- * positions with the grant's epoch, hands partitions over promptly when told to (final commit in
- * the very heartbeat that lets go, sent at once), and leaves on {@link #close()}.
+ * positions with the grant's epoch, hands partitions over promptly when told to, and leaves on
+ * {@link #close()}.
  *
- * <p>Threads: one loop thread owns the protocol state and talks to the cluster (never blocking);
- * each partition is read on its own thread. Reuse the consumer id across restarts to keep the
- * partitions (static membership).
+ * <ul>
+ *   <li>Commits: every heartbeat carries all unacknowledged positions (R1); a position not yet sent
+ *       goes in its own command once it is {@code commitIntervalMs} old unless a heartbeat is due
+ *       within half of that; {@link #commitAsync()} flushes at once; a sealed partition read to
+ *       its end is committed {@code finished} at once.
+ *   <li>Release (R2, DESIGN §7): the reader stops first; the heartbeat that leaves the partition out
+ *       of {@code held} goes at once and carries its final position, which the coordinator applies
+ *       before it lets go, so the next holder resumes exactly there.
+ *   <li>Fencing (R3): a fenced entry or a grant with a new epoch stops that reader; a new epoch
+ *       restarts it from the grant's cursor. A FENCED heartbeat (another process took this consumer
+ *       id) stops everything for good; UNKNOWN_MEMBER (expired) stops everything and joins again.
+ *   <li>Session at risk: with no successful heartbeat for the session timeout minus a margin,
+ *       readers stop (their partitions may go to others) and resume if the session survived.
+ * </ul>
+ *
+ * <p>Threads: one loop thread owns the protocol state ({@link ConsumerState}) and talks to the
+ * cluster without blocking, one request at a time; each partition is read on its own thread.
+ * Reuse the consumer id across restarts to keep the partitions (static membership).
  */
 public final class GroupConsumer<R> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupConsumer.class);
@@ -100,7 +115,16 @@ public final class GroupConsumer<R> implements AutoCloseable {
     this.readerPool = Executors.newCachedThreadPool(threads(name + "-reader"));
   }
 
-  /** Starts a consumer: it joins at once and keeps going until {@link #close()}. */
+  /** Starts a consumer without a listener. */
+  public static <R> GroupConsumer<R> start(CohortClient client, ConsumerConfig config,
+      PartitionReader<R> reader, RecordProcessor<R> processor) {
+    return start(client, config, reader, processor, null);
+  }
+
+  /**
+   * Starts a consumer: it joins at once and keeps going until {@link #close()}. The client stays
+   * the caller's (several consumers may share one; close it after them).
+   */
   public static <R> GroupConsumer<R> start(CohortClient client, ConsumerConfig config,
       PartitionReader<R> reader, RecordProcessor<R> processor, ConsumerListener listener) {
     return start((ConsumerTransport) client, config, reader, processor, listener);
