@@ -1,11 +1,7 @@
 package io.cohort.server;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.cohort.server.snapshot.CorruptSnapshotException;
-import io.cohort.server.snapshot.SnapshotFile;
-import io.cohort.server.snapshot.SnapshotWriter;
 import io.cohort.statemachine.Coordinator;
-import io.cohort.statemachine.FrozenState;
 import io.cohort.statemachine.Limits;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
@@ -15,22 +11,14 @@ import io.cohort.statemachine.proto.Query;
 import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
-import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -38,20 +26,12 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.protocol.TermIndex;
-import org.apache.ratis.server.raftlog.RaftLog;
-import org.apache.ratis.server.storage.FileInfo;
-import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.server.RaftServerConfigKeys;
-import org.apache.ratis.statemachine.SnapshotRetentionPolicy;
+import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
-import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.util.LifeCycle;
-import org.apache.ratis.util.MD5FileUtil;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The Ratis state machine around the pure {@link Coordinator}.
@@ -73,7 +53,6 @@ import org.slf4j.LoggerFactory;
  * one lock.
  */
 public final class CohortStateMachine extends BaseStateMachine {
-  private static final Logger LOG = LoggerFactory.getLogger(CohortStateMachine.class);
 
   /** Settings of the state machine itself; Ratis settings live in {@link RatisSettings}. */
   public record Settings(Limits limits, long tickIntervalMs, long autoSnapshotEveryEntries,
@@ -116,34 +95,22 @@ public final class CohortStateMachine extends BaseStateMachine {
   }
 
   private final Settings settings;
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage() {
-    @Override
-    public synchronized void cleanupOldSnapshots(SnapshotRetentionPolicy policy) throws IOException {
-      super.cleanupOldSnapshots(policy); // Ratis (apply thread) and our writer both clean up
-    }
-  };
   private final ReentrantLock lock = new ReentrantLock();
   private final TreeMap<Long, List<CompletableFuture<Void>>> staleWaiters = new TreeMap<>();
+  private final SnapshotKeeper snapshots;
 
   private volatile Coordinator coordinator;
   private volatile boolean hasMembers;
 
   private ScheduledExecutorService tickScheduler;
-  private ExecutorService snapshotWriter;
   private LeaderTicker ticker;
   private RaftPeerId selfId = RaftPeerId.valueOf("unknown");
-  private SnapshotRetentionPolicy retention =
-      retainedPolicy(SnapshotRetentionPolicy.DEFAULT_ALL_SNAPSHOTS_RETAINED);
-
-  // snapshot bookkeeping: touched on the apply thread, and by pause/reinitialize/close
-  private volatile Future<SnapshotWriter.Written> inFlight;
-  private volatile long reportedIndex = RaftLog.INVALID_LOG_INDEX; // never return less to Ratis
-  private volatile long durableIndex = RaftLog.INVALID_LOG_INDEX;
-  private volatile SnapshotStats stats = new SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1);
 
   public CohortStateMachine(Settings settings) {
     this.settings = settings;
     this.coordinator = new Coordinator(settings.limits());
+    this.snapshots = new SnapshotKeeper("unknown", settings.autoSnapshotEveryEntries(),
+        settings.explicitSnapshotWaitMs());
   }
 
   // ------------------------------------------------------------------ life cycle
@@ -152,14 +119,16 @@ public final class CohortStateMachine extends BaseStateMachine {
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
     selfId = server.getId();
-    tickScheduler = Executors.newSingleThreadScheduledExecutor(daemon("cohort-ticker-" + selfId));
-    snapshotWriter = Executors.newSingleThreadExecutor(daemon("cohort-snapshot-" + selfId));
+    snapshots.rename(selfId.toString());
+    tickScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "cohort-ticker-" + selfId);
+      t.setDaemon(true);
+      return t;
+    });
     ticker = new LeaderTicker(() -> server, groupId, selfId, () -> hasMembers,
         settings.tickIntervalMs(), tickScheduler);
-    int retained = RaftServerConfigKeys.Snapshot.retentionFileNum(server.getProperties());
-    retention = retainedPolicy(retained);
-    storage.init(raftStorage);
-    getLifeCycle().startAndTransition(() -> loadLatestSnapshot(), IOException.class);
+    snapshots.init(raftStorage, RaftServerConfigKeys.Snapshot.retentionFileNum(server.getProperties()));
+    getLifeCycle().startAndTransition(this::loadLatestSnapshot, IOException.class);
   }
 
   @Override
@@ -168,7 +137,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (lc.getCurrentState() == LifeCycle.State.RUNNING) {
       lc.transition(LifeCycle.State.PAUSING);
     }
-    awaitInFlightSnapshot(); // it must not write into the sm/ dir Ratis is about to replace
+    snapshots.awaitInFlight(); // it must not write into the sm/ dir Ratis is about to replace
     if (lc.getCurrentState() == LifeCycle.State.PAUSING) {
       lc.transition(LifeCycle.State.PAUSED);
     }
@@ -194,10 +163,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (tickScheduler != null) {
       tickScheduler.shutdownNow();
     }
-    awaitInFlightSnapshot();
-    if (snapshotWriter != null) {
-      snapshotWriter.shutdownNow();
-    }
+    snapshots.close();
     synchronized (staleWaiters) {
       staleWaiters.values().forEach(l -> l.forEach(f -> f.completeExceptionally(
           new IOException(selfId + ": state machine closed"))));
@@ -208,7 +174,7 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   @Override
   public SimpleStateMachineStorage getStateMachineStorage() {
-    return storage;
+    return snapshots.storage();
   }
 
   // ------------------------------------------------------------------ writes
@@ -373,180 +339,36 @@ public final class CohortStateMachine extends BaseStateMachine {
   // ------------------------------------------------------------------ snapshots
 
   public SnapshotStats snapshotStats() {
-    return stats;
+    return snapshots.stats();
   }
 
-  /**
-   * Runs on the apply thread with every apply future complete. Freezes the state (the only pause
-   * applies see), writes it in the background, and returns the newest index that is durable on
-   * disk, never less than an index returned before ({@link RaftLog#INVALID_LOG_INDEX} when there
-   * is nothing new: Ratis then neither logs nor purges). A snapshot asked for explicitly (by an
-   * admin, or at stop) before the automatic threshold is reached is waited for, so the caller
-   * gets the new index.
-   */
+  /** Runs on the apply thread; see {@link SnapshotKeeper#take}: the freeze is the only pause. */
   @Override
   public long takeSnapshot() throws IOException {
-    TermIndex applied = getLastAppliedTermIndex();
-    boolean explicit = settings.autoSnapshotEveryEntries() <= 0
-        || applied.getIndex() - Math.max(reportedIndex, 0) < settings.autoSnapshotEveryEntries();
-    collectFinishedSnapshot(false);
-    if (inFlight != null) {
-      if (!explicit) {
-        return report(durableIndex);
-      }
-      collectFinishedSnapshot(true);
-    }
-    if (applied.getIndex() > Math.max(durableIndex, 0)) {
-      long t0 = System.nanoTime();
-      FrozenState frozen;
+    return snapshots.take(getLastAppliedTermIndex(), () -> {
       lock.lock();
       try {
-        frozen = coordinator.freeze();
+        return coordinator.freeze();
       } finally {
         lock.unlock();
       }
-      long pauseMicros = (System.nanoTime() - t0) / 1000;
-      stats = stats.paused(pauseMicros);
-      Path target = storage.getSnapshotFile(applied.getTerm(), applied.getIndex()).toPath();
-      LOG.info("[{}] snapshot at {}: state frozen in {} us, writing {}", selfId, applied, pauseMicros,
-          target.getFileName());
-      inFlight = snapshotWriter.submit(() -> writeSnapshot(frozen, applied, target));
-      if (explicit) {
-        collectFinishedSnapshot(true);
-      }
-    }
-    return report(durableIndex);
+    });
   }
 
-  private long report(long index) {
-    if (index <= reportedIndex) {
-      return index == reportedIndex ? index : RaftLog.INVALID_LOG_INDEX;
-    }
-    reportedIndex = index;
-    return index;
-  }
-
-  /** Background: write, MD5 sidecar, then tell the storage (Ratis ships this file to followers). */
-  private SnapshotWriter.Written writeSnapshot(FrozenState frozen, TermIndex ti, Path target) throws IOException {
-    long t0 = System.nanoTime();
-    try {
-      SnapshotWriter.Written w = SnapshotWriter.write(frozen, ti.getTerm(), ti.getIndex(), target,
-          System.currentTimeMillis());
-      MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target.toFile());
-      storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target, md5), ti));
-      long ms = (System.nanoTime() - t0) / 1_000_000;
-      stats = stats.written(ms, w.bytes(), ti.getIndex());
-      // Ratis cleans up when takeSnapshot returns, before this file existed: clean up again.
-      storage.cleanupOldSnapshots(retention);
-      LOG.info("[{}] snapshot {} durable: {} records, {} bytes, written in {} ms", selfId,
-          target.getFileName(), w.records(), w.bytes(), ms);
-      return w;
-    } catch (IOException | RuntimeException e) {
-      LOG.error("[{}] snapshot {} failed: {}", selfId, target.getFileName(), e.toString(), e);
-      throw e;
-    }
-  }
-
-  /** Picks up a finished background write; with {@code wait}, waits for a running one first. */
-  private void collectFinishedSnapshot(boolean wait) throws IOException {
-    Future<SnapshotWriter.Written> f = inFlight;
-    if (f == null || (!wait && !f.isDone())) {
-      return;
-    }
-    inFlight = null;
-    try {
-      SnapshotWriter.Written w = wait ? f.get(settings.explicitSnapshotWaitMs(), TimeUnit.MILLISECONDS) : f.get();
-      durableIndex = Math.max(durableIndex, w.index());
-    } catch (TimeoutException e) {
-      inFlight = f;
-      throw new IOException(selfId + ": snapshot still being written after "
-          + settings.explicitSnapshotWaitMs() + " ms");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException(selfId + ": interrupted waiting for a snapshot", e);
-    } catch (ExecutionException e) {
-      throw new IOException(selfId + ": snapshot failed: " + e.getCause(), e.getCause());
-    }
-  }
-
-  private void awaitInFlightSnapshot() {
-    Future<SnapshotWriter.Written> f = inFlight;
-    if (f == null) {
-      return;
-    }
-    try {
-      collectFinishedSnapshot(true);
-    } catch (IOException e) {
-      LOG.warn("[{}] {}", selfId, e.getMessage());
-    }
-  }
-
-  /**
-   * Loads the newest snapshot in {@code sm/} (at start and after Ratis installed one from the
-   * leader). A snapshot that fails its MD5 or checksum stops the load with a clear error: falling
-   * back to an older one could miss log entries already purged.
-   */
+  /** At start and after Ratis installed a snapshot from the leader. */
   private void loadLatestSnapshot() throws IOException {
-    SingleFileSnapshotInfo info = storage.loadLatestSnapshot();
-    if (info == null) {
-      LOG.info("[{}] no snapshot: starting from an empty state", selfId);
+    SnapshotKeeper.Loaded loaded = snapshots.loadLatest(settings.limits());
+    if (loaded == null) {
       return;
     }
-    Path path = info.getFile().getPath();
-    if (!Files.exists(path)) {
-      throw new CorruptSnapshotException(path, "is listed but missing");
-    }
-    long t0 = System.nanoTime();
-    MD5Hash stored = info.getFile().getFileDigest();
-    if (stored != null) {
-      MD5Hash actual = MD5FileUtil.computeMd5ForFile(path.toFile());
-      if (!stored.equals(actual)) {
-        throw new CorruptSnapshotException(path, "fails its MD5 checksum: " + actual + ", expected " + stored);
-      }
-    }
-    Coordinator loaded;
-    long records;
-    try (SnapshotFile file = SnapshotFile.open(path)) {
-      SnapshotFile.Meta meta = file.meta();
-      if (meta.index() != info.getIndex() || meta.term() != info.getTerm()) {
-        throw new CorruptSnapshotException(path, "says term " + meta.term() + " index " + meta.index()
-            + " but is named " + path.getFileName());
-      }
-      loaded = file.load(settings.limits());
-      records = meta.records();
-    }
-    long ms = (System.nanoTime() - t0) / 1_000_000;
     lock.lock();
     try {
-      coordinator = loaded;
-      hasMembers = loaded.hasMembers();
-      setLastAppliedTermIndex(info.getTermIndex());
+      coordinator = loaded.coordinator();
+      hasMembers = loaded.coordinator().hasMembers();
+      setLastAppliedTermIndex(loaded.termIndex());
     } finally {
       lock.unlock();
     }
-    durableIndex = info.getIndex();
-    reportedIndex = Math.max(reportedIndex, info.getIndex());
-    stats = stats.loaded(ms, info.getIndex());
-    releaseStaleWaiters(info.getIndex());
-    LOG.info("[{}] loaded snapshot {} ({} records) in {} ms", selfId, path.getFileName(),
-        records, ms);
+    releaseStaleWaiters(loaded.termIndex().getIndex());
   }
-
-  private static SnapshotRetentionPolicy retainedPolicy(int n) {
-    return new SnapshotRetentionPolicy() {
-      @Override
-      public int getNumSnapshotsRetained() {
-        return n;
-      }
-    };
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
 }

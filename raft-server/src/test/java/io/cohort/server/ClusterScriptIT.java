@@ -67,6 +67,10 @@ class ClusterScriptIT {
         assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "pid " + pid + " still alive");
       }
       assertEquals(3, pids.size());
+      for (String n : List.of("n1", "n2", "n3")) {
+        String log = Files.readString(data.resolve(n + ".log"));
+        assertTrue(log.contains("[" + n + "] stopped"), n + " stopped gracefully on SIGTERM:\n" + log);
+      }
     }
   }
 

@@ -15,12 +15,15 @@ import io.cohort.statemachine.proto.Result;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.protocol.RaftClientReply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,6 +60,52 @@ class FailoverTest {
         GroupView local = cluster.server(id).stateMachine().localQuery(describeGroup("g")).getGroup();
         assertEquals(joined.getSession(), local.getMembers(0).getSession(), id);
       }
+    }
+  }
+
+  @Test
+  void leaderKillUnderPipelinedCommits_everyAcknowledgedCursorSurvives() throws Exception {
+    try (MiniCluster cluster = MiniCluster.start(3, dir); TestClient client = cluster.client()) {
+      String first = cluster.leaderId();
+      client.write(createTopic("t", 4));
+      client.write(createGroup("g", "t", 60_000));
+      HeartbeatResult joined = client.write(join("g", "A")).getHeartbeat();
+      assertEquals(4, joined.getGrantsCount());
+
+      int total = 400;
+      List<CompletableFuture<RaftClientReply>> replies = new ArrayList<>();
+      for (int i = 0; i < total; i++) {
+        if (i == total / 2) {
+          cluster.kill(first); // about a hundred commits are in flight when the leader goes
+        }
+        Grant grant = joined.getGrants(i % 4);
+        replies.add(client.raft().async().send(Messages.of(
+            commit("g", "A", joined.getSession(), grant, String.format("%06d", i)))));
+      }
+      long[] acked = {-1, -1, -1, -1};
+      int ok = 0;
+      for (int i = 0; i < total; i++) {
+        RaftClientReply reply;
+        try {
+          reply = replies.get(i).get(MiniCluster.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          continue; // failed for good: not acknowledged
+        }
+        Result r = Result.parseFrom(Messages.bytes(reply.getMessage()));
+        if (reply.isSuccess() && r.getCommit().getCodesList().equals(List.of(Code.OK))) {
+          int partition = joined.getGrants(i % 4).getPartition();
+          acked[partition] = Math.max(acked[partition], i);
+          ok++;
+        }
+      }
+      assertNotEquals(first, cluster.leaderId());
+      assertTrue(ok > total / 2, "most commits acknowledged across the failover: " + ok);
+      for (CheckpointView cp : client.read(listCheckpoints("g")).getCheckpoints().getCheckpointsList()) {
+        assertTrue(Long.parseLong(cp.getCursor()) >= acked[cp.getPartition()],
+            "partition " + cp.getPartition() + " at " + cp.getCursor() + ", acknowledged " + acked[cp.getPartition()]);
+      }
+      cluster.restart(first);
+      cluster.awaitSameDigest();
     }
   }
 

@@ -70,9 +70,13 @@ class RecoveryTest {
       for (String id : cluster.ids()) {
         cluster.kill(id);
       }
+      Path unfinished = cluster.storageDir("n1").resolve(ServerConfig.DEFAULT_GROUP_ID.getUuid().toString())
+          .resolve("sm").resolve("snapshot.9_99999.tmp");
+      java.nio.file.Files.writeString(unfinished, "a write that crashed");
       for (String id : cluster.ids()) {
         cluster.restart(id);
       }
+      assertFalse(java.nio.file.Files.exists(unfinished), "unfinished snapshot write deleted at start");
       assertNotNull(cluster.leaderId(), "was " + leader);
 
       for (String id : cluster.ids()) {
