@@ -239,7 +239,10 @@ class GroupConsumerClusterTest {
       a.commit();
       return r.acked.getOrDefault(new PartitionId("manual", 0), -1L) == 7L;
     });
-    assertEquals("7", fx.admin.blocking().listCheckpoints("g-manual").getCheckpoints(0).getCursor());
+    var checkpoint = fx.admin.blocking().listCheckpoints("g-manual").getCheckpoints(0);
+    assertEquals("7", checkpoint.getCursor());
+    assertEquals(0, checkpoint.getLag(), "the reader's lag is committed with its position");
+    assertEquals("a", checkpoint.getCommittedBy());
   }
 
   @Test
