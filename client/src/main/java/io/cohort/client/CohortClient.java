@@ -115,7 +115,7 @@ public final class CohortClient implements AutoCloseable {
    */
   private CohortException failed(RaftClient used, Throwable error, String what) {
     CohortException mapped = Failures.map(error, what, closed);
-    if (mapped instanceof CohortUnavailableException && !closed) {
+    if (mapped instanceof CohortUnavailableException && !closed && Failures.poisonsWindow(error)) {
       RaftClient old = null;
       synchronized (lock) {
         if (raft == used && !closed) {
@@ -218,13 +218,7 @@ public final class CohortClient implements AutoCloseable {
     String what = "query " + query.getBodyCase();
     Message msg = message(query.toByteArray());
     if (!mode.isStale()) {
-      RaftClient used = raft;
-      return sendSafely(() -> used.async().sendReadOnly(msg)).handle((reply, error) -> {
-        if (error != null) {
-          throw failed(used, error, what);
-        }
-        return decode(reply, what, QueryResult::parseFrom);
-      });
+      return linearizableRead(msg, what, System.nanoTime() + config.callTimeout().toNanos(), 0);
     }
     if (mode.peerId() != null) {
       RaftPeerId peer = RaftPeerId.valueOf(mode.peerId());
@@ -235,6 +229,30 @@ public final class CohortClient implements AutoCloseable {
     }
     int first = ThreadLocalRandom.current().nextInt(peerIds.size());
     return staleFrom(msg, first, 0, what);
+  }
+
+  /**
+   * A ReadIndex read. A follower that knows no leader answers at once (ReadIndexException) and
+   * Ratis does not retry that, so it is retried here with backoff until the call timeout.
+   */
+  private CompletableFuture<QueryResult> linearizableRead(Message msg, String what, long deadlineNanos,
+      int attempt) {
+    RaftClient used = raft;
+    return sendSafely(() -> used.async().sendReadOnly(msg)).handle((reply, error) -> {
+      if (error != null) {
+        throw failed(used, error, what);
+      }
+      return decode(reply, what, QueryResult::parseFrom);
+    }).exceptionallyCompose(e -> {
+      CohortException ce = Failures.map(e, what, closed);
+      long delayMs = Math.min(config.backoffMax().toMillis(), config.backoffBase().toMillis() << Math.min(attempt, 20));
+      if (!ce.isRetriable() || closed || System.nanoTime() + delayMs * 1_000_000 > deadlineNanos) {
+        return CompletableFuture.failedFuture(ce);
+      }
+      return CompletableFuture.supplyAsync(() -> null,
+              CompletableFuture.delayedExecutor(delayMs, java.util.concurrent.TimeUnit.MILLISECONDS))
+          .thenCompose(x -> linearizableRead(msg, what, deadlineNanos, attempt + 1));
+    });
   }
 
   /**

@@ -7,6 +7,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import org.apache.ratis.protocol.exceptions.GroupMismatchException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 
 /** Maps what Ratis throws to the client's typed exceptions: the one place that does. */
@@ -71,6 +73,20 @@ final class Failures {
       }
     }
     return null;
+  }
+
+  /**
+   * True when Ratis gave up on the call itself (retries exhausted, or failed because an earlier
+   * call had), which leaves its ordered async window failed for every later call. Exceptions a
+   * server put in its reply (e.g. no leader known for a ReadIndex) do not.
+   */
+  static boolean poisonsWindow(Throwable t) {
+    Throwable e = unwrap(t);
+    if (e instanceof CohortException && e.getCause() != null) {
+      e = unwrap(e.getCause());
+    }
+    return e instanceof RaftRetryFailureException || e instanceof AlreadyClosedException
+        || e instanceof TimeoutIOException;
   }
 
   static Throwable unwrap(Throwable t) {

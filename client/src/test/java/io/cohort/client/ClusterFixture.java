@@ -63,6 +63,11 @@ final class ClusterFixture implements AutoCloseable {
     return c;
   }
 
+  /** Closes this consumer with the others. */
+  void track(GroupConsumer<?> c) {
+    consumers.add(c);
+  }
+
   Recorder recorder(String id) {
     return new Recorder(id, sequence, processed);
   }

@@ -1,10 +1,10 @@
 package io.cohort.server;
 
+import io.cohort.statemachine.Protocol;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -25,8 +25,7 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
     CohortStateMachine.Settings stateMachine, int snapshotsRetained, Map<String, String> ratis) {
 
   /** The Raft group every Cohort cluster uses; clients build their {@code RaftGroup} with it. */
-  public static final RaftGroupId DEFAULT_GROUP_ID =
-      RaftGroupId.valueOf(UUID.fromString("436f686f-7274-4000-8000-000000000001"));
+  public static final RaftGroupId DEFAULT_GROUP_ID = RaftGroupId.valueOf(Protocol.RAFT_GROUP_UUID);
 
   public static final int DEFAULT_SNAPSHOTS_RETAINED = 3;
 

@@ -171,16 +171,16 @@ public final class SnapshotFile implements Closeable {
 
   /** Every record in export order: header, topics, then each group with its members and slots. */
   public Iterator<StateRecord> records() {
-    return new RecordIterator();
+    return new RecordIterator(null);
   }
 
   /** Recomputes the checksum and record counts; throws if they differ from the meta data. */
   public void verify() throws CorruptSnapshotException {
     RecordDigest digest = new RecordDigest();
     try {
-      Iterator<StateRecord> it = records();
+      Iterator<StateRecord> it = new RecordIterator(digest);
       while (it.hasNext()) {
-        digest.add(it.next());
+        it.next();
       }
     } catch (UncheckedIOException e) {
       throw corrupt(e);
@@ -193,23 +193,9 @@ public final class SnapshotFile implements Closeable {
   /** Rebuilds the coordinator, checking the checksum on the way; nothing is returned if it fails. */
   public Coordinator load(Limits limits) throws CorruptSnapshotException {
     RecordDigest digest = new RecordDigest();
-    Iterator<StateRecord> it = records();
-    Iterator<StateRecord> digesting = new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return it.hasNext();
-      }
-
-      @Override
-      public StateRecord next() {
-        StateRecord r = it.next();
-        digest.add(r);
-        return r;
-      }
-    };
     Coordinator c;
     try {
-      c = Coordinator.rebuild(digesting, limits);
+      c = Coordinator.rebuild(new RecordIterator(digest), limits);
     } catch (UncheckedIOException e) {
       throw corrupt(e);
     } catch (IllegalArgumentException e) {
@@ -308,13 +294,22 @@ public final class SnapshotFile implements Closeable {
     }
   }
 
-  /** Header, topics, then per group: group, members range, slots range. */
+  /** Header, topics, then per group: group, members range, slots range; feeds a digest if given. */
   private final class RecordIterator implements Iterator<StateRecord> {
-    private StateRecord next = StateRecord.newBuilder().setHeader(meta.header()).build();
+    private final RecordDigest digest;
+    private StateRecord next;
     private final Iterator<byte[]> topicIt = topics.values().iterator();
     private final Iterator<Map.Entry<String, byte[]>> groupIt = groups.entrySet().iterator();
     private Iterator<byte[]> memberIt = java.util.Collections.emptyIterator();
     private Iterator<byte[]> slotIt = java.util.Collections.emptyIterator();
+
+    RecordIterator(RecordDigest digest) {
+      this.digest = digest;
+      next = StateRecord.newBuilder().setHeader(meta.header()).build();
+      if (digest != null) {
+        digest.add(StateRecord.HEADER_FIELD_NUMBER, meta.header().toByteArray());
+      }
+    }
 
     @Override
     public boolean hasNext() {
@@ -334,22 +329,33 @@ public final class SnapshotFile implements Closeable {
       return r;
     }
 
+    private byte[] seen(int field, byte[] inner) {
+      if (digest != null) {
+        digest.add(field, inner);
+      }
+      return inner;
+    }
+
     private StateRecord advance() {
       if (topicIt.hasNext()) {
-        return StateRecord.newBuilder().setTopic(parse(TopicRecord.parser(), topicIt.next())).build();
+        byte[] b = seen(StateRecord.TOPIC_FIELD_NUMBER, topicIt.next());
+        return StateRecord.newBuilder().setTopic(parse(TopicRecord.parser(), b)).build();
       }
       if (memberIt.hasNext()) {
-        return StateRecord.newBuilder().setMember(parse(MemberRecord.parser(), memberIt.next())).build();
+        byte[] b = seen(StateRecord.MEMBER_FIELD_NUMBER, memberIt.next());
+        return StateRecord.newBuilder().setMember(parse(MemberRecord.parser(), b)).build();
       }
       if (slotIt.hasNext()) {
-        return StateRecord.newBuilder().setSlot(parse(SlotRecord.parser(), slotIt.next())).build();
+        byte[] b = seen(StateRecord.SLOT_FIELD_NUMBER, slotIt.next());
+        return StateRecord.newBuilder().setSlot(parse(SlotRecord.parser(), b)).build();
       }
       if (groupIt.hasNext()) {
         Map.Entry<String, byte[]> g = groupIt.next();
         String name = g.getKey();
         memberIt = members.subMap(groupFrom(name), groupTo(name)).values().iterator();
         slotIt = slots.subMap(groupFrom(name), groupTo(name)).values().iterator();
-        return StateRecord.newBuilder().setGroup(parse(GroupRecord.parser(), g.getValue())).build();
+        byte[] b = seen(StateRecord.GROUP_FIELD_NUMBER, g.getValue());
+        return StateRecord.newBuilder().setGroup(parse(GroupRecord.parser(), b)).build();
       }
       return null;
     }

@@ -95,6 +95,28 @@ public final class SnapshotLayout {
       add(record.toByteArray());
     }
 
+    /**
+     * Same as {@code add(StateRecord)} for a record whose oneof field {@code field} holds the
+     * serialized message {@code inner}, without building it: tag, length varint, bytes.
+     */
+    void add(int field, byte[] inner) {
+      int n = inner.length;
+      byte[] head = new byte[10];
+      int p = 0;
+      head[p++] = (byte) ((field << 3) | 2);
+      int v = n;
+      while ((v & ~0x7F) != 0) {
+        head[p++] = (byte) ((v & 0x7F) | 0x80);
+        v >>>= 7;
+      }
+      head[p++] = (byte) v;
+      int total = p + n;
+      sha.update(new byte[] {(byte) (total >>> 24), (byte) (total >>> 16), (byte) (total >>> 8), (byte) total});
+      sha.update(head, 0, p);
+      sha.update(inner);
+      records++;
+    }
+
     long records() {
       return records;
     }

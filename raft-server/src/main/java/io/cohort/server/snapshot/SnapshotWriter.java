@@ -76,7 +76,7 @@ public final class SnapshotWriter {
           }
           default -> throw new IllegalStateException("cannot store state record " + record.getBodyCase());
         }
-        digest.add(wrapped(record.getBodyCase().getNumber(), inner));
+        digest.add(record.getBodyCase().getNumber(), inner);
       });
       if (header[0] == null) {
         throw new IllegalStateException("exported state has no header record");
