@@ -70,7 +70,7 @@ import org.slf4j.LoggerFactory;
  * and the servers' retry cache applies it at most once. It follows the leader by itself. Thread
  * safe; share one instance per process and close it when done.
  */
-public final class CohortClient implements AutoCloseable {
+public final class CohortClient implements AutoCloseable, ConsumerTransport {
   private static final Logger LOG = LoggerFactory.getLogger(CohortClient.class);
 
   private final CohortClientConfig config;
@@ -465,16 +465,19 @@ public final class CohortClient implements AutoCloseable {
    * Joins (session 0) or renews a member (R1). Rejections (FENCED: the session was replaced;
    * UNKNOWN_MEMBER: expired or left, join again) fail with {@link CohortRejectedException}.
    */
+  @Override
   public CompletableFuture<HeartbeatResult> heartbeat(Heartbeat heartbeat) {
     return command(Command.newBuilder().setHeartbeat(heartbeat).build(), Result::getHeartbeat);
   }
 
   /** Commits checkpoints (R3); the result has one code per entry (FENCED entries changed nothing). */
+  @Override
   public CompletableFuture<CommitResult> commit(CommitCheckpoints commit) {
     return command(Command.newBuilder().setCommitCheckpoints(commit).build(), Result::getCommit);
   }
 
   /** Leaves at once, applying the final checkpoints first; the result has one code per entry. */
+  @Override
   public CompletableFuture<CommitResult> leave(Leave leave) {
     return command(Command.newBuilder().setLeave(leave).build(), Result::getCommit);
   }

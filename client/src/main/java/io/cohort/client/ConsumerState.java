@@ -64,6 +64,9 @@ final class ConsumerState {
     String position;
     /** Latest checkpoint not yet acknowledged; null when all is committed. */
     CheckpointEntry pending;
+    /** The pending entry as last sent (awaiting its answer); newer progress is unsent again. */
+    CheckpointEntry sent;
+    /** When the oldest progress not yet sent was recorded. */
     long pendingSinceMs;
     String ackedCursor;
 
@@ -137,11 +140,14 @@ final class ConsumerState {
     return false;
   }
 
-  /** When the oldest unacknowledged checkpoint was first recorded; Long.MAX_VALUE if none. */
+  /**
+   * When the oldest checkpoint not yet sent was recorded; Long.MAX_VALUE if none. (Sent ones ride
+   * on the next flush anyway if their answer does not come.)
+   */
   long oldestPendingMs() {
     long oldest = Long.MAX_VALUE;
     for (Part p : parts.values()) {
-      if (p.pending != null) {
+      if (p.pending != null && p.pending != p.sent) {
         oldest = Math.min(oldest, p.pendingSinceMs);
       }
     }
@@ -158,6 +164,7 @@ final class ConsumerState {
       Part p = e.getValue();
       if (p.pending != null) {
         entries.add(p.pending);
+        p.sent = p.pending;
       }
       if (p.phase == Phase.RELEASED && liveReaders(e.getKey()) == 0) {
         omitted.add(e.getKey());
@@ -206,7 +213,7 @@ final class ConsumerState {
     if (lagMs != null) {
       b.setLagMs(lagMs);
     }
-    if (p.pending == null) {
+    if (p.pending == null || p.pending == p.sent) {
       p.pendingSinceMs = nowMs;
     }
     p.pending = b.build();

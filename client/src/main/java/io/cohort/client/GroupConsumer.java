@@ -29,12 +29,27 @@ import org.slf4j.LoggerFactory;
 /**
  * A member of one consumer group: joins, heartbeats at the interval the coordinator suggests,
  * runs one reader per granted partition through a {@link PartitionReader}, commits their
- * positions with the grant's epoch, hands partitions over promptly when told to (final commit in
- * the very heartbeat that lets go, sent at once), and leaves on {@link #close()}.
+ * positions with the grant's epoch, hands partitions over promptly when told to, and leaves on
+ * {@link #close()}.
  *
- * <p>Threads: one loop thread owns the protocol state and talks to the cluster (never blocking);
- * each partition is read on its own thread. Reuse the consumer id across restarts to keep the
- * partitions (static membership).
+ * <ul>
+ *   <li>Commits: every heartbeat carries all unacknowledged positions (R1); a position not yet sent
+ *       goes in its own command once it is {@code commitIntervalMs} old unless a heartbeat is due
+ *       within half of that; {@link #commitAsync()} flushes at once; a sealed partition read to
+ *       its end is committed {@code finished} at once.
+ *   <li>Release (R2, DESIGN §7): the reader stops first; the heartbeat that leaves the partition out
+ *       of {@code held} goes at once and carries its final position, which the coordinator applies
+ *       before it lets go, so the next holder resumes exactly there.
+ *   <li>Fencing (R3): a fenced entry or a grant with a new epoch stops that reader; a new epoch
+ *       restarts it from the grant's cursor. A FENCED heartbeat (another process took this consumer
+ *       id) stops everything for good; UNKNOWN_MEMBER (expired) stops everything and joins again.
+ *   <li>Session at risk: with no successful heartbeat for the session timeout minus a margin,
+ *       readers stop (their partitions may go to others) and resume if the session survived.
+ * </ul>
+ *
+ * <p>Threads: one loop thread owns the protocol state ({@link ConsumerState}) and talks to the
+ * cluster without blocking, one request at a time; each partition is read on its own thread.
+ * Reuse the consumer id across restarts to keep the partitions (static membership).
  */
 public final class GroupConsumer<R> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupConsumer.class);
@@ -51,7 +66,7 @@ public final class GroupConsumer<R> implements AutoCloseable {
     CLOSED
   }
 
-  private final CohortClient client;
+  private final ConsumerTransport client;
   private final ConsumerConfig config;
   private final PartitionReader<R> reader;
   private final RecordProcessor<R> processor;
@@ -69,16 +84,19 @@ public final class GroupConsumer<R> implements AutoCloseable {
   private long nextHeartbeatAtMs;
   private long lastOkSentAtMs;
   private long retryNotBeforeMs;
+  private int failuresInARow;
   private ScheduledFuture<?> wake;
   private long wakeAtMs = Long.MAX_VALUE;
   private volatile boolean closing;
+  private CompletableFuture<Void> leaveWhenIdle;
 
+  private volatile Thread loopThread;
   private volatile Status status = Status.JOINING;
   private volatile long session;
   private final ConcurrentHashMap<PartitionId, PartitionGrant> reading = new ConcurrentHashMap<>();
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
-  private GroupConsumer(CohortClient client, ConsumerConfig config, PartitionReader<R> reader,
+  private GroupConsumer(ConsumerTransport client, ConsumerConfig config, PartitionReader<R> reader,
       RecordProcessor<R> processor, ConsumerListener listener) {
     this.client = Objects.requireNonNull(client, "client");
     this.config = Objects.requireNonNull(config, "config");
@@ -88,12 +106,31 @@ public final class GroupConsumer<R> implements AutoCloseable {
     this.logPrefix = "[group " + config.group() + "] consumer " + config.consumerId() + ":";
     this.state = new ConsumerState(config.group(), config.consumerId());
     String name = "cohort-consumer-" + config.group() + "-" + config.consumerId();
-    this.loop = Executors.newSingleThreadScheduledExecutor(threads(name, false));
-    this.readerPool = Executors.newCachedThreadPool(threads(name + "-reader", true));
+    this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      loopThread = t;
+      return t;
+    });
+    this.readerPool = Executors.newCachedThreadPool(threads(name + "-reader"));
   }
 
-  /** Starts a consumer: it joins at once and keeps going until {@link #close()}. */
+  /** Starts a consumer without a listener. */
   public static <R> GroupConsumer<R> start(CohortClient client, ConsumerConfig config,
+      PartitionReader<R> reader, RecordProcessor<R> processor) {
+    return start(client, config, reader, processor, null);
+  }
+
+  /**
+   * Starts a consumer: it joins at once and keeps going until {@link #close()}. The client stays
+   * the caller's (several consumers may share one; close it after them).
+   */
+  public static <R> GroupConsumer<R> start(CohortClient client, ConsumerConfig config,
+      PartitionReader<R> reader, RecordProcessor<R> processor, ConsumerListener listener) {
+    return start((ConsumerTransport) client, config, reader, processor, listener);
+  }
+
+  static <R> GroupConsumer<R> start(ConsumerTransport client, ConsumerConfig config,
       PartitionReader<R> reader, RecordProcessor<R> processor, ConsumerListener listener) {
     GroupConsumer<R> c = new GroupConsumer<>(client, config, reader, processor, listener);
     c.nextHeartbeatAtMs = now();
@@ -101,10 +138,10 @@ public final class GroupConsumer<R> implements AutoCloseable {
     return c;
   }
 
-  private static ThreadFactory threads(String prefix, boolean numbered) {
+  private static ThreadFactory threads(String prefix) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
-      Thread t = new Thread(r, numbered ? prefix + "-" + n.incrementAndGet() : prefix);
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     };
@@ -203,7 +240,8 @@ public final class GroupConsumer<R> implements AutoCloseable {
       if (state.heartbeatNow() || now >= nextHeartbeatAtMs) {
         sendHeartbeat(now);
       } else if (state.session() != 0 && state.hasPending()) {
-        long due = state.oldestPendingMs() + config.commitIntervalMs();
+        long oldest = state.oldestPendingMs();
+        long due = oldest == Long.MAX_VALUE ? Long.MAX_VALUE : oldest + config.commitIntervalMs();
         boolean onDemand = state.commitNow() || !commitWaiters.isEmpty();
         boolean heartbeatSoon = nextHeartbeatAtMs - now <= config.commitIntervalMs() / 2;
         if ((onDemand || now >= due) && !heartbeatSoon) {
@@ -260,12 +298,16 @@ public final class GroupConsumer<R> implements AutoCloseable {
     if (closing || status == Status.CLOSED) {
       if (e == null) {
         apply(state.onHeartbeat(f, r)); // keeps pending checkpoints and acks right for the leave
+      } else if (Failures.map(e, "heartbeat") instanceof CohortRejectedException rej) {
+        apply(state.onRejected(rej.code()));
       }
+      leaveIfWaiting();
       return;
     }
     if (e == null) {
       boolean joined = f.session() == 0;
       lastOkSentAtMs = sentAt;
+      failuresInARow = 0;
       List<Action> actions = state.onHeartbeat(f, r);
       session = state.session();
       status = Status.ACTIVE;
@@ -292,7 +334,18 @@ public final class GroupConsumer<R> implements AutoCloseable {
 
   private void onCommit(Flush f, CommitResult r, Throwable e, List<CompletableFuture<Void>> waiters) {
     inFlight = false;
+    if (closing) {
+      if (e == null) {
+        apply(state.onCommit(f, r.getCodesList()));
+        completeWaiters(waiters);
+      } else {
+        failWaiters(waiters, Failures.map(e, "commit"));
+      }
+      leaveIfWaiting();
+      return;
+    }
     if (e == null) {
+      failuresInARow = 0;
       apply(state.onCommit(f, r.getCodesList()));
       completeWaiters(waiters);
     } else {
@@ -320,14 +373,21 @@ public final class GroupConsumer<R> implements AutoCloseable {
         status = Status.JOINING;
       }
       if (code != Code.UNKNOWN_MEMBER) {
-        retryNotBeforeMs = now() + config.retryMs();
-        nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);
+        backOff();
       }
     } else {
-      LOG.warn("{} {} failed, retrying in {} ms: {}", logPrefix, what, config.retryMs(), ce.getMessage());
-      retryNotBeforeMs = now() + config.retryMs();
-      nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);
+      long delay = backOff();
+      LOG.warn("{} {} failed, retrying in {} ms: {}", logPrefix, what, delay, ce.getMessage());
     }
+  }
+
+  /** Waits retryMs after a failure, doubling while failures repeat, up to 10 s. */
+  private long backOff() {
+    long delay = Math.min(10_000, config.retryMs() << Math.min(failuresInARow, 10));
+    failuresInARow++;
+    retryNotBeforeMs = now() + delay;
+    nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);
+    return delay;
   }
 
   private List<CompletableFuture<Void>> takeWaiters() {
@@ -406,9 +466,7 @@ public final class GroupConsumer<R> implements AutoCloseable {
             long at = now();
             post(() -> {
               state.progress(g.id(), g.epoch(), c, finished, lag, lagMs, at);
-              if (finished) {
-                pump();
-              }
+              pump(); // a commit may now be due (or due at once: finished)
             });
           }
 
@@ -457,6 +515,10 @@ public final class GroupConsumer<R> implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (Thread.currentThread() == loopThread) {
+      throw new IllegalStateException("close() from a listener callback would wait for itself; "
+          + "close from another thread");
+    }
     CompletableFuture<Void> f = new CompletableFuture<>();
     if (!post(() -> beginClose(f))) {
       return;
@@ -493,6 +555,10 @@ public final class GroupConsumer<R> implements AutoCloseable {
   }
 
   private void leave(CompletableFuture<Void> f) {
+    if (inFlight) {
+      leaveWhenIdle = f; // e.g. a join still on its way: leave with the session it brings
+      return;
+    }
     if (state.session() == 0 || status == Status.FENCED) {
       finishClose(f);
       return;
@@ -510,6 +576,14 @@ public final class GroupConsumer<R> implements AutoCloseable {
           }
           finishClose(f);
         }));
+  }
+
+  private void leaveIfWaiting() {
+    CompletableFuture<Void> f = leaveWhenIdle;
+    if (f != null) {
+      leaveWhenIdle = null;
+      leave(f);
+    }
   }
 
   private void finishClose(CompletableFuture<Void> f) {

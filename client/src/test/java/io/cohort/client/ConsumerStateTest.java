@@ -57,6 +57,16 @@ class ConsumerStateTest {
     return out;
   }
 
+  private static Set<PartitionId> pendingOf(ConsumerState s) {
+    Set<PartitionId> out = new TreeSet<>();
+    s.parts().forEach((id, p) -> {
+      if (p.pending != null) {
+        out.add(id);
+      }
+    });
+    return out;
+  }
+
   private List<Action> heartbeat(HeartbeatResult r) {
     Flush f = state.flush();
     List<Code> codes = new ArrayList<>();
@@ -88,14 +98,19 @@ class ConsumerStateTest {
     state.progress(P0, 5, "15", false, 0L, 10L, 200);
     state.progress(P1, 6, "1", false, null, null, 300);
     state.progress(P1, 99, "7", false, null, null, 300); // an old reader's epoch: ignored
+    assertEquals(100, state.oldestPendingMs());
     Flush f = state.flush();
     assertEquals(List.of(
         CheckpointEntry.newBuilder().setTopic("t").setPartition(0).setEpoch(5).setCursor("15")
             .setLag(0).setLagMs(10).build(),
         CheckpointEntry.newBuilder().setTopic("t").setPartition(1).setEpoch(6).setCursor("1").build()),
         f.entries());
-    assertEquals(100, state.oldestPendingMs());
+    assertEquals(Long.MAX_VALUE, state.oldestPendingMs(), "all sent: nothing is due on its own");
+    state.progress(P1, 6, "2", false, null, null, 350);
+    assertEquals(350, state.oldestPendingMs(), "newer progress is due from when it was recorded");
     state.onCommit(f, List.of(Code.OK, Code.OK));
+    assertEquals(Set.of(P1), pendingOf(state));
+    state.onCommit(state.flush(), List.of(Code.OK));
     assertFalse(state.hasPending());
     state.progress(P0, 5, "15", false, 0L, 10L, 400); // nothing new since the ack
     assertFalse(state.hasPending());

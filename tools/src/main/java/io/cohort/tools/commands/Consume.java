@@ -62,12 +62,18 @@ public final class Consume implements CliCommand {
     CountDownLatch stop = new CountDownLatch(1);
     GroupConsumer<LogRecord> c = GroupConsumer.start(client, config, new FileLogReader(new FileLog(logDir)),
         (grant, records) -> {
-          for (LogRecord r : records) {
-            events.emit("record", grant.id(), Map.of("offset", r.offset()));
+          if (records.isEmpty()) {
+            return;
           }
-          if (!records.isEmpty()) {
-            lastRecordMs.set(System.currentTimeMillis());
+          if (json) {
+            for (LogRecord r : records) {
+              events.emit("record", grant.id(), Map.of("offset", r.offset()));
+            }
+          } else { // a person reads one line per batch
+            events.emit("records", grant.id(), Map.of("offsets", records.get(0).offset() + ".."
+                + records.get(records.size() - 1).offset(), "count", records.size()));
           }
+          lastRecordMs.set(System.currentTimeMillis());
         },
         new ConsumerListener() {
           @Override
