@@ -43,8 +43,8 @@ import java.util.regex.Pattern;
 /**
  * {@code cohort bench snapshot}: the snapshot path end to end in three server processes. Fills the
  * cluster with N checkpoints (topics of 10,000 partitions, one member per topic committing all of
- * them), then: {@code snapshot take} on the leader (client-observed time, the apply pause and the
- * write as the leader logs them, the worst latency of a 1-in-flight commit probe meanwhile), and a
+ * them), then: {@code snapshot take} (Ratis sends it to the client's first peer, leader or not; client-observed time, the apply pause and the
+ * write as that node logs them, the worst latency of a 1-in-flight commit probe meanwhile), and a
  * kill -9 and restart of that node (its load time as logged, and until it has caught up). The
  * in-process figures of the same code (freeze, MapDB write, load) come from raft-server's
  * SnapshotBench ({@code scripts/bench-snapshot.sh}).
@@ -96,7 +96,7 @@ public final class SnapshotBench implements CliCommand {
       options.cleanUp(work, out);
     }
     out.println();
-    out.println("| checkpoints | take (client) ms | apply pause (leader log) ms | write + MD5 ms | file MB | probe commit max during take ms | probe p99 before ms | load (restarted node's log) ms | restart to caught up ms |");
+    out.println("| checkpoints | take (client) ms | apply pause (its log) ms | write + MD5 ms | file MB | probe commit max during take ms | probe p99 before ms | load (restarted node's log) ms | restart to caught up ms |");
     out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     StringBuilder last = new StringBuilder("bench snapshot");
     for (Row r : rows) {
@@ -144,8 +144,11 @@ public final class SnapshotBench implements CliCommand {
 
   private Row measure(ServerProcesses servers, CohortClient client, RaftClient admin, CommitWorkload probeLoad,
       long checkpoints) throws Exception {
-    String leader = servers.awaitLeader(Duration.ofSeconds(60));
-    Path log = servers.dir().resolve(leader + ".log");
+    servers.awaitLeader(Duration.ofSeconds(60));
+    java.util.Map<String, Long> logFrom0 = new java.util.TreeMap<>();
+    for (String id : ServerProcesses.IDS) {
+      logFrom0.put(id, Files.size(servers.dir().resolve(id + ".log")));
+    }
     ClosedLoop probe = new ClosedLoop(client, probeLoad.commands(), true);
     probe.add(1);
     Latencies before = new Latencies();
@@ -153,7 +156,6 @@ public final class SnapshotBench implements CliCommand {
     ServerProcesses.sleepMs(5000);
     Latencies during = new Latencies();
     probe.record(during);
-    long logFrom = Files.size(log);
     long t0 = System.nanoTime();
     RaftClientReply reply = admin.getSnapshotManagementApi().create(true, 300_000);
     if (!reply.isSuccess()) {
@@ -164,15 +166,32 @@ public final class SnapshotBench implements CliCommand {
     ServerProcesses.sleepMs(500);
     probe.record(null);
     probe.stop();
-    String leaderLog = tail(log, logFrom);
+    // Ratis' snapshot request goes to the client's first peer, which need not lead: find the taker
+    String leader = null;
+    String leaderLog = "";
+    for (String id : ServerProcesses.IDS) {
+      String t = tail(servers.dir().resolve(id + ".log"), logFrom0.get(id));
+      if (t.contains("takeSnapshotAsync")) {
+        leader = id;
+        leaderLog = t;
+      }
+    }
+    if (leader == null) {
+      leader = servers.awaitLeader(Duration.ofSeconds(60));
+      leaderLog = tail(servers.dir().resolve(leader + ".log"), logFrom0.get(leader));
+    }
+    String role = leader.equals(servers.leaderOrNull()) ? "leader " : "follower ";
+    final String taker = leader;
+    Path log = servers.dir().resolve(leader + ".log");
+    long logFrom;
     String pauseMs = find(leaderLog, "state frozen in (\\d+) us", 1, v -> String.format("%.1f", v / 1000.0));
     String writeMs = find(leaderLog, "durable: \\d+ records, \\d+ bytes, written in (\\d+) ms", 1, v -> String.format("%.0f", v));
     String mb = find(leaderLog, "durable: \\d+ records, (\\d+) bytes", 1, v -> String.format("%.1f", v / 1048576.0));
     long[] b = before.sorted();
     long[] d = during.sorted();
     double probeMax = d.length == 0 ? Double.NaN : d[d.length - 1] / 1e6;
-    out.printf("%,d checkpoints: snapshot at index %d taken in %.0f ms (client); leader %s: pause %s ms, write %s ms, %s MB;"
-        + " probe commit max %.0f ms during (p99 %.0f ms before)%n", checkpoints, index, takeMs, leader, pauseMs, writeMs, mb,
+    out.printf("%,d checkpoints: snapshot at index %d taken in %.0f ms (client); by %s%s: pause %s ms, write %s ms, %s MB;"
+        + " probe commit max %.0f ms during (p99 %.0f ms before)%n", checkpoints, index, takeMs, role, leader, pauseMs, writeMs, mb,
         probeMax, Latencies.quantileMs(b, 0.99));
     // load: kill -9 that node and restart it; it loads the snapshot, then replays the log after it
     servers.kill(leader);
@@ -183,7 +202,7 @@ public final class SnapshotBench implements CliCommand {
     boolean caught = Members.await(() -> {
       var st = servers.status();
       long max = st.stream().mapToLong(s -> s.commitIndex()).max().orElse(0);
-      return st.stream().anyMatch(s -> s.id().equals(leader) && s.reachable() && s.appliedIndex() >= max - 20); // ticks go on
+      return st.stream().anyMatch(s -> s.id().equals(taker) && s.reachable() && s.appliedIndex() >= max - 20); // ticks go on
     }, Duration.ofSeconds(300), 100);
     double restartMs = (System.nanoTime() - r0) / 1e6;
     String loadMs = find(tail(log, logFrom), "loaded snapshot \\S+ \\(\\d+ records\\) in (\\d+) ms", 1,
