@@ -37,8 +37,8 @@ public final class SnapshotInstallBench {
     try (MiniCluster cluster = MiniCluster.builder(3, dir).autoSnapshotEvery(0)
         .ratis("raft.server.log.segment.size.max", "1MB").ratis("raft.server.log.purge.gap", "1").start();
          TestClient client = cluster.client()) {
-      String leader = cluster.leaderId();
-      String follower = cluster.ids().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+      String first = cluster.leaderId();
+      String follower = cluster.ids().stream().filter(id -> !id.equals(first)).findFirst().orElseThrow();
       cluster.kill(follower);
 
       long t0 = System.nanoTime();
@@ -48,6 +48,7 @@ public final class SnapshotInstallBench {
       }
       double buildS = (System.nanoTime() - t0) / 1e9;
 
+      String leader = cluster.leaderId(); // it may have changed under load
       RaftClientReply snap = client.raft().getSnapshotManagementApi(RaftPeerId.valueOf(leader)).create(true, 300_000);
       var stats = cluster.server(leader).stateMachine().snapshotStats();
       long logStart = cluster.server(leader).division().getRaftLog().getStartIndex();
@@ -64,6 +65,7 @@ public final class SnapshotInstallBench {
           checkpoints, buildS, snap.getLogIndex(), logStart, stats.lastPauseMicros() / 1000.0,
           stats.lastWriteMs(), bytes / 1048576.0, digest.getRecords(), catchUpS, fstats.lastLoadMs(),
           fstats.lastLoadIndex());
+      System.out.println("leader " + stats + "\nfollower " + fstats);
     } finally {
       try (Stream<Path> paths = Files.walk(dir)) {
         paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
