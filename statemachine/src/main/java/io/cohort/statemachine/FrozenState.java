@@ -26,8 +26,12 @@ public final class FrozenState {
   private final List<TopicRecord> topics;
   private final List<FrozenGroup> groups;
 
-  private record FrozenGroup(GroupRecord group, List<MemberRecord> members, String[] topic,
-      int[] partition, String[] holder, long[] epoch, String[] target, byte[] flags,
+  /**
+   * One group's slots, topic after topic, partition ids in order (slot i of a topic is partition
+   * i). Members are kept as references: a member's id never changes, so names are read at export.
+   */
+  private record FrozenGroup(GroupRecord group, List<MemberRecord> members, String[] topics,
+      int[] topicStart, MemberState[] holder, long[] epoch, MemberState[] target, byte[] flags,
       Checkpoint[] checkpoint) {}
 
   private static final byte RELEASING = 1;
@@ -53,7 +57,10 @@ public final class FrozenState {
         .setLastTerm(s.lastTerm).build();
     List<TopicRecord> topics = new ArrayList<>(s.topics.size());
     for (TopicState t : s.topics.values()) {
-      topics.add(topicRecord(t));
+      if (t.cachedRecord == null) {
+        t.cachedRecord = topicRecord(t); // topics change rarely: most freezes reuse it
+      }
+      topics.add(t.cachedRecord);
     }
     List<FrozenGroup> groups = new ArrayList<>(s.groups.size());
     for (GroupState g : s.groups.values()) {
@@ -92,30 +99,33 @@ public final class FrozenState {
           .build());
     }
     int n = 0;
-    for (List<Slot> slots : g.slots.values()) {
-      n += slots.size();
+    String[] topics = new String[g.slots.size()];
+    int[] topicStart = new int[g.slots.size() + 1];
+    int t = 0;
+    for (var e : g.slots.entrySet()) {
+      topics[t] = e.getKey();
+      topicStart[t] = n;
+      n += e.getValue().size();
+      t++;
     }
-    String[] topic = new String[n];
-    int[] partition = new int[n];
-    String[] holder = new String[n];
+    topicStart[t] = n;
+    MemberState[] holder = new MemberState[n];
     long[] epoch = new long[n];
-    String[] target = new String[n];
+    MemberState[] target = new MemberState[n];
     byte[] flags = new byte[n];
     Checkpoint[] checkpoint = new Checkpoint[n];
     int i = 0;
     for (List<Slot> slots : g.slots.values()) {
       for (int k = 0, size = slots.size(); k < size; k++, i++) {
         Slot s = slots.get(k);
-        topic[i] = s.topic;
-        partition[i] = s.info.id;
-        holder[i] = s.holder == null ? null : s.holder.consumerId;
+        holder[i] = s.holder;
         epoch[i] = s.epoch;
-        target[i] = s.target == null ? null : s.target.consumerId;
+        target[i] = s.target;
         flags[i] = (byte) ((s.releasing ? RELEASING : 0) | (s.announced ? ANNOUNCED : 0));
         checkpoint[i] = s.checkpoint;
       }
     }
-    return new FrozenGroup(group, members, topic, partition, holder, epoch, target, flags, checkpoint);
+    return new FrozenGroup(group, members, topics, topicStart, holder, epoch, target, flags, checkpoint);
   }
 
   /** Streams the records in their fixed order. Slots with nothing to say are left out. */
@@ -130,26 +140,28 @@ public final class FrozenState {
         sink.accept(StateRecord.newBuilder().setMember(m).build());
       }
       String name = g.group.getGroup();
-      for (int i = 0; i < g.topic.length; i++) {
-        if (g.holder[i] == null && g.epoch[i] == 0 && g.checkpoint[i] == null && g.flags[i] == 0) {
-          continue;
+      for (int t = 0; t < g.topics.length; t++) {
+        for (int i = g.topicStart[t]; i < g.topicStart[t + 1]; i++) {
+          if (g.holder[i] == null && g.epoch[i] == 0 && g.checkpoint[i] == null && g.flags[i] == 0) {
+            continue;
+          }
+          SlotRecord.Builder b = SlotRecord.newBuilder().setGroup(name).setTopic(g.topics[t])
+              .setPartition(i - g.topicStart[t]).setEpoch(g.epoch[i])
+              .setReleasing((g.flags[i] & RELEASING) != 0);
+          if (g.holder[i] != null) {
+            b.setHolder(g.holder[i].consumerId);
+          }
+          if (g.target[i] != null) {
+            b.setTarget(g.target[i].consumerId);
+          }
+          if ((g.flags[i] & ANNOUNCED) != 0) {
+            b.setAnnounced(true);
+          }
+          if (g.checkpoint[i] != null) {
+            b.setCheckpoint(checkpointRecord(g.checkpoint[i]));
+          }
+          sink.accept(StateRecord.newBuilder().setSlot(b).build());
         }
-        SlotRecord.Builder b = SlotRecord.newBuilder().setGroup(name).setTopic(g.topic[i])
-            .setPartition(g.partition[i]).setEpoch(g.epoch[i])
-            .setReleasing((g.flags[i] & RELEASING) != 0);
-        if (g.holder[i] != null) {
-          b.setHolder(g.holder[i]);
-        }
-        if (g.target[i] != null) {
-          b.setTarget(g.target[i]);
-        }
-        if ((g.flags[i] & ANNOUNCED) != 0) {
-          b.setAnnounced(true);
-        }
-        if (g.checkpoint[i] != null) {
-          b.setCheckpoint(checkpointRecord(g.checkpoint[i]));
-        }
-        sink.accept(StateRecord.newBuilder().setSlot(b).build());
       }
     }
   }

@@ -188,6 +188,7 @@ final class Resharding {
 
   /** Every group reading the topic gets slots for new partitions and rebalances. */
   private void tellGroups(TopicState topic, long index) {
+    topic.cachedRecord = null;
     for (GroupState group : state.groups.values()) {
       java.util.ArrayList<Slot> slots = group.slots.get(topic.name);
       if (slots == null) {

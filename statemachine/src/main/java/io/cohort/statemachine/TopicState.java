@@ -6,6 +6,8 @@ import java.util.ArrayList;
 final class TopicState {
   final String name;
   final ArrayList<PartitionInfo> partitions = new ArrayList<>();
+  /** Derived: this topic as a snapshot record; cleared by every change to a partition. */
+  io.cohort.statemachine.proto.TopicRecord cachedRecord;
 
   TopicState(String name) {
     this.name = name;

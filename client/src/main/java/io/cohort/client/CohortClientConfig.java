@@ -1,0 +1,103 @@
+package io.cohort.client;
+
+import java.time.Duration;
+import java.util.Objects;
+import org.apache.ratis.protocol.RaftGroupId;
+
+/**
+ * How a {@link CohortClient} reaches the cluster and how long it keeps trying.
+ *
+ * @param peers the cluster's peers
+ * @param groupId the Ratis group id; {@link CohortGroup#ID} unless a test runs another group
+ * @param attemptTimeout deadline of one attempt (Ratis' {@code raft.client.rpc.request.timeout})
+ * @param callTimeout total time one call may spend retrying before it fails with
+ *     {@link CohortUnavailableException}; never infinite
+ * @param backoffBase first retry delay; it doubles per attempt (with jitter) up to backoffMax
+ * @param backoffMax the largest retry delay
+ * @param maxOutstanding async requests in flight per client before {@code send} blocks
+ */
+public record CohortClientConfig(
+    Peers peers,
+    RaftGroupId groupId,
+    Duration attemptTimeout,
+    Duration callTimeout,
+    Duration backoffBase,
+    Duration backoffMax,
+    int maxOutstanding) {
+
+  public CohortClientConfig {
+    Objects.requireNonNull(peers, "peers");
+    Objects.requireNonNull(groupId, "groupId");
+    requirePositive(attemptTimeout, "attemptTimeout");
+    requirePositive(callTimeout, "callTimeout");
+    requirePositive(backoffBase, "backoffBase");
+    requirePositive(backoffMax, "backoffMax");
+    if (backoffMax.compareTo(backoffBase) < 0) {
+      throw new IllegalArgumentException("backoffMax " + backoffMax + " < backoffBase " + backoffBase);
+    }
+    if (maxOutstanding < 2) {
+      throw new IllegalArgumentException("maxOutstanding must be at least 2, got " + maxOutstanding);
+    }
+  }
+
+  private static void requirePositive(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    if (d.isZero() || d.isNegative()) {
+      throw new IllegalArgumentException(name + " must be positive, got " + d);
+    }
+  }
+
+  public static Builder builder(String peers) {
+    return new Builder(Peers.parse(peers));
+  }
+
+  public static Builder builder(Peers peers) {
+    return new Builder(peers);
+  }
+
+  /** Defaults: 3 s per attempt, 10 s per call, backoff 50 ms doubling to 1 s, 1024 in flight. */
+  public static final class Builder {
+    private final Peers peers;
+    private RaftGroupId groupId = CohortGroup.ID;
+    private Duration attemptTimeout = Duration.ofSeconds(3);
+    private Duration callTimeout = Duration.ofSeconds(10);
+    private Duration backoffBase = Duration.ofMillis(50);
+    private Duration backoffMax = Duration.ofSeconds(1);
+    private int maxOutstanding = 1024;
+
+    private Builder(Peers peers) {
+      this.peers = Objects.requireNonNull(peers, "peers");
+    }
+
+    public Builder groupId(RaftGroupId groupId) {
+      this.groupId = groupId;
+      return this;
+    }
+
+    public Builder attemptTimeout(Duration d) {
+      this.attemptTimeout = d;
+      return this;
+    }
+
+    public Builder callTimeout(Duration d) {
+      this.callTimeout = d;
+      return this;
+    }
+
+    public Builder backoff(Duration base, Duration max) {
+      this.backoffBase = base;
+      this.backoffMax = max;
+      return this;
+    }
+
+    public Builder maxOutstanding(int n) {
+      this.maxOutstanding = n;
+      return this;
+    }
+
+    public CohortClientConfig build() {
+      return new CohortClientConfig(peers, groupId, attemptTimeout, callTimeout, backoffBase,
+          backoffMax, maxOutstanding);
+    }
+  }
+}

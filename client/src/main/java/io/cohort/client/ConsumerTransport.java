@@ -1,0 +1,20 @@
+package io.cohort.client;
+
+import io.cohort.statemachine.proto.CommitCheckpoints;
+import io.cohort.statemachine.proto.CommitResult;
+import io.cohort.statemachine.proto.Heartbeat;
+import io.cohort.statemachine.proto.HeartbeatResult;
+import io.cohort.statemachine.proto.Leave;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The three calls a {@link GroupConsumer} makes; {@link CohortClient} is the real one, tests plug
+ * in the coordinator core directly. Failures are {@link CohortException}s.
+ */
+interface ConsumerTransport {
+  CompletableFuture<HeartbeatResult> heartbeat(Heartbeat heartbeat);
+
+  CompletableFuture<CommitResult> commit(CommitCheckpoints commit);
+
+  CompletableFuture<CommitResult> leave(Leave leave);
+}

@@ -1,0 +1,262 @@
+package io.cohort.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cohort.client.ConsumerState.Action;
+import io.cohort.client.ConsumerState.Flush;
+import io.cohort.statemachine.proto.CheckpointEntry;
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.Grant;
+import io.cohort.statemachine.proto.HeartbeatResult;
+import io.cohort.statemachine.proto.PartitionRef;
+import io.cohort.statemachine.proto.PartitionState;
+import io.cohort.statemachine.proto.StartFrom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The consumer's protocol logic without a cluster: results in, reader actions out. */
+class ConsumerStateTest {
+  private static final PartitionId P0 = new PartitionId("t", 0);
+  private static final PartitionId P1 = new PartitionId("t", 1);
+
+  private ConsumerState state;
+
+  @BeforeEach
+  void setUp() {
+    state = new ConsumerState("g", "a");
+  }
+
+  private static Grant grant(int partition, long epoch, String cursor) {
+    Grant.Builder b = Grant.newBuilder().setTopic("t").setPartition(partition).setEpoch(epoch)
+        .setStartFrom(StartFrom.BEGIN).setState(PartitionState.ACTIVE);
+    if (cursor != null) {
+      b.setCursor(cursor);
+    }
+    return b.build();
+  }
+
+  private static HeartbeatResult.Builder result(long session, Grant... grants) {
+    return HeartbeatResult.newBuilder().setSession(session).setNextHeartbeatMs(1000)
+        .setSessionTimeoutMs(10_000).addAllGrants(List.of(grants));
+  }
+
+  private static PartitionRef ref(int partition) {
+    return PartitionRef.newBuilder().setTopic("t").setPartition(partition).build();
+  }
+
+  private static Set<PartitionId> held(Flush f) {
+    Set<PartitionId> out = new TreeSet<>();
+    f.held().forEach(r -> out.add(PartitionId.of(r)));
+    return out;
+  }
+
+  private static Set<PartitionId> pendingOf(ConsumerState s) {
+    Set<PartitionId> out = new TreeSet<>();
+    s.parts().forEach((id, p) -> {
+      if (p.pending != null) {
+        out.add(id);
+      }
+    });
+    return out;
+  }
+
+  private List<Action> heartbeat(HeartbeatResult r) {
+    Flush f = state.flush();
+    List<Code> codes = new ArrayList<>();
+    f.entries().forEach(e -> codes.add(Code.OK));
+    return state.onHeartbeat(f, r.toBuilder().addAllCommitCodes(codes).build());
+  }
+
+  private List<Action> joinWith(Grant... grants) {
+    return heartbeat(result(7, grants).build());
+  }
+
+  @Test
+  void R1_joinStartsAReaderPerGrantFromItsCheckpointAndHoldsThem() {
+    Flush join = state.flush();
+    assertEquals(0, join.session());
+    List<Action> actions = state.onHeartbeat(join, result(7, grant(0, 5, "10"), grant(1, 6, null)).build());
+    assertEquals(List.of(
+        new Action.Start(PartitionGrant.of(grant(0, 5, "10")), "10"),
+        new Action.Start(PartitionGrant.of(grant(1, 6, null)), null)), actions);
+    Flush next = state.flush();
+    assertEquals(7, next.session());
+    assertEquals(Set.of(P0, P1), held(next));
+  }
+
+  @Test
+  void R3_progressBecomesOnePendingEntryPerPartitionWithTheGrantEpoch() {
+    joinWith(grant(0, 5, "10"), grant(1, 6, null));
+    state.progress(P0, 5, "12", false, 3L, 40L, 100);
+    state.progress(P0, 5, "15", false, 0L, 10L, 200);
+    state.progress(P1, 6, "1", false, null, null, 300);
+    state.progress(P1, 99, "7", false, null, null, 300); // an old reader's epoch: ignored
+    assertEquals(100, state.oldestPendingMs());
+    Flush f = state.flush();
+    assertEquals(List.of(
+        CheckpointEntry.newBuilder().setTopic("t").setPartition(0).setEpoch(5).setCursor("15")
+            .setLag(0).setLagMs(10).build(),
+        CheckpointEntry.newBuilder().setTopic("t").setPartition(1).setEpoch(6).setCursor("1").build()),
+        f.entries());
+    assertEquals(Long.MAX_VALUE, state.oldestPendingMs(), "all sent: nothing is due on its own");
+    state.progress(P1, 6, "2", false, null, null, 350);
+    assertEquals(350, state.oldestPendingMs(), "newer progress is due from when it was recorded");
+    state.onCommit(f, List.of(Code.OK, Code.OK));
+    assertEquals(Set.of(P1), pendingOf(state));
+    state.onCommit(state.flush(), List.of(Code.OK));
+    assertFalse(state.hasPending());
+    state.progress(P0, 5, "15", false, 0L, 10L, 400); // nothing new since the ack
+    assertFalse(state.hasPending());
+  }
+
+  @Test
+  void R3_anAckOfAnOlderEntryKeepsTheNewerPending() {
+    joinWith(grant(0, 5, "10"));
+    state.progress(P0, 5, "12", false, null, null, 100);
+    Flush f = state.flush();
+    state.progress(P0, 5, "20", false, null, null, 150);
+    state.onCommit(f, List.of(Code.OK));
+    assertEquals("20", state.flush().entries().get(0).getCursor());
+  }
+
+  @Test
+  void R2_releaseStopsTheReaderAndOnlyThenOmitsThePartitionWithItsFinalCommit() {
+    joinWith(grant(0, 5, "10"), grant(1, 6, "0"));
+    state.progress(P0, 5, "11", false, null, null, 100);
+    List<Action> actions = heartbeat(result(7, grant(0, 5, "11"), grant(1, 6, "0")).addRelease(ref(0)).build());
+    assertEquals(List.of(new Action.Stop(PartitionGrant.of(grant(0, 5, "11")), RevokeReason.RELEASED)),
+        actions.stream().filter(a -> !(a instanceof Action.Acked)).toList());
+    // still reading: the next heartbeat must keep holding it
+    assertEquals(Set.of(P0, P1), held(state.flush()));
+    assertFalse(state.heartbeatNow());
+
+    state.progress(P0, 5, "13", false, null, null, 200); // the reader's last batch
+    state.readerStopped(P0, 5);
+    assertTrue(state.heartbeatNow(), "the release goes out at once");
+    Flush release = state.flush();
+    assertEquals(Set.of(P1), held(release));
+    assertEquals(Set.of(P0), release.omitted());
+    assertEquals("13", release.entries().get(0).getCursor());
+    state.onHeartbeat(release, result(7, grant(1, 6, "0")).addCommitCodes(Code.OK).build());
+    assertEquals(Set.of(P1), state.parts().keySet());
+  }
+
+  @Test
+  void R2_aPausedPartitionThatResumesAndIsReleasedInOneResultIsNotOmittedWhileItsReaderRuns() {
+    joinWith(grant(0, 5, "10"));
+    state.pauseAll();
+    state.readerStopped(P0, 5);
+    List<Action> actions = heartbeat(result(7, grant(0, 5, "10")).addRelease(ref(0)).build());
+    assertTrue(actions.contains(new Action.Start(PartitionGrant.of(grant(0, 5, "10")), "10")));
+    assertTrue(actions.contains(new Action.Stop(PartitionGrant.of(grant(0, 5, "10")), RevokeReason.RELEASED)));
+    assertEquals(Set.of(P0), held(state.flush()), "never omitted while a reader of it runs");
+    state.readerStopped(P0, 5);
+    assertEquals(Set.of(P0), state.flush().omitted());
+  }
+
+  @Test
+  void R3_aNewEpochRestartsThePartitionFromTheResetCursor() {
+    joinWith(grant(0, 5, "10"));
+    state.progress(P0, 5, "40", false, null, null, 100);
+    List<Action> actions = state.onHeartbeat(state.flush(),
+        result(7, grant(0, 9, "3")).addCommitCodes(Code.FENCED).build());
+    assertEquals(List.of(
+        new Action.Stop(PartitionGrant.of(grant(0, 5, "10")), RevokeReason.FENCED)), actions.subList(0, 1));
+    assertTrue(actions.contains(new Action.Start(PartitionGrant.of(grant(0, 9, "3")), "3")));
+    assertNull(state.parts().get(P0).pending, "the old epoch's position is dropped");
+    assertEquals(9, state.parts().get(P0).grant.epoch());
+  }
+
+  @Test
+  void R3_aGrantWithANewEpochWithoutAFencedCommitAlsoRestarts() {
+    joinWith(grant(0, 5, "10"));
+    List<Action> actions = heartbeat(result(7, grant(0, 9, "3")).build());
+    assertEquals(List.of(
+        new Action.Stop(PartitionGrant.of(grant(0, 5, "10")), RevokeReason.RESET),
+        new Action.Start(PartitionGrant.of(grant(0, 9, "3")), "3")), actions);
+  }
+
+  @Test
+  void R3_aFencedEntryDropsThePartitionAndOlderGrantsOfItAreIgnored() {
+    joinWith(grant(0, 5, "10"), grant(1, 6, "0"));
+    state.progress(P0, 5, "12", false, null, null, 100);
+    Flush f = state.flush();
+    List<Action> actions = state.onCommit(f, List.of(Code.FENCED));
+    assertEquals(List.of(new Action.Stop(PartitionGrant.of(grant(0, 5, "10")), RevokeReason.FENCED)), actions);
+    assertEquals(Set.of(P1), held(state.flush()));
+    // a result of an older heartbeat still naming epoch 5 does not bring it back
+    assertEquals(List.of(), heartbeat(result(7, grant(0, 5, "10"), grant(1, 6, "0")).build()).stream()
+        .filter(a -> a instanceof Action.Start).toList());
+  }
+
+  @Test
+  void aPartitionTheResultNoLongerListsIsDroppedAtOnce() {
+    joinWith(grant(0, 5, "10"), grant(1, 6, "0"));
+    List<Action> actions = heartbeat(result(7, grant(1, 6, "0")).build());
+    assertEquals(List.of(new Action.Stop(PartitionGrant.of(grant(0, 5, "10")), RevokeReason.FENCED)), actions);
+    assertEquals(Set.of(P1), state.parts().keySet());
+  }
+
+  @Test
+  void R5_anAcknowledgedFinishedCommitEndsThePartition() {
+    Grant sealed = grant(0, 5, "10").toBuilder().setState(PartitionState.SEALED).setEndCursor("20").build();
+    joinWith(sealed);
+    state.progress(P0, 5, "20", true, 0L, null, 100);
+    assertTrue(state.commitNow());
+    Flush f = state.flush();
+    assertTrue(f.entries().get(0).getFinished());
+    List<Action> actions = state.onCommit(f, List.of(Code.OK));
+    assertTrue(actions.contains(new Action.Stop(PartitionGrant.of(sealed), RevokeReason.FINISHED)));
+    assertTrue(state.parts().isEmpty());
+  }
+
+  @Test
+  void R7_unknownMemberStopsEverythingAndRejoinsAtOnce() {
+    joinWith(grant(0, 5, "10"));
+    List<Action> actions = state.onRejected(Code.UNKNOWN_MEMBER);
+    assertEquals(List.of(new Action.Stop(PartitionGrant.of(grant(0, 5, "10")), RevokeReason.SESSION_LOST)), actions);
+    assertEquals(0, state.session());
+    assertTrue(state.heartbeatNow());
+    Flush rejoin = state.flush();
+    assertEquals(0, rejoin.session());
+    assertTrue(rejoin.held().isEmpty());
+  }
+
+  @Test
+  void staticMembership_aFencedSessionStopsForGood() {
+    joinWith(grant(0, 5, "10"));
+    List<Action> actions = state.onRejected(Code.FENCED);
+    assertTrue(actions.contains(new Action.ConsumerFenced()));
+    assertTrue(actions.contains(new Action.Stop(PartitionGrant.of(grant(0, 5, "10")), RevokeReason.CONSUMER_FENCED)));
+    assertTrue(state.fenced());
+  }
+
+  @Test
+  void sessionAtRisk_pausesReadersAndResumesFromTheLastPositionIfStillHeld() {
+    joinWith(grant(0, 5, "10"));
+    state.progress(P0, 5, "17", false, null, null, 100);
+    assertEquals(List.of(new Action.Stop(PartitionGrant.of(grant(0, 5, "10")), RevokeReason.SESSION_AT_RISK)),
+        state.pauseAll());
+    state.readerStopped(P0, 5);
+    assertEquals(Set.of(P0), held(state.flush()), "paused partitions stay held");
+    List<Action> actions = state.onHeartbeat(state.flush(), result(7, grant(0, 5, "10")).addCommitCodes(Code.OK).build());
+    assertEquals(List.of(new Action.Acked(P0, CheckpointEntry.newBuilder().setTopic("t").setPartition(0)
+        .setEpoch(5).setCursor("17").build()), new Action.Start(PartitionGrant.of(grant(0, 5, "10")), "17")), actions);
+  }
+
+  @Test
+  void aNewGrantThatMustBeReleasedAtOnceIsHandedOverWithoutReading() {
+    joinWith(grant(1, 6, "0"));
+    List<Action> actions = heartbeat(result(7, grant(0, 5, "10"), grant(1, 6, "0")).addRelease(ref(0)).build());
+    assertTrue(actions.stream().noneMatch(a -> a instanceof Action.Start));
+    assertTrue(state.heartbeatNow());
+    assertEquals(Set.of(P0), state.flush().omitted());
+  }
+}

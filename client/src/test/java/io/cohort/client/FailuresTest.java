@@ -1,0 +1,50 @@
+package io.cohort.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cohort.statemachine.proto.Code;
+import java.util.concurrent.CompletionException;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.protocol.exceptions.TimeoutIOException;
+import org.junit.jupiter.api.Test;
+
+class FailuresTest {
+  @Test
+  void undecodableCommandIsRejectedWithInvalidArgument() {
+    StateMachineException sme = new StateMachineException(
+        "java.lang.IllegalArgumentException from Server n1@group-X: INVALID_ARGUMENT: not a Cohort command");
+    CohortException e = Failures.map(new CompletionException(sme), "command");
+    CohortRejectedException r = assertInstanceOf(CohortRejectedException.class, e);
+    assertEquals(Code.INVALID_ARGUMENT, r.code());
+    assertTrue(r.getMessage().endsWith("not a Cohort command"), r.getMessage());
+    assertFalse(r.isRetriable());
+  }
+
+  @Test
+  void causeMessageStartingWithTheCodeIsFound() {
+    StateMachineException sme = new StateMachineException("wrapped",
+        new IllegalArgumentException("INVALID_ARGUMENT: bad bytes"));
+    assertEquals(Code.INVALID_ARGUMENT, ((CohortRejectedException) Failures.map(sme, "x")).code());
+  }
+
+  @Test
+  void timeoutsAndGivenUpRetriesAreRetriableUnavailability() {
+    assertInstanceOf(CohortUnavailableException.class,
+        Failures.map(new CompletionException(new TimeoutIOException("slow")), "x"));
+    CohortException e = Failures.map(new RaftRetryFailureException(null, 3, null, null), "x");
+    assertInstanceOf(CohortUnavailableException.class, e);
+    assertTrue(e.isRetriable());
+  }
+
+  @Test
+  void closedClientIsNotRetriable() {
+    CohortException e = Failures.map(new AlreadyClosedException("closed"), "x");
+    assertInstanceOf(CohortClosedException.class, e);
+    assertFalse(e.isRetriable());
+  }
+}

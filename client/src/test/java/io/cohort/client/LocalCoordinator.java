@@ -1,0 +1,105 @@
+package io.cohort.client;
+
+import io.cohort.statemachine.Coordinator;
+import io.cohort.statemachine.Limits;
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.Command;
+import io.cohort.statemachine.proto.CommitCheckpoints;
+import io.cohort.statemachine.proto.CommitResult;
+import io.cohort.statemachine.proto.CreateGroup;
+import io.cohort.statemachine.proto.CreateTopic;
+import io.cohort.statemachine.proto.Heartbeat;
+import io.cohort.statemachine.proto.HeartbeatResult;
+import io.cohort.statemachine.proto.Leave;
+import io.cohort.statemachine.proto.Result;
+import io.cohort.statemachine.proto.Tick;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The coordinator core in process, as a consumer's transport: no Raft, wall-clock time, answers on
+ * another thread like a network would. It records every command, and can be made unreachable.
+ */
+final class LocalCoordinator implements ConsumerTransport, AutoCloseable {
+  private final Coordinator coordinator = new Coordinator(Limits.DEFAULTS);
+  private final ExecutorService replies = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "local-coordinator");
+    t.setDaemon(true);
+    return t;
+  });
+  private long index;
+  final List<Command> log = new CopyOnWriteArrayList<>();
+  volatile boolean unreachable;
+
+  synchronized Result apply(Command c) {
+    log.add(c);
+    return coordinator.apply(c, ++index, 1, System.currentTimeMillis());
+  }
+
+  void createTopic(String topic, int partitions) {
+    check(apply(Command.newBuilder().setCreateTopic(CreateTopic.newBuilder().setTopic(topic)
+        .setPartitions(partitions)).build()));
+  }
+
+  void createGroup(String group, String topic, long sessionTimeoutMs, long heartbeatMs) {
+    check(apply(Command.newBuilder().setCreateGroup(CreateGroup.newBuilder().setGroup(group).addTopics(topic)
+        .setSessionTimeoutMs(sessionTimeoutMs).setHeartbeatIntervalMs(heartbeatMs)).build()));
+  }
+
+  void tick() {
+    apply(Command.newBuilder().setTick(Tick.getDefaultInstance()).build());
+  }
+
+  synchronized int members(String group) {
+    return coordinator.query(io.cohort.statemachine.proto.Query.newBuilder().setDescribeGroup(
+        io.cohort.statemachine.proto.DescribeGroupQuery.newBuilder().setGroup(group)).build())
+        .getGroup().getMembersCount();
+  }
+
+  long count(Command.BodyCase kind) {
+    return log.stream().filter(c -> c.getBodyCase() == kind).count();
+  }
+
+  private static Result check(Result r) {
+    if (r.getCode() != Code.OK) {
+      throw new IllegalStateException(r.getCode() + ": " + r.getMessage());
+    }
+    return r;
+  }
+
+  private CompletableFuture<Result> send(Command c) {
+    return CompletableFuture.supplyAsync(() -> {
+      if (unreachable) {
+        throw new CohortUnavailableException("unreachable (test)", null);
+      }
+      Result r = apply(c);
+      if (r.getCode() != Code.OK) {
+        throw new CohortRejectedException(r.getCode(), r.getMessage());
+      }
+      return r;
+    }, replies);
+  }
+
+  @Override
+  public CompletableFuture<HeartbeatResult> heartbeat(Heartbeat heartbeat) {
+    return send(Command.newBuilder().setHeartbeat(heartbeat).build()).thenApply(Result::getHeartbeat);
+  }
+
+  @Override
+  public CompletableFuture<CommitResult> commit(CommitCheckpoints commit) {
+    return send(Command.newBuilder().setCommitCheckpoints(commit).build()).thenApply(Result::getCommit);
+  }
+
+  @Override
+  public CompletableFuture<CommitResult> leave(Leave leave) {
+    return send(Command.newBuilder().setLeave(leave).build()).thenApply(Result::getCommit);
+  }
+
+  @Override
+  public void close() {
+    replies.shutdownNow();
+  }
+}

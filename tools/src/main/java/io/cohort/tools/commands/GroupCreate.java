@@ -1,0 +1,50 @@
+package io.cohort.tools.commands;
+
+import com.beust.jcommander.Parameter;
+import com.beust.jcommander.ParameterException;
+import com.beust.jcommander.Parameters;
+import com.beust.jcommander.ParametersDelegate;
+import io.cohort.statemachine.proto.CreateGroup;
+import io.cohort.statemachine.proto.StartFrom;
+import io.cohort.tools.CliCommand;
+import io.cohort.tools.CliContext;
+import io.cohort.tools.ClusterOptions;
+import java.util.List;
+
+@Parameters(commandDescription = "Create a consumer group on one or more topics")
+public final class GroupCreate implements CliCommand {
+  @Parameter(description = "GROUP", required = true, arity = 1)
+  List<String> group;
+
+  @Parameter(names = "--topic", description = "a topic to read (repeat for more)", required = true)
+  List<String> topics;
+
+  @Parameter(names = "--order", description = "read a split or merged partition's children only after their parents are finished (R5)")
+  boolean order;
+
+  @Parameter(names = "--session-timeout-ms", description = "a consumer silent this long is expired (1000..600000; default 10000)")
+  long sessionTimeoutMs;
+
+  @Parameter(names = "--heartbeat-interval-ms", description = "regular heartbeat interval (at most a third of the session timeout; default 1000)")
+  long heartbeatIntervalMs;
+
+  @Parameter(names = "--start-from", description = "where a partition without a checkpoint starts: begin or end")
+  String startFrom = "begin";
+
+  @ParametersDelegate
+  ClusterOptions cluster = new ClusterOptions();
+
+  @Override
+  public int run(CliContext ctx) {
+    StartFrom start = switch (startFrom.toLowerCase()) {
+      case "begin" -> StartFrom.BEGIN;
+      case "end" -> StartFrom.END;
+      default -> throw new ParameterException("--start-from must be begin or end, got '" + startFrom + "'");
+    };
+    ctx.client(cluster).blocking().createGroup(CreateGroup.newBuilder().setGroup(group.get(0))
+        .addAllTopics(topics).setOrder(order).setSessionTimeoutMs(sessionTimeoutMs)
+        .setHeartbeatIntervalMs(heartbeatIntervalMs).setStartFrom(start).build());
+    ctx.out.println("created group " + group.get(0) + " on " + String.join(", ", topics) + (order ? " (order=true)" : ""));
+    return 0;
+  }
+}

@@ -1,0 +1,20 @@
+package io.cohort.tools.commands;
+
+import io.cohort.statemachine.proto.PartitionView;
+import io.cohort.statemachine.proto.TopicView;
+
+/** Human tables shared by several commands. */
+final class Tables {
+  private Tables() {}
+
+  static Table topic(TopicView t) {
+    Table table = new Table("PARTITION", "STATE", "RANGE", "PARENTS", "CHILDREN", "WEIGHT", "END-CURSOR");
+    for (PartitionView p : t.getPartitionsList()) {
+      table.row(p.getPartition(), p.getState(), "[" + p.getRangeBegin() + ", " + p.getRangeEnd() + ")",
+          p.getParentsList().isEmpty() ? null : p.getParentsList(),
+          p.getChildrenList().isEmpty() ? null : p.getChildrenList(), p.getWeight(),
+          p.hasEndCursor() ? p.getEndCursor() : null);
+    }
+    return table;
+  }
+}
