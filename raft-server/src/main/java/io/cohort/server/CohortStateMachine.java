@@ -102,7 +102,6 @@ public final class CohortStateMachine extends BaseStateMachine {
   private final SnapshotKeeper snapshots;
 
   private volatile Coordinator coordinator;
-  private volatile boolean hasMembers;
 
   private ScheduledExecutorService tickScheduler;
   private LeaderTicker ticker;
@@ -127,7 +126,7 @@ public final class CohortStateMachine extends BaseStateMachine {
       t.setDaemon(true);
       return t;
     });
-    ticker = new LeaderTicker(() -> server, groupId, selfId, () -> hasMembers,
+    ticker = new LeaderTicker(() -> server, groupId, selfId, this::hasMembers,
         settings.tickIntervalMs(), tickScheduler);
     snapshots.init(raftStorage, RaftServerConfigKeys.Snapshot.retentionFileNum(server.getProperties()));
     getLifeCycle().startAndTransition(this::loadLatestSnapshot, IOException.class);
@@ -213,9 +212,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     Result result;
     lock.lock();
     try {
-      Coordinator c = coordinator;
-      result = c.applyLogEntry(data, index, term);
-      hasMembers = c.hasMembers();
+      result = coordinator.applyLogEntry(data, index, term);
       updateLastAppliedTermIndex(term, index);
     } finally {
       lock.unlock();
@@ -304,6 +301,19 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
   }
 
+  /**
+   * Whether some group has members, so a tick could expire someone (R7). Asked by the leader's
+   * ticker every interval rather than after every apply: the scan is over all groups.
+   */
+  boolean hasMembers() {
+    lock.lock();
+    try {
+      return coordinator.hasMembers();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   public long appliedIndex() {
     return getLastAppliedTermIndex().getIndex();
   }
@@ -367,7 +377,6 @@ public final class CohortStateMachine extends BaseStateMachine {
     lock.lock();
     try {
       coordinator = loaded.coordinator();
-      hasMembers = loaded.coordinator().hasMembers();
       setLastAppliedTermIndex(loaded.termIndex());
     } finally {
       lock.unlock();

@@ -37,8 +37,8 @@ public final class SnapshotInstallBench {
     try (MiniCluster cluster = MiniCluster.builder(3, dir).autoSnapshotEvery(0)
         .ratis("raft.server.log.segment.size.max", "1MB").ratis("raft.server.log.purge.gap", "1").start();
          TestClient client = cluster.client()) {
-      String leader = cluster.leaderId();
-      String follower = cluster.ids().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+      String first = cluster.leaderId();
+      String follower = cluster.ids().stream().filter(id -> !id.equals(first)).findFirst().orElseThrow();
       cluster.kill(follower);
 
       long t0 = System.nanoTime();
@@ -48,22 +48,28 @@ public final class SnapshotInstallBench {
       }
       double buildS = (System.nanoTime() - t0) / 1e9;
 
+      String leader = cluster.leaderId(); // it may have changed under load
       RaftClientReply snap = client.raft().getSnapshotManagementApi(RaftPeerId.valueOf(leader)).create(true, 300_000);
       var stats = cluster.server(leader).stateMachine().snapshotStats();
       long logStart = cluster.server(leader).division().getRaftLog().getStartIndex();
       long bytes = SnapshotFile.list(cluster.storageDir(leader)).get(0).bytes();
 
+      long target = cluster.server(leader).stateMachine().appliedIndex(); // quiet: nobody is a member
       long r0 = System.nanoTime();
       cluster.restart(follower);
-      var digest = cluster.awaitSameDigest(java.time.Duration.ofMinutes(10));
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(10))
+          .pollInterval(java.time.Duration.ofMillis(50))
+          .until(() -> cluster.server(follower).stateMachine().appliedIndex() >= target);
       double catchUpS = (System.nanoTime() - r0) / 1e9;
+      var digest = cluster.awaitSameDigest(java.time.Duration.ofMinutes(10)); // checked, not timed
       var fstats = cluster.server(follower).stateMachine().snapshotStats();
       System.out.printf("checkpoints %,d: built through the cluster in %.1f s; leader snapshot at %d "
-              + "(log start now %d): pause %.1f ms, write %d ms, %.1f MB; follower restart to same digest "
-              + "(%,d records) %.1f s, of which load %d ms (loaded index %d)%n",
+              + "(log start now %d): pause %.1f ms, write %d ms, %.1f MB; follower restart until it applied "
+              + "the leader's index %.1f s (then same digest, %,d records), of which load %d ms (loaded index %d)%n",
           checkpoints, buildS, snap.getLogIndex(), logStart, stats.lastPauseMicros() / 1000.0,
-          stats.lastWriteMs(), bytes / 1048576.0, digest.getRecords(), catchUpS, fstats.lastLoadMs(),
+          stats.lastWriteMs(), bytes / 1048576.0, catchUpS, digest.getRecords(), fstats.lastLoadMs(),
           fstats.lastLoadIndex());
+      System.out.println("leader " + stats + "\nfollower " + fstats);
     } finally {
       try (Stream<Path> paths = Files.walk(dir)) {
         paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
