@@ -14,10 +14,13 @@ import java.util.concurrent.TimeUnit;
  * Ratis settings for a loaded 2-core machine (RATIS.md section 7), every one overridable by
  * {@link ServerConfig#ratis()}: gRPC; election timeouts 600-1200 ms (clears a G1 pause, fails over
  * in about a second); the batch profile (appender wait 5 ms, sync every 512 entries);
- * linearizable reads (ReadIndex, R10); automatic snapshots, retention, and log purge up to the
- * snapshot index.
+ * linearizable reads (ReadIndex, R10); fast appender retries while a log tail is reconciled;
+ * automatic snapshots, retention, and log purge up to the snapshot index.
  */
 public final class RatisSettings {
+  /** See {@link #forServer}: fast retries while a follower's log is reconciled. */
+  public static final String APPENDER_RETRY_POLICY = "1ms,500, 100ms,1000000";
+
   private RatisSettings() {}
 
   public static RaftProperties forServer(ServerConfig config) {
@@ -32,6 +35,11 @@ public final class RatisSettings {
     RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.valueOf(5, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Log.setForceSyncNum(p, 512);
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    // The leader walks a follower's divergent log tail back one entry per INCONSISTENCY reply, and
+    // Ratis counts each reply as an error: with the default policy (1 s after 10 errors, 5 s after
+    // 30) a restarted ex-leader holding a hundred uncommitted entries takes minutes to rejoin. Keep
+    // retries fast for 500 errors, then 100 ms (a dead follower: ~10 attempts a second).
+    RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, APPENDER_RETRY_POLICY);
 
     long every = config.stateMachine().autoSnapshotEveryEntries();
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, every > 0);

@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.server.protocol.TermIndex;
@@ -63,8 +64,8 @@ final class SnapshotKeeper implements AutoCloseable {
   private volatile Future<SnapshotWriter.Written> inFlight;
   private volatile long reportedIndex = RaftLog.INVALID_LOG_INDEX;
   private volatile long durableIndex = RaftLog.INVALID_LOG_INDEX;
-  private volatile CohortStateMachine.SnapshotStats stats =
-      new CohortStateMachine.SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1);
+  private final AtomicReference<CohortStateMachine.SnapshotStats> stats =
+      new AtomicReference<>(new CohortStateMachine.SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1));
 
   SnapshotKeeper(String name, long autoEveryEntries, long explicitWaitMs) {
     this.name = name;
@@ -106,7 +107,7 @@ final class SnapshotKeeper implements AutoCloseable {
   }
 
   CohortStateMachine.SnapshotStats stats() {
-    return stats;
+    return stats.get();
   }
 
   /** On the apply thread, every apply complete. {@code freeze} runs under the state lock. */
@@ -124,7 +125,7 @@ final class SnapshotKeeper implements AutoCloseable {
       long t0 = System.nanoTime();
       FrozenState frozen = freeze.get();
       long pauseMicros = (System.nanoTime() - t0) / 1000;
-      stats = stats.paused(pauseMicros);
+      stats.updateAndGet(st -> st.paused(pauseMicros));
       Path target = storage.getSnapshotFile(applied.getTerm(), applied.getIndex()).toPath();
       LOG.info("[{}] snapshot at {}: state frozen in {} us, writing {}", name, applied, pauseMicros,
           target.getFileName());
@@ -153,7 +154,7 @@ final class SnapshotKeeper implements AutoCloseable {
       MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target.toFile());
       storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target, md5), ti));
       long ms = (System.nanoTime() - t0) / 1_000_000;
-      stats = stats.written(ms, w.bytes(), ti.getIndex());
+      stats.updateAndGet(st -> st.written(ms, w.bytes(), ti.getIndex()));
       // Ratis cleans up when take() returns, before this file existed: clean up again.
       storage.cleanupOldSnapshots(retention);
       LOG.info("[{}] snapshot {} durable: {} records, {} bytes, written in {} ms", name,
@@ -236,7 +237,7 @@ final class SnapshotKeeper implements AutoCloseable {
     long ms = (System.nanoTime() - t0) / 1_000_000;
     durableIndex = info.getIndex();
     reportedIndex = Math.max(reportedIndex, info.getIndex());
-    stats = stats.loaded(ms, info.getIndex());
+    stats.updateAndGet(st -> st.loaded(ms, info.getIndex()));
     LOG.info("[{}] loaded snapshot {} ({} records) in {} ms", name, path.getFileName(), records, ms);
     return new Loaded(loaded, info.getTermIndex());
   }

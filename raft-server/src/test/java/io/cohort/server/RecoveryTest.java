@@ -47,6 +47,9 @@ class RecoveryTest {
         RaftClientReply r = client.raft().getSnapshotManagementApi(RaftPeerId.valueOf(id)).create(true, 60_000);
         assertTrue(r.isSuccess(), id + ": " + r.getException());
         assertTrue(r.getLogIndex() > 0, id + " snapshot index " + r.getLogIndex());
+        // An explicit snapshot is answered once its file is durable.
+        assertEquals(r.getLogIndex(), SnapshotFile.list(cluster.storageDir(id)).get(0).index(), id);
+        assertTrue(SnapshotFile.list(cluster.storageDir(id)).get(0).hasMd5(), id);
       }
       // The CLI's offline view: one group and one checkpoint read straight from the newest file.
       SnapshotFile.Listing newest = SnapshotFile.list(cluster.storageDir(leader)).get(0);

@@ -54,6 +54,7 @@ class ServerConfigTest {
     assertEquals(3, RaftServerConfigKeys.Snapshot.retentionFileNum(p));
     assertEquals(512, RaftServerConfigKeys.Log.forceSyncNum(p));
     assertEquals("127.0.0.1", p.get("raft.grpc.server.host"));
+    assertEquals(RatisSettings.APPENDER_RETRY_POLICY, RaftServerConfigKeys.Log.Appender.retryPolicy(p));
 
     RaftProperties o = RatisSettings.forServer(c.withRatis(Map.of("raft.server.rpc.timeout.min", "300ms")));
     assertEquals(300, RaftServerConfigKeys.Rpc.timeoutMin(o).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));

@@ -16,6 +16,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -27,7 +28,6 @@ import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
@@ -266,19 +266,40 @@ public final class SnapshotFile implements Closeable {
     }
   }
 
-  /** Snapshot files under {@code dir} (a storage dir, a group dir or an {@code sm/} dir), newest first. */
+  /**
+   * Snapshot files under {@code dir} — a storage dir ({@code <dir>/<group>/sm/}), a group dir
+   * ({@code <dir>/sm/}) or an {@code sm/} dir — newest first. Safe while the server runs: a file
+   * deleted meanwhile (retention) is left out.
+   */
   public static List<Listing> list(Path dir) throws IOException {
-    List<Listing> out = new ArrayList<>();
-    if (!Files.isDirectory(dir)) {
-      return out;
-    }
-    try (Stream<Path> paths = Files.walk(dir, 3)) {
-      for (Path p : (Iterable<Path>) paths::iterator) {
-        Matcher m = NAME.matcher(p.getFileName().toString());
-        if (m.matches() && Files.isRegularFile(p)) {
-          out.add(new Listing(p, Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Files.size(p),
-              Files.exists(p.resolveSibling(p.getFileName() + ".md5"))));
+    List<Path> smDirs = new ArrayList<>(List.of(dir, dir.resolve("sm")));
+    if (Files.isDirectory(dir)) {
+      try (var children = Files.newDirectoryStream(dir, Files::isDirectory)) {
+        for (Path child : children) {
+          smDirs.add(child.resolve("sm"));
         }
+      }
+    }
+    List<Listing> out = new ArrayList<>();
+    for (Path sm : smDirs) {
+      if (!Files.isDirectory(sm)) {
+        continue;
+      }
+      try (var files = Files.newDirectoryStream(sm)) {
+        for (Path p : files) {
+          Matcher m = NAME.matcher(p.getFileName().toString());
+          if (!m.matches()) {
+            continue;
+          }
+          try {
+            out.add(new Listing(p, Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Files.size(p),
+                Files.exists(p.resolveSibling(p.getFileName() + ".md5"))));
+          } catch (NoSuchFileException e) {
+            // deleted by retention while we looked
+          }
+        }
+      } catch (NoSuchFileException e) {
+        // the sm/ dir was replaced by a snapshot install while we looked
       }
     }
     out.sort(Comparator.comparingLong(Listing::index).reversed().thenComparing(Listing::file));

@@ -53,6 +53,17 @@ public final class SnapshotLayout {
 
   private SnapshotLayout() {}
 
+  /**
+   * The state digest of a frozen copy, equal to {@code Coordinator.digest()} of the state it was
+   * frozen from; computed outside the state lock, so applies do not wait for the hashing.
+   */
+  public static io.cohort.statemachine.proto.DigestView digest(io.cohort.statemachine.FrozenState frozen) {
+    RecordDigest d = new RecordDigest();
+    frozen.export(d::add);
+    return io.cohort.statemachine.proto.DigestView.newBuilder().setAppliedIndex(frozen.appliedIndex())
+        .setSha256(d.hex()).setRecords(d.records()).build();
+  }
+
   static String memberKey(String group, String consumer) {
     return group + SEP + consumer;
   }

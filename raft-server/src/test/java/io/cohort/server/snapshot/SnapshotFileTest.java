@@ -46,6 +46,12 @@ class SnapshotFileTest {
   }
 
   @Test
+  void theDigestOfAFrozenCopyIsTheCoordinatorsDigest() {
+    Coordinator c = StateFixture.build(2, 30, 2);
+    assertEquals(c.digest(), SnapshotLayout.digest(c.freeze()));
+  }
+
+  @Test
   void recordsComeBackInExportOrder() throws Exception {
     Coordinator original = StateFixture.build(2, 5, 2);
     List<StateRecord> exported = new ArrayList<>();
@@ -145,6 +151,9 @@ class SnapshotFileTest {
     Files.writeString(sm.resolve("snapshot.2_9.md5"), "x");
     List<SnapshotFile.Listing> l = SnapshotFile.list(dir.resolve("storage"));
     assertEquals(List.of(9L, 5L), l.stream().map(SnapshotFile.Listing::index).toList());
+    assertEquals(l, SnapshotFile.list(dir.resolve("storage/some-group")));
+    assertEquals(l, SnapshotFile.list(sm));
+    assertEquals(List.of(), SnapshotFile.list(dir.resolve("nothing-here")));
     assertTrue(l.get(0).hasMd5());
     assertFalse(l.get(1).hasMd5());
   }

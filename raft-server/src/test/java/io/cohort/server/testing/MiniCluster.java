@@ -217,7 +217,11 @@ public final class MiniCluster implements AutoCloseable {
 
   /** Waits until every running node holds the same state (same digest, same applied index). */
   public DigestView awaitSameDigest() {
-    return await("same digest on " + running()).atMost(TIMEOUT).pollInterval(Duration.ofMillis(100))
+    return awaitSameDigest(TIMEOUT);
+  }
+
+  public DigestView awaitSameDigest(Duration timeout) {
+    return await("same digest on " + running()).atMost(timeout).pollInterval(Duration.ofMillis(100))
         .until(this::commonDigest, Optional::isPresent).orElseThrow();
   }
 
