@@ -6,7 +6,6 @@ import io.cohort.client.CohortRejectedException;
 import io.cohort.client.CohortUnavailableException;
 import io.cohort.server.ConfigException;
 import io.cohort.server.snapshot.CorruptSnapshotException;
-import io.cohort.tools.commands.Bench;
 import io.cohort.tools.commands.CheckpointList;
 import io.cohort.tools.commands.CheckpointReset;
 import io.cohort.tools.commands.ClusterStatus;
@@ -97,7 +96,12 @@ public final class Cohort {
     add(c, "snapshot", "inspect", SnapshotInspect::new);
     add(c, "log", "produce", LogProduce::new);
     add(c, "consume", "", Consume::new);
-    add(c, "bench", "", Bench::new);
+    add(c, "bench", "commit", io.cohort.tools.bench.CommitBench::new);
+    add(c, "bench", "failover", io.cohort.tools.bench.FailoverBench::new);
+    add(c, "bench", "heartbeat", io.cohort.tools.bench.HeartbeatBench::new);
+    add(c, "bench", "rebalance", io.cohort.tools.bench.RebalanceBench::new);
+    add(c, "bench", "expiry", io.cohort.tools.bench.ExpiryBench::new);
+    add(c, "bench", "snapshot", io.cohort.tools.bench.SnapshotBench::new);
     add(c, "demo", "", io.cohort.tools.demo.Demo::new);
     return c;
   }

@@ -287,7 +287,9 @@ class CliTest {
   }
 
   @Test
-  void benchIsNotBuiltYet() {
-    assertEquals(1, cohort("bench", "commit").code());
+  void benchNeedsAWorkloadAndKnownOptions() {
+    assertEquals(2, cohort("bench").code());
+    assertEquals(2, cohort("bench", "commit", "--no-such-option").code());
+    assertEquals(2, cohort("bench", "nosuchworkload").code());
   }
 }
