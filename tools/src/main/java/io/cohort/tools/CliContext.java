@@ -22,6 +22,10 @@ public final class CliContext implements AutoCloseable {
     this.env = env;
   }
 
+  public Map<String, String> env() {
+    return env;
+  }
+
   /** --peers, else COHORT_PEERS, else the local cluster. */
   public String peers(String flag) {
     if (flag != null && !flag.isBlank()) {

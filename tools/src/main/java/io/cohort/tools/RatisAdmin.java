@@ -8,7 +8,6 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
@@ -16,14 +15,13 @@ import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.util.TimeDuration;
 
-/** Operator calls that go to Ratis itself rather than the state machine: group info, snapshots. */
+/** Operator calls that go to Ratis itself rather than the state machine: snapshots. */
 public final class RatisAdmin implements AutoCloseable {
-  private final List<RaftPeer> peers;
   private final RaftGroup group;
   private final RaftClient raft;
 
   public RatisAdmin(String peersSpec) {
-    this.peers = Peers.parse(peersSpec);
+    List<RaftPeer> peers = Peers.parse(peersSpec);
     this.group = RaftGroup.valueOf(ServerConfig.DEFAULT_GROUP_ID, peers);
     RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
@@ -33,14 +31,6 @@ public final class RatisAdmin implements AutoCloseable {
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3,
             TimeDuration.valueOf(300, java.util.concurrent.TimeUnit.MILLISECONDS)))
         .build();
-  }
-
-  public List<RaftPeer> peers() {
-    return peers;
-  }
-
-  public GroupInfoReply info(RaftPeer peer) throws IOException {
-    return raft.getGroupManagementApi(peer.getId()).info(group.getGroupId());
   }
 
   /** Asks the leader to take a snapshot now; returns the index it covers. */

@@ -246,6 +246,46 @@ class CliTest {
     assertEquals(1, r.err().strip().lines().count(), r.err());
   }
 
+  /** `cohort server` as an operator runs it: three processes, a leader, and SIGTERM stops each cleanly. */
+  @Test
+  void serverProcessesFormAClusterAndStopOnSigterm() throws Exception {
+    int[] ports = {freePort(), freePort(), freePort()};
+    String peers = "n1=127.0.0.1:" + ports[0] + ",n2=127.0.0.1:" + ports[1] + ",n3=127.0.0.1:" + ports[2];
+    String javaBin = ProcessHandle.current().info().command().orElse("java");
+    List<Process> servers = new ArrayList<>();
+    try {
+      for (String id : List.of("n1", "n2", "n3")) {
+        servers.add(new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+            Cohort.class.getName(), "server", "--id", id, "--storage", tmp.resolve("proc-" + id).toString(),
+            "--peers", peers).redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("proc-" + id + ".log").toFile()).start());
+      }
+      Map<String, String> procEnv = Map.of("COHORT_PEERS", peers);
+      await().atMost(Duration.ofSeconds(120)).until(() -> cohortWith(procEnv, "cluster", "status").code() == 0);
+      assertTrue(cohortWith(procEnv, "cluster", "status").out().contains("LEADER"));
+      assertEquals(0, cohortWith(procEnv, "topic", "create", "t", "--partitions", "1").code());
+    } finally {
+      for (Process p : servers) {
+        p.destroy(); // SIGTERM: the shutdown hook closes the node
+      }
+      for (Process p : servers) {
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      }
+    }
+    for (Process p : servers) {
+      assertFalse(p.isAlive());
+      assertEquals(143, p.exitValue(), "ended by SIGTERM through the shutdown hook, not killed");
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
   @Test
   void benchNeedsAWorkloadAndKnownOptions() {
     assertEquals(2, cohort("bench").code());
