@@ -110,8 +110,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   public CohortStateMachine(Settings settings) {
     this.settings = settings;
     this.coordinator = new Coordinator(settings.limits());
-    this.snapshots = new SnapshotKeeper("unknown", settings.autoSnapshotEveryEntries(),
-        settings.explicitSnapshotWaitMs());
+    this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs());
   }
 
   // ------------------------------------------------------------------ life cycle
