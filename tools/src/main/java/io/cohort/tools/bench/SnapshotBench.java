@@ -163,9 +163,6 @@ public final class SnapshotBench implements CliCommand {
     }
     long index = reply.getLogIndex();
     double takeMs = (System.nanoTime() - t0) / 1e6;
-    ServerProcesses.sleepMs(500);
-    probe.record(null);
-    probe.stop();
     // Ratis' snapshot request goes to the client's first peer, which need not lead: find the taker
     String leader = null;
     String leaderLog = "";
@@ -180,6 +177,15 @@ public final class SnapshotBench implements CliCommand {
       leader = servers.awaitLeader(Duration.ofSeconds(60));
       leaderLog = tail(servers.dir().resolve(leader + ".log"), logFrom0.get(leader));
     }
+    // The file is written in the background: the probe keeps measuring until it is durable.
+    long writeDeadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
+    while (!leaderLog.contains("durable: ") && System.nanoTime() < writeDeadline) {
+      ServerProcesses.sleepMs(100);
+      leaderLog = tail(servers.dir().resolve(leader + ".log"), logFrom0.get(leader));
+    }
+    ServerProcesses.sleepMs(500);
+    probe.record(null);
+    probe.stop();
     String role = leader.equals(servers.leaderOrNull()) ? "leader " : "follower ";
     final String taker = leader;
     Path log = servers.dir().resolve(leader + ".log");
