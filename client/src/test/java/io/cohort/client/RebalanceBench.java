@@ -82,7 +82,8 @@ public final class RebalanceBench {
         }
       }
     };
-    Thread.sleep(phaseMs); // a benchmark, not a test: where C's join falls in A's and B's cycle
+    // A benchmark, not a test: the delay sets where C's join falls in A's and B's cycle.
+    java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(phaseMs));
     long t0 = System.nanoTime();
     GroupConsumer<InMemoryLog.Record> c = GroupConsumer.start(fx.newClient(),
         ConsumerConfig.builder(group, "c").commitIntervalMs(200).pollWaitMs(50).build(),
