@@ -99,10 +99,12 @@ class CommandFuzzTest {
             CreateTopic.newBuilder().setTopic("after-fuzz").setPartitions(2)).build()).get(120, TimeUnit.SECONDS)
             .getCode());
       }
+      // All three running replicas reach one digest at one applied index. (Comparing each node's
+      // digest again afterwards would race with the leader's ticks, which keep appending.)
       var digest = cluster.awaitSameDigest();
+      assertTrue(digest.getAppliedIndex() > 0, "seed " + seed + ": " + digest);
       for (String id : List.of("n1", "n2", "n3")) {
         assertTrue(cluster.isRunning(id) && !cluster.server(id).isClosed(), id + " still running");
-        assertEquals(digest, cluster.digest(id), "replica " + id + " (seed " + seed + ")");
       }
       assertTrue(outcomes.size() > 2, "the fuzz reached several outcomes: " + outcomes);
     }
