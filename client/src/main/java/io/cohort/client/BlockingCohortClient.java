@@ -108,6 +108,18 @@ public final class BlockingCohortClient {
     await(async.resetCheckpoint(group, topic, partition, cursor));
   }
 
+  public List<Long> resetCheckpoints(io.cohort.statemachine.proto.ResetCheckpoints reset) {
+    return await(async.resetCheckpoints(reset));
+  }
+
+  public void setLimits(io.cohort.statemachine.proto.LimitsRecord limits) {
+    await(async.setLimits(limits));
+  }
+
+  public io.cohort.statemachine.proto.ClusterInfoView clusterInfo(ReadMode mode) {
+    return await(async.clusterInfo(mode));
+  }
+
   public List<GroupSummary> listGroups() {
     return await(async.listGroups());
   }

@@ -2,6 +2,11 @@ package io.cohort.client;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.cohort.statemachine.proto.CheckpointList;
+import io.cohort.statemachine.proto.ClusterInfoQuery;
+import io.cohort.statemachine.proto.ClusterInfoView;
+import io.cohort.statemachine.proto.LimitsRecord;
+import io.cohort.statemachine.proto.ResetCheckpoints;
+import io.cohort.statemachine.proto.SetLimits;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.CommitCheckpoints;
@@ -424,6 +429,27 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
   public CompletableFuture<Void> resetCheckpoint(String group, String topic, int partition, String cursor) {
     return command(Command.newBuilder().setResetCheckpoint(ResetCheckpoint.newBuilder().setGroup(group)
         .setTopic(topic).setPartition(partition).setCursor(cursor)).build(), CohortClient::none);
+  }
+
+  /**
+   * Offset management (step 7): resets or deletes many checkpoints of one group in one replicated
+   * command, all or none; every holder is fenced (R3). Returns the partitions' new epochs in order.
+   */
+  public CompletableFuture<List<Long>> resetCheckpoints(ResetCheckpoints reset) {
+    return command(Command.newBuilder().setResetCheckpoints(reset).build(),
+        r -> r.getReset().getEpochsList());
+  }
+
+  /** R9: changes the cluster's replicated limits; unset fields keep their values. */
+  public CompletableFuture<Void> setLimits(LimitsRecord limits) {
+    return command(Command.newBuilder().setSetLimits(SetLimits.newBuilder().setLimits(limits)).build(),
+        CohortClient::none);
+  }
+
+  /** The replicated limits and what counts against them. */
+  public CompletableFuture<ClusterInfoView> clusterInfo(ReadMode mode) {
+    return read(Query.newBuilder().setClusterInfo(ClusterInfoQuery.getDefaultInstance()).build(), mode,
+        QueryResult::getClusterInfo);
   }
 
   public CompletableFuture<List<GroupSummary>> listGroups(ReadMode mode) {

@@ -87,6 +87,15 @@ public final class Coordinator {
     return apply(command, index, term, logEntry.getTimeMs());
   }
 
+  /**
+   * Checks what can be checked without the state (sizes, counts, names): the leader refuses such a
+   * command before it reaches the log. Null when the command may be appended; else the rejection
+   * that apply would also give.
+   */
+  public static Result validate(Command command, int sizeBytes, Limits limits) {
+    return CommandValidator.validate(command, sizeBytes, limits);
+  }
+
   /** Applies one command. Never throws: every rejection is a result code with a message (R8). */
   public Result apply(Command command, long index, long term, long timeMs) {
     if (index <= state.appliedIndex) {
@@ -136,6 +145,8 @@ public final class Coordinator {
       case COMMIT_CHECKPOINTS -> checkpoints.commit(c.getCommitCheckpoints(), index);
       case RESET_CHECKPOINT -> checkpoints.reset(c.getResetCheckpoint(), index);
       case TICK -> Result.newBuilder().setCode(Code.OK).setTick(membership.expire(index)).build();
+      case RESET_CHECKPOINTS, SET_LIMITS ->
+          Results.rejected(Code.INVALID_ARGUMENT, c.getBodyCase() + " is not supported by this version");
       case BODY_NOT_SET -> Results.rejected(Code.INVALID_ARGUMENT, "empty command");
     };
   }
@@ -149,6 +160,7 @@ public final class Coordinator {
       case DESCRIBE_GROUP -> Views.describeGroup(state, q.getDescribeGroup().getGroup());
       case LIST_CHECKPOINTS -> Views.listCheckpoints(state, q.getListCheckpoints().getGroup());
       case STATE_DIGEST -> QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build();
+      case CLUSTER_INFO -> Views.clusterInfo(state);
       case BODY_NOT_SET -> Results.queryRejected(Code.INVALID_ARGUMENT, "empty query");
     };
   }

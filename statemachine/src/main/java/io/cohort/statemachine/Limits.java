@@ -1,8 +1,10 @@
 package io.cohort.statemachine;
 
+import io.cohort.statemachine.proto.LimitsRecord;
+
 /**
- * Per-request and per-cluster limits (R9). Every replica must run with the same limits, since they
- * decide which commands are rejected.
+ * Per-request and per-cluster limits (R9). They decide which commands are rejected, so they are
+ * replicated state: every replica applies the same {@code SetLimits} commands.
  */
 public record Limits(
     int maxTopics,
@@ -11,13 +13,23 @@ public record Limits(
     int maxTopicsPerGroup,
     int maxMembersPerGroup,
     int maxEntriesPerCommand,
-    int maxCursorBytes) {
+    int maxCursorBytes,
+    long maxSlots,
+    long maxMembers,
+    int maxHeldPerHeartbeat,
+    int maxCommandBytes) {
 
-  public static final Limits DEFAULTS = new Limits(10_000, 10_000, 100_000, 64, 10_000, 10_000, 1024);
+  /**
+   * The limits a new cluster starts with. Part of the log's meaning: a replica replaying the log
+   * from index 1 must start from the same values, so change them only with a format version.
+   */
+  public static final Limits DEFAULTS = new Limits(10_000, 10_000, 100_000, 64, 10_000, 10_000, 1024,
+      1_000_000, 100_000, 100_000, 1 << 20);
 
   public Limits {
     if (maxTopics <= 0 || maxPartitionsPerTopic <= 0 || maxGroups <= 0 || maxTopicsPerGroup <= 0
-        || maxMembersPerGroup <= 0 || maxEntriesPerCommand <= 0 || maxCursorBytes <= 0) {
+        || maxMembersPerGroup <= 0 || maxEntriesPerCommand <= 0 || maxCursorBytes <= 0
+        || maxSlots <= 0 || maxMembers <= 0 || maxHeldPerHeartbeat <= 0 || maxCommandBytes <= 0) {
       throw new IllegalArgumentException("every limit must be positive");
     }
   }
@@ -29,5 +41,34 @@ public record Limits(
     }
     return cursor.length() <= maxCursorBytes
         && cursor.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= maxCursorBytes;
+  }
+
+  /** Every field set. */
+  public LimitsRecord toRecord() {
+    return LimitsRecord.newBuilder().setMaxTopics(maxTopics).setMaxPartitionsPerTopic(maxPartitionsPerTopic)
+        .setMaxGroups(maxGroups).setMaxTopicsPerGroup(maxTopicsPerGroup)
+        .setMaxMembersPerGroup(maxMembersPerGroup).setMaxEntriesPerCommand(maxEntriesPerCommand)
+        .setMaxCursorBytes(maxCursorBytes).setMaxSlots(maxSlots).setMaxMembers(maxMembers)
+        .setMaxHeldPerHeartbeat(maxHeldPerHeartbeat).setMaxCommandBytes(maxCommandBytes).build();
+  }
+
+  /**
+   * These limits with the fields set in {@code r} replaced.
+   *
+   * @throws IllegalArgumentException if a resulting limit is not positive
+   */
+  public Limits with(LimitsRecord r) {
+    return new Limits(
+        r.hasMaxTopics() ? r.getMaxTopics() : maxTopics,
+        r.hasMaxPartitionsPerTopic() ? r.getMaxPartitionsPerTopic() : maxPartitionsPerTopic,
+        r.hasMaxGroups() ? r.getMaxGroups() : maxGroups,
+        r.hasMaxTopicsPerGroup() ? r.getMaxTopicsPerGroup() : maxTopicsPerGroup,
+        r.hasMaxMembersPerGroup() ? r.getMaxMembersPerGroup() : maxMembersPerGroup,
+        r.hasMaxEntriesPerCommand() ? r.getMaxEntriesPerCommand() : maxEntriesPerCommand,
+        r.hasMaxCursorBytes() ? r.getMaxCursorBytes() : maxCursorBytes,
+        r.hasMaxSlots() ? r.getMaxSlots() : maxSlots,
+        r.hasMaxMembers() ? r.getMaxMembers() : maxMembers,
+        r.hasMaxHeldPerHeartbeat() ? r.getMaxHeldPerHeartbeat() : maxHeldPerHeartbeat,
+        r.hasMaxCommandBytes() ? r.getMaxCommandBytes() : maxCommandBytes);
   }
 }

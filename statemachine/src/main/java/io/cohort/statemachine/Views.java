@@ -2,6 +2,7 @@ package io.cohort.statemachine;
 
 import io.cohort.statemachine.proto.CheckpointList;
 import io.cohort.statemachine.proto.CheckpointView;
+import io.cohort.statemachine.proto.ClusterInfoView;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.GroupList;
 import io.cohort.statemachine.proto.GroupPartitionView;
@@ -145,6 +146,21 @@ final class Views {
       b.setLagMs(c.lagMs());
     }
     return b.build();
+  }
+
+  static QueryResult clusterInfo(CoordinatorState state) {
+    long members = 0;
+    long slots = 0;
+    for (GroupState g : state.groups.values()) {
+      members += g.members.size();
+      for (List<Slot> list : g.slots.values()) {
+        slots += list.size();
+      }
+    }
+    return QueryResult.newBuilder().setCode(Code.OK).setClusterInfo(ClusterInfoView.newBuilder()
+        .setLimits(state.limits.toRecord()).setTopics(state.topics.size()).setGroups(state.groups.size())
+        .setMembers(members).setSlots(slots).setAppliedIndex(state.appliedIndex).setNowMs(state.nowMs))
+        .build();
   }
 
   static QueryResult listCheckpoints(CoordinatorState state, String name) {

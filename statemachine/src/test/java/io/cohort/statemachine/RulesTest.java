@@ -448,7 +448,7 @@ class RulesTest {
   class R9_Limits {
     @Test
     void R9_limitsAreEnforcedWithLimitExceeded() {
-      Limits small = new Limits(2, 4, 1, 1, 2, 2, 8);
+      Limits small = new Limits(2, 4, 1, 1, 2, 2, 8, 1_000, 1_000, 1_000, 1 << 20);
       CoordinatorTestContext ctx = new CoordinatorTestContext(small).withTopic("t", 4).withGroup("g", "t")
           .withMember("g", "A").withMember("g", "B");
       assertEquals(Code.LIMIT_EXCEEDED, ctx.heartbeatResult("g", "C").getCode(), "members per group");
