@@ -3,6 +3,8 @@ package io.cohort.server;
 import com.beust.jcommander.DynamicParameter;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
+import io.cohort.client.CohortGroup;
+import io.cohort.client.Peers;
 import io.cohort.statemachine.Limits;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -12,9 +14,6 @@ import org.apache.ratis.protocol.RaftPeerId;
 /** {@code cohort server --id n1 --storage DIR [--peers ...]}: JCommander options, turned into a {@link ServerConfig}. */
 @Parameters(commandNames = "server", commandDescription = "Run one Cohort node in the foreground")
 public final class ServerOptions {
-  /** The local three-node cluster of DESIGN section 5. */
-  public static final String DEFAULT_PEERS = "n1=127.0.0.1:9861,n2=127.0.0.1:9862,n3=127.0.0.1:9863";
-
   @Parameter(names = "--id", required = true, description = "This node's id, one of --peers")
   public String id;
 
@@ -41,11 +40,7 @@ public final class ServerOptions {
 
   /** Peers from the flag, else {@code COHORT_PEERS}, else the local default. */
   public String peersOrDefault(Map<String, String> env) {
-    if (peers != null && !peers.isBlank()) {
-      return peers;
-    }
-    String fromEnv = env.get("COHORT_PEERS");
-    return fromEnv != null && !fromEnv.isBlank() ? fromEnv : DEFAULT_PEERS;
+    return Peers.specOrDefault(peers, env);
   }
 
   public ServerConfig toConfig(Map<String, String> env) {
@@ -57,7 +52,7 @@ public final class ServerOptions {
     }
     CohortStateMachine.Settings settings = new CohortStateMachine.Settings(Limits.DEFAULTS, tickIntervalMs,
         snapshotEvery, CohortStateMachine.Settings.DEFAULTS.explicitSnapshotWaitMs());
-    return new ServerConfig(RaftPeerId.valueOf(id), storage, Peers.parse(peersOrDefault(env)),
-        ServerConfig.DEFAULT_GROUP_ID, settings, snapshotsRetained, ratis);
+    return new ServerConfig(RaftPeerId.valueOf(id), storage, ServerConfig.parsePeers(peersOrDefault(env)),
+        CohortGroup.ID, settings, snapshotsRetained, ratis);
   }
 }

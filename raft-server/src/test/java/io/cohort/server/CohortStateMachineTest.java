@@ -24,7 +24,7 @@ class CohortStateMachineTest {
 
   private TransactionContext start(byte[] message) throws Exception {
     RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(ClientId.randomId())
-        .setServerId(RaftPeerId.valueOf("n1")).setGroupId(ServerConfig.DEFAULT_GROUP_ID).setCallId(1)
+        .setServerId(RaftPeerId.valueOf("n1")).setGroupId(io.cohort.client.CohortGroup.ID).setCallId(1)
         .setMessage(Messages.of(message)).setType(RaftClientRequest.writeRequestType()).build();
     return sm.startTransaction(request);
   }

@@ -29,13 +29,13 @@ class ServerConfigTest {
     assertEquals(100, c.stateMachine().tickIntervalMs());
     assertEquals(5, c.snapshotsRetained());
     assertEquals(Map.of("raft.server.rpc.timeout.min", "300ms"), c.ratis());
-    assertEquals(ServerConfig.DEFAULT_GROUP_ID, c.group().getGroupId());
+    assertEquals(io.cohort.client.CohortGroup.ID, c.group().getGroupId());
   }
 
   @Test
   void peersComeFromTheFlagThenTheEnvironmentThenTheLocalDefault() {
     ServerOptions o = parse("--id", "n1", "--storage", "d");
-    assertEquals(ServerOptions.DEFAULT_PEERS, o.peersOrDefault(Map.of()));
+    assertEquals(io.cohort.client.Peers.LOCAL, o.peersOrDefault(Map.of()));
     assertEquals("n1=h:1", o.peersOrDefault(Map.of("COHORT_PEERS", "n1=h:1")));
     o.peers = "n1=h:2";
     assertEquals("n1=h:2", o.peersOrDefault(Map.of("COHORT_PEERS", "n1=h:1")));

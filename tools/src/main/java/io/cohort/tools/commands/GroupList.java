@@ -8,8 +8,11 @@ import io.cohort.statemachine.proto.GroupSummary;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import io.cohort.tools.ClusterOptions;
-import io.cohort.tools.Json;
-import io.cohort.tools.JsonViews;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cohort.tools.ReadOptions;
+import io.cohort.tools.json.Json;
+import io.cohort.tools.json.JsonViews;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,13 +25,17 @@ public final class GroupList implements CliCommand {
   @ParametersDelegate
   ClusterOptions cluster = new ClusterOptions();
 
+  @ParametersDelegate
+  ReadOptions read = new ReadOptions();
+
   @Override
   public int run(CliContext ctx) {
-    List<GroupSummary> groups = BlockingCohortClient.await(ctx.client(cluster).listGroups(cluster.readMode()));
+    List<GroupSummary> groups = BlockingCohortClient.await(ctx.client(cluster).listGroups(read.mode()));
     if (json) {
-      List<Object> out = new ArrayList<>();
+      ObjectNode doc = Json.doc();
+      ArrayNode out = doc.putArray("groups");
       groups.forEach(g -> out.add(JsonViews.summary(g)));
-      ctx.out.println(Json.write(Map.of("groups", out)));
+      ctx.out.println(Json.write(doc));
       return 0;
     }
     Table table = new Table("GROUP", "TOPICS", "ORDER", "MEMBERS", "SESSION-TIMEOUT", "HEARTBEAT");
