@@ -1,6 +1,5 @@
 package io.cohort.client;
 
-import io.cohort.server.testing.MiniCluster;
 import io.cohort.statemachine.proto.CreateGroup;
 import io.cohort.statemachine.proto.StartFrom;
 import java.nio.file.Files;

@@ -4,27 +4,15 @@ import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
 import io.cohort.client.CohortClient;
-import io.cohort.statemachine.proto.CheckpointEntry;
 import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.CommitCheckpoints;
-import io.cohort.statemachine.proto.CreateGroup;
-import io.cohort.statemachine.proto.Grant;
-import io.cohort.statemachine.proto.Heartbeat;
-import io.cohort.statemachine.proto.HeartbeatResult;
-import io.cohort.statemachine.proto.PartitionRef;
-import io.cohort.statemachine.proto.StartFrom;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 
 /**

@@ -3,8 +3,8 @@ package io.cohort.tools.commands;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.ParameterException;
 import io.cohort.statemachine.proto.GroupPartitionView;
-import io.cohort.tools.cli.CommandFailedException;
 import io.cohort.statemachine.proto.GroupView;
+import io.cohort.tools.cli.CommandFailedException;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -3,19 +3,17 @@ package io.cohort.tools.commands;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohort.client.BlockingCohortClient;
 import io.cohort.statemachine.proto.GroupSummary;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import io.cohort.tools.ClusterOptions;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohort.tools.ReadOptions;
 import io.cohort.tools.json.Json;
 import io.cohort.tools.json.JsonViews;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 @Parameters(commandDescription = "List groups")
 public final class GroupList implements CliCommand {
