@@ -68,6 +68,8 @@ public final class Cohort {
   public static void quietLogging(boolean server) {
     if (!server) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+      // a channel to a node that is going away closes slowly: not the command's business
+      System.setProperty("org.slf4j.simpleLogger.log.org.apache.ratis.grpc.GrpcUtil", "error");
     }
     System.setProperty("org.slf4j.simpleLogger.log.org.apache.ratis.client.impl.OrderedAsync", "off");
     java.util.logging.LogManager.getLogManager().reset(); // gRPC's java.util.logging chatter

@@ -126,8 +126,24 @@ public final class ClusterAdmin implements AutoCloseable {
           log.hasApplied() ? log.getApplied().getIndex() : -1,
           log.hasLastSnapshot() ? log.getLastSnapshot().getIndex() : -1, leader, null);
     } catch (IOException | RuntimeException e) {
-      return PeerStatus.unreachable(peer.id(), peer.address(), firstLine(e));
+      return PeerStatus.unreachable(peer.id(), peer.address(), reason(e));
     }
+  }
+
+  /** Why a peer did not answer, in an operator's words where the cause is a common one. */
+  private String reason(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.UnknownHostException) {
+        return "unknown host";
+      }
+      if (t instanceof org.apache.ratis.protocol.exceptions.TimeoutIOException) {
+        return "no answer within " + seconds();
+      }
+      if (t.getMessage() != null && t.getMessage().contains("Connection refused")) {
+        return "connection refused";
+      }
+    }
+    return firstLine(e);
   }
 
   /**
@@ -142,7 +158,7 @@ public final class ClusterAdmin implements AutoCloseable {
       reply = raft.getSnapshotManagementApi(RaftPeerId.valueOf(peerId)).create(true, timeout.toMillis());
     } catch (IOException e) {
       throw new CohortUnavailableException("peer " + peer + " did not answer within " + seconds()
-          + " (" + firstLine(e) + ")", e);
+          + " (" + reason(e) + ")", e);
     }
     if (!reply.isSuccess()) {
       throw new CohortException("peer " + peerId + " did not take a snapshot: "

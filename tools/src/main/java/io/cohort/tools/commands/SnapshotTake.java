@@ -36,9 +36,9 @@ public final class SnapshotTake implements CliCommand {
     PeerStatus node = ClusterAdmin.leader(before)
         .or(() -> before.stream().filter(PeerStatus::reachable).findFirst())
         .orElseThrow(() -> new CohortUnavailableException("no peer answered", null));
-    long index = admin.createSnapshot(node.id());
-    long want = Math.max(index, 0);
-    ctx.err.println("snapshot requested on " + node.id() + " at index " + index + "; waiting for its file");
+    // the snapshot covers at least what the node had applied when asked (the reply may not say)
+    long want = Math.max(admin.createSnapshot(node.id()), node.appliedIndex());
+    ctx.err.println("snapshot requested on " + node.id() + " (covering index " + want + "); waiting for its file");
     long start = System.nanoTime();
     long deadline = start + TimeUnit.SECONDS.toNanos(waitSeconds);
     long nextProgress = start + PROGRESS_EVERY_NS;
