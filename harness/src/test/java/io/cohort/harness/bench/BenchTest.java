@@ -3,7 +3,10 @@ package io.cohort.harness.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cohort.client.CohortClient;
 import io.cohort.harness.Harness;
+import io.cohort.server.testing.MiniCluster;
+import io.cohort.statemachine.proto.CreateGroup;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -59,5 +62,30 @@ class BenchTest {
     String last = text.strip().lines().reduce((a, b) -> b).orElse("");
     assertTrue(last.startsWith("bench commit ") && last.contains("cohort_4_ops=") && last.contains("ratio_4="), last);
     assertTrue(last.contains("errors_4=0"), last);
+  }
+
+  /** On a cluster given with --peers, a bench removes what it created, also when it fails; a rerun starts clean. */
+  @Test
+  void benchOnAGivenClusterLeavesNothingBehind() throws Exception {
+    try (MiniCluster cluster = MiniCluster.start(3, tmp.resolve("cluster"));
+        CohortClient client = CohortClient.connect(cluster.peers())) {
+      cluster.leaderId();
+      for (int run = 1; run <= 2; run++) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = new Harness(new PrintStream(out, true, StandardCharsets.UTF_8), System.err, Map.of()).run("bench",
+            "rebalance", "--peers", cluster.peers(), "--runs", "1", "--warmup-runs", "0", "--intervals-ms", "1000");
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, "run " + run + ": " + text);
+        assertTrue(text.contains("removed the 1 group(s) and 1 topic(s) this run created"), text);
+        assertEquals(List.of(), client.blocking().listTopics());
+        assertEquals(List.of(), client.blocking().listGroups());
+      }
+      try (Scratch scratch = new Scratch(client, true, System.out)) {
+        scratch.topicAndGroup("doomed", 2, CreateGroup.newBuilder());
+        throw new IllegalStateException("the run fails");
+      } catch (IllegalStateException expected) {
+        assertEquals(List.of(), client.blocking().listTopics(), "removed on failure too");
+      }
+    }
   }
 }
