@@ -3,12 +3,15 @@ package io.cohort.server;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.cohort.server.snapshot.SnapshotLayout;
 import io.cohort.statemachine.Coordinator;
+import io.cohort.statemachine.CoordinatorEvents;
 import io.cohort.statemachine.FrozenState;
 import io.cohort.statemachine.Limits;
+import io.cohort.statemachine.MetricsView;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.DigestView;
 import io.cohort.statemachine.proto.LimitsRecord;
+import io.cohort.statemachine.proto.LogEntry;
 import io.cohort.statemachine.proto.Query;
 import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
@@ -17,6 +20,7 @@ import java.util.Collection;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -103,8 +107,12 @@ public final class CohortStateMachine extends BaseStateMachine {
   private final StaleReads staleReads = new StaleReads();
   private final SnapshotKeeper snapshots;
   private final LeaderStamps stamps;
+  private final NodeEvents events;
+  private final CoordinatorEvents coordinatorEvents;
 
   private volatile Coordinator coordinator;
+  private final AtomicReference<LogFailure> logFailure = new AtomicReference<>();
+  private volatile IOException injectedFlushFailure;
   // What the leader's startTransaction needs of the applied state, without the lock.
   private volatile Limits appliedLimits = Limits.DEFAULTS;
   private volatile boolean limitsExplicit;
@@ -125,9 +133,18 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /** @param clock read by the leader only, to stamp commands (R6) */
   public CohortStateMachine(Settings settings, ServerClock clock) {
+    this(settings, clock, NodeEvents.NONE, CoordinatorEvents.NONE);
+  }
+
+  /** @param events and {@code coordinatorEvents} are told what happens, for metrics (step 9) */
+  public CohortStateMachine(Settings settings, ServerClock clock, NodeEvents events,
+      CoordinatorEvents coordinatorEvents) {
     this.settings = settings;
+    this.events = events;
+    this.coordinatorEvents = coordinatorEvents;
     this.coordinator = new Coordinator(Limits.DEFAULTS);
-    this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs());
+    this.coordinator.observe(coordinatorEvents);
+    this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs(), events);
     this.stamps = new LeaderStamps(clock);
   }
 
@@ -212,6 +229,9 @@ public final class CohortStateMachine extends BaseStateMachine {
       admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, maxCommandBytes,
           () -> stamps.stampMs(term, leaderReady, () -> appliedNowMs));
     } catch (IllegalArgumentException refused) {
+      if (refused instanceof CommandAdmission.Refused r) {
+        events.refused(r.command(), r.code());
+      }
       TransactionContext rejected = trx.build();
       rejected.setException(refused);
       return rejected;
@@ -224,21 +244,36 @@ public final class CohortStateMachine extends BaseStateMachine {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
     long term = entry.getTerm();
-    // On the leader the command was parsed in startTransaction; followers and replay parse the entry.
-    CommandAdmission.Admitted admitted = trx.getStateMachineContext() instanceof CommandAdmission.Admitted a
-        ? a : null;
-    byte[] data = admitted == null ? entry.getStateMachineLogEntry().getLogData().toByteArray() : null;
+    // On the leader the command was parsed in startTransaction; followers and replay parse the entry
+    // here, outside the lock. Bytes that do not decode go to the core, which rejects them (R8).
+    Command command = null;
+    long timeMs = 0;
+    byte[] undecodable = null;
+    if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted a) {
+      command = a.command();
+      timeMs = a.timeMs();
+    } else {
+      var logData = entry.getStateMachineLogEntry().getLogData();
+      try {
+        LogEntry logEntry = LogEntry.parseFrom(logData.asReadOnlyByteBuffer());
+        command = Command.parseFrom(logEntry.getCommand());
+        timeMs = logEntry.getTimeMs();
+      } catch (InvalidProtocolBufferException e) {
+        undecodable = logData.toByteArray();
+      }
+    }
     Result result;
     lock.lock();
     try {
-      result = admitted != null ? coordinator.apply(admitted.command(), index, term, admitted.timeMs())
-          : coordinator.applyLogEntry(data, index, term);
+      result = command != null ? coordinator.apply(command, index, term, timeMs)
+          : coordinator.applyLogEntry(undecodable, index, term);
       updateLastAppliedTermIndex(term, index);
       noteApplied();
     } finally {
       lock.unlock();
     }
     staleReads.release(index);
+    events.applied(command != null ? command.getBodyCase() : Command.BodyCase.BODY_NOT_SET, result);
     return CompletableFuture.completedFuture(Messages.of(result));
   }
 
@@ -298,6 +333,24 @@ public final class CohortStateMachine extends BaseStateMachine {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Metrics (step 9): a compact summary taken under the lock, one pass over the slots; see {@link
+   * Coordinator#metricsView}.
+   */
+  public MetricsView.Summary metricsView(int maxPartitions) {
+    lock.lock();
+    try {
+      return coordinator.metricsView(maxPartitions);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The observer the current coordinator reports grants and release timeouts to. */
+  CoordinatorEvents coordinatorEvents() {
+    return coordinator.events();
   }
 
   /**
@@ -383,6 +436,42 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (ticker != null && !selfId.equals(newLeaderId)) {
       ticker.stop();
     }
+    events.leaderChanged(newLeaderId);
+  }
+
+  // ------------------------------------------------------------------ log failures
+
+  /**
+   * Ratis' log worker failed to write or flush (a full or broken disk). It fails every later write
+   * too and keeps the division open: the node answers heartbeats but never catches up. Recorded
+   * so {@code /readyz} and {@code cohort_raft_log_failed} show it (a later step stops the node).
+   */
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    LogFailure failure = new LogFailure(failedEntry == null ? -1 : failedEntry.getIndex(), String.valueOf(cause));
+    if (!logFailure.compareAndSet(null, failure)) {
+      LOG.debug("[{}] {}", selfId, failure.describe()); // every later write fails the same way
+      return;
+    }
+    LOG.error("[{}] {}: this node can no longer persist entries; restart it once the disk is fixed", selfId,
+        failure.describe(), cause);
+  }
+
+  /** The first log write failure, or null while the log works. */
+  public LogFailure logFailure() {
+    return logFailure.get();
+  }
+
+  /** Ratis' log worker calls this after writing entries (sync state machine data policy). */
+  @Override
+  public CompletableFuture<Void> flush(long logIndex) {
+    IOException injected = injectedFlushFailure;
+    return injected == null ? CompletableFuture.completedFuture(null) : CompletableFuture.failedFuture(injected);
+  }
+
+  /** Tests: from now on the log worker's flushes fail with {@code cause}, as on a full disk. */
+  void failLogFlushes(IOException cause) {
+    injectedFlushFailure = cause;
   }
 
   // ------------------------------------------------------------------ snapshots
@@ -410,6 +499,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (loaded == null) {
       return;
     }
+    loaded.coordinator().observe(coordinatorEvents);
     lock.lock();
     try {
       coordinator = loaded.coordinator();

@@ -1,5 +1,6 @@
 package io.cohort.server;
 
+import io.cohort.server.metrics.MetricsSettings;
 import io.cohort.statemachine.Protocol;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,9 +21,11 @@ import org.apache.ratis.protocol.RaftPeerId;
  * @param stateMachine tick interval, bootstrap limits, automatic snapshot interval
  * @param snapshotsRetained snapshot files kept (older ones are deleted), at least 1
  * @param ratis Ratis properties set after Cohort's defaults (key to value)
+ * @param metrics the HTTP endpoint (/metrics, /livez, /readyz) and its thresholds (step 9)
  */
 public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers, RaftGroupId groupId,
-    CohortStateMachine.Settings stateMachine, int snapshotsRetained, Map<String, String> ratis) {
+    CohortStateMachine.Settings stateMachine, int snapshotsRetained, Map<String, String> ratis,
+    MetricsSettings metrics) {
 
   /** The Raft group every Cohort cluster uses; clients build their {@code RaftGroup} with it. */
   public static final RaftGroupId DEFAULT_GROUP_ID = RaftGroupId.valueOf(Protocol.RAFT_GROUP_UUID);
@@ -43,6 +46,9 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
         throw new ConfigException("unknown Ratis property '" + key + "'");
       }
     }
+    if (metrics.enabled() && metrics.httpPort() == Peers.port(self(id, peers))) {
+      throw new ConfigException("--http-port " + metrics.httpPort() + " is the node's Raft port: choose another");
+    }
     var bootstrap = stateMachine.bootstrapLimits();
     int maxCommandBytes = RatisSettings.maxCommandBytes(ratis);
     if (bootstrap.hasMaxCommandBytes() && bootstrap.getMaxCommandBytes() > maxCommandBytes) {
@@ -52,13 +58,17 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
     }
   }
 
-  /** A node with Cohort's defaults. */
+  /** A node with Cohort's defaults, but no HTTP endpoint ({@link #withMetrics} adds one; the CLI's default is on). */
   public static ServerConfig of(String id, Path storageDir, String peers) {
     return new ServerConfig(RaftPeerId.valueOf(id), storageDir, Peers.parse(peers), DEFAULT_GROUP_ID,
-        CohortStateMachine.Settings.DEFAULTS, DEFAULT_SNAPSHOTS_RETAINED, Map.of());
+        CohortStateMachine.Settings.DEFAULTS, DEFAULT_SNAPSHOTS_RETAINED, Map.of(), MetricsSettings.OFF);
   }
 
   public RaftPeer self() {
+    return self(id, peers);
+  }
+
+  private static RaftPeer self(RaftPeerId id, List<RaftPeer> peers) {
     return peers.stream().filter(p -> p.getId().equals(id)).findFirst().orElseThrow();
   }
 
@@ -67,20 +77,24 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
   }
 
   public ServerConfig withStateMachine(CohortStateMachine.Settings settings) {
-    return new ServerConfig(id, storageDir, peers, groupId, settings, snapshotsRetained, ratis);
+    return new ServerConfig(id, storageDir, peers, groupId, settings, snapshotsRetained, ratis, metrics);
   }
 
   public ServerConfig withSnapshotsRetained(int n) {
-    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, n, ratis);
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, n, ratis, metrics);
   }
 
   public ServerConfig withRatis(Map<String, String> overrides) {
     Map<String, String> merged = new TreeMap<>(ratis);
     merged.putAll(overrides);
-    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, snapshotsRetained, merged);
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, snapshotsRetained, merged, metrics);
+  }
+
+  public ServerConfig withMetrics(MetricsSettings settings) {
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, snapshotsRetained, ratis, settings);
   }
 
   public ServerConfig withGroupId(RaftGroupId gid) {
-    return new ServerConfig(id, storageDir, peers, gid, stateMachine, snapshotsRetained, ratis);
+    return new ServerConfig(id, storageDir, peers, gid, stateMachine, snapshotsRetained, ratis, metrics);
   }
 }
