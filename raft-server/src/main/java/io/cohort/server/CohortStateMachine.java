@@ -349,7 +349,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   }
 
   /** The observer the current coordinator reports grants and release timeouts to. */
-  CoordinatorEvents coordinatorEvents() {
+  public CoordinatorEvents coordinatorEvents() {
     return coordinator.events();
   }
 

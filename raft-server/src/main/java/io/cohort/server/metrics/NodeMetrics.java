@@ -52,10 +52,7 @@ public final class NodeMetrics implements AutoCloseable {
    */
   public void start(String node, String host, Supplier<RaftServer.Division> division, CohortStateMachine stateMachine,
       Readiness readiness, SSLContext tls) {
-    registry.register(new CoordinatorCollector(stateMachine::metricsView, settings, node));
-    registry.register(new RaftCollector(division, stateMachine, readiness));
-    registry.register(new RatisRegistryCollector(node, () -> peerIds(division.get())));
-    JvmMetrics.builder().register(registry);
+    registerCollectors(node, division, stateMachine, readiness);
     try {
       endpoint = HttpEndpoint.start(host, settings.httpPort(), registry, readiness::check, tls);
     } catch (IOException e) {
@@ -64,6 +61,15 @@ public final class NodeMetrics implements AutoCloseable {
     }
     LOG.info("[{}] metrics on http{}://{}:{}/metrics (also /livez, /readyz)", node, tls == null ? "" : "s", host,
         endpoint.port());
+  }
+
+  /** The scrape-time collectors: state summary, Raft view, Ratis' registries, JVM. */
+  public void registerCollectors(String node, Supplier<RaftServer.Division> division, CohortStateMachine stateMachine,
+      Readiness readiness) {
+    registry.register(new CoordinatorCollector(stateMachine::metricsView, settings, node));
+    registry.register(new RaftCollector(division, stateMachine, readiness));
+    registry.register(new RatisRegistryCollector(node, () -> peerIds(division.get())));
+    JvmMetrics.builder().register(registry);
   }
 
   /** The bound port, or -1 before {@link #start}. */

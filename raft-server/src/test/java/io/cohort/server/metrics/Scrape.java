@@ -23,7 +23,7 @@ import java.util.Optional;
  * the protobuf format (what Prometheus itself may ask for) and parses it with the generated {@code
  * MetricFamily} classes of prometheus-metrics-exposition-formats.
  */
-final class Scrape {
+public final class Scrape {
   static final String PROTOBUF =
       "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -34,7 +34,7 @@ final class Scrape {
     this.families = families;
   }
 
-  static Scrape of(URI base) {
+  public static Scrape of(URI base) {
     HttpRequest req = HttpRequest.newBuilder(base.resolve("/metrics")).header("Accept", PROTOBUF)
         .timeout(Duration.ofSeconds(10)).build();
     try {
@@ -59,7 +59,7 @@ final class Scrape {
   }
 
   /** GET {@code path}: status code and body. */
-  static HttpResponse<String> get(URI base, String path) {
+  public static HttpResponse<String> get(URI base, String path) {
     HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10)).build();
     try {
       return HTTP.send(req, HttpResponse.BodyHandlers.ofString());
@@ -75,7 +75,7 @@ final class Scrape {
     return families;
   }
 
-  boolean has(String family) {
+  public boolean has(String family) {
     return families.containsKey(family);
   }
 
@@ -83,7 +83,7 @@ final class Scrape {
    * The value of the one series of {@code family} whose labels include {@code labels} (name,
    * value, ...): a gauge's value, a counter's count, a summary's or histogram's sample count.
    */
-  Optional<Double> value(String family, String... labels) {
+  public Optional<Double> value(String family, String... labels) {
     List<Metric> found = series(family, labels);
     if (found.size() > 1) {
       throw new IllegalStateException(found.size() + " series of " + family + " match " + List.of(labels));
@@ -92,16 +92,16 @@ final class Scrape {
   }
 
   /** {@link #value} or 0 when no series matches (a counter not yet incremented). */
-  double valueOrZero(String family, String... labels) {
+  public double valueOrZero(String family, String... labels) {
     return value(family, labels).orElse(0.0);
   }
 
   /** Sum over every series of the family matching {@code labels}. */
-  double sum(String family, String... labels) {
+  public double sum(String family, String... labels) {
     return series(family, labels).stream().mapToDouble(Scrape::valueOf).sum();
   }
 
-  List<Metric> series(String family, String... labels) {
+  public List<Metric> series(String family, String... labels) {
     MetricFamily f = families.get(family);
     List<Metric> out = new ArrayList<>();
     if (f == null) {
