@@ -90,6 +90,7 @@ class ServerMainTest {
       assertEquals(0, run(args), String.join(" ", args) + ": " + err());
       String usage = out.toString(StandardCharsets.UTF_8);
       assertTrue(usage.contains("--config") && usage.contains("--limit") && usage.contains("--ratis"), usage);
+      assertTrue(usage.contains("--http-port") && usage.contains("--stall-after-ms"), usage);
     }
     assertEquals("", err());
     // As the tools CLI calls it: options parsed elsewhere, --help set, no id.
@@ -106,8 +107,9 @@ class ServerMainTest {
     Path file = Files.writeString(dir.resolve("server.properties"), "id=n1\nstorage=" + dir.resolve("n1")
         + "\npeers=n1=127.0.0.1:9861\ntick.interval=5\n");
     assertEquals(2, run("server", "--config", file.toString()));
-    assertEquals("cohort server: config file " + file + ": unknown key 'tick.interval' (known: id, peers, "
-        + "snapshot-every, snapshots-retained, storage, tick-interval-ms, limit.NAME, ratis.KEY)\n", err());
+    assertEquals("cohort server: config file " + file + ": unknown key 'tick.interval' (known: http-port, id, "
+        + "metrics-max-series, peers, ready-max-lag-entries, snapshot-every, snapshots-retained, stall-after-ms, "
+        + "storage, tick-interval-ms, limit.NAME, ratis.KEY)\n", err());
     assertFalse(Files.exists(dir.resolve("n1")), "nothing created");
   }
 
