@@ -11,7 +11,6 @@ import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.DigestView;
 import io.cohort.statemachine.proto.LimitsRecord;
-import io.cohort.statemachine.proto.LogEntry;
 import io.cohort.statemachine.proto.Query;
 import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
@@ -20,7 +19,6 @@ import java.util.Collection;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -111,8 +109,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   private final CoordinatorEvents coordinatorEvents;
 
   private volatile Coordinator coordinator;
-  private final AtomicReference<LogFailure> logFailure = new AtomicReference<>();
-  private volatile IOException injectedFlushFailure;
+  private final LogFailures logFailures = new LogFailures();
   // What the leader's startTransaction needs of the applied state, without the lock.
   private volatile Limits appliedLimits = Limits.DEFAULTS;
   private volatile boolean limitsExplicit;
@@ -246,34 +243,20 @@ public final class CohortStateMachine extends BaseStateMachine {
     long term = entry.getTerm();
     // On the leader the command was parsed in startTransaction; followers and replay parse the entry
     // here, outside the lock. Bytes that do not decode go to the core, which rejects them (R8).
-    Command command = null;
-    long timeMs = 0;
-    byte[] undecodable = null;
-    if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted a) {
-      command = a.command();
-      timeMs = a.timeMs();
-    } else {
-      var logData = entry.getStateMachineLogEntry().getLogData();
-      try {
-        LogEntry logEntry = LogEntry.parseFrom(logData.asReadOnlyByteBuffer());
-        command = Command.parseFrom(logEntry.getCommand());
-        timeMs = logEntry.getTimeMs();
-      } catch (InvalidProtocolBufferException e) {
-        undecodable = logData.toByteArray();
-      }
-    }
+    CommandAdmission.Admitted parsed = trx.getStateMachineContext() instanceof CommandAdmission.Admitted a ? a
+        : CommandAdmission.parseLogged(entry.getStateMachineLogEntry().getLogData());
     Result result;
     lock.lock();
     try {
-      result = command != null ? coordinator.apply(command, index, term, timeMs)
-          : coordinator.applyLogEntry(undecodable, index, term);
+      result = parsed != null ? coordinator.apply(parsed.command(), index, term, parsed.timeMs())
+          : coordinator.applyLogEntry(entry.getStateMachineLogEntry().getLogData().toByteArray(), index, term);
       updateLastAppliedTermIndex(term, index);
       noteApplied();
     } finally {
       lock.unlock();
     }
     staleReads.release(index);
-    events.applied(command != null ? command.getBodyCase() : Command.BodyCase.BODY_NOT_SET, result);
+    events.applied(parsed != null ? parsed.command().getBodyCase() : Command.BodyCase.BODY_NOT_SET, result);
     return CompletableFuture.completedFuture(Messages.of(result));
   }
 
@@ -441,37 +424,25 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   // ------------------------------------------------------------------ log failures
 
-  /**
-   * Ratis' log worker failed to write or flush (a full or broken disk). It fails every later write
-   * too and keeps the division open: the node answers heartbeats but never catches up. Recorded
-   * so {@code /readyz} and {@code cohort_raft_log_failed} show it (a later step stops the node).
-   */
+  /** Ratis' log worker failed to write or flush: see {@link LogFailures}. */
   @Override
   public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
-    LogFailure failure = new LogFailure(failedEntry == null ? -1 : failedEntry.getIndex(), String.valueOf(cause));
-    if (!logFailure.compareAndSet(null, failure)) {
-      LOG.debug("[{}] {}", selfId, failure.describe()); // every later write fails the same way
-      return;
-    }
-    LOG.error("[{}] {}: this node can no longer persist entries; restart it once the disk is fixed", selfId,
-        failure.describe(), cause);
+    logFailures.failed(selfId.toString(), cause, failedEntry);
   }
 
   /** The first log write failure, or null while the log works. */
   public LogFailure logFailure() {
-    return logFailure.get();
+    return logFailures.first();
   }
 
-  /** Ratis' log worker calls this after writing entries (sync state machine data policy). */
   @Override
   public CompletableFuture<Void> flush(long logIndex) {
-    IOException injected = injectedFlushFailure;
-    return injected == null ? CompletableFuture.completedFuture(null) : CompletableFuture.failedFuture(injected);
+    return logFailures.flush();
   }
 
   /** Tests: from now on the log worker's flushes fail with {@code cause}, as on a full disk. */
   void failLogFlushes(IOException cause) {
-    injectedFlushFailure = cause;
+    logFailures.injectFlushFailure(cause);
   }
 
   // ------------------------------------------------------------------ snapshots

@@ -81,6 +81,19 @@ final class CommandAdmission {
     return new Admitted(command, timeMs, logData);
   }
 
+  /**
+   * A log entry as followers and replay read it: the command and the leader's stamp, parsed once
+   * (the log data is not copied); null when it does not decode.
+   */
+  static Admitted parseLogged(ByteString logData) {
+    try {
+      LogEntry entry = LogEntry.parseFrom(logData.asReadOnlyByteBuffer());
+      return new Admitted(Command.parseFrom(entry.getCommand()), entry.getTimeMs(), null);
+    } catch (InvalidProtocolBufferException e) {
+      return null;
+    }
+  }
+
   static Refused refusal(Code code, Command command, String message) {
     return new Refused(code, command == null ? Command.BodyCase.BODY_NOT_SET : command.getBodyCase(), message);
   }
