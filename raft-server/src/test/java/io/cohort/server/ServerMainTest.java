@@ -147,6 +147,19 @@ class ServerMainTest {
     assertTrue(err().contains("fails its MD5 checksum"), err());
   }
 
+  @Test
+  void aTakenHttpPortIsOneClearLine_andTheNodeDoesNotRun() throws Exception {
+    String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int code = CompletableFuture.supplyAsync(() -> run("server", "--id", "n1", "--storage",
+          dir.resolve("n1").toString(), "--peers", peers, "--http-port", Integer.toString(taken.getLocalPort())))
+          .get(60, TimeUnit.SECONDS);
+      assertEquals(1, code, err());
+      assertTrue(err().startsWith("cohort server: --http-port " + taken.getLocalPort() + " on 127.0.0.1 cannot be bound"),
+          err());
+    }
+  }
+
   /** Free ports for single-node tests. */
   static final class MiniClusterPorts {
     static int one() throws Exception {
