@@ -4,6 +4,7 @@ import io.cohort.server.CohortStateMachine;
 import io.cohort.server.ConfigException;
 import io.cohort.server.health.Readiness;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.util.Set;
@@ -23,6 +24,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class NodeMetrics implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeMetrics.class);
+  /**
+   * The JVM's metrics belong to the process, not to a node: registered once (each registration adds
+   * GC listeners that are never removed) and shared by every node in the JVM (tests run several).
+   */
+  private static final PrometheusRegistry JVM = new PrometheusRegistry();
+
+  static {
+    JvmMetrics.builder().register(JVM);
+  }
 
   private final MetricsSettings settings;
   private final PrometheusRegistry registry = new PrometheusRegistry();
@@ -69,7 +79,7 @@ public final class NodeMetrics implements AutoCloseable {
     registry.register(new CoordinatorCollector(stateMachine::metricsView, settings, node));
     registry.register(new RaftCollector(division, stateMachine, readiness));
     registry.register(new RatisRegistryCollector(node, () -> peerIds(division.get())));
-    JvmMetrics.builder().register(registry);
+    registry.register((MultiCollector) JVM::scrape);
   }
 
   /** The bound port, or -1 before {@link #start}. */
@@ -97,5 +107,6 @@ public final class NodeMetrics implements AutoCloseable {
     if (e != null) {
       e.close();
     }
+    registry.clear(); // the collectors hold the state machine
   }
 }
