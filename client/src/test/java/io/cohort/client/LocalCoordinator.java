@@ -99,6 +99,15 @@ final class LocalCoordinator implements ConsumerTransport, AutoCloseable {
   }
 
   @Override
+  public CompletableFuture<io.cohort.statemachine.proto.LimitsRecord> limits() {
+    return CompletableFuture.supplyAsync(() -> {
+      synchronized (this) {
+        return coordinator.limits().toRecord();
+      }
+    }, replies);
+  }
+
+  @Override
   public void close() {
     replies.shutdownNow();
   }
