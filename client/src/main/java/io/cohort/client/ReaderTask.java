@@ -37,7 +37,8 @@ final class ReaderTask<R> implements Runnable {
   private PartitionReader.Session<R> session;
   private String cursor;
   private Batch<R> batch;
-  private boolean polledWithoutWait;
+  /** How long to rest after an empty poll: what is left of the wait it should have taken. */
+  private long idleMs;
   private boolean assigned;
   private boolean atEnd;
   private RevokeReason ended;
@@ -197,12 +198,14 @@ final class ReaderTask<R> implements Runnable {
         return end(g, cursor, null);
       }
       long waitMs = env.crowded() ? 0 : env.config().pollWaitMs();
+      long polledAt = env.nowMs();
       try {
         batch = session.poll(env.config().maxBatchRecords(), waitMs);
       } catch (Exception e) {
         return failed(e);
       }
-      polledWithoutWait = waitMs == 0;
+      // an empty poll that did not wait (crowded, or a store that returns at once) rests instead
+      idleMs = Math.max(0, env.config().pollWaitMs() - (env.nowMs() - polledAt));
     }
     if (stopRequested) {
       return FINISH; // R2: asked to stop while polling: this batch is not processed
@@ -233,7 +236,7 @@ final class ReaderTask<R> implements Runnable {
       env.report(g, next, false, b.lag(), b.lagMs());
     }
     cursor = next;
-    return empty && polledWithoutWait ? env.config().pollWaitMs() : NOW;
+    return empty ? idleMs : NOW;
   }
 
   /** Read to the end of a sealed partition: finished now (auto-commit) or once acknowledged there. */
