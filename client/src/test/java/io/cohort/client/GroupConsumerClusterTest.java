@@ -19,6 +19,7 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -281,7 +282,7 @@ class GroupConsumerClusterTest {
     var second = fx.consumer("g-takeover", "a", fx.recorder("a"));
     try {
       await().atMost(TIMEOUT).until(() -> first.status() == GroupConsumer.Status.FENCED);
-      assertTrue(r1.fenced);
+      await().atMost(TIMEOUT).until(() -> r1.fenced); // told once its readers stopped and it left
       await().atMost(TIMEOUT).until(() -> first.assignment().isEmpty());
       assertEquals(2, r1.revoked(RevokeReason.CONSUMER_FENCED));
       fx.awaitBalanced("g-takeover", List.of(second));
@@ -290,6 +291,32 @@ class GroupConsumerClusterTest {
       // membership is for restarts, where the old process is gone; the log saw that overlap here
       fx.log.doubleReaders.clear();
     }
+  }
+
+  /**
+   * The takeover rule of DESIGN §1 as the server applies it from branch {@code sm} on: the old
+   * session's grants pass to the new one only after the old process stopped its readers and left
+   * (or expired). Against the older server (grants pass at once) the log sees two readers.
+   */
+  @Test
+  @Disabled("needs the server's takeover rule (branch sm): grants pass on only once the old session left or expired")
+  void R2_staticTakeover_aLiveDuplicateNeverReadsBesideTheNewProcess() {
+    fx.admin.blocking().createTopic("takeover2", 2);
+    fx.createGroup("g-takeover2", "takeover2", false, 10_000, 300);
+    fx.log.append("takeover2", 0, 200);
+    fx.log.append("takeover2", 1, 200);
+    Recorder r1 = fx.recorder("a");
+    var first = fx.consumer(ConsumerConfig.builder("g-takeover2", "a").maxBatchRecords(1).pollWaitMs(20).build(), r1);
+    fx.awaitBalanced("g-takeover2", List.of(first));
+    Recorder r2 = fx.recorder("a");
+    var second = fx.consumer("g-takeover2", "a", r2);
+    await().atMost(TIMEOUT).until(() -> r1.fenced);
+    fx.awaitBalanced("g-takeover2", List.of(second));
+    await().atMost(TIMEOUT).until(() -> fx.processed.stream().filter(p -> p.partition().topic().equals("takeover2"))
+        .map(p -> p.partition() + "#" + p.offset()).distinct().count() == 400);
+    assertEquals(List.of(), fx.log.doubleReaders, "R2: the duplicate stopped before the new process read");
+    assertEquals(400, fx.processed.stream().filter(p -> p.partition().topic().equals("takeover2")).count(),
+        "the new process resumed at the old one's final checkpoints: nothing read twice");
   }
 
   @Test
