@@ -320,6 +320,53 @@ class GroupConsumerClusterTest {
   }
 
   @Test
+  void usageExample_theDocumentedConsumersReadPauseAndAcknowledgeLater() throws Exception {
+    fx.admin.blocking().createTopic("clicks", 4);
+    fx.createGroup("analytics", "clicks", false, 10_000, 300);
+    UsageExample.MemoryStore store = new UsageExample.MemoryStore();
+    for (int p = 0; p < 4; p++) {
+      store.append(new PartitionId("clicks", p), "c" + p + "-0", "c" + p + "-1");
+    }
+    java.util.concurrent.CountDownLatch shutdown = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CompletableFuture<Void> running = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        UsageExample.run(fx.cluster.peers(), store, shutdown);
+      } catch (Exception e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    });
+    await().atMost(TIMEOUT).until(() -> UsageExample.App.HANDLED.containsAll(List.of("c0-0", "c1-1", "c2-0", "c3-1")));
+    shutdown.countDown();
+    running.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    await().atMost(TIMEOUT).until(() -> fx.admin.blocking().listCheckpoints("analytics").getCheckpointsList().stream()
+        .allMatch(c -> c.getCursor().equals("2")) && fx.admin.blocking().listCheckpoints("analytics").getCheckpointsCount() == 4);
+    assertEquals(0, fx.describe("analytics").getMembersCount(), "close() left the group");
+
+    // the acknowledge-later consumer: checkpoints move only once the async writes completed
+    List<String> written = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+    CohortClient client = fx.newClient();
+    GroupConsumer<String> consumer = UsageExample.acknowledgingLater(client, store.reader(),
+        records -> java.util.concurrent.CompletableFuture.runAsync(() -> written.addAll(records), writer));
+    fx.track(consumer);
+    try {
+      await().atMost(TIMEOUT).until(() -> consumer.assignment().size() == 4);
+      java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
+      assertTrue(UsageExample.pauseHot(consumer, () -> drained.set(consumer.paused().contains(new PartitionId("clicks", 3)))));
+      assertTrue(drained.get(), "paused while draining");
+      assertEquals(Set.of(), consumer.paused(), "resumed");
+      for (int p = 0; p < 4; p++) {
+        store.append(new PartitionId("clicks", p), "c" + p + "-2");
+      }
+      await().atMost(TIMEOUT).until(() -> written.size() == 4);
+      await().atMost(TIMEOUT).until(() -> fx.admin.blocking().listCheckpoints("analytics").getCheckpointsList().stream()
+          .allMatch(c -> c.getCursor().equals("3")));
+    } finally {
+      writer.shutdownNow();
+    }
+  }
+
+  @Test
   void closingWhileTheJoinIsOnItsWayStillLeaves() {
     fx.admin.blocking().createTopic("quick", 2);
     fx.createGroup("g-quick", "quick", false, 60_000, 500);
