@@ -90,10 +90,6 @@ final class RatisChannel implements AutoCloseable {
     return replacements.get();
   }
 
-  boolean isClosed() {
-    return closed;
-  }
-
   private RaftClient newRaftClient() {
     return RaftClient.newBuilder()
         .setClientId(clientId)

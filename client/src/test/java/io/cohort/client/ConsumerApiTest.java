@@ -202,6 +202,7 @@ class ConsumerApiTest {
     long live = Thread.getAllStackTraces().keySet().stream()
         .filter(t -> t.getName().startsWith("cohort-consumer-g-a-reader")).count();
     assertTrue(live <= threads, live + " reader threads alive");
+    assertTrue(consumer.readerThreads() <= threads, consumer.readerThreads() + " threads in the pool");
     assertTrue(readerThreadNames.size() <= threads, "processed on " + readerThreadNames.keySet());
     assertTrue(Thread.activeCount() < before + 50, "threads: " + before + " -> " + Thread.activeCount());
     await().atMost(TIMEOUT).until(() -> r.acked.size() == partitions);
