@@ -32,8 +32,13 @@ public final class CohortServer implements AutoCloseable {
    * (often a {@code CorruptSnapshotException} as cause) when the node cannot start.
    */
   public static CohortServer start(ServerConfig config) throws IOException {
+    return start(config, ServerClock.SYSTEM);
+  }
+
+  /** {@link #start(ServerConfig)} with the clocks the leader stamps commands with (tests step them). */
+  public static CohortServer start(ServerConfig config, ServerClock clock) throws IOException {
     checkStorageDir(config.storageDir());
-    CohortStateMachine sm = new CohortStateMachine(config.stateMachine());
+    CohortStateMachine sm = new CohortStateMachine(config.stateMachine(), clock);
     RaftServer server = RaftServer.newBuilder()
         .setServerId(config.id())
         .setGroup(config.group())

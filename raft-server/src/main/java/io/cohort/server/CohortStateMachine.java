@@ -8,15 +8,12 @@ import io.cohort.statemachine.Limits;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.DigestView;
-import io.cohort.statemachine.proto.LogEntry;
+import io.cohort.statemachine.proto.LimitsRecord;
 import io.cohort.statemachine.proto.Query;
 import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,19 +31,26 @@ import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.util.LifeCycle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Ratis state machine around the pure {@link Coordinator}.
  *
  * <ul>
  *   <li>Writes: a client message is the bytes of a {@code Command}. The leader's {@link
- *       #startTransaction} rejects undecodable or empty commands (nothing is appended) and stamps
- *       its wall clock: the log entry is a {@code LogEntry{time_ms, command}} (R6). {@link
- *       #applyTransaction} replies with the bytes of the {@code Result}; it never throws (R8).
+ *       #startTransaction} refuses commands that are too large or invalid before anything is
+ *       appended ({@link CommandAdmission}, R9) and stamps the leader's time ({@link
+ *       LeaderStamps}, R6): the log entry is a {@code LogEntry{time_ms, command}}. The parsed
+ *       command rides to {@link #applyTransaction} in the transaction's context (followers and
+ *       replay parse the log entry). The reply is the bytes of the {@code Result}; apply never
+ *       throws (R8).
  *   <li>Reads: a query message is the bytes of a {@code Query}, answered with a {@code
  *       QueryResult} (INVALID_ARGUMENT if it does not decode). Linearizable reads come from Ratis'
  *       ReadIndex; {@link #queryStale} serves stale reads once the local apply reaches the index.
  *   <li>Ticks: the leader appends a {@code Tick} every interval while groups have members (R7).
+ *   <li>Bootstrap limits: a new leader whose state has never had its limits set appends a {@code
+ *       SetLimits} with the configured ones (R9).
  *   <li>Snapshots: {@link #takeSnapshot} freezes the state on the apply thread (the only pause),
  *       writes it to a MapDB file in the background and returns the last durable index.
  * </ul>
@@ -55,11 +59,21 @@ import org.apache.ratis.util.LifeCycle;
  * one lock.
  */
 public final class CohortStateMachine extends BaseStateMachine {
+  private static final Logger LOG = LoggerFactory.getLogger(CohortStateMachine.class);
 
-  /** Settings of the state machine itself; Ratis settings live in {@link RatisSettings}. */
-  public record Settings(Limits limits, long tickIntervalMs, long autoSnapshotEveryEntries,
+  /**
+   * Settings of the state machine itself; Ratis settings live in {@link RatisSettings}.
+   *
+   * @param bootstrapLimits limits the first leader sets while the replicated ones were never set
+   *     (R9); only the fields set count, an empty record sets nothing. Every replica starts from
+   *     {@link Limits#DEFAULTS}: limits change only through the log.
+   */
+  public record Settings(LimitsRecord bootstrapLimits, long tickIntervalMs, long autoSnapshotEveryEntries,
       long explicitSnapshotWaitMs) {
-    public static final Settings DEFAULTS = new Settings(Limits.DEFAULTS, 250, 100_000, 60_000);
+    public static final long DEFAULT_TICK_INTERVAL_MS = 250;
+    public static final long DEFAULT_AUTO_SNAPSHOT_EVERY = 100_000;
+    public static final Settings DEFAULTS = new Settings(LimitsRecord.getDefaultInstance(),
+        DEFAULT_TICK_INTERVAL_MS, DEFAULT_AUTO_SNAPSHOT_EVERY, 60_000);
 
     public Settings {
       if (tickIntervalMs <= 0) {
@@ -68,49 +82,53 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
 
     public Settings withAutoSnapshotEveryEntries(long entries) {
-      return new Settings(limits, tickIntervalMs, entries, explicitSnapshotWaitMs);
+      return new Settings(bootstrapLimits, tickIntervalMs, entries, explicitSnapshotWaitMs);
     }
 
     public Settings withTickIntervalMs(long ms) {
-      return new Settings(limits, ms, autoSnapshotEveryEntries, explicitSnapshotWaitMs);
-    }
-  }
-
-  /** Timings of the latest snapshots, for logs, tests and benchmarks. */
-  public record SnapshotStats(long taken, long lastPauseMicros, long maxPauseMicros, long lastWriteMs,
-      long lastBytes, long lastIndex, long loads, long lastLoadMs, long lastLoadIndex) {
-
-    SnapshotStats paused(long micros) {
-      return new SnapshotStats(taken, micros, Math.max(maxPauseMicros, micros), lastWriteMs, lastBytes,
-          lastIndex, loads, lastLoadMs, lastLoadIndex);
+      return new Settings(bootstrapLimits, ms, autoSnapshotEveryEntries, explicitSnapshotWaitMs);
     }
 
-    SnapshotStats written(long ms, long bytes, long index) {
-      return new SnapshotStats(taken + 1, lastPauseMicros, maxPauseMicros, ms, bytes, index, loads,
-          lastLoadMs, lastLoadIndex);
+    public Settings withBootstrapLimits(LimitsRecord limits) {
+      return new Settings(limits, tickIntervalMs, autoSnapshotEveryEntries, explicitSnapshotWaitMs);
     }
 
-    SnapshotStats loaded(long ms, long index) {
-      return new SnapshotStats(taken, lastPauseMicros, maxPauseMicros, lastWriteMs, lastBytes, lastIndex,
-          loads + 1, ms, index);
+    boolean hasBootstrapLimits() {
+      return !bootstrapLimits.equals(LimitsRecord.getDefaultInstance());
     }
   }
 
   private final Settings settings;
   private final ReentrantLock lock = new ReentrantLock();
-  private final TreeMap<Long, List<CompletableFuture<Void>>> staleWaiters = new TreeMap<>();
+  private final StaleReads staleReads = new StaleReads();
   private final SnapshotKeeper snapshots;
+  private final LeaderStamps stamps;
 
   private volatile Coordinator coordinator;
+  // What the leader's startTransaction needs of the applied state, without the lock.
+  private volatile Limits appliedLimits = Limits.DEFAULTS;
+  private volatile boolean limitsExplicit;
+  private volatile long appliedNowMs;
+  /** The largest command this server's Ratis log carries (R9). */
+  private volatile int maxCommandBytes = RatisSettings.maxCommandBytes(RatisSettings.sizesOnly());
 
   private ScheduledExecutorService tickScheduler;
   private LeaderTicker ticker;
+  private LocalWrites localWrites;
+  private RaftServer raftServer;
+  private volatile RaftServer.Division division;
   private RaftPeerId selfId = RaftPeerId.valueOf("unknown");
 
   public CohortStateMachine(Settings settings) {
+    this(settings, ServerClock.SYSTEM);
+  }
+
+  /** @param clock read by the leader only, to stamp commands (R6) */
+  public CohortStateMachine(Settings settings, ServerClock clock) {
     this.settings = settings;
-    this.coordinator = new Coordinator(settings.limits());
+    this.coordinator = new Coordinator(Limits.DEFAULTS);
     this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs());
+    this.stamps = new LeaderStamps(clock);
   }
 
   // ------------------------------------------------------------------ life cycle
@@ -118,15 +136,18 @@ public final class CohortStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
+    raftServer = server;
     selfId = server.getId();
     snapshots.rename(selfId.toString());
+    stamps.rename(selfId.toString());
+    maxCommandBytes = RatisSettings.maxCommandBytes(server.getProperties());
     tickScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "cohort-ticker-" + selfId);
       t.setDaemon(true);
       return t;
     });
-    ticker = new LeaderTicker(() -> server, groupId, selfId, this::hasMembers,
-        settings.tickIntervalMs(), tickScheduler);
+    localWrites = new LocalWrites(() -> server, groupId, selfId);
+    ticker = new LeaderTicker(localWrites, this::hasMembers, settings.tickIntervalMs(), tickScheduler);
     snapshots.init(raftStorage, RaftServerConfigKeys.Snapshot.retentionFileNum(server.getProperties()));
     getLifeCycle().startAndTransition(this::loadLatestSnapshot, IOException.class);
   }
@@ -164,11 +185,7 @@ public final class CohortStateMachine extends BaseStateMachine {
       tickScheduler.shutdownNow();
     }
     snapshots.close();
-    synchronized (staleWaiters) {
-      staleWaiters.values().forEach(l -> l.forEach(f -> f.completeExceptionally(
-          new IOException(selfId + ": state machine closed"))));
-      staleWaiters.clear();
-    }
+    staleReads.close(selfId + ": state machine closed");
     getLifeCycle().checkStateAndClose();
   }
 
@@ -179,27 +196,27 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   // ------------------------------------------------------------------ writes
 
+  /** On the leader only (RPC threads, in parallel): refuse before the log, or stamp (R6, R9). */
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
-    byte[] bytes = request.getMessage().getContent().toByteArray();
-    String problem = null;
+    RaftServer.Division d = division();
+    return d == null ? startTransaction(request, 0, true)
+        : startTransaction(request, d.getInfo().getCurrentTerm(), d.getInfo().isLeaderReady());
+  }
+
+  TransactionContext startTransaction(RaftClientRequest request, long term, boolean leaderReady) {
+    TransactionContext.Builder trx = TransactionContext.newBuilder().setStateMachine(this)
+        .setClientRequest(request);
+    CommandAdmission.Admitted admitted;
     try {
-      if (Command.parseFrom(bytes).getBodyCase() == Command.BodyCase.BODY_NOT_SET) {
-        problem = "empty command (no known body)";
-      }
-    } catch (InvalidProtocolBufferException e) {
-      problem = "not a Cohort command: " + e.getMessage();
+      admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, maxCommandBytes,
+          () -> stamps.stampMs(term, leaderReady, () -> appliedNowMs));
+    } catch (IllegalArgumentException refused) {
+      TransactionContext rejected = trx.build();
+      rejected.setException(refused);
+      return rejected;
     }
-    if (problem != null) {
-      TransactionContext trx = TransactionContext.newBuilder().setStateMachine(this)
-          .setClientRequest(request).build();
-      trx.setException(new IllegalArgumentException(Code.INVALID_ARGUMENT.name() + ": " + problem));
-      return trx;
-    }
-    LogEntry stamped = LogEntry.newBuilder().setTimeMs(System.currentTimeMillis())
-        .setCommand(com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes)).build();
-    return TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request)
-        .setLogData(Messages.wrap(stamped.toByteArray())).build();
+    return trx.setLogData(Messages.wrap(admitted.logData())).setStateMachineContext(admitted).build();
   }
 
   @Override
@@ -207,23 +224,28 @@ public final class CohortStateMachine extends BaseStateMachine {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
     long term = entry.getTerm();
-    byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
+    // On the leader the command was parsed in startTransaction; followers and replay parse the entry.
+    CommandAdmission.Admitted admitted = trx.getStateMachineContext() instanceof CommandAdmission.Admitted a
+        ? a : null;
+    byte[] data = admitted == null ? entry.getStateMachineLogEntry().getLogData().toByteArray() : null;
     Result result;
     lock.lock();
     try {
-      result = coordinator.applyLogEntry(data, index, term);
+      result = admitted != null ? coordinator.apply(admitted.command(), index, term, admitted.timeMs())
+          : coordinator.applyLogEntry(data, index, term);
       updateLastAppliedTermIndex(term, index);
+      noteApplied();
     } finally {
       lock.unlock();
     }
-    releaseStaleWaiters(index);
+    staleReads.release(index);
     return CompletableFuture.completedFuture(Messages.of(result));
   }
 
   @Override
   public void notifyTermIndexUpdated(long term, long index) {
     super.notifyTermIndexUpdated(term, index);
-    releaseStaleWaiters(index);
+    staleReads.release(index);
   }
 
   // ------------------------------------------------------------------ reads
@@ -249,30 +271,8 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (getLastAppliedTermIndex().getIndex() >= minIndex) {
       return query(request);
     }
-    CompletableFuture<Void> reached = new CompletableFuture<>();
-    synchronized (staleWaiters) {
-      if (getLastAppliedTermIndex().getIndex() >= minIndex) {
-        reached.complete(null);
-      } else {
-        staleWaiters.computeIfAbsent(minIndex, k -> new ArrayList<>()).add(reached);
-      }
-    }
-    return reached.thenCompose(v -> query(request));
-  }
-
-  private void releaseStaleWaiters(long applied) {
-    List<CompletableFuture<Void>> ready = null;
-    synchronized (staleWaiters) {
-      while (!staleWaiters.isEmpty() && staleWaiters.firstKey() <= applied) {
-        if (ready == null) {
-          ready = new ArrayList<>();
-        }
-        ready.addAll(staleWaiters.pollFirstEntry().getValue());
-      }
-    }
-    if (ready != null) {
-      ready.forEach(f -> f.complete(null));
-    }
+    return staleReads.await(minIndex, () -> getLastAppliedTermIndex().getIndex())
+        .thenCompose(v -> query(request));
   }
 
   /**
@@ -327,11 +327,48 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   // ------------------------------------------------------------------ leader events
 
+  /**
+   * On the apply thread, once this term's start-up entry is applied: the state's time is final, so
+   * the term's stamps start from it (R6). Never blocks: ticks and bootstrap limits are appended
+   * from the ticker's executor.
+   */
   @Override
   public void notifyLeaderReady() {
+    try {
+      RaftServer.Division d = division();
+      if (d != null) {
+        leaderReady(d.getInfo().getCurrentTerm());
+      }
+    } catch (IOException e) {
+      LOG.warn("[{}] leader ready but no division: {}", selfId, e.toString());
+    }
+  }
+
+  void leaderReady(long term) {
+    stamps.lead(term, appliedNowMs);
     if (ticker != null) {
       ticker.start();
     }
+    if (settings.hasBootstrapLimits() && !limitsExplicit && tickScheduler != null) {
+      tickScheduler.execute(() -> BootstrapLimits.append(localWrites, settings.bootstrapLimits()));
+    }
+  }
+
+  /** Null before {@link #initialize} (unit tests drive the callbacks without a server). */
+  private RaftServer.Division division() throws IOException {
+    RaftServer.Division d = division;
+    if (d == null && raftServer != null) {
+      d = raftServer.getDivision(getGroupId());
+      division = d;
+    }
+    return d;
+  }
+
+  /** Under the lock, after an apply or a load. */
+  private void noteApplied() {
+    appliedLimits = coordinator.limits();
+    limitsExplicit = coordinator.limitsExplicit();
+    appliedNowMs = coordinator.nowMs();
   }
 
   @Override
@@ -369,7 +406,7 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /** At start and after Ratis installed a snapshot from the leader. */
   private void loadLatestSnapshot() throws IOException {
-    SnapshotKeeper.Loaded loaded = snapshots.loadLatest(settings.limits());
+    SnapshotKeeper.Loaded loaded = snapshots.loadLatest(Limits.DEFAULTS);
     if (loaded == null) {
       return;
     }
@@ -377,9 +414,10 @@ public final class CohortStateMachine extends BaseStateMachine {
     try {
       coordinator = loaded.coordinator();
       setLastAppliedTermIndex(loaded.termIndex());
+      noteApplied();
     } finally {
       lock.unlock();
     }
-    releaseStaleWaiters(loaded.termIndex().getIndex());
+    staleReads.release(loaded.termIndex().getIndex());
   }
 }

@@ -9,21 +9,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftClientRequest;
-import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.server.RaftServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Appends a {@code Tick} command every interval while this server leads and some group has members
- * (R7), so sessions expire without traffic. Runs on its own scheduler and submits in-process to the
- * local server (no RaftClient, no retry); at most one tick is in flight. Never blocks the caller of
+ * (R7), so sessions expire without traffic. Runs on its own scheduler and submits through {@link
+ * LocalWrites}; at most one tick is in flight. Never blocks the caller of
  * {@link #start()} or {@link #stop()}, which are state machine callbacks.
  */
 final class LeaderTicker {
@@ -31,23 +26,19 @@ final class LeaderTicker {
   private static final Message TICK =
       Messages.of(Command.newBuilder().setTick(Tick.getDefaultInstance()).build());
 
-  private final Supplier<RaftServer> server;
-  private final RaftGroupId groupId;
+  private final LocalWrites writes;
   private final RaftPeerId self;
   private final BooleanSupplier hasMembers;
   private final long intervalMs;
   private final ScheduledExecutorService scheduler;
-  private final ClientId tickerId = ClientId.randomId();
-  private final AtomicLong callId = new AtomicLong();
   private final AtomicBoolean inFlight = new AtomicBoolean();
   private final AtomicLong ticksSent = new AtomicLong();
   private ScheduledFuture<?> task; // guarded by this
 
-  LeaderTicker(Supplier<RaftServer> server, RaftGroupId groupId, RaftPeerId self,
-      BooleanSupplier hasMembers, long intervalMs, ScheduledExecutorService scheduler) {
-    this.server = server;
-    this.groupId = groupId;
-    this.self = self;
+  LeaderTicker(LocalWrites writes, BooleanSupplier hasMembers, long intervalMs,
+      ScheduledExecutorService scheduler) {
+    this.writes = writes;
+    this.self = writes.self();
     this.hasMembers = hasMembers;
     this.intervalMs = intervalMs;
     this.scheduler = scheduler;
@@ -82,12 +73,9 @@ final class LeaderTicker {
       if (!hasMembers.getAsBoolean() || !inFlight.compareAndSet(false, true)) {
         return;
       }
-      RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(tickerId)
-          .setServerId(self).setGroupId(groupId).setCallId(callId.incrementAndGet())
-          .setMessage(TICK).setType(RaftClientRequest.writeRequestType()).build();
       CompletableFuture<RaftClientReply> reply;
       try {
-        reply = server.get().submitClientRequestAsync(request);
+        reply = writes.submit(TICK);
       } catch (Exception e) {
         inFlight.set(false);
         LOG.debug("[{}] tick not submitted: {}", self, e.toString());

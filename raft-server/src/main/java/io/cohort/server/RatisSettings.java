@@ -1,12 +1,19 @@
 package io.cohort.server;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import java.util.concurrent.TimeUnit;
 
@@ -15,11 +22,19 @@ import java.util.concurrent.TimeUnit;
  * {@link ServerConfig#ratis()}: gRPC; election timeouts 600-1200 ms (clears a G1 pause, fails over
  * in about a second); the batch profile (appender wait 5 ms, sync every 512 entries);
  * linearizable reads (ReadIndex, R10); fast appender retries while a log tail is reconciled;
- * automatic snapshots, retention, and log purge up to the snapshot index.
+ * automatic snapshots, retention, and log purge up to the snapshot index; and the sizes that bound
+ * one command (R9, see {@link #sizes}).
  */
 public final class RatisSettings {
   /** See {@link #forServer}: fast retries while a follower's log is reconciled. */
   public static final String APPENDER_RETRY_POLICY = "1ms,500, 100ms,1000000";
+
+  /** Room in a log entry beside the command: Ratis' entry header, the stamp, later the principal. */
+  public static final int ENTRY_OVERHEAD_BYTES = 64 * 1024;
+  /** The largest command a client can send at all: larger ones gRPC refuses before Ratis sees them. */
+  public static final SizeInBytes COMMAND_CEILING = SizeInBytes.valueOf("8MB");
+  /** One log entry at most (and one AppendEntries batch): 4 MiB of command plus the overhead. */
+  public static final SizeInBytes LOG_ENTRY_MAX = SizeInBytes.valueOf(4 * 1024 * 1024 + ENTRY_OVERHEAD_BYTES);
 
   private RatisSettings() {}
 
@@ -48,10 +63,83 @@ public final class RatisSettings {
     }
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, config.snapshotsRetained());
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    sizes(p);
 
     for (Map.Entry<String, String> e : config.ratis().entrySet()) {
       p.set(e.getKey(), e.getValue());
     }
     return p;
+  }
+
+  /**
+   * One command, whatever its size, must never cost the leader its term (R9). Ratis refuses a log
+   * entry over the appender's buffer byte-limit only while appending it ({@code
+   * RaftLogBase.appendImpl}: a {@code StateMachineException} that steps the leader down), so the
+   * state machine refuses anything larger than {@link #maxCommandBytes} in {@code
+   * startTransaction}, before the log. gRPC's inbound message limit refuses what is larger still
+   * (over {@link #COMMAND_CEILING}) without reaching Ratis. Constraints Ratis checks at start:
+   * message.size.max at least 1 MB over the byte-limit ({@code GrpcServicesImpl}); the log write
+   * buffer at least byte-limit + 8 ({@code SegmentedRaftLogWorker}). Snapshot chunks must fit in a
+   * gRPC message (default 16 MB would not).
+   */
+  static void sizes(RaftProperties p) {
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, LOG_ENTRY_MAX);
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("8MB"));
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(COMMAND_CEILING.getSize() + ENTRY_OVERHEAD_BYTES));
+    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("4MB"));
+  }
+
+  /**
+   * Every property key Ratis 3.3 declares (the {@code *_KEY} constants of its config-key
+   * interfaces): an override outside this set is a typo that Ratis would ignore silently.
+   */
+  public static final Set<String> KNOWN_KEYS = knownKeys();
+
+  private static Set<String> knownKeys() {
+    Set<String> keys = new TreeSet<>();
+    for (Class<?> c : List.of(RaftServerConfigKeys.class, GrpcConfigKeys.class, RaftConfigKeys.class,
+        RaftClientConfigKeys.class)) {
+      collectKeys(c, keys);
+    }
+    return Collections.unmodifiableSet(keys);
+  }
+
+  private static void collectKeys(Class<?> c, Set<String> keys) {
+    for (Field f : c.getDeclaredFields()) {
+      if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class && f.getName().endsWith("_KEY")) {
+        try {
+          keys.add((String) f.get(null));
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException("Ratis config key " + f, e);
+        }
+      }
+    }
+    for (Class<?> nested : c.getDeclaredClasses()) {
+      collectKeys(nested, keys);
+    }
+  }
+
+  /** The largest command a server with these Ratis overrides appends ({@link #maxCommandBytes(RaftProperties)}). */
+  public static int maxCommandBytes(Map<String, String> overrides) {
+    RaftProperties p = sizesOnly();
+    overrides.forEach(p::set);
+    return maxCommandBytes(p);
+  }
+
+  /** Only Cohort's size settings: what a state machine outside a server (unit tests) assumes. */
+  static RaftProperties sizesOnly() {
+    RaftProperties p = new RaftProperties();
+    sizes(p);
+    return p;
+  }
+
+  /**
+   * The largest command these properties let a server append: the appender's buffer byte-limit
+   * (the largest log entry Ratis appends) minus {@link #ENTRY_OVERHEAD_BYTES}. With Cohort's
+   * defaults 4 MiB; the replicated {@code max_command_bytes} may not exceed it.
+   */
+  public static int maxCommandBytes(RaftProperties p) {
+    long entry = RaftServerConfigKeys.Log.Appender.bufferByteLimit(p).getSize();
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(0, entry - ENTRY_OVERHEAD_BYTES));
   }
 }

@@ -17,7 +17,7 @@ import org.apache.ratis.protocol.RaftPeerId;
  * @param storageDir Raft log and snapshots ({@code <dir>/<group uuid>/{current,sm}})
  * @param peers every voting member, this node included
  * @param groupId the Raft group ({@link #DEFAULT_GROUP_ID} unless a test wants another)
- * @param stateMachine tick interval, limits, automatic snapshot interval
+ * @param stateMachine tick interval, bootstrap limits, automatic snapshot interval
  * @param snapshotsRetained snapshot files kept (older ones are deleted), at least 1
  * @param ratis Ratis properties set after Cohort's defaults (key to value)
  */
@@ -37,6 +37,18 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
     }
     if (snapshotsRetained < 1) {
       throw new ConfigException("snapshots retained must be at least 1: " + snapshotsRetained);
+    }
+    for (String key : ratis.keySet()) {
+      if (!RatisSettings.KNOWN_KEYS.contains(key)) {
+        throw new ConfigException("unknown Ratis property '" + key + "'");
+      }
+    }
+    var bootstrap = stateMachine.bootstrapLimits();
+    int maxCommandBytes = RatisSettings.maxCommandBytes(ratis);
+    if (bootstrap.hasMaxCommandBytes() && bootstrap.getMaxCommandBytes() > maxCommandBytes) {
+      throw new ConfigException("limit max_command_bytes must be at most " + maxCommandBytes
+          + " (what a Raft log entry holds: raft.server.log.appender.buffer.byte-limit minus "
+          + RatisSettings.ENTRY_OVERHEAD_BYTES + "): " + bootstrap.getMaxCommandBytes());
     }
   }
 

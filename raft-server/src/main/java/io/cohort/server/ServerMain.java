@@ -32,14 +32,14 @@ public final class ServerMain {
     if (args.length >= 1 && args[0].equals("server")) {
       ServerOptions o = new ServerOptions();
       Integer bad = parse(o, "cohort server", drop(args, 1), out, err);
-      return bad != null ? bad : runServer(o, env, err);
+      return bad != null ? bad : runServer(o, env, out, err);
     }
     if (args.length >= 2 && args[0].equals("cluster") && args[1].equals("status")) {
       StatusOptions o = new StatusOptions();
       Integer bad = parse(o, "cohort cluster status", drop(args, 2), out, err);
       return bad != null ? bad : ClusterStatus.run(o, env, out, err);
     }
-    err.println("usage: cohort server --id ID --storage DIR [--peers id=host:port,...] [options]");
+    err.println("usage: cohort server (--id ID --storage DIR | --config FILE) [--peers id=host:port,...] [options]");
     err.println("       cohort cluster status [--peers ...] [--json]");
     return 2;
   }
@@ -62,11 +62,29 @@ public final class ServerMain {
     return null;
   }
 
-  /**
-   * Runs a node until SIGTERM (or another JVM shutdown), then stops it gracefully. Returns 2 for a
-   * bad configuration, 1 when the node cannot start; every error is one line on {@code err}.
-   */
+  /** The usage of {@code cohort server}, as {@code --help} prints it. */
+  public static String serverUsage() {
+    StringBuilder sb = new StringBuilder();
+    JCommander.newBuilder().addObject(new ServerOptions()).programName("cohort server").build()
+        .getUsageFormatter().usage(sb);
+    return sb.toString();
+  }
+
+  /** {@link #runServer(ServerOptions, Map, PrintStream, PrintStream)} with help printed on {@code err}. */
   public static int runServer(ServerOptions o, Map<String, String> env, PrintStream err) {
+    return runServer(o, env, err, err);
+  }
+
+  /**
+   * Runs a node until SIGTERM (or another JVM shutdown), then stops it gracefully. With {@code
+   * --help} prints the usage on {@code out} and starts nothing. Returns 2 for a bad configuration,
+   * 1 when the node cannot start; every error is one line on {@code err}.
+   */
+  public static int runServer(ServerOptions o, Map<String, String> env, PrintStream out, PrintStream err) {
+    if (o.help) {
+      out.print(serverUsage());
+      return 0;
+    }
     ServerConfig config;
     try {
       config = o.toConfig(env);

@@ -3,35 +3,50 @@ package io.cohort.server;
 import com.beust.jcommander.DynamicParameter;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
-import io.cohort.statemachine.Limits;
+import io.cohort.statemachine.proto.LimitsRecord;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.ratis.protocol.RaftPeerId;
 
-/** {@code cohort server --id n1 --storage DIR [--peers ...]}: JCommander options, turned into a {@link ServerConfig}. */
+/**
+ * {@code cohort server --id n1 --storage DIR [--peers ...] [--config FILE]}: JCommander options,
+ * turned into a {@link ServerConfig}. Nothing is required at parse time (a config file may name id
+ * and storage), so {@code --help} always parses; {@link #toConfig} checks what is missing. Each
+ * flag overrides the same key of the file.
+ */
 @Parameters(commandNames = "server", commandDescription = "Run one Cohort node in the foreground")
 public final class ServerOptions {
   /** The local three-node cluster of DESIGN section 5. */
   public static final String DEFAULT_PEERS = "n1=127.0.0.1:9861,n2=127.0.0.1:9862,n3=127.0.0.1:9863";
 
-  @Parameter(names = "--id", required = true, description = "This node's id, one of --peers")
+  @Parameter(names = "--config", description = "A properties file with any of these settings (flags override it)")
+  public Path config;
+
+  @Parameter(names = "--id", description = "This node's id, one of --peers (required, here or in --config)")
   public String id;
 
-  @Parameter(names = "--storage", required = true, description = "Directory for the Raft log and snapshots")
+  @Parameter(names = "--storage", description = "Directory for the Raft log and snapshots (required, here or in --config)")
   public Path storage;
 
   @Parameter(names = "--peers", description = "Every node as id=host:port,... (default: $COHORT_PEERS or the local cluster)")
   public String peers;
 
-  @Parameter(names = "--snapshot-every", description = "Take a snapshot every N applied entries (0 = only when asked)")
-  public long snapshotEvery = CohortStateMachine.Settings.DEFAULTS.autoSnapshotEveryEntries();
+  @Parameter(names = "--snapshot-every", description = "Take a snapshot every N applied entries (0 = only when asked; default "
+      + CohortStateMachine.Settings.DEFAULT_AUTO_SNAPSHOT_EVERY + ")")
+  public Long snapshotEvery;
 
-  @Parameter(names = "--snapshots-retained", description = "Snapshot files kept per node")
-  public int snapshotsRetained = ServerConfig.DEFAULT_SNAPSHOTS_RETAINED;
+  @Parameter(names = "--snapshots-retained", description = "Snapshot files kept per node (default "
+      + ServerConfig.DEFAULT_SNAPSHOTS_RETAINED + ")")
+  public Integer snapshotsRetained;
 
-  @Parameter(names = "--tick-interval-ms", description = "Interval of the leader's expiry ticks (R7)")
-  public long tickIntervalMs = CohortStateMachine.Settings.DEFAULTS.tickIntervalMs();
+  @Parameter(names = "--tick-interval-ms", description = "Interval of the leader's expiry ticks, R7 (default "
+      + CohortStateMachine.Settings.DEFAULT_TICK_INTERVAL_MS + ")")
+  public Long tickIntervalMs;
+
+  @DynamicParameter(names = "--limit", description = "A bootstrap limit the first leader sets, e.g. --limit max_slots=500000 (repeatable; R9)")
+  public Map<String, String> limits = new LinkedHashMap<>();
 
   @DynamicParameter(names = "--ratis", description = "A Ratis property, e.g. --ratis raft.server.rpc.timeout.min=300ms (repeatable)")
   public Map<String, String> ratis = new LinkedHashMap<>();
@@ -48,16 +63,55 @@ public final class ServerOptions {
     return fromEnv != null && !fromEnv.isBlank() ? fromEnv : DEFAULT_PEERS;
   }
 
+  /**
+   * The flags over the config file (if any) over the defaults. Peers: flag, file, {@code
+   * COHORT_PEERS}, the local cluster.
+   *
+   * @throws ConfigException with a one-line message for the operator
+   */
   public ServerConfig toConfig(Map<String, String> env) {
-    if (snapshotEvery < 0) {
-      throw new ConfigException("--snapshot-every must be 0 or more: " + snapshotEvery);
+    ServerConfigFile file = config == null ? null : ServerConfigFile.load(config);
+    String nodeId = id != null ? id : file != null ? file.string("id") : null;
+    Path storageDir = storage != null ? storage : file != null ? file.path("storage") : null;
+    if (nodeId == null || nodeId.isBlank()) {
+      throw new ConfigException("--id is required (or id= in --config FILE)");
     }
-    if (tickIntervalMs <= 0) {
-      throw new ConfigException("--tick-interval-ms must be positive: " + tickIntervalMs);
+    if (storageDir == null) {
+      throw new ConfigException("--storage is required (or storage= in --config FILE)");
     }
-    CohortStateMachine.Settings settings = new CohortStateMachine.Settings(Limits.DEFAULTS, tickIntervalMs,
-        snapshotEvery, CohortStateMachine.Settings.DEFAULTS.explicitSnapshotWaitMs());
-    return new ServerConfig(RaftPeerId.valueOf(id), storage, Peers.parse(peersOrDefault(env)),
-        ServerConfig.DEFAULT_GROUP_ID, settings, snapshotsRetained, ratis);
+    String peerList = peers != null && !peers.isBlank() ? peers
+        : file != null && file.string("peers") != null ? file.string("peers") : peersOrDefault(env);
+    long every = pick(snapshotEvery, file, "snapshot-every",
+        CohortStateMachine.Settings.DEFAULTS.autoSnapshotEveryEntries());
+    long retained = pick(snapshotsRetained == null ? null : snapshotsRetained.longValue(), file,
+        "snapshots-retained", ServerConfig.DEFAULT_SNAPSHOTS_RETAINED);
+    long tickMs = pick(tickIntervalMs, file, "tick-interval-ms", CohortStateMachine.Settings.DEFAULTS.tickIntervalMs());
+    if (every < 0) {
+      throw new ConfigException("--snapshot-every must be 0 or more: " + every);
+    }
+    if (tickMs <= 0) {
+      throw new ConfigException("--tick-interval-ms must be positive: " + tickMs);
+    }
+    if (retained < 1 || retained > Integer.MAX_VALUE) {
+      throw new ConfigException("--snapshots-retained must be at least 1: " + retained);
+    }
+    Map<String, String> limitValues = new TreeMap<>(file != null ? file.limits() : Map.of());
+    limitValues.putAll(limits);
+    LimitsRecord bootstrap = BootstrapLimits.parse(limitValues);
+    Map<String, String> ratisValues = new TreeMap<>(file != null ? file.ratis() : Map.of());
+    ratisValues.putAll(ratis);
+
+    CohortStateMachine.Settings settings = new CohortStateMachine.Settings(bootstrap, tickMs, every,
+        CohortStateMachine.Settings.DEFAULTS.explicitSnapshotWaitMs());
+    return new ServerConfig(RaftPeerId.valueOf(nodeId.trim()), storageDir, Peers.parse(peerList),
+        ServerConfig.DEFAULT_GROUP_ID, settings, (int) retained, ratisValues);
+  }
+
+  private static long pick(Long flag, ServerConfigFile file, String key, long dflt) {
+    if (flag != null) {
+      return flag;
+    }
+    Long fromFile = file == null ? null : file.number(key);
+    return fromFile != null ? fromFile : dflt;
   }
 }

@@ -64,8 +64,8 @@ final class SnapshotKeeper implements AutoCloseable {
   private volatile Future<SnapshotWriter.Written> inFlight;
   private volatile long reportedIndex = RaftLog.INVALID_LOG_INDEX;
   private volatile long durableIndex = RaftLog.INVALID_LOG_INDEX;
-  private final AtomicReference<CohortStateMachine.SnapshotStats> stats =
-      new AtomicReference<>(new CohortStateMachine.SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1));
+  private final AtomicReference<SnapshotStats> stats =
+      new AtomicReference<>(new SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1));
 
   SnapshotKeeper(String name, long explicitWaitMs) {
     this.name = name;
@@ -105,7 +105,7 @@ final class SnapshotKeeper implements AutoCloseable {
     return storage;
   }
 
-  CohortStateMachine.SnapshotStats stats() {
+  SnapshotStats stats() {
     return stats.get();
   }
 

@@ -3,14 +3,22 @@ package io.cohort.server;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.beust.jcommander.JCommander;
+import io.cohort.statemachine.Limits;
+import io.cohort.statemachine.proto.LimitsRecord;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Flags to config, config to Ratis properties: Cohort's defaults, then the overrides. */
 class ServerConfigTest {
+  @TempDir Path dir;
+
   private static ServerOptions parse(String... args) {
     ServerOptions o = new ServerOptions();
     JCommander.newBuilder().addObject(o).build().parse(args);
@@ -67,5 +75,113 @@ class ServerConfigTest {
     assertFalse(RaftServerConfigKeys.Snapshot.autoTriggerEnabled(RatisSettings.forServer(c)));
     assertThrows(ConfigException.class, () -> parse("--id", "n1", "--storage", "d", "--peers", "n1=h:1",
         "--snapshot-every", "-1").toConfig(Map.of()));
+  }
+
+  @Test
+  void aConfigFileSetsEveryFlagAndFlagsOverrideIt() throws Exception {
+    Path file = Files.writeString(dir.resolve("server.properties"), String.join("\n",
+        "# a comment",
+        "id = n1",
+        "storage=/var/lib/cohort/n1",
+        "peers=n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003",
+        "snapshot-every=500",
+        "snapshots-retained=5",
+        "tick-interval-ms=100",
+        "limit.max_slots=5000",
+        "limit.max_command_bytes=524288",
+        "ratis.raft.server.rpc.timeout.min=700ms",
+        "ratis.raft.server.rpc.timeout.max=1400ms"));
+    ServerConfig c = parse("--config", file.toString()).toConfig(Map.of("COHORT_PEERS", "n9=h:1"));
+    assertEquals("n1", c.id().toString());
+    assertEquals(Path.of("/var/lib/cohort/n1"), c.storageDir());
+    assertEquals(3, c.peers().size());
+    assertEquals(500, c.stateMachine().autoSnapshotEveryEntries());
+    assertEquals(5, c.snapshotsRetained());
+    assertEquals(100, c.stateMachine().tickIntervalMs());
+    assertEquals(LimitsRecord.newBuilder().setMaxSlots(5000).setMaxCommandBytes(524288).build(),
+        c.stateMachine().bootstrapLimits());
+    assertEquals(Map.of("raft.server.rpc.timeout.min", "700ms", "raft.server.rpc.timeout.max", "1400ms"), c.ratis());
+    assertEquals(700, RaftServerConfigKeys.Rpc.timeoutMin(RatisSettings.forServer(c))
+        .toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
+
+    ServerConfig o = parse("--config", file.toString(), "--id", "n2", "--storage", "d2", "--tick-interval-ms", "50",
+        "--limit", "max_slots=6000", "--ratis", "raft.server.rpc.timeout.min=650ms").toConfig(Map.of());
+    assertEquals("n2", o.id().toString());
+    assertEquals(Path.of("d2"), o.storageDir());
+    assertEquals(50, o.stateMachine().tickIntervalMs());
+    assertEquals(500, o.stateMachine().autoSnapshotEveryEntries(), "the file's value where no flag is given");
+    assertEquals(LimitsRecord.newBuilder().setMaxSlots(6000).setMaxCommandBytes(524288).build(),
+        o.stateMachine().bootstrapLimits());
+    assertEquals("650ms", o.ratis().get("raft.server.rpc.timeout.min"));
+    assertEquals("1400ms", o.ratis().get("raft.server.rpc.timeout.max"));
+  }
+
+  @Test
+  void unknownKeysLimitsAndRatisPropertiesAreErrorsNamingThem() throws Exception {
+    Path file = Files.writeString(dir.resolve("bad.properties"), "id=n1\nstorage=d\nsnapshot.every=5\n");
+    assertError("unknown key 'snapshot.every'", "--config", file.toString());
+    assertError("config file " + dir.resolve("none.properties") + " does not exist",
+        "--config", dir.resolve("none.properties").toString());
+    Path notNumber = Files.writeString(dir.resolve("nan.properties"), "id=n1\nstorage=d\ntick-interval-ms=fast\n");
+    assertError("tick-interval-ms is not a number: 'fast'", "--config", notNumber.toString());
+    assertError("unknown limit 'max_slot'", "--id", "n1", "--storage", "d", "--limit", "max_slot=5");
+    assertError("limit max_slots must be between 1 and", "--id", "n1", "--storage", "d", "--limit", "max_slots=0");
+    assertError("limit max_command_bytes must be at least 65536", "--id", "n1", "--storage", "d",
+        "--limit", "max_command_bytes=1000");
+    assertError("limit max_command_bytes must be at most 4194304", "--id", "n1", "--storage", "d",
+        "--limit", "max_command_bytes=5000000");
+    assertError("unknown Ratis property 'raft.server.rpc.timout.min'", "--id", "n1", "--storage", "d",
+        "--ratis", "raft.server.rpc.timout.min=1s");
+    assertError("--id is required", "--storage", "d");
+    assertError("--storage is required", "--id", "n1");
+  }
+
+  private static void assertError(String expected, String... args) {
+    String[] withPeers = java.util.stream.Stream.concat(java.util.Arrays.stream(args),
+        java.util.stream.Stream.of("--peers", "n1=127.0.0.1:7001")).toArray(String[]::new);
+    ConfigException e = assertThrows(ConfigException.class, () -> parse(withPeers).toConfig(Map.of()));
+    assertTrue(e.getMessage().contains(expected), e.getMessage());
+  }
+
+  @Test
+  void theSampleConfigFileIsValidAndShowsEveryLimitWithItsDefault() throws Exception {
+    Path sample = Path.of("src/main/dist/conf/cohort-server.properties");
+    ServerConfig c = parse("--config", sample.toString(), "--id", "n2", "--storage", "data/n2").toConfig(Map.of());
+    assertEquals(ServerOptions.DEFAULT_PEERS, Peers.format(c.peers()));
+    assertEquals(CohortStateMachine.Settings.DEFAULTS, c.stateMachine());
+    // Uncommented, its commented settings are Cohort's defaults.
+    String uncommented = Files.readString(sample).replaceAll("(?m)^#(limit|ratis)\\.", "$1.")
+        .replaceAll("(?m)^#(id|storage)=", "$1=");
+    Path all = Files.writeString(dir.resolve("all.properties"), uncommented);
+    ServerConfig d = parse("--config", all.toString()).toConfig(Map.of());
+    assertEquals(Limits.DEFAULTS.toRecord(), d.stateMachine().bootstrapLimits());
+    assertFalse(d.ratis().isEmpty());
+    assertEquals(toMap(RatisSettings.forServer(c)), toMap(RatisSettings.forServer(d)), "no Ratis default changes");
+  }
+
+  private static Map<String, String> toMap(RaftProperties p) {
+    Map<String, String> m = new TreeMap<>();
+    for (String key : RatisSettings.KNOWN_KEYS) {
+      String v = p.get(key);
+      if (v != null && !key.equals("raft.server.storage.dir") && !key.startsWith("raft.grpc.server.")) {
+        m.put(key, v);
+      }
+    }
+    return m;
+  }
+
+  @Test
+  void R9_ratisSizesCarryACommandUpToTheCeilingToTheStateMachineAndNoFurther() {
+    RaftProperties p = RatisSettings.forServer(ServerConfig.of("n1", Path.of("/tmp/s"), "n1=127.0.0.1:7001"));
+    long entryMax = RaftServerConfigKeys.Log.Appender.bufferByteLimit(p).getSize();
+    long messageMax = GrpcConfigKeys.messageSizeMax(p, s -> { }).getSize();
+    assertEquals(4 << 20, RatisSettings.maxCommandBytes(p), "largest max_command_bytes");
+    assertTrue(Limits.DEFAULTS.maxCommandBytes() <= RatisSettings.maxCommandBytes(p));
+    assertEquals(RatisSettings.maxCommandBytes(p) + RatisSettings.ENTRY_OVERHEAD_BYTES, entryMax);
+    assertTrue(RaftServerConfigKeys.Log.writeBufferSize(p).getSize() >= entryMax + 8, "SegmentedRaftLogWorker");
+    assertTrue(messageMax - entryMax >= 1 << 20, "GrpcServicesImpl: message.size.max >= byte-limit + 1 MB");
+    assertEquals(RatisSettings.COMMAND_CEILING.getSize() + RatisSettings.ENTRY_OVERHEAD_BYTES, messageMax);
+    assertTrue(RaftServerConfigKeys.Log.Appender.snapshotChunkSizeMax(p).getSize() < messageMax - (64 << 10));
+    assertTrue(RaftServerConfigKeys.Log.segmentSizeMax(p).getSize() >= entryMax);
   }
 }

@@ -82,6 +82,36 @@ class ServerMainTest {
   }
 
   @Test
+  void helpPrintsTheUsageAndStartsNothing() throws Exception {
+    Path missing = dir.resolve("missing.properties");
+    for (String[] args : new String[][] {{"server", "--help"}, {"server", "-h"},
+        {"server", "--config", missing.toString(), "--help"}, {"server", "--id", "n1", "--help"}}) {
+      out.reset();
+      assertEquals(0, run(args), String.join(" ", args) + ": " + err());
+      String usage = out.toString(StandardCharsets.UTF_8);
+      assertTrue(usage.contains("--config") && usage.contains("--limit") && usage.contains("--ratis"), usage);
+    }
+    assertEquals("", err());
+    // As the tools CLI calls it: options parsed elsewhere, --help set, no id.
+    ServerOptions o = new ServerOptions();
+    o.help = true;
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    assertEquals(0, ServerMain.runServer(o, Map.of(), new PrintStream(printed, true, StandardCharsets.UTF_8)));
+    assertTrue(printed.toString(StandardCharsets.UTF_8).contains("--storage"));
+    assertFalse(Files.exists(missing));
+  }
+
+  @Test
+  void aConfigFileProblemIsOneClearLineAndExitTwo() throws Exception {
+    Path file = Files.writeString(dir.resolve("server.properties"), "id=n1\nstorage=" + dir.resolve("n1")
+        + "\npeers=n1=127.0.0.1:9861\ntick.interval=5\n");
+    assertEquals(2, run("server", "--config", file.toString()));
+    assertEquals("cohort server: config file " + file + ": unknown key 'tick.interval' (known: id, peers, "
+        + "snapshot-every, snapshots-retained, storage, tick-interval-ms, limit.NAME, ratis.KEY)\n", err());
+    assertFalse(Files.exists(dir.resolve("n1")), "nothing created");
+  }
+
+  @Test
   void aSnapshotThatFailsItsChecksumStopsTheStartWithAClearError() throws Exception {
     String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
     ServerConfig config = ServerConfig.of("n1", dir.resolve("n1"), peers);

@@ -4,9 +4,15 @@ import io.cohort.statemachine.proto.CheckpointEntry;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.CommitCheckpoints;
 import io.cohort.statemachine.proto.CommitResult;
+import io.cohort.statemachine.proto.CheckpointReset;
 import io.cohort.statemachine.proto.ResetCheckpoint;
+import io.cohort.statemachine.proto.ResetCheckpoints;
+import io.cohort.statemachine.proto.ResetResult;
 import io.cohort.statemachine.proto.Result;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /** Checkpoint commits fenced by session and epoch, and the admin's live reset (R3). */
 final class Checkpoints {
@@ -66,7 +72,7 @@ final class Checkpoints {
     }
     slot.checkpoint = new Checkpoint(cursor, e.getFinished(),
         e.hasLag() ? e.getLag() : -1, e.hasLagMs() ? e.getLagMs() : -1,
-        member.consumerId, state.nowMs, slot.epoch);
+        member.consumerId, state.nowMs, slot.epoch, false);
     slot.cachedGrant = null;
     if (e.getFinished()) {
       group.dirty = true; // its holder is done, and order=true children may start now (R5)
@@ -88,19 +94,80 @@ final class Checkpoints {
       return Results.rejected(Code.LIMIT_EXCEEDED,
           "cursor is longer than " + state.limits.maxCursorBytes() + " bytes");
     }
-    boolean wasDone = Readiness.done(group, slot);
-    // The bump fences the holder's old epoch; it restarts from this cursor on its next heartbeat.
-    slot.epoch = index;
-    slot.checkpoint = new Checkpoint(r.getCursor(), false, -1, -1, "", state.nowMs, index);
-    slot.cachedGrant = null;
-    slot.announced = false;
-    if (wasDone) {
-      group.dirty = true;
-    }
+    resetSlot(group, slot, Checkpoint.reset(r.getCursor(), false, state.nowMs, index), index);
     if (group.dirty) {
       Assignor.rebalance(group, index);
     }
     return Results.ok("checkpoint of " + r.getTopic() + "/" + r.getPartition() + " in group '"
         + r.getGroup() + "' reset to '" + r.getCursor() + "', epoch " + index);
+  }
+
+  /**
+   * Offset management (step 7): every entry is checked before any is applied, so the whole set
+   * applies or nothing does. Each reset partition gets the new epoch, fencing its holder (R3).
+   */
+  Result resetAll(ResetCheckpoints r, long index) {
+    GroupState group = state.groups.get(r.getGroup());
+    if (group == null) {
+      return Results.rejected(Code.NOT_FOUND, "group '" + r.getGroup() + "' does not exist");
+    }
+    int n = r.getEntriesCount();
+    if (n == 0) {
+      return Results.rejected(Code.INVALID_ARGUMENT, "a reset names at least one partition");
+    }
+    if (n > state.limits.maxEntriesPerCommand()) {
+      return Results.rejected(Code.LIMIT_EXCEEDED, "a reset carries at most "
+          + state.limits.maxEntriesPerCommand() + " partitions, got " + n);
+    }
+    List<Slot> slots = new ArrayList<>(n);
+    Set<Slot> seen = new HashSet<>();
+    for (CheckpointReset e : r.getEntriesList()) {
+      String name = e.getTopic() + "/" + e.getPartition();
+      Slot slot = group.slot(e.getTopic(), e.getPartition());
+      if (slot == null) {
+        return Results.rejected(Code.NOT_FOUND, "group '" + group.name + "' reads no partition " + name
+            + ": nothing was reset");
+      }
+      if (!seen.add(slot)) {
+        return Results.rejected(Code.INVALID_ARGUMENT, "partition " + name + " is named twice: nothing was reset");
+      }
+      if (e.getTargetCase() == CheckpointReset.TargetCase.TARGET_NOT_SET) {
+        return Results.rejected(Code.INVALID_ARGUMENT, "partition " + name
+            + " has no target (cursor, delete or to_end): nothing was reset");
+      }
+      if (e.getTargetCase() == CheckpointReset.TargetCase.CURSOR && !state.limits.cursorFits(e.getCursor())) {
+        return Results.rejected(Code.LIMIT_EXCEEDED, "cursor of " + name + " is longer than "
+            + state.limits.maxCursorBytes() + " bytes: nothing was reset");
+      }
+      slots.add(slot);
+    }
+    ResetResult.Builder epochs = ResetResult.newBuilder();
+    for (int i = 0; i < n; i++) {
+      CheckpointReset e = r.getEntries(i);
+      Checkpoint next = switch (e.getTargetCase()) {
+        case CURSOR -> Checkpoint.reset(e.getCursor(), false, state.nowMs, index);
+        case TO_END -> Checkpoint.reset("", true, state.nowMs, index);
+        default -> null; // delete: the next holder starts at the group's start position
+      };
+      resetSlot(group, slots.get(i), next, index);
+      epochs.addEpochs(index);
+    }
+    if (group.dirty) {
+      Assignor.rebalance(group, index);
+    }
+    return Result.newBuilder().setCode(Code.OK).setReset(epochs)
+        .setMessage(n + " checkpoint(s) of group '" + group.name + "' reset, epoch " + index).build();
+  }
+
+  /** The bump fences the holder's old epoch; it restarts from the new checkpoint on its next heartbeat. */
+  private void resetSlot(GroupState group, Slot slot, Checkpoint next, long index) {
+    boolean wasDone = Readiness.done(group, slot);
+    slot.epoch = index;
+    slot.checkpoint = next;
+    slot.cachedGrant = null;
+    slot.announced = false;
+    if (wasDone) {
+      group.dirty = true; // its order=true children must wait again (R5)
+    }
   }
 }

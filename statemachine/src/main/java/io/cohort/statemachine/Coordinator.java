@@ -44,8 +44,14 @@ public final class Coordinator {
     return new Coordinator(StateRebuilder.rebuild(records, limits));
   }
 
+  /** The replicated limits in force (R9). */
   public Limits limits() {
     return state.limits;
+  }
+
+  /** False while the limits are the initial ones: the first leader may set its bootstrap limits. */
+  public boolean limitsExplicit() {
+    return state.limitsExplicit;
   }
 
   public long appliedIndex() {
@@ -145,10 +151,27 @@ public final class Coordinator {
       case COMMIT_CHECKPOINTS -> checkpoints.commit(c.getCommitCheckpoints(), index);
       case RESET_CHECKPOINT -> checkpoints.reset(c.getResetCheckpoint(), index);
       case TICK -> Result.newBuilder().setCode(Code.OK).setTick(membership.expire(index)).build();
-      case RESET_CHECKPOINTS, SET_LIMITS ->
-          Results.rejected(Code.INVALID_ARGUMENT, c.getBodyCase() + " is not supported by this version");
+      case RESET_CHECKPOINTS -> checkpoints.resetAll(c.getResetCheckpoints(), index);
+      case SET_LIMITS -> setLimits(c.getSetLimits());
       case BODY_NOT_SET -> Results.rejected(Code.INVALID_ARGUMENT, "empty command");
     };
+  }
+
+  /** R9: limits change only through the log, so replicas never disagree about them. */
+  private Result setLimits(io.cohort.statemachine.proto.SetLimits s) {
+    Limits next;
+    try {
+      next = state.limits.with(s.getLimits());
+    } catch (IllegalArgumentException e) {
+      return Results.rejected(Code.INVALID_ARGUMENT, e.getMessage());
+    }
+    if (next.maxCommandBytes() < Limits.MIN_COMMAND_BYTES) {
+      return Results.rejected(Code.INVALID_ARGUMENT, "max_command_bytes must be at least "
+          + Limits.MIN_COMMAND_BYTES + ", got " + next.maxCommandBytes());
+    }
+    state.limits = next;
+    state.limitsExplicit = true;
+    return Results.ok("limits set: " + next);
   }
 
   /** Answers a read-only query against the current state. */

@@ -20,7 +20,8 @@ import java.util.function.Consumer;
  * followed by its members and its slots, all in sorted order.
  */
 public final class FrozenState {
-  public static final int FORMAT_VERSION = 1;
+  /** 2: the header carries the replicated limits. Version 1 streams are still read. */
+  public static final int FORMAT_VERSION = 2;
 
   private final HeaderRecord header;
   private final List<TopicRecord> topics;
@@ -54,7 +55,8 @@ public final class FrozenState {
   static FrozenState of(CoordinatorState s) {
     HeaderRecord header = HeaderRecord.newBuilder().setFormatVersion(FORMAT_VERSION)
         .setAppliedIndex(s.appliedIndex).setAppliedTerm(s.appliedTerm).setNowMs(s.nowMs)
-        .setLastTerm(s.lastTerm).build();
+        .setLastTerm(s.lastTerm).setLimits(s.limits.toRecord()).setLimitsExplicit(s.limitsExplicit)
+        .build();
     List<TopicRecord> topics = new ArrayList<>(s.topics.size());
     for (TopicState t : s.topics.values()) {
       if (t.cachedRecord == null) {
@@ -169,7 +171,7 @@ public final class FrozenState {
   static CheckpointRecord checkpointRecord(Checkpoint c) {
     CheckpointRecord.Builder b = CheckpointRecord.newBuilder().setCursor(c.cursor())
         .setFinished(c.finished()).setCommittedBy(c.committedBy()).setCommittedAtMs(c.committedAtMs())
-        .setEpoch(c.epoch());
+        .setEpoch(c.epoch()).setAtEnd(c.atEnd());
     if (c.lag() >= 0) {
       b.setLag(c.lag());
     }

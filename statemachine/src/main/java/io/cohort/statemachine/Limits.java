@@ -26,6 +26,9 @@ public record Limits(
   public static final Limits DEFAULTS = new Limits(10_000, 10_000, 100_000, 64, 10_000, 10_000, 1024,
       1_000_000, 100_000, 100_000, 1 << 20);
 
+  /** Below this a heartbeat with a full `held` list could not be sent at all. */
+  public static final int MIN_COMMAND_BYTES = 64 * 1024;
+
   public Limits {
     if (maxTopics <= 0 || maxPartitionsPerTopic <= 0 || maxGroups <= 0 || maxTopicsPerGroup <= 0
         || maxMembersPerGroup <= 0 || maxEntriesPerCommand <= 0 || maxCursorBytes <= 0

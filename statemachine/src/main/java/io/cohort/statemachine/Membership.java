@@ -172,7 +172,9 @@ final class Membership {
     if (grant == null) {
       Grant.Builder b = Grant.newBuilder().setTopic(slot.topic).setPartition(slot.info.id)
           .setEpoch(slot.epoch).setStartFrom(group.startFrom).setState(slot.info.state);
-      if (slot.checkpoint != null) {
+      if (slot.checkpoint != null && slot.checkpoint.atEnd()) {
+        b.setStartFrom(io.cohort.statemachine.proto.StartFrom.END); // reset to the end: no cursor
+      } else if (slot.checkpoint != null) {
         b.setCursor(slot.checkpoint.cursor());
       }
       if (slot.info.endCursor != null) {

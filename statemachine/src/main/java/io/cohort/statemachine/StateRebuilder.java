@@ -48,7 +48,7 @@ final class StateRebuilder {
     if (sawHeader) {
       throw new IllegalArgumentException("state stream has two header records");
     }
-    if (h.getFormatVersion() != FrozenState.FORMAT_VERSION) {
+    if (h.getFormatVersion() != FrozenState.FORMAT_VERSION && h.getFormatVersion() != 1) {
       throw new IllegalArgumentException("unknown state format version " + h.getFormatVersion()
           + " (this Cohort reads version " + FrozenState.FORMAT_VERSION + ")");
     }
@@ -57,6 +57,10 @@ final class StateRebuilder {
     state.appliedTerm = h.getAppliedTerm();
     state.nowMs = h.getNowMs();
     state.lastTerm = h.getLastTerm();
+    if (h.hasLimits()) {
+      state.limits = state.limits.with(h.getLimits());
+      state.limitsExplicit = h.getLimitsExplicit();
+    }
   }
 
   private void topic(TopicRecord t) {
@@ -128,7 +132,8 @@ final class StateRebuilder {
     if (r.hasCheckpoint()) {
       var c = r.getCheckpoint();
       slot.checkpoint = new Checkpoint(c.getCursor(), c.getFinished(), c.hasLag() ? c.getLag() : -1,
-          c.hasLagMs() ? c.getLagMs() : -1, c.getCommittedBy(), c.getCommittedAtMs(), c.getEpoch());
+          c.hasLagMs() ? c.getLagMs() : -1, c.getCommittedBy(), c.getCommittedAtMs(), c.getEpoch(),
+          c.getAtEnd());
     }
   }
 

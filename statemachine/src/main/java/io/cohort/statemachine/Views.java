@@ -138,7 +138,7 @@ final class Views {
     Checkpoint c = s.checkpoint;
     CheckpointView.Builder b = CheckpointView.newBuilder().setTopic(s.topic).setPartition(s.info.id)
         .setCursor(c.cursor()).setFinished(c.finished()).setCommittedBy(c.committedBy())
-        .setCommittedAtMs(c.committedAtMs()).setEpoch(c.epoch());
+        .setCommittedAtMs(c.committedAtMs()).setEpoch(c.epoch()).setAtEnd(c.atEnd());
     if (c.lag() >= 0) {
       b.setLag(c.lag());
     }

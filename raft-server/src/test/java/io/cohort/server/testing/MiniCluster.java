@@ -48,11 +48,13 @@ public final class MiniCluster implements AutoCloseable {
   public static final Duration TIMEOUT = Duration.ofSeconds(60);
 
   private final Map<String, ServerConfig> configs;
+  private final Map<String, SteppableClock> clocks = new TreeMap<>();
   private final Map<String, CohortServer> servers = new TreeMap<>();
   private final List<RaftClient> clients = new ArrayList<>();
 
   private MiniCluster(Map<String, ServerConfig> configs) {
     this.configs = configs;
+    configs.keySet().forEach(id -> clocks.put(id, new SteppableClock()));
   }
 
   /** Starts {@code nodes} nodes (n1, n2, ...) with Cohort's default settings. */
@@ -88,6 +90,12 @@ public final class MiniCluster implements AutoCloseable {
 
     public Builder tickIntervalMs(long ms) {
       settings = settings.withTickIntervalMs(ms);
+      return this;
+    }
+
+    /** Limits the first leader sets (R9), e.g. {@code LimitsRecord.newBuilder().setMaxSlots(500)}. */
+    public Builder bootstrapLimits(io.cohort.statemachine.proto.LimitsRecord limits) {
+      settings = settings.withBootstrapLimits(limits);
       return this;
     }
 
@@ -140,8 +148,21 @@ public final class MiniCluster implements AutoCloseable {
     return List.copyOf(configs.keySet());
   }
 
-  public ServerConfig config(String id) {
+  public synchronized ServerConfig config(String id) {
     return require(configs.get(id), id);
+  }
+
+  /** Changes a stopped node's configuration for its next {@link #restart}. */
+  public synchronized void reconfigure(String id, java.util.function.UnaryOperator<ServerConfig> change) {
+    if (servers.containsKey(id)) {
+      throw new IllegalStateException("node " + id + " is running: kill it first");
+    }
+    configs.put(id, change.apply(config(id)));
+  }
+
+  /** The node's clocks: step its wall clock to test R6 (it keeps them across restarts). */
+  public SteppableClock clock(String id) {
+    return require(clocks.get(id), id);
   }
 
   public Path storageDir(String id) {
@@ -201,7 +222,7 @@ public final class MiniCluster implements AutoCloseable {
     }
     CohortServer s;
     try {
-      s = CohortServer.start(config);
+      s = CohortServer.start(config, clock(id));
     } catch (IOException e) {
       throw new UncheckedIOException("node " + id + " cannot start: " + e.getMessage(), e);
     }
