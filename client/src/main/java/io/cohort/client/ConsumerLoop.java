@@ -95,6 +95,10 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     return readers;
   }
 
+  Exchange exchange() {
+    return exchange;
+  }
+
   boolean onOwnThread() {
     return Thread.currentThread() == loopThread || readers.isReaderThread();
   }

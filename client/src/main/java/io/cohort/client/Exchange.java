@@ -32,6 +32,8 @@ final class Exchange {
   private final Effects effects;
   private final CommandBudget budget = new CommandBudget();
   private boolean inFlight;
+  private volatile boolean limitsKnown;
+  private volatile int refusedForSize;
 
   Exchange(ConsumerLoop<?> loop, ConsumerTransport transport, ConsumerConfig config, String logPrefix,
       ConsumerState state, Pacer pacer, Readers<?> readers, Effects effects) {
@@ -49,12 +51,23 @@ final class Exchange {
     return inFlight;
   }
 
+  /** The cluster told its limits (tests). */
+  boolean limitsKnown() {
+    return limitsKnown;
+  }
+
+  /** Commands the cluster refused as too large so far (tests). */
+  int refusedForSize() {
+    return refusedForSize;
+  }
+
   /** Asks the cluster for its limits once; the defaults hold meanwhile (and if it cannot say). */
   void fetchLimits() {
     try {
       transport.limits().whenComplete((limits, e) -> loop.post(() -> {
         if (e == null) {
           budget.adopt(limits);
+          limitsKnown = true;
         } else {
           LOG.debug("{} cluster limits unknown, using the defaults: {}", logPrefix, e.toString());
         }
@@ -228,6 +241,7 @@ final class Exchange {
    * again.
    */
   private void refusedForItsEntries(Flush f, CohortRejectedException rej) {
+    refusedForSize++;
     if (budget.shrinkAfterRefusal(f.entries().size(), f.bytes())) {
       LOG.warn("{} a command with {} checkpoints ({} bytes) was refused ({}); from now on at most {} entries"
           + " and {} bytes per command", logPrefix, f.entries().size(), f.bytes(), rej.getMessage(),

@@ -209,6 +209,16 @@ public final class GroupConsumer<R> implements AutoCloseable {
     loop.shutdown();
   }
 
+  /** The cluster told this consumer its limits (tests). */
+  boolean limitsKnown() {
+    return loop.exchange().limitsKnown();
+  }
+
+  /** Commands the cluster refused as too large so far (tests). */
+  int refusedForSize() {
+    return loop.exchange().refusedForSize();
+  }
+
   /** Reader pool threads alive now (tests). */
   int readerThreads() {
     return loop.readers().poolSize();
