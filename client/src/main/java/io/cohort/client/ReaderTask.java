@@ -262,6 +262,10 @@ final class ReaderTask<R> implements Runnable {
       if (finished) {
         return;
       }
+      if (running) {
+        stopRequested = true; // shutting down while another step runs: that step ends it
+        return;
+      }
       finished = true;
       queued = false;
     }
