@@ -155,9 +155,11 @@ class ReadersTest {
     int partitions = 300;
     Map<Integer, AtomicInteger> batches = new ConcurrentHashMap<>();
     List<Long> waits = new CopyOnWriteArrayList<>();
+    CountDownLatch allStarted = new CountDownLatch(1);
     Readers<String> r = readers(ConsumerConfig.builder("g", "a").readerThreads(3).pollWaitMs(50).build(),
         (g, cursor) -> (max, waitMs) -> {
           waits.add(waitMs);
+          allStarted.await(30, TimeUnit.SECONDS); // at most the three threads' first polls came before the rest
           int n = batches.computeIfAbsent(g.partition(), k -> new AtomicInteger()).incrementAndGet();
           return n <= 2 ? Batch.of(List.of(g.partition() + "#" + n), Integer.toString(n)) : Batch.of(List.of(), "2");
         });
@@ -165,6 +167,7 @@ class ReadersTest {
     for (int p = 0; p < partitions; p++) {
       r.start(grant(p), "0");
     }
+    allStarted.countDown();
     await().atMost(TIMEOUT).until(() -> processed.size() == 2 * partitions);
     assertTrue(r.poolSize() <= 3, r.poolSize() + " threads");
     assertTrue(waits.stream().filter(w -> w > 0).count() <= 3,
