@@ -1,5 +1,6 @@
 package io.cohort.server;
 
+import io.cohort.client.Peers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +54,7 @@ public final class CohortServer implements AutoCloseable {
       throw e;
     }
     LOG.info("[{}] started on {} with storage {} in group {} of {}", config.id(), config.self().getAddress(),
-        config.storageDir(), config.groupId().getUuid(), Peers.format(config.peers()));
+        config.storageDir(), config.groupId().getUuid(), Peers.of(config.peers()));
     return new CohortServer(config, server, sm);
   }
 

@@ -1,6 +1,7 @@
 package io.cohort.server;
 
-import io.cohort.statemachine.Protocol;
+import io.cohort.client.CohortGroup;
+import io.cohort.client.Peers;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,7 @@ import org.apache.ratis.protocol.RaftPeerId;
  * @param id this node's peer id, one of {@code peers}
  * @param storageDir Raft log and snapshots ({@code <dir>/<group uuid>/{current,sm}})
  * @param peers every voting member, this node included
- * @param groupId the Raft group ({@link #DEFAULT_GROUP_ID} unless a test wants another)
+ * @param groupId the Raft group ({@link CohortGroup#ID} unless a test wants another)
  * @param stateMachine tick interval, bootstrap limits, automatic snapshot interval
  * @param snapshotsRetained snapshot files kept (older ones are deleted), at least 1
  * @param ratis Ratis properties set after Cohort's defaults (key to value)
@@ -24,16 +25,13 @@ import org.apache.ratis.protocol.RaftPeerId;
 public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers, RaftGroupId groupId,
     CohortStateMachine.Settings stateMachine, int snapshotsRetained, Map<String, String> ratis) {
 
-  /** The Raft group every Cohort cluster uses; clients build their {@code RaftGroup} with it. */
-  public static final RaftGroupId DEFAULT_GROUP_ID = RaftGroupId.valueOf(Protocol.RAFT_GROUP_UUID);
-
   public static final int DEFAULT_SNAPSHOTS_RETAINED = 3;
 
   public ServerConfig {
     peers = List.copyOf(peers);
     ratis = Map.copyOf(new TreeMap<>(ratis));
     if (peers.stream().noneMatch(p -> p.getId().equals(id))) {
-      throw new ConfigException("--id " + id + " is not in the peers list " + Peers.format(peers));
+      throw new ConfigException("--id " + id + " is not in the peers list " + Peers.of(peers));
     }
     if (snapshotsRetained < 1) {
       throw new ConfigException("snapshots retained must be at least 1: " + snapshotsRetained);
@@ -54,8 +52,17 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
 
   /** A node with Cohort's defaults. */
   public static ServerConfig of(String id, Path storageDir, String peers) {
-    return new ServerConfig(RaftPeerId.valueOf(id), storageDir, Peers.parse(peers), DEFAULT_GROUP_ID,
+    return new ServerConfig(RaftPeerId.valueOf(id), storageDir, parsePeers(peers), CohortGroup.ID,
         CohortStateMachine.Settings.DEFAULTS, DEFAULT_SNAPSHOTS_RETAINED, Map.of());
+  }
+
+  /** Parses {@code id=host:port,...} with the client's parser; a bad list is a {@link ConfigException}. */
+  public static List<RaftPeer> parsePeers(String spec) {
+    try {
+      return Peers.parse(spec).toRaftPeers();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
   }
 
   public RaftPeer self() {

@@ -3,6 +3,8 @@ package io.cohort.server;
 import com.beust.jcommander.DynamicParameter;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
+import io.cohort.client.CohortGroup;
+import io.cohort.client.Peers;
 import io.cohort.statemachine.proto.LimitsRecord;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -18,9 +20,6 @@ import org.apache.ratis.protocol.RaftPeerId;
  */
 @Parameters(commandNames = "server", commandDescription = "Run one Cohort node in the foreground")
 public final class ServerOptions {
-  /** The local three-node cluster of DESIGN section 5. */
-  public static final String DEFAULT_PEERS = "n1=127.0.0.1:9861,n2=127.0.0.1:9862,n3=127.0.0.1:9863";
-
   @Parameter(names = "--config", description = "A properties file with any of these settings (flags override it)")
   public Path config;
 
@@ -56,11 +55,7 @@ public final class ServerOptions {
 
   /** Peers from the flag, else {@code COHORT_PEERS}, else the local default. */
   public String peersOrDefault(Map<String, String> env) {
-    if (peers != null && !peers.isBlank()) {
-      return peers;
-    }
-    String fromEnv = env.get("COHORT_PEERS");
-    return fromEnv != null && !fromEnv.isBlank() ? fromEnv : DEFAULT_PEERS;
+    return Peers.specOrDefault(peers, env);
   }
 
   /**
@@ -103,8 +98,8 @@ public final class ServerOptions {
 
     CohortStateMachine.Settings settings = new CohortStateMachine.Settings(bootstrap, tickMs, every,
         CohortStateMachine.Settings.DEFAULTS.explicitSnapshotWaitMs());
-    return new ServerConfig(RaftPeerId.valueOf(nodeId.trim()), storageDir, Peers.parse(peerList),
-        ServerConfig.DEFAULT_GROUP_ID, settings, (int) retained, ratisValues);
+    return new ServerConfig(RaftPeerId.valueOf(nodeId.trim()), storageDir, ServerConfig.parsePeers(peerList),
+        CohortGroup.ID, settings, (int) retained, ratisValues);
   }
 
   private static long pick(Long flag, ServerConfigFile file, String key, long dflt) {
