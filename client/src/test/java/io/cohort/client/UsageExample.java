@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The snippets of client/USAGE.md, compiled so that they keep matching the API, and run by
- * {@code GroupConsumerClusterTest.usageExample_*} and {@code UsageExampleTest}.
+ * {@code UsageExampleTest} and, against a cluster, harness's {@code GroupConsumerClusterTest.usageExample_*}.
  */
 final class UsageExample {
   private static final Logger log = LoggerFactory.getLogger(UsageExample.class);
