@@ -5,17 +5,16 @@
 # no acknowledged commit lost, never two holders at once (epochs increase), order kept across
 # splits, all three replicas' state digests identical. Exit 0 = passed, 1 = a violation.
 #
-#   scripts/chaos.sh [--minutes N] [--seed S] [--dir DIR] [--keep-dir]
+#   scripts/chaos.sh [--minutes N] [--seed S] [--dir DIR] [--keep-dir]   (scripts/cohort chaos --help)
 #
-# The Java driver starts and stops its own server processes (their pids in DIR/cluster/nK.pid);
-# if the driver itself dies, this script stops exactly those pids.
+# The Java driver (scripts/cohort chaos) starts and stops its own server processes (their pids in
+# DIR/cluster/nK.pid); if the driver itself dies, this script stops exactly those pids.
 #   COHORT_SERVER_JAVA_OPTS  the servers' JVM options (default: G1, 1 GB heap)
 #   COHORT_JAVA_OPTS         the driver's JVM options
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-jar="${COHORT_JAR:-$root/tools/target/cohort.jar}"
-if [[ ! -f "$jar" ]]; then
-  echo "chaos.sh: building the jar (mvn package -DskipTests)..." >&2
+if [[ ! -f "$root/tools/target/cohort.jar" || ! -f "$root/harness/target/cohort-harness.jar" ]]; then
+  echo "chaos.sh: building the jars (mvn package -DskipTests)..." >&2
   (cd "$root" && mvn -B -q package -DskipTests) >&2
 fi
 
@@ -53,5 +52,4 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# shellcheck disable=SC2086 # COHORT_JAVA_OPTS is a list of options
-java ${COHORT_JAVA_OPTS:--XX:+UseG1GC -Xmx1g} -cp "$jar" io.cohort.tools.chaos.ChaosMain "${args[@]}"
+COHORT_JAVA_OPTS="${COHORT_JAVA_OPTS:--XX:+UseG1GC -Xmx1g}" "$root/scripts/cohort" chaos "${args[@]}"

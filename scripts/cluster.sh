@@ -70,7 +70,7 @@ live_pid() {
 }
 
 ensure_jar() {
-  if [[ -z "${COHORT_JAR:-}" && ! -f "$root/tools/target/cohort.jar" && ! -f "$root/raft-server/target/cohort-server.jar" ]]; then
+  if [[ -z "${COHORT_JAR:-}" && ! -f "$root/tools/target/cohort.jar" ]]; then
     echo "cluster.sh: building the jar (mvn package -DskipTests)..." >&2
     (cd "$root" && mvn -B -q package -DskipTests) >&2
   fi
@@ -109,10 +109,10 @@ start() {
   "$cohort" cluster status --peers "$p" $json
 }
 
-# True when every node answers and one leads (works with either jar's `cluster status --json`).
+# True when every node answers and one leads (`cluster status --json`).
 ready() {
   local json
-  json="$("$cohort" cluster status --peers "$1" --json 2>/dev/null)" || true
+  json="$("$cohort" cluster status --peers "$1" --json --timeout 3 2>/dev/null)" || true
   [[ "$(grep -o '"reachable" *: *true' <<< "$json" | wc -l)" -eq "${#nodes[@]}" ]] &&
     grep -Eq '"role" *: *"LEADER"' <<< "$json"
 }

@@ -23,11 +23,31 @@ class PeersTest {
   }
 
   @Test
+  void hostNamesAndIpv6ParseAndRoundTrip() {
+    Peers p = Peers.parse("a=node-1.example.org:9861,b=[fe80::1%eth0]:9862,c=[2001:db8::7]:9863");
+    assertEquals("node-1.example.org", p.list().get(0).host());
+    assertEquals("fe80::1%eth0", p.list().get(1).host());
+    assertEquals(p, Peers.parse(p.toString()));
+    assertEquals(p, Peers.of(p.toRaftPeers()));
+  }
+
+  @Test
+  void theFlagWinsThenTheEnvironmentThenTheLocalCluster() {
+    assertEquals(Peers.LOCAL, Peers.specOrDefault(null, java.util.Map.of()));
+    assertEquals("n1=h:1", Peers.specOrDefault(" ", java.util.Map.of("COHORT_PEERS", "n1=h:1")));
+    assertEquals("n1=h:2", Peers.specOrDefault("n1=h:2", java.util.Map.of("COHORT_PEERS", "n1=h:1")));
+  }
+
+  @Test
   void rejectsBadSpecsWithTheBadPart() {
     assertMessage("", "peers are empty");
-    assertMessage("n1=127.0.0.1:9861,", "empty peer entry");
+    assertMessage("n1=127.0.0.1:9861,", "empty entry");
     assertMessage("127.0.0.1:9861", "has no id");
-    assertMessage("n1=127.0.0.1", "no host:port");
+    assertMessage("n1=127.0.0.1", "has no port");
+    assertMessage("n1=::1:9861", "IPv6 address without brackets");
+    assertMessage("n1=::1:9861", "write n1=[::1]:9861");
+    assertMessage("n1=[localhost]:9861", "not an IPv6 address");
+    assertMessage("n1=bad_host:9861", "bad host 'bad_host'");
     assertMessage("n1=127.0.0.1:http", "bad port 'http'");
     assertMessage("n1=127.0.0.1:70000", "outside 1..65535");
     assertMessage("n1=:9861", "empty host");

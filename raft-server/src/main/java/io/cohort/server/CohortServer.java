@@ -1,5 +1,6 @@
 package io.cohort.server;
 
+import io.cohort.client.Peers;
 import io.cohort.server.health.Readiness;
 import io.cohort.server.metrics.NodeMetrics;
 import java.io.IOException;
@@ -62,11 +63,11 @@ public final class CohortServer implements AutoCloseable {
       throw e;
     }
     LOG.info("[{}] started on {} with storage {} in group {} of {}", config.id(), config.self().getAddress(),
-        config.storageDir(), config.groupId().getUuid(), Peers.format(config.peers()));
+        config.storageDir(), config.groupId().getUuid(), Peers.of(config.peers()));
     CohortServer node = new CohortServer(config, server, sm, metrics);
     if (metrics != null) {
       try {
-        metrics.start(config.id().toString(), Peers.host(config.self()), node::divisionOrNull, sm, node.readiness,
+        metrics.start(config.id().toString(), config.selfAddress().host(), node::divisionOrNull, sm, node.readiness,
             null);
       } catch (RuntimeException e) {
         node.close();

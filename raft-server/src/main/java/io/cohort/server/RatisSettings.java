@@ -1,5 +1,6 @@
 package io.cohort.server;
 
+import io.cohort.client.Peers;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.Collections;
@@ -42,8 +43,9 @@ public final class RatisSettings {
     RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
     RaftServerConfigKeys.setStorageDir(p, List.of(config.storageDir().toFile()));
-    GrpcConfigKeys.Server.setHost(p, Peers.host(config.self()));
-    GrpcConfigKeys.Server.setPort(p, Peers.port(config.self()));
+    Peers.Peer self = Peers.of(List.of(config.self())).list().get(0);
+    GrpcConfigKeys.Server.setHost(p, self.host());
+    GrpcConfigKeys.Server.setPort(p, self.port());
 
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(1200, TimeUnit.MILLISECONDS));

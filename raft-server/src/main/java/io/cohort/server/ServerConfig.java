@@ -1,7 +1,8 @@
 package io.cohort.server;
 
+import io.cohort.client.CohortGroup;
+import io.cohort.client.Peers;
 import io.cohort.server.metrics.MetricsSettings;
-import io.cohort.statemachine.Protocol;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,7 @@ import org.apache.ratis.protocol.RaftPeerId;
  * @param id this node's peer id, one of {@code peers}
  * @param storageDir Raft log and snapshots ({@code <dir>/<group uuid>/{current,sm}})
  * @param peers every voting member, this node included
- * @param groupId the Raft group ({@link #DEFAULT_GROUP_ID} unless a test wants another)
+ * @param groupId the Raft group ({@link CohortGroup#ID} unless a test wants another)
  * @param stateMachine tick interval, bootstrap limits, automatic snapshot interval
  * @param snapshotsRetained snapshot files kept (older ones are deleted), at least 1
  * @param ratis Ratis properties set after Cohort's defaults (key to value)
@@ -27,16 +28,13 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
     CohortStateMachine.Settings stateMachine, int snapshotsRetained, Map<String, String> ratis,
     MetricsSettings metrics) {
 
-  /** The Raft group every Cohort cluster uses; clients build their {@code RaftGroup} with it. */
-  public static final RaftGroupId DEFAULT_GROUP_ID = RaftGroupId.valueOf(Protocol.RAFT_GROUP_UUID);
-
   public static final int DEFAULT_SNAPSHOTS_RETAINED = 3;
 
   public ServerConfig {
     peers = List.copyOf(peers);
     ratis = Map.copyOf(new TreeMap<>(ratis));
     if (peers.stream().noneMatch(p -> p.getId().equals(id))) {
-      throw new ConfigException("--id " + id + " is not in the peers list " + Peers.format(peers));
+      throw new ConfigException("--id " + id + " is not in the peers list " + Peers.of(peers));
     }
     if (snapshotsRetained < 1) {
       throw new ConfigException("snapshots retained must be at least 1: " + snapshotsRetained);
@@ -46,7 +44,7 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
         throw new ConfigException("unknown Ratis property '" + key + "'");
       }
     }
-    if (metrics.enabled() && metrics.httpPort() == Peers.port(self(id, peers))) {
+    if (metrics.enabled() && metrics.httpPort() == address(self(id, peers)).port()) {
       throw new ConfigException("--http-port " + metrics.httpPort() + " is the node's Raft port: choose another");
     }
     var bootstrap = stateMachine.bootstrapLimits();
@@ -60,12 +58,30 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
 
   /** A node with Cohort's defaults, but no HTTP endpoint ({@link #withMetrics} adds one; the CLI's default is on). */
   public static ServerConfig of(String id, Path storageDir, String peers) {
-    return new ServerConfig(RaftPeerId.valueOf(id), storageDir, Peers.parse(peers), DEFAULT_GROUP_ID,
+    return new ServerConfig(RaftPeerId.valueOf(id), storageDir, parsePeers(peers), CohortGroup.ID,
         CohortStateMachine.Settings.DEFAULTS, DEFAULT_SNAPSHOTS_RETAINED, Map.of(), MetricsSettings.OFF);
+  }
+
+  /** Parses {@code id=host:port,...} with the client's parser; a bad list is a {@link ConfigException}. */
+  public static List<RaftPeer> parsePeers(String spec) {
+    try {
+      return Peers.parse(spec).toRaftPeers();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
   }
 
   public RaftPeer self() {
     return self(id, peers);
+  }
+
+  /** This node's host and port. */
+  public Peers.Peer selfAddress() {
+    return address(self());
+  }
+
+  static Peers.Peer address(RaftPeer peer) {
+    return Peers.of(List.of(peer)).list().get(0);
   }
 
   private static RaftPeer self(RaftPeerId id, List<RaftPeer> peers) {

@@ -8,10 +8,9 @@ import java.io.PrintStream;
 import java.util.Map;
 
 /**
- * The server jar's entry point until the tools CLI exists, with the same commands as DESIGN
- * section 5: {@code server --id n1 --storage DIR [--peers ...]} and {@code cluster status}. Tools
- * delegate with {@link #runServer(ServerOptions, Map, PrintStream)} and {@link
- * ClusterStatus#run}.
+ * The server jar's entry point: {@code server --id n1 --storage DIR [--peers ...]} (DESIGN section
+ * 5). The CLI ({@code cohort server}) delegates to {@link #runServer(ServerOptions, Map, PrintStream)};
+ * {@code cluster status} and the other admin commands live in the CLI.
  */
 public final class ServerMain {
   /** gRPC logs through java.util.logging (one INFO line per start): keep stderr for our errors. */
@@ -34,17 +33,11 @@ public final class ServerMain {
       Integer bad = parse(o, "cohort server", drop(args, 1), out, err);
       return bad != null ? bad : runServer(o, env, out, err);
     }
-    if (args.length >= 2 && args[0].equals("cluster") && args[1].equals("status")) {
-      StatusOptions o = new StatusOptions();
-      Integer bad = parse(o, "cohort cluster status", drop(args, 2), out, err);
-      return bad != null ? bad : ClusterStatus.run(o, env, out, err);
-    }
     err.println("usage: cohort server (--id ID --storage DIR | --config FILE) [--peers id=host:port,...] [options]");
-    err.println("       cohort cluster status [--peers ...] [--json]");
     return 2;
   }
 
-  private static Integer parse(Object options, String name, String[] args, PrintStream out, PrintStream err) {
+  private static Integer parse(ServerOptions options, String name, String[] args, PrintStream out, PrintStream err) {
     JCommander jc = JCommander.newBuilder().addObject(options).programName(name).build();
     try {
       jc.parse(args);
@@ -52,8 +45,7 @@ public final class ServerMain {
       err.println(name + ": " + e.getMessage());
       return 2;
     }
-    boolean help = options instanceof ServerOptions s ? s.help : ((StatusOptions) options).help;
-    if (help) {
+    if (options.help) {
       StringBuilder sb = new StringBuilder();
       jc.getUsageFormatter().usage(sb);
       out.print(sb);

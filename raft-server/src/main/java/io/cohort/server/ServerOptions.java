@@ -3,6 +3,8 @@ package io.cohort.server;
 import com.beust.jcommander.DynamicParameter;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
+import io.cohort.client.CohortGroup;
+import io.cohort.client.Peers;
 import io.cohort.statemachine.proto.LimitsRecord;
 import io.cohort.server.metrics.MetricsSettings;
 import java.nio.file.Path;
@@ -21,9 +23,6 @@ import org.apache.ratis.protocol.RaftPeerId;
  */
 @Parameters(commandNames = "server", commandDescription = "Run one Cohort node in the foreground")
 public final class ServerOptions {
-  /** The local three-node cluster of DESIGN section 5. */
-  public static final String DEFAULT_PEERS = "n1=127.0.0.1:9861,n2=127.0.0.1:9862,n3=127.0.0.1:9863";
-
   @Parameter(names = "--config", description = "A properties file with any of these settings (flags override it)")
   public Path config;
 
@@ -75,11 +74,7 @@ public final class ServerOptions {
 
   /** Peers from the flag, else {@code COHORT_PEERS}, else the local default. */
   public String peersOrDefault(Map<String, String> env) {
-    if (peers != null && !peers.isBlank()) {
-      return peers;
-    }
-    String fromEnv = env.get("COHORT_PEERS");
-    return fromEnv != null && !fromEnv.isBlank() ? fromEnv : DEFAULT_PEERS;
+    return Peers.specOrDefault(peers, env);
   }
 
   /**
@@ -123,10 +118,10 @@ public final class ServerOptions {
     CohortStateMachine.Settings settings = new CohortStateMachine.Settings(bootstrap, tickMs, every,
         CohortStateMachine.Settings.DEFAULTS.explicitSnapshotWaitMs());
     RaftPeerId self = RaftPeerId.valueOf(nodeId.trim());
-    List<RaftPeer> peerRecords = Peers.parse(peerList);
-    return new ServerConfig(self, storageDir, peerRecords, ServerConfig.DEFAULT_GROUP_ID, settings, (int) retained,
-        ratisValues, metricsSettings(file, peerRecords.stream().filter(p -> p.getId().equals(self)).findFirst()
-            .map(Peers::port).orElse(0)));
+    List<RaftPeer> peerRecords = ServerConfig.parsePeers(peerList);
+    return new ServerConfig(self, storageDir, peerRecords, CohortGroup.ID, settings, (int) retained, ratisValues,
+        metricsSettings(file, peerRecords.stream().filter(p -> p.getId().equals(self)).findFirst()
+            .map(p -> ServerConfig.address(p).port()).orElse(0)));
   }
 
   /** The endpoint's flags over the file over the defaults (port: the Raft port + 1000). */

@@ -2,6 +2,7 @@ package io.cohort.server;
 
 import io.cohort.server.snapshot.CorruptSnapshotException;
 import io.cohort.server.snapshot.SnapshotFile;
+import io.cohort.server.snapshot.SnapshotMeta;
 import io.cohort.server.snapshot.SnapshotWriter;
 import io.cohort.statemachine.Coordinator;
 import io.cohort.statemachine.FrozenState;
@@ -222,7 +223,7 @@ final class SnapshotKeeper implements AutoCloseable {
     Coordinator loaded;
     long records;
     try (SnapshotFile file = SnapshotFile.open(path)) {
-      SnapshotFile.Meta meta = file.meta();
+      SnapshotMeta meta = file.meta();
       if (meta.index() != info.getIndex() || meta.term() != info.getTerm()) {
         throw new CorruptSnapshotException(path, "says term " + meta.term() + " index " + meta.index()
             + " but is named " + path.getFileName());

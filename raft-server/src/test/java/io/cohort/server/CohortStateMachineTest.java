@@ -51,7 +51,7 @@ class CohortStateMachineTest {
 
   private static RaftClientRequest request(byte[] message) {
     return RaftClientRequest.newBuilder().setClientId(ClientId.randomId())
-        .setServerId(RaftPeerId.valueOf("n1")).setGroupId(ServerConfig.DEFAULT_GROUP_ID).setCallId(1)
+        .setServerId(RaftPeerId.valueOf("n1")).setGroupId(io.cohort.client.CohortGroup.ID).setCallId(1)
         .setMessage(Messages.of(message)).setType(RaftClientRequest.writeRequestType()).build();
   }
 

@@ -4,6 +4,7 @@ import static io.cohort.server.Commands.*;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.cohort.server.snapshot.SnapshotDirectory;
 import io.cohort.server.snapshot.SnapshotFile;
 import io.cohort.server.testing.MiniCluster;
 import io.cohort.server.testing.TestClient;
@@ -49,12 +50,12 @@ class RecoveryTest {
         assertTrue(r.isSuccess(), id + ": " + r.getException());
         // The request returns at once; the file becomes durable in the background.
         org.awaitility.Awaitility.await(id + " snapshot file").atMost(MiniCluster.TIMEOUT).until(() -> {
-          var files = SnapshotFile.list(cluster.storageDir(id));
+          var files = SnapshotDirectory.list(cluster.storageDir(id));
           return !files.isEmpty() && files.get(0).index() >= applied && files.get(0).hasMd5();
         });
       }
       // The CLI's offline view: one group and one checkpoint read straight from the newest file.
-      SnapshotFile.Listing newest = SnapshotFile.list(cluster.storageDir(leader)).get(0);
+      SnapshotDirectory.Listing newest = SnapshotDirectory.list(cluster.storageDir(leader)).get(0);
       try (SnapshotFile f = SnapshotFile.open(newest.file())) {
         f.verify();
         SnapshotFile.GroupSnapshot g = f.group("g1").orElseThrow();
@@ -75,7 +76,7 @@ class RecoveryTest {
       for (String id : cluster.ids()) {
         cluster.kill(id);
       }
-      Path unfinished = cluster.storageDir("n1").resolve(ServerConfig.DEFAULT_GROUP_ID.getUuid().toString())
+      Path unfinished = cluster.storageDir("n1").resolve(io.cohort.client.CohortGroup.ID.getUuid().toString())
           .resolve("sm").resolve("snapshot.9_99999.tmp");
       java.nio.file.Files.writeString(unfinished, "a write that crashed");
       for (String id : cluster.ids()) {
@@ -88,7 +89,7 @@ class RecoveryTest {
         var stats = cluster.server(id).stateMachine().snapshotStats();
         assertEquals(1, stats.loads(), id + " loaded its snapshot at start");
         assertTrue(stats.lastLoadIndex() > 0, id);
-        assertFalse(SnapshotFile.list(cluster.storageDir(id)).isEmpty(), id);
+        assertFalse(SnapshotDirectory.list(cluster.storageDir(id)).isEmpty(), id);
       }
       assertEquals(cps1, client.read(listCheckpoints("g1")).getCheckpoints());
       assertEquals(cps2, client.read(listCheckpoints("g2")).getCheckpoints());
@@ -128,7 +129,7 @@ class RecoveryTest {
       RaftLog leaderLog = cluster.server(leader).division().getRaftLog();
       await().atMost(MiniCluster.TIMEOUT).until(() -> leaderLog.getStartIndex() > followerIndex + 1);
       await("retention keeps 2 snapshots").atMost(MiniCluster.TIMEOUT)
-          .until(() -> SnapshotFile.list(cluster.storageDir(leader)).size() <= 2);
+          .until(() -> SnapshotDirectory.list(cluster.storageDir(leader)).size() <= 2);
 
       cluster.restart(follower);
       var leaderStats = cluster.server(leader).stateMachine().snapshotStats();

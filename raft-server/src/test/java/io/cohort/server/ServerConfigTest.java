@@ -38,13 +38,13 @@ class ServerConfigTest {
     assertEquals(100, c.stateMachine().tickIntervalMs());
     assertEquals(5, c.snapshotsRetained());
     assertEquals(Map.of("raft.server.rpc.timeout.min", "300ms"), c.ratis());
-    assertEquals(ServerConfig.DEFAULT_GROUP_ID, c.group().getGroupId());
+    assertEquals(io.cohort.client.CohortGroup.ID, c.group().getGroupId());
   }
 
   @Test
   void peersComeFromTheFlagThenTheEnvironmentThenTheLocalDefault() {
     ServerOptions o = parse("--id", "n1", "--storage", "d");
-    assertEquals(ServerOptions.DEFAULT_PEERS, o.peersOrDefault(Map.of()));
+    assertEquals(io.cohort.client.Peers.LOCAL, o.peersOrDefault(Map.of()));
     assertEquals("n1=h:1", o.peersOrDefault(Map.of("COHORT_PEERS", "n1=h:1")));
     o.peers = "n1=h:2";
     assertEquals("n1=h:2", o.peersOrDefault(Map.of("COHORT_PEERS", "n1=h:1")));
@@ -172,7 +172,7 @@ class ServerConfigTest {
   void theSampleConfigFileIsValidAndShowsEveryLimitWithItsDefault() throws Exception {
     Path sample = Path.of("src/main/dist/conf/cohort-server.properties");
     ServerConfig c = parse("--config", sample.toString(), "--id", "n2", "--storage", "data/n2").toConfig(Map.of());
-    assertEquals(ServerOptions.DEFAULT_PEERS, Peers.format(c.peers()));
+    assertEquals(io.cohort.client.Peers.LOCAL, io.cohort.client.Peers.of(c.peers()).toString());
     assertEquals(CohortStateMachine.Settings.DEFAULTS, c.stateMachine());
     assertEquals(MetricsSettings.defaultsFor(9862), c.metrics());
     // Uncommented, its commented settings are Cohort's defaults.

@@ -4,6 +4,7 @@ import static io.cohort.server.Commands.*;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.cohort.server.snapshot.SnapshotDirectory;
 import io.cohort.server.snapshot.SnapshotFile;
 import io.cohort.server.testing.MiniCluster;
 import io.cohort.server.testing.TestClient;
@@ -41,21 +42,21 @@ class ServerMainTest {
   @Test
   void aBadPeersListIsOneClearLine() {
     assertEquals(2, run("server", "--id", "n1", "--storage", dir.toString(), "--peers", "n1=127.0.0.1"));
-    assertEquals("cohort server: bad address '127.0.0.1' for peer n1: expected host:port\n", err());
+    assertEquals("cohort server: peer 'n1=127.0.0.1' has no port in peers 'n1=127.0.0.1': expected id=host:port\n", err());
   }
 
   @Test
   void peersListProblems() {
     for (String[] c : new String[][] {
-        {"n1=h:1,n1=h:2", "peer id n1 appears twice"},
+        {"n1=h:1,n1=h:2", "peer id 'n1' appears twice"},
         {"n1=h:1,n2=h:1", "address h:1 appears twice"},
-        {"n1=h:99999", "bad port"},
+        {"n1=h:99999", "outside 1..65535"},
         {"n1h:1", "expected id=host:port"},
-        {"", "peers list is empty"}}) {
-      ConfigException e = assertThrows(ConfigException.class, () -> Peers.parse(c[0]));
+        {"", "peers are empty"}}) {
+      ConfigException e = assertThrows(ConfigException.class, () -> ServerConfig.parsePeers(c[0]));
       assertTrue(e.getMessage().contains(c[1]), e.getMessage());
     }
-    assertEquals(2, Peers.parse("n1=127.0.0.1:9861, n2=localhost:9862").size());
+    assertEquals(2, ServerConfig.parsePeers("n1=127.0.0.1:9861, n2=localhost:9862").size());
   }
 
   @Test
@@ -123,7 +124,7 @@ class ServerMainTest {
         assertEquals(Code.OK, c.write(createTopic("t", 3)).getCode());
       }
     } // closing takes a snapshot (trigger when stop)
-    List<SnapshotFile.Listing> snapshots = SnapshotFile.list(config.storageDir());
+    List<SnapshotDirectory.Listing> snapshots = SnapshotDirectory.list(config.storageDir());
     assertEquals(1, snapshots.size());
     Path file = snapshots.get(0).file();
     DB db = DBMaker.fileDB(file.toFile()).fileChannelEnable().make();

@@ -1,20 +1,26 @@
 package io.cohort.tools;
 
 import io.cohort.client.CohortClient;
+import io.cohort.client.CohortClientConfig;
+import io.cohort.client.Peers;
+import io.cohort.client.admin.ClusterAdmin;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** What a command may use: its output streams, the environment, and clients it opens (closed after it). */
+/**
+ * What a command may use: its output streams, the environment, and the clients it opens (closed
+ * after it). Remembers which cluster it talked to, so a failure can say where.
+ */
 public final class CliContext implements AutoCloseable {
-  /** The local cluster that {@code scripts/cluster.sh} starts. */
-  public static final String DEFAULT_PEERS = "n1=127.0.0.1:9861,n2=127.0.0.1:9862,n3=127.0.0.1:9863";
-
   public final PrintStream out;
   public final PrintStream err;
   private final Map<String, String> env;
   private final List<AutoCloseable> opened = new ArrayList<>();
+  private String cluster;
+  private long timeoutSeconds = ClusterOptions.DEFAULT_TIMEOUT_S;
 
   public CliContext(PrintStream out, PrintStream err, Map<String, String> env) {
     this.out = out;
@@ -26,17 +32,37 @@ public final class CliContext implements AutoCloseable {
     return env;
   }
 
-  /** --peers, else COHORT_PEERS, else the local cluster. */
-  public String peers(String flag) {
-    if (flag != null && !flag.isBlank()) {
-      return flag;
-    }
-    String fromEnv = env.get("COHORT_PEERS");
-    return fromEnv != null && !fromEnv.isBlank() ? fromEnv : DEFAULT_PEERS;
+  /** The peers of --peers, else $COHORT_PEERS, else the local cluster; a bad list is bad usage. */
+  public Peers peers(ClusterOptions options) {
+    Duration timeout = options.timeout();
+    Peers peers = Peers.parse(Peers.specOrDefault(options.peers, env));
+    this.cluster = peers.toString();
+    this.timeoutSeconds = timeout.toSeconds();
+    return peers;
   }
 
+  /** A client whose every call gives up after --timeout (then the command fails with one line). */
   public CohortClient client(ClusterOptions options) {
-    return closeLater(CohortClient.connect(peers(options.peers)));
+    Peers peers = peers(options);
+    Duration timeout = options.timeout();
+    Duration attempt = timeout.compareTo(Duration.ofSeconds(3)) < 0 ? timeout : Duration.ofSeconds(3);
+    return closeLater(CohortClient.connect(CohortClientConfig.builder(peers).callTimeout(timeout)
+        .attemptTimeout(attempt).build()));
+  }
+
+  /** Raft-level calls (status, snapshots), each bounded by --timeout. */
+  public ClusterAdmin admin(ClusterOptions options) {
+    Peers peers = peers(options);
+    return closeLater(ClusterAdmin.connect(peers, options.timeout()));
+  }
+
+  /** The cluster the command talked to, as id=host:port,...; null before it did. */
+  public String cluster() {
+    return cluster;
+  }
+
+  public long timeoutSeconds() {
+    return timeoutSeconds;
   }
 
   public <T extends AutoCloseable> T closeLater(T resource) {

@@ -1,17 +1,23 @@
 package io.cohort.tools;
 
 import com.beust.jcommander.Parameter;
-import io.cohort.client.ReadMode;
+import com.beust.jcommander.ParameterException;
+import java.time.Duration;
 
-/** The options every command that talks to the cluster takes. */
+/** The options of every command that talks to a cluster. */
 public final class ClusterOptions {
-  @Parameter(names = "--peers", description = "n1=host:port,n2=host:port,n3=host:port (default: $COHORT_PEERS, else the local cluster)")
+  public static final int DEFAULT_TIMEOUT_S = 10;
+
+  @Parameter(names = "--peers", description = "the cluster as id=host:port,... (IPv6: id=[::1]:port; default: $COHORT_PEERS, else the local cluster)")
   public String peers;
 
-  @Parameter(names = "--stale", description = "read from any replica, possibly behind the leader (R10)")
-  public boolean stale;
+  @Parameter(names = "--timeout", description = "seconds to wait for the cluster before giving up")
+  public int timeoutSeconds = DEFAULT_TIMEOUT_S;
 
-  public ReadMode readMode() {
-    return stale ? ReadMode.staleAny() : ReadMode.linearizable();
+  public Duration timeout() {
+    if (timeoutSeconds < 1) {
+      throw new ParameterException("--timeout must be at least 1 (seconds), got " + timeoutSeconds);
+    }
+    return Duration.ofSeconds(timeoutSeconds);
   }
 }

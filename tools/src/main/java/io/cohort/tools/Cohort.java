@@ -1,13 +1,11 @@
 package io.cohort.tools;
 
-import com.beust.jcommander.JCommander;
-import com.beust.jcommander.ParameterException;
-import io.cohort.client.CohortRejectedException;
-import io.cohort.client.CohortUnavailableException;
-import io.cohort.server.ConfigException;
-import io.cohort.server.snapshot.CorruptSnapshotException;
+import io.cohort.client.Peers;
+import io.cohort.tools.cli.CommandLine;
+import io.cohort.tools.commands.CheckpointDelete;
 import io.cohort.tools.commands.CheckpointList;
 import io.cohort.tools.commands.CheckpointReset;
+import io.cohort.tools.commands.ClusterLimits;
 import io.cohort.tools.commands.ClusterStatus;
 import io.cohort.tools.commands.Consume;
 import io.cohort.tools.commands.GroupCreate;
@@ -20,26 +18,30 @@ import io.cohort.tools.commands.SnapshotInspect;
 import io.cohort.tools.commands.SnapshotList;
 import io.cohort.tools.commands.SnapshotTake;
 import io.cohort.tools.commands.TopicCreate;
+import io.cohort.tools.commands.TopicDelete;
 import io.cohort.tools.commands.TopicDescribe;
 import io.cohort.tools.commands.TopicList;
 import io.cohort.tools.commands.TopicMerge;
 import io.cohort.tools.commands.TopicSplit;
 import io.cohort.tools.commands.TopicWeight;
 import java.io.PrintStream;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.function.Supplier;
 
 /**
- * The {@code cohort} command line (DESIGN.md section 5). Exit codes: 0 done, 1 failed, 2 bad usage.
- * Every error is one line on stderr.
+ * The {@code cohort} command line (DESIGN.md section 5): operating a cluster. Exercising one
+ * (bench, chaos, demo) is the harness's ({@code scripts/cohort} sends those commands there).
+ * Exit codes: 0 done, 1 failed, 2 bad usage; every error is one line on stderr.
  */
 public final class Cohort {
-  public static final int OK = 0;
-  public static final int FAILED = 1;
-  public static final int USAGE = 2;
+  public static final int OK = CommandLine.OK;
+  public static final int FAILED = CommandLine.FAILED;
+  public static final int USAGE = CommandLine.USAGE;
+
+  public static final String FOOTER = "Peers come from --peers, else $" + Peers.ENV + ", else " + Peers.LOCAL + ".\n"
+      + "Commands that talk to the cluster give up after --timeout seconds (default "
+      + ClusterOptions.DEFAULT_TIMEOUT_S + ").\n"
+      + "Read commands take --json; write commands print what the cluster stored (--json: {\"version\":1,\"ok\":true,...}).\n"
+      + "Exit codes: 0 done, 1 failed, 2 bad usage. Benchmarks, chaos and the demo: scripts/cohort bench|chaos|demo.\n";
 
   private final PrintStream out;
   private final PrintStream err;
@@ -63,9 +65,11 @@ public final class Cohort {
    * lines). Must run before the first logger is made. Ratis' client logs every leader redirect as
    * an ERROR; it retries them itself, so those lines are dropped.
    */
-  private static void quietLogging(boolean server) {
+  public static void quietLogging(boolean server) {
     if (!server) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+      // a channel to a node that is going away closes slowly: not the command's business
+      System.setProperty("org.slf4j.simpleLogger.log.org.apache.ratis.grpc.GrpcUtil", "error");
     }
     System.setProperty("org.slf4j.simpleLogger.log.org.apache.ratis.client.impl.OrderedAsync", "off");
     java.util.logging.LogManager.getLogManager().reset(); // gRPC's java.util.logging chatter
@@ -74,132 +78,40 @@ public final class Cohort {
     root.addHandler(new java.util.logging.ConsoleHandler());
   }
 
-  /** name -> (subcommand name -> command); a leaf command has the single subcommand "". */
-  private static Map<String, Map<String, Supplier<CliCommand>>> commands() {
-    Map<String, Map<String, Supplier<CliCommand>>> c = new LinkedHashMap<>();
-    add(c, "server", "", Server::new);
-    add(c, "cluster", "status", ClusterStatus::new);
-    add(c, "topic", "create", TopicCreate::new);
-    add(c, "topic", "describe", TopicDescribe::new);
-    add(c, "topic", "list", TopicList::new);
-    add(c, "topic", "split", TopicSplit::new);
-    add(c, "topic", "merge", TopicMerge::new);
-    add(c, "topic", "weight", TopicWeight::new);
-    add(c, "group", "create", GroupCreate::new);
-    add(c, "group", "describe", GroupDescribe::new);
-    add(c, "group", "list", GroupList::new);
-    add(c, "group", "delete", GroupDelete::new);
-    add(c, "checkpoint", "list", CheckpointList::new);
-    add(c, "checkpoint", "reset", CheckpointReset::new);
-    add(c, "snapshot", "take", SnapshotTake::new);
-    add(c, "snapshot", "list", SnapshotList::new);
-    add(c, "snapshot", "inspect", SnapshotInspect::new);
-    add(c, "log", "produce", LogProduce::new);
-    add(c, "consume", "", Consume::new);
-    add(c, "bench", "commit", io.cohort.tools.bench.CommitBench::new);
-    add(c, "bench", "failover", io.cohort.tools.bench.FailoverBench::new);
-    add(c, "bench", "heartbeat", io.cohort.tools.bench.HeartbeatBench::new);
-    add(c, "bench", "rebalance", io.cohort.tools.bench.RebalanceBench::new);
-    add(c, "bench", "expiry", io.cohort.tools.bench.ExpiryBench::new);
-    add(c, "bench", "snapshot", io.cohort.tools.bench.SnapshotBench::new);
-    add(c, "demo", "", io.cohort.tools.demo.Demo::new);
-    return c;
-  }
-
-  private static void add(Map<String, Map<String, Supplier<CliCommand>>> c, String name, String sub,
-      Supplier<CliCommand> make) {
-    c.computeIfAbsent(name, k -> new LinkedHashMap<>()).put(sub, make);
+  /** Every command of {@code cohort}, one class each. */
+  public static CommandLine.Table commands() {
+    return new CommandLine.Table()
+        .add("server", Server::new)
+        .describe("cluster", "The Raft group: each peer's state, the replicated limits")
+        .add("cluster", "status", ClusterStatus::new)
+        .add("cluster", "limits", ClusterLimits::new)
+        .describe("topic", "Topics and their partitions: create, reshard, weigh, delete")
+        .add("topic", "create", TopicCreate::new)
+        .add("topic", "describe", TopicDescribe::new)
+        .add("topic", "list", TopicList::new)
+        .add("topic", "split", TopicSplit::new)
+        .add("topic", "merge", TopicMerge::new)
+        .add("topic", "weight", TopicWeight::new)
+        .add("topic", "delete", TopicDelete::new)
+        .describe("group", "Consumer groups: members, grants, handoffs, checkpoints")
+        .add("group", "create", GroupCreate::new)
+        .add("group", "describe", GroupDescribe::new)
+        .add("group", "list", GroupList::new)
+        .add("group", "delete", GroupDelete::new)
+        .describe("checkpoint", "A group's checkpoints: list, and offset management while the group runs (R3)")
+        .add("checkpoint", "list", CheckpointList::new)
+        .add("checkpoint", "reset", CheckpointReset::new)
+        .add("checkpoint", "delete", CheckpointDelete::new)
+        .describe("snapshot", "Snapshots: take one now, read files offline")
+        .add("snapshot", "take", SnapshotTake::new)
+        .add("snapshot", "list", SnapshotList::new)
+        .add("snapshot", "inspect", SnapshotInspect::new)
+        .describe("log", "The demo log (one file per partition)")
+        .add("log", "produce", LogProduce::new)
+        .add("consume", Consume::new);
   }
 
   public int run(String... args) {
-    Map<String, Map<String, CliCommand>> instances = new LinkedHashMap<>();
-    JCommander jc = JCommander.newBuilder().programName("cohort").build();
-    commands().forEach((name, subs) -> {
-      Map<String, CliCommand> made = new LinkedHashMap<>();
-      if (subs.containsKey("")) {
-        CliCommand leaf = subs.get("").get();
-        made.put("", leaf);
-        jc.addCommand(name, leaf);
-      } else {
-        jc.addCommand(name, new Object());
-        JCommander parent = jc.getCommands().get(name);
-        subs.forEach((sub, make) -> {
-          CliCommand cmd = make.get();
-          made.put(sub, cmd);
-          parent.addCommand(sub, cmd);
-        });
-      }
-      instances.put(name, made);
-    });
-
-    CliCommand command;
-    String name = null;
-    try {
-      if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
-        out.print(usage(jc));
-        return args.length == 0 ? USAGE : OK;
-      }
-      jc.parse(args);
-      name = jc.getParsedCommand();
-      if (name == null) {
-        throw new ParameterException("no command given");
-      }
-      Map<String, CliCommand> made = instances.get(name);
-      if (made.containsKey("")) {
-        command = made.get("");
-      } else {
-        String sub = jc.getCommands().get(name).getParsedCommand();
-        if (sub == null) {
-          throw new ParameterException("'cohort " + name + "' needs one of: " + String.join(", ", made.keySet()));
-        }
-        name = name + " " + sub;
-        command = made.get(sub);
-      }
-    } catch (ParameterException e) {
-      err.println("cohort: " + e.getMessage() + " (try 'cohort --help')");
-      return USAGE;
-    }
-
-    try (CliContext ctx = new CliContext(out, err, env)) {
-      return command.run(ctx);
-    } catch (Throwable t) {
-      return fail(name, t);
-    }
-  }
-
-  private int fail(String name, Throwable t) {
-    Throwable e = t;
-    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-      e = e.getCause();
-    }
-    if (e instanceof ParameterException || e instanceof ConfigException || e instanceof IllegalArgumentException) {
-      err.println("cohort " + name + ": " + e.getMessage());
-      return USAGE;
-    }
-    if (e instanceof CohortRejectedException r) {
-      err.println("cohort " + name + ": " + r.code() + ": " + r.getMessage());
-    } else if (e instanceof CohortUnavailableException) {
-      err.println("cohort " + name + ": cluster unavailable: " + e.getMessage());
-    } else if (e instanceof CorruptSnapshotException) {
-      err.println("cohort " + name + ": " + e.getMessage());
-    } else {
-      err.println("cohort " + name + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
-    }
-    return FAILED;
-  }
-
-  private static String usage(JCommander jc) {
-    StringBuilder s = new StringBuilder("usage: cohort <command> [options]\n\ncommands:\n");
-    jc.getCommands().forEach((name, sub) -> {
-      if (sub.getCommands().isEmpty()) {
-        s.append(String.format("  %-20s %s%n", name, jc.getUsageFormatter().getCommandDescription(name)));
-      } else {
-        sub.getCommands().forEach((n, c) -> s.append(String.format("  %-20s %s%n", name + " " + n,
-            sub.getUsageFormatter().getCommandDescription(n))));
-      }
-    });
-    s.append("\nPeers come from --peers, else $COHORT_PEERS, else ").append(CliContext.DEFAULT_PEERS)
-        .append(".\nRead commands take --json. Exit codes: 0 done, 1 failed, 2 bad usage.\n");
-    return s.toString();
+    return new CommandLine("cohort", commands(), FOOTER).run(args, out, err, env);
   }
 }

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cohort.server.snapshot.SnapshotFile;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohort.server.snapshot.SnapshotDirectory;
 import io.cohort.server.testing.MiniCluster;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import io.cohort.tools.json.Json;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,231 +17,327 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every `cohort` subcommand against a real three-node cluster in this JVM, through the injected
  * streams: the happy path, and what bad input prints and returns.
  */
+@ExtendWith(SharedCluster.Resolver.class)
 class CliTest {
   @TempDir
   static Path tmp;
   static MiniCluster cluster;
-  static Map<String, String> env;
-
-  record Run(int code, String out, String err) {
-    Map<String, Object> json() {
-      return MiniJson.object(out);
-    }
-  }
+  static Cli cli;
 
   @BeforeAll
-  static void startCluster() throws Exception {
-    cluster = MiniCluster.start(3, tmp.resolve("cluster"));
-    cluster.leaderId();
-    env = Map.of("COHORT_PEERS", cluster.peers());
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  static Run cohort(String... args) {
-    return cohortWith(env, args);
-  }
-
-  static Run cohortWith(Map<String, String> environment, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = new Cohort(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), environment).run(args);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  static Run ok(String... args) {
-    Run r = cohort(args);
-    assertEquals(0, r.code(), "cohort " + String.join(" ", args) + " failed: " + r.err());
-    return r;
-  }
-
-  static void failsWith(int code, String errContains, String... args) {
-    Run r = cohort(args);
-    assertEquals(code, r.code(), "cohort " + String.join(" ", args) + ": " + r.out() + r.err());
-    assertTrue(r.err().contains(errContains), "stderr of cohort " + String.join(" ", args) + ": " + r.err());
-    assertEquals(1, r.err().strip().lines().count(), "one line on stderr: " + r.err());
+  static void connect(MiniCluster shared) {
+    cluster = shared;
+    cli = new Cli(Map.of("COHORT_PEERS", cluster.peers()));
   }
 
   @Test
   void usageAndUnknownCommands() {
-    Run help = cohort("--help");
+    Cli.Run help = cli.run("--help");
     assertEquals(0, help.code());
     assertTrue(help.out().contains("group describe"));
-    assertEquals(2, cohort().code());
-    failsWith(2, "cohort:", "frobnicate");
-    failsWith(2, "needs one of", "topic");
+    assertTrue(help.out().contains("checkpoint reset"));
+    assertEquals(2, cli.run().code());
+    cli.failsWith(2, "unknown command 'frobnicate'", "frobnicate");
+    cli.failsWith(2, "needs a subcommand", "topic");
+    cli.failsWith(2, "unknown subcommand 'explode'", "topic", "explode");
   }
 
   @Test
-  void clusterStatusShowsThreeLivePeersAndALeader() {
-    Map<String, Object> status = ok("cluster", "status", "--json").json();
-    List<?> peers = (List<?>) status.get("peers");
-    assertEquals(3, peers.size());
-    assertTrue(peers.stream().allMatch(p -> Boolean.TRUE.equals(((Map<?, ?>) p).get("reachable"))));
-    assertTrue(peers.stream().anyMatch(p -> "LEADER".equals(((Map<?, ?>) p).get("role"))));
-    assertTrue(ok("cluster", "status").out().contains("LEADER"));
-    failsWith(2, "peer", "cluster", "status", "--peers", "not-a-peer-list");
+  void versionIsTheProjectVersion() {
+    Cli.Run r = cli.ok("--version");
+    assertTrue(r.out().strip().matches("cohort \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), r.out());
+  }
+
+  @Test
+  void clusterStatusShowsThreeLivePeersALeaderAndTheLimits() {
+    JsonNode status = cli.ok("cluster", "status", "--json").json();
+    assertEquals(1, status.get("version").asInt());
+    assertEquals(3, status.get("peers").size());
+    status.get("peers").forEach(p -> assertTrue(p.get("reachable").asBoolean(), status.toString()));
+    assertTrue(status.get("leader").isTextual(), status.toString());
+    assertTrue(status.get("limits").get("maxSlots").asLong() > 0, status.toString());
+    assertTrue(status.get("usage").has("slots"), status.toString());
+    String text = cli.ok("cluster", "status").out();
+    assertTrue(text.contains("LEADER") && text.contains("max_slots"), text);
+    cli.failsWith(2, "peer", "cluster", "status", "--peers", "not-a-peer-list");
+  }
+
+  @Test
+  void R9_clusterLimitsShowsAndChangesTheReplicatedLimits() {
+    JsonNode before = cli.ok("cluster", "limits", "--json").json();
+    long slots = before.get("limits").get("maxSlots").asLong();
+    JsonNode set = cli.ok("cluster", "limits", "--set", "max_slots=" + (slots + 1), "--json").json();
+    assertEquals(1, set.get("version").asInt());
+    assertTrue(set.get("ok").asBoolean());
+    assertTrue(set.get("message").asText().startsWith("limits set"), set.toString());
+    assertEquals(slots + 1, set.get("limits").get("maxSlots").asLong());
+    assertEquals(slots + 1, cli.ok("cluster", "limits", "--json").json().get("limits").get("maxSlots").asLong());
+    cli.ok("cluster", "limits", "--set", "maxSlots=" + slots);
+    cli.failsWith(2, "unknown limit 'max_bananas'", "cluster", "limits", "--set", "max_bananas=3");
+    cli.failsWith(2, "not a whole number", "cluster", "limits", "--set", "max_slots=lots");
+    cli.failsWith(1, "INVALID_ARGUMENT", "cluster", "limits", "--set", "max_groups=0");
   }
 
   @Test
   void topics() {
-    assertTrue(ok("topic", "create", "orders", "--partitions", "4").out().contains("4 partitions"));
-    assertTrue(ok("topic", "list").out().contains("orders"));
-    Map<String, Object> t = ok("topic", "describe", "orders", "--json").json();
-    assertEquals(4, ((List<?>) t.get("partitions")).size());
-    assertTrue(ok("topic", "split", "orders", "1", "--end-cursor", "100").out().contains("into 4 and 5"));
-    assertTrue(ok("topic", "merge", "orders", "2", "3").out().contains("into 6"));
-    ok("topic", "weight", "orders", "0", "2.5");
-    Map<String, Object> after = ok("topic", "describe", "orders", "--json").json();
-    Map<?, ?> p1 = (Map<?, ?>) ((List<?>) after.get("partitions")).get(1);
-    assertEquals("SEALED", p1.get("state"));
-    assertEquals("100", p1.get("endCursor"));
-    assertEquals(List.of(4L, 5L), p1.get("children"));
-    assertEquals(2.5, ((Map<?, ?>) ((List<?>) after.get("partitions")).get(0)).get("weight"));
-    assertTrue(ok("topic", "list", "--json").out().contains("\"orders\""));
+    assertTrue(cli.ok("topic", "create", "orders", "--partitions", "4").out().contains("4 partitions"));
+    assertTrue(cli.ok("topic", "list").out().contains("orders"));
+    JsonNode t = cli.ok("topic", "describe", "orders", "--json").json();
+    assertEquals(4, t.get("partitions").size());
+    assertTrue(cli.ok("topic", "split", "orders", "1", "--end-cursor", "100").out().contains("into 4 and 5"));
+    assertTrue(cli.ok("topic", "merge", "orders", "2", "3").out().contains("into 6"));
+    assertTrue(cli.ok("topic", "weight", "orders", "0", "2.5").out().contains("set to 2.5"));
+    JsonNode after = cli.ok("topic", "describe", "orders", "--json").json();
+    JsonNode p1 = after.get("partitions").get(1);
+    assertEquals("SEALED", p1.get("state").asText());
+    assertEquals("100", p1.get("endCursor").asText());
+    assertEquals(Json.read("[4,5]"), p1.get("children"));
+    assertEquals(2.5, after.get("partitions").get(0).get("weight").asDouble());
+    assertTrue(cli.ok("topic", "list", "--json").json().get("topics").toString().contains("\"orders\""));
     // A stale read may lag the leader, but catches up.
-    await().atMost(Duration.ofSeconds(60)).until(() -> ok("topic", "describe", "orders", "--json", "--stale")
+    await().atMost(Duration.ofSeconds(60)).until(() -> cli.ok("topic", "describe", "orders", "--json", "--stale")
         .out().contains("\"weight\":2.5"));
 
-    failsWith(2, "partition must be a whole number", "topic", "split", "orders", "x");
-    failsWith(2, "--partitions", "topic", "create", "bad", "--partitions", "many");
-    failsWith(1, "NOT_FOUND", "topic", "describe", "nope");
-    failsWith(1, "ALREADY_EXISTS", "topic", "create", "orders", "--partitions", "1");
-    failsWith(1, "FAILED_PRECONDITION", "topic", "split", "orders", "1");
-    failsWith(2, "weight must be a number > 0", "topic", "weight", "orders", "0", "-1");
-    failsWith(2, "key must be", "topic", "split", "orders", "0", "--key", "0xZZ");
+    cli.failsWith(2, "partition must be a whole number", "topic", "split", "orders", "x");
+    cli.failsWith(2, "--partitions", "topic", "create", "bad", "--partitions", "many");
+    cli.failsWith(1, "NOT_FOUND", "topic", "describe", "nope");
+    cli.failsWith(1, "ALREADY_EXISTS", "topic", "create", "orders", "--partitions", "1");
+    cli.failsWith(1, "FAILED_PRECONDITION", "topic", "split", "orders", "1");
+    cli.failsWith(2, "weight must be a number > 0", "topic", "weight", "orders", "0", "-1");
+    cli.failsWith(2, "key must be", "topic", "split", "orders", "0", "--key", "0xZZ");
+  }
+
+  @Test
+  void topicDeleteRemovesATopicNoGroupReads() {
+    cli.ok("topic", "create", "scratch", "--partitions", "2");
+    cli.ok("group", "create", "scratch-readers", "--topic", "scratch");
+    cli.failsWith(1, "FAILED_PRECONDITION", "topic", "delete", "scratch");
+    cli.ok("group", "delete", "scratch-readers");
+    assertTrue(cli.ok("topic", "delete", "scratch").out().contains("deleted"));
+    cli.failsWith(1, "NOT_FOUND", "topic", "describe", "scratch");
+    cli.failsWith(1, "NOT_FOUND", "topic", "delete", "scratch");
+  }
+
+  @Test
+  void writeCommandsPrintWhatTheClusterStoredAsVersionedJson() {
+    List<String[]> writes = List.of(
+        new String[] {"topic", "create", "jsonic", "--partitions", "2", "--json"},
+        new String[] {"topic", "split", "jsonic", "0", "--json"},
+        new String[] {"topic", "weight", "jsonic", "1", "3", "--json"},
+        new String[] {"group", "create", "jsonic-g", "--topic", "jsonic", "--json"},
+        new String[] {"checkpoint", "reset", "jsonic-g", "--topic", "jsonic", "--partitions", "1", "--to-cursor", "9",
+            "--execute", "--json"},
+        new String[] {"group", "delete", "jsonic-g", "--json"},
+        new String[] {"topic", "delete", "jsonic", "--json"});
+    for (String[] w : writes) {
+      JsonNode doc = cli.ok(w).json();
+      assertEquals(1, doc.get("version").asInt(), doc.toString());
+      assertTrue(doc.get("ok").asBoolean(), doc.toString());
+      assertFalse(doc.get("message").asText().isEmpty(), doc.toString());
+    }
   }
 
   @Test
   void groupsAndCheckpoints() {
-    ok("topic", "create", "clicks", "--partitions", "2");
-    ok("group", "create", "readers", "--topic", "clicks", "--order", "--session-timeout-ms", "6000",
+    cli.ok("topic", "create", "clicks", "--partitions", "2");
+    cli.ok("group", "create", "readers", "--topic", "clicks", "--order", "--session-timeout-ms", "6000",
         "--heartbeat-interval-ms", "500", "--start-from", "end");
-    assertTrue(ok("group", "list").out().contains("readers"));
-    Map<String, Object> list = ok("group", "list", "--json").json();
-    assertTrue(list.get("groups").toString().contains("readers"));
+    assertTrue(cli.ok("group", "list").out().contains("readers"));
+    assertTrue(cli.ok("group", "list", "--json").json().get("groups").toString().contains("readers"));
 
-    Map<String, Object> g = ok("group", "describe", "readers", "--json").json();
-    assertEquals("readers", g.get("group"));
-    assertEquals(true, g.get("order"));
-    assertEquals(List.of(), g.get("members"));
-    Map<?, ?> p0 = (Map<?, ?>) ((List<?>) g.get("partitions")).get(0);
+    JsonNode g = cli.ok("group", "describe", "readers", "--json").json();
+    assertEquals(1, g.get("version").asInt());
+    assertEquals("readers", g.get("group").asText());
+    assertTrue(g.get("order").asBoolean());
+    assertEquals(0, g.get("members").size());
+    JsonNode p0 = g.get("partitions").get(0);
     for (String key : List.of("topic", "partition", "state", "holder", "target", "status", "waitingFor", "checkpoint")) {
-      assertTrue(p0.containsKey(key), "describe --json has " + key + ": " + p0);
+      assertTrue(p0.has(key), "describe --json has " + key + ": " + p0);
     }
-    assertEquals("UNASSIGNED", p0.get("status"));
-    assertTrue(ok("group", "describe", "readers").out().contains("UNASSIGNED"));
+    assertEquals("UNASSIGNED", p0.get("status").asText());
+    assertTrue(cli.ok("group", "describe", "readers").out().contains("UNASSIGNED"));
 
-    ok("checkpoint", "reset", "readers", "clicks", "1", "42");
-    Map<String, Object> cps = ok("checkpoint", "list", "readers", "--json").json();
-    Map<?, ?> cp = (Map<?, ?>) ((List<?>) cps.get("checkpoints")).get(0);
-    assertEquals("42", cp.get("cursor"));
-    assertEquals(1L, cp.get("partition"));
-    assertTrue(ok("checkpoint", "list", "readers").out().contains("42"));
+    // the positional form of DESIGN section 5: one partition, at once
+    assertTrue(cli.ok("checkpoint", "reset", "readers", "clicks", "1", "42").out().contains("reset"));
+    JsonNode cp = cli.ok("checkpoint", "list", "readers", "--json").json().get("checkpoints").get(0);
+    assertEquals("42", cp.get("cursor").asText());
+    assertEquals(1, cp.get("partition").asInt());
+    assertTrue(cli.ok("checkpoint", "list", "readers").out().contains("42"));
 
-    failsWith(1, "NOT_FOUND", "group", "describe", "nobody");
-    failsWith(1, "NOT_FOUND", "checkpoint", "list", "nobody");
-    failsWith(1, "NOT_FOUND", "checkpoint", "reset", "nobody", "clicks", "0", "1");
-    failsWith(2, "partition must be a whole number", "checkpoint", "reset", "readers", "clicks", "one", "1");
-    failsWith(2, "--start-from must be begin or end", "group", "create", "x", "--topic", "clicks", "--start-from", "middle");
-    failsWith(1, "INVALID_ARGUMENT", "group", "create", "x", "--topic", "clicks", "--session-timeout-ms", "5");
-    failsWith(2, "--session-timeout-ms", "group", "create", "x", "--topic", "clicks", "--session-timeout-ms", "soon");
-    ok("group", "delete", "readers");
-    failsWith(1, "NOT_FOUND", "group", "delete", "readers");
+    cli.failsWith(1, "NOT_FOUND", "group", "describe", "nobody");
+    cli.failsWith(1, "NOT_FOUND", "checkpoint", "list", "nobody");
+    cli.failsWith(1, "NOT_FOUND", "checkpoint", "reset", "nobody", "clicks", "0", "1");
+    cli.failsWith(2, "partition must be a whole number", "checkpoint", "reset", "readers", "clicks", "one", "1");
+    cli.failsWith(2, "--start-from must be begin or end", "group", "create", "x", "--topic", "clicks", "--start-from", "middle");
+    cli.failsWith(1, "INVALID_ARGUMENT", "group", "create", "x", "--topic", "clicks", "--session-timeout-ms", "5");
+    cli.failsWith(2, "--session-timeout-ms", "group", "create", "x", "--topic", "clicks", "--session-timeout-ms", "soon");
+    cli.ok("group", "delete", "readers");
+    cli.failsWith(1, "NOT_FOUND", "group", "delete", "readers");
+  }
+
+  /** Quotes, spaces and a leading @ reach the cluster byte for byte, as positional or option values. */
+  @Test
+  void valuesReachTheClusterExactlyAsGiven() {
+    cli.ok("topic", "create", "exact", "--partitions", "4");
+    cli.ok("group", "create", "exact-g", "--topic", "exact");
+    String quoted = "\"5\"";
+    String spaced = "  a cursor with spaces  ";
+    String at = "@not-a-file";
+    cli.ok("checkpoint", "reset", "exact-g", "exact", "0", quoted);
+    cli.ok("checkpoint", "reset", "exact-g", "exact", "1", spaced);
+    cli.ok("checkpoint", "reset", "exact-g", "--topic", "exact", "--partitions", "2", "--to-cursor", quoted, "--execute");
+    cli.ok("checkpoint", "reset", "exact-g", "exact", "3", at);
+    JsonNode list = cli.ok("checkpoint", "list", "exact-g", "--json").json().get("checkpoints");
+    assertEquals(quoted, list.get(0).get("cursor").asText());
+    assertEquals(spaced, list.get(1).get("cursor").asText());
+    assertEquals(quoted, list.get(2).get("cursor").asText());
+    assertEquals(at, list.get(3).get("cursor").asText());
+  }
+
+  @Test
+  void duplicateTopicsAndDotNamesAreRefusedBeforeAnythingIsSent() {
+    Cli dead = new Cli(Map.of("COHORT_PEERS", "n1=127.0.0.1:1"));
+    dead.failsWith(2, "topic 'clicks' is named twice", "group", "create", "g", "--topic", "clicks", "--topic", "clicks");
+    dead.failsWith(2, "group name '.' is not allowed", "group", "create", ".", "--topic", "clicks");
+    dead.failsWith(2, "topic name '..' is not allowed", "group", "create", "g", "--topic", "..");
+    dead.failsWith(2, "topic name '.' is not allowed", "topic", "create", ".", "--partitions", "1");
+  }
+
+  @Test
+  void aDeadClusterIsOneLineAfterTheTimeout() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    } // closed: nothing listens there
+    String peers = "n1=127.0.0.1:" + port;
+    Cli dead = new Cli(Map.of());
+    for (String[] args : List.of(new String[] {"topic", "list", "--timeout", "2", "--peers", peers},
+        new String[] {"group", "create", "g", "--topic", "t", "--timeout", "2", "--peers", peers})) {
+      Cli.Run r = dead.failsWith(1, "cluster unreachable at " + peers + " after 2 s", args);
+      assertTrue(r.millis() < 2_000 + 8_000, "gave up within the timeout and some slack: " + r.millis() + " ms");
+    }
+    dead.failsWith(2, "--timeout must be at least 1", "topic", "list", "--timeout", "0", "--peers", peers);
+  }
+
+  /** Every command reads --peers with the one parser: IPv6 in brackets works, without is one clear line. */
+  @Test
+  void ipv6PeersAreParsedTheSameByEveryCommand() {
+    Cli nowhere = new Cli(Map.of());
+    List<String[]> commands = List.of(new String[] {"cluster", "status"}, new String[] {"cluster", "limits"},
+        new String[] {"topic", "list"}, new String[] {"topic", "describe", "t"},
+        new String[] {"topic", "create", "t", "--partitions", "1"}, new String[] {"group", "list"},
+        new String[] {"group", "describe", "g"}, new String[] {"checkpoint", "list", "g"},
+        new String[] {"checkpoint", "reset", "g", "--all-topics", "--to-start"},
+        new String[] {"checkpoint", "delete", "g", "--all-topics"}, new String[] {"snapshot", "take"},
+        new String[] {"consume", "g", "--consumer", "c", "--log-dir", tmp.toString()});
+    for (String[] c : commands) {
+      List<String> args = new ArrayList<>(List.of(c));
+      args.addAll(List.of("--peers", "n1=::1:9861"));
+      nowhere.failsWith(2, "peer 'n1=::1:9861' has an IPv6 address without brackets", args.toArray(String[]::new));
+    }
+    for (String[] c : List.of(new String[] {"topic", "list"}, new String[] {"cluster", "status"})) {
+      List<String> args = new ArrayList<>(List.of(c));
+      args.addAll(List.of("--peers", "n1=[::1]:1", "--timeout", "1"));
+      Cli.Run r = nowhere.run(args.toArray(String[]::new));
+      assertEquals(1, r.code(), r.out() + r.err());
+      assertTrue((r.out() + r.err()).contains("[::1]:1"), r.out() + r.err());
+    }
   }
 
   @Test
   void logProduceAndConsume() throws Exception {
     Path logDir = tmp.resolve("log");
-    ok("topic", "create", "events", "--partitions", "2");
-    ok("group", "create", "printers", "--topic", "events");
-    assertEquals("5", ok("log", "produce", "--dir", logDir.toString(), "events", "0", "--count", "5").out().strip());
-    assertEquals("3", ok("log", "produce", "--dir", logDir.toString(), "events", "1", "--count", "3").out().strip());
-    failsWith(2, "--count", "log", "produce", "--dir", logDir.toString(), "events", "0", "--count", "lots");
+    cli.ok("topic", "create", "events", "--partitions", "2");
+    cli.ok("group", "create", "printers", "--topic", "events");
+    assertEquals("5", cli.ok("log", "produce", "--dir", logDir.toString(), "events", "0", "--count", "5").out().strip());
+    assertEquals("3", cli.ok("log", "produce", "--dir", logDir.toString(), "events", "1", "--count", "3").out().strip());
+    cli.failsWith(2, "--count", "log", "produce", "--dir", logDir.toString(), "events", "0", "--count", "lots");
 
-    Run run = CompletableFuture.supplyAsync(() -> cohort("consume", "printers", "--consumer", "c1",
+    Cli.Run run = CompletableFuture.supplyAsync(() -> cli.run("consume", "printers", "--consumer", "c1",
         "--log-dir", logDir.toString(), "--json", "--commit-every-ms", "200", "--exit-when-idle-ms", "3000"))
-        .get(120, java.util.concurrent.TimeUnit.SECONDS);
+        .get(120, TimeUnit.SECONDS);
     assertEquals(0, run.code(), run.err());
-    List<Map<String, Object>> events = new ArrayList<>();
-    run.out().lines().forEach(l -> events.add(MiniJson.object(l)));
-    assertEquals(2, events.stream().filter(e -> "assigned".equals(e.get("event"))).count(), run.out());
-    assertEquals(8, events.stream().filter(e -> "record".equals(e.get("event"))).count(), run.out());
-    assertTrue(events.stream().anyMatch(e -> "committed".equals(e.get("event")) && "5".equals(e.get("cursor"))
-        && Long.valueOf(0).equals(e.get("partition"))), run.out());
-    for (Map<String, Object> e : events) {
-      assertTrue(e.containsKey("timeMs") && e.containsKey("topic") && e.containsKey("partition"), e.toString());
+    List<JsonNode> events = new ArrayList<>();
+    run.out().lines().forEach(l -> events.add(Json.read(l)));
+    assertEquals(2, events.stream().filter(e -> e.get("event").asText().equals("assigned")).count(), run.out());
+    assertEquals(8, events.stream().filter(e -> e.get("event").asText().equals("record")).count(), run.out());
+    assertTrue(events.stream().anyMatch(e -> e.get("event").asText().equals("committed")
+        && e.get("cursor").asText().equals("5") && e.get("partition").asInt() == 0), run.out());
+    for (JsonNode e : events) {
+      assertEquals(1, e.get("version").asInt(), e.toString());
+      assertTrue(e.has("timeMs") && e.has("topic") && e.has("partition"), e.toString());
     }
-    Map<String, Object> cps = ok("checkpoint", "list", "printers", "--json").json();
-    assertTrue(cps.get("checkpoints").toString().contains("cursor=3"), cps.toString());
+    JsonNode cps = cli.ok("checkpoint", "list", "printers", "--json").json().get("checkpoints");
+    assertEquals("3", cps.get(1).get("cursor").asText(), cps.toString());
 
-    failsWith(1, "NOT_FOUND", "consume", "no-such-group", "--consumer", "c1", "--log-dir", logDir.toString(),
+    cli.failsWith(1, "NOT_FOUND", "consume", "no-such-group", "--consumer", "c1", "--log-dir", logDir.toString(),
         "--exit-when-idle-ms", "2000");
   }
 
   @Test
   void snapshots() throws Exception {
-    ok("topic", "create", "snap", "--partitions", "3");
-    ok("group", "create", "snappers", "--topic", "snap");
-    ok("checkpoint", "reset", "snappers", "snap", "2", "77");
-    assertTrue(ok("snapshot", "take").out().contains("snapshot taken at index"));
-    Path storage = cluster.storageDir(cluster.leaderId());
-    await().atMost(Duration.ofSeconds(60)).until(() -> !SnapshotFile.list(storage).isEmpty());
-    Map<String, Object> listed = ok("snapshot", "list", "--storage", storage.toString(), "--json").json();
-    List<?> snaps = (List<?>) listed.get("snapshots");
-    String file = (String) ((Map<?, ?>) snaps.get(snaps.size() - 1)).get("file");
-    assertTrue(ok("snapshot", "list", "--storage", storage.toString()).out().contains("snapshot."));
+    cli.ok("topic", "create", "snap", "--partitions", "3");
+    cli.ok("group", "create", "snappers", "--topic", "snap");
+    cli.ok("checkpoint", "reset", "snappers", "snap", "2", "77");
+    Cli.Run take = cli.ok("snapshot", "take");
+    assertTrue(take.out().contains("snapshot taken on"), take.out());
+    assertTrue(take.err().contains("waiting for its file"), "progress on stderr: " + take.err());
+    String node = take.out().split(" ")[3];
+    Path storage = cluster.storageDir(node);
+    await().atMost(Duration.ofSeconds(60)).until(() -> !SnapshotDirectory.list(storage).isEmpty());
+    JsonNode snaps = cli.ok("snapshot", "list", "--storage", storage.toString(), "--json").json().get("snapshots");
+    String file = snaps.get(0).get("file").asText();
+    assertTrue(cli.ok("snapshot", "list", "--storage", storage.toString()).out().contains("snapshot."));
 
-    Map<String, Object> summary = ok("snapshot", "inspect", file, "--json").json();
-    assertEquals(true, summary.get("verified"));
+    JsonNode summary = cli.ok("snapshot", "inspect", file, "--json").json();
+    assertTrue(summary.get("verified").asBoolean());
     assertTrue(summary.get("groups").toString().contains("snappers"));
-    Map<String, Object> one = ok("snapshot", "inspect", file, "--group", "snappers", "--json").json();
-    assertTrue(one.get("partitions").toString().contains("cursor=77"), one.toString());
-    assertTrue(ok("snapshot", "inspect", file, "--group", "snappers").out().contains("77"));
-    failsWith(1, "no group 'ghost'", "snapshot", "inspect", file, "--group", "ghost");
+    JsonNode one = cli.ok("snapshot", "inspect", file, "--group", "snappers", "--json").json();
+    JsonNode slot2 = null;
+    for (JsonNode p : one.get("partitions")) {
+      slot2 = p.get("partition").asInt() == 2 ? p : slot2;
+    }
+    assertEquals("77", slot2.get("checkpoint").get("cursor").asText(), one.toString());
+    assertTrue(cli.ok("snapshot", "inspect", file, "--group", "snappers").out().contains("77"));
+    cli.failsWith(1, "no group 'ghost'", "snapshot", "inspect", file, "--group", "ghost");
 
     Path corrupt = tmp.resolve("snapshot.1_99");
     Files.write(corrupt, "this is not a MapDB file at all".repeat(100).getBytes(StandardCharsets.UTF_8));
-    failsWith(1, "snapshot.1_99", "snapshot", "inspect", corrupt.toString());
+    cli.failsWith(1, "snapshot.1_99", "snapshot", "inspect", corrupt.toString());
     Path flipped = tmp.resolve("snapshot.1_100");
     byte[] bytes = Files.readAllBytes(Path.of(file));
     bytes[bytes.length / 2] ^= 0x5a;
     bytes[bytes.length / 2 + 1] ^= 0x5a;
     Files.write(flipped, bytes);
-    Run r = cohort("snapshot", "inspect", flipped.toString());
+    Cli.Run r = cli.run("snapshot", "inspect", flipped.toString());
     assertEquals(1, r.code(), "a flipped byte is refused: " + r.out() + r.err());
-    failsWith(1, "does not exist", "snapshot", "inspect", tmp.resolve("missing").toString());
-    failsWith(1, "not a directory", "snapshot", "list", "--storage", tmp.resolve("missing").toString());
+    cli.failsWith(1, "does not exist", "snapshot", "inspect", tmp.resolve("missing").toString());
+    cli.failsWith(1, "not a directory", "snapshot", "list", "--storage", tmp.resolve("missing").toString());
   }
 
   @Test
   void badPeersAreBadUsage() {
-    Run r = cohortWith(Map.of("COHORT_PEERS", "n1=nowhere"), "group", "list");
+    Cli.Run r = new Cli(Map.of("COHORT_PEERS", "n1=nowhere")).run("group", "list");
     assertEquals(2, r.code(), r.err());
-    assertFalse(r.err().isBlank());
-    failsWith(2, "peer", "topic", "list", "--peers", "n1=127.0.0.1:notaport");
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    cli.failsWith(2, "peer", "topic", "list", "--peers", "n1=127.0.0.1:notaport");
   }
 
   @Test
   void serverRefusesBadInputWithOneLine() throws Exception {
-    failsWith(2, "peer", "server", "--id", "n1", "--storage", tmp.resolve("s1").toString(), "--peers", "junk");
+    cli.failsWith(2, "peer", "server", "--id", "n1", "--storage", tmp.resolve("s1").toString(), "--peers", "junk");
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
-    Run r = cohort("server", "--id", "n1", "--storage", file.toString(), "--peers", "n1=127.0.0.1:1");
+    Cli.Run r = cli.run("server", "--id", "n1", "--storage", file.toString(), "--peers", "n1=127.0.0.1:1");
     assertTrue(r.code() != 0, r.out() + r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
   }
@@ -260,16 +356,16 @@ class CliTest {
             "--peers", peers).redirectErrorStream(true)
             .redirectOutput(tmp.resolve("proc-" + id + ".log").toFile()).start());
       }
-      Map<String, String> procEnv = Map.of("COHORT_PEERS", peers);
-      await().atMost(Duration.ofSeconds(120)).until(() -> cohortWith(procEnv, "cluster", "status").code() == 0);
-      assertTrue(cohortWith(procEnv, "cluster", "status").out().contains("LEADER"));
-      assertEquals(0, cohortWith(procEnv, "topic", "create", "t", "--partitions", "1").code());
+      Cli procs = new Cli(Map.of("COHORT_PEERS", peers));
+      await().atMost(Duration.ofSeconds(120)).until(() -> procs.run("cluster", "status").code() == 0);
+      assertTrue(procs.run("cluster", "status").out().contains("LEADER"));
+      assertEquals(0, procs.run("topic", "create", "t", "--partitions", "1").code());
     } finally {
       for (Process p : servers) {
         p.destroy(); // SIGTERM: the shutdown hook closes the node
       }
       for (Process p : servers) {
-        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
           p.destroyForcibly();
         }
       }
@@ -284,12 +380,5 @@ class CliTest {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
-  }
-
-  @Test
-  void benchNeedsAWorkloadAndKnownOptions() {
-    assertEquals(2, cohort("bench").code());
-    assertEquals(2, cohort("bench", "commit", "--no-such-option").code());
-    assertEquals(2, cohort("bench", "nosuchworkload").code());
   }
 }

@@ -4,40 +4,32 @@ import static io.cohort.server.snapshot.SnapshotLayout.*;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.cohort.statemachine.Coordinator;
-import io.cohort.statemachine.FrozenState;
 import io.cohort.statemachine.Limits;
 import io.cohort.statemachine.proto.GroupRecord;
-import io.cohort.statemachine.proto.HeaderRecord;
 import io.cohort.statemachine.proto.MemberRecord;
 import io.cohort.statemachine.proto.SlotRecord;
 import io.cohort.statemachine.proto.StateRecord;
 import io.cohort.statemachine.proto.TopicRecord;
 import java.io.Closeable;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.Serializer;
 
 /**
- * Reads one snapshot file offline or at load: its meta data, the whole record stream in export
- * order, or just one group or one checkpoint (a key range of the sorted maps, see {@link
- * SnapshotLayout}). {@link #open} checks the format name and version; {@link #verify} and {@link
- * #load} check the checksum over every record.
+ * Reads one snapshot file offline or at load: the whole record stream in export order, or just one
+ * group or one checkpoint (a key range of the sorted maps, see {@link SnapshotLayout}). {@link
+ * #open} checks the meta data ({@link SnapshotMeta}); {@link #verify} and {@link #load} check the
+ * checksum over every record. {@link SnapshotDirectory} finds the files.
  *
  * <pre>{@code
  * try (SnapshotFile f = SnapshotFile.open(path)) {
@@ -47,29 +39,18 @@ import org.mapdb.Serializer;
  * }</pre>
  */
 public final class SnapshotFile implements Closeable {
-  /** Ratis' snapshot file name: {@code snapshot.<term>_<index>}. */
-  public static final Pattern NAME = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
-
-  /** What the meta map says about the snapshot. */
-  public record Meta(int formatVersion, int stateFormatVersion, long term, long index, String sha256,
-      long records, long topics, long groups, long members, long slots, long writtenAtMs,
-      HeaderRecord header) {}
-
   /** One group as stored: the group, its members and its slots (holder, epoch, checkpoint). */
   public record GroupSnapshot(GroupRecord group, List<MemberRecord> members, List<SlotRecord> slots) {}
 
-  /** A snapshot file found on disk. */
-  public record Listing(Path file, long term, long index, long bytes, boolean hasMd5) {}
-
   private final Path file;
   private final DB db;
-  private final Meta meta;
+  private final SnapshotMeta meta;
   private final BTreeMap<String, byte[]> topics;
   private final BTreeMap<String, byte[]> groups;
   private final BTreeMap<String, byte[]> members;
   private final BTreeMap<String, byte[]> slots;
 
-  private SnapshotFile(Path file, DB db, Meta meta, BTreeMap<String, byte[]> topics,
+  private SnapshotFile(Path file, DB db, SnapshotMeta meta, BTreeMap<String, byte[]> topics,
       BTreeMap<String, byte[]> groups, BTreeMap<String, byte[]> members, BTreeMap<String, byte[]> slots) {
     this.file = file;
     this.db = db;
@@ -98,7 +79,7 @@ public final class SnapshotFile implements Closeable {
         }
       }
       Map<String, String> m = db.treeMap(META, Serializer.STRING, Serializer.STRING).open();
-      Meta meta = parseMeta(file, m);
+      SnapshotMeta meta = SnapshotMeta.read(file, m);
       return new SnapshotFile(file, db, meta, open(db, TOPICS), open(db, GROUPS), open(db, MEMBERS),
           open(db, SLOTS));
     } catch (CorruptSnapshotException e) {
@@ -114,58 +95,11 @@ public final class SnapshotFile implements Closeable {
     return db.treeMap(name, Serializer.STRING, Serializer.BYTE_ARRAY).open();
   }
 
-  private static Meta parseMeta(Path file, Map<String, String> m) throws CorruptSnapshotException {
-    if (!FORMAT_NAME.equals(m.get(META_FORMAT))) {
-      throw new CorruptSnapshotException(file, "is not a Cohort snapshot (format '" + m.get(META_FORMAT) + "')");
-    }
-    int version = (int) number(file, m, META_VERSION);
-    if (version != FORMAT_VERSION) {
-      throw new CorruptSnapshotException(file, "has snapshot format version " + version
-          + "; this Cohort reads version " + FORMAT_VERSION);
-    }
-    int stateVersion = (int) number(file, m, META_STATE_VERSION);
-    if (stateVersion != FrozenState.FORMAT_VERSION) {
-      throw new CorruptSnapshotException(file, "has state format version " + stateVersion
-          + "; this Cohort reads version " + FrozenState.FORMAT_VERSION);
-    }
-    String sha = m.get(META_SHA256);
-    if (sha == null || sha.length() != 64) {
-      throw new CorruptSnapshotException(file, "has no valid checksum in its meta data");
-    }
-    HeaderRecord header;
-    try {
-      header = HeaderRecord.parseFrom(Base64.getDecoder().decode(require(file, m, META_HEADER)));
-    } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
-      throw new CorruptSnapshotException(file, "has an unreadable header record", e);
-    }
-    return new Meta(version, stateVersion, number(file, m, META_TERM), number(file, m, META_INDEX), sha,
-        number(file, m, META_RECORDS), number(file, m, META_TOPICS), number(file, m, META_GROUPS),
-        number(file, m, META_MEMBERS), number(file, m, META_SLOTS), number(file, m, META_WRITTEN_AT_MS),
-        header);
-  }
-
-  private static String require(Path file, Map<String, String> m, String key) throws CorruptSnapshotException {
-    String v = m.get(key);
-    if (v == null) {
-      throw new CorruptSnapshotException(file, "has no '" + key + "' in its meta data");
-    }
-    return v;
-  }
-
-  private static long number(Path file, Map<String, String> m, String key) throws CorruptSnapshotException {
-    String v = require(file, m, key);
-    try {
-      return Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      throw new CorruptSnapshotException(file, "has a bad '" + key + "' in its meta data: " + v);
-    }
-  }
-
   public Path path() {
     return file;
   }
 
-  public Meta meta() {
+  public SnapshotMeta meta() {
     return meta;
   }
 
@@ -264,46 +198,6 @@ public final class SnapshotFile implements Closeable {
     if (!db.isClosed()) {
       db.close();
     }
-  }
-
-  /**
-   * Snapshot files under {@code dir} — a storage dir ({@code <dir>/<group>/sm/}), a group dir
-   * ({@code <dir>/sm/}) or an {@code sm/} dir — newest first. Safe while the server runs: a file
-   * deleted meanwhile (retention) is left out.
-   */
-  public static List<Listing> list(Path dir) throws IOException {
-    List<Path> smDirs = new ArrayList<>(List.of(dir, dir.resolve("sm")));
-    if (Files.isDirectory(dir)) {
-      try (var children = Files.newDirectoryStream(dir, Files::isDirectory)) {
-        for (Path child : children) {
-          smDirs.add(child.resolve("sm"));
-        }
-      }
-    }
-    List<Listing> out = new ArrayList<>();
-    for (Path sm : smDirs) {
-      if (!Files.isDirectory(sm)) {
-        continue;
-      }
-      try (var files = Files.newDirectoryStream(sm)) {
-        for (Path p : files) {
-          Matcher m = NAME.matcher(p.getFileName().toString());
-          if (!m.matches()) {
-            continue;
-          }
-          try {
-            out.add(new Listing(p, Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Files.size(p),
-                Files.exists(p.resolveSibling(p.getFileName() + ".md5"))));
-          } catch (NoSuchFileException e) {
-            // deleted by retention while we looked
-          }
-        }
-      } catch (NoSuchFileException e) {
-        // the sm/ dir was replaced by a snapshot install while we looked
-      }
-    }
-    out.sort(Comparator.comparingLong(Listing::index).reversed().thenComparing(Listing::file));
-    return out;
   }
 
   private <T> T parse(com.google.protobuf.Parser<T> parser, byte[] bytes) {

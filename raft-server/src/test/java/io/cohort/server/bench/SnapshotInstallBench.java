@@ -1,6 +1,6 @@
 package io.cohort.server.bench;
 
-import io.cohort.server.snapshot.SnapshotFile;
+import io.cohort.server.snapshot.SnapshotDirectory;
 import io.cohort.server.testing.MiniCluster;
 import io.cohort.server.testing.TestClient;
 import io.cohort.statemachine.Limits;
@@ -52,7 +52,7 @@ public final class SnapshotInstallBench {
       RaftClientReply snap = client.raft().getSnapshotManagementApi(RaftPeerId.valueOf(leader)).create(true, 300_000);
       var stats = cluster.server(leader).stateMachine().snapshotStats();
       long logStart = cluster.server(leader).division().getRaftLog().getStartIndex();
-      long bytes = SnapshotFile.list(cluster.storageDir(leader)).get(0).bytes();
+      long bytes = SnapshotDirectory.list(cluster.storageDir(leader)).get(0).bytes();
 
       long target = cluster.server(leader).stateMachine().appliedIndex(); // quiet: nobody is a member
       long r0 = System.nanoTime();

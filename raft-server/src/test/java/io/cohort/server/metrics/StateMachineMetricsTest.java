@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cohort.server.CohortStateMachine;
 import io.cohort.server.Messages;
 import io.cohort.server.ServerClock;
-import io.cohort.server.ServerConfig;
 import io.cohort.server.health.Readiness;
 import io.cohort.statemachine.Limits;
 import io.cohort.statemachine.proto.Code;
@@ -106,7 +105,7 @@ class StateMachineMetricsTest {
         .setLimits(LimitsRecord.newBuilder().setMaxCommandBytes(Integer.MAX_VALUE))).build().toByteArray();
     for (byte[] bad : new byte[][] {{(byte) 0xff}, oversized, tooLargeLimit}) {
       RaftClientRequest req = RaftClientRequest.newBuilder().setClientId(ClientId.randomId())
-          .setServerId(RaftPeerId.valueOf("n1")).setGroupId(ServerConfig.DEFAULT_GROUP_ID).setCallId(1)
+          .setServerId(RaftPeerId.valueOf("n1")).setGroupId(io.cohort.client.CohortGroup.ID).setCallId(1)
           .setMessage(Messages.of(bad)).setType(RaftClientRequest.writeRequestType()).build();
       assertNotNull(sm.startTransaction(req).getException());
     }

@@ -149,11 +149,11 @@ class SnapshotFileTest {
     SnapshotWriter.write(c.freeze(), 1, 5, sm.resolve("snapshot.1_5"), 0);
     SnapshotWriter.write(c.freeze(), 2, 9, sm.resolve("snapshot.2_9"), 0);
     Files.writeString(sm.resolve("snapshot.2_9.md5"), "x");
-    List<SnapshotFile.Listing> l = SnapshotFile.list(dir.resolve("storage"));
-    assertEquals(List.of(9L, 5L), l.stream().map(SnapshotFile.Listing::index).toList());
-    assertEquals(l, SnapshotFile.list(dir.resolve("storage/some-group")));
-    assertEquals(l, SnapshotFile.list(sm));
-    assertEquals(List.of(), SnapshotFile.list(dir.resolve("nothing-here")));
+    List<SnapshotDirectory.Listing> l = SnapshotDirectory.list(dir.resolve("storage"));
+    assertEquals(List.of(9L, 5L), l.stream().map(SnapshotDirectory.Listing::index).toList());
+    assertEquals(l, SnapshotDirectory.list(dir.resolve("storage/some-group")));
+    assertEquals(l, SnapshotDirectory.list(sm));
+    assertEquals(List.of(), SnapshotDirectory.list(dir.resolve("nothing-here")));
     assertTrue(l.get(0).hasMd5());
     assertFalse(l.get(1).hasMd5());
   }

@@ -2,9 +2,9 @@ package io.cohort.server.testing;
 
 import static org.awaitility.Awaitility.await;
 
+import io.cohort.client.Peers;
 import io.cohort.server.CohortServer;
 import io.cohort.server.CohortStateMachine;
-import io.cohort.server.Peers;
 import io.cohort.server.ServerConfig;
 import io.cohort.server.metrics.MetricsSettings;
 import io.cohort.statemachine.proto.DigestView;
@@ -149,7 +149,7 @@ public final class MiniCluster implements AutoCloseable {
 
   /** {@code n1=127.0.0.1:port,...}, as {@code --peers} takes it. */
   public String peers() {
-    return Peers.format(group().getPeers().stream().toList());
+    return Peers.of(group().getPeers().stream().toList()).toString();
   }
 
   public RaftGroup group() {

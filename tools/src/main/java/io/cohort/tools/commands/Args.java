@@ -1,8 +1,12 @@
 package io.cohort.tools.commands;
 
 import com.beust.jcommander.ParameterException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
-/** Parses positional arguments; a malformed one is bad usage (exit 2). */
+/** Checks positional and option values; a malformed one is bad usage (exit 2) and nothing is sent. */
 final class Args {
   private Args() {}
 
@@ -16,6 +20,17 @@ final class Args {
     } catch (NumberFormatException e) {
       throw new ParameterException("partition must be a whole number >= 0, got '" + s + "'");
     }
+  }
+
+  /** "0,3,7" to [0, 3, 7]; a repeated partition is refused. */
+  static List<Integer> partitions(String s) {
+    Set<Integer> out = new LinkedHashSet<>();
+    for (String part : s.split(",", -1)) {
+      if (!out.add(partition(part.strip()))) {
+        throw new ParameterException("partition " + part.strip() + " is named twice in --partitions " + s);
+      }
+    }
+    return new ArrayList<>(out);
   }
 
   static double positiveDouble(String what, String s) {
@@ -40,5 +55,27 @@ final class Args {
     } catch (NumberFormatException e) {
       throw new ParameterException("key must be an unsigned 64-bit number (hex 0x... or decimal), got '" + s + "'");
     }
+  }
+
+  /**
+   * A name for something new. The cluster checks names (R9); the CLI refuses at once what can
+   * never be right on a command line or as a file name: "." and "..".
+   */
+  static String newName(String kind, String name) {
+    if (name.equals(".") || name.equals("..")) {
+      throw new ParameterException(kind + " name '" + name + "' is not allowed");
+    }
+    return name;
+  }
+
+  /** Topics of a group: each once. */
+  static List<String> distinctTopics(List<String> topics) {
+    Set<String> seen = new LinkedHashSet<>();
+    for (String t : topics) {
+      if (!seen.add(newName("topic", t))) {
+        throw new ParameterException("topic '" + t + "' is named twice");
+      }
+    }
+    return new ArrayList<>(seen);
   }
 }

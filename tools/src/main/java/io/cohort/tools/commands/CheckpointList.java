@@ -3,18 +3,19 @@ package io.cohort.tools.commands;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cohort.client.BlockingCohortClient;
 import io.cohort.statemachine.proto.CheckpointView;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import io.cohort.tools.ClusterOptions;
-import io.cohort.tools.Json;
-import io.cohort.tools.JsonViews;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import io.cohort.tools.ReadOptions;
+import io.cohort.tools.json.Json;
+import io.cohort.tools.json.JsonViews;
 import java.util.List;
-import java.util.Map;
 
-@Parameters(commandDescription = "List a group's checkpoints")
+@Parameters(commandDescription = "List a group's checkpoints (--json output is what checkpoint reset --from-file reads)")
 public final class CheckpointList implements CliCommand {
   @Parameter(description = "GROUP", required = true, arity = 1)
   List<String> group;
@@ -25,21 +26,23 @@ public final class CheckpointList implements CliCommand {
   @ParametersDelegate
   ClusterOptions cluster = new ClusterOptions();
 
+  @ParametersDelegate
+  ReadOptions read = new ReadOptions();
+
   @Override
   public int run(CliContext ctx) {
-    var list = ctx.client(cluster).blocking().listCheckpoints(group.get(0), cluster.readMode());
+    io.cohort.statemachine.proto.CheckpointList list = BlockingCohortClient.await(ctx.client(cluster).listCheckpoints(group.get(0), read.mode()));
     if (json) {
-      List<Object> out = new ArrayList<>();
-      list.getCheckpointsList().forEach(c -> out.add(JsonViews.checkpoint(c, true)));
-      Map<String, Object> doc = new LinkedHashMap<>();
+      ObjectNode doc = Json.doc();
       doc.put("group", group.get(0));
-      doc.put("checkpoints", out);
+      ArrayNode out = doc.putArray("checkpoints");
+      list.getCheckpointsList().forEach(c -> out.add(JsonViews.checkpoint(c, true)));
       ctx.out.println(Json.write(doc));
       return 0;
     }
     Table table = new Table("PARTITION", "CURSOR", "FINISHED", "EPOCH", "LAG", "LAG-MS", "COMMITTED-BY");
     for (CheckpointView c : list.getCheckpointsList()) {
-      table.row(c.getTopic() + "/" + c.getPartition(), c.getCursor(), c.getFinished(), c.getEpoch(),
+      table.row(c.getTopic() + "/" + c.getPartition(), Tables.cursor(c), c.getFinished(), c.getEpoch(),
           c.hasLag() ? c.getLag() : null, c.hasLagMs() ? c.getLagMs() : null,
           c.getCommittedBy().isEmpty() ? "(reset)" : c.getCommittedBy());
     }

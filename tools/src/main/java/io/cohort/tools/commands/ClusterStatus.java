@@ -1,18 +1,82 @@
 package io.cohort.tools.commands;
 
+import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
-import io.cohort.server.StatusOptions;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cohort.client.BlockingCohortClient;
+import io.cohort.client.CohortException;
+import io.cohort.client.ReadMode;
+import io.cohort.client.admin.ClusterAdmin;
+import io.cohort.client.admin.PeerStatus;
+import io.cohort.statemachine.proto.ClusterInfoView;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
+import io.cohort.tools.ClusterOptions;
+import io.cohort.tools.cli.ErrorLines;
+import io.cohort.tools.json.Json;
+import io.cohort.tools.json.JsonViews;
+import java.util.List;
 
-@Parameters(commandDescription = "Each peer: reachable, role, term, commit and applied index (exit 1 unless all answer and one leads)")
+@Parameters(commandDescription = "Each peer: reachable, role, term, commit and applied index; the replicated limits "
+    + "and usage (exit 1 unless every peer answers and one leads)")
 public final class ClusterStatus implements CliCommand {
+  @Parameter(names = "--json", description = "print JSON")
+  boolean json;
+
   @ParametersDelegate
-  StatusOptions options = new StatusOptions();
+  ClusterOptions cluster = new ClusterOptions();
 
   @Override
   public int run(CliContext ctx) {
-    return io.cohort.server.ClusterStatus.run(options, ctx.env(), ctx.out, ctx.err);
+    ClusterAdmin admin = ctx.admin(cluster);
+    List<PeerStatus> peers = admin.status();
+    boolean healthy = peers.stream().allMatch(PeerStatus::reachable) && ClusterAdmin.leader(peers).isPresent();
+    ClusterInfoView info = null;
+    String infoError = null;
+    if (peers.stream().anyMatch(PeerStatus::reachable)) {
+      try {
+        info = BlockingCohortClient.await(ctx.client(cluster).clusterInfo(ReadMode.linearizable()));
+      } catch (CohortException e) {
+        infoError = ErrorLines.describe(e, ctx.cluster(), ctx.timeoutSeconds()).line();
+      }
+    } else {
+      infoError = "no peer answered";
+    }
+    if (json) {
+      ObjectNode doc = Json.doc();
+      ArrayNode list = doc.putArray("peers");
+      peers.forEach(p -> list.add(JsonViews.peer(p)));
+      doc.put("leader", ClusterAdmin.leader(peers).map(PeerStatus::id).orElse(null));
+      doc.put("healthy", healthy);
+      if (info != null) {
+        doc.set("limits", JsonViews.limits(info.getLimits()));
+        doc.set("usage", JsonViews.usage(info));
+      } else {
+        doc.putNull("limits");
+        doc.putNull("usage");
+        doc.put("limitsError", infoError);
+      }
+      ctx.out.println(Json.write(doc));
+      return healthy ? 0 : 1;
+    }
+    Table t = new Table("PEER", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED", "SNAPSHOT", "REACHABLE");
+    for (PeerStatus s : peers) {
+      t.row(s.id(), s.address(), s.role(), num(s.term()), num(s.commitIndex()), num(s.appliedIndex()),
+          num(s.snapshotIndex()), s.reachable() ? "yes" : "no (" + ErrorLines.clean(s.error()) + ")");
+    }
+    t.print(ctx.out);
+    ctx.out.println();
+    if (info != null) {
+      ClusterLimits.print(ctx.out, info);
+    } else {
+      ctx.out.println("limits: unknown (" + infoError + ")");
+    }
+    return healthy ? 0 : 1;
+  }
+
+  private static String num(long v) {
+    return v < 0 ? null : Long.toString(v);
   }
 }

@@ -3,6 +3,7 @@ package io.cohort.tools.commands;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohort.client.CohortClient;
 import io.cohort.client.ConsumerConfig;
 import io.cohort.client.ConsumerListener;
@@ -13,7 +14,7 @@ import io.cohort.client.RevokeReason;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import io.cohort.tools.ClusterOptions;
-import io.cohort.tools.Json;
+import io.cohort.tools.json.Json;
 import io.cohort.tools.log.FileLog;
 import io.cohort.tools.log.FileLogReader;
 import io.cohort.tools.log.LogRecord;
@@ -43,7 +44,7 @@ public final class Consume implements CliCommand {
   @Parameter(names = "--exit-when-idle-ms", description = "leave and exit after this long without a record (0 = run until stopped)")
   long exitWhenIdleMs;
 
-  @Parameter(names = "--json", description = "one JSON line per event")
+  @Parameter(names = "--json", description = "one JSON line per event (with \"version\")")
   boolean json;
 
   @ParametersDelegate
@@ -143,13 +144,17 @@ public final class Consume implements CliCommand {
     }
 
     synchronized void emit(String event, PartitionId partition, Map<String, ?> extra) {
-      Map<String, Object> line = new LinkedHashMap<>();
-      line.put("event", event);
-      line.put("timeMs", System.currentTimeMillis());
-      line.put("topic", partition == null ? null : partition.topic());
-      line.put("partition", partition == null ? null : partition.partition());
-      line.putAll(extra);
       if (json) {
+        ObjectNode line = Json.doc();
+        line.put("event", event);
+        line.put("timeMs", System.currentTimeMillis());
+        line.put("topic", partition == null ? null : partition.topic());
+        if (partition == null) {
+          line.putNull("partition");
+        } else {
+          line.put("partition", partition.partition());
+        }
+        extra.forEach((k, v) -> line.set(k, Json.tree(v)));
         out.println(Json.write(line));
       } else {
         StringBuilder s = new StringBuilder(event);

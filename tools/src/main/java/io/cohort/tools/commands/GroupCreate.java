@@ -4,6 +4,7 @@ import com.beust.jcommander.Parameter;
 import com.beust.jcommander.ParameterException;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
+import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.CreateGroup;
 import io.cohort.statemachine.proto.StartFrom;
 import io.cohort.tools.CliCommand;
@@ -16,7 +17,7 @@ public final class GroupCreate implements CliCommand {
   @Parameter(description = "GROUP", required = true, arity = 1)
   List<String> group;
 
-  @Parameter(names = "--topic", description = "a topic to read (repeat for more)", required = true)
+  @Parameter(names = "--topic", description = "a topic to read (repeat for more; each once)", required = true)
   List<String> topics;
 
   @Parameter(names = "--order", description = "read a split or merged partition's children only after their parents are finished (R5)")
@@ -31,20 +32,23 @@ public final class GroupCreate implements CliCommand {
   @Parameter(names = "--start-from", description = "where a partition without a checkpoint starts: begin or end")
   String startFrom = "begin";
 
+  @Parameter(names = "--json", description = "print JSON")
+  boolean json;
+
   @ParametersDelegate
   ClusterOptions cluster = new ClusterOptions();
 
   @Override
   public int run(CliContext ctx) {
-    StartFrom start = switch (startFrom.toLowerCase()) {
+    StartFrom start = switch (startFrom) {
       case "begin" -> StartFrom.BEGIN;
       case "end" -> StartFrom.END;
       default -> throw new ParameterException("--start-from must be begin or end, got '" + startFrom + "'");
     };
-    ctx.client(cluster).blocking().createGroup(CreateGroup.newBuilder().setGroup(group.get(0))
-        .addAllTopics(topics).setOrder(order).setSessionTimeoutMs(sessionTimeoutMs)
-        .setHeartbeatIntervalMs(heartbeatIntervalMs).setStartFrom(start).build());
-    ctx.out.println("created group " + group.get(0) + " on " + String.join(", ", topics) + (order ? " (order=true)" : ""));
+    CreateGroup spec = CreateGroup.newBuilder().setGroup(Args.newName("group", group.get(0)))
+        .addAllTopics(Args.distinctTopics(topics)).setOrder(order).setSessionTimeoutMs(sessionTimeoutMs)
+        .setHeartbeatIntervalMs(heartbeatIntervalMs).setStartFrom(start).build();
+    Writes.report(ctx, json, Writes.send(ctx.client(cluster), Command.newBuilder().setCreateGroup(spec).build()));
     return 0;
   }
 }

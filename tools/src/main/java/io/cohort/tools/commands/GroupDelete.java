@@ -3,6 +3,8 @@ package io.cohort.tools.commands;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
+import io.cohort.statemachine.proto.Command;
+import io.cohort.statemachine.proto.DeleteGroup;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import io.cohort.tools.ClusterOptions;
@@ -16,13 +18,16 @@ public final class GroupDelete implements CliCommand {
   @Parameter(names = "--force", description = "delete even while consumers are live")
   boolean force;
 
+  @Parameter(names = "--json", description = "print JSON")
+  boolean json;
+
   @ParametersDelegate
   ClusterOptions cluster = new ClusterOptions();
 
   @Override
   public int run(CliContext ctx) {
-    ctx.client(cluster).blocking().deleteGroup(group.get(0), force);
-    ctx.out.println("deleted group " + group.get(0));
+    Writes.report(ctx, json, Writes.send(ctx.client(cluster), Command.newBuilder()
+        .setDeleteGroup(DeleteGroup.newBuilder().setGroup(group.get(0)).setForce(force)).build()));
     return 0;
   }
 }

@@ -3,6 +3,7 @@ package io.cohort.tools.commands;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
+import io.cohort.client.BlockingCohortClient;
 import io.cohort.statemachine.proto.CheckpointView;
 import io.cohort.statemachine.proto.GroupPartitionView;
 import io.cohort.statemachine.proto.GroupView;
@@ -10,8 +11,9 @@ import io.cohort.statemachine.proto.MemberView;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import io.cohort.tools.ClusterOptions;
-import io.cohort.tools.Json;
-import io.cohort.tools.JsonViews;
+import io.cohort.tools.ReadOptions;
+import io.cohort.tools.json.Json;
+import io.cohort.tools.json.JsonViews;
 import java.util.List;
 
 @Parameters(commandDescription = "Show a group's members, grants, handoffs and checkpoints, and why each partition is where it is")
@@ -25,9 +27,12 @@ public final class GroupDescribe implements CliCommand {
   @ParametersDelegate
   ClusterOptions cluster = new ClusterOptions();
 
+  @ParametersDelegate
+  ReadOptions read = new ReadOptions();
+
   @Override
   public int run(CliContext ctx) {
-    GroupView g = ctx.client(cluster).blocking().describeGroup(group.get(0), cluster.readMode());
+    GroupView g = BlockingCohortClient.await(ctx.client(cluster).describeGroup(group.get(0), read.mode()));
     if (json) {
       ctx.out.println(Json.write(JsonViews.group(g)));
       return 0;
@@ -52,7 +57,7 @@ public final class GroupDescribe implements CliCommand {
       parts.row(p.getTopic() + "/" + p.getPartition(), p.getState(), p.getStatus(),
           p.hasHolder() ? p.getHolder() : null, p.getEpoch() == 0 ? null : p.getEpoch(),
           p.hasTarget() ? p.getTarget() : null, p.getWaitingForList().isEmpty() ? null : p.getWaitingForList(),
-          c == null ? null : c.getCursor() + (c.getFinished() ? " (finished)" : ""),
+          c == null ? null : Tables.cursor(c),
           c == null || !c.hasLag() ? null : c.getLag());
     }
     parts.print(ctx.out);

@@ -3,16 +3,17 @@ package io.cohort.tools.commands;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohort.client.BlockingCohortClient;
 import io.cohort.statemachine.proto.GroupSummary;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import io.cohort.tools.ClusterOptions;
-import io.cohort.tools.Json;
-import io.cohort.tools.JsonViews;
-import java.util.ArrayList;
+import io.cohort.tools.ReadOptions;
+import io.cohort.tools.json.Json;
+import io.cohort.tools.json.JsonViews;
 import java.util.List;
-import java.util.Map;
 
 @Parameters(commandDescription = "List groups")
 public final class GroupList implements CliCommand {
@@ -22,13 +23,17 @@ public final class GroupList implements CliCommand {
   @ParametersDelegate
   ClusterOptions cluster = new ClusterOptions();
 
+  @ParametersDelegate
+  ReadOptions read = new ReadOptions();
+
   @Override
   public int run(CliContext ctx) {
-    List<GroupSummary> groups = BlockingCohortClient.await(ctx.client(cluster).listGroups(cluster.readMode()));
+    List<GroupSummary> groups = BlockingCohortClient.await(ctx.client(cluster).listGroups(read.mode()));
     if (json) {
-      List<Object> out = new ArrayList<>();
+      ObjectNode doc = Json.doc();
+      ArrayNode out = doc.putArray("groups");
       groups.forEach(g -> out.add(JsonViews.summary(g)));
-      ctx.out.println(Json.write(Map.of("groups", out)));
+      ctx.out.println(Json.write(doc));
       return 0;
     }
     Table table = new Table("GROUP", "TOPICS", "ORDER", "MEMBERS", "SESSION-TIMEOUT", "HEARTBEAT");

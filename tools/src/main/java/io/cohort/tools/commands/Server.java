@@ -14,6 +14,6 @@ public final class Server implements CliCommand {
 
   @Override
   public int run(CliContext ctx) {
-    return ServerMain.runServer(options, ctx.env(), ctx.err);
+    return ServerMain.runServer(options, ctx.env(), ctx.out, ctx.err);
   }
 }

@@ -2,18 +2,19 @@ package io.cohort.tools.commands;
 
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohort.server.snapshot.SnapshotFile;
+import io.cohort.server.snapshot.SnapshotMeta;
 import io.cohort.statemachine.proto.CheckpointRecord;
 import io.cohort.statemachine.proto.MemberRecord;
 import io.cohort.statemachine.proto.SlotRecord;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
-import io.cohort.tools.Json;
+import io.cohort.tools.cli.CommandFailedException;
+import io.cohort.tools.json.Json;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 @Parameters(commandDescription = "Read a snapshot file offline: its meta data, or one group's members and checkpoints")
 public final class SnapshotInspect implements CliCommand {
@@ -40,8 +41,8 @@ public final class SnapshotInspect implements CliCommand {
   }
 
   private int summary(CliContext ctx, SnapshotFile snap) {
-    SnapshotFile.Meta m = snap.meta();
-    Map<String, Object> doc = new LinkedHashMap<>();
+    SnapshotMeta m = snap.meta();
+    ObjectNode doc = Json.doc();
     doc.put("file", snap.path().toString());
     doc.put("formatVersion", m.formatVersion());
     doc.put("stateFormatVersion", m.stateFormatVersion());
@@ -51,73 +52,62 @@ public final class SnapshotInspect implements CliCommand {
     doc.put("verified", !noVerify);
     doc.put("records", m.records());
     doc.put("topics", m.topics());
-    doc.put("groups", new ArrayList<>(snap.groupNames()));
+    ArrayNode groups = doc.putArray("groups");
+    snap.groupNames().forEach(groups::add);
     doc.put("members", m.members());
     doc.put("slots", m.slots());
     doc.put("writtenAtMs", m.writtenAtMs());
     if (json) {
       ctx.out.println(Json.write(doc));
     } else {
-      doc.forEach((k, v) -> ctx.out.println(k + ": " + v));
+      doc.fields().forEachRemaining(e -> {
+        if (!e.getKey().equals("version")) {
+          ctx.out.println(e.getKey() + ": " + (e.getValue().isTextual() ? e.getValue().textValue() : e.getValue()));
+        }
+      });
     }
     return 0;
   }
 
   private int group(CliContext ctx, SnapshotFile snap) {
-    var found = snap.group(group);
-    if (found.isEmpty()) {
-      ctx.err.println("cohort: snapshot " + snap.path() + " has no group '" + group + "'");
-      return 1;
-    }
-    SnapshotFile.GroupSnapshot g = found.get();
-    List<Object> members = new ArrayList<>();
-    for (MemberRecord m : g.members()) {
-      Map<String, Object> mv = new LinkedHashMap<>();
-      mv.put("consumer", m.getConsumerId());
-      mv.put("session", m.getSession());
-      mv.put("lastHeartbeatMs", m.getLastHeartbeatMs());
-      members.add(mv);
-    }
-    List<Object> slots = new ArrayList<>();
-    for (SlotRecord s : g.slots()) {
-      Map<String, Object> sv = new LinkedHashMap<>();
-      sv.put("topic", s.getTopic());
-      sv.put("partition", s.getPartition());
-      sv.put("holder", s.getHolder().isEmpty() ? null : s.getHolder());
-      sv.put("epoch", s.getEpoch());
-      sv.put("target", s.getTarget().isEmpty() ? null : s.getTarget());
-      if (s.hasCheckpoint()) {
-        CheckpointRecord c = s.getCheckpoint();
-        Map<String, Object> cv = new LinkedHashMap<>();
-        cv.put("cursor", c.getCursor());
-        cv.put("finished", c.getFinished());
-        cv.put("epoch", c.getEpoch());
-        cv.put("committedBy", c.getCommittedBy());
-        sv.put("checkpoint", cv);
-      } else {
-        sv.put("checkpoint", null);
+    SnapshotFile.GroupSnapshot g = snap.group(group).orElseThrow(() ->
+        new CommandFailedException("snapshot " + snap.path() + " has no group '" + group + "'"));
+    if (!json) {
+      ctx.out.println("group " + g.group().getGroup() + " in snapshot at index " + snap.meta().index());
+      Table t = new Table("PARTITION", "HOLDER", "EPOCH", "CURSOR", "FINISHED");
+      for (SlotRecord s : g.slots()) {
+        t.row(s.getTopic() + "/" + s.getPartition(), s.getHolder().isEmpty() ? null : s.getHolder(),
+            s.getEpoch(), s.hasCheckpoint() ? s.getCheckpoint().getCursor() : null,
+            s.hasCheckpoint() && s.getCheckpoint().getFinished());
       }
-      slots.add(sv);
-    }
-    Map<String, Object> doc = new LinkedHashMap<>();
-    doc.put("group", g.group().getGroup());
-    doc.put("topics", new ArrayList<>(g.group().getTopicsList()));
-    doc.put("order", g.group().getOrder());
-    doc.put("index", snap.meta().index());
-    doc.put("members", members);
-    doc.put("partitions", slots);
-    if (json) {
-      ctx.out.println(Json.write(doc));
+      t.print(ctx.out);
       return 0;
     }
-    ctx.out.println("group " + g.group().getGroup() + " in snapshot at index " + snap.meta().index());
-    Table t = new Table("PARTITION", "HOLDER", "EPOCH", "CURSOR", "FINISHED");
-    for (SlotRecord s : g.slots()) {
-      t.row(s.getTopic() + "/" + s.getPartition(), s.getHolder().isEmpty() ? null : s.getHolder(),
-          s.getEpoch(), s.hasCheckpoint() ? s.getCheckpoint().getCursor() : null,
-          s.hasCheckpoint() && s.getCheckpoint().getFinished());
+    ObjectNode doc = Json.doc();
+    doc.put("group", g.group().getGroup());
+    ArrayNode topics = doc.putArray("topics");
+    g.group().getTopicsList().forEach(topics::add);
+    doc.put("order", g.group().getOrder());
+    doc.put("index", snap.meta().index());
+    ArrayNode members = doc.putArray("members");
+    for (MemberRecord m : g.members()) {
+      members.addObject().put("consumer", m.getConsumerId()).put("session", m.getSession())
+          .put("lastHeartbeatMs", m.getLastHeartbeatMs());
     }
-    t.print(ctx.out);
+    ArrayNode slots = doc.putArray("partitions");
+    for (SlotRecord s : g.slots()) {
+      ObjectNode sv = slots.addObject().put("topic", s.getTopic()).put("partition", s.getPartition())
+          .put("holder", s.getHolder().isEmpty() ? null : s.getHolder()).put("epoch", s.getEpoch())
+          .put("target", s.getTarget().isEmpty() ? null : s.getTarget());
+      if (s.hasCheckpoint()) {
+        CheckpointRecord c = s.getCheckpoint();
+        sv.putObject("checkpoint").put("cursor", c.getCursor()).put("finished", c.getFinished())
+            .put("epoch", c.getEpoch()).put("committedBy", c.getCommittedBy());
+      } else {
+        sv.putNull("checkpoint");
+      }
+    }
+    ctx.out.println(Json.write(doc));
     return 0;
   }
 }

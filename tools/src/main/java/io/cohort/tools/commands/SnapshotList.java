@@ -2,16 +2,16 @@ package io.cohort.tools.commands;
 
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
-import io.cohort.server.snapshot.SnapshotFile;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cohort.server.snapshot.SnapshotDirectory;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
-import io.cohort.tools.Json;
+import io.cohort.tools.cli.CommandFailedException;
+import io.cohort.tools.json.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 @Parameters(commandDescription = "List the snapshot files under a node's storage directory (offline)")
 public final class SnapshotList implements CliCommand {
@@ -24,26 +24,21 @@ public final class SnapshotList implements CliCommand {
   @Override
   public int run(CliContext ctx) throws Exception {
     if (!Files.isDirectory(storage)) {
-      ctx.err.println("cohort: " + storage + " is not a directory");
-      return 1;
+      throw new CommandFailedException(storage + " is not a directory");
     }
-    List<SnapshotFile.Listing> listings = SnapshotFile.list(storage);
+    List<SnapshotDirectory.Listing> listings = SnapshotDirectory.list(storage);
     if (json) {
-      List<Object> out = new ArrayList<>();
-      for (SnapshotFile.Listing l : listings) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("file", l.file().toString());
-        m.put("term", l.term());
-        m.put("index", l.index());
-        m.put("bytes", l.bytes());
-        m.put("md5", l.hasMd5());
-        out.add(m);
+      ObjectNode doc = Json.doc();
+      ArrayNode out = doc.putArray("snapshots");
+      for (SnapshotDirectory.Listing l : listings) {
+        out.addObject().put("file", l.file().toString()).put("term", l.term()).put("index", l.index())
+            .put("bytes", l.bytes()).put("md5", l.hasMd5());
       }
-      ctx.out.println(Json.write(Map.of("snapshots", out)));
+      ctx.out.println(Json.write(doc));
       return 0;
     }
     Table t = new Table("TERM", "INDEX", "BYTES", "MD5", "FILE");
-    for (SnapshotFile.Listing l : listings) {
+    for (SnapshotDirectory.Listing l : listings) {
       t.row(l.term(), l.index(), l.bytes(), l.hasMd5() ? "yes" : "no", l.file());
     }
     t.print(ctx.out);

@@ -1,9 +1,10 @@
 package io.cohort.tools.commands;
 
+import io.cohort.statemachine.proto.CheckpointView;
 import io.cohort.statemachine.proto.PartitionView;
 import io.cohort.statemachine.proto.TopicView;
 
-/** Human tables shared by several commands. */
+/** Human tables and cells shared by several commands. */
 final class Tables {
   private Tables() {}
 
@@ -16,5 +17,11 @@ final class Tables {
           p.hasEndCursor() ? p.getEndCursor() : null);
     }
     return table;
+  }
+
+  /** A checkpoint's position: its cursor, "(end)" when reset to the log end, and whether finished. */
+  static String cursor(CheckpointView c) {
+    String at = c.getAtEnd() ? "(end)" : c.getCursor();
+    return c.getFinished() ? at + " (finished)" : at;
   }
 }

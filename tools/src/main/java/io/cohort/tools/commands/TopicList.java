@@ -3,17 +3,18 @@ package io.cohort.tools.commands;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohort.client.BlockingCohortClient;
 import io.cohort.statemachine.proto.PartitionState;
 import io.cohort.statemachine.proto.TopicView;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import io.cohort.tools.ClusterOptions;
-import io.cohort.tools.Json;
-import io.cohort.tools.JsonViews;
-import java.util.ArrayList;
+import io.cohort.tools.ReadOptions;
+import io.cohort.tools.json.Json;
+import io.cohort.tools.json.JsonViews;
 import java.util.List;
-import java.util.Map;
 
 @Parameters(commandDescription = "List topics")
 public final class TopicList implements CliCommand {
@@ -23,13 +24,17 @@ public final class TopicList implements CliCommand {
   @ParametersDelegate
   ClusterOptions cluster = new ClusterOptions();
 
+  @ParametersDelegate
+  ReadOptions read = new ReadOptions();
+
   @Override
   public int run(CliContext ctx) {
-    List<TopicView> topics = BlockingCohortClient.await(ctx.client(cluster).listTopics(cluster.readMode()));
+    List<TopicView> topics = BlockingCohortClient.await(ctx.client(cluster).listTopics(read.mode()));
     if (json) {
-      List<Object> out = new ArrayList<>();
+      ObjectNode doc = Json.doc();
+      ArrayNode out = doc.putArray("topics");
       topics.forEach(t -> out.add(JsonViews.topic(t)));
-      ctx.out.println(Json.write(Map.of("topics", out)));
+      ctx.out.println(Json.write(doc));
       return 0;
     }
     Table table = new Table("TOPIC", "PARTITIONS", "ACTIVE", "SEALED");

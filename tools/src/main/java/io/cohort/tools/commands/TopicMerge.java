@@ -3,8 +3,10 @@ package io.cohort.tools.commands;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
-import io.cohort.client.BlockingCohortClient;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.MergePartitions;
+import io.cohort.statemachine.proto.Result;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import io.cohort.tools.ClusterOptions;
@@ -21,6 +23,9 @@ public final class TopicMerge implements CliCommand {
   @Parameter(names = "--end-cursor2", description = "cursor just past PARTITION2's last record, if known")
   String endCursor2;
 
+  @Parameter(names = "--json", description = "print JSON")
+  boolean json;
+
   @ParametersDelegate
   ClusterOptions cluster = new ClusterOptions();
 
@@ -34,8 +39,11 @@ public final class TopicMerge implements CliCommand {
     if (endCursor2 != null) {
       merge.setEndCursor2(endCursor2);
     }
-    int child = BlockingCohortClient.await(ctx.client(cluster).merge(merge.build()));
-    ctx.out.println("merged " + args.get(0) + "/" + args.get(1) + " and " + args.get(2) + " into " + child);
+    Result r = Writes.send(ctx.client(cluster), Command.newBuilder().setMergePartitions(merge).build());
+    Writes.report(ctx, json, r, doc -> {
+      ArrayNode children = doc.putArray("children");
+      r.getSplit().getChildrenList().forEach(children::add);
+    });
     return 0;
   }
 }

@@ -3,6 +3,9 @@ package io.cohort.tools.commands;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.cohort.statemachine.proto.Command;
+import io.cohort.statemachine.proto.Result;
 import io.cohort.statemachine.proto.SplitPartition;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
@@ -20,22 +23,27 @@ public final class TopicSplit implements CliCommand {
   @Parameter(names = "--end-cursor", description = "cursor just past the parent's last record, if known")
   String endCursor;
 
+  @Parameter(names = "--json", description = "print JSON")
+  boolean json;
+
   @ParametersDelegate
   ClusterOptions cluster = new ClusterOptions();
 
   @Override
   public int run(CliContext ctx) {
-    String topic = args.get(0);
-    int partition = Args.partition(args.get(1));
-    SplitPartition.Builder split = SplitPartition.newBuilder().setTopic(topic).setPartition(partition);
+    SplitPartition.Builder split = SplitPartition.newBuilder().setTopic(args.get(0))
+        .setPartition(Args.partition(args.get(1)));
     if (key != null) {
       split.setSplitKey(Args.hashKey(key));
     }
     if (endCursor != null) {
       split.setEndCursor(endCursor);
     }
-    List<Integer> children = ctx.client(cluster).blocking().split(split.build());
-    ctx.out.println("split " + topic + "/" + partition + " into " + children.get(0) + " and " + children.get(1));
+    Result r = Writes.send(ctx.client(cluster), Command.newBuilder().setSplitPartition(split).build());
+    Writes.report(ctx, json, r, doc -> {
+      ArrayNode children = doc.putArray("children");
+      r.getSplit().getChildrenList().forEach(children::add);
+    });
     return 0;
   }
 }

@@ -1,0 +1,96 @@
+package io.cohort.harness.bench;
+
+import com.beust.jcommander.DynamicParameter;
+import com.beust.jcommander.Parameter;
+import io.cohort.client.CohortClient;
+import io.cohort.client.CohortClientConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Options every {@code cohort bench} workload takes. */
+public final class BenchOptions {
+  @Parameter(names = "--peers", description = "measure a running cluster instead of starting three server processes")
+  public String peers;
+
+  @Parameter(names = "--dir", description = "work directory for the servers it starts (default: a new temporary one, deleted after)")
+  public Path dir;
+
+  @Parameter(names = "--server-java-opts", description = "JVM options of the server processes it starts")
+  public String serverJavaOpts = "-XX:+UseG1GC -Xms256m -Xmx1g";
+
+  @DynamicParameter(names = "--ratis", description = "a Ratis property for the servers it starts, e.g. --ratis raft.server.log.appender.wait-time.min=5ms (repeatable)")
+  public Map<String, String> ratis = new LinkedHashMap<>();
+
+  @Parameter(names = "--max-outstanding", description = "the bench client's Ratis outstanding-requests.max")
+  public int maxOutstanding = 1024;
+
+  @Parameter(names = "--keep-dir", description = "keep the work directory (server logs) after the run")
+  public boolean keepDir;
+
+  public List<String> serverJavaOptsList() {
+    return Arrays.stream(serverJavaOpts.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+  }
+
+  public Path workDir(String prefix) throws IOException {
+    if (dir != null) {
+      keepDir = true;
+      return Files.createDirectories(dir);
+    }
+    return Files.createTempDirectory(prefix);
+  }
+
+  /** Creates the work dir and says where it is (the summary line stays the last line). */
+  public Path workDir(String prefix, PrintStream out) throws IOException {
+    Path d = workDir(prefix);
+    out.println("work dir " + d + (keepDir ? " (kept after the run)" : " (deleted after the run)"));
+    return d;
+  }
+
+  public CohortClient client(String peers) {
+    return CohortClient.connect(CohortClientConfig.builder(peers).maxOutstanding(maxOutstanding).build());
+  }
+
+  /** Starts three server processes of a kind under {@code dir/sub}, printing what it does. */
+  public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, PrintStream out) throws IOException {
+    out.printf("starting 3 %s server processes (JVM %s%s) ...%n", kind == ServerProcesses.Kind.COHORT ? "Cohort" : "no-op",
+        serverJavaOpts, ratis.isEmpty() ? "" : ", ratis " + ratis);
+    out.flush();
+    long t0 = System.nanoTime();
+    ServerProcesses s = ServerProcesses.start(kind, dir.resolve(kind.name().toLowerCase()), serverJavaOptsList(), ratis,
+        List.of());
+    out.printf("  up on %s in %.1f s, leader %s%n", s.peers(), (System.nanoTime() - t0) / 1e9, s.leaderOrNull());
+    out.flush();
+    return s;
+  }
+
+  /** Deletes the work dir unless asked to keep it. */
+  public void cleanUp(Path workDir, PrintStream out) {
+    if (keepDir) {
+      return;
+    }
+    deleteTree(workDir);
+  }
+
+  public static void deleteTree(Path root) {
+    if (root == null || !Files.exists(root)) {
+      return;
+    }
+    try (var walk = Files.walk(root)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          // best effort
+        }
+      });
+    } catch (IOException e) {
+      // best effort
+    }
+  }
+}

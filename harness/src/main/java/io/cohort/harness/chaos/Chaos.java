@@ -1,0 +1,74 @@
+package io.cohort.harness.chaos;
+
+import com.beust.jcommander.Parameter;
+import com.beust.jcommander.ParameterException;
+import com.beust.jcommander.Parameters;
+import io.cohort.harness.bench.BenchOptions;
+import io.cohort.tools.CliCommand;
+import io.cohort.tools.CliContext;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code cohort chaos [--minutes N] [--seed S] [--dir DIR] [--keep-dir]} (scripts/chaos.sh): runs
+ * {@link ChaosDriver}; exit 0 when every check passed, 1 on any violation, 2 on bad usage.
+ */
+@Parameters(commandDescription = "Chaos: 3 server processes, committing consumers, splits, leader and follower kill -9 "
+    + "in a loop; checks no lost commit, never two holders, order kept, replicas identical")
+public final class Chaos implements CliCommand {
+  @Parameter(names = "--minutes", description = "how long to run (0..120]")
+  double minutes = 5;
+
+  @Parameter(names = "--seed", description = "random seed (default: the time); a failure prints it for a replay")
+  Long seed;
+
+  @Parameter(names = "--dir", description = "work directory (default: a new temporary one, deleted after)")
+  Path dir;
+
+  @Parameter(names = "--keep-dir", description = "keep the work directory (server logs)")
+  boolean keep;
+
+  @Override
+  public int run(CliContext ctx) throws Exception {
+    if (!(minutes > 0) || minutes > 120) {
+      throw new ParameterException("--minutes must be in (0, 120], got " + minutes);
+    }
+    long s = seed != null ? seed : System.currentTimeMillis();
+    String javaOpts = ctx.env().getOrDefault("COHORT_SERVER_JAVA_OPTS", "-XX:+UseG1GC -Xms256m -Xmx1g");
+    boolean temp = dir == null;
+    Path work = temp ? Files.createTempDirectory("cohort-chaos-") : Files.createDirectories(dir);
+    List<String> opts = Arrays.stream(javaOpts.trim().split("\\s+")).filter(o -> !o.isEmpty()).toList();
+    ChaosDriver.Report report;
+    try {
+      report = new ChaosDriver(new ChaosDriver.Settings(Duration.ofMillis((long) (minutes * 60_000)), work, opts, s,
+          0.8, Duration.ofSeconds(25)), ctx.out).run();
+    } finally {
+      if (temp && !keep) {
+        BenchOptions.deleteTree(work);
+      } else {
+        ctx.out.println("work dir: " + work);
+      }
+    }
+    print(ctx.out, report, s);
+    return report.ok() ? 0 : 1;
+  }
+
+  static void print(PrintStream out, ChaosDriver.Report report, long seed) {
+    out.println();
+    out.println("checked (seed " + seed + "):");
+    for (Map.Entry<String, Long> e : report.counts().entrySet()) {
+      out.printf("  %-58s %,d%n", e.getKey(), e.getValue());
+    }
+    if (report.ok()) {
+      out.println("chaos: PASSED (no lost commit, never two holders, epochs increase, order kept, replicas identical)");
+    } else {
+      out.println("chaos: FAILED, " + report.violations().size() + " violation(s):");
+      report.violations().forEach(v -> out.println("  " + v));
+    }
+  }
+}

@@ -1,0 +1,283 @@
+package io.cohort.harness.chaos;
+
+import io.cohort.client.CohortClient;
+import io.cohort.client.CohortClientConfig;
+import io.cohort.client.ConsumerConfig;
+import io.cohort.client.ConsumerListener;
+import io.cohort.client.GroupConsumer;
+import io.cohort.client.PartitionGrant;
+import io.cohort.client.PartitionId;
+import io.cohort.client.RevokeReason;
+import io.cohort.harness.bench.ServerProcesses;
+import io.cohort.statemachine.proto.CreateGroup;
+import io.cohort.statemachine.proto.PartitionState;
+import io.cohort.statemachine.proto.PartitionView;
+import io.cohort.statemachine.proto.SplitPartition;
+import io.cohort.statemachine.proto.StartFrom;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The chaos suite (DESIGN section 6, "Reliability"): three server processes, consumers of an
+ * order=false and an order=true group committing strictly increasing cursors over a growing log,
+ * splits of the ordered topic, and in a loop kill -9 of the leader (mostly) or a follower and its
+ * restart. Then it checks: no acknowledged commit lost, never two holders of a partition at once
+ * and epochs that increase, order kept across the splits, all three replicas' state identical.
+ */
+public final class ChaosDriver {
+  /** What to run. */
+  public record Settings(Duration duration, Path dir, List<String> serverJavaOpts, long seed, double leaderKillShare,
+      Duration splitEvery) {}
+
+  /** Counts it checked and what failed. */
+  public record Report(Map<String, Long> counts, List<String> violations) {
+    public boolean ok() {
+      return violations.isEmpty();
+    }
+  }
+
+  static final String PLAIN_TOPIC = "plain";
+  static final String PLAIN_GROUP = "plain-g";
+  static final String ORDERED_TOPIC = "ordered";
+  static final String ORDERED_GROUP = "ordered-g";
+
+  private final Settings settings;
+  private final PrintStream out;
+  private final Random random;
+  private final Ledger ledger = new Ledger();
+  private final SyntheticLog log = new SyntheticLog(100);
+  private final List<String> violations = new ArrayList<>();
+  private final Map<String, Long> counts = new TreeMap<>();
+  /** parent -> its end cursor, for each split done. */
+  private final Map<Integer, Long> splitEnds = new TreeMap<>();
+  private final Map<Integer, List<Integer>> splitChildren = new TreeMap<>();
+  private long t0;
+  private final List<GroupConsumer<Long>> consumers = new ArrayList<>();
+  private final List<CohortClient> consumerClients = new ArrayList<>();
+  private long restarts;
+
+  public ChaosDriver(Settings settings, PrintStream out) {
+    this.settings = settings;
+    this.out = out;
+    this.random = new Random(settings.seed());
+  }
+
+  public Report run() throws Exception {
+    t0 = System.nanoTime();
+    say("chaos: " + settings.duration().toSeconds() + " s of kills, seed " + settings.seed() + ", work dir "
+        + settings.dir());
+    try (ServerProcesses servers = ServerProcesses.start(ServerProcesses.Kind.COHORT, settings.dir().resolve("cluster"),
+        settings.serverJavaOpts(), Map.of(), List.of())) {
+      say("3 server processes on " + servers.peers() + ", leader " + servers.leaderOrNull());
+      List<CohortClient> clients = new ArrayList<>();
+      try {
+        CohortClient admin = client(servers.peers());
+        clients.add(admin);
+        setUp(admin);
+        for (String group : List.of(PLAIN_GROUP, ORDERED_GROUP)) {
+          for (String c : List.of("a", "b", "c")) {
+            CohortClient cc = client(servers.peers());
+            clients.add(cc);
+            consumerClients.add(cc);
+            consumers.add(consumer(cc, group, group.substring(0, 1) + "-" + c));
+          }
+        }
+        chaos(servers, admin);
+        say("chaos over; consumers run 5 s more on a whole cluster");
+        pause(5000);
+        for (GroupConsumer<Long> c : consumers) {
+          c.close();
+        }
+        consumers.clear();
+        say("consumers closed (left their groups); checking");
+        new ChaosChecks(ledger, splitEnds, splitChildren, counts, violations, this::say).check(servers, admin);
+      } finally {
+        for (GroupConsumer<Long> c : consumers) {
+          c.close();
+        }
+        for (CohortClient c : clients) {
+          c.close();
+        }
+      }
+    }
+    return new Report(counts, violations);
+  }
+
+  private static CohortClient client(String peers) {
+    return CohortClient.connect(CohortClientConfig.builder(peers).callTimeout(Duration.ofSeconds(30)).build());
+  }
+
+  private void setUp(CohortClient admin) {
+    admin.blocking().createTopic(PLAIN_TOPIC, 6);
+    admin.blocking().createTopic(ORDERED_TOPIC, 3);
+    admin.blocking().createGroup(CreateGroup.newBuilder().setGroup(PLAIN_GROUP).addTopics(PLAIN_TOPIC)
+        .setSessionTimeoutMs(6000).setHeartbeatIntervalMs(1000).setStartFrom(StartFrom.BEGIN).build());
+    admin.blocking().createGroup(CreateGroup.newBuilder().setGroup(ORDERED_GROUP).addTopics(ORDERED_TOPIC)
+        .setOrder(true).setSessionTimeoutMs(6000).setHeartbeatIntervalMs(1000).setStartFrom(StartFrom.BEGIN).build());
+    say("topics plain (6 partitions, group plain-g) and ordered (3 partitions, group ordered-g, order=true); "
+        + "session 6 s, heartbeat 1 s");
+  }
+
+  private GroupConsumer<Long> consumer(CohortClient client, String group, String id) {
+    ConsumerConfig config = ConsumerConfig.builder(group, id).commitIntervalMs(200).build();
+    return GroupConsumer.start(client, config, log, (grant, records) -> ledger.processed(grant.id(), records),
+        new ConsumerListener() {
+          @Override
+          public void onAssigned(PartitionGrant grant, String startCursor) {
+            ledger.assigned(id, grant.id(), grant.epoch());
+          }
+
+          @Override
+          public void onRevoked(PartitionGrant grant, RevokeReason reason) {
+            ledger.revoked(id, grant.id(), reason.name());
+          }
+
+          @Override
+          public void onCommitted(PartitionId partition, long epoch, String cursor, boolean finished) {
+            ledger.committed(partition, cursor);
+          }
+        });
+  }
+
+  // ------------------------------------------------------------------ the fault loop
+
+  private void chaos(ServerProcesses servers, CohortClient admin) throws Exception {
+    long deadline = System.nanoTime() + settings.duration().toNanos();
+    long nextSplit = System.nanoTime() + settings.splitEvery().toNanos() / 2;
+    int leaderKills = 0;
+    int followerKills = 0;
+    List<Double> elections = new ArrayList<>();
+    for (int round = 0; round < 10_000 && System.nanoTime() < deadline; round++) {
+      if (System.nanoTime() > nextSplit) {
+        split(admin);
+        nextSplit = System.nanoTime() + settings.splitEvery().toNanos();
+      }
+      String leader = servers.awaitLeader(Duration.ofSeconds(60));
+      boolean killLeader = random.nextDouble() < settings.leaderKillShare();
+      String victim = leader;
+      if (!killLeader) {
+        List<String> followers = new ArrayList<>(ServerProcesses.IDS);
+        followers.remove(leader);
+        victim = followers.get(random.nextInt(followers.size()));
+      }
+      long pid = servers.pid(victim);
+      long killed = System.nanoTime();
+      servers.kill(victim);
+      String what;
+      if (killLeader) {
+        leaderKills++;
+        String next = null;
+        while (System.nanoTime() - killed < TimeUnit.SECONDS.toNanos(60)) {
+          next = servers.leaderOrNull();
+          if (next != null && !next.equals(victim)) {
+            break;
+          }
+          pause(50);
+        }
+        double s = (System.nanoTime() - killed) / 1e9;
+        elections.add(s);
+        what = String.format("kill -9 leader %s (pid %d): new leader %s after %.1f s", victim, pid, next, s);
+      } else {
+        followerKills++;
+        what = String.format("kill -9 follower %s (pid %d)", victim, pid);
+      }
+      pause(500 + random.nextInt(1500));
+      servers.startNode(victim);
+      if (random.nextInt(3) == 0) {
+        restartConsumer(); // handoffs: its partitions move away and back
+      }
+      boolean back = awaitReachable(servers, victim, Duration.ofSeconds(60));
+      say(what + "; restarted " + victim + (back ? "" : " (NOT reachable after 60 s)"));
+      pause(1000 + random.nextInt(2000));
+    }
+    counts.put("consumer restarts (close, then start again)", restarts);
+    counts.put("leader kills", (long) leaderKills);
+    counts.put("follower kills", (long) followerKills);
+    elections.sort(Double::compare);
+    if (!elections.isEmpty()) {
+      say(String.format("elections after a leader kill: median %.1f s, max %.1f s", elections.get(elections.size() / 2),
+          elections.get(elections.size() - 1)));
+    }
+  }
+
+  /** Closes a random consumer (it leaves after its final commits) and starts it again with the same id. */
+  private void restartConsumer() {
+    int i = random.nextInt(consumers.size());
+    GroupConsumer<Long> old = consumers.get(i);
+    old.close();
+    consumers.set(i, consumer(consumerClients.get(i), old.config().group(), old.config().consumerId()));
+    restarts++;
+    say("restarted consumer " + old.config().consumerId() + " of " + old.config().group());
+  }
+
+  private boolean awaitReachable(ServerProcesses servers, String id, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (servers.status().stream().anyMatch(s -> s.id().equals(id) && s.reachable())) {
+          return true;
+        }
+      } catch (RuntimeException e) {
+        // ask again
+      }
+      pause(200);
+    }
+    return false;
+  }
+
+  /** Seals an active partition of the ordered topic in the log at its head, then splits it there. */
+  private void split(CohortClient admin) {
+    try {
+      List<PartitionView> active = new ArrayList<>();
+      for (PartitionView p : admin.blocking().describeTopic(ORDERED_TOPIC).getPartitionsList()) {
+        if (p.getState() == PartitionState.ACTIVE) {
+          active.add(p);
+        }
+      }
+      if (active.isEmpty() || active.size() >= 8) {
+        return;
+      }
+      int parent = active.get(random.nextInt(active.size())).getPartition();
+      long end = log.seal(new PartitionId(ORDERED_TOPIC, parent));
+      for (int attempt = 0; attempt < 5; attempt++) {
+        try {
+          List<Integer> children = admin.blocking().split(SplitPartition.newBuilder().setTopic(ORDERED_TOPIC)
+              .setPartition(parent).setEndCursor(Long.toString(end)).build());
+          splitEnds.put(parent, end);
+          splitChildren.put(parent, children);
+          say("split ordered/" + parent + " at end cursor " + end + " into " + children);
+          return;
+        } catch (RuntimeException e) {
+          PartitionView now = admin.blocking().describeTopic(ORDERED_TOPIC).getPartitionsList().stream()
+              .filter(p -> p.getPartition() == parent).findFirst().orElseThrow();
+          if (now.getState() == PartitionState.SEALED) {
+            splitEnds.put(parent, end);
+            splitChildren.put(parent, now.getChildrenList());
+            say("split ordered/" + parent + " at " + end + " into " + now.getChildrenList() + " (reply lost: " + e + ")");
+            return;
+          }
+          say("split ordered/" + parent + " failed (" + e.getMessage() + "); retrying");
+        }
+      }
+    } catch (RuntimeException e) {
+      say("no split this time: " + e.getMessage());
+    }
+  }
+
+  private void say(String line) {
+    out.printf("[%6.1f s] %s%n", (System.nanoTime() - t0) / 1e9, line);
+    out.flush();
+  }
+
+  private static void pause(long ms) {
+    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ms));
+  }
+}

@@ -1,0 +1,97 @@
+package io.cohort.harness.demo;
+
+import io.cohort.client.Peers;
+import io.cohort.client.admin.ClusterAdmin;
+import io.cohort.client.admin.PeerStatus;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/** The demo's three-node cluster, run by scripts/cluster.sh under the work dir; its leader and pids. */
+final class LocalCluster implements AutoCloseable {
+  private final Path root;
+  private final Path dir;
+  private final int basePort;
+  private final String peers;
+  private final ClusterAdmin admin;
+
+  LocalCluster(Path root, Path dir, int basePort) {
+    this.root = root;
+    this.dir = dir;
+    this.basePort = basePort;
+    this.peers = "n1=127.0.0.1:" + basePort + ",n2=127.0.0.1:" + (basePort + 1) + ",n3=127.0.0.1:" + (basePort + 2);
+    this.admin = ClusterAdmin.connect(Peers.parse(peers), Duration.ofSeconds(1));
+  }
+
+  String peers() {
+    return peers;
+  }
+
+  /** Starts the nodes that are not running and waits for a leader (scripts/cluster.sh start). */
+  void start() throws IOException, InterruptedException {
+    script("start");
+  }
+
+  /** SIGTERM to exactly the pids it started, and waits (scripts/cluster.sh stop). */
+  void stop() throws IOException, InterruptedException {
+    script("stop");
+  }
+
+  long pid(String id) throws IOException {
+    return Long.parseLong(Files.readString(dir.resolve("cluster").resolve(id + ".pid")).strip());
+  }
+
+  String leaderOrNull() {
+    return ClusterAdmin.leader(admin.status()).map(PeerStatus::id).orElse(null);
+  }
+
+  String leader() {
+    GroupProbe.await("a leader", () -> leaderOrNull() != null);
+    return leaderOrNull();
+  }
+
+  private void script(String command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("bash", root.resolve("scripts/cluster.sh").toString(), command,
+        "--dir", dir.resolve("cluster").toString(), "--base-port", Integer.toString(basePort))
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("cluster.out").toFile()))
+        .start();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IOException("scripts/cluster.sh " + command + " did not finish in 120 s");
+    }
+    if (p.exitValue() != 0) {
+      throw new IOException("scripts/cluster.sh " + command + " failed; see " + dir.resolve("cluster.out"));
+    }
+  }
+
+  /** The first of three consecutive free loopback ports. */
+  static int freePorts() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base;
+      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        base = s.getLocalPort();
+      }
+      if (base <= 65000 && free(base + 1) && free(base + 2)) {
+        return base;
+      }
+    }
+    throw new IOException("found no three free consecutive ports on 127.0.0.1");
+  }
+
+  private static boolean free(int port) {
+    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    admin.close();
+  }
+}

@@ -1,0 +1,91 @@
+package io.cohort.harness.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cohort.client.CohortClient;
+import io.cohort.harness.Harness;
+import io.cohort.server.testing.MiniCluster;
+import io.cohort.statemachine.proto.CreateGroup;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The bench's arithmetic, and one tiny `cohort bench commit` run (Cohort and no-op server processes). */
+class BenchTest {
+  @TempDir
+  Path tmp;
+
+  @Test
+  void quantilesAreNearestRank() {
+    long[] ms = {1_000_000, 2_000_000, 3_000_000, 4_000_000};
+    assertEquals(2.0, Latencies.quantileMs(ms, 0.5));
+    assertEquals(4.0, Latencies.quantileMs(ms, 0.99));
+    assertTrue(Double.isNaN(Latencies.quantileMs(new long[0], 0.5)));
+    Latencies.Spread s = Latencies.Spread.of(List.of(3.0, 1.0, 2.0, 10.0));
+    assertEquals(1.0, s.min());
+    assertEquals(2.5, s.median());
+    assertEquals(10.0, s.max());
+  }
+
+  @Test
+  void failoverGapIsTheLongestSilenceFromJustBeforeTheKill() {
+    long s = 1_000_000_000L;
+    long[] done = {1 * s, 2 * s, 10 * s, 10 * s + s / 2, 12 * s + s / 4, 12 * s + s / 2};
+    // kill at 10.6 s: window from 9.6 s; replies at 10.0 and 10.5 s were on their way; the outage is 10.5 -> 12.25
+    // (the silence 2 -> 10 s lies before the window)
+    assertEquals(1750.0, FailoverBench.gapAround(done, 10 * s + 6 * s / 10), 1e-6);
+  }
+
+  @Test
+  void benchNeedsAWorkloadAndKnownOptions() {
+    Harness h = new Harness(new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream()), Map.of());
+    assertEquals(2, h.run("bench"));
+    assertEquals(2, h.run("bench", "commit", "--no-such-option"));
+    assertEquals(2, h.run("bench", "nosuchworkload"));
+  }
+
+  @Test
+  void benchCommitRunsAgainstCohortAndNoopServerProcesses() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = new Harness(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+        Map.of()).run("bench", "commit", "--warmup-s", "1", "--measure-s", "1", "--in-flight", "1,4", "--partitions", "4",
+        "--dir", tmp.resolve("work").toString(), "--server-java-opts", "-XX:+UseSerialGC -Xmx256m -XX:TieredStopAtLevel=1");
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, code, text + err.toString(StandardCharsets.UTF_8));
+    String last = text.strip().lines().reduce((a, b) -> b).orElse("");
+    assertTrue(last.startsWith("bench commit ") && last.contains("cohort_4_ops=") && last.contains("ratio_4="), last);
+    assertTrue(last.contains("errors_4=0"), last);
+  }
+
+  /** On a cluster given with --peers, a bench removes what it created, also when it fails; a rerun starts clean. */
+  @Test
+  void benchOnAGivenClusterLeavesNothingBehind() throws Exception {
+    try (MiniCluster cluster = MiniCluster.start(3, tmp.resolve("cluster"));
+        CohortClient client = CohortClient.connect(cluster.peers())) {
+      cluster.leaderId();
+      for (int run = 1; run <= 2; run++) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = new Harness(new PrintStream(out, true, StandardCharsets.UTF_8), System.err, Map.of()).run("bench",
+            "rebalance", "--peers", cluster.peers(), "--runs", "1", "--warmup-runs", "0", "--intervals-ms", "1000");
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, "run " + run + ": " + text);
+        assertTrue(text.contains("removed the 1 group(s) and 1 topic(s) this run created"), text);
+        assertEquals(List.of(), client.blocking().listTopics());
+        assertEquals(List.of(), client.blocking().listGroups());
+      }
+      try (Scratch scratch = new Scratch(client, true, System.out)) {
+        scratch.topicAndGroup("doomed", 2, CreateGroup.newBuilder());
+        throw new IllegalStateException("the run fails");
+      } catch (IllegalStateException expected) {
+        assertEquals(List.of(), client.blocking().listTopics(), "removed on failure too");
+      }
+    }
+  }
+}

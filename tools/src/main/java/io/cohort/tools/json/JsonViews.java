@@ -1,0 +1,171 @@
+package io.cohort.tools.json;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import io.cohort.client.admin.PeerStatus;
+import io.cohort.statemachine.proto.CheckpointView;
+import io.cohort.statemachine.proto.ClusterInfoView;
+import io.cohort.statemachine.proto.Grant;
+import io.cohort.statemachine.proto.GroupPartitionView;
+import io.cohort.statemachine.proto.GroupSummary;
+import io.cohort.statemachine.proto.GroupView;
+import io.cohort.statemachine.proto.LimitsRecord;
+import io.cohort.statemachine.proto.MemberView;
+import io.cohort.statemachine.proto.PartitionView;
+import io.cohort.statemachine.proto.StartFrom;
+import io.cohort.statemachine.proto.TopicView;
+import java.util.List;
+
+/** The CLI's --json shapes (DESIGN.md section 5; README.md): stable, scripts and tests read them. */
+public final class JsonViews {
+  private JsonViews() {}
+
+  public static ObjectNode group(GroupView g) {
+    ObjectNode out = Json.doc();
+    GroupSummary s = g.getSummary();
+    out.put("group", s.getGroup());
+    out.put("order", s.getOrder());
+    strings(out.putArray("topics"), s.getTopicsList());
+    out.put("sessionTimeoutMs", s.getSessionTimeoutMs());
+    out.put("heartbeatIntervalMs", s.getHeartbeatIntervalMs());
+    out.put("startFrom", startFrom(s.getStartFrom()));
+    ArrayNode members = out.putArray("members");
+    for (MemberView m : g.getMembersList()) {
+      ObjectNode mv = members.addObject();
+      mv.put("consumer", m.getConsumerId());
+      ArrayNode grants = mv.putArray("grants");
+      for (Grant gr : m.getGrantsList()) {
+        grants.addObject().put("topic", gr.getTopic()).put("partition", gr.getPartition()).put("epoch", gr.getEpoch());
+      }
+      mv.put("lastHeartbeatMs", m.getLastHeartbeatMs());
+      mv.put("deadlineMs", m.getDeadlineMs());
+    }
+    ArrayNode partitions = out.putArray("partitions");
+    for (GroupPartitionView p : g.getPartitionsList()) {
+      ObjectNode pv = partitions.addObject();
+      pv.put("topic", p.getTopic());
+      pv.put("partition", p.getPartition());
+      pv.put("state", p.getState().name());
+      pv.put("holder", p.hasHolder() ? p.getHolder() : null);
+      pv.put("target", p.hasTarget() ? p.getTarget() : null);
+      pv.put("epoch", p.getEpoch());
+      pv.put("status", p.getStatus().name());
+      ArrayNode waiting = pv.putArray("waitingFor");
+      p.getWaitingForList().forEach(waiting::add);
+      pv.put("weight", p.getWeight());
+      if (p.hasCheckpoint()) {
+        pv.set("checkpoint", checkpoint(p.getCheckpoint(), false));
+      } else {
+        pv.putNull("checkpoint");
+      }
+    }
+    out.put("nowMs", g.getNowMs());
+    return out;
+  }
+
+  /** One checkpoint; with its topic and partition when listed on its own. */
+  public static ObjectNode checkpoint(CheckpointView c, boolean withPartition) {
+    ObjectNode out = Json.object();
+    if (withPartition) {
+      out.put("topic", c.getTopic());
+      out.put("partition", c.getPartition());
+    }
+    out.put("cursor", c.getCursor());
+    out.put("atEnd", c.getAtEnd());
+    out.put("finished", c.getFinished());
+    out.put("lag", c.hasLag() ? c.getLag() : null);
+    out.put("lagMs", c.hasLagMs() ? c.getLagMs() : null);
+    out.put("epoch", c.getEpoch());
+    out.put("committedBy", c.getCommittedBy());
+    out.put("committedAtMs", c.getCommittedAtMs());
+    return out;
+  }
+
+  public static ObjectNode summary(GroupSummary s) {
+    ObjectNode out = Json.object();
+    out.put("group", s.getGroup());
+    strings(out.putArray("topics"), s.getTopicsList());
+    out.put("order", s.getOrder());
+    out.put("members", s.getMembers());
+    out.put("sessionTimeoutMs", s.getSessionTimeoutMs());
+    out.put("heartbeatIntervalMs", s.getHeartbeatIntervalMs());
+    out.put("startFrom", startFrom(s.getStartFrom()));
+    return out;
+  }
+
+  public static ObjectNode topic(TopicView t) {
+    ObjectNode out = Json.object();
+    out.put("topic", t.getTopic());
+    ArrayNode partitions = out.putArray("partitions");
+    for (PartitionView p : t.getPartitionsList()) {
+      ObjectNode pv = partitions.addObject();
+      pv.put("partition", p.getPartition());
+      pv.put("state", p.getState().name());
+      pv.put("rangeBegin", p.getRangeBegin());
+      pv.put("rangeEnd", p.getRangeEnd());
+      ArrayNode parents = pv.putArray("parents");
+      p.getParentsList().forEach(parents::add);
+      ArrayNode children = pv.putArray("children");
+      p.getChildrenList().forEach(children::add);
+      pv.put("weight", p.getWeight());
+      pv.put("endCursor", p.hasEndCursor() ? p.getEndCursor() : null);
+    }
+    return out;
+  }
+
+  public static ObjectNode peer(PeerStatus s) {
+    ObjectNode out = Json.object();
+    out.put("id", s.id());
+    out.put("address", s.address());
+    out.put("reachable", s.reachable());
+    out.put("role", s.role());
+    number(out, "term", s.term());
+    number(out, "commitIndex", s.commitIndex());
+    number(out, "appliedIndex", s.appliedIndex());
+    number(out, "snapshotIndex", s.snapshotIndex());
+    out.put("leader", s.leader());
+    out.put("error", s.error());
+    return out;
+  }
+
+  /** The replicated limits, by their JSON names (maxSlots, ...). */
+  public static ObjectNode limits(LimitsRecord limits) {
+    ObjectNode out = Json.object();
+    for (FieldDescriptor f : LimitsRecord.getDescriptor().getFields()) {
+      if (limits.hasField(f)) {
+        out.put(f.getJsonName(), ((Number) limits.getField(f)).longValue());
+      } else {
+        out.putNull(f.getJsonName());
+      }
+    }
+    return out;
+  }
+
+  /** What counts against the limits. */
+  public static ObjectNode usage(ClusterInfoView info) {
+    ObjectNode out = Json.object();
+    out.put("topics", info.getTopics());
+    out.put("groups", info.getGroups());
+    out.put("members", info.getMembers());
+    out.put("slots", info.getSlots());
+    out.put("appliedIndex", info.getAppliedIndex());
+    return out;
+  }
+
+  private static void number(ObjectNode out, String name, long v) {
+    if (v < 0) {
+      out.putNull(name);
+    } else {
+      out.put(name, v);
+    }
+  }
+
+  private static void strings(ArrayNode into, List<String> values) {
+    values.forEach(into::add);
+  }
+
+  static String startFrom(StartFrom s) {
+    return s == StartFrom.END ? "end" : "begin";
+  }
+}

@@ -1,0 +1,48 @@
+package io.cohort.tools.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.beust.jcommander.ParameterException;
+import io.cohort.client.CohortException;
+import io.cohort.client.CohortRejectedException;
+import io.cohort.client.CohortUnavailableException;
+import io.cohort.statemachine.proto.Code;
+import java.io.IOException;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.Test;
+
+/** What the operator reads for each kind of failure: one line, the code once, no internals. */
+class ErrorLinesTest {
+  @Test
+  void aRefusalShowsItsCodeOnce() {
+    ErrorLines.Failure f = ErrorLines.describe(new CompletionException(
+        new CohortRejectedException(Code.INVALID_ARGUMENT, "INVALID_ARGUMENT: session timeout 5 ms is below 1000")), null, 10);
+    assertEquals(new ErrorLines.Failure(1, "INVALID_ARGUMENT: session timeout 5 ms is below 1000"), f);
+  }
+
+  @Test
+  void anUnreachableClusterSaysWhereAndHowLong() {
+    ErrorLines.Failure f = ErrorLines.describe(new CohortUnavailableException("query LIST_TOPICS: the cluster did "
+        + "not answer in time (RaftRetryFailureException: Failed RaftClientRequest:client-1@group-436F)", null),
+        "n1=127.0.0.1:1", 3);
+    assertEquals(new ErrorLines.Failure(1, "cluster unreachable at n1=127.0.0.1:1 after 3 s"), f);
+  }
+
+  @Test
+  void internalsAndExtraLinesAreLeftOut() {
+    ErrorLines.Failure f = ErrorLines.describe(new CohortException("query failed in the state machine: "
+        + "org.apache.ratis.protocol.exceptions.StateMachineException: cannot decode \u0001\u0002 bytes\n"
+        + "\tat org.apache.ratis.server.impl.RaftServerImpl.query(RaftServerImpl.java:1)", null), null, 10);
+    assertEquals(new ErrorLines.Failure(1, "query failed in the state machine: cannot decode ?? bytes"), f);
+    assertEquals(300 + 3, ErrorLines.clean("x".repeat(1000)).length());
+  }
+
+  @Test
+  void badUsageIsExitTwo() {
+    assertEquals(2, ErrorLines.describe(new ParameterException("--timeout must be at least 1"), null, 10).exitCode());
+    assertEquals(2, ErrorLines.describe(new IllegalArgumentException("peer 'x' has no id"), null, 10).exitCode());
+    assertEquals(new ErrorLines.Failure(1, "disk full"), ErrorLines.describe(new IOException("disk full"), null, 10));
+    assertEquals(new ErrorLines.Failure(1, "internal error (NullPointerException): no reason given"),
+        ErrorLines.describe(new NullPointerException(), null, 10));
+  }
+}
