@@ -26,6 +26,7 @@ public final class Coordinator {
   private final Membership membership;
   private final Resharding resharding;
   private final Groups groups;
+  private CoordinatorEvents events = CoordinatorEvents.NONE;
 
   public Coordinator(Limits limits) {
     this(new CoordinatorState(limits));
@@ -186,6 +187,24 @@ public final class Coordinator {
       case CLUSTER_INFO -> Views.clusterInfo(state);
       case BODY_NOT_SET -> Results.queryRejected(Code.INVALID_ARGUMENT, "empty query");
     };
+  }
+
+  /**
+   * Metrics (step 9): counts per group and samples of up to {@code maxPartitions} unfinished
+   * partitions; one pass over the slots.
+   */
+  public MetricsView.Summary metricsView(int maxPartitions) {
+    return MetricsView.of(state, maxPartitions);
+  }
+
+  /** Sets the observer of grants and release timeouts (metrics); not part of the state. */
+  public void observe(CoordinatorEvents observer) {
+    events = observer == null ? CoordinatorEvents.NONE : observer;
+  }
+
+  /** The observer set by {@link #observe}; the assignor reports to it. */
+  public CoordinatorEvents events() {
+    return events;
   }
 
   /** A copy of the state that can be exported from another thread while applies continue. */
