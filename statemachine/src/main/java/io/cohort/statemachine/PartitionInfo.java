@@ -5,12 +5,14 @@ import io.cohort.statemachine.proto.PartitionState;
 /** A topic partition: its hash range [first, last] (unsigned, inclusive), state and lineage. */
 final class PartitionInfo {
   static final long DEFAULT_WEIGHT_MICROS = 1_000_000L;
+  /** Shared by every partition without parents or children: one array, not one per partition. */
+  static final int[] NONE = new int[0];
 
   final int id;
   final long first;
   final long last;
   final int[] parents;
-  int[] children = new int[0];
+  int[] children = NONE;
   PartitionState state = PartitionState.ACTIVE;
   long weightMicros = DEFAULT_WEIGHT_MICROS;
   String endCursor; // null = unknown
@@ -19,7 +21,7 @@ final class PartitionInfo {
     this.id = id;
     this.first = first;
     this.last = last;
-    this.parents = parents;
+    this.parents = parents.length == 0 ? NONE : parents;
   }
 
   boolean sealed() {
