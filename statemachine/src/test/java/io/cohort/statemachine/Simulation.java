@@ -97,6 +97,13 @@ final class Simulation {
   /** topic -> partition -> parents. */
   private final Map<String, Map<Integer, int[]>> lineage = new TreeMap<>();
   private final Map<String, List<PartitionView>> topics = new TreeMap<>();
+  /**
+   * "group/consumer" -> the latest real time its session can last: over all its applied heartbeats,
+   * the heartbeat's time plus the session timeout it was told (a replaced session keeps its own).
+   */
+  private final Map<String, Long> heardUntil = new HashMap<>();
+  /** group -> until when (real time) a term's start pushed its members' deadlines (R6), the latest. */
+  private final Map<String, Long> pushedUntil = new HashMap<>();
   private int dynamicSeq;
   private long cursorSeq;
   final Map<String, Integer> stats = new TreeMap<>();
@@ -159,6 +166,10 @@ final class Simulation {
           + r.getCode() + " " + r.getMessage() + " " + (r.hasHeartbeat() ? r.getHeartbeat() : r.hasTick() ? r.getTick() : ""));
     }
     oracle.observe(c, r, index);
+    if (r.getCode() == Code.OK && c.hasHeartbeat()) {
+      heardUntil.merge(c.getHeartbeat().getGroup() + "/" + c.getHeartbeat().getConsumerId(),
+          realMs + r.getHeartbeat().getSessionTimeoutMs(), Math::max);
+    }
     if (r.getCode() == Code.OK) {
       switch (c.getBodyCase()) {
         case CREATE_TOPIC, SPLIT_PARTITION, MERGE_PARTITIONS, DELETE_TOPIC -> refreshTopics();
@@ -172,6 +183,28 @@ final class Simulation {
     Result r = append(Command.newBuilder().setTick(Tick.getDefaultInstance()).build());
     check(r.getCode() == Code.OK, "tick: " + r);
     stats.merge("expired", r.getTick().getExpiredCount(), Integer::sum);
+    checkExpiry();
+  }
+
+  /**
+   * R6, R7: expiry follows real time. A member silent for its session timeout — counted in real
+   * time from its last heartbeat, or from the start of the term (which pushes deadlines) — is gone
+   * after a tick; a leader whose stamps froze or crawled would keep it.
+   */
+  private void checkExpiry() {
+    for (String g : groups.keySet()) {
+      GroupView v = describe(g);
+      for (var m : v.getMembersList()) {
+        Long until = heardUntil.get(g + "/" + m.getConsumerId());
+        if (until == null) {
+          continue;
+        }
+        long limit = Math.max(until, pushedUntil.getOrDefault(g, 0L));
+        check(realMs <= limit, "R7: " + g + "/" + m.getConsumerId() + " should have expired " + (realMs - limit)
+            + " ms ago in real time (its heartbeats and the term start say so), yet a tick kept it"
+);
+      }
+    }
   }
 
   private void newLeader() {
@@ -179,6 +212,9 @@ final class Simulation {
     wallOffsetMs = rnd.nextInt(40_001) - 20_000; // another machine: its wall clock is off either way
     monoOffsetNs = rnd.nextLong() >>> 4;
     leader.lead(term, primary.nowMs(), wallMs(), monoNs());
+    for (String g : groups.keySet()) {
+      pushedUntil.merge(g, realMs + describe(g).getSummary().getSessionTimeoutMs(), Math::max);
+    }
   }
 
   private void setUp() {
