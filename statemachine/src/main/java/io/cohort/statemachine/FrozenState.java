@@ -27,7 +27,7 @@ public final class FrozenState {
   public static final int FORMAT_VERSION = 3;
 
   private final HeaderRecord header;
-  private final List<TopicRecord> topics;
+  private final List<FrozenTopic> topics;
   private final List<FrozenGroup> groups;
 
   /**
@@ -42,7 +42,35 @@ public final class FrozenState {
   private static final byte ANNOUNCED = 2;
   private static final byte OLD_SESSION = 4;
 
-  private FrozenState(HeaderRecord header, List<TopicRecord> topics, List<FrozenGroup> groups) {
+  /** One topic: its partitions and their array are never changed in place, so sharing them is a snapshot. */
+  private record FrozenTopic(String name, PartitionInfo[] partitions) {
+
+    static FrozenTopic of(TopicState t) {
+      return new FrozenTopic(t.name, t.shared());
+    }
+
+    /** Built at export, off the apply thread: kept built, it would cost ~80 bytes per partition. */
+    TopicRecord record() {
+      TopicRecord.Builder b = TopicRecord.newBuilder().setTopic(name);
+      for (PartitionInfo p : partitions) {
+        PartitionRecord.Builder pr = PartitionRecord.newBuilder().setId(p.id).setRangeFirst(p.first)
+            .setRangeLast(p.last).setState(p.state).setWeightMicros(p.weightMicros);
+        for (int parent : p.parents) {
+          pr.addParents(parent);
+        }
+        for (int child : p.children) {
+          pr.addChildren(child);
+        }
+        if (p.endCursor != null) {
+          pr.setEndCursor(p.endCursor);
+        }
+        b.addPartitions(pr);
+      }
+      return b.build();
+    }
+  }
+
+  private FrozenState(HeaderRecord header, List<FrozenTopic> topics, List<FrozenGroup> groups) {
     this.header = header;
     this.topics = topics;
     this.groups = groups;
@@ -61,37 +89,15 @@ public final class FrozenState {
         .setAppliedIndex(s.appliedIndex).setAppliedTerm(s.appliedTerm).setNowMs(s.nowMs)
         .setLastTerm(s.lastTerm).setLimits(s.limits.toRecord()).setLimitsExplicit(s.limitsExplicit)
         .setTermStartMs(s.termStartMs).build();
-    List<TopicRecord> topics = new ArrayList<>(s.topics.size());
+    List<FrozenTopic> topics = new ArrayList<>(s.topics.size());
     for (TopicState t : s.topics.values()) {
-      if (t.cachedRecord == null) {
-        t.cachedRecord = topicRecord(t); // topics change rarely: most freezes reuse it
-      }
-      topics.add(t.cachedRecord);
+      topics.add(FrozenTopic.of(t));
     }
     List<FrozenGroup> groups = new ArrayList<>(s.groups.size());
     for (GroupState g : s.groups.values()) {
       groups.add(freeze(g));
     }
     return new FrozenState(header, topics, groups);
-  }
-
-  private static TopicRecord topicRecord(TopicState t) {
-    TopicRecord.Builder b = TopicRecord.newBuilder().setTopic(t.name);
-    for (PartitionInfo p : t.partitions) {
-      PartitionRecord.Builder pr = PartitionRecord.newBuilder().setId(p.id).setRangeFirst(p.first)
-          .setRangeLast(p.last).setState(p.state).setWeightMicros(p.weightMicros);
-      for (int parent : p.parents) {
-        pr.addParents(parent);
-      }
-      for (int child : p.children) {
-        pr.addChildren(child);
-      }
-      if (p.endCursor != null) {
-        pr.setEndCursor(p.endCursor);
-      }
-      b.addPartitions(pr);
-    }
-    return b.build();
   }
 
   private static FrozenGroup freeze(GroupState g) {
@@ -148,8 +154,8 @@ public final class FrozenState {
   /** Streams the records in their fixed order. Slots with nothing to say are left out. */
   public void export(Consumer<StateRecord> sink) {
     sink.accept(StateRecord.newBuilder().setHeader(header).build());
-    for (TopicRecord t : topics) {
-      sink.accept(StateRecord.newBuilder().setTopic(t).build());
+    for (FrozenTopic t : topics) {
+      sink.accept(StateRecord.newBuilder().setTopic(t.record()).build());
     }
     for (FrozenGroup g : groups) {
       sink.accept(StateRecord.newBuilder().setGroup(g.group).build());

@@ -55,7 +55,7 @@ final class GroupState {
   }
 
   void addTopic(TopicState topic) {
-    ArrayList<Slot> list = new ArrayList<>(topic.partitions.size());
+    ArrayList<Slot> list = new ArrayList<>(topic.size());
     slots.put(topic.name, list);
     addNewPartitions(topic);
   }
@@ -64,8 +64,8 @@ final class GroupState {
   void addNewPartitions(TopicState topic) {
     ArrayList<Slot> list = slots.get(topic.name);
     int before = list.size();
-    for (int id = before; id < topic.partitions.size(); id++) {
-      list.add(new Slot(topic.name, topic.partitions.get(id)));
+    for (int id = before; id < topic.size(); id++) {
+      list.add(new Slot(topic.name, topic.partition(id)));
     }
     counters.slots += list.size() - before;
     dirty = true;

@@ -89,7 +89,7 @@ final class Groups {
       if (topic == null) {
         return Results.rejected(Code.NOT_FOUND, "topic '" + t + "' does not exist");
       }
-      slots += topic.partitions.size();
+      slots += topic.size();
     }
     if (state.counters.slots + slots > state.limits.maxSlots()) {
       return Results.rejected(Code.LIMIT_EXCEEDED, "the cluster holds " + state.counters.slots

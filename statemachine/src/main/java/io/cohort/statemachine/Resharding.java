@@ -32,11 +32,13 @@ final class Resharding {
     }
     TopicState topic = new TopicState(c.getTopic());
     BigInteger count = BigInteger.valueOf(n);
+    PartitionInfo[] partitions = new PartitionInfo[n];
     for (int i = 0; i < n; i++) {
       long first = KEY_SPACE.multiply(BigInteger.valueOf(i)).divide(count).longValue();
       long last = KEY_SPACE.multiply(BigInteger.valueOf(i + 1)).divide(count).longValue() - 1;
-      topic.partitions.add(new PartitionInfo(i, first, last, new int[0]));
+      partitions[i] = new PartitionInfo(i, first, last, PartitionInfo.NONE);
     }
+    topic.add(partitions);
     state.topics.put(topic.name, topic);
     return Result.newBuilder().setCode(Code.OK).setTopic(Views.topic(topic))
         .setMessage("topic '" + topic.name + "' created with " + n + " partitions").build();
@@ -80,7 +82,7 @@ final class Resharding {
           + " is not inside partition " + parent.id + "'s range (" + Views.hex(parent.first) + ", "
           + Views.hex(parent.last) + "]");
     }
-    if (topic.partitions.size() + 2 > state.limits.maxPartitionsPerTopic()) {
+    if (topic.size() + 2 > state.limits.maxPartitionsPerTopic()) {
       return Results.rejected(Code.LIMIT_EXCEEDED, "topic '" + topic.name + "' would exceed "
           + state.limits.maxPartitionsPerTopic() + " partitions");
     }
@@ -88,14 +90,13 @@ final class Resharding {
     if (slots != null) {
       return slots;
     }
-    int lowId = topic.partitions.size();
-    PartitionInfo low = new PartitionInfo(lowId, parent.first, key - 1, new int[] {parent.id});
-    PartitionInfo high = new PartitionInfo(lowId + 1, key, parent.last, new int[] {parent.id});
-    low.weightMicros = Math.max(1, parent.weightMicros / 2);
-    high.weightMicros = Math.max(1, parent.weightMicros - low.weightMicros);
-    seal(parent, s.hasEndCursor() ? s.getEndCursor() : null, new int[] {low.id, high.id});
-    topic.partitions.add(low);
-    topic.partitions.add(high);
+    int lowId = topic.size();
+    long lowWeight = Math.max(1, parent.weightMicros / 2);
+    PartitionInfo low = new PartitionInfo(lowId, parent.first, key - 1, new int[] {parent.id}).withWeight(lowWeight);
+    PartitionInfo high = new PartitionInfo(lowId + 1, key, parent.last, new int[] {parent.id})
+        .withWeight(Math.max(1, parent.weightMicros - lowWeight));
+    seal(topic, parent, s.hasEndCursor() ? s.getEndCursor() : null, new int[] {low.id, high.id});
+    topic.add(low, high);
     tellGroups(topic, index);
     return Result.newBuilder().setCode(Code.OK)
         .setSplit(SplitResult.newBuilder().addChildren(low.id).addChildren(high.id))
@@ -122,7 +123,7 @@ final class Resharding {
       return Results.rejected(Code.FAILED_PRECONDITION, "partitions " + a.id + " and " + b.id
           + " are not adjacent in the key space");
     }
-    if (topic.partitions.size() + 1 > state.limits.maxPartitionsPerTopic()) {
+    if (topic.size() + 1 > state.limits.maxPartitionsPerTopic()) {
       return Results.rejected(Code.LIMIT_EXCEEDED, "topic '" + topic.name + "' would exceed "
           + state.limits.maxPartitionsPerTopic() + " partitions");
     }
@@ -132,12 +133,11 @@ final class Resharding {
     }
     PartitionInfo lower = Long.compareUnsigned(a.first, b.first) < 0 ? a : b;
     PartitionInfo upper = lower == a ? b : a;
-    PartitionInfo child = new PartitionInfo(topic.partitions.size(), lower.first, upper.last,
-        new int[] {lower.id, upper.id});
-    child.weightMicros = Math.min(Long.MAX_VALUE / 4, a.weightMicros + b.weightMicros);
-    seal(a, m.hasEndCursor1() ? m.getEndCursor1() : null, new int[] {child.id});
-    seal(b, m.hasEndCursor2() ? m.getEndCursor2() : null, new int[] {child.id});
-    topic.partitions.add(child);
+    PartitionInfo child = new PartitionInfo(topic.size(), lower.first, upper.last,
+        new int[] {lower.id, upper.id}).withWeight(Math.min(Long.MAX_VALUE / 4, a.weightMicros + b.weightMicros));
+    seal(topic, a, m.hasEndCursor1() ? m.getEndCursor1() : null, new int[] {child.id});
+    seal(topic, b, m.hasEndCursor2() ? m.getEndCursor2() : null, new int[] {child.id});
+    topic.add(child);
     tellGroups(topic, index);
     return Result.newBuilder().setCode(Code.OK)
         .setSplit(SplitResult.newBuilder().addChildren(child.id))
@@ -145,10 +145,8 @@ final class Resharding {
         .build();
   }
 
-  private static void seal(PartitionInfo p, String endCursor, int[] children) {
-    p.state = PartitionState.SEALED;
-    p.endCursor = endCursor;
-    p.children = children;
+  private static void seal(TopicState topic, PartitionInfo p, String endCursor, int[] children) {
+    topic.replace(p.sealed(endCursor, children));
   }
 
   Result setWeight(SetWeight w, long index) {
@@ -161,15 +159,16 @@ final class Resharding {
       return Results.rejected(Code.NOT_FOUND, "topic '" + topic.name + "' has no partition " + w.getPartition());
     }
     // In range (CommandValidator); stored in millionths, and the reply says what was stored.
-    p.weightMicros = Math.round(w.getWeight() * 1_000_000.0);
-    topic.cachedRecord = null;
+    PartitionInfo weighed = p.withWeight(Math.round(w.getWeight() * 1_000_000.0));
+    topic.replace(weighed);
     for (GroupState group : state.groups.values()) {
       if (group.slots.containsKey(topic.name)) {
+        group.slot(topic.name, p.id).info = weighed;
         Timers.fire(group, index, state);
         Assignor.rebalance(group, index, state);
       }
     }
-    double stored = Views.weight(p.weightMicros);
+    double stored = Views.weight(weighed.weightMicros);
     return Results.ok("weight of " + topic.name + "/" + p.id + " set to " + stored
         + (stored == w.getWeight() ? "" : " (" + w.getWeight() + " rounded to millionths)"));
   }
@@ -192,10 +191,12 @@ final class Resharding {
 
   /** Every group reading the topic gets slots for new partitions and rebalances. */
   private void tellGroups(TopicState topic, long index) {
-    topic.cachedRecord = null;
     for (GroupState group : state.groups.values()) {
       if (group.slots.containsKey(topic.name)) {
         group.addNewPartitions(topic);
+        for (Slot slot : group.slots.get(topic.name)) {
+          slot.info = topic.partition(slot.info.id); // the sealed parents are new objects
+        }
         Timers.fire(group, index, state);
         Assignor.rebalance(group, index, state);
       }

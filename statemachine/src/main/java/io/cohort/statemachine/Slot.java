@@ -6,7 +6,8 @@ package io.cohort.statemachine;
  */
 final class Slot {
   final String topic;
-  final PartitionInfo info;
+  /** Replaced (never changed) when a split, merge or weight change touches the partition. */
+  PartitionInfo info;
 
   MemberState holder;
   long epoch;

@@ -71,16 +71,14 @@ final class StateRebuilder {
   private void topic(TopicRecord t) {
     TopicState topic = new TopicState(t.getTopic());
     for (PartitionRecord p : t.getPartitionsList()) {
-      if (p.getId() != topic.partitions.size()) {
+      if (p.getId() != topic.size()) {
         throw new IllegalArgumentException("topic '" + t.getTopic() + "': partition ids are not dense at " + p.getId());
       }
       PartitionInfo info = new PartitionInfo(p.getId(), p.getRangeFirst(), p.getRangeLast(),
-          p.getParentsList().stream().mapToInt(Integer::intValue).toArray());
-      info.children = p.getChildrenList().stream().mapToInt(Integer::intValue).toArray();
-      info.state = p.getState();
-      info.weightMicros = p.getWeightMicros();
-      info.endCursor = p.hasEndCursor() ? p.getEndCursor() : null;
-      topic.partitions.add(info);
+          p.getParentsList().stream().mapToInt(Integer::intValue).toArray(),
+          p.getChildrenList().stream().mapToInt(Integer::intValue).toArray(), p.getState(), p.getWeightMicros(),
+          p.hasEndCursor() ? p.getEndCursor() : null);
+      topic.add(info);
     }
     state.topics.put(topic.name, topic);
   }

@@ -35,7 +35,7 @@ final class Views {
 
   static TopicView topic(TopicState topic) {
     TopicView.Builder b = TopicView.newBuilder().setTopic(topic.name);
-    for (PartitionInfo p : topic.partitions) {
+    for (PartitionInfo p : topic.partitions()) {
       PartitionView.Builder pv = PartitionView.newBuilder().setPartition(p.id).setState(p.state)
           .setRangeBegin(hex(p.first)).setRangeEnd(hexEnd(p.last))
           .setWeight(weight(p.weightMicros));

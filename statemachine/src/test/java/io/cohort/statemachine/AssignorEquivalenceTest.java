@@ -75,7 +75,7 @@ class AssignorEquivalenceTest {
           .setPartitions(1 + rnd.nextInt(maxPartitions))).build());
       int changes = rnd.nextInt(maxPartitions / 2 + 2);
       for (int i = 0; i < changes; i++) {
-        int size = topics.state().topics.get(name).partitions.size();
+        int size = topics.state().topics.get(name).size();
         int p = rnd.nextInt(size);
         Command c = switch (rnd.nextInt(3)) {
           case 0 -> Command.newBuilder().setSplitPartition(SplitPartition.newBuilder().setTopic(name)
