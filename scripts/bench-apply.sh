@@ -10,14 +10,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -o -q -pl statemachine test-compile dependency:build-classpath \
   -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test
-cp="statemachine/target/test-classes:statemachine/target/classes:$(cat statemachine/target/bench-classpath.txt)"
+# A private copy of the classes, so a build during a long run cannot pull them from under the forks.
+classes=$(mktemp -d /tmp/cohort-bench-classes.XXXXXX)
+trap 'rm -rf "$classes"' EXIT
+cp -r statemachine/target/test-classes "$classes/test-classes"
+cp -r statemachine/target/classes "$classes/classes"
+cp="$classes/test-classes:$classes/classes:$(cat statemachine/target/bench-classpath.txt)"
 case "${1:-}" in
   assignor)
     shift
-    exec java -cp "$cp" org.openjdk.jmh.Main 'io.cohort.statemachine.bench.AssignorBenchmark' "$@" ;;
+    java -cp "$cp" org.openjdk.jmh.Main 'io.cohort.statemachine.bench.AssignorBenchmark' "$@" ;;
   --memory)
     shift
-    exec java -Xmx4g -XX:+UseG1GC -cp "$cp" io.cohort.statemachine.bench.MemoryFootprint "${@:-100000 1000000}" ;;
+    java -Xmx4g -XX:+UseG1GC -cp "$cp" io.cohort.statemachine.bench.MemoryFootprint "${@:-100000 1000000}" ;;
   *)
-    exec java -cp "$cp" org.openjdk.jmh.Main 'io.cohort.statemachine.bench.ApplyBenchmark' -prof gc "$@" ;;
+    java -cp "$cp" org.openjdk.jmh.Main 'io.cohort.statemachine.bench.ApplyBenchmark' -prof gc "$@" ;;
 esac

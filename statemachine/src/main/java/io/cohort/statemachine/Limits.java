@@ -24,11 +24,11 @@ public record Limits(
    * from index 1 must start from the same values, so change them only with a format version
    * (changing them now is fine: nothing is deployed yet).
    *
-   * <p>maxSlots from docs/BENCHMARKS.md "Memory": a slot with a checkpoint costs about 240 bytes
-   * (one group per topic; 180 when groups share topics), a snapshot's frozen copy about 60 more
-   * while it is written. A 1 GB server heap gives the coordinator about half (Ratis' caches, gRPC
-   * and GC headroom take the rest): 512 MB / 300 bytes is about 1.7M slots, so 1M leaves room for
-   * cursors longer than the 10-byte offsets measured (each cursor byte is a byte per slot).
+   * <p>maxSlots from docs/BENCHMARKS.md "Memory": a slot with a checkpoint costs about 236 bytes
+   * (one group per topic; 182 when groups share topics), a snapshot's frozen copy 21 more while it
+   * is written. A 1 GB server heap gives the coordinator about half (Ratis' caches, gRPC and GC
+   * headroom take the rest): 512 MB / 257 bytes is about 2M slots, so 1M leaves a factor 2 for
+   * cursors longer than the 10-byte offsets measured (each cursor character is a byte per slot).
    * maxMembers: about 225 bytes each, 100k members cost ~22 MB.
    */
   public static final Limits DEFAULTS = new Limits(10_000, 10_000, 100_000, 64, 10_000, 10_000, 1024,
