@@ -12,7 +12,11 @@ class CoordinatorPropertyTest {
     new Simulation(seed).run(600);
   }
 
-  /** Replays one seed; paste a failing seed here to debug it. */
+  /**
+   * Replays one seed: paste a failing seed here, or pass it, e.g. {@code mvn -o -pl statemachine test
+   * -Dtest=CoordinatorPropertyTest#replayOneSeed -DargLine="-Dsim.seed=-6 -Dsim.trace=g1 -Dsim.stats=true"}
+   * (trace: every command touching that group, with its answer; stats: what the run exercised).
+   */
   @Test
   void replayOneSeed() {
     Simulation sim = new Simulation(Long.getLong("sim.seed", 42L));
