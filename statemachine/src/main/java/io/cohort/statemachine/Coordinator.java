@@ -45,6 +45,11 @@ public final class Coordinator {
     return new Coordinator(StateRebuilder.rebuild(records, limits));
   }
 
+  /** For tests in this package: the state itself. */
+  CoordinatorState state() {
+    return state;
+  }
+
   /** The replicated limits in force (R9). */
   public Limits limits() {
     return state.limits;
@@ -69,12 +74,7 @@ public final class Coordinator {
 
   /** True when some group has members, i.e. ticks can expire someone (R7). */
   public boolean hasMembers() {
-    for (GroupState g : state.groups.values()) {
-      if (!g.members.isEmpty()) {
-        return true;
-      }
-    }
-    return false;
+    return state.counters.members > 0;
   }
 
   /**
@@ -89,7 +89,8 @@ public final class Coordinator {
       command = Command.parseFrom(logEntry.getCommand());
     } catch (InvalidProtocolBufferException e) {
       markApplied(index, term);
-      return Results.rejected(Code.INVALID_ARGUMENT, "entry " + index + " is not a Cohort command: " + e.getMessage());
+      return Results.rejected(Code.INVALID_ARGUMENT, "entry " + index + " is not a Cohort command ("
+          + entry.length + " bytes that do not decode)");
     }
     return apply(command, index, term, logEntry.getTimeMs());
   }
@@ -103,19 +104,27 @@ public final class Coordinator {
     return CommandValidator.validate(command, sizeBytes, limits);
   }
 
-  /** Applies one command. Never throws: every rejection is a result code with a message (R8). */
+  /**
+   * Applies one command. Never throws: every rejection is a result code with a message (R8). The
+   * stateless checks come first, exactly as the leader ran them ({@link #validate}); a command they
+   * refuse changes nothing but the applied index (not even the time).
+   */
   public Result apply(Command command, long index, long term, long timeMs) {
     if (index <= state.appliedIndex) {
       return Results.rejected(Code.INVALID_ARGUMENT, "entry " + index + " is not after the applied index "
           + state.appliedIndex);
     }
-    advanceClock(term, timeMs);
     Result result;
     try {
-      result = dispatch(command, index);
+      result = CommandValidator.validate(command, command.getSerializedSize(), state.limits);
+      if (result == null) {
+        advanceClock(term, timeMs);
+        result = dispatch(command, index);
+      }
     } catch (RuntimeException e) {
       // A broken invariant. Same input, same exception, so replicas still agree; keep serving.
-      result = Results.rejected(Code.INTERNAL, "internal error applying entry " + index + ": " + e);
+      result = Results.rejected(Code.INTERNAL, "internal error applying entry " + index + " ("
+          + e.getClass().getSimpleName() + "): a bug, please report it");
     }
     markApplied(index, term);
     return result;
@@ -134,6 +143,7 @@ public final class Coordinator {
         membership.pushDeadlines();
       }
       state.lastTerm = term;
+      state.termStartMs = state.nowMs;
     }
   }
 
@@ -160,16 +170,7 @@ public final class Coordinator {
 
   /** R9: limits change only through the log, so replicas never disagree about them. */
   private Result setLimits(io.cohort.statemachine.proto.SetLimits s) {
-    Limits next;
-    try {
-      next = state.limits.with(s.getLimits());
-    } catch (IllegalArgumentException e) {
-      return Results.rejected(Code.INVALID_ARGUMENT, e.getMessage());
-    }
-    if (next.maxCommandBytes() < Limits.MIN_COMMAND_BYTES) {
-      return Results.rejected(Code.INVALID_ARGUMENT, "max_command_bytes must be at least "
-          + Limits.MIN_COMMAND_BYTES + ", got " + next.maxCommandBytes());
-    }
+    Limits next = state.limits.with(s.getLimits()); // each set field was checked (CommandValidator)
     state.limits = next;
     state.limitsExplicit = true;
     return Results.ok("limits set: " + next);
