@@ -1,6 +1,8 @@
 package io.cohort.server;
 
 import io.cohort.client.Peers;
+import io.cohort.server.health.Readiness;
+import io.cohort.server.metrics.NodeMetrics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,13 +20,18 @@ public final class CohortServer implements AutoCloseable {
   private final ServerConfig config;
   private final RaftServer server;
   private final CohortStateMachine stateMachine;
+  private final NodeMetrics metrics;
+  private final Readiness readiness;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CountDownLatch terminated = new CountDownLatch(1);
 
-  private CohortServer(ServerConfig config, RaftServer server, CohortStateMachine stateMachine) {
+  private CohortServer(ServerConfig config, RaftServer server, CohortStateMachine stateMachine,
+      NodeMetrics metrics) {
     this.config = config;
     this.server = server;
     this.stateMachine = stateMachine;
+    this.metrics = metrics;
+    this.readiness = new Readiness(this::divisionOrNull, stateMachine, config.metrics().readyMaxLagEntries());
   }
 
   /**
@@ -39,7 +46,9 @@ public final class CohortServer implements AutoCloseable {
   /** {@link #start(ServerConfig)} with the clocks the leader stamps commands with (tests step them). */
   public static CohortServer start(ServerConfig config, ServerClock clock) throws IOException {
     checkStorageDir(config.storageDir());
-    CohortStateMachine sm = new CohortStateMachine(config.stateMachine(), clock);
+    NodeMetrics metrics = config.metrics().enabled() ? new NodeMetrics(config.metrics()) : null;
+    CohortStateMachine sm = metrics == null ? new CohortStateMachine(config.stateMachine(), clock)
+        : new CohortStateMachine(config.stateMachine(), clock, metrics.events(), metrics.events());
     RaftServer server = RaftServer.newBuilder()
         .setServerId(config.id())
         .setGroup(config.group())
@@ -55,7 +64,17 @@ public final class CohortServer implements AutoCloseable {
     }
     LOG.info("[{}] started on {} with storage {} in group {} of {}", config.id(), config.self().getAddress(),
         config.storageDir(), config.groupId().getUuid(), Peers.of(config.peers()));
-    return new CohortServer(config, server, sm);
+    CohortServer node = new CohortServer(config, server, sm, metrics);
+    if (metrics != null) {
+      try {
+        metrics.start(config.id().toString(), config.selfAddress().host(), node::divisionOrNull, sm, node.readiness,
+            null);
+      } catch (RuntimeException e) {
+        node.close();
+        throw e;
+      }
+    }
+    return node;
   }
 
   static void checkStorageDir(Path dir) {
@@ -91,6 +110,28 @@ public final class CohortServer implements AutoCloseable {
     return server.getDivision(config.groupId());
   }
 
+  /** The division while the node runs, else null. */
+  private RaftServer.Division divisionOrNull() {
+    if (closed.get()) {
+      return null;
+    }
+    try {
+      return division();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Whether this node should get traffic, as {@code /readyz} answers (step 9). */
+  public Readiness.Verdict readiness() {
+    return readiness.check();
+  }
+
+  /** The node's metrics, or null when its HTTP endpoint is off ({@code --http-port 0}). */
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
   /** True when this node leads and its start-up entry is applied (writes are accepted). */
   public boolean isLeaderReady() {
     try {
@@ -116,6 +157,9 @@ public final class CohortServer implements AutoCloseable {
       return;
     }
     LOG.info("[{}] stopping", config.id());
+    if (metrics != null) {
+      metrics.close(); // a load balancer sees the node gone before Raft stops
+    }
     closeQuietly(server);
     LOG.info("[{}] stopped", config.id());
     terminated.countDown();

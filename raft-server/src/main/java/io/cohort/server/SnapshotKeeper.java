@@ -52,6 +52,7 @@ final class SnapshotKeeper implements AutoCloseable {
 
   private volatile String name;
   private final long explicitWaitMs;
+  private final NodeEvents events;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage() {
     @Override
     public synchronized void cleanupOldSnapshots(SnapshotRetentionPolicy policy) throws IOException {
@@ -68,9 +69,10 @@ final class SnapshotKeeper implements AutoCloseable {
   private final AtomicReference<SnapshotStats> stats =
       new AtomicReference<>(new SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1));
 
-  SnapshotKeeper(String name, long explicitWaitMs) {
+  SnapshotKeeper(String name, long explicitWaitMs, NodeEvents events) {
     this.name = name;
     this.explicitWaitMs = explicitWaitMs;
+    this.events = events;
   }
 
   /** The node's id, for logs and thread names, once Ratis told it. */
@@ -122,6 +124,7 @@ final class SnapshotKeeper implements AutoCloseable {
       FrozenState frozen = freeze.get();
       long pauseMicros = (System.nanoTime() - t0) / 1000;
       stats.updateAndGet(st -> st.paused(pauseMicros));
+      events.snapshotPaused(pauseMicros);
       Path target = storage.getSnapshotFile(applied.getTerm(), applied.getIndex()).toPath();
       LOG.info("[{}] snapshot at {}: state frozen in {} us, writing {}", name, applied, pauseMicros,
           target.getFileName());
@@ -155,6 +158,7 @@ final class SnapshotKeeper implements AutoCloseable {
       storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target, md5[0]), ti));
       long ms = (System.nanoTime() - t0) / 1_000_000;
       stats.updateAndGet(st -> st.written(ms, w.bytes(), ti.getIndex()));
+      events.snapshotWritten(ms, w.bytes(), ti.getIndex());
       // Ratis cleans up when take() returns, before this file existed: clean up again.
       storage.cleanupOldSnapshots(retention);
       LOG.info("[{}] snapshot {} durable: {} records, {} bytes, written in {} ms", name,
@@ -238,6 +242,7 @@ final class SnapshotKeeper implements AutoCloseable {
     durableIndex = info.getIndex();
     reportedIndex = Math.max(reportedIndex, info.getIndex());
     stats.updateAndGet(st -> st.loaded(ms, info.getIndex()));
+    events.snapshotLoaded(ms, info.getIndex());
     LOG.info("[{}] loaded snapshot {} ({} records) in {} ms", name, path.getFileName(), records, ms);
     return new Loaded(loaded, info.getTermIndex());
   }

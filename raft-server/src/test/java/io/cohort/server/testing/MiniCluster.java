@@ -6,6 +6,7 @@ import io.cohort.client.Peers;
 import io.cohort.server.CohortServer;
 import io.cohort.server.CohortStateMachine;
 import io.cohort.server.ServerConfig;
+import io.cohort.server.metrics.MetricsSettings;
 import io.cohort.statemachine.proto.DigestView;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -73,6 +74,7 @@ public final class MiniCluster implements AutoCloseable {
     private CohortStateMachine.Settings settings = CohortStateMachine.Settings.DEFAULTS;
     private int snapshotsRetained = ServerConfig.DEFAULT_SNAPSHOTS_RETAINED;
     private final Map<String, String> ratis = new TreeMap<>();
+    private MetricsSettings metrics; // null: no HTTP endpoint
 
     private Builder(int nodes, Path tempDir) {
       if (nodes < 1) {
@@ -110,8 +112,17 @@ public final class MiniCluster implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Each node serves /metrics, /livez and /readyz on its own free loopback port ({@link #httpUri}),
+     * with these thresholds.
+     */
+    public Builder httpEndpoint(MetricsSettings settings) {
+      metrics = settings;
+      return this;
+    }
+
     public MiniCluster start() throws IOException {
-      List<Integer> ports = freePorts(nodes);
+      List<Integer> ports = freePorts(metrics != null ? 2 * nodes : nodes);
       StringBuilder peers = new StringBuilder();
       for (int i = 0; i < nodes; i++) {
         peers.append(i == 0 ? "" : ",").append("n").append(i + 1).append("=127.0.0.1:").append(ports.get(i));
@@ -119,8 +130,9 @@ public final class MiniCluster implements AutoCloseable {
       Map<String, ServerConfig> configs = new LinkedHashMap<>();
       for (int i = 1; i <= nodes; i++) {
         String id = "n" + i;
+        MetricsSettings m = metrics != null ? metrics.withHttpPort(ports.get(nodes + i - 1)) : MetricsSettings.OFF;
         configs.put(id, ServerConfig.of(id, tempDir.resolve(id), peers.toString())
-            .withStateMachine(settings).withSnapshotsRetained(snapshotsRetained).withRatis(ratis));
+            .withStateMachine(settings).withSnapshotsRetained(snapshotsRetained).withRatis(ratis).withMetrics(m));
       }
       MiniCluster cluster = new MiniCluster(configs);
       try {
@@ -158,6 +170,15 @@ public final class MiniCluster implements AutoCloseable {
       throw new IllegalStateException("node " + id + " is running: kill it first");
     }
     configs.put(id, change.apply(config(id)));
+  }
+
+  /** {@code http://127.0.0.1:PORT} of the node's HTTP endpoint ({@link Builder#httpEndpoint}). */
+  public java.net.URI httpUri(String id) {
+    int port = config(id).metrics().httpPort();
+    if (port == 0) {
+      throw new IllegalStateException("node " + id + " has no HTTP endpoint: build the cluster with httpEndpoint(...)");
+    }
+    return java.net.URI.create("http://127.0.0.1:" + port);
   }
 
   /** The node's clocks: step its wall clock to test R6 (it keeps them across restarts). */
