@@ -11,6 +11,7 @@ import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.SnapshotChunkQuery;
 import io.cohort.statemachine.proto.SnapshotChunkView;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -147,10 +148,7 @@ public final class SnapshotTransfer {
   /** One pass over the file; null when the node no longer has it (retention). */
   private static Copied copyOnce(CohortClient client, String peer, long minIndex, Path part,
       Consumer<String> progress) throws IOException {
-    SnapshotChunkView first = chunk(client, peer, 0, 0, 0);
-    if (first == null) {
-      throw new CohortRejectedException(Code.NOT_FOUND, peer + " has no snapshot");
-    }
+    SnapshotChunkView first = chunk(client, peer, 0, 0, 0); // the newest; NOT_FOUND if it has none
     if (first.getIndex() < minIndex) {
       throw new CohortException("the newest snapshot on " + peer + " is at index " + first.getIndex()
           + ", below " + minIndex, null);
@@ -173,7 +171,10 @@ public final class SnapshotTransfer {
         }
         byte[] data = c.getData().toByteArray();
         md5.update(data);
-        out.write(java.nio.ByteBuffer.wrap(data));
+        ByteBuffer buf = ByteBuffer.wrap(data);
+        while (buf.hasRemaining()) {
+          out.write(buf);
+        }
         offset += data.length;
         if (offset >= total) {
           break;
@@ -202,7 +203,7 @@ public final class SnapshotTransfer {
         first.getRecords());
   }
 
-  /** One piece; null when the named snapshot is gone from the node. */
+  /** One piece; null when the named snapshot is gone from the node (never for the newest, term = index = 0). */
   private static SnapshotChunkView chunk(CohortClient client, String peer, long term, long index, long offset) {
     Query q = Query.newBuilder().setSnapshotChunk(SnapshotChunkQuery.newBuilder().setTerm(term).setIndex(index)
         .setOffset(offset).setMaxBytes(CHUNK_BYTES)).build();
