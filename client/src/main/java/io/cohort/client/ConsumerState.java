@@ -67,6 +67,8 @@ final class ConsumerState {
   private long session;
   private boolean fenced;
   private boolean retiring;
+  /** Set while digesting an answer that came too late to start readers on. */
+  private boolean deferStarts;
   private long sessionTimeoutMs;
   private long nextHeartbeatMs;
   private boolean heartbeatNow;
@@ -218,6 +220,24 @@ final class ConsumerState {
 
   /** A heartbeat (sent as {@code f}) succeeded. */
   List<Action> onHeartbeat(Flush f, HeartbeatResult r) {
+    return onHeartbeat(f, r, true);
+  }
+
+  /**
+   * A heartbeat succeeded. When its answer came too late to trust ({@code fresh} false: the session
+   * may have expired since it was sent, R2), no reader starts: new grants wait paused for the next
+   * answer that is fresh.
+   */
+  List<Action> onHeartbeat(Flush f, HeartbeatResult r, boolean fresh) {
+    deferStarts = !fresh;
+    try {
+      return applyHeartbeat(f, r);
+    } finally {
+      deferStarts = false;
+    }
+  }
+
+  private List<Action> applyHeartbeat(Flush f, HeartbeatResult r) {
     List<Action> out = new ArrayList<>();
     session = r.getSession();
     sessionTimeoutMs = r.getSessionTimeoutMs();
@@ -379,6 +399,10 @@ final class ConsumerState {
   }
 
   private void start(List<Action> out, HeldPartition p, String cursor) {
+    if (deferStarts) {
+      p.paused = true; // resumed by the next fresh answer that still lists this grant
+      return;
+    }
     table.readerStarted(p.id());
     out.add(new Action.Start(p.grant, cursor));
   }

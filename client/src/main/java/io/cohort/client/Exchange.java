@@ -142,7 +142,14 @@ final class Exchange {
       LOG.error("{} cannot run: {}", logPrefix, problem);
       loop.windDown(Status.FAILED, new IllegalStateException(problem)); // before any reader starts
     }
-    List<Action> actions = state.onHeartbeat(f, r);
+    // An answer older than the session's safe span may describe a session the coordinator has
+    // expired since: it may not start readers (R2); the next heartbeat goes at once.
+    boolean fresh = pacer.now() < pacer.fenceAtMs(sto);
+    if (!fresh) {
+      LOG.warn("{} heartbeat answered {} ms after it was sent (session {} ms): no reader starts on it",
+          logPrefix, pacer.now() - sentAt, sto);
+    }
+    List<Action> actions = state.onHeartbeat(f, r, fresh);
     loop.member(state.session(), sto);
     if (f.session() == 0) {
       LOG.info("{} joined, session {}, {} grants", logPrefix, r.getSession(), r.getGrantsCount());

@@ -479,4 +479,20 @@ class ConsumerStateTest {
     assertTrue(state.heartbeatNow());
     assertEquals(Set.of(P0), state.flush().omitted());
   }
+
+  @Test
+  void R2_anAnswerThatCameTooLateStartsNoReaderUntilAFreshOneConfirmsTheGrant() {
+    Flush join = state.flush();
+    List<Action> late = state.onHeartbeat(join, result(7, grant(0, 3, "5")).build(), false);
+    assertTrue(late.stream().noneMatch(a -> a instanceof Action.Start), "a stale answer starts nothing: " + late);
+    assertEquals(0, state.liveReaders(P0));
+
+    Flush next = state.flush();
+    assertEquals(Set.of(P0), held(next), "the grant is still held, so the coordinator can keep it ours");
+    List<Action> fresh = state.onHeartbeat(next, result(7, grant(0, 3, "5")).build(), true);
+    Action.Start start = (Action.Start) fresh.stream().filter(a -> a instanceof Action.Start).findFirst()
+        .orElseThrow();
+    assertEquals(P0, start.grant().id());
+    assertEquals("5", start.cursor());
+  }
 }
