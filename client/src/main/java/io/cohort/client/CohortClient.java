@@ -65,11 +65,6 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     this.blocking = new BlockingCohortClient(this);
   }
 
-  /** A client for the peers string {@code "n1=host:port,n2=host:port,n3=host:port"}, defaults otherwise. */
-  public static CohortClient connect(String peers) {
-    return new CohortClient(CohortClientConfig.builder(peers).build());
-  }
-
   public static CohortClient connect(CohortClientConfig config) {
     return new CohortClient(config);
   }
