@@ -228,6 +228,30 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
         CohortClient::none);
   }
 
+  // ------------------------------------------------------------------ access control (R11)
+
+  /**
+   * Gives {@code principal} (a certificate's CN) a role; a consumer also gets {@code groups}
+   * (names, prefixes ending in '*', or "*"), added to those it had. Admin only.
+   */
+  public CompletableFuture<Void> grantAccess(String principal, io.cohort.statemachine.proto.Role role,
+      List<String> groups) {
+    return command(Command.newBuilder().setGrantAccess(io.cohort.statemachine.proto.GrantAccess.newBuilder()
+        .setPrincipal(principal).setRole(role).addAllGroups(groups)).build(), CohortClient::none);
+  }
+
+  /** Takes {@code groups} from a consumer, or with none every right of {@code principal}. Admin only. */
+  public CompletableFuture<Void> revokeAccess(String principal, List<String> groups) {
+    return command(Command.newBuilder().setRevokeAccess(io.cohort.statemachine.proto.RevokeAccess.newBuilder()
+        .setPrincipal(principal).addAllGroups(groups)).build(), CohortClient::none);
+  }
+
+  /** The ACL as the caller may see it: all of it for admins and readers, its own entry otherwise. */
+  public CompletableFuture<io.cohort.statemachine.proto.AccessList> listAccess(ReadMode mode) {
+    return read(Query.newBuilder().setListAccess(io.cohort.statemachine.proto.ListAccess.getDefaultInstance())
+        .build(), mode, QueryResult::getAccess);
+  }
+
   /**
    * The per-request limits a consumer's commands must respect (R9), from a linearizable
    * {@link #clusterInfo} read.

@@ -20,7 +20,7 @@ public final class Acl {
   /** At most this many group patterns per consumer. */
   public static final int MAX_GROUPS_PER_PRINCIPAL = 1_000;
 
-  static final Acl EMPTY = new Acl(new TreeMap<>(), false);
+  public static final Acl EMPTY = new Acl(new TreeMap<>(), false);
 
   /** One principal's rights; groups only for a consumer, sorted. */
   record Entry(Role role, SortedSet<String> groups) {

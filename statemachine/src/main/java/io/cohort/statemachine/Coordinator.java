@@ -105,9 +105,15 @@ public final class Coordinator {
     return apply(command, index, term, stampOf(logEntry));
   }
 
-  /** What the leader stamped into a log entry (R6, R11). */
+  /**
+   * What the leader stamped into a log entry (R6, R11). An entry without a principal was written
+   * before step 8, when no command had one: it keeps the rights it had then (the internal
+   * principal's). No entry written since lacks one: the leader copies it from the envelope, which
+   * always names the caller.
+   */
   public static Stamp stampOf(LogEntry entry) {
-    return new Stamp(entry.getTimeMs(), entry.getPrincipal(), entry.getSessionToken());
+    String principal = entry.getPrincipal().isEmpty() ? Principals.INTERNAL : entry.getPrincipal();
+    return new Stamp(entry.getTimeMs(), principal, entry.getSessionToken());
   }
 
   /**

@@ -9,10 +9,10 @@ import java.util.HexFormat;
  * How views and messages name a session without revealing its token (R11): 8 hex digits of the
  * token's SHA-256. Enough to tell sessions apart in `group describe`; useless to act as one.
  */
-final class SessionIds {
+public final class SessionIds {
   private SessionIds() {}
 
-  static String of(ByteString token) {
+  public static String of(ByteString token) {
     if (token == null || token.isEmpty()) {
       return "";
     }
