@@ -241,6 +241,57 @@ class SecurityClusterTest {
     assertEquals(3, cluster.server(leader).division().getRaftConf().getCurrentPeers().size());
   }
 
+  /**
+   * Raft traffic from a certificate of the cluster's CA that is not a peer's: a user certificate
+   * named like a peer (n2), and a node certificate for an id no configuration names (n5). The
+   * interceptor refuses the call before Ratis sees it.
+   */
+  @Test
+  void R11_onlyAPeersNodeCertificateMayCallTheRaftService() throws Exception {
+    for (TlsFiles caller : List.of(cluster.tls("n2"), cluster.certs().node("n5"))) {
+      var status = assertThrows(org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException.class,
+          () -> rawCall(caller, "ratis.grpc.RaftServerProtocolService/requestVote"));
+      assertEquals(org.apache.ratis.thirdparty.io.grpc.Status.Code.PERMISSION_DENIED, status.getStatus().getCode());
+      assertTrue(status.getStatus().getDescription().contains("is not a peer of this Raft group"),
+          status.getStatus().getDescription());
+    }
+    // and a node certificate, even a member's, is not a user: Ratis' admin API refuses it
+    var asClient = assertThrows(org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException.class,
+        () -> rawCall(cluster.certs().node("n2"), "ratis.grpc.AdminProtocolService/transferLeadership"));
+    assertEquals(org.apache.ratis.thirdparty.io.grpc.Status.Code.PERMISSION_DENIED, asClient.getStatus().getCode());
+  }
+
+  /** One unary call with an empty message to n1, over mutual TLS with these files. */
+  private static byte[] rawCall(TlsFiles tls, String method) throws Exception {
+    var bytes = new org.apache.ratis.thirdparty.io.grpc.MethodDescriptor.Marshaller<byte[]>() {
+      public java.io.InputStream stream(byte[] v) {
+        return new java.io.ByteArrayInputStream(v);
+      }
+
+      public byte[] parse(java.io.InputStream in) {
+        try {
+          return in.readAllBytes();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    var descriptor = org.apache.ratis.thirdparty.io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(org.apache.ratis.thirdparty.io.grpc.MethodDescriptor.MethodType.UNARY).setFullMethodName(method)
+        .setRequestMarshaller(bytes).setResponseMarshaller(bytes).build();
+    var ssl = org.apache.ratis.thirdparty.io.grpc.netty.GrpcSslContexts.forClient()
+        .keyManager(new ReloadingKeyManager(tls.cert(), tls.key(), 10_000))
+        .trustManager(PeerTrustManager.fromCaFile(tls.ca(), (h, p) -> Optional.empty(), false)).build();
+    var channel = org.apache.ratis.thirdparty.io.grpc.netty.NettyChannelBuilder
+        .forTarget(cluster.config("n1").self().getAddress()).sslContext(ssl).build();
+    try {
+      return org.apache.ratis.thirdparty.io.grpc.stub.ClientCalls.blockingUnaryCall(channel, descriptor,
+          org.apache.ratis.thirdparty.io.grpc.CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), new byte[0]);
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
   /** For 3 s (several of n4's election timeouts): the leader stays, and n4 never learns one. */
   private static void assertUndisturbed(String leader, CohortServer n4) {
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(30)).until(() ->

@@ -132,7 +132,15 @@ class CliSecurityTest {
     TlsFiles rogue = TestCerts.create(tmp.resolve("rogue")).user(MiniCluster.ADMIN);
     Cli cli = new Cli(Map.of("COHORT_PEERS", cluster.peers(), ClusterOptions.CERT_ENV, rogue.cert().toString(),
         ClusterOptions.KEY_ENV, rogue.key().toString(), ClusterOptions.CA_ENV, cluster.adminTls().ca().toString()));
-    Cli.Run r = cli.failsWith(1, "cluster unreachable", "group", "list", "--timeout", "3");
+    Cli.Run r = cli.failsWith(1, "TLS handshake with the cluster at " + cluster.peers()
+        + " failed: the cluster refused this certificate", "group", "list", "--timeout", "3");
     assertFalse(r.err().contains("Exception"), r.err());
+    TlsFiles admin = cluster.adminTls();
+    Cli wrongCa = new Cli(Map.of("COHORT_PEERS", cluster.peers(), ClusterOptions.CERT_ENV, admin.cert().toString(),
+        ClusterOptions.KEY_ENV, admin.key().toString(), ClusterOptions.CA_ENV, rogue.ca().toString()));
+    wrongCa.failsWith(1, "failed: the cluster's certificate is not trusted", "group", "list", "--timeout", "3");
+    Cli plain = new Cli(Map.of("COHORT_PEERS", cluster.peers(), "COHORT_INSECURE", "1"));
+    plain.failsWith(1, "(plaintext to a TLS port? --insecure reaches only a cluster started --insecure)",
+        "group", "list", "--timeout", "3");
   }
 }

@@ -62,7 +62,7 @@ public final class PeerTrustManager extends X509ExtendedTrustManager {
   }
 
   /** The node's identity check after PKIX: a node certificate with the expected peer id. */
-  void checkNode(X509Certificate[] chain, String host, int port) throws CertificateException {
+  public void checkNode(X509Certificate[] chain, String host, int port) throws CertificateException {
     X509Certificate leaf = chain[0];
     String cn = Certificates.commonName(leaf);
     if (!Certificates.isNodeCertificate(leaf)) {
