@@ -122,6 +122,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   private final ReentrantLock lock = new ReentrantLock();
   private final StaleReads staleReads = new StaleReads();
   private final SnapshotKeeper snapshots;
+  private final SnapshotChunks snapshotChunks;
   private final LeaderStamps stamps;
   private final NodeEvents events;
   private final CoordinatorEvents coordinatorEvents;
@@ -165,6 +166,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     this.coordinator = new Coordinator(Limits.DEFAULTS);
     this.coordinator.observe(coordinatorEvents);
     this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs(), events);
+    this.snapshotChunks = new SnapshotChunks(snapshots::storage);
     this.stamps = new LeaderStamps(clock);
   }
 
@@ -369,16 +371,21 @@ public final class CohortStateMachine extends BaseStateMachine {
     return CompletableFuture.completedFuture(Messages.of(answer(q, principal)));
   }
 
+  /**
+   * The state digest and snapshot chunks are served here, not by the coordinator: the rights are
+   * checked here for them (snapshot chunks hold the whole state: admins only).
+   */
   private QueryResult answer(Query q, String principal) {
-    if (q.getBodyCase() == Query.BodyCase.STATE_DIGEST) {
-      QueryResult denied = Coordinator.checkQuery(q, principal, appliedAcl);
-      QueryResult r = denied != null ? denied : QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build();
-      if (denied != null) {
-        Audit.command(selfId.toString(), principal, "QUERY_" + q.getBodyCase(), r.getCode().name(), -1, r.getMessage());
+    QueryResult r;
+    switch (q.getBodyCase()) {
+      case STATE_DIGEST, SNAPSHOT_CHUNK -> {
+        QueryResult denied = Coordinator.checkQuery(q, principal, appliedAcl);
+        r = denied != null ? denied : q.hasStateDigest()
+            ? QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build()
+            : snapshotChunks.serve(q.getSnapshotChunk()); // this node's files, not the state
       }
-      return r;
+      default -> r = localQuery(q, principal);
     }
-    QueryResult r = localQuery(q, principal);
     if (r.getCode() == Code.PERMISSION_DENIED) {
       Audit.command(selfId.toString(), principal, "QUERY_" + q.getBodyCase(), r.getCode().name(), -1, r.getMessage());
     }

@@ -55,6 +55,9 @@ final class Authorization {
       case LIST_CHECKPOINTS -> acl.mayDescribe(principal, q.getListCheckpoints().getGroup()) ? null
           : queryDenied(who(principal, acl) + " may not read the checkpoints of group "
               + Text.quote(q.getListCheckpoints().getGroup()));
+      // the whole state, session tokens and the ACL included (`snapshot save`)
+      case SNAPSHOT_CHUNK -> role == Role.ADMIN ? null
+          : queryDenied(who(principal, acl) + " may not copy snapshots: admin only");
       case LIST_TOPICS, DESCRIBE_TOPIC, STATE_DIGEST -> all ? null
           : queryDenied(who(principal, acl) + " may not " + q.getBodyCase().name().toLowerCase(java.util.Locale.ROOT)
               .replace('_', ' ') + ": admins and readers only");

@@ -56,6 +56,12 @@ public final class TestCerts {
     return nodes.computeIfAbsent(id, k -> write(k, ca.issueNode(k, List.of("127.0.0.1"), List.of("localhost"), VALIDITY)));
   }
 
+  /** The node certificate of {@code id} for one more address (e.g. its own network namespace's). */
+  public TlsFiles node(String id, String ip) {
+    return nodes.computeIfAbsent(id, k -> write(k, ca.issueNode(k, List.of("127.0.0.1", ip), List.of("localhost"),
+        VALIDITY)));
+  }
+
   /** A user certificate with CN = principal (clientAuth only). */
   public TlsFiles user(String principal) {
     return users.computeIfAbsent(principal, k -> write("user-" + k, ca.issueUser(k, VALIDITY)));
