@@ -17,6 +17,7 @@
 # flags; with the default DIR the launcher reads it by itself when no TLS flag or variable is set.
 # The base port given to start is remembered in DIR/cluster.env for stop and status.
 # COHORT_SERVER_JAVA_OPTS sets the servers' JVM options (default: G1, 1 GB heap).
+# COHORT_START_WAIT_S: how long start waits for a leader (default 180 s; a loaded machine is slow).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -161,7 +162,7 @@ start() {
     echo $! > "$dir/$n.pid"
     echo "$n started (pid $!, 127.0.0.1:$((base_port + ${n#n} - 1)), log $dir/$n.log)"
   done
-  local deadline=$((SECONDS + 90))
+  local deadline=$((SECONDS + ${COHORT_START_WAIT_S:-180}))
   until ready "$p"; do
     for n in "${nodes[@]}"; do
       if ! live_pid "$n" > /dev/null; then
@@ -171,7 +172,7 @@ start() {
       fi
     done
     if (( SECONDS > deadline )); then
-      echo "cluster.sh: no leader after 90 s; see $dir/n*.log" >&2
+      echo "cluster.sh: no leader after ${COHORT_START_WAIT_S:-180} s; see $dir/n*.log" >&2
       exit 1
     fi
     sleep 1

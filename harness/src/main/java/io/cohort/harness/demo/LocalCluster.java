@@ -83,9 +83,9 @@ final class LocalCluster implements AutoCloseable {
         "--dir", dir.resolve("cluster").toString(), "--base-port", Integer.toString(basePort))
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("cluster.out").toFile()))
         .start();
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+    if (!p.waitFor(300, TimeUnit.SECONDS)) {
       p.destroyForcibly();
-      throw new IOException("scripts/cluster.sh " + command + " did not finish in 120 s");
+      throw new IOException("scripts/cluster.sh " + command + " did not finish in 300 s");
     }
     if (p.exitValue() != 0) {
       throw new IOException("scripts/cluster.sh " + command + " failed; see " + dir.resolve("cluster.out"));
