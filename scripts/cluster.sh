@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Runs a local three-node Cohort cluster (DESIGN section 5).
+# Runs a local three-node Cohort cluster (DESIGN section 5), secure by default (R11).
 #
-#   scripts/cluster.sh start|stop|status [--dir DIR] [--base-port N] [--json]
+#   scripts/cluster.sh start|stop|status [--dir DIR] [--base-port N] [--insecure] [--json]
 #
 # start   starts n1..n3 in the background on 127.0.0.1:N..N+2 (default 9861), storage in DIR/nK,
-#         logs in DIR/nK.log, pids in DIR/nK.pid (DIR defaults to ./data/cluster); waits for a leader
+#         logs in DIR/nK.log, pids in DIR/nK.pid (DIR defaults to ./data/cluster); waits for a leader.
+#         Mutual TLS: on first start `cohort certs create` makes a CA and certificates in DIR/tls
+#         (n1..n3 for 127.0.0.1/localhost, the bootstrap admin `admin`, and `consumer`, which is
+#         then granted every group); later starts reuse them. --insecure: plaintext, every caller is
+#         the admin 'anonymous' (the servers warn).
 # stop    sends SIGTERM to exactly those pids, waits for them to exit (SIGKILL after 30 s)
 # status  each peer's role, term, commit and applied index (cohort cluster status)
 #
+# start writes DIR/cohort.env: `source DIR/cohort.env` sets COHORT_PEERS and the admin's
+# COHORT_TLS_CERT/KEY/CA (or COHORT_INSECURE=1), so scripts/cohort reaches this cluster without
+# flags; with the default DIR the launcher reads it by itself when no TLS flag or variable is set.
 # The base port given to start is remembered in DIR/cluster.env for stop and status.
 # COHORT_SERVER_JAVA_OPTS sets the servers' JVM options (default: G1, 1 GB heap).
+# COHORT_START_WAIT_S: how long start waits for a leader (default 180 s; a loaded machine is slow).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,11 +35,13 @@ shift
 dir="./data/cluster"
 base_port=""
 json=""
+insecure=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dir) [[ $# -ge 2 ]] || usage; dir="$2"; shift 2 ;;
     --base-port) [[ $# -ge 2 ]] || usage; base_port="$2"; shift 2 ;;
     --json) json="--json"; shift ;;
+    --insecure) insecure=1; shift ;;
     -h|--help) usage ;;
     *) echo "cluster.sh: unknown argument '$1'" >&2; usage ;;
   esac
@@ -48,6 +58,57 @@ if [[ -z "$base_port" && -f "$envfile" ]]; then
   base_port="$(sed -n 's/^BASE_PORT=//p' "$envfile")"
 fi
 base_port="${base_port:-9861}"
+
+tls_dir="$dir/tls"
+cohort_env="$dir/cohort.env"
+
+# The CLI's transport for this cluster (in cli_tls): the admin's certificate, or --insecure as
+# given or as DIR/cohort.env says.
+set_cli_tls() {
+  if [[ $insecure -eq 1 ]] || { [[ -f "$cohort_env" ]] && grep -q '^export COHORT_INSECURE=1' "$cohort_env"; }; then
+    cli_tls=(--insecure)
+  else
+    cli_tls=(--tls-cert "$tls_dir/admin.crt" --tls-key "$tls_dir/admin.key" --tls-ca "$tls_dir/ca.crt")
+  fi
+}
+
+# First secure start: a CA, the nodes' certificates, the admin's and a consumer's.
+make_certs() {
+  local args=() n i=0
+  for n in "${nodes[@]}"; do
+    [[ -f "$tls_dir/$n.crt" ]] || args+=(--node "$n=127.0.0.1")
+    i=$((i + 1))
+  done
+  [[ -f "$tls_dir/admin.crt" ]] || args+=(--user admin)
+  [[ -f "$tls_dir/consumer.crt" ]] || args+=(--user consumer)
+  if [[ ${#args[@]} -gt 0 ]]; then
+    "$cohort" certs create --dir "$tls_dir" "${args[@]}" > "$dir/certs.out"
+    echo "certificates in $tls_dir (CA, ${args[*]})"
+    return 0
+  fi
+  return 1
+}
+
+write_env() {
+  local p="$1"
+  if [[ $insecure -eq 1 ]]; then
+    cat > "$cohort_env" <<EOF
+# scripts/cluster.sh: \`source $cohort_env\` to reach this cluster with scripts/cohort (plaintext).
+export COHORT_PEERS=$p
+export COHORT_INSECURE=1
+unset COHORT_TLS_CERT COHORT_TLS_KEY COHORT_TLS_CA
+EOF
+  else
+    cat > "$cohort_env" <<EOF
+# scripts/cluster.sh: \`source $cohort_env\` to reach this cluster with scripts/cohort, as its admin.
+export COHORT_PEERS=$p
+export COHORT_TLS_CERT=$tls_dir/admin.crt
+export COHORT_TLS_KEY=$tls_dir/admin.key
+export COHORT_TLS_CA=$tls_dir/ca.crt
+unset COHORT_INSECURE
+EOF
+  fi
+}
 
 peers() {
   local out="" i=0
@@ -79,19 +140,29 @@ ensure_jar() {
 start() {
   ensure_jar
   echo "BASE_PORT=$base_port" > "$envfile"
-  local p
+  local p first=0 security
   p="$(peers)"
+  if [[ $insecure -eq 0 ]] && make_certs; then
+    first=1
+  fi
+  write_env "$p"
+  set_cli_tls
   for n in "${nodes[@]}"; do
     if pid="$(live_pid "$n")"; then
       echo "$n already running (pid $pid)"
       continue
     fi
+    if [[ $insecure -eq 1 ]]; then
+      security=(--insecure)
+    else
+      security=(--tls-cert "$tls_dir/$n.crt" --tls-key "$tls_dir/$n.key" --tls-ca "$tls_dir/ca.crt" --admin admin)
+    fi
     COHORT_JAVA_OPTS="${COHORT_SERVER_JAVA_OPTS:--XX:+UseG1GC -Xms256m -Xmx1g}" \
-      nohup "$cohort" server --id "$n" --storage "$dir/$n" --peers "$p" >> "$dir/$n.log" 2>&1 < /dev/null &
+      nohup "$cohort" server --id "$n" --storage "$dir/$n" --peers "$p" "${security[@]}" >> "$dir/$n.log" 2>&1 < /dev/null &
     echo $! > "$dir/$n.pid"
     echo "$n started (pid $!, 127.0.0.1:$((base_port + ${n#n} - 1)), log $dir/$n.log)"
   done
-  local deadline=$((SECONDS + 90))
+  local deadline=$((SECONDS + ${COHORT_START_WAIT_S:-180}))
   until ready "$p"; do
     for n in "${nodes[@]}"; do
       if ! live_pid "$n" > /dev/null; then
@@ -101,18 +172,23 @@ start() {
       fi
     done
     if (( SECONDS > deadline )); then
-      echo "cluster.sh: no leader after 90 s; see $dir/n*.log" >&2
+      echo "cluster.sh: no leader after ${COHORT_START_WAIT_S:-180} s; see $dir/n*.log" >&2
       exit 1
     fi
     sleep 1
   done
-  "$cohort" cluster status --peers "$p" $json
+  if [[ $first -eq 1 ]]; then
+    "$cohort" acl grant consumer --role consumer --group '*' --peers "$p" "${cli_tls[@]}" > /dev/null
+    echo "principal 'consumer' may consume every group (cohort acl list)"
+  fi
+  echo "to use this cluster: source $cohort_env"
+  "$cohort" cluster status --peers "$p" "${cli_tls[@]}" $json
 }
 
 # True when every node answers and one leads (`cluster status --json`).
 ready() {
   local json
-  json="$("$cohort" cluster status --peers "$1" --json --timeout 3 2>/dev/null)" || true
+  json="$("$cohort" cluster status --peers "$1" --json --timeout 3 "${cli_tls[@]}" 2>/dev/null)" || true
   [[ "$(grep -o '"reachable" *: *true' <<< "$json" | wc -l)" -eq "${#nodes[@]}" ]] &&
     grep -Eq '"role" *: *"LEADER"' <<< "$json"
 }
@@ -143,7 +219,8 @@ stop() {
 }
 
 status() {
-  "$cohort" cluster status --peers "$(peers)" $json
+  set_cli_tls
+  "$cohort" cluster status --peers "$(peers)" "${cli_tls[@]}" $json
 }
 
 case "$cmd" in

@@ -116,6 +116,18 @@ public final class BlockingCohortClient {
     await(async.setLimits(limits));
   }
 
+  public void grantAccess(String principal, io.cohort.statemachine.proto.Role role, List<String> groups) {
+    await(async.grantAccess(principal, role, groups));
+  }
+
+  public void revokeAccess(String principal, List<String> groups) {
+    await(async.revokeAccess(principal, groups));
+  }
+
+  public io.cohort.statemachine.proto.AccessList listAccess(ReadMode mode) {
+    return await(async.listAccess(mode));
+  }
+
   public io.cohort.statemachine.proto.ClusterInfoView clusterInfo(ReadMode mode) {
     return await(async.clusterInfo(mode));
   }

@@ -148,7 +148,7 @@ final class CheckpointBook {
    * then the oldest) and, for a heartbeat, the held list. A released partition whose final
    * checkpoint did not fit stays held, so it is never let go without it (R2).
    */
-  Flush flush(long session, boolean forHeartbeat, CommandBudget budget) {
+  Flush flush(com.google.protobuf.ByteString session, boolean forHeartbeat, CommandBudget budget) {
     List<PartitionRef> held = new ArrayList<>();
     List<PartitionRef> counted = new ArrayList<>();
     List<HeldPartition> releasing = new ArrayList<>();

@@ -65,11 +65,6 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     this.blocking = new BlockingCohortClient(this);
   }
 
-  /** A client for the peers string {@code "n1=host:port,n2=host:port,n3=host:port"}, defaults otherwise. */
-  public static CohortClient connect(String peers) {
-    return new CohortClient(CohortClientConfig.builder(peers).build());
-  }
-
   public static CohortClient connect(CohortClientConfig config) {
     return new CohortClient(config);
   }
@@ -231,6 +226,30 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
   public CompletableFuture<Void> setLimits(LimitsRecord limits) {
     return command(Command.newBuilder().setSetLimits(SetLimits.newBuilder().setLimits(limits)).build(),
         CohortClient::none);
+  }
+
+  // ------------------------------------------------------------------ access control (R11)
+
+  /**
+   * Gives {@code principal} (a certificate's CN) a role; a consumer also gets {@code groups}
+   * (names, prefixes ending in '*', or "*"), added to those it had. Admin only.
+   */
+  public CompletableFuture<Void> grantAccess(String principal, io.cohort.statemachine.proto.Role role,
+      List<String> groups) {
+    return command(Command.newBuilder().setGrantAccess(io.cohort.statemachine.proto.GrantAccess.newBuilder()
+        .setPrincipal(principal).setRole(role).addAllGroups(groups)).build(), CohortClient::none);
+  }
+
+  /** Takes {@code groups} from a consumer, or with none every right of {@code principal}. Admin only. */
+  public CompletableFuture<Void> revokeAccess(String principal, List<String> groups) {
+    return command(Command.newBuilder().setRevokeAccess(io.cohort.statemachine.proto.RevokeAccess.newBuilder()
+        .setPrincipal(principal).addAllGroups(groups)).build(), CohortClient::none);
+  }
+
+  /** The ACL as the caller may see it: all of it for admins and readers, its own entry otherwise. */
+  public CompletableFuture<io.cohort.statemachine.proto.AccessList> listAccess(ReadMode mode) {
+    return read(Query.newBuilder().setListAccess(io.cohort.statemachine.proto.ListAccess.getDefaultInstance())
+        .build(), mode, QueryResult::getAccess);
   }
 
   /**

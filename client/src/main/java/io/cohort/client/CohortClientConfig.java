@@ -1,5 +1,6 @@
 package io.cohort.client;
 
+import io.cohort.client.tls.TlsFiles;
 import java.time.Duration;
 import java.util.Objects;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -15,6 +16,8 @@ import org.apache.ratis.protocol.RaftGroupId;
  * @param backoffBase first retry delay; it doubles per attempt (with jitter) up to backoffMax
  * @param backoffMax the largest retry delay
  * @param maxOutstanding async requests in flight per client before {@code send} blocks
+ * @param tls this client's certificate, key and CA for mutual TLS (R11); null only for a cluster
+ *     started {@code --insecure}, chosen explicitly with {@link Builder#insecure()}
  */
 public record CohortClientConfig(
     Peers peers,
@@ -23,7 +26,8 @@ public record CohortClientConfig(
     Duration callTimeout,
     Duration backoffBase,
     Duration backoffMax,
-    int maxOutstanding) {
+    int maxOutstanding,
+    TlsFiles tls) {
 
   public CohortClientConfig {
     Objects.requireNonNull(peers, "peers");
@@ -55,7 +59,15 @@ public record CohortClientConfig(
     return new Builder(peers);
   }
 
-  /** Defaults: 3 s per attempt, 10 s per call, backoff 50 ms doubling to 1 s, 1024 in flight. */
+  /** True when the client talks plaintext ({@link Builder#insecure()}). */
+  public boolean insecure() {
+    return tls == null;
+  }
+
+  /**
+   * Defaults: 3 s per attempt, 10 s per call, backoff 50 ms doubling to 1 s, 1024 in flight. No
+   * default transport: {@link #tls} or {@link #insecure} must be chosen.
+   */
   public static final class Builder {
     private final Peers peers;
     private RaftGroupId groupId = CohortGroup.ID;
@@ -64,6 +76,8 @@ public record CohortClientConfig(
     private Duration backoffBase = Duration.ofMillis(50);
     private Duration backoffMax = Duration.ofSeconds(1);
     private int maxOutstanding = 1024;
+    private TlsFiles tls;
+    private boolean insecure;
 
     private Builder(Peers peers) {
       this.peers = Objects.requireNonNull(peers, "peers");
@@ -95,9 +109,27 @@ public record CohortClientConfig(
       return this;
     }
 
+    /** Mutual TLS with this certificate (its CN is the principal), key and cluster CA (R11). */
+    public Builder tls(TlsFiles files) {
+      this.tls = files;
+      return this;
+    }
+
+    /** Plaintext, for a cluster started {@code --insecure}: every caller is the principal "anonymous". */
+    public Builder insecure() {
+      this.insecure = true;
+      return this;
+    }
+
+    /** @throws IllegalStateException when neither {@link #tls} nor {@link #insecure} was chosen, or both */
     public CohortClientConfig build() {
+      if ((tls == null) == !insecure) {
+        throw new IllegalStateException(tls == null
+            ? "choose the transport: tls(TlsFiles) for mutual TLS, or insecure() for a cluster started --insecure"
+            : "tls(...) and insecure() exclude each other");
+      }
       return new CohortClientConfig(peers, groupId, attemptTimeout, callTimeout, backoffBase,
-          backoffMax, maxOutstanding);
+          backoffMax, maxOutstanding, tls);
     }
   }
 }

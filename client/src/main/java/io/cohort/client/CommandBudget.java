@@ -70,9 +70,11 @@ final class CommandBudget {
    * group, the consumer id, the session, the held list (empty but for a heartbeat), and the
    * Command's own tag and length prefix (counted at their largest).
    */
-  static int baseBytes(String group, String consumerId, long session, List<PartitionRef> held) {
+  static int baseBytes(String group, String consumerId, com.google.protobuf.ByteString session,
+      List<PartitionRef> held) {
+    // the token's field number differs per command (5 or 6): one tag byte either way
     int size = CodedOutputStream.computeStringSize(1, group) + CodedOutputStream.computeStringSize(2, consumerId)
-        + (session != 0 ? CodedOutputStream.computeInt64Size(3, session) : 0);
+        + (session.isEmpty() ? 0 : CodedOutputStream.computeBytesSize(6, session));
     for (PartitionRef ref : held) {
       size += CodedOutputStream.computeMessageSize(4, ref);
     }

@@ -1,5 +1,7 @@
 package io.cohort.client;
 
+import com.google.protobuf.ByteString;
+
 import io.cohort.client.ConsumerState.Action;
 import io.cohort.client.GroupConsumer.Status;
 import io.cohort.statemachine.proto.Code;
@@ -48,7 +50,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
   // read by other threads
   private volatile Thread loopThread;
   private volatile Status status = Status.JOINING;
-  private volatile long session;
+  private volatile ByteString session = ByteString.EMPTY;
   private volatile long sessionTimeoutMs;
   private volatile Throwable failure;
 
@@ -83,7 +85,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     return status;
   }
 
-  long session() {
+  ByteString session() {
     return session;
   }
 
@@ -134,7 +136,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
   }
 
   /** A heartbeat succeeded: the session and its timeout as the coordinator says. */
-  void member(long session, long sessionTimeoutMs) {
+  void member(ByteString session, long sessionTimeoutMs) {
     this.session = session;
     this.sessionTimeoutMs = sessionTimeoutMs;
     if (target == null) {
@@ -144,7 +146,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
 
   /** The session is gone (expired, left, group deleted): joining again. */
   void notMember() {
-    session = 0;
+    session = ByteString.EMPTY;
     if (target == null) {
       status = Status.JOINING;
     }
@@ -153,7 +155,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
   // ------------------------------------------------------------------ the application's calls
 
   CompletableFuture<Void> commitAll() {
-    return onLoop(() -> state.session() == 0
+    return onLoop(() -> state.session().isEmpty()
         ? CompletableFuture.failedFuture(new CohortUnavailableException(logPrefix + " not a member now", null))
         : state.commitAll());
   }
@@ -227,7 +229,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
       return;
     }
     long sto = state.sessionTimeoutMs();
-    boolean member = state.session() != 0;
+    boolean member = !state.session().isEmpty();
     Pacer.Plan plan = pacer.plan(new Pacer.Inputs(member, sto, state.heartbeatNow(), state.commitNow(),
         state.hasPending(), state.oldestPendingMs()));
     if (member && sto > 0) {
@@ -324,7 +326,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
       return Long.MAX_VALUE; // its answer pumps again
     }
     if (state.readersStopped()) {
-      if (state.session() == 0) {
+      if (state.session().isEmpty()) {
         finish();
       } else {
         exchange.sendLeave();
@@ -333,7 +335,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     }
     long now = pacer.now();
     long sto = state.sessionTimeoutMs();
-    boolean member = state.session() != 0 && sto > 0;
+    boolean member = !state.session().isEmpty() && sto > 0;
     if (target == Status.CLOSED && !heartbeatsStopped) {
       long stopAt = windDownStartedMs + config.leaveTimeoutMs();
       if (now < stopAt && member) {
@@ -362,7 +364,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     Status end = target != null ? target : Status.CLOSED;
     effects.apply(state.failAllWaiters(end == Status.FENCED
         ? new CohortRejectedException(Code.FENCED, logPrefix + " taken over by another process") : closed()));
-    session = 0;
+    session = ByteString.EMPTY;
     status = end;
     if (end == Status.FENCED) {
       effects.safe(listener::onFenced);

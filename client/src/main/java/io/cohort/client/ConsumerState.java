@@ -1,5 +1,7 @@
 package io.cohort.client;
 
+import com.google.protobuf.ByteString;
+
 import io.cohort.client.HeldPartition.Phase;
 import io.cohort.statemachine.proto.CheckpointEntry;
 import io.cohort.statemachine.proto.Code;
@@ -57,14 +59,15 @@ final class ConsumerState {
    * entries' sequence numbers, {@code leftOver} the pending entries that did not fit the budget,
    * {@code bytes} the command's size as counted.
    */
-  record Flush(long session, List<PartitionRef> held, List<CheckpointEntry> entries, List<Long> seqs,
+  record Flush(ByteString session, List<PartitionRef> held, List<CheckpointEntry> entries, List<Long> seqs,
       Set<PartitionId> omitted, int leftOver, int bytes) {}
 
   private final String group;
   private final String consumerId;
   private final PartitionTable table = new PartitionTable();
   private final CheckpointBook book;
-  private long session;
+  /** The session token the join returned: opaque; empty while not a member. */
+  private ByteString session = ByteString.EMPTY;
   private boolean fenced;
   private boolean retiring;
   /** Set while digesting an answer that came too late to start readers on. */
@@ -79,7 +82,7 @@ final class ConsumerState {
     this.book = new CheckpointBook(group, consumerId, table);
   }
 
-  long session() {
+  ByteString session() {
     return session;
   }
 
@@ -153,17 +156,17 @@ final class ConsumerState {
   }
 
   Heartbeat heartbeat(Flush f) {
-    return Heartbeat.newBuilder().setGroup(group).setConsumerId(consumerId).setSession(f.session())
+    return Heartbeat.newBuilder().setGroup(group).setConsumerId(consumerId).setSessionToken(f.session())
         .addAllHeld(f.held()).addAllCommits(f.entries()).build();
   }
 
   CommitCheckpoints commit(Flush f) {
     return CommitCheckpoints.newBuilder().setGroup(group).setConsumerId(consumerId)
-        .setSession(f.session()).addAllEntries(f.entries()).build();
+        .setSessionToken(f.session()).addAllEntries(f.entries()).build();
   }
 
   Leave leave(Flush f) {
-    return Leave.newBuilder().setGroup(group).setConsumerId(consumerId).setSession(f.session())
+    return Leave.newBuilder().setGroup(group).setConsumerId(consumerId).setSessionToken(f.session())
         .addAllCommits(f.entries()).build();
   }
 
@@ -239,7 +242,7 @@ final class ConsumerState {
 
   private List<Action> applyHeartbeat(Flush f, HeartbeatResult r) {
     List<Action> out = new ArrayList<>();
-    session = r.getSession();
+    session = r.getSessionToken();
     sessionTimeoutMs = r.getSessionTimeoutMs();
     nextHeartbeatMs = r.getNextHeartbeatMs();
     book.onCodes(f, r.getCommitCodesList(), out);
@@ -360,12 +363,12 @@ final class ConsumerState {
       }
       case UNKNOWN_MEMBER -> {
         table.dropAll(RevokeReason.SESSION_LOST, code, out);
-        session = 0;
+        session = ByteString.EMPTY;
         heartbeatNow = true;
       }
       case NOT_FOUND -> {
         table.dropAll(RevokeReason.SESSION_LOST, code, out);
-        session = 0;
+        session = ByteString.EMPTY;
       }
       default -> {
       }

@@ -151,8 +151,8 @@ final class Exchange {
     }
     List<Action> actions = state.onHeartbeat(f, r, fresh);
     loop.member(state.session(), sto);
-    if (f.session() == 0) {
-      LOG.info("{} joined, session {}, {} grants", logPrefix, r.getSession(), r.getGrantsCount());
+    if (f.session().isEmpty()) {
+      LOG.info("{} joined, {} grants", logPrefix, r.getGrantsCount());
     }
     readers.fenceAt(pacer.fenceAtMs(sto));
     for (Action a : actions) {

@@ -28,6 +28,10 @@ final class Failures {
     if (e instanceof CohortException ce) {
       return ce;
     }
+    PermissionDeniedIOException denied = find(e, PermissionDeniedIOException.class);
+    if (denied != null) {
+      return new CohortRejectedException(Code.PERMISSION_DENIED, denied.getMessage());
+    }
     if (e instanceof StateMachineException sme) {
       CohortRejectedException rejected = rejectionIn(sme);
       if (rejected != null) {
@@ -87,6 +91,16 @@ final class Failures {
     }
     return e instanceof RaftRetryFailureException || e instanceof AlreadyClosedException
         || e instanceof TimeoutIOException;
+  }
+
+  /** The first cause of that type in the chain, or null. */
+  static <T extends Throwable> T find(Throwable t, Class<T> type) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (type.isInstance(c)) {
+        return type.cast(c);
+      }
+    }
+    return null;
   }
 
   static Throwable unwrap(Throwable t) {

@@ -108,8 +108,8 @@ public final class GroupConsumer<R> implements AutoCloseable {
     return loop.failure();
   }
 
-  /** The current session token (0 while joining). */
-  public long session() {
+  /** The current session token: opaque bytes, empty while joining. */
+  public com.google.protobuf.ByteString session() {
     return loop.session();
   }
 

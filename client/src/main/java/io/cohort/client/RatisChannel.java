@@ -15,6 +15,8 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
+import io.cohort.client.tls.ClientTls;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase;
 import org.apache.ratis.protocol.ClientId;
@@ -22,7 +24,9 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.ExceptionDependentRetry;
 import org.apache.ratis.retry.ExponentialBackoffRetry;
+import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
@@ -50,6 +54,7 @@ final class RatisChannel implements AutoCloseable {
   }
 
   private final CohortClientConfig config;
+  private final ClientTls tls;
   private final RaftGroup group;
   private final ClientId clientId = ClientId.randomId();
   private final List<RaftPeerId> peerIds;
@@ -61,6 +66,7 @@ final class RatisChannel implements AutoCloseable {
 
   RatisChannel(CohortClientConfig config) {
     this.config = config;
+    this.tls = config.tls() == null ? null : ClientTls.of(config.tls(), config.peers());
     this.group = RaftGroup.valueOf(config.groupId(), config.peers().toRaftPeers());
     List<RaftPeerId> ids = new ArrayList<>();
     for (Peers.Peer p : config.peers().list()) {
@@ -96,6 +102,7 @@ final class RatisChannel implements AutoCloseable {
         .setProperties(properties(config))
         .setRaftGroup(group)
         .setRetryPolicy(retryPolicy(config))
+        .setParameters(tls == null ? new Parameters() : tls.parameters())
         .build();
   }
 
@@ -111,7 +118,8 @@ final class RatisChannel implements AutoCloseable {
   /**
    * Exponential backoff with jitter, bounded by attempts and by the call's total time (Ratis'
    * default retries forever). A NotLeaderException naming the leader is retried at once by Ratis;
-   * a StateMachineException (a refusal) is never retried by Ratis, nor by this channel.
+   * a StateMachineException (a refusal) is never retried by Ratis, nor by this channel, nor is a
+   * server interceptor's refusal ({@link PermissionDeniedIOException}, R11).
    */
   static RetryPolicy retryPolicy(CohortClientConfig config) {
     long base = config.backoffBase().toMillis();
@@ -121,10 +129,13 @@ final class RatisChannel implements AutoCloseable {
     RequestTypeDependentRetryPolicy.Builder b = RequestTypeDependentRetryPolicy.newBuilder();
     for (TypeCase type : new TypeCase[] {TypeCase.WRITE, TypeCase.READ, TypeCase.STALEREAD,
         TypeCase.WATCH, TypeCase.MESSAGESTREAM, TypeCase.DATASTREAM, TypeCase.FORWARD}) {
-      b.setRetryPolicy(type, ExponentialBackoffRetry.newBuilder()
-          .setBaseSleepTime(TimeDuration.valueOf(base, TimeUnit.MILLISECONDS))
-          .setMaxSleepTime(TimeDuration.valueOf(max, TimeUnit.MILLISECONDS))
-          .setMaxAttempts(attempts)
+      b.setRetryPolicy(type, ExceptionDependentRetry.newBuilder()
+          .setExceptionToPolicy(PermissionDeniedIOException.class, RetryPolicies.noRetry())
+          .setDefaultPolicy(ExponentialBackoffRetry.newBuilder()
+              .setBaseSleepTime(TimeDuration.valueOf(base, TimeUnit.MILLISECONDS))
+              .setMaxSleepTime(TimeDuration.valueOf(max, TimeUnit.MILLISECONDS))
+              .setMaxAttempts(attempts)
+              .build())
           .build());
       b.setTimeout(type, total);
     }

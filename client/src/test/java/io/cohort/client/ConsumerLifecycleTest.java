@@ -151,7 +151,7 @@ class ConsumerLifecycleTest {
     Recorder r = new Recorder("a", new AtomicLong(), processed);
     start(ConsumerConfig.builder("g", "a").pollWaitMs(20).build(), slow, r);
     assertTrue(slow.inProcess.await(30, TimeUnit.SECONDS));
-    long oldSession = consumer.session();
+    com.google.protobuf.ByteString oldSession = consumer.session();
 
     transport.fenceHeartbeats = true; // a newer process joined with this consumer id (the server's answer)
     await().atMost(TIMEOUT).until(() -> consumer.status() == GroupConsumer.Status.FENCED);
@@ -163,7 +163,7 @@ class ConsumerLifecycleTest {
     await().atMost(TIMEOUT).until(() -> r.fenced);
     assertEquals(0, slow.leavesWhenItReturned.get(), "the reader returned before the leave");
     Command leave = theLeave();
-    assertEquals(oldSession, leave.getLeave().getSession(), "the leave names the replaced session");
+    assertEquals(oldSession, leave.getLeave().getSessionToken(), "the leave names the replaced session");
     assertEquals(List.of("5"), cursorsOf(leave), "with the final checkpoint of its stopped reader");
     assertEquals(heartbeats, transport.sentOf(Command.BodyCase.HEARTBEAT), "no heartbeat after FENCED");
     assertEquals(1, r.revoked(RevokeReason.CONSUMER_FENCED));

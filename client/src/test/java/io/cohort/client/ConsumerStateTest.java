@@ -43,8 +43,13 @@ class ConsumerStateTest {
     return b.build();
   }
 
+  /** A session token as the leader draws it: 16 opaque bytes (here made from a number). */
+  static com.google.protobuf.ByteString token(long n) {
+    return com.google.protobuf.ByteString.copyFrom(java.nio.ByteBuffer.allocate(16).putLong(8, n).array());
+  }
+
   private static HeartbeatResult.Builder result(long session, Grant... grants) {
-    return HeartbeatResult.newBuilder().setSession(session).setNextHeartbeatMs(1000)
+    return HeartbeatResult.newBuilder().setSessionToken(token(session)).setNextHeartbeatMs(1000)
         .setSessionTimeoutMs(10_000).addAllGrants(List.of(grants));
   }
 
@@ -82,13 +87,13 @@ class ConsumerStateTest {
   @Test
   void R1_joinStartsAReaderPerGrantFromItsCheckpointAndHoldsThem() {
     Flush join = state.flush();
-    assertEquals(0, join.session());
+    assertTrue(join.session().isEmpty());
     List<Action> actions = state.onHeartbeat(join, result(7, grant(0, 5, "10"), grant(1, 6, null)).build());
     assertEquals(List.of(
         new Action.Start(PartitionGrant.of(grant(0, 5, "10")), "10"),
         new Action.Start(PartitionGrant.of(grant(1, 6, null)), null)), actions);
     Flush next = state.flush();
-    assertEquals(7, next.session());
+    assertEquals(token(7), next.session());
     assertEquals(Set.of(P0, P1), held(next));
   }
 
@@ -223,10 +228,10 @@ class ConsumerStateTest {
     joinWith(grant(0, 5, "10"));
     List<Action> actions = state.onRejected(Code.UNKNOWN_MEMBER);
     assertEquals(List.of(new Action.Stop(PartitionGrant.of(grant(0, 5, "10")), RevokeReason.SESSION_LOST)), actions);
-    assertEquals(0, state.session());
+    assertTrue(state.session().isEmpty());
     assertTrue(state.heartbeatNow());
     Flush rejoin = state.flush();
-    assertEquals(0, rejoin.session());
+    assertTrue(rejoin.session().isEmpty());
     assertTrue(rejoin.held().isEmpty());
   }
 
@@ -246,7 +251,7 @@ class ConsumerStateTest {
 
     Flush last = state.flush(false, new CommandBudget());
     var leave = state.leave(last);
-    assertEquals(7, leave.getSession(), "the leave goes with the old (replaced) session");
+    assertEquals(token(7), leave.getSessionToken(), "the leave goes with the old (replaced) session");
     assertEquals(List.of("13"), leave.getCommitsList().stream().map(CheckpointEntry::getCursor).toList());
     assertEquals(5, leave.getCommits(0).getEpoch(), "under the old grant's epoch");
   }

@@ -117,7 +117,7 @@ class GroupConsumerLocalTest {
         .retryMs(50).build());
     PartitionId p0 = new PartitionId("t", 0);
     await().atMost(TIMEOUT).until(() -> r.acked.getOrDefault(p0, 0L) == 10L);
-    long session = consumer.session();
+    com.google.protobuf.ByteString session = consumer.session();
 
     coordinator.unreachable = true;
     await().atMost(TIMEOUT).until(() -> consumer.assignment().isEmpty());
@@ -127,7 +127,7 @@ class GroupConsumerLocalTest {
     });
     coordinator.unreachable = false;
     log.append("t", 0, 5);
-    await().atMost(TIMEOUT).until(() -> consumer.session() != session && consumer.session() != 0);
+    await().atMost(TIMEOUT).until(() -> !consumer.session().equals(session) && !consumer.session().isEmpty());
     await().atMost(TIMEOUT).until(() -> r.acked.getOrDefault(p0, 0L) == 15L);
     assertEquals(15, processed.size(), "the new session starts at the checkpoint");
   }

@@ -36,7 +36,12 @@ final class LocalCoordinator implements ConsumerTransport, AutoCloseable {
 
   synchronized Result apply(Command c) {
     log.add(c);
-    return coordinator.apply(c, ++index, 1, System.currentTimeMillis());
+    index++;
+    // the leader's stamp: time, the internal principal, and a fresh random token for a join (R11)
+    byte[] token = new byte[io.cohort.statemachine.Stamp.TOKEN_BYTES];
+    java.util.concurrent.ThreadLocalRandom.current().nextBytes(token);
+    return coordinator.apply(c, index, 1, new io.cohort.statemachine.Stamp(System.currentTimeMillis(),
+        io.cohort.statemachine.Principals.INTERNAL, com.google.protobuf.ByteString.copyFrom(token)));
   }
 
   void createTopic(String topic, int partitions) {
@@ -55,14 +60,15 @@ final class LocalCoordinator implements ConsumerTransport, AutoCloseable {
 
   synchronized int members(String group) {
     return coordinator.query(io.cohort.statemachine.proto.Query.newBuilder().setDescribeGroup(
-        io.cohort.statemachine.proto.DescribeGroupQuery.newBuilder().setGroup(group)).build())
+        io.cohort.statemachine.proto.DescribeGroupQuery.newBuilder().setGroup(group)).build(), io.cohort.statemachine.Principals.INTERNAL)
         .getGroup().getMembersCount();
   }
 
   /** The checkpoint cursor of a partition, or null when it has none. */
   synchronized String checkpoint(String group, String topic, int partition) {
     return coordinator.query(io.cohort.statemachine.proto.Query.newBuilder().setListCheckpoints(
-        io.cohort.statemachine.proto.ListCheckpoints.newBuilder().setGroup(group)).build())
+        io.cohort.statemachine.proto.ListCheckpoints.newBuilder().setGroup(group)).build(),
+        io.cohort.statemachine.Principals.INTERNAL)
         .getCheckpoints().getCheckpointsList().stream()
         .filter(c -> c.getTopic().equals(topic) && c.getPartition() == partition)
         .map(io.cohort.statemachine.proto.CheckpointView::getCursor).findFirst().orElse(null);

@@ -44,8 +44,8 @@ final class UsageExample {
 
   private UsageExample() {}
 
-  /** The first snippet (with the peers as a parameter). */
-  static void run(String peers, Store store, CountDownLatch shutdown) throws Exception {
+  /** The first snippet (with the client's configuration as a parameter). */
+  static void run(CohortClientConfig config, Store store, CountDownLatch shutdown) throws Exception {
     // A reader for your log store: cursors are your positions as strings ("next offset" here).
     PartitionReader<String> reader = (grant, cursor) -> new PartitionReader.Session<>() {
       long next = cursor != null ? Long.parseLong(cursor) : grant.startFrom() == StartFrom.END ? store.size(grant.id()) : 0;
@@ -59,7 +59,7 @@ final class UsageExample {
       public void onAssigned(PartitionGrant g, String from) { log.info("reading {} epoch {} from {}", g.id(), g.epoch(), from); }
       public void onRevoked(PartitionGrant g, RevokeReason why) { log.info("stopped {}: {}", g.id(), why); }
     };
-    try (CohortClient client = CohortClient.connect(peers);
+    try (CohortClient client = CohortClient.connect(config);
          GroupConsumer<String> consumer = GroupConsumer.start(client, ConsumerConfig.builder("analytics", "worker-1").build(),
              reader, (grant, records) -> records.forEach(App::handle), listener)) {
       shutdown.await();   // close() stops the readers, commits their last positions and leaves the group

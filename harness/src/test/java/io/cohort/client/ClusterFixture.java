@@ -41,7 +41,7 @@ final class ClusterFixture implements AutoCloseable {
 
   CohortClient newClient() {
     // the default group id: client and servers must agree on it without being told
-    CohortClient c = CohortClient.connect(CohortClientConfig.builder(cluster.peers())
+    CohortClient c = CohortClient.connect(CohortClientConfig.builder(cluster.peers()).tls(cluster.adminTls())
         .callTimeout(Duration.ofSeconds(20)).build());
     clients.add(c);
     return c;

@@ -83,27 +83,27 @@ class CohortClientTest {
     assertTrue(admin.listGroups().stream().anyMatch(g -> g.getGroup().equals("analytics")));
 
     HeartbeatResult joined = admin.heartbeat(Heartbeat.newBuilder().setGroup("analytics").setConsumerId("c1").build());
-    assertTrue(joined.getSession() > 0);
+    assertEquals(16, joined.getSessionToken().size(), "128 random bits");
     assertEquals(2, joined.getGrantsCount());
     long epoch = joined.getGrants(0).getEpoch();
     CommitResult commit = admin.commit(CommitCheckpoints.newBuilder().setGroup("analytics").setConsumerId("c1")
-        .setSession(joined.getSession())
+        .setSessionToken(joined.getSessionToken())
         .addEntries(CheckpointEntry.newBuilder().setTopic("clicks").setPartition(0).setEpoch(epoch).setCursor("42"))
         .addEntries(CheckpointEntry.newBuilder().setTopic("clicks").setPartition(1).setEpoch(epoch - 1).setCursor("9"))
         .build());
     assertEquals(List.of(Code.OK, Code.FENCED), commit.getCodesList());
     assertEquals("42", admin.listCheckpoints("analytics").getCheckpoints(0).getCursor());
     assertEquals(Code.FENCED, rejection(() -> admin.heartbeat(Heartbeat.newBuilder().setGroup("analytics")
-        .setConsumerId("c1").setSession(joined.getSession() + 1000).build())));
+        .setConsumerId("c1").setSessionToken(com.google.protobuf.ByteString.copyFrom(new byte[16])).build())));
 
     admin.resetCheckpoint("analytics", "clicks", 0, "7");
     GroupView v = admin.describeGroup("analytics");
     assertEquals("7", v.getPartitions(0).getCheckpoint().getCursor());
     assertEquals(1, v.getMembersCount());
 
-    admin.leave(Leave.newBuilder().setGroup("analytics").setConsumerId("c1").setSession(joined.getSession()).build());
+    admin.leave(Leave.newBuilder().setGroup("analytics").setConsumerId("c1").setSessionToken(joined.getSessionToken()).build());
     assertEquals(Code.UNKNOWN_MEMBER, rejection(() -> admin.heartbeat(Heartbeat.newBuilder().setGroup("analytics")
-        .setConsumerId("c1").setSession(joined.getSession()).build())));
+        .setConsumerId("c1").setSessionToken(joined.getSessionToken()).build())));
     assertEquals(0, admin.describeGroup("analytics").getMembersCount());
     admin.deleteGroup("analytics", false);
     assertEquals(Code.NOT_FOUND, rejection(() -> admin.describeGroup("analytics")));
@@ -145,7 +145,7 @@ class CohortClientTest {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
-    CohortClientConfig config = CohortClientConfig.builder("n1=127.0.0.1:" + port)
+    CohortClientConfig config = CohortClientConfig.builder("n1=127.0.0.1:" + port).insecure()
         .attemptTimeout(Duration.ofMillis(500)).callTimeout(Duration.ofSeconds(2)).build();
     try (CohortClient dead = CohortClient.connect(config)) {
       long start = System.nanoTime();

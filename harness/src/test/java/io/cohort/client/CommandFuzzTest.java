@@ -60,7 +60,7 @@ class CommandFuzzTest {
     Random rnd = new Random(seed);
     try (MiniCluster cluster = MiniCluster.start(3, tmp.resolve("cluster"))) {
       cluster.leaderId();
-      CohortClientConfig config = CohortClientConfig.builder(cluster.peers())
+      CohortClientConfig config = CohortClientConfig.builder(cluster.peers()).tls(cluster.adminTls())
           .callTimeout(Duration.ofSeconds(60)).build();
       Map<String, Integer> outcomes = new TreeMap<>();
       List<String> problems = new ArrayList<>();
@@ -69,8 +69,8 @@ class CommandFuzzTest {
         client.blocking().createTopic("t", 4);
         client.blocking().createGroup(CreateGroup.newBuilder().setGroup("g").addTopics("t")
             .setSessionTimeoutMs(600_000).setHeartbeatIntervalMs(1000).build());
-        long session = client.blocking().heartbeat(Heartbeat.newBuilder().setGroup("g").setConsumerId("c1").build())
-            .getSession();
+        com.google.protobuf.ByteString session = client.blocking().heartbeat(Heartbeat.newBuilder().setGroup("g").setConsumerId("c1").build())
+            .getSessionToken();
 
         for (int sent = 0; sent < COMMANDS; sent += WINDOW) {
           List<CompletableFuture<String>> window = new ArrayList<>();
@@ -124,7 +124,7 @@ class CommandFuzzTest {
     return "PROBLEM: " + t;
   }
 
-  private static byte[] input(Random rnd, long session) {
+  private static byte[] input(Random rnd, com.google.protobuf.ByteString session) {
     int kind = rnd.nextInt(10);
     if (kind == 0) {
       byte[] b = new byte[rnd.nextInt(48)];
@@ -181,9 +181,10 @@ class CommandFuzzTest {
     return NAMES[rnd.nextInt(NAMES.length)];
   }
 
-  private static Command valid(Random rnd, long session) {
+  private static Command valid(Random rnd, com.google.protobuf.ByteString session) {
     int p = rnd.nextInt(8) - 1;
-    long s = rnd.nextInt(4) == 0 ? rnd.nextLong() : session;
+    com.google.protobuf.ByteString s = rnd.nextInt(4) == 0 ? com.google.protobuf.ByteString.copyFrom(java.nio.ByteBuffer.allocate(16).putLong(rnd.nextLong()).array())
+        : session;
     CheckpointEntry entry = CheckpointEntry.newBuilder().setTopic(name(rnd)).setPartition(p)
         .setEpoch(rnd.nextInt(4) == 0 ? rnd.nextLong() : rnd.nextInt(50)).setCursor(Long.toString(rnd.nextLong()))
         .setFinished(rnd.nextBoolean()).build();
@@ -205,10 +206,10 @@ class CommandFuzzTest {
           .addAddTopics(name(rnd)));
       case 7 -> c.setDeleteGroup(DeleteGroup.newBuilder().setGroup(name(rnd)).setForce(rnd.nextBoolean()));
       case 8, 9 -> c.setHeartbeat(Heartbeat.newBuilder().setGroup(name(rnd)).setConsumerId(name(rnd))
-          .setSession(rnd.nextBoolean() ? 0 : s).addHeld(ref).addCommits(entry));
+          .setSessionToken(rnd.nextBoolean() ? com.google.protobuf.ByteString.EMPTY : s).addHeld(ref).addCommits(entry));
       case 10, 11 -> c.setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup(name(rnd)).setConsumerId(name(rnd))
-          .setSession(s).addEntries(entry));
-      case 12 -> c.setLeave(Leave.newBuilder().setGroup(name(rnd)).setConsumerId(name(rnd)).setSession(s)
+          .setSessionToken(s).addEntries(entry));
+      case 12 -> c.setLeave(Leave.newBuilder().setGroup(name(rnd)).setConsumerId(name(rnd)).setSessionToken(s)
           .addCommits(entry));
       default -> {
         if (rnd.nextBoolean()) {

@@ -115,7 +115,7 @@ class FailoverTest {
   void aClientThatFailedForGoodWorksAgainOnceTheClusterIsBack() throws Exception {
     fx.admin.blocking().createTopic("x", 1);
     CohortClient shortLived = CohortClient.connect(CohortClientConfig.builder(fx.cluster.peers())
-        .groupId(fx.cluster.group().getGroupId()).attemptTimeout(Duration.ofMillis(500))
+        .tls(fx.cluster.adminTls()).groupId(fx.cluster.group().getGroupId()).attemptTimeout(Duration.ofMillis(500))
         .callTimeout(Duration.ofSeconds(2)).build());
     try {
       assertEquals(1, shortLived.blocking().describeTopic("x").getPartitionsCount());

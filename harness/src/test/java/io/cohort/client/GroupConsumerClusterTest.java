@@ -255,13 +255,13 @@ class GroupConsumerClusterTest {
     var a = fx.consumer("g-rejoin", "a", ra);
     fx.awaitBalanced("g-rejoin", List.of(a));
     await().atMost(TIMEOUT).until(() -> ra.acked.values().stream().mapToLong(Long::longValue).sum() == 60);
-    long oldSession = a.session();
+    com.google.protobuf.ByteString oldSession = a.session();
 
     // the coordinator forgets the member (as after an expiry): its next heartbeat gets UNKNOWN_MEMBER
     fx.admin.blocking().leave(io.cohort.statemachine.proto.Leave.newBuilder().setGroup("g-rejoin")
-        .setConsumerId("a").setSession(oldSession).build());
+        .setConsumerId("a").setSessionToken(oldSession).build());
 
-    await().atMost(TIMEOUT).until(() -> a.session() != 0 && a.session() != oldSession);
+    await().atMost(TIMEOUT).until(() -> !a.session().isEmpty() && !a.session().equals(oldSession));
     fx.awaitBalanced("g-rejoin", List.of(a));
     assertEquals(2, ra.revoked(RevokeReason.SESSION_LOST));
     fx.log.append("rejoin", 0, 5);
@@ -322,7 +322,8 @@ class GroupConsumerClusterTest {
     java.util.concurrent.CountDownLatch shutdown = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CompletableFuture<Void> running = java.util.concurrent.CompletableFuture.runAsync(() -> {
       try {
-        UsageExample.run(fx.cluster.peers(), store, shutdown);
+        UsageExample.run(CohortClientConfig.builder(fx.cluster.peers()).tls(fx.cluster.adminTls()).build(), store,
+            shutdown);
       } catch (Exception e) {
         throw new java.util.concurrent.CompletionException(e);
       }

@@ -3,6 +3,11 @@ package io.cohort.server;
 import io.cohort.client.Peers;
 import io.cohort.server.health.Readiness;
 import io.cohort.server.metrics.NodeMetrics;
+import io.cohort.server.tls.AccessInterceptor;
+import io.cohort.server.tls.PeerDirectory;
+import io.cohort.server.tls.ServerTls;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.grpc.GrpcConfigKeys;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,16 +26,20 @@ public final class CohortServer implements AutoCloseable {
   private final RaftServer server;
   private final CohortStateMachine stateMachine;
   private final NodeMetrics metrics;
+  private final ServerTls tls;
+  private final AccessInterceptor access;
   private final Readiness readiness;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CountDownLatch terminated = new CountDownLatch(1);
 
   private CohortServer(ServerConfig config, RaftServer server, CohortStateMachine stateMachine,
-      NodeMetrics metrics) {
+      NodeMetrics metrics, ServerTls tls, AccessInterceptor access) {
     this.config = config;
     this.server = server;
     this.stateMachine = stateMachine;
     this.metrics = metrics;
+    this.tls = tls;
+    this.access = access;
     this.readiness = new Readiness(this::divisionOrNull, stateMachine, config.metrics().readyMaxLagEntries());
   }
 
@@ -46,35 +55,78 @@ public final class CohortServer implements AutoCloseable {
   /** {@link #start(ServerConfig)} with the clocks the leader stamps commands with (tests step them). */
   public static CohortServer start(ServerConfig config, ServerClock clock) throws IOException {
     checkStorageDir(config.storageDir());
+    PeerDirectory peers = new PeerDirectory(config.peers());
+    ServerTls tls = config.tls() == null ? null
+        : ServerTls.start(config.tls(), peers, config.id().toString(), config.selfAddress());
     NodeMetrics metrics = config.metrics().enabled() ? new NodeMetrics(config.metrics()) : null;
     CohortStateMachine sm = metrics == null ? new CohortStateMachine(config.stateMachine(), clock)
         : new CohortStateMachine(config.stateMachine(), clock, metrics.events(), metrics.events());
-    RaftServer server = RaftServer.newBuilder()
-        .setServerId(config.id())
-        .setGroup(config.group())
-        .setStateMachine(sm)
-        .setProperties(RatisSettings.forServer(config))
-        .setOption(RaftStorage.StartupOption.RECOVER)
-        .build();
+    AccessInterceptor access = new AccessInterceptor(tls != null, peers, sm::acl, config.id().toString());
+    RaftServer server;
+    try {
+      server = RaftServer.newBuilder()
+          .setServerId(config.id())
+          .setGroup(config.group())
+          .setStateMachine(sm)
+          .setProperties(RatisSettings.forServer(config))
+          .setParameters(parameters(tls, access))
+          .setOption(RaftStorage.StartupOption.RECOVER)
+          .build();
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(tls);
+      throw e;
+    }
     try {
       server.start();
     } catch (IOException | RuntimeException e) {
       closeQuietly(server);
+      closeQuietly(tls);
       throw e;
     }
-    LOG.info("[{}] started on {} with storage {} in group {} of {}", config.id(), config.self().getAddress(),
-        config.storageDir(), config.groupId().getUuid(), Peers.of(config.peers()));
-    CohortServer node = new CohortServer(config, server, sm, metrics);
+    LOG.info("[{}] started on {} with storage {} in group {} of {} ({})", config.id(), config.self().getAddress(),
+        config.storageDir(), config.groupId().getUuid(), Peers.of(config.peers()),
+        tls == null ? "INSECURE: plaintext, every caller is the admin 'anonymous'"
+            : "mutual TLS as " + tls.certificate().getSubjectX500Principal().getName());
+    CohortServer node = new CohortServer(config, server, sm, metrics, tls, access);
+    peers.attach(node::divisionOrNull);
     if (metrics != null) {
       try {
         metrics.start(config.id().toString(), config.selfAddress().host(), node::divisionOrNull, sm, node.readiness,
-            null);
+            tls == null ? null : tls.httpsContext());
       } catch (RuntimeException e) {
         node.close();
         throw e;
       }
     }
     return node;
+  }
+
+  /**
+   * Ratis' parameters: the node's TLS for its one port and its outbound connections (R11), and
+   * the access interceptor in front of every service on that port.
+   */
+  private static Parameters parameters(ServerTls tls, AccessInterceptor access) {
+    Parameters p = new Parameters();
+    if (tls != null) {
+      GrpcConfigKeys.TLS.setConf(p, tls.grpc());
+    }
+    GrpcConfigKeys.Server.setServicesCustomizer(p, (builder, types) -> builder.intercept(access));
+    return p;
+  }
+
+  /** Calls this node's interceptor refused (R11): not a peer, not an admin, no certificate. */
+  public long accessRefusals() {
+    return access.refusals();
+  }
+
+  /** Re-reads the node's certificate if its files changed (SIGHUP); false when nothing changed or TLS is off. */
+  public boolean reloadTls() {
+    return tls != null && tls.reload();
+  }
+
+  /** The node's TLS, or null on an insecure node. */
+  public ServerTls tls() {
+    return tls;
   }
 
   static void checkStorageDir(Path dir) {
@@ -161,8 +213,15 @@ public final class CohortServer implements AutoCloseable {
       metrics.close(); // a load balancer sees the node gone before Raft stops
     }
     closeQuietly(server);
+    closeQuietly(tls);
     LOG.info("[{}] stopped", config.id());
     terminated.countDown();
+  }
+
+  private static void closeQuietly(ServerTls tls) {
+    if (tls != null) {
+      tls.close();
+    }
   }
 
   private static void closeQuietly(RaftServer server) {

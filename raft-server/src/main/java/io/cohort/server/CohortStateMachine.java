@@ -14,7 +14,16 @@ import io.cohort.statemachine.proto.LimitsRecord;
 import io.cohort.statemachine.proto.Query;
 import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
+import io.cohort.statemachine.Acl;
+import io.cohort.statemachine.Principals;
+import io.cohort.statemachine.Stamp;
 import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import java.util.Collection;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -71,28 +80,37 @@ public final class CohortStateMachine extends BaseStateMachine {
    *     {@link Limits#DEFAULTS}: limits change only through the log.
    */
   public record Settings(LimitsRecord bootstrapLimits, long tickIntervalMs, long autoSnapshotEveryEntries,
-      long explicitSnapshotWaitMs) {
+      long explicitSnapshotWaitMs, List<String> bootstrapAdmins) {
     public static final long DEFAULT_TICK_INTERVAL_MS = 250;
     public static final long DEFAULT_AUTO_SNAPSHOT_EVERY = 100_000;
     public static final Settings DEFAULTS = new Settings(LimitsRecord.getDefaultInstance(),
-        DEFAULT_TICK_INTERVAL_MS, DEFAULT_AUTO_SNAPSHOT_EVERY, 60_000);
+        DEFAULT_TICK_INTERVAL_MS, DEFAULT_AUTO_SNAPSHOT_EVERY, 60_000, List.of());
 
     public Settings {
       if (tickIntervalMs <= 0) {
         throw new IllegalArgumentException("tick interval must be positive: " + tickIntervalMs);
       }
+      bootstrapAdmins = List.copyOf(bootstrapAdmins);
     }
 
     public Settings withAutoSnapshotEveryEntries(long entries) {
-      return new Settings(bootstrapLimits, tickIntervalMs, entries, explicitSnapshotWaitMs);
+      return new Settings(bootstrapLimits, tickIntervalMs, entries, explicitSnapshotWaitMs, bootstrapAdmins);
     }
 
     public Settings withTickIntervalMs(long ms) {
-      return new Settings(bootstrapLimits, ms, autoSnapshotEveryEntries, explicitSnapshotWaitMs);
+      return new Settings(bootstrapLimits, ms, autoSnapshotEveryEntries, explicitSnapshotWaitMs, bootstrapAdmins);
     }
 
     public Settings withBootstrapLimits(LimitsRecord limits) {
-      return new Settings(limits, tickIntervalMs, autoSnapshotEveryEntries, explicitSnapshotWaitMs);
+      return new Settings(limits, tickIntervalMs, autoSnapshotEveryEntries, explicitSnapshotWaitMs, bootstrapAdmins);
+    }
+
+    /**
+     * Principals the first leader makes admins (R11), once: the ACL is replicated state, and later
+     * settings change nothing.
+     */
+    public Settings withBootstrapAdmins(List<String> admins) {
+      return new Settings(bootstrapLimits, tickIntervalMs, autoSnapshotEveryEntries, explicitSnapshotWaitMs, admins);
     }
 
     boolean hasBootstrapLimits() {
@@ -113,6 +131,11 @@ public final class CohortStateMachine extends BaseStateMachine {
   private final LogFailures logFailures = new LogFailures();
   // What the leader's startTransaction needs of the applied state, without the lock.
   private volatile Limits appliedLimits = Limits.DEFAULTS;
+  /** The applied ACL (R11): immutable, read by the leader's checks and the gRPC interceptor. */
+  private volatile Acl appliedAcl = Acl.EMPTY;
+  /** Completes once the applied ACL has its bootstrap admins. */
+  private final CompletableFuture<Void> accessBootstrapped = new CompletableFuture<>();
+  private final SecureRandom tokens = new SecureRandom();
   private volatile boolean limitsExplicit;
   private volatile long appliedNowMs;
   /** The largest command this server's Ratis log carries (R9). */
@@ -225,17 +248,65 @@ public final class CohortStateMachine extends BaseStateMachine {
         .setClientRequest(request);
     CommandAdmission.Admitted admitted;
     try {
-      admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, maxCommandBytes,
-          () -> stamps.stampMs(term, leaderReady, () -> appliedNowMs));
+      admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, this::aclFor,
+          maxCommandBytes, () -> stamps.stampMs(term, leaderReady, () -> appliedNowMs), this::newSessionToken);
     } catch (IllegalArgumentException refused) {
       if (refused instanceof CommandAdmission.Refused r) {
         events.refused(r.command(), r.code());
+        if (audited(r.command(), r.code())) {
+          Audit.command(selfId.toString(), r.principal(), r.command().name(), r.code().name(), -1, r.getMessage());
+        }
       }
       TransactionContext rejected = trx.build();
       rejected.setException(refused);
       return rejected;
     }
     return trx.setLogData(Messages.wrap(admitted.logData())).setStateMachineContext(admitted).build();
+  }
+
+  /** R11: a session token is 128 random bits, drawn here on the leader and stamped into the entry. */
+  private com.google.protobuf.ByteString newSessionToken() {
+    byte[] b = new byte[Stamp.TOKEN_BYTES];
+    tokens.nextBytes(b);
+    return com.google.protobuf.ByteString.copyFrom(b);
+  }
+
+  /** What the audit log records: admin commands, and every PERMISSION_DENIED. */
+  private static boolean audited(Command.BodyCase command, Code code) {
+    return code == Code.PERMISSION_DENIED || switch (command) {
+      case HEARTBEAT, LEAVE, COMMIT_CHECKPOINTS, TICK, BODY_NOT_SET -> false;
+      default -> true;
+    };
+  }
+
+  /**
+   * The ACL a caller's command is checked against before the log. Right after a new cluster's
+   * first election the bootstrap admins may not be applied yet: a caller waits for them (up to
+   * {@link #ACCESS_BOOTSTRAP_WAIT_MS}) rather than being refused for a race it cannot see.
+   */
+  private Acl aclFor(String principal) {
+    if (accessBootstrapPending(principal)) {
+      try {
+        accessBootstrapped.get(ACCESS_BOOTSTRAP_WAIT_MS, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        // not bootstrapped in time: the applied ACL decides
+      }
+    }
+    return appliedAcl;
+  }
+
+  static final long ACCESS_BOOTSTRAP_WAIT_MS = 10_000;
+
+  private boolean accessBootstrapPending(String principal) {
+    return !Principals.INTERNAL.equals(principal) && !settings.bootstrapAdmins().isEmpty()
+        && !accessBootstrapped.isDone();
+  }
+
+  /** The applied ACL (R11), for the interceptor's admin checks; immutable. */
+  public Acl acl() {
+    return appliedAcl;
   }
 
   @Override
@@ -250,15 +321,21 @@ public final class CohortStateMachine extends BaseStateMachine {
     Result result;
     lock.lock();
     try {
-      result = parsed != null ? coordinator.apply(parsed.command(), index, term, parsed.timeMs())
+      result = parsed != null ? coordinator.apply(parsed.command(), index, term, parsed.stamp())
           : coordinator.applyLogEntry(entry.getStateMachineLogEntry().getLogData().toByteArray(), index, term);
       updateLastAppliedTermIndex(term, index);
       noteApplied();
     } finally {
       lock.unlock();
     }
+    afterApplied();
     staleReads.release(index);
-    events.applied(parsed != null ? parsed.command().getBodyCase() : Command.BodyCase.BODY_NOT_SET, result);
+    Command.BodyCase kind = parsed != null ? parsed.command().getBodyCase() : Command.BodyCase.BODY_NOT_SET;
+    events.applied(kind, result);
+    if (parsed != null && trx.getServerRole() == RaftPeerRole.LEADER && audited(kind, result.getCode())) {
+      Audit.command(selfId.toString(), parsed.stamp().principal(), kind.name(), result.getCode().name(), index,
+          result.getMessage());
+    }
     return CompletableFuture.completedFuture(Messages.of(result));
   }
 
@@ -270,21 +347,49 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   // ------------------------------------------------------------------ reads
 
+  /**
+   * A read: the interceptor's envelope around a {@code Query}, answered as its principal may see
+   * it (R11). Right after a new cluster's first election it waits for the bootstrap admins, as
+   * writes do ({@link #aclFor}).
+   */
   @Override
   public CompletableFuture<Message> query(Message request) {
     Query q;
+    String principal;
     try {
-      q = Query.parseFrom(Messages.bytes(request));
+      Envelopes.Opened opened = Envelopes.open(request.getContent());
+      principal = opened.principal();
+      q = Query.parseFrom(opened.payload());
     } catch (InvalidProtocolBufferException e) {
       return CompletableFuture.completedFuture(Messages.of(QueryResult.newBuilder()
           .setCode(Code.INVALID_ARGUMENT).setMessage("not a Cohort query: " + e.getMessage()).build()));
     }
-    QueryResult r = switch (q.getBodyCase()) {
-      case STATE_DIGEST -> QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build();
-      case SNAPSHOT_CHUNK -> snapshotChunks.serve(q.getSnapshotChunk()); // this node's files, not the state
-      default -> localQuery(q);
-    };
-    return CompletableFuture.completedFuture(Messages.of(r));
+    if (accessBootstrapPending(principal)) {
+      return accessBootstrapped.copy().completeOnTimeout(null, ACCESS_BOOTSTRAP_WAIT_MS, TimeUnit.MILLISECONDS)
+          .handleAsync((v, e) -> Messages.of(answer(q, principal)));
+    }
+    return CompletableFuture.completedFuture(Messages.of(answer(q, principal)));
+  }
+
+  /**
+   * The state digest and snapshot chunks are served here, not by the coordinator: the rights are
+   * checked here for them (snapshot chunks hold the whole state: admins only).
+   */
+  private QueryResult answer(Query q, String principal) {
+    QueryResult r;
+    switch (q.getBodyCase()) {
+      case STATE_DIGEST, SNAPSHOT_CHUNK -> {
+        QueryResult denied = Coordinator.checkQuery(q, principal, appliedAcl);
+        r = denied != null ? denied : q.hasStateDigest()
+            ? QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build()
+            : snapshotChunks.serve(q.getSnapshotChunk()); // this node's files, not the state
+      }
+      default -> r = localQuery(q, principal);
+    }
+    if (r.getCode() == Code.PERMISSION_DENIED) {
+      Audit.command(selfId.toString(), principal, "QUERY_" + q.getBodyCase(), r.getCode().name(), -1, r.getMessage());
+    }
+    return r;
   }
 
   /** Ratis checked commit index >= minIndex; wait until the local apply reaches it too. */
@@ -312,11 +417,16 @@ public final class CohortStateMachine extends BaseStateMachine {
     return SnapshotLayout.digest(frozen);
   }
 
-  /** Answers a query locally, without Ratis (tests, tools in the same JVM). */
+  /** Answers a query locally, without Ratis, as the internal principal (tests, tools in the same JVM). */
   public QueryResult localQuery(Query q) {
+    return localQuery(q, Principals.INTERNAL);
+  }
+
+  /** Answers a query locally as {@code principal} may see it (R11). */
+  public QueryResult localQuery(Query q, String principal) {
     lock.lock();
     try {
-      return coordinator.query(q);
+      return coordinator.query(q, principal);
     } finally {
       lock.unlock();
     }
@@ -392,6 +502,9 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (settings.hasBootstrapLimits() && !limitsExplicit && tickScheduler != null) {
       tickScheduler.execute(() -> BootstrapLimits.append(localWrites, settings.bootstrapLimits()));
     }
+    if (!settings.bootstrapAdmins().isEmpty() && !appliedAcl.bootstrapped() && tickScheduler != null) {
+      tickScheduler.execute(() -> BootstrapAccess.append(localWrites, settings.bootstrapAdmins()));
+    }
   }
 
   /** Null before {@link #initialize} (unit tests drive the callbacks without a server). */
@@ -406,9 +519,17 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /** Under the lock, after an apply or a load. */
   private void noteApplied() {
+    appliedAcl = coordinator.acl();
     appliedLimits = coordinator.limits();
     limitsExplicit = coordinator.limitsExplicit();
     appliedNowMs = coordinator.nowMs();
+  }
+
+  /** Outside the lock: what waits for the applied state runs on. */
+  private void afterApplied() {
+    if (!accessBootstrapped.isDone() && appliedAcl.bootstrapped()) {
+      accessBootstrapped.complete(null);
+    }
   }
 
   @Override
@@ -483,6 +604,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     } finally {
       lock.unlock();
     }
+    afterApplied();
     staleReads.release(loaded.termIndex().getIndex());
   }
 }

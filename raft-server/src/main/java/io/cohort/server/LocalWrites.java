@@ -1,5 +1,6 @@
 package io.cohort.server;
 
+import io.cohort.statemachine.Principals;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -13,9 +14,10 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 
 /**
- * The leader's own commands (ticks, bootstrap limits), submitted in-process to the local server:
- * no RaftClient, no retry. They pass {@code startTransaction} like any write, so they are checked
- * and stamped. Call from the server's own executor, never from a state machine callback (the reply
+ * The leader's own commands (ticks, bootstrap limits and admins), submitted in-process to the local
+ * server: no RaftClient, no retry, no gRPC interceptor, so each is wrapped here in an envelope with
+ * the internal principal, which no certificate can name (R11). They pass {@code startTransaction}
+ * like any write, so they are checked and stamped. Call from the server's own executor, never from a state machine callback (the reply
  * needs the apply thread).
  */
 final class LocalWrites {
@@ -39,7 +41,8 @@ final class LocalWrites {
   CompletableFuture<RaftClientReply> submit(Message command) throws IOException {
     RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(clientId)
         .setServerId(self).setGroupId(groupId).setCallId(callId.incrementAndGet())
-        .setMessage(command).setType(RaftClientRequest.writeRequestType()).build();
+        .setMessage(Message.valueOf(Envelopes.wrap(Principals.INTERNAL, command.getContent())))
+        .setType(RaftClientRequest.writeRequestType()).build();
     return server.get().submitClientRequestAsync(request);
   }
 }

@@ -2,7 +2,9 @@ package io.cohort.server;
 
 import io.cohort.client.CohortGroup;
 import io.cohort.client.Peers;
+import io.cohort.client.tls.TlsFiles;
 import io.cohort.server.metrics.MetricsSettings;
+import io.cohort.statemachine.Principals;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -23,10 +25,12 @@ import org.apache.ratis.protocol.RaftPeerId;
  * @param snapshotsRetained snapshot files kept (older ones are deleted), at least 1
  * @param ratis Ratis properties set after Cohort's defaults (key to value)
  * @param metrics the HTTP endpoint (/metrics, /livez, /readyz) and its thresholds (step 9)
+ * @param tls the node's certificate, key and cluster CA for mutual TLS on every channel (R11);
+ *     null for a node started {@code --insecure}
  */
 public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers, RaftGroupId groupId,
     CohortStateMachine.Settings stateMachine, int snapshotsRetained, Map<String, String> ratis,
-    MetricsSettings metrics) {
+    MetricsSettings metrics, TlsFiles tls) {
 
   public static final int DEFAULT_SNAPSHOTS_RETAINED = 3;
 
@@ -56,10 +60,20 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
     }
   }
 
-  /** A node with Cohort's defaults, but no HTTP endpoint ({@link #withMetrics} adds one; the CLI's default is on). */
-  public static ServerConfig of(String id, Path storageDir, String peers) {
+  /**
+   * A plaintext node ({@code --insecure}: every caller is the admin {@code anonymous}) with Cohort's
+   * defaults and no HTTP endpoint; {@link #withTls} makes it a secure one, {@link #withMetrics}
+   * adds the endpoint (the CLI's default is on).
+   */
+  public static ServerConfig insecure(String id, Path storageDir, String peers) {
     return new ServerConfig(RaftPeerId.valueOf(id), storageDir, parsePeers(peers), CohortGroup.ID,
-        CohortStateMachine.Settings.DEFAULTS, DEFAULT_SNAPSHOTS_RETAINED, Map.of(), MetricsSettings.OFF);
+        CohortStateMachine.Settings.DEFAULTS.withBootstrapAdmins(List.of(Principals.ANONYMOUS)),
+        DEFAULT_SNAPSHOTS_RETAINED, Map.of(), MetricsSettings.OFF, null);
+  }
+
+  /** True for a node started {@code --insecure} (plaintext, every caller {@code anonymous}). */
+  public boolean isInsecure() {
+    return tls == null;
   }
 
   /** Parses {@code id=host:port,...} with the client's parser; a bad list is a {@link ConfigException}. */
@@ -93,24 +107,30 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
   }
 
   public ServerConfig withStateMachine(CohortStateMachine.Settings settings) {
-    return new ServerConfig(id, storageDir, peers, groupId, settings, snapshotsRetained, ratis, metrics);
+    return new ServerConfig(id, storageDir, peers, groupId, settings, snapshotsRetained, ratis, metrics, tls);
   }
 
   public ServerConfig withSnapshotsRetained(int n) {
-    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, n, ratis, metrics);
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, n, ratis, metrics, tls);
   }
 
   public ServerConfig withRatis(Map<String, String> overrides) {
     Map<String, String> merged = new TreeMap<>(ratis);
     merged.putAll(overrides);
-    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, snapshotsRetained, merged, metrics);
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, snapshotsRetained, merged, metrics, tls);
   }
 
   public ServerConfig withMetrics(MetricsSettings settings) {
-    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, snapshotsRetained, ratis, settings);
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, snapshotsRetained, ratis, settings, tls);
   }
 
   public ServerConfig withGroupId(RaftGroupId gid) {
-    return new ServerConfig(id, storageDir, peers, gid, stateMachine, snapshotsRetained, ratis, metrics);
+    return new ServerConfig(id, storageDir, peers, gid, stateMachine, snapshotsRetained, ratis, metrics, tls);
+  }
+
+  /** Mutual TLS with these files; the bootstrap admins become {@code admins} (R11). */
+  public ServerConfig withTls(TlsFiles files, List<String> admins) {
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine.withBootstrapAdmins(admins),
+        snapshotsRetained, ratis, metrics, files);
   }
 }

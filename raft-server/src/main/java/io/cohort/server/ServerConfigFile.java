@@ -17,13 +17,15 @@ import java.util.TreeSet;
  * {@code cohort server --config FILE}: a Java properties file with every server flag, named as the
  * flag without its dashes ({@code id}, {@code storage}, {@code peers}, {@code snapshot-every},
  * {@code snapshots-retained}, {@code tick-interval-ms}, {@code http-port}, {@code ready-max-lag-entries},
- * {@code stall-after-ms}, {@code metrics-max-series}), bootstrap limits as {@code limit.NAME}
+ * {@code stall-after-ms}, {@code metrics-max-series}, {@code tls-cert}, {@code tls-key}, {@code tls-ca},
+ * {@code insecure} (true/false), {@code admins} (comma-separated)), bootstrap limits as {@code limit.NAME}
  * and Ratis properties as {@code ratis.KEY} ({@code ratis.raft.server.rpc.timeout.min=600ms}).
  * Unknown keys are an error naming the key. Values are trimmed. Flags override the file.
  */
 final class ServerConfigFile {
   static final Set<String> KEYS = Set.of("id", "storage", "peers", "snapshot-every", "snapshots-retained",
-      "tick-interval-ms", "http-port", "ready-max-lag-entries", "stall-after-ms", "metrics-max-series");
+      "tick-interval-ms", "http-port", "ready-max-lag-entries", "stall-after-ms", "metrics-max-series",
+      "tls-cert", "tls-key", "tls-ca", "insecure", "admins");
   static final String LIMIT_PREFIX = "limit.";
   static final String RATIS_PREFIX = "ratis.";
 
@@ -76,6 +78,18 @@ final class ServerConfigFile {
   Path path(String key) {
     String v = plain.get(key);
     return v == null ? null : Path.of(v);
+  }
+
+  /** A true/false key; null when absent. */
+  Boolean bool(String key) {
+    String v = plain.get(key);
+    if (v == null) {
+      return null;
+    }
+    if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+      return Boolean.parseBoolean(v);
+    }
+    throw new ConfigException("config file " + file + ": " + key + " is true or false, not '" + v + "'");
   }
 
   Long number(String key) {

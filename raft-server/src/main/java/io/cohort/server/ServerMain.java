@@ -94,8 +94,13 @@ public final class ServerMain {
       err.println("cohort server: node " + config.id() + " cannot start: " + rootMessage(e));
       return 1;
     }
+    if (config.isInsecure()) {
+      err.println("cohort server: WARNING: --insecure: plaintext and no authentication; anyone who reaches "
+          + config.selfAddress().address() + " is the admin 'anonymous'");
+    }
     Thread hook = new Thread(server::close, "cohort-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    reloadOnSighup(server, err);
     try {
       server.awaitTermination();
     } catch (InterruptedException e) {
@@ -103,6 +108,25 @@ public final class ServerMain {
       server.close();
     }
     return 0;
+  }
+
+  /**
+   * SIGHUP re-reads the node's certificate and key now (they are also polled every 10 s). A JVM
+   * that does not offer the signal (not Linux/macOS, or -Xrs) keeps the poll only.
+   */
+  private static void reloadOnSighup(CohortServer server, PrintStream err) {
+    if (server.tls() == null) {
+      return;
+    }
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> {
+        if (!server.reloadTls()) {
+          org.slf4j.LoggerFactory.getLogger(ServerMain.class).info("SIGHUP: TLS files unchanged");
+        }
+      });
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      err.println("cohort server: SIGHUP is not available here (" + e.getMessage() + "): certificates reload by poll only");
+    }
   }
 
   /** The most telling message in a cause chain: a corrupt snapshot if there is one, else the root. */

@@ -8,6 +8,9 @@ import io.cohort.client.Peers;
 import io.cohort.statemachine.proto.LimitsRecord;
 import io.cohort.server.metrics.MetricsSettings;
 import java.nio.file.Path;
+import io.cohort.client.tls.TlsFiles;
+import io.cohort.statemachine.Principals;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -63,6 +66,21 @@ public final class ServerOptions {
       + MetricsSettings.DEFAULT_MAX_SERIES_PER_METRIC + ")")
   public Integer metricsMaxSeries;
 
+  @Parameter(names = "--tls-cert", description = "This node's certificate (PEM): CN = its id, serverAuth, its address as a SAN (cohort certs create --node)")
+  public Path tlsCert;
+
+  @Parameter(names = "--tls-key", description = "The certificate's private key (PKCS#8 PEM)")
+  public Path tlsKey;
+
+  @Parameter(names = "--tls-ca", description = "The cluster CA (PEM): peers and clients must present a certificate it signed")
+  public Path tlsCa;
+
+  @Parameter(names = "--insecure", description = "Plaintext, no authentication: every caller is the admin 'anonymous' (also COHORT_INSECURE=1)")
+  public boolean insecure;
+
+  @Parameter(names = "--admin", description = "A principal (certificate CN) the first leader makes admin (repeatable; default: admin); later ACL changes go through `cohort acl`")
+  public List<String> admins = new ArrayList<>();
+
   @DynamicParameter(names = "--limit", description = "A bootstrap limit the first leader sets, e.g. --limit max_slots=500000 (repeatable; R9)")
   public Map<String, String> limits = new LinkedHashMap<>();
 
@@ -115,14 +133,80 @@ public final class ServerOptions {
     Map<String, String> ratisValues = new TreeMap<>(file != null ? file.ratis() : Map.of());
     ratisValues.putAll(ratis);
 
-    CohortStateMachine.Settings settings = new CohortStateMachine.Settings(bootstrap, tickMs, every,
-        CohortStateMachine.Settings.DEFAULTS.explicitSnapshotWaitMs());
     RaftPeerId self = RaftPeerId.valueOf(nodeId.trim());
     List<RaftPeer> peerRecords = ServerConfig.parsePeers(peerList);
+    TlsFiles tls = tls(file, env);
+    List<String> adminList = admins(file, tls == null);
+    CohortStateMachine.Settings settings = new CohortStateMachine.Settings(bootstrap, tickMs, every,
+        CohortStateMachine.Settings.DEFAULTS.explicitSnapshotWaitMs(), adminList);
     return new ServerConfig(self, storageDir, peerRecords, CohortGroup.ID, settings, (int) retained, ratisValues,
         metricsSettings(file, peerRecords.stream().filter(p -> p.getId().equals(self)).findFirst()
-            .map(p -> ServerConfig.address(p).port()).orElse(0)));
+            .map(p -> ServerConfig.address(p).port()).orElse(0)), tls);
   }
+
+  /** The environment variable that means --insecure (for the server and every CLI command). */
+  public static final String INSECURE_ENV = "COHORT_INSECURE";
+
+  /** True when the variable asks for plaintext ("1", "true" or "yes"). */
+  public static boolean insecureEnv(Map<String, String> env) {
+    String v = env.get(INSECURE_ENV);
+    return v != null && (v.equals("1") || v.equalsIgnoreCase("true") || v.equalsIgnoreCase("yes"));
+  }
+
+  /**
+   * The node's TLS files (flags over the file), or null for an explicit --insecure; neither is a
+   * one-line error naming both. A node's identity is never taken from COHORT_TLS_* (those are a
+   * CLI user's).
+   */
+  private TlsFiles tls(ServerConfigFile file, Map<String, String> env) {
+    String cert = tlsCert != null ? tlsCert.toString() : file != null ? file.string("tls-cert") : null;
+    String key = tlsKey != null ? tlsKey.toString() : file != null ? file.string("tls-key") : null;
+    String ca = tlsCa != null ? tlsCa.toString() : file != null ? file.string("tls-ca") : null;
+    Boolean fileInsecure = file != null ? file.bool("insecure") : null;
+    boolean plain = insecure || Boolean.TRUE.equals(fileInsecure) || insecureEnv(env);
+    TlsFiles files;
+    try {
+      files = TlsFiles.ofOptional(cert, key, ca, "--tls-cert", "--tls-key", "--tls-ca");
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    if (files != null && plain) {
+      throw new ConfigException("--insecure (or " + INSECURE_ENV + "=1, insecure=true) and --tls-* exclude each other");
+    }
+    if (files == null && !plain) {
+      throw new ConfigException("no TLS: give --tls-cert, --tls-key and --tls-ca (or tls-* in --config; "
+          + "`cohort certs create` makes them), or --insecure (" + INSECURE_ENV + "=1) for plaintext");
+    }
+    return files;
+  }
+
+  /** --admin over admins= over "admin"; an insecure node adds "anonymous", every caller's principal there. */
+  private List<String> admins(ServerConfigFile file, boolean plain) {
+    List<String> out = new ArrayList<>(admins);
+    if (out.isEmpty() && file != null && file.string("admins") != null) {
+      for (String a : file.string("admins").split(",")) {
+        if (!a.isBlank()) {
+          out.add(a.trim());
+        }
+      }
+    }
+    if (out.isEmpty()) {
+      out.add(DEFAULT_ADMIN);
+    }
+    for (String a : out) {
+      String problem = Principals.problem(a);
+      if (problem != null) {
+        throw new ConfigException("--admin: " + problem);
+      }
+    }
+    if (plain && !out.contains(Principals.ANONYMOUS)) {
+      out.add(Principals.ANONYMOUS);
+    }
+    return List.copyOf(new java.util.LinkedHashSet<>(out));
+  }
+
+  /** The bootstrap admin when none is named: the CN `cohort certs create` gives the admin certificate. */
+  public static final String DEFAULT_ADMIN = "admin";
 
   /** The endpoint's flags over the file over the defaults (port: the Raft port + 1000). */
   private MetricsSettings metricsSettings(ServerConfigFile file, int raftPort) {

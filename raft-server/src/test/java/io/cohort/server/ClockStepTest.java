@@ -58,7 +58,7 @@ class ClockStepTest {
     // A heartbeats every 300 ms from the background, as the client runtime does.
     beats.scheduleWithFixedDelay(() -> {
       try {
-        Result r = client.write(heartbeat("g", "A", healthy.getSession(), held));
+        Result r = client.write(heartbeat("g", "A", healthy.getSessionToken(), held));
         healthyCodes.add(r.getCode());
         if (r.getCode() == Code.OK) {
           List<Grant> now = new ArrayList<>(r.getHeartbeat().getGrantsList());
@@ -153,6 +153,7 @@ class ClockStepTest {
     assertFalse(healthyCodes.contains(Code.FENCED), "A was fenced: " + healthyCodes);
     assertTrue(healthyCodes.stream().filter(c -> c == Code.OK).count() >= 10, "A heartbeated: " + healthyCodes);
     GroupView g = reader.read(describeGroup("g")).getGroup();
-    assertEquals(List.of(healthy.getSession()), g.getMembersList().stream().map(m -> m.getSession()).toList());
+    assertEquals(List.of(io.cohort.statemachine.SessionIds.of(healthy.getSessionToken())),
+        g.getMembersList().stream().map(m -> m.getSessionId()).toList());
   }
 }

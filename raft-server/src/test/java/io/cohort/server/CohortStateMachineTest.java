@@ -52,7 +52,7 @@ class CohortStateMachineTest {
   private static RaftClientRequest request(byte[] message) {
     return RaftClientRequest.newBuilder().setClientId(ClientId.randomId())
         .setServerId(RaftPeerId.valueOf("n1")).setGroupId(io.cohort.client.CohortGroup.ID).setCallId(1)
-        .setMessage(Messages.of(message)).setType(RaftClientRequest.writeRequestType()).build();
+        .setMessage(Message.valueOf(Envelopes.internal(message))).setType(RaftClientRequest.writeRequestType()).build();
   }
 
   private TransactionContext start(byte[] message) throws Exception {
@@ -197,7 +197,8 @@ class CohortStateMachineTest {
 
   /** A valid command of exactly {@code bytes} bytes: a commit whose cursors fill it. */
   static byte[] sized(int bytes) {
-    CommitCheckpoints.Builder b = CommitCheckpoints.newBuilder().setGroup("g").setConsumerId("c").setSession(1);
+    CommitCheckpoints.Builder b = CommitCheckpoints.newBuilder().setGroup("g").setConsumerId("c")
+        .setSessionToken(com.google.protobuf.ByteString.copyFrom(new byte[16]));
     CheckpointEntry full = cursor("x".repeat(1000));
     int base = Command.newBuilder().setCommitCheckpoints(b).build().getSerializedSize();
     int one = Command.newBuilder().setCommitCheckpoints(b.clone().addEntries(full)).build().getSerializedSize();
@@ -252,7 +253,7 @@ class CohortStateMachineTest {
 
   @Test
   void R10_aStaleReadWaitsUntilTheLocalApplyReachesItsIndex() throws Exception {
-    Message query = Messages.of(Commands.describeGroup("g"));
+    Message query = Message.valueOf(Envelopes.internal(Commands.describeGroup("g").toByteArray()));
     CompletableFuture<Message> read = sm.queryStale(query, 3);
     apply(1, stamped(createTopic("t", 1), 1000));
     apply(2, stamped(createGroup("g", "t", 10_000), 1001));

@@ -66,7 +66,8 @@ class CommandSizeLimitTest {
       }
       // Over the ceiling gRPC refuses the message before Ratis sees it.
       try (RaftClient once = RaftClient.newBuilder().setProperties(MiniCluster.clientProperties())
-          .setRaftGroup(cluster.group()).setRetryPolicy(RetryPolicies.noRetry()).build()) {
+          .setRaftGroup(cluster.group()).setParameters(cluster.clientParameters())
+          .setRetryPolicy(RetryPolicies.noRetry()).build()) {
         IOException e = assertThrows(IOException.class, () -> once.io().send(Messages.of(
             CohortStateMachineTest.sized((int) RatisSettings.COMMAND_CEILING.getSize() + (256 << 10)))));
         assertTrue(String.valueOf(e.getMessage()).contains("RESOURCE_EXHAUSTED"), e.toString());

@@ -33,17 +33,17 @@ final class Commands {
         .setConsumerId(consumer)).build();
   }
 
-  static Command heartbeat(String group, String consumer, long session, List<Grant> held) {
-    Heartbeat.Builder b = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer).setSession(session);
+  static Command heartbeat(String group, String consumer, com.google.protobuf.ByteString session, List<Grant> held) {
+    Heartbeat.Builder b = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session);
     for (Grant g : held) {
       b.addHeld(PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()));
     }
     return Command.newBuilder().setHeartbeat(b).build();
   }
 
-  static Command commit(String group, String consumer, long session, Grant grant, String cursor) {
+  static Command commit(String group, String consumer, com.google.protobuf.ByteString session, Grant grant, String cursor) {
     return Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup(group)
-        .setConsumerId(consumer).setSession(session).addEntries(CheckpointEntry.newBuilder()
+        .setConsumerId(consumer).setSessionToken(session).addEntries(CheckpointEntry.newBuilder()
             .setTopic(grant.getTopic()).setPartition(grant.getPartition()).setEpoch(grant.getEpoch())
             .setCursor(cursor))).build();
   }

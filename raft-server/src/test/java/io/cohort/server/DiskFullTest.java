@@ -49,7 +49,7 @@ class DiskFullTest {
       await().atMost(MiniCluster.TIMEOUT).until(() -> Scrape.get(cluster.httpUri("n3"), "/readyz").statusCode() == 200);
       // ~500 KB commands (their entries are FENCED, but every byte is logged) until n3's tmpfs is full.
       Command big = Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup("nobody")
-          .setConsumerId("c").setSession(1).addAllEntries(java.util.Collections.nCopies(500, CheckpointEntry
+          .setConsumerId("c").setSessionToken(com.google.protobuf.ByteString.copyFrom(new byte[16])).addAllEntries(java.util.Collections.nCopies(500, CheckpointEntry
               .newBuilder().setTopic("t").setPartition(0).setEpoch(1).setCursor("x".repeat(1000)).build()))).build();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       int sent = 0;

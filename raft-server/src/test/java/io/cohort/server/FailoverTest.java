@@ -42,13 +42,13 @@ class FailoverTest {
 
       String lastAcked = null;
       for (int i = 1; i <= 20; i++) {
-        lastAcked = commitOk(client, joined.getSession(), grant, i);
+        lastAcked = commitOk(client, joined.getSessionToken(), grant, i);
       }
       cluster.kill(first);
       String second = cluster.leaderId();
       assertNotEquals(first, second);
       for (int i = 21; i <= 40; i++) {
-        lastAcked = commitOk(client, joined.getSession(), grant, i);
+        lastAcked = commitOk(client, joined.getSessionToken(), grant, i);
       }
       cluster.restart(first);
 
@@ -58,7 +58,7 @@ class FailoverTest {
       cluster.awaitSameDigest();
       for (String id : cluster.ids()) {
         GroupView local = cluster.server(id).stateMachine().localQuery(describeGroup("g")).getGroup();
-        assertEquals(joined.getSession(), local.getMembers(0).getSession(), id);
+        assertEquals(io.cohort.statemachine.SessionIds.of(joined.getSessionToken()), local.getMembers(0).getSessionId(), id);
       }
     }
   }
@@ -80,7 +80,7 @@ class FailoverTest {
         }
         Grant grant = joined.getGrants(i % 4);
         replies.add(client.raft().async().send(Messages.of(
-            commit("g", "A", joined.getSession(), grant, String.format("%06d", i)))));
+            commit("g", "A", joined.getSessionToken(), grant, String.format("%06d", i)))));
       }
       long[] acked = {-1, -1, -1, -1};
       int ok = 0;
@@ -127,8 +127,8 @@ class FailoverTest {
       List<Grant> heldB = new CopyOnWriteArrayList<>(b.getGrantsList());
       heartbeats.scheduleWithFixedDelay(() -> {
         try {
-          beat(client, "A", a.getSession(), heldA, codes);
-          beat(client, "B", b.getSession(), heldB, codes);
+          beat(client, "A", a.getSessionToken(), heldA, codes);
+          beat(client, "B", b.getSessionToken(), heldB, codes);
           beats.incrementAndGet();
         } catch (RuntimeException e) {
           codes.add(Code.CODE_UNSPECIFIED);
@@ -160,8 +160,9 @@ class FailoverTest {
       assertFalse(codes.contains(Code.UNKNOWN_MEMBER), "a healthy consumer was expired: " + codes);
       assertFalse(codes.contains(Code.FENCED), "a healthy consumer was fenced: " + codes);
       GroupView g = reader.read(describeGroup("g")).getGroup();
-      assertEquals(List.of(a.getSession(), b.getSession()),
-          g.getMembersList().stream().map(m -> m.getSession()).toList());
+      assertEquals(List.of(io.cohort.statemachine.SessionIds.of(a.getSessionToken()),
+          io.cohort.statemachine.SessionIds.of(b.getSessionToken())),
+          g.getMembersList().stream().map(m -> m.getSessionId()).toList());
       assertTrue(cluster.server(second).stateMachine().tickerRunning());
       assertTrue(cluster.server(second).stateMachine().ticksSent() > 0);
     } finally {
@@ -169,7 +170,7 @@ class FailoverTest {
     }
   }
 
-  private static void beat(TestClient client, String consumer, long session, List<Grant> held, List<Code> codes) {
+  private static void beat(TestClient client, String consumer, com.google.protobuf.ByteString session, List<Grant> held, List<Code> codes) {
     Result r = client.write(heartbeat("g", consumer, session, held));
     codes.add(r.getCode());
     if (r.getCode() == Code.OK) {
@@ -185,7 +186,7 @@ class FailoverTest {
     return reader.read(describeGroup("g")).getGroup().getNowMs();
   }
 
-  private static String commitOk(TestClient client, long session, Grant grant, int n) {
+  private static String commitOk(TestClient client, com.google.protobuf.ByteString session, Grant grant, int n) {
     String cursor = "offset-" + n;
     Result r = client.write(commit("g", "A", session, grant, cursor));
     assertEquals(Code.OK, r.getCode(), r.getMessage());

@@ -60,7 +60,7 @@ class RecoveryTest {
         f.verify();
         SnapshotFile.GroupSnapshot g = f.group("g1").orElseThrow();
         assertEquals("A", g.members().get(0).getConsumerId());
-        assertEquals(a.getSession(), g.members().get(0).getSession());
+        assertEquals(a.getSessionToken(), g.members().get(0).getSessionToken(), "the token survives the snapshot");
         assertEquals(3, g.slots().size());
         assertEquals("before-snapshot", f.slot("g2", "t2", 1).orElseThrow().getCheckpoint().getCursor());
       }
@@ -96,7 +96,7 @@ class RecoveryTest {
       assertEquals(withoutTimes(g1), withoutTimes(client.read(describeGroup("g1")).getGroup()));
       assertEquals(withoutTimes(g2), withoutTimes(client.read(describeGroup("g2")).getGroup()));
       // The sessions survived: the old session renews, nobody had to join again.
-      Result renewed = client.write(heartbeat("g1", "A", a.getSession(), a.getGrantsList()));
+      Result renewed = client.write(heartbeat("g1", "A", a.getSessionToken(), a.getGrantsList()));
       assertEquals(Code.OK, renewed.getCode(), renewed.getMessage());
       cluster.awaitSameDigest();
     }
@@ -121,7 +121,7 @@ class RecoveryTest {
       List<CompletableFuture<RaftClientReply>> inFlight = new ArrayList<>();
       for (int i = 0; i < 400; i++) {
         Grant grant = a.getGrants(i % a.getGrantsCount());
-        inFlight.add(client.raft().async().send(Messages.of(commit("g", "A", a.getSession(), grant, "c-" + i))));
+        inFlight.add(client.raft().async().send(Messages.of(commit("g", "A", a.getSessionToken(), grant, "c-" + i))));
       }
       for (CompletableFuture<RaftClientReply> f : inFlight) {
         assertTrue(f.get().isSuccess());
@@ -153,7 +153,7 @@ class RecoveryTest {
   private static void commitAll(TestClient client, String group, String consumer, HeartbeatResult hb,
       String cursor) {
     for (Grant g : hb.getGrantsList()) {
-      Command c = commit(group, consumer, hb.getSession(), g, cursor);
+      Command c = commit(group, consumer, hb.getSessionToken(), g, cursor);
       assertEquals(List.of(Code.OK), client.write(c).getCommit().getCodesList());
     }
   }

@@ -45,7 +45,7 @@ class ReplicatedStateMachineTest {
     assertEquals(Code.OK, client.write(createGroup("billing", "orders", 10_000)).getCode());
     Result joined = client.write(join("billing", "A"));
     assertEquals(Code.OK, joined.getCode(), joined.getMessage());
-    assertTrue(joined.getHeartbeat().getSession() != 0);
+    assertTrue(joined.getHeartbeat().getSessionToken().size() == io.cohort.statemachine.Stamp.TOKEN_BYTES);
 
     QueryResult group = client.read(describeGroup("billing"));
     assertEquals(Code.OK, group.getCode());

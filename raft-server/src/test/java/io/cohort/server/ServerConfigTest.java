@@ -20,6 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ServerConfigTest {
   @TempDir Path dir;
 
+  /** These tests are about the other settings: plaintext, said explicitly (TLS has its own tests below). */
+  private static final Map<String, String> INSECURE = Map.of(ServerOptions.INSECURE_ENV, "1");
+
   private static ServerOptions parse(String... args) {
     ServerOptions o = new ServerOptions();
     JCommander.newBuilder().addObject(o).build().parse(args);
@@ -30,7 +33,7 @@ class ServerConfigTest {
   void flagsBecomeOneConfig() {
     ServerConfig c = parse("--id", "n2", "--storage", "/tmp/x", "--peers", "n1=127.0.0.1:7001,n2=127.0.0.1:7002",
         "--snapshot-every", "500", "--snapshots-retained", "5", "--tick-interval-ms", "100",
-        "--ratis", "raft.server.rpc.timeout.min=300ms").toConfig(Map.of());
+        "--ratis", "raft.server.rpc.timeout.min=300ms").toConfig(INSECURE);
     assertEquals("n2", c.id().toString());
     assertEquals(Path.of("/tmp/x"), c.storageDir());
     assertEquals("127.0.0.1:7002", c.self().getAddress());
@@ -52,7 +55,7 @@ class ServerConfigTest {
 
   @Test
   void ratisGetsCohortDefaultsAndOverridesWin() {
-    ServerConfig c = ServerConfig.of("n1", Path.of("/tmp/s"), "n1=127.0.0.1:7001");
+    ServerConfig c = ServerConfig.insecure("n1", Path.of("/tmp/s"), "n1=127.0.0.1:7001");
     RaftProperties p = RatisSettings.forServer(c);
     assertEquals(600, RaftServerConfigKeys.Rpc.timeoutMin(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
     assertEquals(1200, RaftServerConfigKeys.Rpc.timeoutMax(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
@@ -72,10 +75,10 @@ class ServerConfigTest {
   @Test
   void snapshotEveryZeroMeansOnlyExplicitSnapshots() {
     ServerConfig c = parse("--id", "n1", "--storage", "d", "--peers", "n1=h:1", "--snapshot-every", "0")
-        .toConfig(Map.of());
+        .toConfig(INSECURE);
     assertFalse(RaftServerConfigKeys.Snapshot.autoTriggerEnabled(RatisSettings.forServer(c)));
     assertThrows(ConfigException.class, () -> parse("--id", "n1", "--storage", "d", "--peers", "n1=h:1",
-        "--snapshot-every", "-1").toConfig(Map.of()));
+        "--snapshot-every", "-1").toConfig(INSECURE));
   }
 
   @Test
@@ -92,7 +95,7 @@ class ServerConfigTest {
         "limit.max_command_bytes=524288",
         "ratis.raft.server.rpc.timeout.min=700ms",
         "ratis.raft.server.rpc.timeout.max=1400ms"));
-    ServerConfig c = parse("--config", file.toString()).toConfig(Map.of("COHORT_PEERS", "n9=h:1"));
+    ServerConfig c = parse("--config", file.toString()).toConfig(Map.of("COHORT_PEERS", "n9=h:1", "COHORT_INSECURE", "1"));
     assertEquals("n1", c.id().toString());
     assertEquals(Path.of("/var/lib/cohort/n1"), c.storageDir());
     assertEquals(3, c.peers().size());
@@ -106,7 +109,7 @@ class ServerConfigTest {
         .toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
 
     ServerConfig o = parse("--config", file.toString(), "--id", "n2", "--storage", "d2", "--tick-interval-ms", "50",
-        "--limit", "max_slots=6000", "--ratis", "raft.server.rpc.timeout.min=650ms").toConfig(Map.of());
+        "--limit", "max_slots=6000", "--ratis", "raft.server.rpc.timeout.min=650ms").toConfig(INSECURE);
     assertEquals("n2", o.id().toString());
     assertEquals(Path.of("d2"), o.storageDir());
     assertEquals(50, o.stateMachine().tickIntervalMs());
@@ -120,17 +123,17 @@ class ServerConfigTest {
   @Test
   void theHttpEndpointIsOnTheRaftPortPlus1000_zeroTurnsItOff_theFileSetsItAndFlagsWin() throws Exception {
     String peers = "n1=127.0.0.1:7001,n2=127.0.0.1:7002";
-    ServerConfig dflt = parse("--id", "n2", "--storage", "d", "--peers", peers).toConfig(Map.of());
+    ServerConfig dflt = parse("--id", "n2", "--storage", "d", "--peers", peers).toConfig(INSECURE);
     assertEquals(new MetricsSettings(8002, 1000, 30_000, 10_000), dflt.metrics());
-    assertFalse(parse("--id", "n2", "--storage", "d", "--peers", peers, "--http-port", "0").toConfig(Map.of())
+    assertFalse(parse("--id", "n2", "--storage", "d", "--peers", peers, "--http-port", "0").toConfig(INSECURE)
         .metrics().enabled());
     Path file = Files.writeString(dir.resolve("m.properties"), String.join("\n", "id=n1", "storage=d",
         "peers=" + peers, "http-port=9100", "ready-max-lag-entries=50", "stall-after-ms=5000",
         "metrics-max-series=200"));
-    assertEquals(new MetricsSettings(9100, 50, 5000, 200), parse("--config", file.toString()).toConfig(Map.of())
+    assertEquals(new MetricsSettings(9100, 50, 5000, 200), parse("--config", file.toString()).toConfig(INSECURE)
         .metrics());
     assertEquals(new MetricsSettings(9200, 50, 7000, 200), parse("--config", file.toString(), "--http-port", "9200",
-        "--stall-after-ms", "7000").toConfig(Map.of()).metrics());
+        "--stall-after-ms", "7000").toConfig(INSECURE).metrics());
     assertError("--http-port must be in 0..65535 (0 = off): 70000", "--id", "n1", "--storage", "d",
         "--http-port", "70000");
     assertError("--http-port 7001 is the node's Raft port", "--id", "n1", "--storage", "d", "--http-port", "7001");
@@ -164,22 +167,23 @@ class ServerConfigTest {
   private static void assertError(String expected, String... args) {
     String[] withPeers = java.util.stream.Stream.concat(java.util.Arrays.stream(args),
         java.util.stream.Stream.of("--peers", "n1=127.0.0.1:7001")).toArray(String[]::new);
-    ConfigException e = assertThrows(ConfigException.class, () -> parse(withPeers).toConfig(Map.of()));
+    ConfigException e = assertThrows(ConfigException.class, () -> parse(withPeers).toConfig(INSECURE));
     assertTrue(e.getMessage().contains(expected), e.getMessage());
   }
 
   @Test
   void theSampleConfigFileIsValidAndShowsEveryLimitWithItsDefault() throws Exception {
     Path sample = Path.of("src/main/dist/conf/cohort-server.properties");
-    ServerConfig c = parse("--config", sample.toString(), "--id", "n2", "--storage", "data/n2").toConfig(Map.of());
+    ServerConfig c = parse("--config", sample.toString(), "--id", "n2", "--storage", "data/n2").toConfig(INSECURE);
     assertEquals(io.cohort.client.Peers.LOCAL, io.cohort.client.Peers.of(c.peers()).toString());
-    assertEquals(CohortStateMachine.Settings.DEFAULTS, c.stateMachine());
+    assertEquals(CohortStateMachine.Settings.DEFAULTS.withBootstrapAdmins(java.util.List.of("admin", "anonymous")),
+        c.stateMachine(), "insecure: the default admin and anonymous");
     assertEquals(MetricsSettings.defaultsFor(9862), c.metrics());
     // Uncommented, its commented settings are Cohort's defaults.
     String uncommented = Files.readString(sample).replaceAll("(?m)^#(limit|ratis)\\.", "$1.")
         .replaceAll("(?m)^#(id|storage)=", "$1=");
     Path all = Files.writeString(dir.resolve("all.properties"), uncommented);
-    ServerConfig d = parse("--config", all.toString()).toConfig(Map.of());
+    ServerConfig d = parse("--config", all.toString()).toConfig(INSECURE);
     assertEquals(Limits.DEFAULTS.toRecord(), d.stateMachine().bootstrapLimits());
     assertFalse(d.ratis().isEmpty());
     assertEquals(toMap(RatisSettings.forServer(c)), toMap(RatisSettings.forServer(d)), "no Ratis default changes");
@@ -198,7 +202,7 @@ class ServerConfigTest {
 
   @Test
   void R9_ratisSizesCarryACommandUpToTheCeilingToTheStateMachineAndNoFurther() {
-    RaftProperties p = RatisSettings.forServer(ServerConfig.of("n1", Path.of("/tmp/s"), "n1=127.0.0.1:7001"));
+    RaftProperties p = RatisSettings.forServer(ServerConfig.insecure("n1", Path.of("/tmp/s"), "n1=127.0.0.1:7001"));
     long entryMax = RaftServerConfigKeys.Log.Appender.bufferByteLimit(p).getSize();
     long messageMax = GrpcConfigKeys.messageSizeMax(p, s -> { }).getSize();
     assertEquals(4 << 20, RatisSettings.maxCommandBytes(p), "largest max_command_bytes");
@@ -209,5 +213,41 @@ class ServerConfigTest {
     assertEquals(RatisSettings.COMMAND_CEILING.getSize() + RatisSettings.ENTRY_OVERHEAD_BYTES, messageMax);
     assertTrue(RaftServerConfigKeys.Log.Appender.snapshotChunkSizeMax(p).getSize() < messageMax - (64 << 10));
     assertTrue(RaftServerConfigKeys.Log.segmentSizeMax(p).getSize() >= entryMax);
+  }
+
+  @Test
+  void R11_aNodeNeedsItsTlsFilesOrAnExplicitInsecure() throws Exception {
+    String[] base = {"--id", "n1", "--storage", "d", "--peers", "n1=127.0.0.1:7001"};
+    ConfigException none = assertThrows(ConfigException.class, () -> parse(base).toConfig(Map.of()));
+    assertTrue(none.getMessage().contains("--tls-cert, --tls-key and --tls-ca"), none.getMessage());
+    assertTrue(none.getMessage().contains("--insecure (COHORT_INSECURE=1)"), none.getMessage());
+    assertFalse(none.getMessage().contains("\n"));
+    ConfigException partial = assertThrows(ConfigException.class, () -> parse(concat(base, "--tls-cert", "n1.crt"))
+        .toConfig(Map.of()));
+    assertTrue(partial.getMessage().contains("missing --tls-key, --tls-ca"), partial.getMessage());
+    ConfigException both = assertThrows(ConfigException.class, () -> parse(concat(base, "--tls-cert", "a",
+        "--tls-key", "b", "--tls-ca", "c", "--insecure")).toConfig(Map.of()));
+    assertTrue(both.getMessage().contains("exclude each other"), both.getMessage());
+    assertThrows(ConfigException.class, () -> parse(concat(base, "--tls-cert", "a", "--tls-key", "b", "--tls-ca", "c"))
+        .toConfig(INSECURE), "COHORT_INSECURE=1 with TLS files");
+
+    ServerConfig plain = parse(concat(base, "--insecure")).toConfig(Map.of());
+    assertTrue(plain.isInsecure());
+    assertEquals(java.util.List.of("admin", "anonymous"), plain.stateMachine().bootstrapAdmins());
+    ServerConfig secure = parse(concat(base, "--tls-cert", "a.crt", "--tls-key", "a.key", "--tls-ca", "ca.crt",
+        "--admin", "ops", "--admin", "ops2")).toConfig(Map.of());
+    assertEquals(Path.of("a.crt"), secure.tls().cert());
+    assertEquals(java.util.List.of("ops", "ops2"), secure.stateMachine().bootstrapAdmins(), "no anonymous when secure");
+    Path file = Files.writeString(dir.resolve("tls.properties"), "id=n1\nstorage=d\ntls-cert=x.crt\ntls-key=x.key\n"
+        + "tls-ca=ca.crt\nadmins=ops, alice\n");
+    ServerConfig fromFile = parse("--config", file.toString(), "--peers", "n1=127.0.0.1:7001").toConfig(Map.of());
+    assertEquals(Path.of("ca.crt"), fromFile.tls().ca());
+    assertEquals(java.util.List.of("ops", "alice"), fromFile.stateMachine().bootstrapAdmins());
+    assertError("--admin: principal 'bad#name' has a character outside", "--id", "n1", "--storage", "d", "--insecure",
+        "--admin", "bad#name");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
   }
 }

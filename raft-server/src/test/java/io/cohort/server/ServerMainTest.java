@@ -30,8 +30,13 @@ class ServerMainTest {
   final ByteArrayOutputStream out = new ByteArrayOutputStream();
   final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
+  /** These tests are about other errors: plaintext, said explicitly (the TLS ones say otherwise). */
   private int run(String... args) {
-    return ServerMain.run(args, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+    return run(Map.of(ServerOptions.INSECURE_ENV, "1"), args);
+  }
+
+  private int run(Map<String, String> env, String... args) {
+    return ServerMain.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
@@ -108,19 +113,19 @@ class ServerMainTest {
     Path file = Files.writeString(dir.resolve("server.properties"), "id=n1\nstorage=" + dir.resolve("n1")
         + "\npeers=n1=127.0.0.1:9861\ntick.interval=5\n");
     assertEquals(2, run("server", "--config", file.toString()));
-    assertEquals("cohort server: config file " + file + ": unknown key 'tick.interval' (known: http-port, id, "
-        + "metrics-max-series, peers, ready-max-lag-entries, snapshot-every, snapshots-retained, stall-after-ms, "
-        + "storage, tick-interval-ms, limit.NAME, ratis.KEY)\n", err());
+    assertEquals("cohort server: config file " + file + ": unknown key 'tick.interval' (known: admins, http-port, id, "
+        + "insecure, metrics-max-series, peers, ready-max-lag-entries, snapshot-every, snapshots-retained, "
+        + "stall-after-ms, storage, tick-interval-ms, tls-ca, tls-cert, tls-key, limit.NAME, ratis.KEY)\n", err());
     assertFalse(Files.exists(dir.resolve("n1")), "nothing created");
   }
 
   @Test
   void aSnapshotThatFailsItsChecksumStopsTheStartWithAClearError() throws Exception {
     String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
-    ServerConfig config = ServerConfig.of("n1", dir.resolve("n1"), peers);
+    ServerConfig config = ServerConfig.insecure("n1", dir.resolve("n1"), peers);
     try (CohortServer server = CohortServer.start(config)) {
       await().atMost(MiniCluster.TIMEOUT).until(server::isLeaderReady);
-      try (TestClient c = TestClient.of(config.group())) {
+      try (TestClient c = TestClient.insecure(config.group())) {
         assertEquals(Code.OK, c.write(createTopic("t", 3)).getCode());
       }
     } // closing takes a snapshot (trigger when stop)
@@ -138,7 +143,7 @@ class ServerMainTest {
         config.storageDir().toString(), "--peers", peers)).get(60, TimeUnit.SECONDS);
     assertEquals(1, code, err());
     assertTrue(err().startsWith("cohort server: node n1 cannot start: snapshot " + file), err());
-    assertTrue(err().contains("fails its checksum: 3 records found, 2 expected"), err());
+    assertTrue(err().contains("fails its checksum: 4 records found, 3 expected"), err());
 
     Files.move(dir.resolve("moved.md5"), md5);
     err.reset();
@@ -159,6 +164,36 @@ class ServerMainTest {
       assertTrue(err().startsWith("cohort server: --http-port " + taken.getLocalPort() + " on 127.0.0.1 cannot be bound"),
           err());
     }
+  }
+
+  @Test
+  void R11_withoutTlsFilesOrInsecureTheServerStopsWithOneLineNamingBoth() {
+    assertEquals(2, run(Map.of(), "server", "--id", "n1", "--storage", dir.resolve("n1").toString(),
+        "--peers", "n1=127.0.0.1:9861"));
+    assertEquals("cohort server: no TLS: give --tls-cert, --tls-key and --tls-ca (or tls-* in --config; "
+        + "`cohort certs create` makes them), or --insecure (COHORT_INSECURE=1) for plaintext\n", err());
+    assertFalse(Files.exists(dir.resolve("n1")), "nothing created");
+  }
+
+  @Test
+  void R11_aNodeRefusesToStartWithACertificateThatIsNotItsOwn() throws Exception {
+    io.cohort.server.testing.TestCerts certs = io.cohort.server.testing.TestCerts.create(dir.resolve("tls"));
+    String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
+    for (io.cohort.client.tls.TlsFiles wrong : List.of(certs.user("n1"), certs.node("n2"))) {
+      err.reset();
+      assertEquals(1, run(Map.of(), "server", "--id", "n1", "--storage", dir.resolve("n1").toString(), "--peers", peers,
+          "--tls-cert", wrong.cert().toString(), "--tls-key", wrong.key().toString(), "--tls-ca", wrong.ca().toString()));
+      assertTrue(err().startsWith("cohort server: --tls-cert " + wrong.cert() + " (CN="), err());
+      assertTrue(err().contains("is not node n1's certificate"), err());
+      assertEquals(1, err().lines().count(), err());
+    }
+    err.reset();
+    io.cohort.client.tls.TlsFiles noSuchKey = new io.cohort.client.tls.TlsFiles(certs.node("n1").cert(),
+        dir.resolve("none.key"), certs.caFile());
+    assertEquals(1, run(Map.of(), "server", "--id", "n1", "--storage", dir.resolve("n1").toString(), "--peers", peers,
+        "--tls-cert", noSuchKey.cert().toString(), "--tls-key", noSuchKey.key().toString(), "--tls-ca",
+        noSuchKey.ca().toString()));
+    assertEquals("cohort server: TLS file " + dir.resolve("none.key") + " does not exist\n", err());
   }
 
   /** Free ports for single-node tests. */

@@ -30,9 +30,9 @@ final class Checkpoints {
     }
     Timers.fire(group, index, state);
     MemberState member = group.members.get(c.getConsumerId());
-    boolean replaced = Membership.isReplacedSession(member, c.getSession());
+    boolean replaced = Membership.isReplacedSession(member, c.getSessionToken());
     if (!replaced) {
-      Result sessionProblem = Membership.checkSession(group, member, c.getConsumerId(), c.getSession());
+      Result sessionProblem = Membership.checkSession(group, member, c.getConsumerId(), c.getSessionToken());
       if (sessionProblem != null) {
         return sessionProblem;
       }

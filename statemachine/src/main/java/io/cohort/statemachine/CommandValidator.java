@@ -56,6 +56,9 @@ final class CommandValidator {
       case TICK -> null;
       case RESET_CHECKPOINTS -> resetAll(c.getResetCheckpoints(), limits);
       case SET_LIMITS -> setLimits(c.getSetLimits().getLimits());
+      case GRANT_ACCESS -> grant(c.getGrantAccess());
+      case REVOKE_ACCESS -> revoke(c.getRevokeAccess());
+      case BOOTSTRAP_ACCESS -> bootstrap(c.getBootstrapAccess());
       case BODY_NOT_SET -> Results.rejected(Code.INVALID_ARGUMENT, "empty command (no known body)");
     };
   }
@@ -210,9 +213,64 @@ final class CommandValidator {
     return r != null ? r : name("consumer", consumerId);
   }
 
-  private static Result session(long session, boolean joinAllowed) {
-    if (session < 0 || (session == 0 && !joinAllowed)) {
-      return invalid("session must be a session issued at join, got " + session);
+  /** A session token is what a join returned (R11): opaque, {@link Stamp#TOKEN_BYTES} bytes. */
+  private static Result session(com.google.protobuf.ByteString token, boolean joinAllowed) {
+    if ((token.isEmpty() && !joinAllowed) || (!token.isEmpty() && token.size() != Stamp.TOKEN_BYTES)) {
+      return invalid("session token must be the " + Stamp.TOKEN_BYTES + " bytes a join returned, got "
+          + token.size() + " bytes");
+    }
+    return null;
+  }
+
+  private static Result principal(String p) {
+    String problem = Principals.problem(p);
+    return problem == null ? null : invalid(problem);
+  }
+
+  private static Result groupPatterns(java.util.List<String> patterns) {
+    if (patterns.size() > Acl.MAX_GROUPS_PER_PRINCIPAL) {
+      return tooMany("at most " + Acl.MAX_GROUPS_PER_PRINCIPAL + " group patterns per command, got " + patterns.size());
+    }
+    for (String pattern : patterns) {
+      String problem = Principals.groupPatternProblem(pattern);
+      if (problem != null) {
+        return invalid(problem);
+      }
+    }
+    return null;
+  }
+
+  private static Result grant(io.cohort.statemachine.proto.GrantAccess g) {
+    Result r = principal(g.getPrincipal());
+    if (r != null) {
+      return r;
+    }
+    io.cohort.statemachine.proto.Role role = g.getRole();
+    if (role != io.cohort.statemachine.proto.Role.ADMIN && role != io.cohort.statemachine.proto.Role.CONSUMER
+        && role != io.cohort.statemachine.proto.Role.READER) {
+      return invalid("role must be admin, consumer or reader");
+    }
+    if (role != io.cohort.statemachine.proto.Role.CONSUMER && g.getGroupsCount() > 0) {
+      return invalid("only a consumer is granted groups; " + role.name().toLowerCase(java.util.Locale.ROOT)
+          + " covers every group");
+    }
+    return groupPatterns(g.getGroupsList());
+  }
+
+  private static Result revoke(io.cohort.statemachine.proto.RevokeAccess r) {
+    Result problem = principal(r.getPrincipal());
+    return problem != null ? problem : groupPatterns(r.getGroupsList());
+  }
+
+  private static Result bootstrap(io.cohort.statemachine.proto.BootstrapAccess b) {
+    if (b.getAdminsCount() == 0 || b.getAdminsCount() > 100) {
+      return invalid("bootstrap names 1 to 100 admins, got " + b.getAdminsCount());
+    }
+    for (String admin : b.getAdminsList()) {
+      Result r = principal(admin);
+      if (r != null) {
+        return r;
+      }
     }
     return null;
   }
@@ -241,7 +299,7 @@ final class CommandValidator {
   private static Result heartbeat(Heartbeat hb, Limits limits) {
     Result r = group(hb.getGroup(), hb.getConsumerId());
     if (r == null) {
-      r = session(hb.getSession(), true);
+      r = session(hb.getSessionToken(), true);
     }
     if (r != null) {
       return r;
@@ -263,7 +321,7 @@ final class CommandValidator {
   private static Result leave(Leave l, Limits limits) {
     Result r = group(l.getGroup(), l.getConsumerId());
     if (r == null) {
-      r = session(l.getSession(), false);
+      r = session(l.getSessionToken(), false);
     }
     return r != null ? r : entries(l.getCommitsList(), "leave", limits);
   }
@@ -271,7 +329,7 @@ final class CommandValidator {
   private static Result commit(CommitCheckpoints c, Limits limits) {
     Result r = group(c.getGroup(), c.getConsumerId());
     if (r == null) {
-      r = session(c.getSession(), false);
+      r = session(c.getSessionToken(), false);
     }
     return r != null ? r : entries(c.getEntriesList(), "commit", limits);
   }

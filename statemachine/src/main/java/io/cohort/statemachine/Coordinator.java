@@ -26,6 +26,7 @@ public final class Coordinator {
   private final Membership membership;
   private final Resharding resharding;
   private final Groups groups;
+  private final AccessControl access;
   private CoordinatorEvents events = CoordinatorEvents.NONE;
 
   public Coordinator(Limits limits) {
@@ -38,6 +39,7 @@ public final class Coordinator {
     this.membership = new Membership(state, checkpoints);
     this.resharding = new Resharding(state);
     this.groups = new Groups(state);
+    this.access = new AccessControl(state);
   }
 
   /** Rebuilds a coordinator from an exported record stream; throws if the stream is not valid. */
@@ -53,6 +55,14 @@ public final class Coordinator {
   /** The replicated limits in force (R9). */
   public Limits limits() {
     return state.limits;
+  }
+
+  /**
+   * The replicated access control list (R11). Immutable: the leader's RPC threads may keep the one
+   * returned after an apply and read it without the apply lock.
+   */
+  public Acl acl() {
+    return state.acl;
   }
 
   /** False while the limits are the initial ones: the first leader may set its bootstrap limits. */
@@ -92,7 +102,27 @@ public final class Coordinator {
       return Results.rejected(Code.INVALID_ARGUMENT, "entry " + index + " is not a Cohort command ("
           + entry.length + " bytes that do not decode)");
     }
-    return apply(command, index, term, logEntry.getTimeMs());
+    return apply(command, index, term, stampOf(logEntry));
+  }
+
+  /**
+   * What the leader stamped into a log entry (R6, R11). An entry without a principal was written
+   * before step 8, when no command had one: it keeps the rights it had then (the internal
+   * principal's). No entry written since lacks one: the leader copies it from the envelope, which
+   * always names the caller.
+   */
+  public static Stamp stampOf(LogEntry entry) {
+    String principal = entry.getPrincipal().isEmpty() ? Principals.INTERNAL : entry.getPrincipal();
+    return new Stamp(entry.getTimeMs(), principal, entry.getSessionToken());
+  }
+
+  /**
+   * The leader's checks before the log that need the ACL (R11): null when the principal may send
+   * the command, else the PERMISSION_DENIED that apply would also give. Consumer-id ownership
+   * depends on the members and is checked only by apply.
+   */
+  public static Result authorize(Command command, String principal, Acl acl) {
+    return Authorization.check(command, principal, acl);
   }
 
   /**
@@ -106,10 +136,11 @@ public final class Coordinator {
 
   /**
    * Applies one command. Never throws: every rejection is a result code with a message (R8). The
-   * stateless checks come first, exactly as the leader ran them ({@link #validate}); a command they
-   * refuse changes nothing but the applied index (not even the time).
+   * stateless checks come first, exactly as the leader ran them ({@link #validate}), then the
+   * principal's rights ({@link #authorize}, R11); a command they refuse changes nothing but the
+   * applied index (not even the time).
    */
-  public Result apply(Command command, long index, long term, long timeMs) {
+  public Result apply(Command command, long index, long term, Stamp stamp) {
     if (index <= state.appliedIndex) {
       return Results.rejected(Code.INVALID_ARGUMENT, "entry " + index + " is not after the applied index "
           + state.appliedIndex);
@@ -118,8 +149,14 @@ public final class Coordinator {
     try {
       result = CommandValidator.validate(command, command.getSerializedSize(), state.limits);
       if (result == null) {
-        advanceClock(term, timeMs);
-        result = dispatch(command, index);
+        result = Authorization.check(command, stamp.principal(), state.acl);
+      }
+      if (result == null) {
+        result = membership.checkOwnership(command, stamp.principal());
+      }
+      if (result == null) {
+        advanceClock(term, stamp.timeMs());
+        result = dispatch(command, index, stamp);
       }
     } catch (RuntimeException e) {
       // A broken invariant. Same input, same exception, so replicas still agree; keep serving.
@@ -147,7 +184,7 @@ public final class Coordinator {
     }
   }
 
-  private Result dispatch(Command c, long index) {
+  private Result dispatch(Command c, long index, Stamp stamp) {
     return switch (c.getBodyCase()) {
       case CREATE_TOPIC -> resharding.createTopic(c.getCreateTopic());
       case DELETE_TOPIC -> resharding.deleteTopic(c.getDeleteTopic());
@@ -157,13 +194,16 @@ public final class Coordinator {
       case CREATE_GROUP -> groups.create(c.getCreateGroup(), index);
       case UPDATE_GROUP -> groups.update(c.getUpdateGroup(), index);
       case DELETE_GROUP -> groups.delete(c.getDeleteGroup());
-      case HEARTBEAT -> membership.heartbeat(c.getHeartbeat(), index);
+      case HEARTBEAT -> membership.heartbeat(c.getHeartbeat(), index, stamp);
       case LEAVE -> membership.leave(c.getLeave(), index);
       case COMMIT_CHECKPOINTS -> checkpoints.commit(c.getCommitCheckpoints(), index);
       case RESET_CHECKPOINT -> checkpoints.reset(c.getResetCheckpoint(), index);
       case TICK -> Result.newBuilder().setCode(Code.OK).setTick(membership.expire(index)).build();
       case RESET_CHECKPOINTS -> checkpoints.resetAll(c.getResetCheckpoints(), index);
       case SET_LIMITS -> setLimits(c.getSetLimits());
+      case GRANT_ACCESS -> access.grant(c.getGrantAccess());
+      case REVOKE_ACCESS -> access.revoke(c.getRevokeAccess());
+      case BOOTSTRAP_ACCESS -> access.bootstrap(c.getBootstrapAccess());
       case BODY_NOT_SET -> Results.rejected(Code.INVALID_ARGUMENT, "empty command");
     };
   }
@@ -176,20 +216,33 @@ public final class Coordinator {
     return Results.ok("limits set: " + next);
   }
 
-  /** Answers a read-only query against the current state. */
-  public QueryResult query(Query q) {
+  /**
+   * Answers a read-only query against the current state, as {@code principal} may see it (R11): a
+   * query it may not run is PERMISSION_DENIED; lists show only what it may describe.
+   */
+  public QueryResult query(Query q, String principal) {
+    QueryResult denied = checkQuery(q, principal, state.acl);
+    if (denied != null) {
+      return denied;
+    }
     return switch (q.getBodyCase()) {
       case LIST_TOPICS -> Views.listTopics(state);
       case DESCRIBE_TOPIC -> Views.describeTopic(state, q.getDescribeTopic().getTopic());
-      case LIST_GROUPS -> Views.listGroups(state);
+      case LIST_GROUPS -> Views.listGroups(state, principal);
       case DESCRIBE_GROUP -> Views.describeGroup(state, q.getDescribeGroup().getGroup());
       case LIST_CHECKPOINTS -> Views.listCheckpoints(state, q.getListCheckpoints().getGroup());
       case STATE_DIGEST -> QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build();
-      case CLUSTER_INFO -> Views.clusterInfo(state);
+      case CLUSTER_INFO -> Views.clusterInfo(state, principal);
+      case LIST_ACCESS -> access.list(principal);
       case SNAPSHOT_CHUNK -> Results.queryRejected(Code.INVALID_ARGUMENT,
           "snapshot chunks are served by a node from its files, not by the state");
       case BODY_NOT_SET -> Results.queryRejected(Code.INVALID_ARGUMENT, "empty query");
     };
+  }
+
+  /** Null when the principal may run the query on this ACL, else the PERMISSION_DENIED it gets (R11). */
+  public static QueryResult checkQuery(Query q, String principal, Acl acl) {
+    return Authorization.checkQuery(q, principal, acl);
   }
 
   /**

@@ -8,6 +8,8 @@ final class CoordinatorState {
   Limits limits;
   /** Whether a SetLimits command ever set the limits (else they are the initial ones). */
   boolean limitsExplicit;
+  /** Replicated (R11): changed only by the access commands; immutable, replaced on change. */
+  Acl acl = Acl.EMPTY;
   final TreeMap<String, TopicState> topics = new TreeMap<>();
   final TreeMap<String, GroupState> groups = new TreeMap<>();
   /** Derived (R9): slots and members over all groups. */

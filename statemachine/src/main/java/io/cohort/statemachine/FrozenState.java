@@ -21,12 +21,14 @@ import java.util.function.Consumer;
  */
 public final class FrozenState {
   /**
-   * 3: release timers (slot asked-at, header term start) and pending takeovers (member's replaced
-   * session, slot flag). 2: the header carries the replicated limits. Versions 1 and 2 are still read.
+   * 4: the access control list (header flag, one record per principal after the header), session
+   * tokens and consumer-id owners (R11). 3: release timers (slot asked-at, header term start) and pending takeovers (member's replaced
+   * session, slot flag). 2: the header carries the replicated limits. Versions 1 to 3 are still read.
    */
-  public static final int FORMAT_VERSION = 3;
+  public static final int FORMAT_VERSION = 4;
 
   private final HeaderRecord header;
+  private final List<io.cohort.statemachine.proto.AccessEntry> access;
   private final List<FrozenTopic> topics;
   private final List<FrozenGroup> groups;
 
@@ -70,8 +72,10 @@ public final class FrozenState {
     }
   }
 
-  private FrozenState(HeaderRecord header, List<FrozenTopic> topics, List<FrozenGroup> groups) {
+  private FrozenState(HeaderRecord header, List<io.cohort.statemachine.proto.AccessEntry> access,
+      List<FrozenTopic> topics, List<FrozenGroup> groups) {
     this.header = header;
+    this.access = access;
     this.topics = topics;
     this.groups = groups;
   }
@@ -88,7 +92,7 @@ public final class FrozenState {
     HeaderRecord header = HeaderRecord.newBuilder().setFormatVersion(FORMAT_VERSION)
         .setAppliedIndex(s.appliedIndex).setAppliedTerm(s.appliedTerm).setNowMs(s.nowMs)
         .setLastTerm(s.lastTerm).setLimits(s.limits.toRecord()).setLimitsExplicit(s.limitsExplicit)
-        .setTermStartMs(s.termStartMs).build();
+        .setTermStartMs(s.termStartMs).setAccessBootstrapped(s.acl.bootstrapped()).build();
     List<FrozenTopic> topics = new ArrayList<>(s.topics.size());
     for (TopicState t : s.topics.values()) {
       topics.add(FrozenTopic.of(t));
@@ -97,7 +101,7 @@ public final class FrozenState {
     for (GroupState g : s.groups.values()) {
       groups.add(freeze(g));
     }
-    return new FrozenState(header, topics, groups);
+    return new FrozenState(header, s.acl.records(), topics, groups);
   }
 
   private static FrozenGroup freeze(GroupState g) {
@@ -107,10 +111,13 @@ public final class FrozenState {
         .setReleaseTimeoutMs(g.releaseTimeoutMs).build();
     List<MemberRecord> members = new ArrayList<>(g.members.size());
     for (MemberState m : g.members.values()) {
-      members.add(MemberRecord.newBuilder().setGroup(g.name).setConsumerId(m.consumerId)
-          .setSession(m.session).setLastHeartbeatMs(m.lastHeartbeatMs).setDeadlineMs(m.deadlineMs)
-          .setReplacedSession(m.oldSession).setReplacedDeadlineMs(m.oldDeadlineMs)
-          .setReplacedLeaveEnds(m.oldLeaveEnds).build());
+      MemberRecord.Builder mr = MemberRecord.newBuilder().setGroup(g.name).setConsumerId(m.consumerId)
+          .setSessionToken(m.session).setOwner(m.owner).setLastHeartbeatMs(m.lastHeartbeatMs)
+          .setDeadlineMs(m.deadlineMs).setReplacedDeadlineMs(m.oldDeadlineMs).setReplacedLeaveEnds(m.oldLeaveEnds);
+      if (m.oldSession != null) {
+        mr.setReplacedSessionToken(m.oldSession);
+      }
+      members.add(mr.build());
     }
     int n = 0;
     String[] topics = new String[g.slots.size()];
@@ -154,6 +161,9 @@ public final class FrozenState {
   /** Streams the records in their fixed order. Slots with nothing to say are left out. */
   public void export(Consumer<StateRecord> sink) {
     sink.accept(StateRecord.newBuilder().setHeader(header).build());
+    for (var a : access) {
+      sink.accept(StateRecord.newBuilder().setAccess(a).build());
+    }
     for (FrozenTopic t : topics) {
       sink.accept(StateRecord.newBuilder().setTopic(t.record()).build());
     }

@@ -1,21 +1,25 @@
 package io.cohort.statemachine;
 
+import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.List;
 
 /** A live consumer of a group and the slots it holds, kept sorted by (topic, partition). */
 final class MemberState {
   final String consumerId;
-  long session;
+  /** The principal that joined with this id (R11); "" for members restored from a format before 4. */
+  String owner;
+  /** The session token the leader drew at join (R11). */
+  ByteString session;
   long lastHeartbeatMs;
   long deadlineMs;
   final ArrayList<Slot> held = new ArrayList<>();
 
   /**
    * Static-membership takeover pending (R2): the replaced session, which may still read the slots
-   * flagged {@link Slot#oldSession} until its deadline passes or it leaves. 0 = none.
+   * flagged {@link Slot#oldSession} until its deadline passes or it leaves. Null = none.
    */
-  long oldSession;
+  ByteString oldSession;
   long oldDeadlineMs;
   /** Whether a Leave carrying {@link #oldSession} ends the takeover (false after a second takeover). */
   boolean oldLeaveEnds;
@@ -27,12 +31,19 @@ final class MemberState {
   long loadMicros;
   int ordinal;
 
-  MemberState(String consumerId) {
+  MemberState(String consumerId, String owner, ByteString session) {
     this.consumerId = consumerId;
+    this.owner = owner;
+    this.session = session;
   }
 
   boolean takeoverPending() {
-    return oldSession != 0;
+    return oldSession != null;
+  }
+
+  /** R11: the id belongs to the principal that joined with it, while it is a member; admins may use any. */
+  boolean ownedBy(String principal, Acl acl) {
+    return owner.isEmpty() || owner.equals(principal) || acl.isAdmin(principal);
   }
 
   void addHeld(Slot slot) {

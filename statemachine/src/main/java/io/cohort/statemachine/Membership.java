@@ -1,5 +1,6 @@
 package io.cohort.statemachine;
 
+import com.google.protobuf.ByteString;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.CommitResult;
 import io.cohort.statemachine.proto.Grant;
@@ -27,24 +28,62 @@ final class Membership {
   }
 
   /** Null when the session is the member's current one, else the rejection. */
-  static Result checkSession(GroupState group, MemberState member, String consumerId, long session) {
+  static Result checkSession(GroupState group, MemberState member, String consumerId, ByteString session) {
     if (member == null) {
       return Results.rejected(Code.UNKNOWN_MEMBER, "consumer '" + consumerId + "' is not a member of group '"
           + group.name + "' (expired or left): join again");
     }
-    if (member.session != session) {
-      return Results.rejected(Code.FENCED, "session " + session + " of consumer '" + consumerId
-          + "' was replaced by session " + member.session);
+    if (!member.session.equals(session)) {
+      return Results.rejected(Code.FENCED, "session " + SessionIds.of(session) + " of consumer '" + consumerId
+          + "' was replaced by session " + SessionIds.of(member.session));
     }
     return null;
   }
 
   /** True when {@code session} is the member's replaced session, which may still commit and leave (R2). */
-  static boolean isReplacedSession(MemberState member, long session) {
-    return member != null && member.takeoverPending() && session == member.oldSession;
+  static boolean isReplacedSession(MemberState member, ByteString session) {
+    return member != null && member.takeoverPending() && session.equals(member.oldSession);
   }
 
-  Result heartbeat(Heartbeat hb, long index) {
+  /**
+   * R11: null when the principal may use the consumer id a heartbeat, commit or leave names, else
+   * the refusal. Checked before the command touches anything (not even the time moves).
+   */
+  Result checkOwnership(io.cohort.statemachine.proto.Command c, String principal) {
+    String group;
+    String consumer;
+    switch (c.getBodyCase()) {
+      case HEARTBEAT -> {
+        group = c.getHeartbeat().getGroup();
+        consumer = c.getHeartbeat().getConsumerId();
+      }
+      case LEAVE -> {
+        group = c.getLeave().getGroup();
+        consumer = c.getLeave().getConsumerId();
+      }
+      case COMMIT_CHECKPOINTS -> {
+        group = c.getCommitCheckpoints().getGroup();
+        consumer = c.getCommitCheckpoints().getConsumerId();
+      }
+      default -> {
+        return null;
+      }
+    }
+    GroupState g = state.groups.get(group);
+    return g == null ? null : checkOwner(g, g.members.get(consumer), principal, state.acl);
+  }
+
+  /** R11: null when the principal may use this member's consumer id, else the refusal. */
+  static Result checkOwner(GroupState group, MemberState member, String principal, Acl acl) {
+    if (member == null || member.ownedBy(principal, acl)) {
+      return null;
+    }
+    return Authorization.denied("consumer id '" + member.consumerId + "' of group '" + group.name
+        + "' belongs to principal " + Text.quote(member.owner) + " while it is a member: "
+        + Authorization.who(principal, acl) + " may not use it");
+  }
+
+  Result heartbeat(Heartbeat hb, long index, Stamp stamp) {
     GroupState group = state.groups.get(hb.getGroup());
     if (group == null) {
       return Results.rejected(Code.NOT_FOUND, "group '" + hb.getGroup() + "' does not exist");
@@ -52,7 +91,11 @@ final class Membership {
     Timers.fire(group, index, state);
     String consumerId = hb.getConsumerId();
     MemberState member = group.members.get(consumerId);
-    boolean joining = hb.getSession() == 0;
+    boolean joining = hb.getSessionToken().isEmpty();
+    if (joining && stamp.sessionToken().size() != Stamp.TOKEN_BYTES) {
+      return Results.rejected(Code.INVALID_ARGUMENT, "a join needs the session token the leader draws ("
+          + Stamp.TOKEN_BYTES + " bytes), got " + stamp.sessionToken().size() + " bytes");
+    }
     if (joining) {
       if (member == null) {
         if (group.members.size() >= state.limits.maxMembersPerGroup()) {
@@ -63,14 +106,14 @@ final class Membership {
           return Results.rejected(Code.LIMIT_EXCEEDED, "the cluster has the maximum of "
               + state.limits.maxMembers() + " members");
         }
-        member = new MemberState(consumerId);
-        member.session = index;
+        member = new MemberState(consumerId, stamp.principal(), stamp.sessionToken());
         group.addMember(member);
       } else {
-        Takeovers.start(group, member, index);
+        Takeovers.start(group, member, stamp.sessionToken());
+        member.owner = stamp.principal();
       }
     } else {
-      Result problem = checkSession(group, member, consumerId, hb.getSession());
+      Result problem = checkSession(group, member, consumerId, hb.getSessionToken());
       if (problem != null) {
         return problem;
       }
@@ -159,7 +202,7 @@ final class Membership {
     }
     long interval = handoff ? Math.min(HANDOFF_INTERVAL_MS, group.heartbeatIntervalMs)
         : group.heartbeatIntervalMs;
-    return out.setSession(member.session).setNextHeartbeatMs(interval)
+    return out.setSessionToken(member.session).setNextHeartbeatMs(interval)
         .setSessionTimeoutMs(group.sessionTimeoutMs).build();
   }
 
@@ -186,25 +229,25 @@ final class Membership {
     Timers.fire(group, index, state);
     MemberState member = group.members.get(leave.getConsumerId());
     CommitResult.Builder codes = CommitResult.newBuilder();
-    if (isReplacedSession(member, leave.getSession())) {
+    if (isReplacedSession(member, leave.getSessionToken())) {
       // The old process stopped reading (R2): its final commits, then its grants pass to the new session.
       checkpoints.applyAll(group, member, leave.getCommitsList(), true, codes::addCodes);
       String message;
       if (member.oldLeaveEnds) {
         Takeovers.end(group, member, index);
-        message = "replaced session " + leave.getSession() + " of consumer '" + member.consumerId
-            + "' left; its partitions pass to session " + member.session;
+        message = "replaced session " + SessionIds.of(leave.getSessionToken()) + " of consumer '"
+            + member.consumerId + "' left; its partitions pass to session " + SessionIds.of(member.session);
       } else {
-        message = "replaced session " + leave.getSession() + " of consumer '" + member.consumerId
-            + "' left; an older replaced session may still read, so its partitions pass to session "
-            + member.session + " at the replaced deadline";
+        message = "replaced session " + SessionIds.of(leave.getSessionToken()) + " of consumer '"
+            + member.consumerId + "' left; an older replaced session may still read, so its partitions pass"
+            + " to session " + SessionIds.of(member.session) + " at the replaced deadline";
       }
       if (group.dirty) {
         Assignor.rebalance(group, index, state);
       }
       return Result.newBuilder().setCode(Code.OK).setMessage(message).setCommit(codes).build();
     }
-    Result problem = checkSession(group, member, leave.getConsumerId(), leave.getSession());
+    Result problem = checkSession(group, member, leave.getConsumerId(), leave.getSessionToken());
     if (problem != null) {
       return problem;
     }
@@ -212,9 +255,9 @@ final class Membership {
     String message;
     if (member.takeoverPending()) {
       Takeovers.revert(group, member);
-      message = "session " + leave.getSession() + " of consumer '" + member.consumerId + "' left while"
-          + " the session it replaced may still read: consumer '" + member.consumerId
-          + "' is session " + member.session + " again";
+      message = "session " + SessionIds.of(leave.getSessionToken()) + " of consumer '" + member.consumerId
+          + "' left while the session it replaced may still read: consumer '" + member.consumerId
+          + "' is session " + SessionIds.of(member.session) + " again";
     } else {
       group.removeMember(member);
       message = "consumer '" + member.consumerId + "' left group '" + group.name + "'";

@@ -7,13 +7,19 @@ import io.cohort.statemachine.proto.PartitionRecord;
 import io.cohort.statemachine.proto.SlotRecord;
 import io.cohort.statemachine.proto.StateRecord;
 import io.cohort.statemachine.proto.TopicRecord;
+import com.google.protobuf.ByteString;
+import io.cohort.statemachine.proto.AccessEntry;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 
 /** Folds an exported record stream back into a state; refuses a stream it does not understand. */
 final class StateRebuilder {
   private final CoordinatorState state;
   private boolean sawHeader;
   private int version;
+  private boolean accessBootstrapped;
+  private final List<AccessEntry> access = new ArrayList<>();
 
   StateRebuilder(Limits limits) {
     this.state = new CoordinatorState(limits);
@@ -37,6 +43,7 @@ final class StateRebuilder {
     }
     switch (record.getBodyCase()) {
       case HEADER -> header(record.getHeader());
+      case ACCESS -> access.add(record.getAccess());
       case TOPIC -> topic(record.getTopic());
       case GROUP -> group(record.getGroup());
       case MEMBER -> member(record.getMember());
@@ -62,6 +69,7 @@ final class StateRebuilder {
     state.lastTerm = h.getLastTerm();
     // Before format 3 no release timer was kept: they restart at the snapshot's time.
     state.termStartMs = version >= 3 ? h.getTermStartMs() : h.getNowMs();
+    accessBootstrapped = h.getAccessBootstrapped();
     if (h.hasLimits()) {
       state.limits = state.limits.with(h.getLimits());
       state.limitsExplicit = h.getLimitsExplicit();
@@ -110,11 +118,15 @@ final class StateRebuilder {
 
   private void member(MemberRecord m) {
     GroupState group = groupOf(m.getGroup());
-    MemberState member = new MemberState(m.getConsumerId());
-    member.session = m.getSession();
+    MemberState member = new MemberState(m.getConsumerId(), m.getOwner(), version >= 4 ? m.getSessionToken()
+        : legacyToken(m.getLegacySession()));
     member.lastHeartbeatMs = m.getLastHeartbeatMs();
     member.deadlineMs = m.getDeadlineMs();
-    member.oldSession = m.getReplacedSession();
+    if (version >= 4) {
+      member.oldSession = m.getReplacedSessionToken().isEmpty() ? null : m.getReplacedSessionToken();
+    } else {
+      member.oldSession = m.getLegacyReplacedSession() == 0 ? null : legacyToken(m.getLegacyReplacedSession());
+    }
     member.oldDeadlineMs = m.getReplacedDeadlineMs();
     member.oldLeaveEnds = m.getReplacedLeaveEnds();
     if (group.members.containsKey(member.consumerId)) {
@@ -151,11 +163,23 @@ final class StateRebuilder {
     }
   }
 
+  /** Formats 1-3 used log indexes as sessions: their 8 bytes, big-endian, stand for the token. */
+  @SuppressWarnings("deprecation")
+  private static ByteString legacyToken(long session) {
+    byte[] b = new byte[8];
+    for (int i = 7; i >= 0; i--) {
+      b[i] = (byte) session;
+      session >>>= 8;
+    }
+    return ByteString.copyFrom(b);
+  }
+
   /**
    * What the live state derives as it goes: the members' incoming handoffs and the groups' releasing
    * slots, in slot order, and the time of each group's next timer.
    */
   private void derive() {
+    state.acl = Acl.of(access, accessBootstrapped);
     for (GroupState group : state.groups.values()) {
       for (var list : group.slots.values()) {
         for (Slot slot : list) {

@@ -1,5 +1,6 @@
 package io.cohort.statemachine;
 
+import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 
 /**
@@ -13,7 +14,7 @@ import java.util.ArrayList;
 final class Takeovers {
   private Takeovers() {}
 
-  static void start(GroupState group, MemberState member, long index) {
+  static void start(GroupState group, MemberState member, ByteString token) {
     boolean alreadyPending = member.takeoverPending();
     if (!member.held.isEmpty()) {
       member.oldLeaveEnds = !alreadyPending; // two replaced sessions: only the deadline covers both
@@ -24,7 +25,7 @@ final class Takeovers {
       }
       group.timersAtMs = Math.min(group.timersAtMs, member.oldDeadlineMs + 1);
     }
-    member.session = index;
+    member.session = token;
   }
 
   /**
@@ -47,7 +48,7 @@ final class Takeovers {
     }
     member.held.clear();
     member.held.addAll(kept);
-    member.oldSession = 0;
+    member.oldSession = null;
     member.oldDeadlineMs = 0;
     member.oldLeaveEnds = false;
     group.dirty = true;
@@ -71,7 +72,7 @@ final class Takeovers {
     member.held.addAll(kept);
     member.session = member.oldSession;
     member.deadlineMs = member.oldDeadlineMs;
-    member.oldSession = 0;
+    member.oldSession = null;
     member.oldDeadlineMs = 0;
     member.oldLeaveEnds = false;
     group.dirty = true;

@@ -76,10 +76,13 @@ final class Views {
         .setReleaseTimeoutMs(g.effectiveReleaseTimeoutMs()).build();
   }
 
-  static QueryResult listGroups(CoordinatorState state) {
+  /** The groups the principal may describe (R11): every group for admins and readers. */
+  static QueryResult listGroups(CoordinatorState state, String principal) {
     GroupList.Builder b = GroupList.newBuilder();
     for (GroupState g : state.groups.values()) {
-      b.addGroups(summary(g));
+      if (state.acl.mayDescribe(principal, g.name)) {
+        b.addGroups(summary(g));
+      }
     }
     return QueryResult.newBuilder().setCode(Code.OK).setGroups(b).build();
   }
@@ -91,9 +94,10 @@ final class Views {
     }
     GroupView.Builder b = GroupView.newBuilder().setSummary(summary(g)).setNowMs(state.nowMs);
     for (MemberState m : g.members.values()) {
-      MemberView.Builder mv = MemberView.newBuilder().setConsumerId(m.consumerId).setSession(m.session)
+      MemberView.Builder mv = MemberView.newBuilder().setConsumerId(m.consumerId)
+          .setSessionId(SessionIds.of(m.session)).setOwner(m.owner)
           .setLastHeartbeatMs(m.lastHeartbeatMs).setDeadlineMs(m.deadlineMs)
-          .setReplacedSession(m.oldSession).setReplacedDeadlineMs(m.oldDeadlineMs);
+          .setReplacedSessionId(SessionIds.of(m.oldSession)).setReplacedDeadlineMs(m.oldDeadlineMs);
       for (Slot s : m.held) {
         if (!s.oldSession) {
           mv.addGrants(Membership.grantOf(g, s));
@@ -124,7 +128,7 @@ final class Views {
       pv.setTarget(s.holder.consumerId); // its new session, once the replaced one ended (R2)
     }
     if (s.oldSession) {
-      pv.setHeldByReplacedSession(s.holder.oldSession);
+      pv.setHeldByReplacedSessionId(SessionIds.of(s.holder.oldSession));
     }
     if (s.releasing) {
       pv.setReleaseDeadlineMs(s.releaseDeadlineMs);
@@ -166,11 +170,12 @@ final class Views {
   }
 
   /** O(1): the counts are kept as the state changes (R9). */
-  static QueryResult clusterInfo(CoordinatorState state) {
+  static QueryResult clusterInfo(CoordinatorState state, String principal) {
     return QueryResult.newBuilder().setCode(Code.OK).setClusterInfo(ClusterInfoView.newBuilder()
         .setLimits(state.limits.toRecord()).setTopics(state.topics.size()).setGroups(state.groups.size())
         .setMembers(state.counters.members).setSlots(state.counters.slots)
-        .setAppliedIndex(state.appliedIndex).setNowMs(state.nowMs))
+        .setAppliedIndex(state.appliedIndex).setNowMs(state.nowMs)
+        .setPrincipal(principal).setRole(state.acl.role(principal)))
         .build();
   }
 

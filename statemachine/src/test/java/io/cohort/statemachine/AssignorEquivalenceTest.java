@@ -112,7 +112,7 @@ class AssignorEquivalenceTest {
     members.sort(null);
     for (String id : members) {
       out.add(StateRecord.newBuilder().setMember(MemberRecord.newBuilder().setGroup("g").setConsumerId(id)
-          .setSession(7).setDeadlineMs(60_000)).build());
+          .setSessionToken(TestStamps.token(7)).setOwner(Principals.INTERNAL).setDeadlineMs(60_000)).build());
     }
     // Some members hold much, some nothing: most states need many moves.
     int favourite = rnd.nextInt(memberCount);
@@ -143,7 +143,8 @@ class AssignorEquivalenceTest {
   }
 
   private static void apply(Coordinator c, long[] index, Command command) {
-    Result r = c.apply(command, ++index[0], 1, 1_000);
+    long i = ++index[0];
+    Result r = c.apply(command, i, 1, TestStamps.at(1_000, i));
     if (r.getCode() == Code.INTERNAL) {
       throw new AssertionError(r.getMessage());
     }

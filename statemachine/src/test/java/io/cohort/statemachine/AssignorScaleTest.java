@@ -34,7 +34,7 @@ class AssignorScaleTest {
     assertEquals(Code.OK, r.getCode(), r.getMessage());
     assertTrue(ms < 2_000, op + " took " + ms + " ms");
     GroupView view = c.query(Query.newBuilder().setDescribeGroup(DescribeGroupQuery.newBuilder()
-        .setGroup(AssignorScenario.GROUP)).build()).getGroup();
+        .setGroup(AssignorScenario.GROUP)).build(), Principals.INTERNAL).getGroup();
     Map<String, Integer> owned = new HashMap<>();
     view.getMembersList().forEach(m -> owned.put(m.getConsumerId(), 0));
     for (GroupPartitionView p : view.getPartitionsList()) {

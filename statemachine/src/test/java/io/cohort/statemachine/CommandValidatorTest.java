@@ -111,6 +111,18 @@ class CommandValidatorTest {
     return items[rnd.nextInt(items.length)];
   }
 
+  /** Mostly valid tokens, some of the wrong length; empty (a join) where allowed and sometimes where not. */
+  private static com.google.protobuf.ByteString token(Random rnd, boolean joinAllowed) {
+    int pick = rnd.nextInt(6);
+    if (pick == 0 || (pick == 1 && joinAllowed)) {
+      return com.google.protobuf.ByteString.EMPTY;
+    }
+    if (pick == 2) {
+      return TestStamps.token(rnd.nextInt(60)).substring(0, 1 + rnd.nextInt(15));
+    }
+    return TestStamps.token(rnd.nextInt(60));
+  }
+
   private static String name(Random rnd) {
     return rnd.nextInt(3) == 0 ? pick(rnd, NAMES) : pick(rnd, new String[] {"t", "u", "g", "h", "A", "B"});
   }
@@ -187,7 +199,7 @@ class CommandValidatorTest {
       case 7 -> c.setDeleteGroup(DeleteGroup.newBuilder().setGroup(name(rnd)).setForce(rnd.nextBoolean()));
       case 8, 9 -> {
         Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(name(rnd)).setConsumerId(name(rnd))
-            .setSession(rnd.nextInt(4) == 0 ? -1 : rnd.nextInt(3) == 0 ? 0 : rnd.nextInt(60))
+            .setSessionToken(token(rnd, true))
             .addAllCommits(entries(rnd));
         for (int i = rnd.nextInt(9); i > 0; i--) {
           hb.addHeld(PartitionRef.newBuilder().setTopic(name(rnd)).setPartition(partition(rnd)));
@@ -195,9 +207,9 @@ class CommandValidatorTest {
         c.setHeartbeat(hb);
       }
       case 10 -> c.setLeave(Leave.newBuilder().setGroup(name(rnd)).setConsumerId(name(rnd))
-          .setSession(rnd.nextInt(60) - 1).addAllCommits(entries(rnd)));
+          .setSessionToken(token(rnd, false)).addAllCommits(entries(rnd)));
       case 11 -> c.setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup(name(rnd)).setConsumerId(name(rnd))
-          .setSession(rnd.nextInt(60) - 1).addAllEntries(entries(rnd)));
+          .setSessionToken(token(rnd, false)).addAllEntries(entries(rnd)));
       case 12 -> c.setResetCheckpoint(ResetCheckpoint.newBuilder().setGroup(name(rnd)).setTopic(name(rnd))
           .setPartition(partition(rnd)).setCursor(pick(rnd, CURSORS)));
       case 13 -> {
@@ -278,7 +290,7 @@ class CommandValidatorTest {
           Command.newBuilder().setUpdateGroup(UpdateGroup.newBuilder().setGroup("g").addAddTopics(bad)),
           Command.newBuilder().setHeartbeat(Heartbeat.newBuilder().setGroup("g").setConsumerId(bad)),
           Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup("g").setConsumerId("c")
-              .setSession(3).addEntries(CheckpointEntry.newBuilder().setTopic(bad))),
+              .setSessionToken(TestStamps.token(3)).addEntries(CheckpointEntry.newBuilder().setTopic(bad))),
           Command.newBuilder().setResetCheckpoint(ResetCheckpoint.newBuilder().setGroup(bad).setTopic("t")),
           Command.newBuilder().setDeleteTopic(DeleteTopic.newBuilder().setTopic(bad)));
       for (Command.Builder c : commands) {
@@ -300,7 +312,7 @@ class CommandValidatorTest {
     assertEquals(Code.INVALID_ARGUMENT, r.getCode());
     assertEquals("topic 'clicks' is named twice", r.getMessage());
     assertTrue(ctx.coordinator.query(io.cohort.statemachine.proto.Query.newBuilder().setListGroups(
-        io.cohort.statemachine.proto.ListGroups.getDefaultInstance()).build()).getGroups().getGroupsList().isEmpty());
+        io.cohort.statemachine.proto.ListGroups.getDefaultInstance()).build(), Principals.INTERNAL).getGroups().getGroupsList().isEmpty());
   }
 
   @Test
@@ -317,7 +329,7 @@ class CommandValidatorTest {
         .setTopic("t").setPartition(0).setWeight(2.0000004))));
     assertEquals("weight of t/0 set to 2.0 (2.0000004 rounded to millionths)", rounded.getMessage());
     assertEquals(2.0, ctx.coordinator.query(io.cohort.statemachine.proto.Query.newBuilder().setDescribeTopic(
-        io.cohort.statemachine.proto.DescribeTopicQuery.newBuilder().setTopic("t")).build())
+        io.cohort.statemachine.proto.DescribeTopicQuery.newBuilder().setTopic("t")).build(), Principals.INTERNAL)
         .getTopic().getPartitions(0).getWeight());
   }
 

@@ -47,7 +47,7 @@ final class CoordinatorTestContext {
   final Map<String, ConsumerView> consumers = new TreeMap<>();
 
   static final class ConsumerView {
-    long session;
+    com.google.protobuf.ByteString session = com.google.protobuf.ByteString.EMPTY;
     /** "topic/partition" -> grant as last told. */
     final Map<String, Grant> held = new TreeMap<>();
     HeartbeatResult last;
@@ -103,8 +103,18 @@ final class CoordinatorTestContext {
 
   // ------------------------------------------------------------------ commands
 
+  /** The principal the next commands come from; the internal one (admin rights) unless a test says. */
+  String principal = Principals.INTERNAL;
+
   Result apply(Command.Builder command) {
-    return coordinator.apply(command.build(), ++index, term, nowMs);
+    index++;
+    return coordinator.apply(command.build(), index, term, TestStamps.as(principal, nowMs, index));
+  }
+
+  /** Runs the next commands as {@code p} (R11). */
+  CoordinatorTestContext as(String p) {
+    principal = p;
+    return this;
   }
 
   static Result ok(Result r) {
@@ -141,7 +151,7 @@ final class CoordinatorTestContext {
   /** A heartbeat as the given process (see {@link #restart}) sends it. */
   Result heartbeatResult(ConsumerView view, String group, String consumer, CheckpointEntry... commits) {
     Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer)
-        .setSession(view.session).addAllCommits(List.of(commits));
+        .setSessionToken(view.session).addAllCommits(List.of(commits));
     for (Grant g : view.held.values()) {
       hb.addHeld(PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()));
     }
@@ -153,7 +163,7 @@ final class CoordinatorTestContext {
   }
 
   private static void observe(ConsumerView view, HeartbeatResult hb) {
-    view.session = hb.getSession();
+    view.session = hb.getSessionToken();
     view.last = hb;
     view.held.clear();
     for (Grant g : hb.getGrantsList()) {
@@ -191,14 +201,14 @@ final class CoordinatorTestContext {
 
   Result commit(ConsumerView view, String group, String consumer, CheckpointEntry... entries) {
     return apply(Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder()
-        .setGroup(group).setConsumerId(consumer).setSession(view.session)
+        .setGroup(group).setConsumerId(consumer).setSessionToken(view.session)
         .addAllEntries(List.of(entries))));
   }
 
   /** Leave as the given process, with final commits. */
   Result leave(ConsumerView view, String group, String consumer, CheckpointEntry... commits) {
     return apply(Command.newBuilder().setLeave(Leave.newBuilder().setGroup(group)
-        .setConsumerId(consumer).setSession(view.session).addAllCommits(List.of(commits))));
+        .setConsumerId(consumer).setSessionToken(view.session).addAllCommits(List.of(commits))));
   }
 
   /** The grant the consumer was last told about, for commits with its epoch. */
@@ -216,7 +226,7 @@ final class CoordinatorTestContext {
 
   io.cohort.statemachine.proto.ClusterInfoView clusterInfo() {
     return coordinator.query(io.cohort.statemachine.proto.Query.newBuilder()
-        .setClusterInfo(io.cohort.statemachine.proto.ClusterInfoQuery.getDefaultInstance()).build()).getClusterInfo();
+        .setClusterInfo(io.cohort.statemachine.proto.ClusterInfoQuery.getDefaultInstance()).build(), Principals.INTERNAL).getClusterInfo();
   }
 
   static CheckpointEntry entry(String topic, int partition, long epoch, String cursor) {
@@ -226,7 +236,7 @@ final class CoordinatorTestContext {
 
   Result leave(String group, String consumer) {
     Result r = apply(Command.newBuilder().setLeave(Leave.newBuilder().setGroup(group)
-        .setConsumerId(consumer).setSession(consumer(group, consumer).session)));
+        .setConsumerId(consumer).setSessionToken(consumer(group, consumer).session)));
     consumers.remove(group + "/" + consumer);
     return r;
   }
@@ -253,7 +263,7 @@ final class CoordinatorTestContext {
 
   GroupView describe(String group) {
     var r = coordinator.query(Query.newBuilder()
-        .setDescribeGroup(DescribeGroupQuery.newBuilder().setGroup(group)).build());
+        .setDescribeGroup(DescribeGroupQuery.newBuilder().setGroup(group)).build(), Principals.INTERNAL);
     assertEquals(Code.OK, r.getCode(), r.getMessage());
     return r.getGroup();
   }

@@ -106,6 +106,6 @@ class LimitsTest {
     assertEquals(2, info.getMembers());
     assertEquals(2, info.getGroups());
     assertEquals(info, rebuilt.query(io.cohort.statemachine.proto.Query.newBuilder().setClusterInfo(
-        io.cohort.statemachine.proto.ClusterInfoQuery.getDefaultInstance()).build()).getClusterInfo());
+        io.cohort.statemachine.proto.ClusterInfoQuery.getDefaultInstance()).build(), Principals.INTERNAL).getClusterInfo());
   }
 }

@@ -24,14 +24,15 @@ class MetricsViewTest {
   private long index;
 
   private Result apply(Command command, long timeMs) {
-    return c.apply(command, ++index, 1, timeMs);
+    index++;
+    return c.apply(command, index, 1, TestStamps.at(timeMs, index));
   }
 
   /** Statuses as `group describe` (Views) reports them. */
   private Map<PartitionStatus, Integer> described(String group) {
     Map<PartitionStatus, Integer> counts = new EnumMap<>(PartitionStatus.class);
     for (GroupPartitionView p : c.query(Query.newBuilder().setDescribeGroup(DescribeGroupQuery.newBuilder()
-        .setGroup(group)).build()).getGroup().getPartitionsList()) {
+        .setGroup(group)).build(), Principals.INTERNAL).getGroup().getPartitionsList()) {
       counts.merge(p.getStatus(), 1, Integer::sum);
     }
     return counts;
@@ -57,7 +58,7 @@ class MetricsViewTest {
     assertEquals(Map.of(PartitionStatus.UNASSIGNED, 2), counted("g"));
     Result joined = apply(Command.newBuilder().setHeartbeat(Heartbeat.newBuilder().setGroup("g").setConsumerId("A"))
         .build(), 1000);
-    long session = joined.getHeartbeat().getSession();
+    com.google.protobuf.ByteString session = joined.getHeartbeat().getSessionToken();
     apply(Command.newBuilder().setSplitPartition(SplitPartition.newBuilder().setTopic("t").setPartition(0)).build(),
         2000);
     assertEquals(described("g"), counted("g"));
@@ -66,7 +67,7 @@ class MetricsViewTest {
     long epoch = joined.getHeartbeat().getGrantsList().stream().filter(g -> g.getPartition() == 0).findFirst()
         .orElseThrow().getEpoch();
     apply(Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup("g").setConsumerId("A")
-        .setSession(session).addEntries(CheckpointEntry.newBuilder().setTopic("t").setPartition(0).setEpoch(epoch)
+        .setSessionToken(session).addEntries(CheckpointEntry.newBuilder().setTopic("t").setPartition(0).setEpoch(epoch)
             .setCursor("end").setFinished(true))).build(), 3000);
     assertEquals(described("g"), counted("g"));
     assertEquals(1, counted("g").get(PartitionStatus.FINISHED));

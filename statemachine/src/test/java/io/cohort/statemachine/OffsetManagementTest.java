@@ -108,7 +108,7 @@ class OffsetManagementTest {
     assertEquals(ctx.coordinator.limits(), rebuilt.limits());
     assertTrue(rebuilt.limitsExplicit());
     assertEquals(1, rebuilt.query(Query.newBuilder().setClusterInfo(ClusterInfoQuery.getDefaultInstance())
-        .build()).getClusterInfo().getLimits().getMaxGroups());
+        .build(), Principals.INTERNAL).getClusterInfo().getLimits().getMaxGroups());
   }
 
   @Test

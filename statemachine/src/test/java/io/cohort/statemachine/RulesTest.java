@@ -49,7 +49,7 @@ class RulesTest {
     void R1_joinIssuesASessionAndGrantsWithStartPositions() {
       CoordinatorTestContext ctx = new CoordinatorTestContext().withTopic("t", 2).withGroup("g", "t");
       HeartbeatResult hb = ctx.heartbeat("g", "A");
-      assertTrue(hb.getSession() > 0);
+      assertEquals(Stamp.TOKEN_BYTES, hb.getSessionToken().size());
       assertEquals(2, hb.getGrantsCount());
       for (Grant g : hb.getGrantsList()) {
         assertFalse(g.hasCursor(), "no checkpoint yet");
@@ -191,13 +191,13 @@ class RulesTest {
     void R3_aStaleSessionIsFencedAndAnUnknownOneMustRejoin() {
       CoordinatorTestContext ctx = twoConsumersOnFourPartitions();
       var view = ctx.consumer("g", "A");
-      long old = view.session;
-      view.session = 0;
+      var old = view.session;
+      view.session = com.google.protobuf.ByteString.EMPTY;
       ctx.heartbeat("g", "A"); // takeover by a restarted A
       view.session = old;
       assertEquals(Code.FENCED, ctx.heartbeatResult("g", "A").getCode());
-      view.session = 123_456;
-      ctx.consumer("g", "Z").session = 77;
+      view.session = TestStamps.token(123_456);
+      ctx.consumer("g", "Z").session = TestStamps.token(77);
       assertEquals(Code.UNKNOWN_MEMBER, ctx.heartbeatResult("g", "Z").getCode());
     }
   }
@@ -271,7 +271,7 @@ class RulesTest {
       Result r = ok(ctx.split("t", 1));
       assertEquals(List.of(2, 3), r.getSplit().getChildrenList());
       TopicView t = ctx.coordinator.query(Query.newBuilder().setDescribeTopic(
-          DescribeTopicQuery.newBuilder().setTopic("t")).build()).getTopic();
+          DescribeTopicQuery.newBuilder().setTopic("t")).build(), Principals.INTERNAL).getTopic();
       PartitionView parent = t.getPartitions(1);
       assertEquals(PartitionState.SEALED, parent.getState());
       assertEquals(parent.getRangeBegin(), t.getPartitions(2).getRangeBegin());
@@ -390,7 +390,7 @@ class RulesTest {
       CoordinatorTestContext ctx = twoConsumersOnFourPartitions();
       long epoch = ctx.consumer("g", "A").held.get("t/0").getEpoch();
       Result r = ctx.apply(Command.newBuilder().setLeave(io.cohort.statemachine.proto.Leave.newBuilder()
-          .setGroup("g").setConsumerId("A").setSession(ctx.consumer("g", "A").session)
+          .setGroup("g").setConsumerId("A").setSessionToken(ctx.consumer("g", "A").session)
           .addCommits(entry("t", 0, epoch, "77"))));
       ok(r);
       assertEquals(List.of(Code.OK), r.getCommit().getCodesList());

@@ -92,11 +92,11 @@ abstract class SimCluster {
     }
     long stamp = leader.stampMs(monoNs());
     index++;
-    Result r = primary.apply(c, index, term, stamp);
-    Result r2 = replica.apply(c, index, term, stamp);
+    Result r = primary.apply(c, index, term, TestStamps.at(stamp, index));
+    Result r2 = replica.apply(c, index, term, TestStamps.at(stamp, index));
     check(r.equals(r2), "R8: replicas answered differently: " + r + " vs " + r2);
     if (rebuilt != null) {
-      Result r3 = rebuilt.apply(c, index, term, stamp);
+      Result r3 = rebuilt.apply(c, index, term, TestStamps.at(stamp, index));
       check(r.equals(r3), "R8: the rebuilt replica answered differently: " + r + " vs " + r3);
     }
     check(r.getCode() != Code.INTERNAL, "R8: " + r.getMessage());
@@ -183,7 +183,7 @@ abstract class SimCluster {
     topics.clear();
     lineage.clear();
     for (var t : primary.query(Query.newBuilder().setListTopics(
-        io.cohort.statemachine.proto.ListTopics.getDefaultInstance()).build()).getTopics().getTopicsList()) {
+        io.cohort.statemachine.proto.ListTopics.getDefaultInstance()).build(), Principals.INTERNAL).getTopics().getTopicsList()) {
       topics.put(t.getTopic(), t.getPartitionsList());
       Map<Integer, int[]> parents = new HashMap<>();
       for (PartitionView p : t.getPartitionsList()) {
@@ -194,7 +194,7 @@ abstract class SimCluster {
   }
 
   GroupView describe(String group) {
-    var q = primary.query(Query.newBuilder().setDescribeGroup(DescribeGroupQuery.newBuilder().setGroup(group)).build());
+    var q = primary.query(Query.newBuilder().setDescribeGroup(DescribeGroupQuery.newBuilder().setGroup(group)).build(), Principals.INTERNAL);
     return q.getCode() == Code.OK ? q.getGroup() : null;
   }
 
@@ -252,7 +252,7 @@ abstract class SimCluster {
       check(Arrays.equals(a, CoordinatorTestContext.exportBytes(rebuilt)),
           "R8: export, rebuild and apply the same commands differs from applying them");
     }
-    var info = primary.query(Query.newBuilder().setClusterInfo(ClusterInfoQuery.getDefaultInstance()).build())
+    var info = primary.query(Query.newBuilder().setClusterInfo(ClusterInfoQuery.getDefaultInstance()).build(), Principals.INTERNAL)
         .getClusterInfo();
     long slots = 0;
     long members = 0;

@@ -30,7 +30,7 @@ abstract class SimConsumers extends SimAdmins {
     if (rnd.nextInt(10) < 6) {
       SimProcess due = null;
       for (SimProcess p : processes) {
-        if (!p.done && p.connected && p.session != 0 && (due == null || p.lastOkSentOwnMs < due.lastOkSentOwnMs)) {
+        if (!p.done && p.connected && !p.session.isEmpty() && (due == null || p.lastOkSentOwnMs < due.lastOkSentOwnMs)) {
           due = p;
         }
       }
@@ -100,7 +100,7 @@ abstract class SimConsumers extends SimAdmins {
       return;
     }
     int roll = rnd.nextInt(100);
-    if (p.session == 0 || roll < 68) {
+    if (p.session.isEmpty() || roll < 68) {
       heartbeat(p);
     } else if (roll < 86) {
       commit(p);
@@ -152,8 +152,8 @@ abstract class SimConsumers extends SimAdmins {
   }
 
   void heartbeat(SimProcess p) {
-    Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(p.group).setConsumerId(p.consumer).setSession(p.session);
-    if (p.session == 0) {
+    Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(p.group).setConsumerId(p.consumer).setSessionToken(p.session);
+    if (p.session.isEmpty()) {
       p.stopAll();
     }
     int commits = 0;
@@ -189,7 +189,7 @@ abstract class SimConsumers extends SimAdmins {
 
   void commit(SimProcess p) {
     CommitCheckpoints.Builder cc = CommitCheckpoints.newBuilder().setGroup(p.group).setConsumerId(p.consumer)
-        .setSession(p.session);
+        .setSessionToken(p.session);
     for (String key : p.grants.keySet()) {
       if (cc.getEntriesCount() < 8 && p.reads(key, realMs) && rnd.nextBoolean()) {
         cc.addEntries(progress(p, key, true));
@@ -208,7 +208,7 @@ abstract class SimConsumers extends SimAdmins {
 
   /** R2: a consumer leaves only after its readers stopped; its last checkpoints go with the Leave. */
   void leave(SimProcess p) {
-    Leave.Builder l = Leave.newBuilder().setGroup(p.group).setConsumerId(p.consumer).setSession(p.session);
+    Leave.Builder l = Leave.newBuilder().setGroup(p.group).setConsumerId(p.consumer).setSessionToken(p.session);
     for (String key : p.grants.keySet()) {
       if (l.getCommitsCount() < 8 && p.reads(key, realMs)) {
         l.addCommits(progress(p, key, true));
@@ -217,7 +217,7 @@ abstract class SimConsumers extends SimAdmins {
     p.stopAll();
     p.done = true;
     action += " leaves";
-    if (p.session != 0) {
+    if (!p.session.isEmpty()) {
       send(p, Command.newBuilder().setLeave(l).build());
     }
   }
@@ -251,8 +251,8 @@ abstract class SimConsumers extends SimAdmins {
       }
       case FENCED -> {
         // A newer process took over: stop reading, then leave with the old session and final commits.
-        if (!c.hasLeave() && p.session != 0 && sessionOf(c) == p.session) {
-          Leave.Builder l = Leave.newBuilder().setGroup(p.group).setConsumerId(p.consumer).setSession(p.session);
+        if (!c.hasLeave() && !p.session.isEmpty() && sessionOf(c).equals(p.session)) {
+          Leave.Builder l = Leave.newBuilder().setGroup(p.group).setConsumerId(p.consumer).setSessionToken(p.session);
           for (String key : p.grants.keySet()) {
             if (l.getCommitsCount() < 8 && p.reads(key, realMs)) {
               l.addCommits(progress(p, key, true));
@@ -265,36 +265,36 @@ abstract class SimConsumers extends SimAdmins {
         }
       }
       case UNKNOWN_MEMBER -> {
-        if (sessionOf(c) == p.session) {
+        if (sessionOf(c).equals(p.session)) {
           p.stopAll();
-          p.session = 0; // expired: join again
+          p.session = com.google.protobuf.ByteString.EMPTY; // expired: join again
         }
       }
       case NOT_FOUND -> {
         p.stopAll();
         p.done = true; // its group was deleted
       }
-      case LIMIT_EXCEEDED -> check(c.hasHeartbeat() && c.getHeartbeat().getSession() == 0,
+      case LIMIT_EXCEEDED -> check(c.hasHeartbeat() && c.getHeartbeat().getSessionToken().isEmpty(),
           "only a join may hit a limit: " + r.getMessage());
       default -> fail("an honest process was refused: " + r.getCode() + " " + r.getMessage());
     }
   }
 
-  static long sessionOf(Command c) {
+  static com.google.protobuf.ByteString sessionOf(Command c) {
     return switch (c.getBodyCase()) {
-      case HEARTBEAT -> c.getHeartbeat().getSession();
-      case COMMIT_CHECKPOINTS -> c.getCommitCheckpoints().getSession();
-      case LEAVE -> c.getLeave().getSession();
-      default -> -1;
+      case HEARTBEAT -> c.getHeartbeat().getSessionToken();
+      case COMMIT_CHECKPOINTS -> c.getCommitCheckpoints().getSessionToken();
+      case LEAVE -> c.getLeave().getSessionToken();
+      default -> com.google.protobuf.ByteString.EMPTY;
     };
   }
 
   /** What a heartbeat's answer tells the process: its grants, what to release, when it last heard (R6). */
   void observe(SimProcess p, SimProcess.Sent sent, HeartbeatResult h) {
-    if (p.session != 0 && h.getSession() != p.session) {
+    if (!p.session.isEmpty() && !h.getSessionToken().equals(p.session)) {
       p.stopAll(); // the answer to an earlier join, sent again: a new session
     }
-    p.session = h.getSession();
+    p.session = h.getSessionToken();
     p.lastOkSentOwnMs = Math.max(p.lastOkSentOwnMs, sent.ownMs());
     p.sessionTimeoutMs = h.getSessionTimeoutMs();
     java.util.Set<String> told = new java.util.TreeSet<>();

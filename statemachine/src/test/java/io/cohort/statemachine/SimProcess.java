@@ -25,7 +25,7 @@ final class SimProcess {
   final long ownOffsetMs;
   Release release;
 
-  long session;
+  com.google.protobuf.ByteString session = com.google.protobuf.ByteString.EMPTY;
   boolean connected = true;
   /** Its heartbeat was FENCED: a newer process took over; it stopped and owes a Leave with its old session. */
   boolean fenced;
@@ -63,7 +63,7 @@ final class SimProcess {
 
   /** Whether it still trusts its session (by its own clock). */
   boolean trustsSession(long realMs) {
-    return session != 0 && !fenced && !done
+    return !session.isEmpty() && !fenced && !done
         && ownMs(realMs) < lastOkSentOwnMs + sessionTimeoutMs - sessionTimeoutMs / 5;
   }
 
@@ -81,6 +81,6 @@ final class SimProcess {
 
   @Override
   public String toString() {
-    return "process #" + id + " (" + group + "/" + consumer + ", session " + session + ")";
+    return "process #" + id + " (" + group + "/" + consumer + ", session " + SessionIds.of(session) + ")";
   }
 }

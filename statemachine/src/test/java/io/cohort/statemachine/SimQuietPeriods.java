@@ -48,7 +48,7 @@ abstract class SimQuietPeriods extends SimConsumers {
       if (!p.done && p.connected) {
         if (p.owedLeave != null) {
           owedLeave(p);
-        } else if (p.session != 0 || latest(p.group, p.consumer) == p) {
+        } else if (!p.session.isEmpty() || latest(p.group, p.consumer) == p) {
           heartbeat(p);
         }
       }
@@ -75,7 +75,7 @@ abstract class SimQuietPeriods extends SimConsumers {
   Map<String, String> signature() {
     Map<String, String> out = new TreeMap<>();
     for (SimProcess p : processes) {
-      if (!p.done && p.connected && (p.owedLeave != null || (p.session == 0 && latest(p.group, p.consumer) == p))) {
+      if (!p.done && p.connected && (p.owedLeave != null || (p.session.isEmpty() && latest(p.group, p.consumer) == p))) {
         out.put(p.toString(), "busy"); // about to join or leave
       }
     }
@@ -84,8 +84,8 @@ abstract class SimQuietPeriods extends SimConsumers {
       boolean members = v.getMembersCount() > 0;
       for (var m : v.getMembersList()) {
         boolean kept = processes.stream().anyMatch(p -> !p.done && p.connected && p.group.equals(g)
-            && p.consumer.equals(m.getConsumerId()) && p.session == m.getSession());
-        if (m.getReplacedSession() != 0 || !kept) {
+            && p.consumer.equals(m.getConsumerId()) && p.session != null && SessionIds.of(p.session).equals(m.getSessionId()));
+        if (!m.getReplacedSessionId().isEmpty() || !kept) {
           out.put(g + "/" + m.getConsumerId(), "busy"); // a takeover pending, or a member about to expire
         }
       }
@@ -139,7 +139,7 @@ abstract class SimQuietPeriods extends SimConsumers {
       Map<String, String> before = signature();
       SimProcess x = newProcess(g, "flash" + nextProcessId);
       heartbeat(x);
-      if (x.session == 0) {
+      if (x.session.isEmpty()) {
         x.done = true;
         continue; // a limit: nobody joined
       }

@@ -45,11 +45,12 @@ class StateRecordsTest {
     List<StateRecord> records = CoordinatorTestContext.records(busyState().coordinator);
     assertTrue(records.stream().anyMatch(r -> r.hasSlot() && r.getSlot().getReleaseDeadlineMs() > 0));
     assertTrue(records.stream().anyMatch(r -> r.hasSlot() && r.getSlot().getHeldByReplacedSession()));
-    assertTrue(records.stream().anyMatch(r -> r.hasMember() && r.getMember().getReplacedSession() != 0));
+    assertTrue(records.stream().anyMatch(r -> r.hasMember() && !r.getMember().getReplacedSessionToken().isEmpty()));
     assertTrue(records.get(0).getHeader().getTermStartMs() > 0);
   }
 
   @Test
+  @SuppressWarnings("deprecation")
   void aFormatTwoStreamIsStillRead() {
     CoordinatorTestContext ctx = busyState();
     List<StateRecord> records = new java.util.ArrayList<>();
@@ -58,6 +59,9 @@ class StateRecordsTest {
         r = r.toBuilder().setHeader(r.getHeader().toBuilder().setFormatVersion(2).clearTermStartMs()).build();
       } else if (r.hasSlot()) {
         r = r.toBuilder().setSlot(r.getSlot().toBuilder().clearReleaseDeadlineMs()).build();
+      } else if (r.hasMember()) {
+        r = r.toBuilder().setMember(r.getMember().toBuilder().clearSessionToken().clearReplacedSessionToken()
+            .clearOwner().setLegacySession(3)).build();
       }
       records.add(r);
     }
@@ -69,6 +73,36 @@ class StateRecordsTest {
         assertTrue(r.getSlot().getReleaseDeadlineMs() >= nowMs + 10_000, r.toString());
       }
     }
+  }
+
+  /** Formats 1-3 kept sessions as log indexes: they are read as 8-byte tokens, with no owner and no ACL. */
+  @Test
+  @SuppressWarnings("deprecation")
+  void aFormatThreeStreamIsStillReadWithItsIndexSessions() {
+    List<StateRecord> records = new java.util.ArrayList<>();
+    for (StateRecord r : CoordinatorTestContext.records(busyState().coordinator)) {
+      if (r.hasHeader()) {
+        r = r.toBuilder().setHeader(r.getHeader().toBuilder().setFormatVersion(3).clearAccessBootstrapped()).build();
+      } else if (r.hasMember()) {
+        var m = r.getMember().toBuilder().clearSessionToken().clearReplacedSessionToken().clearOwner()
+            .setLegacySession(41);
+        if (!r.getMember().getReplacedSessionToken().isEmpty()) {
+          m.setLegacyReplacedSession(7);
+        }
+        r = r.toBuilder().setMember(m).build();
+      } else if (r.hasAccess()) {
+        continue;
+      }
+      records.add(r);
+    }
+    Coordinator rebuilt = Coordinator.rebuild(records.iterator(), Limits.DEFAULTS);
+    List<StateRecord> out = CoordinatorTestContext.records(rebuilt);
+    assertEquals(FrozenState.FORMAT_VERSION, out.get(0).getHeader().getFormatVersion(), "written in the new format");
+    com.google.protobuf.ByteString legacy41 = com.google.protobuf.ByteString.copyFrom(new byte[] {0, 0, 0, 0, 0, 0, 0, 41});
+    assertTrue(out.stream().filter(StateRecord::hasMember).allMatch(r -> r.getMember().getSessionToken().equals(legacy41)));
+    assertTrue(out.stream().anyMatch(r -> r.hasMember() && r.getMember().getReplacedSessionToken()
+        .equals(com.google.protobuf.ByteString.copyFrom(new byte[] {0, 0, 0, 0, 0, 0, 0, 7}))));
+    assertTrue(out.stream().noneMatch(StateRecord::hasAccess));
   }
 
   @Test

@@ -49,11 +49,11 @@ class TakeoverTest {
       assertEquals("A", view.getHolder());
       assertEquals(PartitionStatus.RELEASING, view.getStatus(), "describe says why");
       assertEquals("A", view.getTarget(), "to the member's new session");
-      assertEquals(old.session, view.getHeldByReplacedSession());
+      assertEquals(SessionIds.of(old.session), view.getHeldByReplacedSessionId());
       assertEquals(oldEpoch, view.getEpoch());
     }
     MemberView a = ctx.describe("g").getMembers(0);
-    assertEquals(old.session, a.getReplacedSession());
+    assertEquals(SessionIds.of(old.session), a.getReplacedSessionId());
     assertTrue(a.getReplacedDeadlineMs() > ctx.nowMs);
     assertEquals(0, a.getGrantsCount());
 
@@ -96,7 +96,7 @@ class TakeoverTest {
     }
     assertEquals("50", hb.getGrants(0).getCursor(), "resumes where the old process stopped");
     assertEquals("60", hb.getGrants(1).getCursor());
-    assertEquals(0, ctx.describe("g").getMembers(0).getReplacedSession());
+    assertEquals("", ctx.describe("g").getMembers(0).getReplacedSessionId());
     assertEquals(Code.FENCED, ctx.commit(old, "g", "A", entry("t", 0, oldEpoch, "51")).getCode(), "its session is over");
     assertEquals(Code.FENCED, ctx.leave(old, "g", "A").getCode());
   }
@@ -128,7 +128,7 @@ class TakeoverTest {
     ctx.heartbeat("g", "C");
     assertEquals("A", ctx.partition("g", "t", 1).getHolder());
     assertEquals("C", ctx.partition("g", "t", 1).getTarget());
-    assertEquals(old.session, ctx.partition("g", "t", 1).getHeldByReplacedSession());
+    assertEquals(SessionIds.of(old.session), ctx.partition("g", "t", 1).getHeldByReplacedSessionId());
     ok(ctx.leave(old, "g", "A"));
     assertEquals("C", ctx.partition("g", "t", 1).getHolder(), "released with the old session");
   }
@@ -183,11 +183,11 @@ class TakeoverTest {
     // The same command on both gives the same answer: the old session still commits.
     var commit = io.cohort.statemachine.proto.Command.newBuilder().setCommitCheckpoints(
         io.cohort.statemachine.proto.CommitCheckpoints.newBuilder().setGroup("g").setConsumerId("A")
-            .setSession(old.session).addEntries(entry("t", 0, old.held.get("t/0").getEpoch(), "9"))).build();
-    Result a = ctx.coordinator.apply(commit, ctx.index + 1, ctx.term, ctx.nowMs);
-    Result b = rebuilt.apply(commit, ctx.index + 1, ctx.term, ctx.nowMs);
+            .setSessionToken(old.session).addEntries(entry("t", 0, old.held.get("t/0").getEpoch(), "9"))).build();
+    Result a = ctx.coordinator.apply(commit, ctx.index + 1, ctx.term, TestStamps.at(ctx.nowMs, ctx.index + 1));
+    Result b = rebuilt.apply(commit, ctx.index + 1, ctx.term, TestStamps.at(ctx.nowMs, ctx.index + 1));
     assertEquals(a, b);
     assertEquals(List.of(Code.OK), a.getCommit().getCodesList());
-    assertFalse(ctx.describe("g").getMembers(0).getReplacedSession() == 0);
+    assertFalse(ctx.describe("g").getMembers(0).getReplacedSessionId().isEmpty());
   }
 }

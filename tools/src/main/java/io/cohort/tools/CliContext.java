@@ -4,6 +4,7 @@ import io.cohort.client.CohortClient;
 import io.cohort.client.CohortClientConfig;
 import io.cohort.client.Peers;
 import io.cohort.client.admin.ClusterAdmin;
+import io.cohort.client.tls.TlsFiles;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,19 +42,33 @@ public final class CliContext implements AutoCloseable {
     return peers;
   }
 
-  /** A client whose every call gives up after --timeout (then the command fails with one line). */
+  /**
+   * A client whose every call gives up after --timeout (then the command fails with one line),
+   * with the caller's certificate (--tls-* or COHORT_TLS_*) or plaintext (--insecure).
+   */
   public CohortClient client(ClusterOptions options) {
+    return closeLater(CohortClient.connect(clientConfig(options)));
+  }
+
+  /** The configuration {@link #client} connects with. */
+  public CohortClientConfig clientConfig(ClusterOptions options) {
     Peers peers = peers(options);
     Duration timeout = options.timeout();
     Duration attempt = timeout.compareTo(Duration.ofSeconds(3)) < 0 ? timeout : Duration.ofSeconds(3);
-    return closeLater(CohortClient.connect(CohortClientConfig.builder(peers).callTimeout(timeout)
-        .attemptTimeout(attempt).build()));
+    CohortClientConfig.Builder b = CohortClientConfig.builder(peers).callTimeout(timeout).attemptTimeout(attempt);
+    TlsFiles tls = options.tls(env);
+    return (tls == null ? b.insecure() : b.tls(tls)).build();
+  }
+
+  /** Whether the command talks plaintext (--insecure or COHORT_INSECURE=1). */
+  public boolean insecure(ClusterOptions options) {
+    return options.tls(env) == null;
   }
 
   /** Raft-level calls (status, snapshots), each bounded by --timeout. */
   public ClusterAdmin admin(ClusterOptions options) {
     Peers peers = peers(options);
-    return closeLater(ClusterAdmin.connect(peers, options.timeout()));
+    return closeLater(ClusterAdmin.connect(peers, options.timeout(), options.tls(env)));
   }
 
   /** The cluster the command talked to, as id=host:port,...; null before it did. */

@@ -2,6 +2,10 @@ package io.cohort.tools;
 
 import io.cohort.client.Peers;
 import io.cohort.tools.cli.CommandLine;
+import io.cohort.tools.commands.AclGrant;
+import io.cohort.tools.commands.AclList;
+import io.cohort.tools.commands.AclRevoke;
+import io.cohort.tools.commands.CertsCreate;
 import io.cohort.tools.commands.CheckpointDelete;
 import io.cohort.tools.commands.CheckpointList;
 import io.cohort.tools.commands.CheckpointReset;
@@ -40,6 +44,8 @@ public final class Cohort {
   public static final int USAGE = CommandLine.USAGE;
 
   public static final String FOOTER = "Peers come from --peers, else $" + Peers.ENV + ", else " + Peers.LOCAL + ".\n"
+      + "Mutual TLS: --tls-cert, --tls-key, --tls-ca (else $COHORT_TLS_CERT, $COHORT_TLS_KEY, $COHORT_TLS_CA); "
+      + "--insecure (COHORT_INSECURE=1) for a plaintext cluster.\n"
       + "Commands that talk to the cluster give up after --timeout seconds (default "
       + ClusterOptions.DEFAULT_TIMEOUT_S + ").\n"
       + "Read commands take --json; write commands print what the cluster stored (--json: {\"version\":1,\"ok\":true,...}).\n"
@@ -87,6 +93,12 @@ public final class Cohort {
         .describe("cluster", "The Raft group: each peer's state, the replicated limits")
         .add("cluster", "status", ClusterStatus::new)
         .add("cluster", "limits", ClusterLimits::new)
+        .describe("acl", "Principals and what they may do (R11): grant, revoke, list")
+        .add("acl", "grant", AclGrant::new)
+        .add("acl", "revoke", AclRevoke::new)
+        .add("acl", "list", AclList::new)
+        .describe("certs", "Certificates for mutual TLS from a local CA")
+        .add("certs", "create", CertsCreate::new)
         .describe("topic", "Topics and their partitions: create, reshard, weigh, delete")
         .add("topic", "create", TopicCreate::new)
         .add("topic", "describe", TopicDescribe::new)

@@ -26,6 +26,20 @@ final class Cli {
     this.env = env;
   }
 
+  /** The environment of an operator of this cluster: its peers and the admin's certificate (R11). */
+  static Map<String, String> env(io.cohort.server.testing.MiniCluster cluster) {
+    return env(cluster, cluster.adminTls());
+  }
+
+  /** The environment of a user of this cluster with these TLS files. */
+  static Map<String, String> env(io.cohort.server.testing.MiniCluster cluster, io.cohort.client.tls.TlsFiles tls) {
+    return Map.of("COHORT_PEERS", cluster.peers(), ClusterOptions.CERT_ENV, tls.cert().toString(),
+        ClusterOptions.KEY_ENV, tls.key().toString(), ClusterOptions.CA_ENV, tls.ca().toString());
+  }
+
+  /** For commands that fail before they reach any cluster, or a cluster started --insecure: said explicitly. */
+  static final Map<String, String> INSECURE = Map.of("COHORT_INSECURE", "1");
+
   Run run(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();

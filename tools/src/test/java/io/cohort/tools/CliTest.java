@@ -37,7 +37,7 @@ class CliTest {
   @BeforeAll
   static void connect(MiniCluster shared) {
     cluster = shared;
-    cli = new Cli(Map.of("COHORT_PEERS", cluster.peers()));
+    cli = new Cli(Cli.env(cluster));
   }
 
   @Test
@@ -206,7 +206,7 @@ class CliTest {
 
   @Test
   void duplicateTopicsAndDotNamesAreRefusedBeforeAnythingIsSent() {
-    Cli dead = new Cli(Map.of("COHORT_PEERS", "n1=127.0.0.1:1"));
+    Cli dead = new Cli(Map.of("COHORT_PEERS", "n1=127.0.0.1:1", "COHORT_INSECURE", "1"));
     dead.failsWith(2, "topic 'clicks' is named twice", "group", "create", "g", "--topic", "clicks", "--topic", "clicks");
     dead.failsWith(2, "group name '.' is not allowed", "group", "create", ".", "--topic", "clicks");
     dead.failsWith(2, "topic name '..' is not allowed", "group", "create", "g", "--topic", "..");
@@ -220,7 +220,7 @@ class CliTest {
       port = s.getLocalPort();
     } // closed: nothing listens there
     String peers = "n1=127.0.0.1:" + port;
-    Cli dead = new Cli(Map.of());
+    Cli dead = new Cli(Cli.INSECURE);
     for (String[] args : List.of(new String[] {"topic", "list", "--timeout", "2", "--peers", peers},
         new String[] {"group", "create", "g", "--topic", "t", "--timeout", "2", "--peers", peers})) {
       Cli.Run r = dead.failsWith(1, "cluster unreachable at " + peers + " after 2 s", args);
@@ -232,7 +232,7 @@ class CliTest {
   /** Every command reads --peers with the one parser: IPv6 in brackets works, without is one clear line. */
   @Test
   void ipv6PeersAreParsedTheSameByEveryCommand() {
-    Cli nowhere = new Cli(Map.of());
+    Cli nowhere = new Cli(Cli.INSECURE);
     List<String[]> commands = List.of(new String[] {"cluster", "status"}, new String[] {"cluster", "limits"},
         new String[] {"topic", "list"}, new String[] {"topic", "describe", "t"},
         new String[] {"topic", "create", "t", "--partitions", "1"}, new String[] {"group", "list"},
@@ -337,7 +337,8 @@ class CliTest {
   void serverRefusesBadInputWithOneLine() throws Exception {
     cli.failsWith(2, "peer", "server", "--id", "n1", "--storage", tmp.resolve("s1").toString(), "--peers", "junk");
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
-    Cli.Run r = cli.run("server", "--id", "n1", "--storage", file.toString(), "--peers", "n1=127.0.0.1:1");
+    Cli.Run r = cli.run("server", "--id", "n1", "--storage", file.toString(), "--peers", "n1=127.0.0.1:1", "--insecure");
+    assertTrue(r.err().contains("storage dir"), r.err());
     assertTrue(r.code() != 0, r.out() + r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
   }
@@ -353,10 +354,10 @@ class CliTest {
       for (String id : List.of("n1", "n2", "n3")) {
         servers.add(new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
             Cohort.class.getName(), "server", "--id", id, "--storage", tmp.resolve("proc-" + id).toString(),
-            "--peers", peers).redirectErrorStream(true)
+            "--peers", peers, "--insecure").redirectErrorStream(true)
             .redirectOutput(tmp.resolve("proc-" + id + ".log").toFile()).start());
       }
-      Cli procs = new Cli(Map.of("COHORT_PEERS", peers));
+      Cli procs = new Cli(Map.of("COHORT_PEERS", peers, "COHORT_INSECURE", "1")); // plaintext: said explicitly
       await().atMost(Duration.ofSeconds(120)).until(() -> procs.run("cluster", "status").code() == 0);
       assertTrue(procs.run("cluster", "status").out().contains("LEADER"));
       assertEquals(0, procs.run("topic", "create", "t", "--partitions", "1").code());

@@ -51,7 +51,7 @@ class OffsetManagementCliTest {
   @BeforeAll
   static void topicWithRecords(MiniCluster shared) throws Exception {
     cluster = shared;
-    cli = new Cli(Map.of("COHORT_PEERS", cluster.peers()));
+    cli = new Cli(Cli.env(cluster));
     log = new FileLog(tmp.resolve("log"));
     cli.ok("topic", "create", TOPIC, "--partitions", "4");
     for (int p = 0; p < 4; p++) {
@@ -67,7 +67,8 @@ class OffsetManagementCliTest {
   }
 
   private void startConsumer(String group, String id) {
-    CohortClient client = CohortClient.connect(cluster.peers());
+    CohortClient client = CohortClient.connect(io.cohort.client.CohortClientConfig.builder(cluster.peers())
+        .tls(cluster.adminTls()).build());
     running.add(client);
     running.add(GroupConsumer.start(client, ConsumerConfig.builder(group, id).commitIntervalMs(200).pollWaitMs(50).build(),
         new FileLogReader(log), (grant, records) -> {
@@ -205,7 +206,7 @@ class OffsetManagementCliTest {
   @Test
   void badOffsetCommandsAreBadUsageAndSendNothing() throws Exception {
     try (Tripwire wire = new Tripwire()) {
-      Cli dead = new Cli(Map.of("COHORT_PEERS", wire.peers()));
+      Cli dead = new Cli(Map.of("COHORT_PEERS", wire.peers(), "COHORT_INSECURE", "1"));
       dead.failsWith(2, "give one target", "checkpoint", "reset", "g", "--all-topics");
       dead.failsWith(2, "give one target", "checkpoint", "reset", "g", "--all-topics", "--to-start", "--to-end");
       dead.failsWith(2, "--partitions needs exactly one --topic", "checkpoint", "reset", "g", "--partitions", "1",

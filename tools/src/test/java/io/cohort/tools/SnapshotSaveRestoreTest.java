@@ -64,6 +64,8 @@ class SnapshotSaveRestoreTest {
   static FileLog log;
   static Path backup;
   static JsonNode saved;
+  /** Cluster A's certificates: the restored cluster runs with the same CA (its ACL came along). */
+  static io.cohort.server.testing.TestCerts certs;
   /** Offsets each partition's processors saw, in order, in both clusters. */
   static final Map<Integer, List<Long>> seen = new ConcurrentHashMap<>();
 
@@ -85,7 +87,8 @@ class SnapshotSaveRestoreTest {
       a.kill(first);
       a.leaderId();
       a.restart(first);
-      Cli cli = new Cli(Map.of("COHORT_PEERS", a.peers()));
+      certs = a.certs();
+      Cli cli = new Cli(Cli.env(a));
       cli.ok("topic", "create", TOPIC, "--partitions", Integer.toString(PARTITIONS));
       cli.ok("group", "create", GROUP, "--topic", TOPIC, "--session-timeout-ms", "2000", "--heartbeat-interval-ms", "500");
       cli.ok("group", "create", "audit", "--topic", TOPIC, "--order");
@@ -113,7 +116,13 @@ class SnapshotSaveRestoreTest {
 
   /** A node serves pieces of its own snapshot files only, at most 1 MiB each, and says why not. */
   static void chunkQueriesAreChecked(MiniCluster a) {
-    try (CohortClient client = CohortClient.connect(a.peers())) {
+    try (CohortClient client = CohortClient.connect(config(a.peers()));
+        CohortClient reader = CohortClient.connect(io.cohort.client.CohortClientConfig.builder(a.peers())
+            .tls(a.tls("a-reader")).build())) {
+      CohortClient.connect(config(a.peers())).blocking().grantAccess("a-reader", io.cohort.statemachine.proto.Role.READER,
+          List.of());
+      QueryResult denied = chunk(reader, saved.get("peer").asText(), 0, 0, 0, 100);
+      assertEquals(Code.PERMISSION_DENIED, denied.getCode(), "the whole state, tokens included: admins only");
       String node = saved.get("peer").asText();
       QueryResult newest = chunk(client, node, 0, 0, 0, 100);
       assertEquals(Code.OK, newest.getCode(), newest.getMessage());
@@ -168,7 +177,7 @@ class SnapshotSaveRestoreTest {
 
     // each node alone (no quorum, so nothing is applied): exactly the saved state at the saved index
     for (String id : IDS) {
-      CohortServer alone = CohortServer.start(ServerConfig.of(id, b.resolve(id), peers));
+      CohortServer alone = CohortServer.start(node(id, b, peers));
       try {
         DigestView d = alone.stateMachine().digest();
         assertEquals(saved.get("sha256").asText(), d.getSha256(), id);
@@ -179,10 +188,10 @@ class SnapshotSaveRestoreTest {
     }
 
     for (String id : IDS) {
-      nodes.put(id, CohortServer.start(ServerConfig.of(id, b.resolve(id), peers)));
+      nodes.put(id, CohortServer.start(node(id, b, peers)));
     }
     await().atMost(PATIENCE).until(() -> nodes.values().stream().anyMatch(CohortServer::isLeaderReady));
-    Cli cli = new Cli(Map.of("COHORT_PEERS", peers));
+    Cli cli = new Cli(env(peers));
     assertEquals(Map.of(1, "7", 2, "7"), cursorsOf(cli, "audit"), "the other group's checkpoints came along");
     assertEquals(expected(BEFORE), cursors(cli), "the consumers' checkpoints came along");
     for (int p = 0; p < PARTITIONS; p++) {
@@ -218,24 +227,40 @@ class SnapshotSaveRestoreTest {
       offline.ok("snapshot", "restore", backup.toString(), "--id", id, "--storage", c.resolve(id).toString(),
           "--peers", peers);
     }
-    nodes.put("n1", CohortServer.start(ServerConfig.of("n1", c.resolve("n1"), peers)));
-    nodes.put("n2", CohortServer.start(ServerConfig.of("n2", c.resolve("n2"), peers)));
+    nodes.put("n1", CohortServer.start(node("n1", c, peers)));
+    nodes.put("n2", CohortServer.start(node("n2", c, peers)));
     await().atMost(PATIENCE).until(() -> nodes.values().stream().anyMatch(CohortServer::isLeaderReady));
-    Cli cli = new Cli(Map.of("COHORT_PEERS", peers));
+    Cli cli = new Cli(env(peers));
     cli.ok("topic", "create", "after-restore", "--partitions", "1");
     nodes.remove("n2").close();
     nodes.remove("n1").close();
     // n1 holds the entries after the snapshot, n3 only the snapshot: only n1 may win
-    nodes.put("n1", CohortServer.start(ServerConfig.of("n1", c.resolve("n1"), peers)));
-    nodes.put("n3", CohortServer.start(ServerConfig.of("n3", c.resolve("n3"), peers)));
+    nodes.put("n1", CohortServer.start(node("n1", c, peers)));
+    nodes.put("n3", CohortServer.start(node("n3", c, peers)));
     await().atMost(PATIENCE).until(() -> nodes.values().stream().anyMatch(CohortServer::isLeaderReady));
     assertTrue(nodes.get("n1").isLeaderReady(), "n3 (snapshot only) must not lead over n1 (newer entries)");
     assertTrue(cli.ok("topic", "describe", "after-restore", "--json").json().has("partitions"),
         "the entry after the snapshot survived");
   }
 
+  /** A node of a restored cluster: cluster A's CA and node certificates (127.0.0.1 on any port). */
+  private static ServerConfig node(String id, Path dir, String peers) {
+    return ServerConfig.insecure(id, dir.resolve(id), peers).withTls(certs.node(id), List.of(MiniCluster.ADMIN));
+  }
+
+  /** The admin's client of either cluster. */
+  private static io.cohort.client.CohortClientConfig config(String peers) {
+    return io.cohort.client.CohortClientConfig.builder(peers).tls(certs.user(MiniCluster.ADMIN)).build();
+  }
+
+  private static Map<String, String> env(String peers) {
+    io.cohort.client.tls.TlsFiles admin = certs.user(MiniCluster.ADMIN);
+    return Map.of("COHORT_PEERS", peers, ClusterOptions.CERT_ENV, admin.cert().toString(), ClusterOptions.KEY_ENV,
+        admin.key().toString(), ClusterOptions.CA_ENV, admin.ca().toString());
+  }
+
   private static List<AutoCloseable> startConsumer(String peers, String id) {
-    CohortClient client = CohortClient.connect(peers);
+    CohortClient client = CohortClient.connect(config(peers));
     GroupConsumer<LogRecord> consumer = GroupConsumer.start(client,
         ConsumerConfig.builder(GROUP, id).commitIntervalMs(200).pollWaitMs(50).build(), new FileLogReader(log),
         (grant, records) -> {

@@ -1,6 +1,13 @@
 package io.cohort.client.admin;
 
+import io.cohort.client.CohortClientConfig;
 import io.cohort.client.CohortException;
+import io.cohort.client.CohortRejectedException;
+import io.cohort.client.PermissionDeniedIOException;
+import io.cohort.client.tls.ClientTls;
+import io.cohort.client.tls.TlsFiles;
+import io.cohort.statemachine.proto.Code;
+import org.apache.ratis.conf.Parameters;
 import io.cohort.client.CohortGroup;
 import io.cohort.client.CohortUnavailableException;
 import io.cohort.client.Peers;
@@ -44,7 +51,7 @@ public final class ClusterAdmin implements AutoCloseable {
   private final RaftClient raft;
   private final ExecutorService askers;
 
-  private ClusterAdmin(Peers peers, RaftGroupId groupId, Duration timeout) {
+  private ClusterAdmin(Peers peers, RaftGroupId groupId, Duration timeout, TlsFiles tls) {
     if (timeout.isZero() || timeout.isNegative()) {
       throw new IllegalArgumentException("timeout must be positive, got " + timeout);
     }
@@ -57,6 +64,7 @@ public final class ClusterAdmin implements AutoCloseable {
     // One attempt per call: each call names its peer, and the caller decides whether to ask again.
     this.raft = RaftClient.newBuilder().setProperties(p)
         .setRaftGroup(RaftGroup.valueOf(groupId, peers.toRaftPeers()))
+        .setParameters(tls == null ? new Parameters() : ClientTls.of(tls, peers).parameters())
         .setRetryPolicy(RetryPolicies.noRetry()).build();
     this.askers = Executors.newFixedThreadPool(Math.min(peers.list().size(), 8), r -> {
       Thread t = new Thread(r, "cohort-admin");
@@ -65,12 +73,21 @@ public final class ClusterAdmin implements AutoCloseable {
     });
   }
 
-  public static ClusterAdmin connect(Peers peers, Duration timeout) {
-    return new ClusterAdmin(peers, CohortGroup.ID, timeout);
+  /**
+   * @param tls this caller's certificate for mutual TLS (R11); null for a cluster started
+   *     {@code --insecure}
+   */
+  public static ClusterAdmin connect(Peers peers, Duration timeout, TlsFiles tls) {
+    return new ClusterAdmin(peers, CohortGroup.ID, timeout, tls);
   }
 
-  public static ClusterAdmin connect(Peers peers, RaftGroupId groupId, Duration timeout) {
-    return new ClusterAdmin(peers, groupId, timeout);
+  public static ClusterAdmin connect(Peers peers, RaftGroupId groupId, Duration timeout, TlsFiles tls) {
+    return new ClusterAdmin(peers, groupId, timeout, tls);
+  }
+
+  /** The client's transport settings: its TLS files, or plaintext when the config is insecure. */
+  public static ClusterAdmin connect(CohortClientConfig config, Duration timeout) {
+    return new ClusterAdmin(config.peers(), config.groupId(), timeout, config.tls());
   }
 
   public Peers peers() {
@@ -136,6 +153,12 @@ public final class ClusterAdmin implements AutoCloseable {
       if (t instanceof java.net.UnknownHostException) {
         return "unknown host";
       }
+      if (t instanceof PermissionDeniedIOException) {
+        return "permission denied: " + t.getMessage();
+      }
+      if (t instanceof javax.net.ssl.SSLException) {
+        return "TLS handshake failed: " + firstLine(t);
+      }
       if (t instanceof org.apache.ratis.protocol.exceptions.TimeoutIOException) {
         return "no answer within " + seconds();
       }
@@ -157,14 +180,24 @@ public final class ClusterAdmin implements AutoCloseable {
     try {
       reply = raft.getSnapshotManagementApi(RaftPeerId.valueOf(peerId)).create(true, timeout.toMillis());
     } catch (IOException e) {
-      throw new CohortUnavailableException("peer " + peer + " did not answer within " + seconds()
-          + " (" + reason(e) + ")", e);
+      throw unavailable(peer, e);
     }
     if (!reply.isSuccess()) {
       throw new CohortException("peer " + peerId + " did not take a snapshot: "
           + (reply.getException() == null ? "no reason given" : firstLine(reply.getException())), reply.getException());
     }
     return reply.getLogIndex();
+  }
+
+  /** A refusal by the peer's interceptor (R11) is final; anything else means it did not answer. */
+  private CohortException unavailable(Peers.Peer peer, IOException e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof PermissionDeniedIOException) {
+        return new CohortRejectedException(Code.PERMISSION_DENIED, t.getMessage());
+      }
+    }
+    return new CohortUnavailableException("peer " + peer + " did not answer within " + seconds()
+        + " (" + reason(e) + ")", e);
   }
 
   private String seconds() {

@@ -4,6 +4,8 @@ import com.beust.jcommander.DynamicParameter;
 import com.beust.jcommander.Parameter;
 import io.cohort.client.CohortClient;
 import io.cohort.client.CohortClientConfig;
+import io.cohort.client.tls.TlsFiles;
+import io.cohort.tools.ClusterOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -33,6 +35,19 @@ public final class BenchOptions {
   @Parameter(names = "--keep-dir", description = "keep the work directory (server logs) after the run")
   public boolean keepDir;
 
+  @Parameter(names = "--insecure", description = "plaintext: the servers it starts run --insecure (default: mutual TLS "
+      + "with certificates made for the run); with --peers, a cluster started --insecure (also COHORT_INSECURE=1)")
+  public boolean insecure;
+
+  @Parameter(names = "--tls-cert", description = "with --peers: your certificate (default: $COHORT_TLS_CERT)")
+  public String tlsCert;
+
+  @Parameter(names = "--tls-key", description = "with --peers: its key (default: $COHORT_TLS_KEY)")
+  public String tlsKey;
+
+  @Parameter(names = "--tls-ca", description = "with --peers: the cluster's CA (default: $COHORT_TLS_CA)")
+  public String tlsCa;
+
   public List<String> serverJavaOptsList() {
     return Arrays.stream(serverJavaOpts.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
   }
@@ -52,18 +67,46 @@ public final class BenchOptions {
     return d;
   }
 
-  public CohortClient client(String peers) {
-    return CohortClient.connect(CohortClientConfig.builder(peers).maxOutstanding(maxOutstanding).build());
+  /** A bench client of the servers it started (their transport), or of --peers when null. */
+  public CohortClient client(ServerProcesses servers) throws IOException {
+    return CohortClient.connect(clientConfig(servers).maxOutstanding(maxOutstanding).build());
+  }
+
+  /** The configuration {@link #client} uses: the servers' admin certificate, or --tls-* / COHORT_TLS_* for --peers. */
+  public CohortClientConfig.Builder clientConfig(ServerProcesses servers) throws IOException {
+    if (servers != null) {
+      return servers.clientConfig();
+    }
+    ClusterOptions c = new ClusterOptions();
+    c.tlsCert = tlsCert;
+    c.tlsKey = tlsKey;
+    c.tlsCa = tlsCa;
+    c.insecure = insecure;
+    TlsFiles tls = c.tls(System.getenv());
+    CohortClientConfig.Builder b = CohortClientConfig.builder(peers);
+    return tls == null ? b.insecure() : b.tls(tls);
   }
 
   /** Starts three server processes of a kind under {@code dir/sub}, printing what it does. */
   public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, PrintStream out) throws IOException {
-    out.printf("starting 3 %s server processes (JVM %s%s) ...%n", kind == ServerProcesses.Kind.COHORT ? "Cohort" : "no-op",
+    return startServers(kind, dir, out, kind == ServerProcesses.Kind.COHORT && !insecure);
+  }
+
+  /** {@link #startServers(ServerProcesses.Kind, Path, PrintStream)} with mutual TLS on or off. */
+  public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, PrintStream out, boolean secure)
+      throws IOException {
+    return startServers(kind, dir, out, secure, kind.name().toLowerCase());
+  }
+
+  /** ... under {@code dir/sub} (a fresh one per run: the servers' storage is there). */
+  public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, PrintStream out, boolean secure, String sub)
+      throws IOException {
+    out.printf("starting 3 %s server processes (%s, JVM %s%s) ...%n",
+        kind == ServerProcesses.Kind.COHORT ? "Cohort" : "no-op", secure ? "mutual TLS" : "plaintext",
         serverJavaOpts, ratis.isEmpty() ? "" : ", ratis " + ratis);
     out.flush();
     long t0 = System.nanoTime();
-    ServerProcesses s = ServerProcesses.start(kind, dir.resolve(kind.name().toLowerCase()), serverJavaOptsList(), ratis,
-        List.of());
+    ServerProcesses s = ServerProcesses.start(kind, dir.resolve(sub), serverJavaOptsList(), ratis, List.of(), secure);
     out.printf("  up on %s in %.1f s, leader %s%n", s.peers(), (System.nanoTime() - t0) / 1e9, s.leaderOrNull());
     out.flush();
     return s;

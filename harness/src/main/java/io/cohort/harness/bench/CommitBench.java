@@ -41,6 +41,14 @@ public final class CommitBench implements CliCommand {
   @Parameter(names = "--no-baseline", description = "skip the no-op Ratis baseline")
   boolean noBaseline;
 
+  @Parameter(names = "--compare-tls", description = "instead of the no-op baseline: Cohort with mutual TLS beside "
+      + "plaintext, alternating A (plaintext) B (TLS) for --rounds rounds, each on fresh servers; prints every run "
+      + "and TLS/plaintext per level (target >= 0.7)")
+  boolean compareTls;
+
+  @Parameter(names = "--rounds", description = "with --compare-tls: how many A B rounds")
+  int rounds = 2;
+
   /** One measured level. */
   record Level(int inFlight, double opsPerS, double p50Ms, double p99Ms, long errors, double serverCores,
       double loadCores) {}
@@ -54,13 +62,16 @@ public final class CommitBench implements CliCommand {
     int max = Arrays.stream(inFlight).max().orElse(1);
     out.printf("bench commit: levels %s in flight, warm-up %d s at %d, %d s measured per level, %d cores%n",
         levels, warmupS, max, measureS, Runtime.getRuntime().availableProcessors());
+    if (compareTls) {
+      return compareTls(inFlight, max);
+    }
     Path work = options.workDir("cohort-bench-commit-", out);
     try {
       Map<Integer, Level> cohort;
       int[] payload = new int[1];
       CommitWorkload setup;
       ServerProcesses servers = options.peers == null ? options.startServers(ServerProcesses.Kind.COHORT, work, out) : null;
-      try (CohortClient client = options.client(servers != null ? servers.peers() : options.peers);
+      try (CohortClient client = options.client(servers);
           Scratch scratch = new Scratch(client, servers == null, out)) {
         setup = CommitWorkload.setUp(scratch, partitions);
         payload[0] = setup.commands().apply(1_000_000).toByteArray().length;
@@ -75,7 +86,7 @@ public final class CommitBench implements CliCommand {
       Map<Integer, Level> noop = new LinkedHashMap<>();
       if (!noBaseline && options.peers == null) {
         try (ServerProcesses ns = options.startServers(ServerProcesses.Kind.NOOP, work, out);
-            CohortClient client = options.client(ns.peers())) {
+            CohortClient client = options.client(ns)) {
           noop = measure("no-op", client, setup.commands(), false, inFlight, max, ns);
         }
       }
@@ -107,6 +118,67 @@ public final class CommitBench implements CliCommand {
     } finally {
       options.cleanUp(work, out);
     }
+  }
+
+  /** A B A B: plaintext and mutual TLS alternate, each run on fresh servers, so drift hits both alike. */
+  private int compareTls(int[] inFlight, int max) throws Exception {
+    if (options.peers != null) {
+      throw new com.beust.jcommander.ParameterException("--compare-tls starts its own servers: no --peers");
+    }
+    if (rounds < 1) {
+      throw new com.beust.jcommander.ParameterException("--rounds must be at least 1");
+    }
+    Path work = options.workDir("cohort-bench-commit-tls-", out);
+    Map<Boolean, java.util.List<Map<Integer, Level>>> runs = new LinkedHashMap<>();
+    runs.put(false, new java.util.ArrayList<>());
+    runs.put(true, new java.util.ArrayList<>());
+    int payload = 0;
+    try {
+      for (int round = 1; round <= rounds; round++) {
+        for (boolean secure : new boolean[] {false, true}) {
+          String name = (secure ? "tls" : "plaintext") + "#" + round;
+          try (ServerProcesses servers = options.startServers(ServerProcesses.Kind.COHORT, work, out, secure,
+              "round" + round + (secure ? "-tls" : "-plaintext"));
+              CohortClient client = options.client(servers);
+              Scratch scratch = new Scratch(client, false, out)) {
+            CommitWorkload setup = CommitWorkload.setUp(scratch, partitions);
+            payload = setup.commands().apply(1_000_000).toByteArray().length;
+            runs.get(secure).add(measure(name, client, setup.commands(), true, inFlight, max, servers));
+            setup.keepAlive().shutdownNow();
+          }
+        }
+      }
+      out.println();
+      out.println("| in flight | plaintext ops/s (each run) | TLS ops/s (each run) | TLS/plaintext | p99 ms plaintext | p99 ms TLS |");
+      out.println("|---:|---|---|---:|---:|---:|");
+      StringBuilder last = new StringBuilder("bench commit-tls rounds=").append(rounds).append(" payload_bytes=")
+          .append(payload).append(" warmup_s=").append(warmupS).append(" measure_s=").append(measureS);
+      for (int n : inFlight) {
+        double[] plain = runs.get(false).stream().mapToDouble(m -> m.get(n).opsPerS).toArray();
+        double[] tls = runs.get(true).stream().mapToDouble(m -> m.get(n).opsPerS).toArray();
+        double plainMean = java.util.Arrays.stream(plain).average().orElse(Double.NaN);
+        double tlsMean = java.util.Arrays.stream(tls).average().orElse(Double.NaN);
+        double p99Plain = runs.get(false).stream().mapToDouble(m -> m.get(n).p99Ms).average().orElse(Double.NaN);
+        double p99Tls = runs.get(true).stream().mapToDouble(m -> m.get(n).p99Ms).average().orElse(Double.NaN);
+        out.printf("| %d | %s | %s | %.2f | %.1f | %.1f |%n", n, each(plain), each(tls), tlsMean / plainMean,
+            p99Plain, p99Tls);
+        last.append(String.format(" plain_%d_ops=%.0f tls_%d_ops=%.0f ratio_%d=%.2f", n, plainMean, n, tlsMean, n,
+            tlsMean / plainMean));
+      }
+      out.println();
+      out.println(last);
+      return 0;
+    } finally {
+      options.cleanUp(work, out);
+    }
+  }
+
+  private static String each(double[] values) {
+    StringBuilder b = new StringBuilder();
+    for (double v : values) {
+      b.append(b.length() == 0 ? "" : ", ").append(String.format("%,.0f", v));
+    }
+    return b.toString();
   }
 
   private Map<Integer, Level> measure(String name, CohortClient client, LongFunction<Command> commands,

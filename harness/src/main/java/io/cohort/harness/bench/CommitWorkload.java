@@ -32,7 +32,7 @@ record CommitWorkload(String group, LongFunction<Command> commands, ScheduledExe
     String group = topic;
     String consumer = "bench-c";
     HeartbeatResult hb = client.blocking().heartbeat(Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer).build());
-    long session = hb.getSession();
+    com.google.protobuf.ByteString session = hb.getSessionToken();
     long[] epochs = new long[partitions];
     List<PartitionRef> held = new ArrayList<>();
     for (Grant g : hb.getGrantsList()) {
@@ -42,7 +42,7 @@ record CommitWorkload(String group, LongFunction<Command> commands, ScheduledExe
     if (held.size() != partitions) {
       throw new IllegalStateException("expected " + partitions + " grants, got " + held.size());
     }
-    Heartbeat keep = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer).setSession(session)
+    Heartbeat keep = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session)
         .addAllHeld(held).build();
     client.blocking().heartbeat(keep);
     ScheduledExecutorService keepAlive = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -54,7 +54,7 @@ record CommitWorkload(String group, LongFunction<Command> commands, ScheduledExe
     LongFunction<Command> commands = seq -> {
       int p = (int) (seq % partitions);
       return Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup(group)
-          .setConsumerId(consumer).setSession(session).addEntries(CheckpointEntry.newBuilder().setTopic(topic)
+          .setConsumerId(consumer).setSessionToken(session).addEntries(CheckpointEntry.newBuilder().setTopic(topic)
               .setPartition(p).setEpoch(epochs[p]).setCursor(Long.toString(seq)))).build();
     };
     return new CommitWorkload(group, commands, keepAlive);

@@ -56,7 +56,7 @@ public final class ExpiryBench implements CliCommand {
     List<Double> client = new ArrayList<>();
     ServerProcesses servers = options.peers == null ? options.startServers(ServerProcesses.Kind.COHORT, work, out) : null;
     String peers = servers != null ? servers.peers() : options.peers;
-    try (CohortClient c = options.client(peers); Scratch made = new Scratch(c, servers == null, out)) {
+    try (CohortClient c = options.client(servers); Scratch made = new Scratch(c, servers == null, out)) {
       scratch = made;
       out.printf("expiry: session timeout %d ms, heartbeat %d ms, %d kills of a `cohort consume` process%n",
           sessionTimeoutMs, heartbeatIntervalMs, runs);
@@ -102,6 +102,7 @@ public final class ExpiryBench implements CliCommand {
     }
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.cohort.tools.Cohort", "consume", name,
         "--consumer", "X", "--log-dir", logDir.toString(), "--peers", peers));
+    cmd.addAll(ServerProcesses.transportArgs(c.config()));
     Process x = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(work.resolve("consumer-" + run + ".log").toFile()).start();
     Members m = new Members();

@@ -52,7 +52,7 @@ public final class FailoverBench implements CliCommand {
     List<Double> gaps = new ArrayList<>();
     long errors = 0;
     try (ServerProcesses servers = options.startServers(ServerProcesses.Kind.COHORT, work, out);
-        CohortClient client = CohortClient.connect(CohortClientConfig.builder(servers.peers())
+        CohortClient client = CohortClient.connect(servers.clientConfig()
             .maxOutstanding(options.maxOutstanding).callTimeout(Duration.ofSeconds(30)).attemptTimeout(Duration.ofMillis(attemptTimeoutMs))
             .backoff(Duration.ofMillis(backoffBaseMs), Duration.ofMillis(backoffMaxMs)).build())) {
       CommitWorkload w = CommitWorkload.setUp(new Scratch(client, false, out), 128);

@@ -83,7 +83,7 @@ public final class HeartbeatBench implements CliCommand {
     try {
       String peers = servers != null ? servers.peers() : options.peers;
       for (int i = 0; i < clientCount; i++) {
-        clients.add(CohortClient.connect(CohortClientConfig.builder(peers).maxOutstanding(Math.max(options.maxOutstanding,
+        clients.add(CohortClient.connect(options.clientConfig(servers).maxOutstanding(Math.max(options.maxOutstanding,
             16384)).callTimeout(Duration.ofSeconds(30)).build()));
       }
       scratch = new Scratch(clients.get(0), servers == null, out);

@@ -38,7 +38,7 @@ final class HeartbeatSim {
     final String group;
     final String id;
     final CohortClient client;
-    long session;
+    com.google.protobuf.ByteString session = com.google.protobuf.ByteString.EMPTY;
     List<PartitionRef> held = List.of();
 
     Sim(String group, String id, CohortClient client) {
@@ -52,7 +52,7 @@ final class HeartbeatSim {
         return;
       }
       long sent = System.nanoTime();
-      Heartbeat hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSession(session).addAllHeld(held).build();
+      Heartbeat hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(session).addAllHeld(held).build();
       CompletableFuture<HeartbeatResult> f;
       try {
         f = client.heartbeat(hb);
@@ -68,7 +68,7 @@ final class HeartbeatSim {
           if (rec != null) {
             rec.add(now - sent);
           }
-          session = r.getSession();
+          session = r.getSessionToken();
           List<PartitionRef> h = new ArrayList<>();
           for (Grant g : r.getGrantsList()) {
             PartitionRef ref = PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()).build();
@@ -82,7 +82,7 @@ final class HeartbeatSim {
           Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
           if (t instanceof CohortRejectedException re && (re.code() == Code.UNKNOWN_MEMBER || re.code() == Code.FENCED)) {
             rejoins.incrementAndGet();
-            session = 0;
+            session = com.google.protobuf.ByteString.EMPTY;
             held = List.of();
             nextMs = 0;
           } else {
@@ -139,8 +139,8 @@ final class HeartbeatSim {
     scheduler.awaitTermination(10, TimeUnit.SECONDS);
     List<CompletableFuture<?>> leaves = new ArrayList<>();
     for (Sim s : sims) {
-      if (s.session != 0) {
-        leaves.add(s.client.leave(Leave.newBuilder().setGroup(s.group).setConsumerId(s.id).setSession(s.session).build())
+      if (!s.session.isEmpty()) {
+        leaves.add(s.client.leave(Leave.newBuilder().setGroup(s.group).setConsumerId(s.id).setSessionToken(s.session).build())
             .exceptionally(e -> null));
       }
       if (leaves.size() >= 512) {

@@ -54,7 +54,7 @@ public final class RebalanceBench implements CliCommand {
     StringBuilder last = new StringBuilder("bench rebalance");
     List<String> rows = new ArrayList<>();
     ServerProcesses servers = options.peers == null ? options.startServers(ServerProcesses.Kind.COHORT, work, out) : null;
-    try (CohortClient client = options.client(servers != null ? servers.peers() : options.peers);
+    try (CohortClient client = options.client(servers);
         Scratch made = new Scratch(client, servers == null, out)) {
       scratch = made;
       for (int i = 0; i < warmupRuns; i++) {

@@ -1,7 +1,9 @@
 package io.cohort.harness.bench;
 
 import io.cohort.client.Peers;
+import io.cohort.client.CohortClientConfig;
 import io.cohort.client.admin.ClusterAdmin;
+import io.cohort.client.tls.TlsFiles;
 import io.cohort.client.admin.PeerStatus;
 import java.io.File;
 import java.io.IOException;
@@ -17,8 +19,11 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Three server processes on loopback (n1..n3), started from this JVM's class path: Cohort servers
- * ({@code cohort server}) or the no-op baseline ({@link NoopServer}). Keeps each process it
- * started, kills (SIGKILL) and restarts them by handle, and stops exactly those on close.
+ * ({@code cohort server}) or the no-op baseline ({@link NoopServer}). Cohort servers run with
+ * mutual TLS unless asked for plaintext: certificates made for the run under {@code dir/tls}
+ * ({@link LocalCerts}), the bootstrap admin {@code admin} whose certificate {@link #clientConfig}
+ * uses. Keeps each process it started, kills (SIGKILL) and restarts them by handle, and stops
+ * exactly those on close.
  */
 public final class ServerProcesses implements AutoCloseable {
   public enum Kind {
@@ -34,16 +39,19 @@ public final class ServerProcesses implements AutoCloseable {
   private final List<String> javaOpts;
   private final List<String> extraArgs;
   private final Map<String, Process> processes = new LinkedHashMap<>();
+  private final LocalCerts certs; // null: plaintext
   private final ClusterAdmin admin;
 
-  private ServerProcesses(Kind kind, Path dir, int basePort, List<String> javaOpts, List<String> extraArgs) {
+  private ServerProcesses(Kind kind, Path dir, int basePort, List<String> javaOpts, List<String> extraArgs,
+      LocalCerts certs) throws IOException {
     this.kind = kind;
     this.dir = dir;
     this.basePort = basePort;
     this.peers = Ports.peers(basePort);
     this.javaOpts = List.copyOf(javaOpts);
     this.extraArgs = List.copyOf(extraArgs);
-    this.admin = ClusterAdmin.connect(Peers.parse(peers), Duration.ofSeconds(1));
+    this.certs = certs;
+    this.admin = ClusterAdmin.connect(Peers.parse(peers), Duration.ofSeconds(1), adminTls());
   }
 
   /**
@@ -54,13 +62,23 @@ public final class ServerProcesses implements AutoCloseable {
    */
   public static ServerProcesses start(Kind kind, Path dir, List<String> javaOpts, Map<String, String> ratis,
       List<String> serverArgs) throws IOException {
+    return start(kind, dir, javaOpts, ratis, serverArgs, kind == Kind.COHORT);
+  }
+
+  /** @param secure mutual TLS (Cohort servers only; the no-op baseline is plaintext) */
+  public static ServerProcesses start(Kind kind, Path dir, List<String> javaOpts, Map<String, String> ratis,
+      List<String> serverArgs, boolean secure) throws IOException {
+    if (secure && kind != Kind.COHORT) {
+      throw new IllegalArgumentException("the no-op baseline runs plaintext");
+    }
     Files.createDirectories(dir);
     List<String> extra = new ArrayList<>(serverArgs);
     ratis.forEach((k, v) -> {
       extra.add("--ratis");
       extra.add(k + "=" + v);
     });
-    ServerProcesses s = new ServerProcesses(kind, dir, Ports.freeBase(), javaOpts, extra);
+    ServerProcesses s = new ServerProcesses(kind, dir, Ports.freeBase(), javaOpts, extra,
+        secure ? LocalCerts.in(dir.resolve("tls")) : null);
     try {
       for (String id : IDS) {
         s.startNode(id);
@@ -85,6 +103,42 @@ public final class ServerProcesses implements AutoCloseable {
     return kind;
   }
 
+  /** True when the servers run mutual TLS. */
+  public boolean secure() {
+    return certs != null;
+  }
+
+  /** The bootstrap admin's certificate, or null for plaintext servers. */
+  public TlsFiles adminTls() throws IOException {
+    return certs == null ? null : certs.user(LocalCerts.ADMIN);
+  }
+
+  /** A user certificate of the run's CA for {@code principal} (its rights come from the ACL). */
+  public TlsFiles tls(String principal) throws IOException {
+    if (certs == null) {
+      throw new IllegalStateException("the servers run plaintext");
+    }
+    return certs.user(principal);
+  }
+
+  /** A client of these servers as the admin, with their transport. */
+  public CohortClientConfig.Builder clientConfig() throws IOException {
+    return clientConfig(adminTls());
+  }
+
+  /** The `cohort` flags that give a CLI process the same transport as this client configuration. */
+  public static List<String> transportArgs(CohortClientConfig config) {
+    TlsFiles t = config.tls();
+    return t == null ? List.of("--insecure") : List.of("--tls-cert", t.cert().toString(), "--tls-key",
+        t.key().toString(), "--tls-ca", t.ca().toString());
+  }
+
+  /** A client of these servers with this certificate (ignored on plaintext servers). */
+  public CohortClientConfig.Builder clientConfig(TlsFiles tls) {
+    CohortClientConfig.Builder b = CohortClientConfig.builder(peers);
+    return certs == null ? b.insecure() : b.tls(tls);
+  }
+
   public synchronized void startNode(String id) throws IOException {
     Process old = processes.get(id);
     if (old != null && old.isAlive()) {
@@ -101,6 +155,13 @@ public final class ServerProcesses implements AutoCloseable {
       cmd.add(NoopServer.class.getName());
     }
     cmd.addAll(List.of("--id", id, "--storage", dir.resolve(id).toString(), "--peers", peers));
+    if (kind == Kind.COHORT && certs != null) {
+      TlsFiles tls = certs.node(id);
+      cmd.addAll(List.of("--tls-cert", tls.cert().toString(), "--tls-key", tls.key().toString(),
+          "--tls-ca", tls.ca().toString(), "--admin", LocalCerts.ADMIN));
+    } else if (kind == Kind.COHORT) {
+      cmd.add("--insecure");
+    }
     cmd.addAll(extraArgs);
     File log = dir.resolve(id + ".log").toFile();
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true)

@@ -68,9 +68,10 @@ public final class SnapshotBench implements CliCommand {
     Path work = options.workDir("cohort-bench-snapshot-", out);
     List<Row> rows = new ArrayList<>();
     try (ServerProcesses servers = options.startServers(ServerProcesses.Kind.COHORT, work, out);
-        CohortClient client = options.client(servers.peers());
+        CohortClient client = options.client(servers);
         // snapshot requests take long at 1M checkpoints
-        ClusterAdmin admin = ClusterAdmin.connect(Peers.parse(servers.peers()), Duration.ofSeconds(300))) {
+        ClusterAdmin admin = ClusterAdmin.connect(Peers.parse(servers.peers()), Duration.ofSeconds(300),
+            servers.adminTls())) {
       CommitWorkload probeLoad = CommitWorkload.setUp(new Scratch(client, false, out), 1);
       long filled = 0;
       for (long n : Arrays.stream(counts.split(",")).map(String::trim).mapToLong(Long::parseLong).toArray()) {
@@ -113,7 +114,7 @@ public final class SnapshotBench implements CliCommand {
     CommitCheckpoints.Builder b = null;
     for (Grant g : hb.getGrantsList()) {
       if (b == null) {
-        b = CommitCheckpoints.newBuilder().setGroup(name).setConsumerId("m").setSession(hb.getSession());
+        b = CommitCheckpoints.newBuilder().setGroup(name).setConsumerId("m").setSessionToken(hb.getSessionToken());
       }
       b.addEntries(CheckpointEntry.newBuilder().setTopic(name).setPartition(g.getPartition()).setEpoch(g.getEpoch())
           .setCursor(Long.toString(1_000_000L + g.getPartition())));

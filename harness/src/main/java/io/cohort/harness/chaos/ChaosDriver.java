@@ -2,6 +2,8 @@ package io.cohort.harness.chaos;
 
 import io.cohort.client.CohortClient;
 import io.cohort.client.CohortClientConfig;
+import io.cohort.harness.bench.LocalCerts;
+import io.cohort.statemachine.proto.Role;
 import io.cohort.client.ConsumerConfig;
 import io.cohort.client.ConsumerListener;
 import io.cohort.client.GroupConsumer;
@@ -79,12 +81,14 @@ public final class ChaosDriver {
       say("3 server processes on " + servers.peers() + ", leader " + servers.leaderOrNull());
       List<CohortClient> clients = new ArrayList<>();
       try {
-        CohortClient admin = client(servers.peers());
+        CohortClient admin = client(servers.clientConfig());
         clients.add(admin);
         setUp(admin);
+        // The consumers are not admins (R11): a consumer principal granted exactly the two groups.
+        admin.blocking().grantAccess(LocalCerts.CONSUMER, Role.CONSUMER, List.of(PLAIN_GROUP, ORDERED_GROUP));
         for (String group : List.of(PLAIN_GROUP, ORDERED_GROUP)) {
           for (String c : List.of("a", "b", "c")) {
-            CohortClient cc = client(servers.peers());
+            CohortClient cc = client(servers.clientConfig(servers.tls(LocalCerts.CONSUMER)));
             clients.add(cc);
             consumerClients.add(cc);
             consumers.add(consumer(cc, group, group.substring(0, 1) + "-" + c));
@@ -111,8 +115,8 @@ public final class ChaosDriver {
     return new Report(counts, violations);
   }
 
-  private static CohortClient client(String peers) {
-    return CohortClient.connect(CohortClientConfig.builder(peers).callTimeout(Duration.ofSeconds(30)).build());
+  private static CohortClient client(CohortClientConfig.Builder config) {
+    return CohortClient.connect(config.callTimeout(Duration.ofSeconds(30)).build());
   }
 
   private void setUp(CohortClient admin) {

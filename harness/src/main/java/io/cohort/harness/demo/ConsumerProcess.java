@@ -1,6 +1,7 @@
 package io.cohort.harness.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohort.client.tls.TlsFiles;
 import io.cohort.tools.Cohort;
 import io.cohort.tools.json.Json;
 import io.cohort.tools.log.FileLog;
@@ -27,13 +28,14 @@ final class ConsumerProcess implements AutoCloseable {
   }
 
   /** Runs the CLI from this JVM's class path (the tools jar is on it). */
-  static ConsumerProcess start(List<String> java, String peers, String group, String consumer, FileLog log,
-      Path workDir) throws IOException {
+  static ConsumerProcess start(List<String> java, String peers, TlsFiles tls, String group, String consumer,
+      FileLog log, Path workDir) throws IOException {
     Path events = workDir.resolve(group + "-" + consumer + ".jsonl");
     List<String> cmd = new ArrayList<>(java);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Cohort.class.getName(), "consume", group,
         "--consumer", consumer, "--log-dir", log.dir().toString(), "--json", "--commit-every-ms", "200",
-        "--peers", peers));
+        "--peers", peers, "--tls-cert", tls.cert().toString(), "--tls-key", tls.key().toString(),
+        "--tls-ca", tls.ca().toString()));
     Process p = new ProcessBuilder(cmd).redirectOutput(events.toFile())
         .redirectError(workDir.resolve(group + "-" + consumer + ".err").toFile()).start();
     return new ConsumerProcess(group, consumer, events, p);

@@ -45,7 +45,7 @@ public final class Demo implements CliCommand {
     Scenarios scenarios = null;
     try {
       cluster.start();
-      CohortClient client = ctx.closeLater(CohortClient.connect(cluster.peers()));
+      CohortClient client = ctx.closeLater(CohortClient.connect(cluster.adminConfig()));
       scenarios = new Scenarios(cluster, client, narrator, new FileLog(dir.resolve("log")), dir);
       scenarios.runAll();
     } catch (Exception e) {

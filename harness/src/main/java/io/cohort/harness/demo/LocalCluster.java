@@ -1,6 +1,8 @@
 package io.cohort.harness.demo;
 
+import io.cohort.client.CohortClientConfig;
 import io.cohort.client.Peers;
+import io.cohort.client.tls.TlsFiles;
 import io.cohort.client.admin.ClusterAdmin;
 import io.cohort.client.admin.PeerStatus;
 import java.io.IOException;
@@ -11,20 +13,42 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** The demo's three-node cluster, run by scripts/cluster.sh under the work dir; its leader and pids. */
+/**
+ * The demo's three-node cluster, run by scripts/cluster.sh under the work dir; its leader and pids.
+ * cluster.sh makes its certificates on first start (R11): the demo is the admin, its consumer
+ * processes the principal {@code consumer}, which cluster.sh grants every group.
+ */
 final class LocalCluster implements AutoCloseable {
   private final Path root;
   private final Path dir;
   private final int basePort;
   private final String peers;
-  private final ClusterAdmin admin;
+  private ClusterAdmin admin; // made after start: cluster.sh writes the certificates
 
   LocalCluster(Path root, Path dir, int basePort) {
     this.root = root;
     this.dir = dir;
     this.basePort = basePort;
     this.peers = "n1=127.0.0.1:" + basePort + ",n2=127.0.0.1:" + (basePort + 1) + ",n3=127.0.0.1:" + (basePort + 2);
-    this.admin = ClusterAdmin.connect(Peers.parse(peers), Duration.ofSeconds(1));
+    this.admin = null;
+  }
+
+  private ClusterAdmin admin() {
+    if (admin == null) {
+      admin = ClusterAdmin.connect(Peers.parse(peers), Duration.ofSeconds(1), tls("admin"));
+    }
+    return admin;
+  }
+
+  /** A principal's files as cluster.sh made them (DIR/tls/NAME.{crt,key}, DIR/tls/ca.crt). */
+  TlsFiles tls(String principal) {
+    Path tls = dir.resolve("cluster").resolve("tls");
+    return new TlsFiles(tls.resolve(principal + ".crt"), tls.resolve(principal + ".key"), tls.resolve("ca.crt"));
+  }
+
+  /** The demo's own client: the admin. */
+  CohortClientConfig adminConfig() {
+    return CohortClientConfig.builder(peers).tls(tls("admin")).build();
   }
 
   String peers() {
@@ -46,7 +70,7 @@ final class LocalCluster implements AutoCloseable {
   }
 
   String leaderOrNull() {
-    return ClusterAdmin.leader(admin.status()).map(PeerStatus::id).orElse(null);
+    return ClusterAdmin.leader(admin().status()).map(PeerStatus::id).orElse(null);
   }
 
   String leader() {
@@ -59,9 +83,9 @@ final class LocalCluster implements AutoCloseable {
         "--dir", dir.resolve("cluster").toString(), "--base-port", Integer.toString(basePort))
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("cluster.out").toFile()))
         .start();
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+    if (!p.waitFor(300, TimeUnit.SECONDS)) {
       p.destroyForcibly();
-      throw new IOException("scripts/cluster.sh " + command + " did not finish in 120 s");
+      throw new IOException("scripts/cluster.sh " + command + " did not finish in 300 s");
     }
     if (p.exitValue() != 0) {
       throw new IOException("scripts/cluster.sh " + command + " failed; see " + dir.resolve("cluster.out"));
@@ -92,6 +116,8 @@ final class LocalCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    admin.close();
+    if (admin != null) {
+      admin.close();
+    }
   }
 }

@@ -245,7 +245,7 @@ final class Scenarios {
   private ConsumerProcess startConsumer(String group, String consumer) throws IOException {
     List<String> java = List.of(ProcessHandle.current().info().command().orElse("java"),
         "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m");
-    ConsumerProcess c = ConsumerProcess.start(java, cluster.peers(), group, consumer, log, dir);
+    ConsumerProcess c = ConsumerProcess.start(java, cluster.peers(), cluster.tls("consumer"), group, consumer, log, dir);
     consumers.add(c);
     narrator.say("started consumer " + consumer + " of " + group + " (pid " + c.pid() + ")");
     return c;

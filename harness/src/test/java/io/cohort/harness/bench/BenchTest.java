@@ -68,12 +68,15 @@ class BenchTest {
   @Test
   void benchOnAGivenClusterLeavesNothingBehind() throws Exception {
     try (MiniCluster cluster = MiniCluster.start(3, tmp.resolve("cluster"));
-        CohortClient client = CohortClient.connect(cluster.peers())) {
+        CohortClient client = CohortClient.connect(io.cohort.client.CohortClientConfig.builder(cluster.peers())
+            .tls(cluster.adminTls()).build())) {
       cluster.leaderId();
       for (int run = 1; run <= 2; run++) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int code = new Harness(new PrintStream(out, true, StandardCharsets.UTF_8), System.err, Map.of()).run("bench",
-            "rebalance", "--peers", cluster.peers(), "--runs", "1", "--warmup-runs", "0", "--intervals-ms", "1000");
+            "rebalance", "--peers", cluster.peers(), "--runs", "1", "--warmup-runs", "0", "--intervals-ms", "1000",
+            "--tls-cert", cluster.adminTls().cert().toString(), "--tls-key", cluster.adminTls().key().toString(),
+            "--tls-ca", cluster.adminTls().ca().toString());
         String text = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, "run " + run + ": " + text);
         assertTrue(text.contains("removed the 1 group(s) and 1 topic(s) this run created"), text);

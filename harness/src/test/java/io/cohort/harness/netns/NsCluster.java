@@ -34,6 +34,8 @@ final class NsCluster implements AutoCloseable {
   private final NetNs net;
   private final Path dir;
   private final String peers;
+  /** Mutual TLS as in production: node certificates for the namespaces' addresses; everyone else is the admin. */
+  private final io.cohort.server.testing.TestCerts certs;
   private final Map<String, Process> servers = new LinkedHashMap<>();
   private final Map<String, Process> consumers = new LinkedHashMap<>();
   private final Map<String, Long> consumerExitMs = new TreeMap<>();
@@ -45,6 +47,13 @@ final class NsCluster implements AutoCloseable {
     this.net = net;
     this.dir = dir;
     this.peers = peers(SERVERS);
+    this.certs = io.cohort.server.testing.TestCerts.create(dir.resolve("tls"));
+  }
+
+  /** The CLI flags of the admin's certificate (the probe and the consumers use them). */
+  List<String> adminTlsArgs() {
+    io.cohort.client.tls.TlsFiles a = certs.user("admin");
+    return List.of("--tls-cert", a.cert().toString(), "--tls-key", a.key().toString(), "--tls-ca", a.ca().toString());
   }
 
   /** Starts n1..n3 and the probe (in {@code observer}), and waits for a leader. */
@@ -55,7 +64,10 @@ final class NsCluster implements AutoCloseable {
       for (String id : SERVERS) {
         c.startServer(id);
       }
-      c.probeProcess = c.launch(observer, List.of(ProbeMain.class.getName(), c.peers),
+      io.cohort.client.tls.TlsFiles admin = c.certs.user("admin");
+      List<String> probeArgs = List.of(ProbeMain.class.getName(), c.peers, admin.cert().toString(),
+          admin.key().toString(), admin.ca().toString());
+      c.probeProcess = c.launch(observer, probeArgs,
           ProcessBuilder.Redirect.PIPE, dir.resolve("probe.err"));
       c.probe = new Probe(c.probeProcess);
       await("a leader").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
@@ -85,15 +97,20 @@ final class NsCluster implements AutoCloseable {
   }
 
   synchronized void startServer(String id) throws IOException {
+    io.cohort.client.tls.TlsFiles tls = certs.node(id, net.address(id));
     servers.put(id, launch(id, List.of("io.cohort.server.ServerMain", "server", "--id", id, "--storage",
-        dir.resolve(id).toString(), "--peers", peers), ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log")
+        dir.resolve(id).toString(), "--peers", peers, "--tls-cert", tls.cert().toString(), "--tls-key",
+        tls.key().toString(), "--tls-ca", tls.ca().toString(), "--admin", "admin"),
+        ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log")
         .toFile()), dir.resolve(id + ".log")));
   }
 
   /** A {@code cohort consume GROUP --json} process in the member's namespace; the member's name is its id. */
   synchronized void startConsumer(String member, String group, Path logDir) throws IOException {
-    consumers.put(member, launch(member, List.of(Cohort.class.getName(), "consume", group, "--consumer", member,
-        "--log-dir", logDir.toString(), "--json", "--commit-every-ms", "200", "--peers", peers),
+    List<String> args = new ArrayList<>(List.of(Cohort.class.getName(), "consume", group, "--consumer", member,
+        "--log-dir", logDir.toString(), "--json", "--commit-every-ms", "200", "--peers", peers));
+    args.addAll(adminTlsArgs());
+    consumers.put(member, launch(member, args,
         ProcessBuilder.Redirect.appendTo(events(member).toFile()), dir.resolve(member + ".err")));
   }
 

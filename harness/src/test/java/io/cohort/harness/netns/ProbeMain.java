@@ -36,12 +36,14 @@ public final class ProbeMain {
   public static void main(String[] args) throws Exception {
     Cohort.quietLogging(false);
     String peers = args[0];
+    io.cohort.client.tls.TlsFiles tls = io.cohort.client.tls.TlsFiles.of(args[1], args[2], args[3]); // the admin's
     PrintStream answers = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     System.setOut(System.err); // only answers on stdout
-    Map<String, String> env = Map.of("COHORT_PEERS", peers);
-    try (CohortClient client = CohortClient.connect(CohortClientConfig.builder(Peers.parse(peers))
+    Map<String, String> env = Map.of("COHORT_PEERS", peers, "COHORT_TLS_CERT", args[1], "COHORT_TLS_KEY", args[2],
+        "COHORT_TLS_CA", args[3]);
+    try (CohortClient client = CohortClient.connect(CohortClientConfig.builder(Peers.parse(peers)).tls(tls)
         .callTimeout(Duration.ofSeconds(3)).attemptTimeout(Duration.ofSeconds(2)).build());
-        ClusterAdmin admin = ClusterAdmin.connect(Peers.parse(peers), Duration.ofSeconds(1))) {
+        ClusterAdmin admin = ClusterAdmin.connect(Peers.parse(peers), Duration.ofSeconds(1), tls)) {
       BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         JsonNode request = Json.read(line);

@@ -45,16 +45,19 @@ public final class SnapshotFile implements Closeable {
   private final Path file;
   private final DB db;
   private final SnapshotMeta meta;
+  private final BTreeMap<String, byte[]> access;
   private final BTreeMap<String, byte[]> topics;
   private final BTreeMap<String, byte[]> groups;
   private final BTreeMap<String, byte[]> members;
   private final BTreeMap<String, byte[]> slots;
 
-  private SnapshotFile(Path file, DB db, SnapshotMeta meta, BTreeMap<String, byte[]> topics,
+  private SnapshotFile(Path file, DB db, SnapshotMeta meta, BTreeMap<String, byte[]> access,
+      BTreeMap<String, byte[]> topics,
       BTreeMap<String, byte[]> groups, BTreeMap<String, byte[]> members, BTreeMap<String, byte[]> slots) {
     this.file = file;
     this.db = db;
     this.meta = meta;
+    this.access = access;
     this.topics = topics;
     this.groups = groups;
     this.members = members;
@@ -73,14 +76,14 @@ public final class SnapshotFile implements Closeable {
       throw new CorruptSnapshotException(file, "is not a readable MapDB file: " + e.getMessage(), e);
     }
     try {
-      for (String name : List.of(META, TOPICS, GROUPS, MEMBERS, SLOTS)) {
+      for (String name : List.of(META, ACCESS, TOPICS, GROUPS, MEMBERS, SLOTS)) {
         if (!db.exists(name)) {
           throw new CorruptSnapshotException(file, "has no '" + name + "' map: not a Cohort snapshot");
         }
       }
       Map<String, String> m = db.treeMap(META, Serializer.STRING, Serializer.STRING).open();
       SnapshotMeta meta = SnapshotMeta.read(file, m);
-      return new SnapshotFile(file, db, meta, open(db, TOPICS), open(db, GROUPS), open(db, MEMBERS),
+      return new SnapshotFile(file, db, meta, open(db, ACCESS), open(db, TOPICS), open(db, GROUPS), open(db, MEMBERS),
           open(db, SLOTS));
     } catch (CorruptSnapshotException e) {
       db.close();
@@ -213,6 +216,7 @@ public final class SnapshotFile implements Closeable {
   private final class RecordIterator implements Iterator<StateRecord> {
     private final RecordDigest digest;
     private StateRecord next;
+    private final Iterator<byte[]> accessIt = access.values().iterator();
     private final Iterator<byte[]> topicIt = topics.values().iterator();
     private final Iterator<Map.Entry<String, byte[]>> groupIt = groups.entrySet().iterator();
     private Iterator<byte[]> memberIt = java.util.Collections.emptyIterator();
@@ -252,6 +256,10 @@ public final class SnapshotFile implements Closeable {
     }
 
     private StateRecord advance() {
+      if (accessIt.hasNext()) {
+        byte[] b = seen(StateRecord.ACCESS_FIELD_NUMBER, accessIt.next());
+        return StateRecord.newBuilder().setAccess(parse(io.cohort.statemachine.proto.AccessEntry.parser(), b)).build();
+      }
       if (topicIt.hasNext()) {
         byte[] b = seen(StateRecord.TOPIC_FIELD_NUMBER, topicIt.next());
         return StateRecord.newBuilder().setTopic(parse(TopicRecord.parser(), b)).build();

@@ -12,6 +12,7 @@ import java.util.HexFormat;
  *   <li>{@code meta}: string to string; {@link #META_FORMAT} = {@value #FORMAT_NAME}, the format
  *       version, the Raft term and index the snapshot covers, the record counts, the SHA-256 of the
  *       record stream and the header record (base64).
+ *   <li>{@code access}: principal to {@code AccessEntry} bytes, the ACL (R11; layout 2).
  *   <li>{@code topics}: topic name to {@code TopicRecord} bytes.
  *   <li>{@code groups}: group name to {@code GroupRecord} bytes.
  *   <li>{@code members}: {@code group \0 consumer} to {@code MemberRecord} bytes.
@@ -27,9 +28,11 @@ import java.util.HexFormat;
  */
 public final class SnapshotLayout {
   public static final String FORMAT_NAME = "cohort-snapshot";
-  public static final int FORMAT_VERSION = 1;
+  /** 2: the {@code access} map (state format 4). */
+  public static final int FORMAT_VERSION = 2;
 
   static final String META = "meta";
+  static final String ACCESS = "access";
   static final String TOPICS = "topics";
   static final String GROUPS = "groups";
   static final String MEMBERS = "members";

@@ -51,6 +51,7 @@ public final class SnapshotWriter {
     String sha256;
     DB db = DBMaker.fileDB(tmp.toFile()).fileChannelEnable().fileSyncDisable().fileLockDisable().make();
     try {
+      Sink access = new Sink(db, ACCESS);
       Sink topics = new Sink(db, TOPICS);
       Sink groups = new Sink(db, GROUPS);
       Sink members = new Sink(db, MEMBERS);
@@ -62,6 +63,10 @@ public final class SnapshotWriter {
           case HEADER -> {
             inner = record.getHeader().toByteArray();
             header[0] = inner;
+          }
+          case ACCESS -> {
+            inner = record.getAccess().toByteArray();
+            access.put(record.getAccess().getPrincipal(), inner);
           }
           case TOPIC -> {
             inner = record.getTopic().toByteArray();
@@ -92,6 +97,7 @@ public final class SnapshotWriter {
       if (header[0] == null) {
         throw new IllegalStateException("exported state has no header record");
       }
+      access.close();
       topics.close();
       groups.close();
       members.close();

@@ -87,7 +87,7 @@ public final class SnapshotInstallBench {
     int max = Limits.DEFAULTS.maxEntriesPerCommand();
     for (int from = 0; from < hb.getGrantsCount(); from += max) {
       CommitCheckpoints.Builder c = CommitCheckpoints.newBuilder().setGroup(group).setConsumerId("consumer")
-          .setSession(hb.getSession());
+          .setSessionToken(hb.getSessionToken());
       for (Grant g : hb.getGrantsList().subList(from, Math.min(hb.getGrantsCount(), from + max))) {
         c.addEntries(CheckpointEntry.newBuilder().setTopic(topic).setPartition(g.getPartition())
             .setEpoch(g.getEpoch()).setCursor("offset-" + (1000L + g.getPartition())).setLag(3));
@@ -96,7 +96,7 @@ public final class SnapshotInstallBench {
     }
     // Leave, so no member is left: no ticks, and the replicas' digests can settle.
     ok(client.write(Command.newBuilder().setLeave(Leave.newBuilder().setGroup(group).setConsumerId("consumer")
-        .setSession(hb.getSession())).build()));
+        .setSessionToken(hb.getSessionToken())).build()));
   }
 
   private static Result ok(Result r) {

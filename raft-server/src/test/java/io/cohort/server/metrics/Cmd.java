@@ -30,8 +30,8 @@ public final class Cmd {
     return Command.newBuilder().setHeartbeat(Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer)).build();
   }
 
-  public static Command heartbeat(String group, String consumer, long session, List<Grant> held, List<CheckpointEntry> commits) {
-    Heartbeat.Builder b = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer).setSession(session)
+  public static Command heartbeat(String group, String consumer, com.google.protobuf.ByteString session, List<Grant> held, List<CheckpointEntry> commits) {
+    Heartbeat.Builder b = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session)
         .addAllCommits(commits);
     for (Grant g : held) {
       b.addHeld(PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()));
@@ -39,9 +39,9 @@ public final class Cmd {
     return Command.newBuilder().setHeartbeat(b).build();
   }
 
-  public static Command commit(String group, String consumer, long session, List<CheckpointEntry> entries) {
+  public static Command commit(String group, String consumer, com.google.protobuf.ByteString session, List<CheckpointEntry> entries) {
     return Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup(group)
-        .setConsumerId(consumer).setSession(session).addAllEntries(entries)).build();
+        .setConsumerId(consumer).setSessionToken(session).addAllEntries(entries)).build();
   }
 
   /** A checkpoint of {@code grant} at {@code cursor}, with the reader's lag (records, ms). */
@@ -50,9 +50,9 @@ public final class Cmd {
         .setEpoch(grant.getEpoch()).setCursor(cursor).setLag(lag).setLagMs(lagMs).build();
   }
 
-  public static Command leave(String group, String consumer, long session) {
+  public static Command leave(String group, String consumer, com.google.protobuf.ByteString session) {
     return Command.newBuilder().setLeave(Leave.newBuilder().setGroup(group).setConsumerId(consumer)
-        .setSession(session)).build();
+        .setSessionToken(session)).build();
   }
 
   public static Command tick() {

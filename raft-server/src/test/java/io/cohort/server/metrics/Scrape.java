@@ -27,6 +27,27 @@ public final class Scrape {
   static final String PROTOBUF =
       "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** HTTPS endpoints (a secure cluster's): a client trusting that cluster's CA, by base URI. */
+  private static final Map<URI, HttpClient> HTTPS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Scrapes of {@code base} trust the CA in {@code caFile} (and check the host against its SANs). */
+  public static void trust(URI base, java.nio.file.Path caFile) {
+    HTTPS.computeIfAbsent(base, b -> {
+      try {
+        var tm = io.cohort.client.tls.PeerTrustManager.fromCaFile(caFile, (h, p) -> java.util.Optional.empty(), false);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, new javax.net.ssl.TrustManager[] {tm}, null);
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(ctx).build();
+      } catch (IOException | java.security.GeneralSecurityException e) {
+        throw new IllegalStateException("cannot trust " + caFile + ": " + e.getMessage(), e);
+      }
+    });
+  }
+
+  private static HttpClient client(URI base) {
+    return "https".equals(base.getScheme()) ? HTTPS.getOrDefault(
+        URI.create(base.getScheme() + "://" + base.getAuthority()), HTTP) : HTTP;
+  }
 
   private final Map<String, MetricFamily> families;
 
@@ -38,7 +59,7 @@ public final class Scrape {
     HttpRequest req = HttpRequest.newBuilder(base.resolve("/metrics")).header("Accept", PROTOBUF)
         .timeout(Duration.ofSeconds(10)).build();
     try {
-      HttpResponse<InputStream> resp = HTTP.send(req, HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<InputStream> resp = client(base).send(req, HttpResponse.BodyHandlers.ofInputStream());
       if (resp.statusCode() != 200) {
         throw new IllegalStateException("GET " + req.uri() + " answered " + resp.statusCode());
       }
@@ -62,7 +83,7 @@ public final class Scrape {
   public static HttpResponse<String> get(URI base, String path) {
     HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10)).build();
     try {
-      return HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+      return client(base).send(req, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

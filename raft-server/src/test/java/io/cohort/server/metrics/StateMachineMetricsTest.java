@@ -48,7 +48,12 @@ class StateMachineMetricsTest {
 
   /** As a follower (or a replaying node) applies a log entry stamped {@code timeMs}. */
   private Result apply(Command c, long timeMs) throws Exception {
-    byte[] data = LogEntry.newBuilder().setTimeMs(timeMs).setCommand(c.toByteString()).build().toByteArray();
+    LogEntry.Builder logged = LogEntry.newBuilder().setTimeMs(timeMs).setCommand(c.toByteString());
+    if (c.hasHeartbeat() && c.getHeartbeat().getSessionToken().isEmpty()) {
+      // a join: the leader stamps a random session token (R11); any 16 bytes unique per entry do here
+      logged.setSessionToken(com.google.protobuf.ByteString.copyFrom(java.nio.ByteBuffer.allocate(16).putLong(index + 1).array()));
+    }
+    byte[] data = logged.build().toByteArray();
     LogEntryProto entry = LogEntryProto.newBuilder().setTerm(1).setIndex(++index)
         .setStateMachineLogEntry(StateMachineLogEntryProto.newBuilder().setLogData(Messages.wrap(data))).build();
     TransactionContext trx = TransactionContext.newBuilder().setStateMachine(sm).setLogEntry(entry).build();
@@ -73,14 +78,14 @@ class StateMachineMetricsTest {
     apply(Cmd.topic("t", 2), 1000);
     apply(Cmd.group("g", "t", 10_000), 1000);
     Result joined = apply(Cmd.join("g", "A"), 1000);
-    long session = joined.getHeartbeat().getSession();
+    com.google.protobuf.ByteString session = joined.getHeartbeat().getSessionToken();
     Grant p0 = grant(grants(joined), 0);
     Grant stale = p0.toBuilder().setEpoch(p0.getEpoch() - 1).build();
     Result commit = apply(Cmd.commit("g", "A", session, List.of(Cmd.entry(p0, "10", 0, 0), Cmd.entry(stale, "11", 0, 0))),
         2000);
     assertEquals(List.of(Code.OK, Code.FENCED), commit.getCommit().getCodesList());
     apply(Cmd.heartbeat("g", "A", session, grants(joined), List.of(Cmd.entry(p0, "12", 0, 0))), 3000);
-    Result fenced = apply(Cmd.heartbeat("g", "A", session + 99, grants(joined), List.of()), 3000);
+    Result fenced = apply(Cmd.heartbeat("g", "A", com.google.protobuf.ByteString.copyFrom(new byte[16]), grants(joined), List.of()), 3000);
     assertEquals(Code.FENCED, fenced.getCode());
     apply(Cmd.topic("t", 2), 3000); // ALREADY_EXISTS
 
@@ -106,7 +111,8 @@ class StateMachineMetricsTest {
     for (byte[] bad : new byte[][] {{(byte) 0xff}, oversized, tooLargeLimit}) {
       RaftClientRequest req = RaftClientRequest.newBuilder().setClientId(ClientId.randomId())
           .setServerId(RaftPeerId.valueOf("n1")).setGroupId(io.cohort.client.CohortGroup.ID).setCallId(1)
-          .setMessage(Messages.of(bad)).setType(RaftClientRequest.writeRequestType()).build();
+          .setMessage(org.apache.ratis.protocol.Message.valueOf(io.cohort.server.Envelopes.internal(bad)))
+          .setType(RaftClientRequest.writeRequestType()).build();
       assertNotNull(sm.startTransaction(req).getException());
     }
     Samples s = scrape();
@@ -137,7 +143,7 @@ class StateMachineMetricsTest {
     apply(Cmd.topic("t", 3), 1000);
     apply(Cmd.group("g", "t", 10_000), 1000);
     Result joined = apply(Cmd.join("g", "A"), 1000);
-    long session = joined.getHeartbeat().getSession();
+    com.google.protobuf.ByteString session = joined.getHeartbeat().getSessionToken();
     List<Grant> held = grants(joined);
     assertEquals(3, held.size());
     apply(Cmd.commit("g", "A", session, List.of(Cmd.entry(grant(held, 0), "5", 5, 700),

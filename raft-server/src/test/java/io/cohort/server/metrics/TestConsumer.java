@@ -16,7 +16,7 @@ public final class TestConsumer {
   private final TestClient client;
   private final String group;
   private final String id;
-  private long session;
+  private com.google.protobuf.ByteString session;
   private List<Grant> grants = List.of();
 
   public TestConsumer(TestClient client, String group, String id) {
@@ -55,7 +55,7 @@ public final class TestConsumer {
     if (r.getCode() != Code.OK) {
       throw new IllegalStateException(id + ": heartbeat answered " + r.getCode() + " " + r.getMessage());
     }
-    session = r.getHeartbeat().getSession();
+    session = r.getHeartbeat().getSessionToken();
     List<Grant> next = new ArrayList<>(r.getHeartbeat().getGrantsList());
     grants = List.copyOf(next);
   }

@@ -34,12 +34,12 @@ public final class StateFixture {
             .setSessionTimeoutMs(600_000)).build());
         Result joined = f.ok(Command.newBuilder().setHeartbeat(Heartbeat.newBuilder().setGroup(group)
             .setConsumerId("consumer-" + g)).build());
-        long session = joined.getHeartbeat().getSession();
+        com.google.protobuf.ByteString session = joined.getHeartbeat().getSessionToken();
         List<Grant> grants = joined.getHeartbeat().getGrantsList();
         int max = Limits.DEFAULTS.maxEntriesPerCommand();
         for (int from = 0; from < grants.size(); from += max) {
           CommitCheckpoints.Builder c = CommitCheckpoints.newBuilder().setGroup(group)
-              .setConsumerId("consumer-" + g).setSession(session);
+              .setConsumerId("consumer-" + g).setSessionToken(session);
           for (Grant grant : grants.subList(from, Math.min(grants.size(), from + max))) {
             c.addEntries(CheckpointEntry.newBuilder().setTopic(topic).setPartition(grant.getPartition())
                 .setEpoch(grant.getEpoch()).setCursor("offset-" + (1000L + grant.getPartition())).setLag(3));
@@ -52,7 +52,11 @@ public final class StateFixture {
   }
 
   private Result ok(Command c) {
-    Result r = coordinator.apply(c, ++index, 1, timeMs += 10);
+    index++;
+    timeMs += 10;
+    byte[] token = java.nio.ByteBuffer.allocate(16).putLong(8, index).array(); // the leader draws random ones
+    Result r = coordinator.apply(c, index, 1, new io.cohort.statemachine.Stamp(timeMs,
+        io.cohort.statemachine.Principals.INTERNAL, com.google.protobuf.ByteString.copyFrom(token)));
     if (r.getCode() != Code.OK) {
       throw new IllegalStateException("fixture command failed: " + r.getCode() + " " + r.getMessage());
     }

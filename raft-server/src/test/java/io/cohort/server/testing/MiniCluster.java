@@ -22,7 +22,10 @@ import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
+import io.cohort.client.tls.ClientTls;
+import io.cohort.client.tls.TlsFiles;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.retry.RetryPolicies;
@@ -32,7 +35,10 @@ import org.apache.ratis.util.TimeDuration;
 
 /**
  * A Cohort cluster of real Ratis servers (gRPC on free loopback ports) inside the test JVM, each
- * node with its own storage dir under the given temp dir.
+ * node with its own storage dir under the given temp dir. Secure by default, as a real cluster:
+ * mutual TLS with a CA made for this cluster (EC P-256, under {@code tempDir/tls}), node
+ * certificates for 127.0.0.1, and the bootstrap admin {@link #ADMIN}, whose certificate the
+ * cluster's clients use; {@link Builder#insecure()} for tests that need plaintext.
  *
  * <pre>{@code
  * try (MiniCluster cluster = MiniCluster.start(3, tempDir)) {
@@ -48,13 +54,18 @@ public final class MiniCluster implements AutoCloseable {
   /** Generous: first Ratis requests are slow on 2 cores. */
   public static final Duration TIMEOUT = Duration.ofSeconds(60);
 
+  /** The principal of the certificate {@link #client()} and {@link #newRaftClient()} use: the bootstrap admin. */
+  public static final String ADMIN = "admin";
+
   private final Map<String, ServerConfig> configs;
+  private final TestCerts certs; // null: insecure
   private final Map<String, SteppableClock> clocks = new TreeMap<>();
   private final Map<String, CohortServer> servers = new TreeMap<>();
   private final List<RaftClient> clients = new ArrayList<>();
 
-  private MiniCluster(Map<String, ServerConfig> configs) {
+  private MiniCluster(Map<String, ServerConfig> configs, TestCerts certs) {
     this.configs = configs;
+    this.certs = certs;
     configs.keySet().forEach(id -> clocks.put(id, new SteppableClock()));
   }
 
@@ -75,6 +86,8 @@ public final class MiniCluster implements AutoCloseable {
     private int snapshotsRetained = ServerConfig.DEFAULT_SNAPSHOTS_RETAINED;
     private final Map<String, String> ratis = new TreeMap<>();
     private MetricsSettings metrics; // null: no HTTP endpoint
+    private boolean insecure;
+    private final List<String> admins = new ArrayList<>(List.of(ADMIN));
 
     private Builder(int nodes, Path tempDir) {
       if (nodes < 1) {
@@ -121,20 +134,36 @@ public final class MiniCluster implements AutoCloseable {
       return this;
     }
 
+    /** Plaintext: every caller is the admin 'anonymous' (only tests that need it). */
+    public Builder insecure() {
+      insecure = true;
+      return this;
+    }
+
+    /** Another bootstrap admin besides {@link #ADMIN}. */
+    public Builder admin(String principal) {
+      admins.add(principal);
+      return this;
+    }
+
     public MiniCluster start() throws IOException {
       List<Integer> ports = freePorts(metrics != null ? 2 * nodes : nodes);
       StringBuilder peers = new StringBuilder();
       for (int i = 0; i < nodes; i++) {
         peers.append(i == 0 ? "" : ",").append("n").append(i + 1).append("=127.0.0.1:").append(ports.get(i));
       }
+      TestCerts certs = insecure ? null : TestCerts.create(tempDir.resolve("tls"));
       Map<String, ServerConfig> configs = new LinkedHashMap<>();
       for (int i = 1; i <= nodes; i++) {
         String id = "n" + i;
         MetricsSettings m = metrics != null ? metrics.withHttpPort(ports.get(nodes + i - 1)) : MetricsSettings.OFF;
-        configs.put(id, ServerConfig.of(id, tempDir.resolve(id), peers.toString())
-            .withStateMachine(settings).withSnapshotsRetained(snapshotsRetained).withRatis(ratis).withMetrics(m));
+        ServerConfig c = ServerConfig.insecure(id, tempDir.resolve(id), peers.toString())
+            .withStateMachine(settings.withBootstrapAdmins(insecure ? List.of(io.cohort.statemachine.Principals.ANONYMOUS)
+                : admins))
+            .withSnapshotsRetained(snapshotsRetained).withRatis(ratis).withMetrics(m);
+        configs.put(id, certs == null ? c : c.withTls(certs.node(id), admins));
       }
-      MiniCluster cluster = new MiniCluster(configs);
+      MiniCluster cluster = new MiniCluster(configs, certs);
       try {
         for (String id : configs.keySet()) {
           cluster.restart(id);
@@ -172,13 +201,20 @@ public final class MiniCluster implements AutoCloseable {
     configs.put(id, change.apply(config(id)));
   }
 
-  /** {@code http://127.0.0.1:PORT} of the node's HTTP endpoint ({@link Builder#httpEndpoint}). */
+  /**
+   * {@code https://127.0.0.1:PORT} of the node's HTTP endpoint ({@link Builder#httpEndpoint}), or
+   * {@code http://} on an insecure cluster. {@code Scrape} trusts this cluster's CA for it.
+   */
   public java.net.URI httpUri(String id) {
     int port = config(id).metrics().httpPort();
     if (port == 0) {
       throw new IllegalStateException("node " + id + " has no HTTP endpoint: build the cluster with httpEndpoint(...)");
     }
-    return java.net.URI.create("http://127.0.0.1:" + port);
+    java.net.URI uri = java.net.URI.create((certs == null ? "http" : "https") + "://127.0.0.1:" + port);
+    if (certs != null) {
+      io.cohort.server.metrics.Scrape.trust(uri, certs.caFile());
+    }
+    return uri;
   }
 
   /** The node's clocks: step its wall clock to test R6 (it keeps them across restarts). */
@@ -292,19 +328,60 @@ public final class MiniCluster implements AutoCloseable {
         TimeDuration.valueOf(100, java.util.concurrent.TimeUnit.MILLISECONDS));
   }
 
-  /** A new Ratis client of this cluster (closed with the cluster). */
+  /** The cluster's certificates, or null when it runs insecure. */
+  public TestCerts certs() {
+    return certs;
+  }
+
+  public boolean isSecure() {
+    return certs != null;
+  }
+
+  /** The admin's TLS files (null on an insecure cluster): what clients of this cluster use by default. */
+  public TlsFiles adminTls() {
+    return certs == null ? null : certs.user(ADMIN);
+  }
+
+  /** A user certificate of this cluster's CA for {@code principal} (made once). */
+  public TlsFiles tls(String principal) {
+    if (certs == null) {
+      throw new IllegalStateException("this cluster runs insecure: no certificates");
+    }
+    return certs.user(principal);
+  }
+
+  /** Ratis client parameters: the admin's mutual TLS, or nothing on an insecure cluster. */
+  public Parameters clientParameters() {
+    return clientParameters(adminTls());
+  }
+
+  public Parameters clientParameters(TlsFiles tls) {
+    return tls == null ? new Parameters() : ClientTls.of(tls, Peers.parse(peers())).parameters();
+  }
+
+  /** A new Ratis client of this cluster, as the admin (closed with the cluster). */
   public RaftClient newRaftClient() {
+    return newRaftClient(adminTls());
+  }
+
+  /** A new Ratis client with these TLS files (null: plaintext), closed with the cluster. */
+  public RaftClient newRaftClient(TlsFiles tls) {
     RaftClient c = RaftClient.newBuilder().setProperties(clientProperties()).setRaftGroup(group())
-        .setRetryPolicy(boundedRetry()).build();
+        .setParameters(clientParameters(tls)).setRetryPolicy(boundedRetry()).build();
     synchronized (clients) {
       clients.add(c);
     }
     return c;
   }
 
-  /** A small typed client over {@link #newRaftClient()}. */
+  /** A small typed client over {@link #newRaftClient()}, as the admin. */
   public TestClient client() {
     return new TestClient(newRaftClient());
+  }
+
+  /** A small typed client as {@code principal} (a user certificate of this cluster's CA). */
+  public TestClient client(String principal) {
+    return new TestClient(newRaftClient(tls(principal)));
   }
 
   @Override

@@ -19,8 +19,8 @@ public final class TestClient implements AutoCloseable {
     this.raft = raft;
   }
 
-  /** A client of any group, with gRPC and {@link MiniCluster#boundedRetry()}. */
-  public static TestClient of(org.apache.ratis.protocol.RaftGroup group) {
+  /** A plaintext client of any group (an insecure node), with gRPC and {@link MiniCluster#boundedRetry()}. */
+  public static TestClient insecure(org.apache.ratis.protocol.RaftGroup group) {
     return new TestClient(RaftClient.newBuilder().setProperties(MiniCluster.clientProperties())
         .setRaftGroup(group).setRetryPolicy(MiniCluster.boundedRetry()).build());
   }

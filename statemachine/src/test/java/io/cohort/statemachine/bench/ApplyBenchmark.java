@@ -1,5 +1,8 @@
 package io.cohort.statemachine.bench;
 
+import com.google.protobuf.ByteString;
+import io.cohort.statemachine.TestStamps;
+
 import io.cohort.statemachine.Coordinator;
 import io.cohort.statemachine.Limits;
 import io.cohort.statemachine.proto.CheckpointEntry;
@@ -68,9 +71,9 @@ public class ApplyBenchmark {
           .setPartitions(partitionsPerGroup)).build());
       apply(Command.newBuilder().setCreateGroup(CreateGroup.newBuilder().setGroup(group).addTopics(topic)
           .setSessionTimeoutMs(600_000).setHeartbeatIntervalMs(1000)).build());
-      long[] sessions = new long[membersPerGroup];
+      ByteString[] sessions = new ByteString[membersPerGroup];
       for (int m = 0; m < membersPerGroup; m++) {
-        sessions[m] = heartbeat(group, "consumer-" + m, 0, List.of()).getSession();
+        sessions[m] = heartbeat(group, "consumer-" + m, ByteString.EMPTY, List.of()).getSessionToken();
       }
       // Everyone heartbeats with what it holds (releases obeyed) until nothing moves.
       HeartbeatResult[] last = new HeartbeatResult[membersPerGroup];
@@ -90,11 +93,11 @@ public class ApplyBenchmark {
       }
       for (int m = 0; m < membersPerGroup; m++) {
         Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(group).setConsumerId("consumer-" + m)
-            .setSession(sessions[m]);
+            .setSessionToken(sessions[m]);
         for (Grant gr : last[m].getGrantsList()) {
           hb.addHeld(PartitionRef.newBuilder().setTopic(topic).setPartition(gr.getPartition()));
           commitList.add(Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder()
-              .setGroup(group).setConsumerId("consumer-" + m).setSession(sessions[m])
+              .setGroup(group).setConsumerId("consumer-" + m).setSessionToken(sessions[m])
               .addEntries(CheckpointEntry.newBuilder().setTopic(topic).setPartition(gr.getPartition())
                   .setEpoch(gr.getEpoch()).setCursor(Long.toString(1_000_000_000L + commitList.size()))
                   .setLag(17).setLagMs(250)))
@@ -126,12 +129,13 @@ public class ApplyBenchmark {
   }
 
   private Result apply(Command c) {
-    return coordinator.apply(c, ++index, 1, timeMs);
+    index++;
+    return coordinator.apply(c, index, 1, TestStamps.at(timeMs, index));
   }
 
-  private HeartbeatResult heartbeat(String group, String consumer, long session, List<PartitionRef> held) {
+  private HeartbeatResult heartbeat(String group, String consumer, ByteString session, List<PartitionRef> held) {
     Result r = apply(Command.newBuilder().setHeartbeat(Heartbeat.newBuilder().setGroup(group)
-        .setConsumerId(consumer).setSession(session).addAllHeld(held)).build());
+        .setConsumerId(consumer).setSessionToken(session).addAllHeld(held)).build());
     if (r.getCode() != Code.OK) {
       throw new IllegalStateException(r.toString());
     }
@@ -143,7 +147,8 @@ public class ApplyBenchmark {
   public Result commit() {
     Command c = commits[nextCommit];
     nextCommit = nextCommit + 1 == commits.length ? 0 : nextCommit + 1;
-    return coordinator.apply(c, ++index, 1, ++timeMs);
+    index++;
+    return coordinator.apply(c, index, 1, TestStamps.at(++timeMs, index));
   }
 
   /** A steady member's heartbeat: it holds its 10 partitions and nothing changes. */
@@ -151,7 +156,8 @@ public class ApplyBenchmark {
   public Result heartbeat() {
     Command c = heartbeats[nextHeartbeat];
     nextHeartbeat = nextHeartbeat + 1 == heartbeats.length ? 0 : nextHeartbeat + 1;
-    return coordinator.apply(c, ++index, 1, ++timeMs);
+    index++;
+    return coordinator.apply(c, index, 1, TestStamps.at(++timeMs, index));
   }
 
   /** Decoding the log entry bytes as the server does, then the commit. */

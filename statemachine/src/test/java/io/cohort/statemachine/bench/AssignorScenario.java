@@ -3,6 +3,8 @@ package io.cohort.statemachine.bench;
 import io.cohort.statemachine.Coordinator;
 import io.cohort.statemachine.FrozenState;
 import io.cohort.statemachine.Limits;
+import io.cohort.statemachine.Principals;
+import io.cohort.statemachine.TestStamps;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.CreateTopic;
@@ -68,7 +70,7 @@ public final class AssignorScenario {
   }
 
   public Result run(Coordinator c) {
-    return c.apply(command, c.appliedIndex() + 1, TERM, timeMs);
+    return c.apply(command, c.appliedIndex() + 1, TERM, TestStamps.at(timeMs, c.appliedIndex() + 1));
   }
 
   static String member(int i) {
@@ -81,7 +83,7 @@ public final class AssignorScenario {
       case "join" -> join(oneHoldsAll(partitions, members - 1), members - 1);
       case "release" -> release(oneHoldsAll(partitions, members));
       case "leave" -> new AssignorScenario(balanced(partitions, members, -1), Command.newBuilder()
-          .setLeave(Leave.newBuilder().setGroup(GROUP).setConsumerId(member(0)).setSession(1)).build(), NOW_MS);
+          .setLeave(Leave.newBuilder().setGroup(GROUP).setConsumerId(member(0)).setSessionToken(TestStamps.token(1))).build(), NOW_MS);
       case "expire" -> new AssignorScenario(balanced(partitions, members, 0),
           Command.newBuilder().setTick(Tick.getDefaultInstance()).build(), NOW_MS + 1);
       case "split" -> new AssignorScenario(balanced(partitions, members, -1), Command.newBuilder()
@@ -99,8 +101,8 @@ public final class AssignorScenario {
   private static AssignorScenario release(List<StateRecord> state) {
     Coordinator c = Coordinator.rebuild(state.iterator(), Limits.DEFAULTS);
     GroupView view = c.query(Query.newBuilder().setDescribeGroup(DescribeGroupQuery.newBuilder().setGroup(GROUP))
-        .build()).getGroup();
-    Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(GROUP).setConsumerId(member(0)).setSession(1);
+        .build(), Principals.INTERNAL).getGroup();
+    Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(GROUP).setConsumerId(member(0)).setSessionToken(TestStamps.token(1));
     for (GroupPartitionView p : view.getPartitionsList()) {
       if (p.getStatus() == PartitionStatus.HELD) {
         hb.addHeld(PartitionRef.newBuilder().setTopic(TOPIC).setPartition(p.getPartition()));
@@ -112,7 +114,7 @@ public final class AssignorScenario {
   private static List<StateRecord> base(int partitions, List<MemberRecord> members, List<SlotRecord> slots) {
     Coordinator topic = new Coordinator(Limits.DEFAULTS);
     topic.apply(Command.newBuilder().setCreateTopic(CreateTopic.newBuilder().setTopic(TOPIC)
-        .setPartitions(partitions)).build(), 1, TERM, NOW_MS);
+        .setPartitions(partitions)).build(), 1, TERM, TestStamps.at(NOW_MS, 1));
     List<StateRecord> out = new ArrayList<>();
     out.add(StateRecord.newBuilder().setHeader(HeaderRecord.newBuilder().setFormatVersion(FrozenState.FORMAT_VERSION)
         .setAppliedIndex(1_000).setAppliedTerm(TERM).setNowMs(NOW_MS).setLastTerm(TERM).setTermStartMs(NOW_MS)
@@ -130,7 +132,7 @@ public final class AssignorScenario {
   }
 
   private static MemberRecord memberRecord(int i, long deadlineMs) {
-    return MemberRecord.newBuilder().setGroup(GROUP).setConsumerId(member(i)).setSession(i + 1)
+    return MemberRecord.newBuilder().setGroup(GROUP).setConsumerId(member(i)).setSessionToken(TestStamps.token(i + 1)).setOwner(Principals.INTERNAL)
         .setLastHeartbeatMs(deadlineMs - SESSION_MS).setDeadlineMs(deadlineMs).build();
   }
 
@@ -169,7 +171,7 @@ public final class AssignorScenario {
     // Let the assignor decide the moves, as the joins did: any command that rebalances will do.
     Coordinator c = Coordinator.rebuild(state.iterator(), Limits.DEFAULTS);
     Result r = c.apply(Command.newBuilder().setSetWeight(SetWeight.newBuilder().setTopic(TOPIC).setPartition(0)
-        .setWeight(1.0)).build(), c.appliedIndex() + 1, TERM, NOW_MS);
+        .setWeight(1.0)).build(), c.appliedIndex() + 1, TERM, TestStamps.at(NOW_MS, c.appliedIndex() + 1));
     if (r.getCode() != Code.OK) {
       throw new IllegalStateException(r.getMessage());
     }

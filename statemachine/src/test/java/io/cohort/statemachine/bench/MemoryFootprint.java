@@ -1,5 +1,7 @@
 package io.cohort.statemachine.bench;
 
+import io.cohort.statemachine.TestStamps;
+
 import io.cohort.statemachine.Coordinator;
 import io.cohort.statemachine.FrozenState;
 import io.cohort.statemachine.Limits;
@@ -49,7 +51,8 @@ public final class MemoryFootprint {
   }
 
   private Result apply(Command c) {
-    Result r = coordinator.apply(c, ++index, 1, 1_000_000 + index);
+    index++;
+    Result r = coordinator.apply(c, index, 1, TestStamps.at(1_000_000 + index, index));
     if (r.getCode() != Code.OK) {
       throw new IllegalStateException(r.getMessage());
     }
@@ -72,7 +75,7 @@ public final class MemoryFootprint {
       HeartbeatResult hb = apply(Command.newBuilder().setHeartbeat(Heartbeat.newBuilder().setGroup(group)
           .setConsumerId("consumer-" + g)).build()).getHeartbeat();
       CommitCheckpoints.Builder commit = CommitCheckpoints.newBuilder().setGroup(group)
-          .setConsumerId("consumer-" + g).setSession(hb.getSession());
+          .setConsumerId("consumer-" + g).setSessionToken(hb.getSessionToken());
       for (Grant grant : hb.getGrantsList()) {
         commit.addEntries(CheckpointEntry.newBuilder().setTopic(grant.getTopic()).setPartition(grant.getPartition())
             .setEpoch(grant.getEpoch()).setCursor(Long.toString(cursor++)).setLag(17).setLagMs(250));

@@ -45,8 +45,13 @@ public final class ErrorLines {
       return new Failure(CommandLine.FAILED, r.code().name() + ": " + clean(m));
     }
     if (e instanceof CohortUnavailableException) {
-      return new Failure(CommandLine.FAILED, where == null ? "cluster unreachable after " + timeoutSeconds + " s"
-          : "cluster unreachable at " + where + " after " + timeoutSeconds + " s");
+      String tls = tlsProblem(e);
+      String at = where == null ? "" : " at " + where;
+      if (tls != null) {
+        return new Failure(CommandLine.FAILED, "TLS handshake with the cluster" + at + " failed: " + tls);
+      }
+      return new Failure(CommandLine.FAILED, "cluster unreachable" + at + " after " + timeoutSeconds + " s"
+          + (plaintextToTls(e) ? " (plaintext to a TLS port? --insecure reaches only a cluster started --insecure)" : ""));
     }
     if (e instanceof CohortException || e instanceof CorruptSnapshotException || e instanceof CommandFailedException) {
       return new Failure(CommandLine.FAILED, clean(e.getMessage()));
@@ -58,6 +63,33 @@ public final class ErrorLines {
       return new Failure(CommandLine.FAILED, clean(e.getMessage()));
     }
     return new Failure(CommandLine.FAILED, "internal error (" + e.getClass().getSimpleName() + "): " + clean(e.getMessage()));
+  }
+
+  /**
+   * R11: why a TLS handshake failed, in an operator's words, or null when the failure was not one.
+   * Our side refusing the cluster's certificate carries the JDK's reason; the cluster refusing ours
+   * shows only as an alert.
+   */
+  static String tlsProblem(Throwable e) {
+    String reason = null;
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String m = t.getMessage() == null ? "" : t.getMessage();
+      if (t instanceof java.security.cert.CertificateException || t instanceof java.security.cert.CertPathValidatorException) {
+        reason = "the cluster's certificate is not trusted (" + clean(m) + "): is --tls-ca this cluster's CA?";
+      } else if (reason == null && (m.contains("ALERT") || m.contains("ssl exception"))) {
+        reason = "the cluster refused this certificate: is --tls-cert from this cluster's CA, and not expired?";
+      }
+    }
+    return reason;
+  }
+
+  private static boolean plaintextToTls(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains("Network closed for unknown reason")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static Throwable unwrap(Throwable t) {

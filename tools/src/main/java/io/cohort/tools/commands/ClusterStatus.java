@@ -50,6 +50,9 @@ public final class ClusterStatus implements CliCommand {
       peers.forEach(p -> list.add(JsonViews.peer(p)));
       doc.put("leader", ClusterAdmin.leader(peers).map(PeerStatus::id).orElse(null));
       doc.put("healthy", healthy);
+      doc.put("transport", ctx.insecure(cluster) ? "insecure" : "mtls");
+      doc.put("principal", info != null ? info.getPrincipal() : null);
+      doc.put("role", info != null ? JsonViews.role(info.getRole()) : null);
       if (info != null) {
         doc.set("limits", JsonViews.limits(info.getLimits()));
         doc.set("usage", JsonViews.usage(info));
@@ -68,12 +71,20 @@ public final class ClusterStatus implements CliCommand {
     }
     t.print(ctx.out);
     ctx.out.println();
+    ctx.out.println(transport(ctx.insecure(cluster), info));
     if (info != null) {
       ClusterLimits.print(ctx.out, info);
     } else {
       ctx.out.println("limits: unknown (" + infoError + ")");
     }
     return healthy ? 0 : 1;
+  }
+
+  /** R11: how this command reached the cluster and who the cluster says it is. */
+  static String transport(boolean insecure, ClusterInfoView info) {
+    String who = info == null ? "" : ", principal '" + info.getPrincipal() + "' (" + JsonViews.role(info.getRole()) + ")";
+    return insecure ? "transport: INSECURE plaintext (--insecure): no authentication, every caller is the admin 'anonymous'" + who
+        : "transport: mutual TLS" + who;
   }
 
   private static String num(long v) {

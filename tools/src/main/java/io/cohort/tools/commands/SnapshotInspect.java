@@ -91,7 +91,8 @@ public final class SnapshotInspect implements CliCommand {
     doc.put("index", snap.meta().index());
     ArrayNode members = doc.putArray("members");
     for (MemberRecord m : g.members()) {
-      members.addObject().put("consumer", m.getConsumerId()).put("session", m.getSession())
+      members.addObject().put("consumer", m.getConsumerId()).put("owner", m.getOwner())
+          .put("session", io.cohort.statemachine.SessionIds.of(m.getSessionToken()))
           .put("lastHeartbeatMs", m.getLastHeartbeatMs());
     }
     ArrayNode slots = doc.putArray("partitions");

@@ -33,11 +33,13 @@ public final class SnapshotRestore implements CliCommand {
   @Override
   public int run(CliContext ctx) throws Exception {
     String spec = Peers.specOrDefault(peers, ctx.env());
-    ServerConfig config = ServerConfig.of(id, storage, spec); // checks the peers and that --id is one of them
+    // checks the peers and that --id is one of them; only id, storage and peers are used here
+    ServerConfig config = ServerConfig.insecure(id, storage, spec);
     RestoredStorage.Seeded seeded = RestoredStorage.seed(file.get(0), config);
     String message = "node " + id + " seeded in " + storage + " from snapshot at index " + seeded.index() + " (term "
         + seeded.term() + ", " + seeded.records() + " records, sha256 " + seeded.sha256() + ")";
-    String next = "cohort server --id " + id + " --storage " + storage + " --peers " + Peers.parse(spec);
+    String next = "cohort server --id " + id + " --storage " + storage + " --peers " + Peers.parse(spec)
+        + " --tls-cert CERT --tls-key KEY --tls-ca CA (or --insecure); the ACL came with the snapshot";
     if (json) {
       ObjectNode doc = Json.ok(message);
       doc.put("id", id);

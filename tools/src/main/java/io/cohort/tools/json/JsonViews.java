@@ -38,6 +38,8 @@ public final class JsonViews {
       for (Grant gr : m.getGrantsList()) {
         grants.addObject().put("topic", gr.getTopic()).put("partition", gr.getPartition()).put("epoch", gr.getEpoch());
       }
+      mv.put("owner", m.getOwner());
+      mv.put("session", m.getSessionId());
       mv.put("lastHeartbeatMs", m.getLastHeartbeatMs());
       mv.put("deadlineMs", m.getDeadlineMs());
     }
@@ -163,6 +165,12 @@ public final class JsonViews {
 
   private static void strings(ArrayNode into, List<String> values) {
     values.forEach(into::add);
+  }
+
+  /** "admin", "consumer", "reader", or null for no role. */
+  public static String role(io.cohort.statemachine.proto.Role role) {
+    return role == io.cohort.statemachine.proto.Role.ROLE_UNSPECIFIED ? null
+        : role.name().toLowerCase(java.util.Locale.ROOT);
   }
 
   static String startFrom(StartFrom s) {
