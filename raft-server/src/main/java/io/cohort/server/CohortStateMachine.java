@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -98,7 +99,23 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
   }
 
+  /**
+   * Where the failures that must stop the node go ({@link NodeGuard}, step 10): a failed log write
+   * (Ratis keeps the division running with a log that fails every later write), a failed snapshot
+   * write, Ratis' notice that it shut this node's group down.
+   */
+  interface Failures {
+    Failures NONE = new Failures() {};
+
+    default void logFailed(Throwable cause, long index) {}
+
+    default void snapshotWriteFailed(String file, Throwable cause) {}
+
+    default void serverShutdown(RoleInfoProto role, boolean allServer) {}
+  }
+
   private final Settings settings;
+  private volatile Failures failures = Failures.NONE;
   private final ReentrantLock lock = new ReentrantLock();
   private final StaleReads staleReads = new StaleReads();
   private final SnapshotKeeper snapshots;
@@ -127,7 +144,8 @@ public final class CohortStateMachine extends BaseStateMachine {
   public CohortStateMachine(Settings settings, ServerClock clock) {
     this.settings = settings;
     this.coordinator = new Coordinator(Limits.DEFAULTS);
-    this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs());
+    this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs(),
+        (file, cause) -> failures.snapshotWriteFailed(file, cause));
     this.stamps = new LeaderStamps(clock);
   }
 
@@ -383,6 +401,23 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (ticker != null && !selfId.equals(newLeaderId)) {
       ticker.stop();
     }
+  }
+
+  // ------------------------------------------------------------------ failures (step 10: fail-stop)
+
+  void reportFailuresTo(Failures to) {
+    failures = to;
+  }
+
+  /** Ratis' log worker failed to write or flush; it fails every later write too (RATIS-NOTES F). */
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    failures.logFailed(cause, failedEntry == null ? -1 : failedEntry.getIndex());
+  }
+
+  @Override
+  public void notifyServerShutdown(RoleInfoProto roleInfo, boolean allServer) {
+    failures.serverShutdown(roleInfo, allServer);
   }
 
   // ------------------------------------------------------------------ snapshots

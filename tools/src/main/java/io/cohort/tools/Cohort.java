@@ -54,9 +54,13 @@ public final class Cohort {
   }
 
   public static void main(String[] args) {
-    quietLogging(args.length > 0 && args[0].equals("server"));
+    boolean server = args.length > 0 && args[0].equals("server");
+    quietLogging(server);
     int code = new Cohort(System.out, System.err, System.getenv()).run(args);
     System.out.flush();
+    if (server) {
+      io.cohort.server.ServerMain.exit(code); // bounded: a node whose close hangs on a broken disk still exits
+    }
     System.exit(code);
   }
 
@@ -66,6 +70,12 @@ public final class Cohort {
    * an ERROR; it retries them itself, so those lines are dropped.
    */
   public static void quietLogging(boolean server) {
+    if (server) {
+      // the node's log (Ratis' included) on stdout; stderr only for the one line an operator acts on
+      io.cohort.server.ServerMain.logToStdout();
+      System.setProperty("org.slf4j.simpleLogger.log.org.apache.ratis.client.impl.OrderedAsync", "off");
+      return;
+    }
     if (!server) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
       // a channel to a node that is going away closes slowly: not the command's business
