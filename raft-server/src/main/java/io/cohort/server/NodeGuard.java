@@ -31,6 +31,7 @@ final class NodeGuard implements CohortStateMachine.Failures {
   private static final Logger LOG = LoggerFactory.getLogger(NodeGuard.class);
   static final long CHECK_EVERY_MS = 500;
   static final int UNCOMMITTED_CHECKS = 10;
+  static final int CLOSED_CHECKS = 8;
 
   private final RaftPeerId self;
   private final NodeStorage storage;
@@ -39,6 +40,7 @@ final class NodeGuard implements CohortStateMachine.Failures {
   private final FailStop failStop;
   private final AtomicBoolean fired = new AtomicBoolean();
   private int absentChecks;
+  private int closedChecks;
 
   /**
    * @param division the node's division, or null when there is none (yet)
@@ -116,9 +118,14 @@ final class NodeGuard implements CohortStateMachine.Failures {
     }
     LifeCycle.State state = d.getInfo().getLifeCycleState();
     if (state.isClosingOrClosed() || state == LifeCycle.State.EXCEPTION) {
-      if (removedFrom(d.getRaftConf())) {
+      // A closed division votes no more: a newest configuration without this node means removed.
+      if (leftOutOfNewest(d.getRaftConf())) {
         removed(d.getRaftConf());
-      } else {
+        return;
+      }
+      // Ratis closes a removed candidate's division first (which takes a while) and tells why
+      // only then (notifyServerShutdown): give it a few checks.
+      if (++closedChecks >= CLOSED_CHECKS) {
         fail(FailStop.FAILED, "[" + self + "] Raft closed this node's group (" + state
             + "; see the log above): stopping so that it restarts");
       }
@@ -131,7 +138,12 @@ final class NodeGuard implements CohortStateMachine.Failures {
       }
       return; // waiting to be added: not being in the configuration is expected
     }
-    if (!removedFrom(conf)) {
+    // Ratis starts a node that is not in both halves of its configuration "initializing", without
+    // an election timer: a node removed while it was down never learns more. Such a node counts
+    // as removed when the newest configuration leaves it out; a running one only once neither
+    // half names it (during a joint configuration the old half still needs its vote).
+    boolean initializing = state == LifeCycle.State.STARTING;
+    if (!(initializing ? leftOutOfNewest(conf) : removedFrom(conf))) {
       absentChecks = 0;
       return;
     }
@@ -139,10 +151,17 @@ final class NodeGuard implements CohortStateMachine.Failures {
     // down learns no commit index from a leader): wait longer, a leader that still counts this
     // node would have reached it by then and replaced its configuration.
     absentChecks++;
-    boolean committed = conf.getLogEntryIndex() <= d.getRaftLog().getLastCommittedIndex();
+    boolean committed = !initializing && conf.getLogEntryIndex() <= d.getRaftLog().getLastCommittedIndex();
     if (absentChecks >= (committed ? 2 : UNCOMMITTED_CHECKS)) {
       removed(conf);
     }
+  }
+
+  private boolean leftOutOfNewest(RaftConfiguration conf) {
+    boolean empty = conf.getCurrentPeers(RaftPeerRole.FOLLOWER).isEmpty()
+        && conf.getCurrentPeers(RaftPeerRole.LISTENER).isEmpty();
+    return !empty && conf.getCurrentPeers(RaftPeerRole.FOLLOWER).stream().noneMatch(p -> p.getId().equals(self))
+        && conf.getCurrentPeers(RaftPeerRole.LISTENER).stream().noneMatch(p -> p.getId().equals(self));
   }
 
   private void clearJoining(RaftConfiguration conf) {
@@ -165,12 +184,13 @@ final class NodeGuard implements CohortStateMachine.Failures {
         + ids(conf) + ")") + ": stopping; its storage " + storage.root() + " is no longer needed");
   }
 
+  /** The voters (and listeners) of the newest configuration: during a change, the one it moves to. */
   static String ids(RaftConfiguration conf) {
     Collection<String> ids = new TreeSet<>();
-    for (RaftPeer p : conf.getAllPeers(RaftPeerRole.FOLLOWER)) {
+    for (RaftPeer p : conf.getCurrentPeers(RaftPeerRole.FOLLOWER)) {
       ids.add(p.getId().toString());
     }
-    for (RaftPeer p : conf.getAllPeers(RaftPeerRole.LISTENER)) {
+    for (RaftPeer p : conf.getCurrentPeers(RaftPeerRole.LISTENER)) {
       ids.add(p.getId() + " (listener)");
     }
     return String.join(",", ids);

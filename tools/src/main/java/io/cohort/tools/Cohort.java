@@ -5,13 +5,17 @@ import io.cohort.tools.cli.CommandLine;
 import io.cohort.tools.commands.CheckpointDelete;
 import io.cohort.tools.commands.CheckpointList;
 import io.cohort.tools.commands.CheckpointReset;
+import io.cohort.tools.commands.ClusterAdd;
 import io.cohort.tools.commands.ClusterLimits;
+import io.cohort.tools.commands.ClusterRemove;
+import io.cohort.tools.commands.ClusterReplace;
 import io.cohort.tools.commands.ClusterStatus;
 import io.cohort.tools.commands.Consume;
 import io.cohort.tools.commands.GroupCreate;
 import io.cohort.tools.commands.GroupDelete;
 import io.cohort.tools.commands.GroupDescribe;
 import io.cohort.tools.commands.GroupList;
+import io.cohort.tools.commands.LeaderTransfer;
 import io.cohort.tools.commands.LogProduce;
 import io.cohort.tools.commands.Server;
 import io.cohort.tools.commands.SnapshotInspect;
@@ -92,9 +96,14 @@ public final class Cohort {
   public static CommandLine.Table commands() {
     return new CommandLine.Table()
         .add("server", Server::new)
-        .describe("cluster", "The Raft group: each peer's state, the replicated limits")
+        .describe("cluster", "The Raft group: each peer's state, the configuration, membership changes, the replicated limits")
         .add("cluster", "status", ClusterStatus::new)
+        .add("cluster", "add", ClusterAdd::new)
+        .add("cluster", "remove", ClusterRemove::new)
+        .add("cluster", "replace", ClusterReplace::new)
         .add("cluster", "limits", ClusterLimits::new)
+        .describe("leader", "Raft leadership: hand it to another voter")
+        .add("leader", "transfer", LeaderTransfer::new)
         .describe("topic", "Topics and their partitions: create, reshard, weigh, delete")
         .add("topic", "create", TopicCreate::new)
         .add("topic", "describe", TopicDescribe::new)
