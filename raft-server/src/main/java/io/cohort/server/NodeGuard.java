@@ -68,12 +68,13 @@ final class NodeGuard implements CohortStateMachine.Failures {
   @Override
   public void logFailed(Throwable cause, long index) {
     fail(FailStop.FAILED, "[" + self + "] the Raft log cannot be written" + (index >= 0 ? " at index " + index : "")
-        + " (" + oneLine(cause) + "): stopping; restart the node once " + storage.root() + " can be written again");
+        + " (" + oneLine(cause) + diskState() + "): stopping; restart the node once " + storage.root()
+        + " can be written again");
   }
 
   @Override
   public void snapshotWriteFailed(String file, Throwable cause) {
-    fail(FailStop.FAILED, "[" + self + "] snapshot " + file + " cannot be written (" + oneLine(cause)
+    fail(FailStop.FAILED, "[" + self + "] snapshot " + file + " cannot be written (" + oneLine(cause) + diskState()
         + "): stopping; restart the node once " + storage.root() + " can be written again");
   }
 
@@ -126,8 +127,10 @@ final class NodeGuard implements CohortStateMachine.Failures {
       // Ratis closes a removed candidate's division first (which takes a while) and tells why
       // only then (notifyServerShutdown): give it a few checks.
       if (++closedChecks >= CLOSED_CHECKS) {
-        fail(FailStop.FAILED, "[" + self + "] Raft closed this node's group (" + state
-            + "; see the log above): stopping so that it restarts");
+        String disk = storageProblem();
+        fail(FailStop.FAILED, "[" + self + "] Raft closed this node's group (" + state + (disk == null ? ""
+            : "; the Raft log cannot be written: " + disk) + "; see the log above): stopping; restart the node"
+            + (disk == null ? "" : " once " + storage.root() + " can be written again"));
       }
       return;
     }
@@ -214,6 +217,33 @@ final class NodeGuard implements CohortStateMachine.Failures {
     Thread t = new Thread(() -> failStop.stop(exitCode, line), "cohort-fail-stop-" + self);
     t.setDaemon(false);
     t.start();
+  }
+
+  /** "; 0 bytes free on its disk" and the like: what an operator checks first. */
+  private String diskState() {
+    StringBuilder b = new StringBuilder();
+    String problem = storageProblem();
+    if (problem != null) {
+      b.append("; ").append(problem);
+    }
+    try {
+      long free = java.nio.file.Files.getFileStore(storage.root()).getUsableSpace();
+      b.append("; ").append(free).append(" bytes free on its disk");
+    } catch (IOException | RuntimeException e) {
+      // no file store to ask
+    }
+    return b.toString();
+  }
+
+  /** Why the log directory cannot be written, or null if a file can be created there. */
+  private String storageProblem() {
+    try {
+      java.nio.file.Path probe = java.nio.file.Files.createTempFile(storage.currentDir(), ".write-check", ".tmp");
+      java.nio.file.Files.delete(probe);
+      return null;
+    } catch (IOException | RuntimeException e) {
+      return oneLine(e);
+    }
   }
 
   static String oneLine(Throwable t) {

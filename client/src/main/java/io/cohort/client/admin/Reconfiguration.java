@@ -24,7 +24,11 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.retry.ExceptionDependentRetry;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.util.TimeDuration;
 
@@ -38,6 +42,20 @@ import org.apache.ratis.util.TimeDuration;
  */
 final class Reconfiguration {
   private static final long PROGRESS_EVERY_NS = TimeUnit.SECONDS.toNanos(2);
+
+  /**
+   * A leader elected a moment ago refuses until its first entry is applied, and a redirect names
+   * the leader: both are retried; anything else is reported (a timed-out change is not resent, it
+   * would only be refused as "in progress": the configuration is read back instead).
+   */
+  private static final RetryPolicy TRANSIENT = ExceptionDependentRetry.newBuilder()
+      .setExceptionToPolicy(LeaderNotReadyException.class, fixed())
+      .setExceptionToPolicy(NotLeaderException.class, fixed())
+      .setDefaultPolicy(RetryPolicies.noRetry()).build();
+
+  private static RetryPolicy fixed() {
+    return RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS));
+  }
 
   private final ClusterAdmin admin;
   private final Duration wait;
@@ -264,7 +282,7 @@ final class Reconfiguration {
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(wait.toMillis() + 2000, TimeUnit.MILLISECONDS));
     List<RaftPeer> raftPeers = peers.stream().map(Peers.Peer::toRaftPeer).toList();
     return RaftClient.newBuilder().setProperties(p).setRaftGroup(RaftGroup.valueOf(admin.groupId(), raftPeers))
-        .setLeaderId(RaftPeerId.valueOf(leader)).setRetryPolicy(RetryPolicies.noRetry()).build();
+        .setLeaderId(RaftPeerId.valueOf(leader)).setRetryPolicy(TRANSIENT).build();
   }
 
   private static String explain(Throwable failure, List<Peers.Peer> adding) {
