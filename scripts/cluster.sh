@@ -4,7 +4,9 @@
 #   scripts/cluster.sh start|stop|status [--dir DIR] [--base-port N] [--json]
 #
 # start   starts n1..n3 in the background on 127.0.0.1:N..N+2 (default 9861), storage in DIR/nK,
-#         logs in DIR/nK.log, pids in DIR/nK.pid (DIR defaults to ./data/cluster); waits for a leader
+#         logs in DIR/nK.log, pids in DIR/nK.pid (DIR defaults to ./data/cluster); waits for a leader.
+#         The first start (no node has storage yet) passes --bootstrap; later starts recover each
+#         node from its storage, and a node whose storage is missing refuses to start (its log says why)
 # stop    sends SIGTERM to exactly those pids, waits for them to exit (SIGKILL after 30 s)
 # status  each peer's role, term, commit and applied index (cohort cluster status)
 #
@@ -76,18 +78,32 @@ ensure_jar() {
   fi
 }
 
+# True when no node has Raft storage yet: the cluster's very first start.
+first_start() {
+  local n
+  for n in "${nodes[@]}"; do
+    compgen -G "$dir/$n/*/current/raft-meta" > /dev/null && return 1
+  done
+  return 0
+}
+
 start() {
   ensure_jar
   echo "BASE_PORT=$base_port" > "$envfile"
-  local p
+  local p bootstrap=""
   p="$(peers)"
+  # --bootstrap only on the very first start: a node that lost its storage later must not be
+  # formatted again under its id (it forgot its votes); it refuses to start and says what to do.
+  if first_start; then
+    bootstrap="--bootstrap"
+  fi
   for n in "${nodes[@]}"; do
     if pid="$(live_pid "$n")"; then
       echo "$n already running (pid $pid)"
       continue
     fi
     COHORT_JAVA_OPTS="${COHORT_SERVER_JAVA_OPTS:--XX:+UseG1GC -Xms256m -Xmx1g}" \
-      nohup "$cohort" server --id "$n" --storage "$dir/$n" --peers "$p" >> "$dir/$n.log" 2>&1 < /dev/null &
+      nohup "$cohort" server $bootstrap --id "$n" --storage "$dir/$n" --peers "$p" >> "$dir/$n.log" 2>&1 < /dev/null &
     echo $! > "$dir/$n.pid"
     echo "$n started (pid $!, 127.0.0.1:$((base_port + ${n#n} - 1)), log $dir/$n.log)"
   done

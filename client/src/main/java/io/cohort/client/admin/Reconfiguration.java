@@ -42,6 +42,8 @@ import org.apache.ratis.util.TimeDuration;
  */
 final class Reconfiguration {
   private static final long PROGRESS_EVERY_NS = TimeUnit.SECONDS.toNanos(2);
+  /** How long a new node may take to answer before the change is given up. */
+  static final long NEW_NODE_WAIT_S = 30;
 
   /**
    * A leader elected a moment ago refuses until its first entry is applied, and a redirect names
@@ -174,6 +176,14 @@ final class Reconfiguration {
       }
     }
     ClusterAdmin.Answer a = admin.probe(p);
+    long deadline = System.nanoTime() + Math.min(wait.toNanos(), TimeUnit.SECONDS.toNanos(NEW_NODE_WAIT_S));
+    if (!a.status().reachable()) {
+      progress.accept("waiting for " + p.id() + " at " + p.address() + " to answer (" + a.status().error() + ")");
+    }
+    while (!a.status().reachable() && System.nanoTime() < deadline) {
+      pause(500); // a node started a moment ago is still starting its JVM
+      a = admin.probe(p);
+    }
     if (!a.status().reachable()) {
       throw new CohortException(p.id() + " at " + p.address() + " does not answer (" + a.status().error()
           + "): start it first with `cohort server --join --id " + p.id() + " --storage DIR --peers " + p + "`", null);
@@ -287,9 +297,10 @@ final class Reconfiguration {
 
   private static String explain(Throwable failure, List<Peers.Peer> adding) {
     String line = ClusterAdmin.firstLine(failure);
-    if (failure.getClass().getSimpleName().equals("ReconfigurationTimeoutException") && !adding.isEmpty()) {
-      return "the leader could not catch " + ids(adding) + " up (" + line + "): is it running with --join, and can the"
-          + " leader reach " + adding.get(0).address() + "?";
+    if (!adding.isEmpty()) {
+      return "the leader did not catch " + ids(adding) + " up (" + line + "): is it running with --join, and can the"
+          + " leader reach " + adding.get(0).address() + "? (a node added back under an id it had before must keep"
+          + " its old address: the members remember an id's address)";
     }
     return line;
   }

@@ -163,12 +163,20 @@ public final class MiniCluster implements AutoCloseable {
    * configuration change) and returns its address.
    */
   public String addNode(String id) {
+    return addNode(id, "127.0.0.1:" + freePorts(1).get(0));
+  }
+
+  /**
+   * {@link #addNode(String)} at a given address, e.g. the one a removed node had: Ratis' peers
+   * remember an id's address, so a node added back under its old id must keep its old address.
+   */
+  public String addNode(String id, String address) {
     synchronized (this) {
       if (configs.containsKey(id)) {
         throw new IllegalArgumentException("node " + id + " exists");
       }
       ServerConfig any = configs.values().iterator().next();
-      String peer = id + "=127.0.0.1:" + freePorts(1).get(0);
+      String peer = id + "=" + address;
       ServerConfig c = new ServerConfig(org.apache.ratis.protocol.RaftPeerId.valueOf(id),
           any.storageDir().resolveSibling(id), ServerConfig.parsePeers(peer), any.groupId(), any.stateMachine(),
           any.snapshotsRetained(), any.ratis());
