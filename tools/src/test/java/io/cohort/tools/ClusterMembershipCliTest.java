@@ -156,8 +156,13 @@ class ClusterMembershipCliTest {
       unused = s.getLocalPort();
     }
     Cli c = cli();
-    c.failsWith(1, "n5 at 127.0.0.1:" + unused + " does not answer", "cluster", "add", "n5=127.0.0.1:" + unused,
-        "--wait", "2");
+    Cli.Run absent = c.run("cluster", "add", "n5=127.0.0.1:" + unused, "--wait", "2");
+    assertEquals(1, absent.code(), absent.err());
+    List<String> lines = absent.err().strip().lines().toList();
+    assertEquals(2, lines.size(), "a progress line while it waited, then the error: " + absent.err());
+    assertTrue(lines.get(0).contains("waiting for n5"), absent.err());
+    assertTrue(lines.get(1).startsWith("cohort cluster add: n5 at 127.0.0.1:" + unused + " does not answer"), absent.err());
+    assertTrue(lines.get(1).contains("cohort server --join --id n5"), absent.err());
     c.failsWith(1, "n9 is not a voter of the configuration (n1,n2,n3)", "cluster", "remove", "n9");
     c.failsWith(1, "n2 is a member already", "cluster", "add", "n2=" + cluster.address("n2"));
     c.failsWith(1, "address " + cluster.address("n2") + " belongs to member n2", "cluster", "replace", "n1",

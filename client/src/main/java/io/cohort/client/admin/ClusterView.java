@@ -36,6 +36,9 @@ public record ClusterView(List<PeerStatus> peers, String leader, RaftConf conf, 
       out.add("no leader");
     }
     for (PeerStatus p : peers) {
+      if (p.lag() > maxLag) {
+        out.add(p.id() + " is " + p.lag() + " entries behind the leader (more than " + maxLag + ")");
+      }
       if (!p.reachable()) {
         out.add(p.id() + " does not answer (" + p.error() + ")");
         continue;
@@ -45,9 +48,6 @@ public record ClusterView(List<PeerStatus> peers, String leader, RaftConf conf, 
         case STAGING -> out.add(p.id() + " is being added (the leader is catching it up)");
         default -> {
         }
-      }
-      if (p.lag() > maxLag) {
-        out.add(p.id() + " is " + p.lag() + " entries behind the leader (more than " + maxLag + ")");
       }
     }
     if (conf != null && conf.joint()) {
