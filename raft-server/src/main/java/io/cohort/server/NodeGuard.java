@@ -246,8 +246,15 @@ final class NodeGuard implements CohortStateMachine.Failures {
     }
   }
 
+  /** The exception's class and the first message down its causes (MapDB wraps the I/O error). */
   static String oneLine(Throwable t) {
-    String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + t.getMessage();
+    String m = t.getClass().getSimpleName();
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c.getMessage() != null && !c.getMessage().isBlank()) {
+        m += (c == t ? ": " : ": " + c.getClass().getSimpleName() + ": ") + c.getMessage();
+        break;
+      }
+    }
     return m.lines().findFirst().orElse(m).strip();
   }
 }

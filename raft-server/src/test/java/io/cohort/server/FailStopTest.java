@@ -82,6 +82,34 @@ class FailStopTest {
     }
   }
 
+  /** A snapshot that cannot be written (its directory gone) stops the node, in-process. */
+  @Test
+  void aNodeWhoseSnapshotCannotBeWrittenStopsWithOneLine() throws Exception {
+    try (MiniCluster cluster = MiniCluster.builder(3, dir.resolve("mini")).autoSnapshotEvery(0).start();
+         TestClient client = cluster.client()) {
+      String leader = cluster.leaderId();
+      for (int i = 0; i < 10; i++) {
+        client.write(createTopic("s" + i, 1));
+      }
+      String victim = cluster.ids().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+      Path sm = new NodeStorage(cluster.storageDir(victim), cluster.group().getGroupId()).stateMachineDir();
+      try (var walk = Files.walk(sm)) {
+        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+      client.raft().getSnapshotManagementApi(org.apache.ratis.protocol.RaftPeerId.valueOf(victim)).create(true, 60_000);
+      await("the node stops itself").atMost(MiniCluster.TIMEOUT).until(() -> !cluster.stopped().isEmpty());
+      MiniCluster.Stopped s = cluster.stopped().get(0);
+      assertEquals(victim, s.id());
+      assertEquals(FailStop.FAILED, s.exitCode(), s.line());
+      assertTrue(s.line().startsWith("[" + victim + "] snapshot snapshot."), s.line());
+      assertTrue(s.line().contains(" cannot be written (") && s.line().contains(sm.toString()), s.line());
+      assertFalse(cluster.isRunning(victim));
+      client.write(createTopic("after", 1)); // the two others carry on
+    }
+  }
+
   private interface Breaker {
     void accept(String victim, Path storage) throws IOException;
   }
