@@ -99,23 +99,8 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
   }
 
-  /**
-   * Where the failures that must stop the node go ({@link NodeGuard}, step 10): a failed log write
-   * (Ratis keeps the division running with a log that fails every later write), a failed snapshot
-   * write, Ratis' notice that it shut this node's group down.
-   */
-  interface Failures {
-    Failures NONE = new Failures() {};
-
-    default void logFailed(Throwable cause, long index) {}
-
-    default void snapshotWriteFailed(String file, Throwable cause) {}
-
-    default void serverShutdown(RoleInfoProto role, boolean allServer) {}
-  }
-
   private final Settings settings;
-  private volatile Failures failures = Failures.NONE;
+  private volatile NodeFailures failures = NodeFailures.NONE;
   private final ReentrantLock lock = new ReentrantLock();
   private final StaleReads staleReads = new StaleReads();
   private final SnapshotKeeper snapshots;
@@ -405,7 +390,7 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   // ------------------------------------------------------------------ failures (step 10: fail-stop)
 
-  void reportFailuresTo(Failures to) {
+  void reportFailuresTo(NodeFailures to) {
     failures = to;
   }
 

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * notice; a check every {@link #CHECK_EVERY_MS} catches a closed division and a configuration
  * that no longer names this node (committed, and seen on two checks in a row).
  */
-final class NodeGuard implements CohortStateMachine.Failures {
+final class NodeGuard implements NodeFailures {
   private static final Logger LOG = LoggerFactory.getLogger(NodeGuard.class);
   static final long CHECK_EVERY_MS = 500;
   static final int UNCOMMITTED_CHECKS = 10;

@@ -24,8 +24,8 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
-import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
-import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 import org.apache.ratis.retry.ExceptionDependentRetry;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
@@ -46,14 +46,15 @@ final class Reconfiguration {
   static final long NEW_NODE_WAIT_S = 30;
 
   /**
-   * A leader elected a moment ago refuses until its first entry is applied, and a redirect names
-   * the leader: both are retried; anything else is reported (a timed-out change is not resent, it
-   * would only be refused as "in progress": the configuration is read back instead).
+   * A leader elected a moment ago refuses until its first entry is applied, a follower redirects
+   * to the leader (Ratis hands the policy no exception for either), and a leader whose previous
+   * change is not committed yet refuses as "in progress": all retried for ~10 s. A timed-out
+   * request is not resent (it would only be refused as in progress): the configuration is read
+   * back instead.
    */
   private static final RetryPolicy TRANSIENT = ExceptionDependentRetry.newBuilder()
-      .setExceptionToPolicy(LeaderNotReadyException.class, fixed())
-      .setExceptionToPolicy(NotLeaderException.class, fixed())
-      .setDefaultPolicy(RetryPolicies.noRetry()).build();
+      .setExceptionToPolicy(TimeoutIOException.class, RetryPolicies.noRetry())
+      .setDefaultPolicy(fixed()).build();
 
   private static RetryPolicy fixed() {
     return RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS));
@@ -232,7 +233,7 @@ final class Reconfiguration {
       pause(200);
     }
     throw new CohortException("leadership did not move to " + to + ": " + (failure == null ? "no leader change within "
-        + wait.toSeconds() + " s" : ClusterAdmin.firstLine(failure)), failure);
+        + wait.toSeconds() + " s" : explain(failure, List.of())), failure);
   }
 
   /** Waits for the reply, printing the new nodes' progress; the failure, or null. */
@@ -296,7 +297,8 @@ final class Reconfiguration {
   }
 
   private static String explain(Throwable failure, List<Peers.Peer> adding) {
-    String line = ClusterAdmin.firstLine(failure);
+    String line = failure instanceof RaftRetryFailureException r && r.getCause() == null
+        ? "the leader kept refusing it (no leader ready, or another change in progress)" : ClusterAdmin.firstLine(failure);
     if (!adding.isEmpty()) {
       return "the leader did not catch " + ids(adding) + " up (" + line + "): is it running with --join, and can the"
           + " leader reach " + adding.get(0).address() + "? (a node added back under an id it had before must keep"
