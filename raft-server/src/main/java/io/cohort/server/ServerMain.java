@@ -39,11 +39,25 @@ public final class ServerMain {
     java.util.logging.LogManager.getLogManager().reset(); // gRPC logs through java.util.logging
     java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
     root.setLevel(java.util.logging.Level.WARNING);
-    java.util.logging.StreamHandler handler = new java.util.logging.StreamHandler(System.out,
-        new java.util.logging.SimpleFormatter()) {
+    // Writes to System.out without owning it: the JVM's logging cleaner closes handlers at exit,
+    // and a StreamHandler would close System.out with it (losing the node's last log lines).
+    java.util.logging.Formatter format = new java.util.logging.SimpleFormatter();
+    java.util.logging.Handler handler = new java.util.logging.Handler() {
       @Override
-      public synchronized void publish(java.util.logging.LogRecord record) {
-        super.publish(record);
+      public void publish(java.util.logging.LogRecord record) {
+        if (isLoggable(record)) {
+          System.out.print(format.format(record));
+          System.out.flush();
+        }
+      }
+
+      @Override
+      public void flush() {
+        System.out.flush();
+      }
+
+      @Override
+      public void close() {
         flush();
       }
     };
