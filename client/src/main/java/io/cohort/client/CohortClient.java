@@ -1,6 +1,5 @@
 package io.cohort.client;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.cohort.statemachine.proto.CheckpointList;
 import io.cohort.statemachine.proto.ClusterInfoQuery;
 import io.cohort.statemachine.proto.ClusterInfoView;
@@ -37,31 +36,9 @@ import io.cohort.statemachine.proto.StartFrom;
 import io.cohort.statemachine.proto.StateDigest;
 import io.cohort.statemachine.proto.TopicView;
 import io.cohort.statemachine.proto.UpdateGroup;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.apache.ratis.RaftConfigKeys;
-import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.client.RaftClientConfigKeys;
-import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
-import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase;
-import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.retry.ExponentialBackoffRetry;
-import org.apache.ratis.retry.RetryPolicy;
-import org.apache.ratis.rpc.SupportedRpcType;
-import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
-import org.apache.ratis.util.TimeDuration;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Talks to a Cohort cluster: admin calls, queries, and the consumer calls (heartbeat, commit,
@@ -71,77 +48,21 @@ import org.slf4j.LoggerFactory;
  * within the configured budget, {@link CohortClosedException}). {@link #blocking()} offers the same
  * calls as blocking methods.
  *
- * <p>One Ratis {@code RaftClient} per instance, so retries of a write reuse its client and call id
- * and the servers' retry cache applies it at most once. It follows the leader by itself. Thread
- * safe; share one instance per process and close it when done.
+ * <p>This class is the typed API (commands and queries); {@link RatisChannel} carries the bytes:
+ * one Ratis {@code RaftClient} at a time, so retries of a write reuse its client id and call id and
+ * the servers' retry cache applies it at most once. It follows the leader by itself. A refusal
+ * (any code but OK) is final for its request: nothing here retries it. Thread safe; share one
+ * instance per process and close it when done.
  */
 public final class CohortClient implements AutoCloseable, ConsumerTransport {
-  private static final Logger LOG = LoggerFactory.getLogger(CohortClient.class);
-
   private final CohortClientConfig config;
-  private final RaftGroup group;
-  private final List<RaftPeerId> peerIds;
+  private final RatisChannel channel;
   private final BlockingCohortClient blocking;
-  private final ExecutorService staleReads;
-  private final Object lock = new Object();
-  /** Replaced when a call failed for good: Ratis then refuses every later async call on it. */
-  private volatile RaftClient raft;
-  private volatile boolean closed;
 
   private CohortClient(CohortClientConfig config) {
     this.config = config;
-    this.group = RaftGroup.valueOf(config.groupId(), config.peers().toRaftPeers());
-    this.raft = newRaftClient();
-    List<RaftPeerId> ids = new ArrayList<>();
-    for (Peers.Peer p : config.peers().list()) {
-      ids.add(RaftPeerId.valueOf(p.id()));
-    }
-    this.peerIds = List.copyOf(ids);
+    this.channel = new RatisChannel(config);
     this.blocking = new BlockingCohortClient(this);
-    this.staleReads = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "cohort-client-stale-read");
-      t.setDaemon(true);
-      return t;
-    });
-  }
-
-  private RaftClient newRaftClient() {
-    return RaftClient.newBuilder()
-        .setProperties(properties(config))
-        .setRaftGroup(group)
-        .setRetryPolicy(retryPolicy(config))
-        .build();
-  }
-
-  /**
-   * Ratis' ordered async calls share a sliding window: once one call fails for good, the window
-   * fails every later call with AlreadyClosedException. So after such a failure this client starts
-   * a fresh RaftClient (new client id) for the calls that follow.
-   */
-  private CohortException failed(RaftClient used, Throwable error, String what) {
-    CohortException mapped = Failures.map(error, what, closed);
-    if (mapped instanceof CohortUnavailableException && !closed && Failures.poisonsWindow(error)) {
-      RaftClient old = null;
-      synchronized (lock) {
-        if (raft == used && !closed) {
-          old = raft;
-          raft = newRaftClient();
-        }
-      }
-      if (old != null) {
-        LOG.info("{} failed for good ({}); continuing with a new Ratis client", what, mapped.getMessage());
-        closeQuietly(old);
-      }
-    }
-    return mapped;
-  }
-
-  private static void closeQuietly(RaftClient c) {
-    try {
-      c.close();
-    } catch (java.io.IOException | RuntimeException e) {
-      LOG.debug("closing a failed Ratis client: {}", e.toString());
-    }
   }
 
   /** A client for the peers string {@code "n1=host:port,n2=host:port,n3=host:port"}, defaults otherwise. */
@@ -162,35 +83,8 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     return blocking;
   }
 
-  static RaftProperties properties(CohortClientConfig config) {
-    RaftProperties p = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
-    RaftClientConfigKeys.Rpc.setRequestTimeout(p,
-        TimeDuration.valueOf(config.attemptTimeout().toMillis(), TimeUnit.MILLISECONDS));
-    RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, config.maxOutstanding());
-    return p;
-  }
-
-  /**
-   * Exponential backoff with jitter, bounded by attempts and by the call's total time (Ratis'
-   * default retries forever). A NotLeaderException naming the leader is retried at once by Ratis.
-   */
-  static RetryPolicy retryPolicy(CohortClientConfig config) {
-    long base = config.backoffBase().toMillis();
-    long max = config.backoffMax().toMillis();
-    int attempts = (int) Math.min(10_000, 10 + config.callTimeout().toMillis() / Math.max(1, base));
-    TimeDuration total = TimeDuration.valueOf(config.callTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    RequestTypeDependentRetryPolicy.Builder b = RequestTypeDependentRetryPolicy.newBuilder();
-    for (TypeCase type : new TypeCase[] {TypeCase.WRITE, TypeCase.READ, TypeCase.STALEREAD,
-        TypeCase.WATCH, TypeCase.MESSAGESTREAM, TypeCase.DATASTREAM, TypeCase.FORWARD}) {
-      b.setRetryPolicy(type, ExponentialBackoffRetry.newBuilder()
-          .setBaseSleepTime(TimeDuration.valueOf(base, TimeUnit.MILLISECONDS))
-          .setMaxSleepTime(TimeDuration.valueOf(max, TimeUnit.MILLISECONDS))
-          .setMaxAttempts(attempts)
-          .build());
-      b.setTimeout(type, total);
-    }
-    return b.build();
+  RatisChannel channel() {
+    return channel;
   }
 
   // ------------------------------------------------------------------ raw commands and queries
@@ -205,13 +99,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
 
   /** Sends command bytes as they are (tests use it to send bytes that do not decode). */
   CompletableFuture<Result> execute(byte[] command, String what) {
-    RaftClient used = raft;
-    return sendSafely(() -> used.async().send(message(command))).handle((reply, error) -> {
-      if (error != null) {
-        throw failed(used, error, what);
-      }
-      return decode(reply, what, Result::parseFrom);
-    });
+    return channel.write(command, what, Result::parseFrom);
   }
 
   /**
@@ -220,108 +108,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * @throws IllegalArgumentException if a stale read names a peer that is not in the peers list
    */
   public CompletableFuture<QueryResult> query(Query query, ReadMode mode) {
-    String what = "query " + query.getBodyCase();
-    Message msg = message(query.toByteArray());
-    if (!mode.isStale()) {
-      return linearizableRead(msg, what, System.nanoTime() + config.callTimeout().toNanos(), 0);
-    }
-    if (mode.peerId() != null) {
-      RaftPeerId peer = RaftPeerId.valueOf(mode.peerId());
-      if (!peerIds.contains(peer)) {
-        throw new IllegalArgumentException("peer '" + mode.peerId() + "' is not one of " + config.peers());
-      }
-      return staleRead(msg, peer, what);
-    }
-    int first = ThreadLocalRandom.current().nextInt(peerIds.size());
-    return staleFrom(msg, first, 0, what);
-  }
-
-  /**
-   * A ReadIndex read. A follower that knows no leader answers at once (ReadIndexException) and
-   * Ratis does not retry that, so it is retried here with backoff until the call timeout.
-   */
-  private CompletableFuture<QueryResult> linearizableRead(Message msg, String what, long deadlineNanos,
-      int attempt) {
-    RaftClient used = raft;
-    return sendSafely(() -> used.async().sendReadOnly(msg)).handle((reply, error) -> {
-      if (error != null) {
-        throw failed(used, error, what);
-      }
-      return decode(reply, what, QueryResult::parseFrom);
-    }).exceptionallyCompose(e -> {
-      CohortException ce = Failures.map(e, what, closed);
-      long delayMs = Math.min(config.backoffMax().toMillis(), config.backoffBase().toMillis() << Math.min(attempt, 20));
-      if (!ce.isRetriable() || closed || System.nanoTime() + delayMs * 1_000_000 > deadlineNanos) {
-        return CompletableFuture.failedFuture(ce);
-      }
-      return CompletableFuture.supplyAsync(() -> null,
-              CompletableFuture.delayedExecutor(delayMs, java.util.concurrent.TimeUnit.MILLISECONDS))
-          .thenCompose(x -> linearizableRead(msg, what, deadlineNanos, attempt + 1));
-    });
-  }
-
-  /**
-   * Stale reads go through Ratis' blocking API on a small pool: its ordered async stream is shared
-   * with the leader's and a read sent to one chosen peer does not mix well with it.
-   */
-  private CompletableFuture<QueryResult> staleRead(Message msg, RaftPeerId peer, String what) {
-    RaftClient used = raft;
-    CompletableFuture<QueryResult> out = new CompletableFuture<>();
-    try {
-      staleReads.execute(() -> {
-        try {
-          out.complete(decode(used.io().sendStaleRead(msg, 0, peer), what, QueryResult::parseFrom));
-        } catch (Throwable t) {
-          out.completeExceptionally(Failures.map(t, what + " on " + peer, closed));
-        }
-      });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      out.completeExceptionally(new CohortClosedException(what + ": the client is closed", e));
-    }
-    return out;
-  }
-
-  private CompletableFuture<QueryResult> staleFrom(Message msg, int first, int tried, String what) {
-    RaftPeerId peer = peerIds.get((first + tried) % peerIds.size());
-    return staleRead(msg, peer, what).exceptionallyCompose(e -> {
-      CohortException ce = Failures.map(e, what, closed);
-      if (ce.isRetriable() && tried + 1 < peerIds.size()) {
-        return staleFrom(msg, first, tried + 1, what);
-      }
-      return CompletableFuture.failedFuture(ce);
-    });
-  }
-
-  private interface Send {
-    CompletableFuture<RaftClientReply> send();
-  }
-
-  private static CompletableFuture<RaftClientReply> sendSafely(Send send) {
-    try {
-      return send.send();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-  }
-
-  private interface Parser<T> {
-    T parse(byte[] bytes) throws InvalidProtocolBufferException;
-  }
-
-  private <T> T decode(RaftClientReply reply, String what, Parser<T> parser) {
-    if (!reply.isSuccess()) {
-      throw Failures.map(reply.getException() != null ? reply.getException()
-          : new java.io.IOException("unsuccessful reply " + reply), what, closed);
-    }
-    try {
-      return parser.parse(reply.getMessage().getContent().toByteArray());
-    } catch (InvalidProtocolBufferException e) {
-      throw new CohortException(what + ": the server's reply is not a Cohort message", e);
-    }
-  }
-
-  private static Message message(byte[] bytes) {
-    return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes));
+    return channel.read(query.toByteArray(), mode, "query " + query.getBodyCase(), QueryResult::parseFrom);
   }
 
   /** Runs a command and returns its body, or fails with {@link CohortRejectedException}. */
@@ -446,6 +233,15 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
         CohortClient::none);
   }
 
+  /**
+   * The per-request limits a consumer's commands must respect (R9), from a linearizable
+   * {@link #clusterInfo} read.
+   */
+  @Override
+  public CompletableFuture<LimitsRecord> limits() {
+    return clusterInfo(ReadMode.linearizable()).thenApply(ClusterInfoView::getLimits);
+  }
+
   /** The replicated limits and what counts against them. */
   public CompletableFuture<ClusterInfoView> clusterInfo(ReadMode mode) {
     return read(Query.newBuilder().setClusterInfo(ClusterInfoQuery.getDefaultInstance()).build(), mode,
@@ -510,20 +306,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
 
   @Override
   public void close() {
-    RaftClient c;
-    synchronized (lock) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      c = raft;
-    }
-    staleReads.shutdownNow();
-    try {
-      c.close();
-    } catch (java.io.IOException e) {
-      throw new CohortException("closing the Ratis client failed", e);
-    }
+    channel.close();
   }
 
   @Override

@@ -13,35 +13,84 @@ import java.util.Objects;
  * @param maxBatchRecords records per poll
  * @param pollWaitMs how long one poll may wait for records
  * @param sessionMarginMs stop reading when no heartbeat succeeded for (session timeout − margin);
- *     0 = a fifth of the session timeout
+ *     0 = a fifth of the session timeout. Never less than one poll plus {@link #MARGIN_SLACK_MS}
  * @param errorBackoffMs wait after a failed poll or processing before retrying that batch
  * @param retryMs wait before retrying a heartbeat that failed or a join that was refused
- * @param leaveTimeoutMs how long {@link GroupConsumer#close()} waits for readers and for the leave
+ * @param leaveTimeoutMs how long {@link GroupConsumer#close()} waits for readers to stop while it
+ *     keeps the session alive, and for the leave's answer
+ * @param readerThreads threads that run every partition's reader, one poll-and-process step at a
+ *     time; default {@link #defaultReaderThreads()}
+ * @param autoCommit true: a batch's end cursor is committed once {@code process} returns; false:
+ *     only cursors passed to {@link GroupConsumer#acknowledge} (or {@link
+ *     ProcessingContext#acknowledge}) are committed
  */
 public record ConsumerConfig(String group, String consumerId, long commitIntervalMs,
     int maxBatchRecords, long pollWaitMs, long sessionMarginMs, long errorBackoffMs, long retryMs,
-    long leaveTimeoutMs) {
+    long leaveTimeoutMs, int readerThreads, boolean autoCommit) {
+
+  /** What the self-fencing margin keeps on top of one poll (R2: a poll, then the check). */
+  public static final long MARGIN_SLACK_MS = 100;
 
   public ConsumerConfig {
     Objects.requireNonNull(group, "group");
     Objects.requireNonNull(consumerId, "consumerId");
     if (commitIntervalMs <= 0 || maxBatchRecords <= 0 || pollWaitMs <= 0 || sessionMarginMs < 0
-        || errorBackoffMs <= 0 || retryMs <= 0 || leaveTimeoutMs <= 0) {
-      throw new IllegalArgumentException("consumer settings must be positive: " + this);
+        || errorBackoffMs <= 0 || retryMs <= 0 || leaveTimeoutMs <= 0 || readerThreads <= 0) {
+      throw new IllegalArgumentException("consumer settings must be positive (sessionMarginMs may be 0): "
+          + "commitIntervalMs=" + commitIntervalMs + ", maxBatchRecords=" + maxBatchRecords + ", pollWaitMs="
+          + pollWaitMs + ", sessionMarginMs=" + sessionMarginMs + ", errorBackoffMs=" + errorBackoffMs
+          + ", retryMs=" + retryMs + ", leaveTimeoutMs=" + leaveTimeoutMs + ", readerThreads=" + readerThreads);
     }
+    if (sessionMarginMs > 0 && sessionMarginMs < pollWaitMs + MARGIN_SLACK_MS) {
+      throw new IllegalArgumentException("sessionMarginMs " + sessionMarginMs + " must cover one poll: at least "
+          + "pollWaitMs " + pollWaitMs + " + " + MARGIN_SLACK_MS + " ms slack = " + (pollWaitMs + MARGIN_SLACK_MS));
+    }
+  }
+
+  /** The settings before reader threads and acknowledge-later commits existed: defaults for those. */
+  public ConsumerConfig(String group, String consumerId, long commitIntervalMs, int maxBatchRecords,
+      long pollWaitMs, long sessionMarginMs, long errorBackoffMs, long retryMs, long leaveTimeoutMs) {
+    this(group, consumerId, commitIntervalMs, maxBatchRecords, pollWaitMs, sessionMarginMs,
+        errorBackoffMs, retryMs, leaveTimeoutMs, defaultReaderThreads(), true);
   }
 
   public static Builder builder(String group, String consumerId) {
     return new Builder(group, consumerId);
   }
 
-  /** The margin for a session timeout: the configured one, or a fifth of the timeout. */
-  long marginFor(long sessionTimeoutMs) {
-    long margin = sessionMarginMs > 0 ? sessionMarginMs : sessionTimeoutMs / 5;
-    return Math.min(margin, sessionTimeoutMs / 2);
+  /** min(16, 2 × available processors). */
+  public static int defaultReaderThreads() {
+    return Math.min(16, 2 * Runtime.getRuntime().availableProcessors());
   }
 
-  /** Defaults: commit every 1 s, 500 records per poll, 200 ms poll wait, retries after 500 ms. */
+  /**
+   * The self-fencing margin for a session timeout: the configured one (or a fifth of the timeout),
+   * but never less than one poll plus {@link #MARGIN_SLACK_MS}.
+   */
+  long marginFor(long sessionTimeoutMs) {
+    long margin = sessionMarginMs > 0 ? sessionMarginMs : sessionTimeoutMs / 5;
+    return Math.max(margin, pollWaitMs + MARGIN_SLACK_MS);
+  }
+
+  /**
+   * Why this consumer cannot run under a group's session timeout, or null when it can: its margin
+   * must leave at least half of the session for heartbeats to renew it.
+   */
+  String sessionTimeoutProblem(long sessionTimeoutMs) {
+    long margin = marginFor(sessionTimeoutMs);
+    if (sessionTimeoutMs > 0 && margin * 2 > sessionTimeoutMs) {
+      return "the self-fencing margin of " + margin + " ms (one poll of pollWaitMs " + pollWaitMs + " ms + "
+          + MARGIN_SLACK_MS + " ms slack, or sessionMarginMs) does not fit in group '" + group
+          + "''s session timeout of " + sessionTimeoutMs + " ms: it may be at most half of it; "
+          + "lower pollWaitMs/sessionMarginMs or raise the group's session timeout";
+    }
+    return null;
+  }
+
+  /**
+   * Defaults: commit every 1 s, 500 records per poll, 200 ms poll wait, retries after 500 ms,
+   * {@link ConsumerConfig#defaultReaderThreads()} reader threads, auto-commit.
+   */
   public static final class Builder {
     private final String group;
     private final String consumerId;
@@ -52,6 +101,8 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
     private long errorBackoffMs = 500;
     private long retryMs = 500;
     private long leaveTimeoutMs = 10_000;
+    private int readerThreads = defaultReaderThreads();
+    private boolean autoCommit = true;
 
     private Builder(String group, String consumerId) {
       this.group = group;
@@ -93,9 +144,19 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
       return this;
     }
 
+    public Builder readerThreads(int v) {
+      readerThreads = v;
+      return this;
+    }
+
+    public Builder autoCommit(boolean v) {
+      autoCommit = v;
+      return this;
+    }
+
     public ConsumerConfig build() {
       return new ConsumerConfig(group, consumerId, commitIntervalMs, maxBatchRecords, pollWaitMs,
-          sessionMarginMs, errorBackoffMs, retryMs, leaveTimeoutMs);
+          sessionMarginMs, errorBackoffMs, retryMs, leaveTimeoutMs, readerThreads, autoCommit);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.cohort.client;
 
+import io.cohort.client.HeldPartition.Phase;
 import io.cohort.statemachine.proto.CheckpointEntry;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.CommitCheckpoints;
@@ -9,17 +10,18 @@ import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.Leave;
 import io.cohort.statemachine.proto.PartitionRef;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The consumer's protocol logic (R1–R3, DESIGN §7) with no threads, no clock and no I/O: it builds
- * heartbeats and commits, digests their results and says which readers to start and stop. The
- * {@link GroupConsumer} drives it from one thread; tests drive it directly.
+ * heartbeats and commits under a {@link CommandBudget}, digests their results and says which
+ * readers to start and stop and which commit futures to settle. The consumer's loop drives it from
+ * one thread; tests drive it directly.
  *
  * <p>Safety rule: a partition is left out of {@code held} only once no reader of it is running
  * and its final checkpoint rides in the same command (applied before {@code held}, R1), so it is
@@ -40,64 +42,41 @@ final class ConsumerState {
     /** A checkpoint was acknowledged. */
     record Acked(PartitionId id, CheckpointEntry entry) implements Action {}
 
-    /** A checkpoint was refused with a code other than OK or FENCED. */
+    /** A checkpoint was refused (a code other than OK or FENCED): it is dropped, not retried. */
     record Refused(PartitionId id, CheckpointEntry entry, Code code) implements Action {}
 
-    /** The session was taken over by another process: everything stopped for good. */
+    /** The session was taken over by another process: readers stop, then it leaves (R2). */
     record ConsumerFenced() implements Action {}
+
+    /** Complete these commit futures (error null) or fail them. */
+    record Settle(List<CompletableFuture<Void>> waiters, Throwable error) implements Action {}
   }
 
-  enum Phase {
-    /** Being read (or paused while the session is at risk). */
-    RUNNING,
-    /** Told to release: its reader is stopping. */
-    STOPPING,
-    /** Its reader stopped: the next heartbeat carries its final checkpoint and omits it. */
-    RELEASED
-  }
-
-  static final class Part {
-    PartitionGrant grant;
-    Phase phase = Phase.RUNNING;
-    boolean paused;
-    /** The latest processed position (what a resumed reader starts from). */
-    String position;
-    /** Latest checkpoint not yet acknowledged; null when all is committed. */
-    CheckpointEntry pending;
-    /** The pending entry as last sent (awaiting its answer); newer progress is unsent again. */
-    CheckpointEntry sent;
-    /** When the oldest progress not yet sent was recorded. */
-    long pendingSinceMs;
-    String ackedCursor;
-
-    Part(PartitionGrant grant) {
-      this.grant = grant;
-      this.position = grant.cursor();
-      this.ackedCursor = grant.cursor();
-    }
-  }
-
-  /** What one heartbeat, commit or leave carried, to match its result against. */
-  record Flush(long session, List<PartitionRef> held, List<CheckpointEntry> entries,
-      Set<PartitionId> omitted) {}
+  /**
+   * What one heartbeat, commit or leave carried, to match its result against: {@code seqs} are the
+   * entries' sequence numbers, {@code leftOver} the pending entries that did not fit the budget,
+   * {@code bytes} the command's size as counted.
+   */
+  record Flush(long session, List<PartitionRef> held, List<CheckpointEntry> entries, List<Long> seqs,
+      Set<PartitionId> omitted, int leftOver, int bytes) {}
 
   private final String group;
   private final String consumerId;
+  private final PartitionTable table = new PartitionTable();
+  private final CheckpointBook book;
   private long session;
   private boolean fenced;
+  private boolean retiring;
+  /** Set while digesting an answer that came too late to start readers on. */
+  private boolean deferStarts;
   private long sessionTimeoutMs;
   private long nextHeartbeatMs;
   private boolean heartbeatNow;
-  private boolean commitNow;
-  private final TreeMap<PartitionId, Part> parts = new TreeMap<>();
-  /** Highest epoch per partition whose commit was fenced: older grants are stale. */
-  private final Map<PartitionId, Long> fencedEpochs = new HashMap<>();
-  /** Readers started and not yet stopped, per partition (0 or 1 except while restarting). */
-  private final Map<PartitionId, Integer> liveReaders = new HashMap<>();
 
   ConsumerState(String group, String consumerId) {
     this.group = group;
     this.consumerId = consumerId;
+    this.book = new CheckpointBook(group, consumerId, table);
   }
 
   long session() {
@@ -122,22 +101,26 @@ final class ConsumerState {
     return heartbeatNow;
   }
 
-  /** True when a commit should go out at once (a partition finished). */
+  /** True when a commit should go out at once (a partition finished, entries left over, asked for). */
   boolean commitNow() {
-    return commitNow;
+    return book.commitNow();
   }
 
-  Map<PartitionId, Part> parts() {
-    return parts;
+  Map<PartitionId, HeldPartition> parts() {
+    return table.asMap();
+  }
+
+  int liveReaders(PartitionId id) {
+    return table.liveReaders(id);
+  }
+
+  /** True when no reader runs (every Start was matched by a readerStopped). */
+  boolean readersStopped() {
+    return table.readersStopped();
   }
 
   boolean hasPending() {
-    for (Part p : parts.values()) {
-      if (p.pending != null) {
-        return true;
-      }
-    }
-    return false;
+    return book.hasPending();
   }
 
   /**
@@ -145,36 +128,28 @@ final class ConsumerState {
    * on the next flush anyway if their answer does not come.)
    */
   long oldestPendingMs() {
-    long oldest = Long.MAX_VALUE;
-    for (Part p : parts.values()) {
-      if (p.pending != null && p.pending != p.sent) {
-        oldest = Math.min(oldest, p.pendingSinceMs);
-      }
-    }
-    return oldest;
+    return book.oldestUnsentMs();
   }
 
   // ------------------------------------------------------------------ building requests
 
+  /** A heartbeat's flush under the default budget (tests). */
   Flush flush() {
-    List<PartitionRef> held = new ArrayList<>();
-    List<CheckpointEntry> entries = new ArrayList<>();
-    Set<PartitionId> omitted = new HashSet<>();
-    for (Map.Entry<PartitionId, Part> e : parts.entrySet()) {
-      Part p = e.getValue();
-      if (p.pending != null) {
-        entries.add(p.pending);
-        p.sent = p.pending;
-      }
-      if (p.phase == Phase.RELEASED && liveReaders(e.getKey()) == 0) {
-        omitted.add(e.getKey());
-      } else {
-        held.add(e.getKey().toRef());
+    return flush(true, new CommandBudget());
+  }
+
+  /** The next command's content under the budget (see {@link CheckpointBook#flush}). */
+  Flush flush(boolean forHeartbeat, CommandBudget budget) {
+    Flush f = book.flush(session, forHeartbeat, budget);
+    if (forHeartbeat) {
+      heartbeatNow = false;
+      for (HeldPartition p : table.all()) {
+        if (p.phase == Phase.RELEASED && table.liveReaders(p.id()) == 0 && !f.omitted().contains(p.id())) {
+          heartbeatNow = true; // its final checkpoint did not fit: the release goes with the next one
+        }
       }
     }
-    heartbeatNow = false;
-    commitNow = false;
-    return new Flush(session, held, entries, omitted);
+    return f;
   }
 
   Heartbeat heartbeat(Flush f) {
@@ -192,34 +167,35 @@ final class ConsumerState {
         .addAllCommits(f.entries()).build();
   }
 
-  // ------------------------------------------------------------------ events from readers
+  /** A command was refused as a whole and smaller ones follow: send again at once. */
+  void resend(boolean heartbeat) {
+    if (heartbeat) {
+      heartbeatNow = true;
+    } else {
+      book.commitNow(true);
+    }
+  }
 
-  /** A reader processed up to {@code cursor}; recorded as the partition's pending checkpoint. */
-  void progress(PartitionId id, long epoch, String cursor, boolean finished, Long lag, Long lagMs,
-      long nowMs) {
-    Part p = parts.get(id);
-    if (p == null || p.grant.epoch() != epoch || p.phase == Phase.RELEASED) {
-      return;
-    }
-    p.position = cursor;
-    if (!finished && cursor.equals(p.ackedCursor) && p.pending == null) {
-      return;
-    }
-    CheckpointEntry.Builder b = CheckpointEntry.newBuilder().setTopic(id.topic())
-        .setPartition(id.partition()).setEpoch(epoch).setCursor(cursor).setFinished(finished);
-    if (lag != null) {
-      b.setLag(lag);
-    }
-    if (lagMs != null) {
-      b.setLagMs(lagMs);
-    }
-    if (p.pending == null || p.pending == p.sent) {
-      p.pendingSinceMs = nowMs;
-    }
-    p.pending = b.build();
-    if (finished) {
-      commitNow = true;
-    }
+  // ------------------------------------------------------------------ events from readers and the application
+
+  /** Auto-commit: a reader processed up to {@code cursor}; it becomes the pending checkpoint. */
+  void progress(PartitionId id, long epoch, String cursor, boolean finished, Long lag, Long lagMs, long nowMs) {
+    book.progress(id, epoch, cursor, finished, lag, lagMs, nowMs);
+  }
+
+  /** Acknowledge-later: a reader read up to {@code cursor}; only its position moves. */
+  void position(PartitionId id, long epoch, String cursor, boolean endReached, Long lag, Long lagMs) {
+    book.position(id, epoch, cursor, endReached, lag, lagMs);
+  }
+
+  /** See {@link CheckpointBook#acknowledge}. */
+  CompletableFuture<Void> acknowledge(PartitionId id, long epoch, String cursor, long nowMs) {
+    return book.acknowledge(id, epoch, cursor, nowMs);
+  }
+
+  /** Commit everything pending now; the future completes when all of it is acknowledged. */
+  CompletableFuture<Void> commitAll() {
+    return book.commitAll();
   }
 
   /**
@@ -227,37 +203,51 @@ final class ConsumerState {
    * was given, also when it never ran that reader (closing).
    */
   void readerStopped(PartitionId id, long epoch) {
-    liveReaders.computeIfPresent(id, (k, n) -> n <= 1 ? null : n - 1);
-    Part p = parts.get(id);
+    table.readerStopped(id);
+    HeldPartition p = table.get(id);
     if (p == null) {
       return;
     }
     if (p.phase == Phase.STOPPING && p.grant.epoch() == epoch) {
       p.phase = Phase.RELEASED;
     }
-    if (p.phase == Phase.RELEASED && liveReaders(id) == 0) {
+    if (p.phase == Phase.RELEASED && table.liveReaders(id) == 0) {
       heartbeatNow = true;
     }
-  }
-
-  int liveReaders(PartitionId id) {
-    return liveReaders.getOrDefault(id, 0);
   }
 
   // ------------------------------------------------------------------ results
 
   /** A heartbeat (sent as {@code f}) succeeded. */
   List<Action> onHeartbeat(Flush f, HeartbeatResult r) {
+    return onHeartbeat(f, r, true);
+  }
+
+  /**
+   * A heartbeat succeeded. When its answer came too late to trust ({@code fresh} false: the session
+   * may have expired since it was sent, R2), no reader starts: new grants wait paused for the next
+   * answer that is fresh.
+   */
+  List<Action> onHeartbeat(Flush f, HeartbeatResult r, boolean fresh) {
+    deferStarts = !fresh;
+    try {
+      return applyHeartbeat(f, r);
+    } finally {
+      deferStarts = false;
+    }
+  }
+
+  private List<Action> applyHeartbeat(Flush f, HeartbeatResult r) {
     List<Action> out = new ArrayList<>();
     session = r.getSession();
     sessionTimeoutMs = r.getSessionTimeoutMs();
     nextHeartbeatMs = r.getNextHeartbeatMs();
-    onCodes(f, r.getCommitCodesList(), out);
+    book.onCodes(f, r.getCommitCodesList(), out);
 
     for (PartitionId id : f.omitted()) {
-      Part p = parts.get(id);
+      HeldPartition p = table.get(id);
       if (p != null && p.phase == Phase.RELEASED) {
-        parts.remove(id); // released: the server let go of it with this heartbeat (R2)
+        table.drop(p, out, Code.FENCED, "released"); // the server let go of it with this heartbeat (R2)
       }
     }
 
@@ -269,49 +259,53 @@ final class ConsumerState {
     for (Grant g : r.getGrantsList()) {
       PartitionGrant grant = PartitionGrant.of(g);
       PartitionId id = grant.id();
-      Long fencedAt = fencedEpochs.get(id);
-      if (fencedAt != null && fencedAt >= grant.epoch()) {
+      if (table.stale(id, grant.epoch())) {
         continue; // stale: a newer epoch already fenced us
       }
       granted.add(id);
-      Part p = parts.get(id);
+      HeldPartition p = table.get(id);
       if (p != null && p.grant.epoch() == grant.epoch()) {
-        boolean changed = p.grant.sealed() != grant.sealed()
-            || !java.util.Objects.equals(p.grant.endCursor(), grant.endCursor());
+        boolean changed = p.grant.sealed() != grant.sealed() || !Objects.equals(p.grant.endCursor(), grant.endCursor());
         p.grant = grant;
-        if (p.phase == Phase.RUNNING && p.paused) {
+        if (p.phase == Phase.RUNNING && p.paused && !retiring) {
           p.paused = false;
           start(out, p, p.position);
-        } else if (changed && liveReaders(id) > 0) {
+        } else if (changed && table.liveReaders(id) > 0) {
           out.add(new Action.Refresh(grant));
         }
         continue;
       }
-      if (p != null && liveReaders(id) > 0 && p.phase != Phase.RELEASED) {
-        out.add(new Action.Stop(p.grant, RevokeReason.RESET)); // a new epoch: restart from its cursor
+      if (p != null) {
+        if (table.liveReaders(id) > 0 && p.phase != Phase.RELEASED) {
+          out.add(new Action.Stop(p.grant, RevokeReason.RESET)); // a new epoch: restart from its cursor
+        }
+        table.drop(p, out, Code.FENCED, "replaced by epoch " + grant.epoch());
       }
-      Part fresh = new Part(grant);
-      parts.put(id, fresh);
+      HeldPartition fresh = new HeldPartition(grant);
+      table.put(fresh);
       if (release.contains(id)) {
         fresh.phase = Phase.RELEASED; // never read under this epoch: hand it over at once
         heartbeatNow = true;
+      } else if (retiring) {
+        fresh.paused = true; // never read: it goes with the leave
       } else {
         start(out, fresh, grant.cursor());
       }
     }
 
-    for (PartitionId id : new ArrayList<>(parts.keySet())) {
+    for (PartitionId id : new ArrayList<>(table.asMap().keySet())) {
       if (!granted.contains(id)) {
-        Part p = parts.remove(id); // the coordinator does not list it as ours: drop it now
+        HeldPartition p = table.get(id); // the coordinator does not list it as ours: drop it now
         out.add(new Action.Stop(p.grant, RevokeReason.FENCED));
+        table.drop(p, out, Code.FENCED, "no longer granted");
       }
     }
 
     for (PartitionId id : release) {
-      Part p = parts.get(id);
+      HeldPartition p = table.get(id);
       if (p != null && p.phase == Phase.RUNNING) {
         p.paused = false;
-        if (liveReaders(id) > 0) {
+        if (table.liveReaders(id) > 0) {
           p.phase = Phase.STOPPING;
           out.add(new Action.Stop(p.grant, RevokeReason.RELEASED));
         } else {
@@ -320,76 +314,57 @@ final class ConsumerState {
         }
       }
     }
-    for (Map.Entry<PartitionId, Part> e : parts.entrySet()) {
-      if (e.getValue().phase == Phase.RELEASED && liveReaders(e.getKey()) == 0) {
+    for (HeldPartition p : table.all()) {
+      if (p.phase == Phase.RELEASED && table.liveReaders(p.id()) == 0) {
         heartbeatNow = true;
       }
     }
     return out;
   }
 
-  /** A commit (sent as {@code f}) succeeded with one code per entry. */
+  /** A commit or leave (sent as {@code f}) succeeded with one code per entry. */
   List<Action> onCommit(Flush f, List<Code> codes) {
     List<Action> out = new ArrayList<>();
-    onCodes(f, codes, out);
+    book.onCodes(f, codes, out);
     return out;
   }
 
-  private void onCodes(Flush f, List<Code> codes, List<Action> out) {
-    List<CheckpointEntry> entries = f.entries();
-    for (int i = 0; i < entries.size() && i < codes.size(); i++) {
-      CheckpointEntry e = entries.get(i);
-      Code code = codes.get(i);
-      PartitionId id = new PartitionId(e.getTopic(), e.getPartition());
-      Part p = parts.get(id);
-      boolean current = p != null && p.grant.epoch() == e.getEpoch();
-      if (code == Code.OK) {
-        out.add(new Action.Acked(id, e));
-        if (current) {
-          p.ackedCursor = e.getCursor();
-          if (p.pending == e) {
-            p.pending = null;
-          }
-          if (e.getFinished()) {
-            parts.remove(id); // read to its end: the coordinator dropped the grant (R5)
-            out.add(new Action.Stop(p.grant, RevokeReason.FINISHED));
-          }
-        }
-      } else if (code == Code.FENCED) {
-        fencedEpochs.merge(id, e.getEpoch(), Math::max);
-        if (current) {
-          parts.remove(id);
-          out.add(new Action.Stop(p.grant, RevokeReason.FENCED));
-        }
-      } else {
-        out.add(new Action.Refused(id, e, code));
-        if (current && p.pending == e) {
-          p.pending = null; // retrying the same entry cannot help
-        }
-      }
-    }
+  /** A command carrying entries was refused as a whole because of them: they are dropped. */
+  List<Action> dropEntries(Flush f, Code code) {
+    return book.dropEntries(f, code);
+  }
+
+  /** The command sent as {@code f} got no answer: its waiters fail; its entries go again later. */
+  List<Action> onFailed(Flush f, Throwable error) {
+    return book.onFailed(f, error);
+  }
+
+  /** The end: every commit future still waiting fails. */
+  List<Action> failAllWaiters(Throwable error) {
+    return book.failAllWaiters(error);
   }
 
   /**
    * A heartbeat or commit was refused as a whole: FENCED (another process took the session over:
-   * stop for good), UNKNOWN_MEMBER (expired or left: stop and rejoin at once), NOT_FOUND (the group
-   * is gone: stop, rejoin later). Other codes change nothing.
+   * stop every reader, keep the checkpoints and the session for the final leave), UNKNOWN_MEMBER
+   * (expired or left: stop and rejoin at once), NOT_FOUND (the group is gone: stop, rejoin later).
+   * Other codes change nothing.
    */
   List<Action> onRejected(Code code) {
     List<Action> out = new ArrayList<>();
     switch (code) {
       case FENCED -> {
         fenced = true;
-        stopAll(RevokeReason.CONSUMER_FENCED, out);
+        out.addAll(stopReaders(RevokeReason.CONSUMER_FENCED));
         out.add(new Action.ConsumerFenced());
       }
       case UNKNOWN_MEMBER -> {
-        stopAll(RevokeReason.SESSION_LOST, out);
+        table.dropAll(RevokeReason.SESSION_LOST, code, out);
         session = 0;
         heartbeatNow = true;
       }
       case NOT_FOUND -> {
-        stopAll(RevokeReason.SESSION_LOST, out);
+        table.dropAll(RevokeReason.SESSION_LOST, code, out);
         session = 0;
       }
       default -> {
@@ -401,7 +376,7 @@ final class ConsumerState {
   /** No heartbeat succeeded for too long: stop reading, keep the partitions, resume if still ours. */
   List<Action> pauseAll() {
     List<Action> out = new ArrayList<>();
-    for (Part p : parts.values()) {
+    for (HeldPartition p : table.all()) {
       if (p.phase == Phase.RUNNING && !p.paused) {
         p.paused = true;
         out.add(new Action.Stop(p.grant, RevokeReason.SESSION_AT_RISK));
@@ -410,20 +385,12 @@ final class ConsumerState {
     return out;
   }
 
-  boolean paused() {
-    for (Part p : parts.values()) {
-      if (p.paused) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Stops every reader (closing); pending checkpoints stay for the leave. */
+  /** Winding down (close, fenced, failed): stop every reader for good; checkpoints stay for the leave. */
   List<Action> stopReaders(RevokeReason reason) {
+    retiring = true;
     List<Action> out = new ArrayList<>();
-    for (Part p : parts.values()) {
-      if (p.phase == Phase.RUNNING && !p.paused) {
+    for (HeldPartition p : table.all()) {
+      if (table.liveReaders(p.id()) > 0) {
         out.add(new Action.Stop(p.grant, reason));
       }
       p.paused = true;
@@ -431,16 +398,12 @@ final class ConsumerState {
     return out;
   }
 
-  private void stopAll(RevokeReason reason, List<Action> out) {
-    for (Part p : parts.values()) {
-      out.add(new Action.Stop(p.grant, reason));
+  private void start(List<Action> out, HeldPartition p, String cursor) {
+    if (deferStarts) {
+      p.paused = true; // resumed by the next fresh answer that still lists this grant
+      return;
     }
-    parts.clear();
-    fencedEpochs.clear();
-  }
-
-  private void start(List<Action> out, Part p, String cursor) {
-    liveReaders.merge(p.grant.id(), 1, Integer::sum); // counted now, so this result sees it
+    table.readerStarted(p.id());
     out.add(new Action.Start(p.grant, cursor));
   }
 }

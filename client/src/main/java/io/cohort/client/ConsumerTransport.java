@@ -5,11 +5,12 @@ import io.cohort.statemachine.proto.CommitResult;
 import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.Leave;
+import io.cohort.statemachine.proto.LimitsRecord;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The three calls a {@link GroupConsumer} makes; {@link CohortClient} is the real one, tests plug
- * in the coordinator core directly. Failures are {@link CohortException}s.
+ * The calls a {@link GroupConsumer} makes; {@link CohortClient} is the real one, tests plug in the
+ * coordinator core directly. Failures are {@link CohortException}s.
  */
 interface ConsumerTransport {
   CompletableFuture<HeartbeatResult> heartbeat(Heartbeat heartbeat);
@@ -17,4 +18,7 @@ interface ConsumerTransport {
   CompletableFuture<CommitResult> commit(CommitCheckpoints commit);
 
   CompletableFuture<CommitResult> leave(Leave leave);
+
+  /** The cluster's per-request limits (R9); the consumer sizes its commands under them. */
+  CompletableFuture<LimitsRecord> limits();
 }

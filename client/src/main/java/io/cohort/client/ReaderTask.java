@@ -1,54 +1,67 @@
 package io.cohort.client;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads one grant of one partition on its own thread: poll a batch, hand it to the processor,
- * report the new position; at the end of a sealed partition report it finished. Stops between
- * batches when asked; the last processed position is reported before it says it stopped.
+ * Reads one grant of one partition, one step per run on the shared reader pool: poll a batch,
+ * hand it to the processor, report the new position, and submit itself again (after a pause when
+ * the poll came back empty without waiting, or after a back-off when something failed). At the
+ * end of a sealed partition it reports it finished.
+ *
+ * <p>R2: a stop request is honoured between steps and checked again after the poll, so a batch
+ * polled after a stop was asked is never processed; nor is one once the grant's deadline passed.
+ * The last processed position is reported before the task says it stopped. At most one step runs
+ * at a time.
  */
 final class ReaderTask<R> implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(ReaderTask.class);
+  private static final long FINISH = -2;
+  private static final long PARK = -1;
+  private static final long NOW = 0;
+  /** How soon a reader whose deadline passed looks again (a heartbeat may renew it, or a stop comes). */
+  private static final long DEADLINE_RECHECK_MS = 10;
 
-  /** Where a reader reports to (the consumer's loop). */
-  interface Sink {
-    void progress(PartitionGrant grant, String cursor, boolean finished, Long lag, Long lagMs);
-
-    void stopped(PartitionGrant grant);
-  }
-
-  private final String logPrefix;
-  private final PartitionReader<R> reader;
-  private final RecordProcessor<R> processor;
-  private final ConsumerListener listener;
-  private final ConsumerConfig config;
-  private final Sink sink;
+  private final Readers<R> env;
   private final String startCursor;
-  private final CountDownLatch stopLatch = new CountDownLatch(1);
   private final CompletableFuture<Void> done = new CompletableFuture<>();
   private volatile PartitionGrant grant;
-  private volatile RevokeReason reason = RevokeReason.CLOSED;
+  private volatile boolean stopRequested;
+  private volatile RevokeReason stopReason = RevokeReason.CLOSED;
 
-  ReaderTask(String logPrefix, PartitionGrant grant, String startCursor, PartitionReader<R> reader,
-      RecordProcessor<R> processor, ConsumerListener listener, ConsumerConfig config, Sink sink) {
-    this.logPrefix = logPrefix;
+  // step state: touched by one step at a time
+  private PartitionReader.Session<R> session;
+  private String cursor;
+  private Batch<R> batch;
+  /** How long to rest after an empty poll: what is left of the wait it should have taken. */
+  private long idleMs;
+  private boolean assigned;
+  private boolean atEnd;
+  private RevokeReason ended;
+
+  // scheduling, under this task's lock
+  private boolean queued;
+  private boolean running;
+  private boolean finished;
+  private boolean kickAgain;
+  private ScheduledFuture<?> delayed;
+
+  ReaderTask(Readers<R> env, PartitionGrant grant, String startCursor) {
+    this.env = env;
     this.grant = grant;
     this.startCursor = startCursor;
-    this.reader = reader;
-    this.processor = processor;
-    this.listener = listener;
-    this.config = config;
-    this.sink = sink;
+    this.cursor = startCursor;
   }
 
   PartitionGrant grant() {
     return grant;
   }
 
+  /** Completes once the task stopped and closed its session. */
   CompletableFuture<Void> done() {
     return done;
   }
@@ -57,127 +70,265 @@ final class ReaderTask<R> implements Runnable {
   void refresh(PartitionGrant g) {
     if (g.epoch() == grant.epoch()) {
       grant = g;
+      kick(); // a parked reader at its position may now be at the end
     }
   }
 
+  /** Asks the reader to stop; the first reason given is the one reported. */
   void stop(RevokeReason why) {
-    if (stopLatch.getCount() > 0) {
-      reason = why;
-      stopLatch.countDown();
+    synchronized (this) {
+      if (!stopRequested) {
+        stopReason = why;
+        stopRequested = true;
+      }
+    }
+    kick();
+  }
+
+  boolean stopRequested() {
+    return stopRequested;
+  }
+
+  /** Makes sure a step runs soon (now, unless one is running: then right after it). */
+  void kick() {
+    ScheduledFuture<?> cancel;
+    synchronized (this) {
+      if (finished || queued) {
+        return;
+      }
+      if (running) {
+        kickAgain = true;
+        return;
+      }
+      queued = true;
+      cancel = delayed;
+      delayed = null;
+    }
+    if (cancel != null) {
+      cancel.cancel(false);
+    }
+    submit();
+  }
+
+  private void submit() {
+    try {
+      env.pool().execute(this);
+    } catch (RejectedExecutionException e) {
+      finishOnce(); // the pool is shut down: the consumer is closing
     }
   }
 
-  private boolean stopping() {
-    return stopLatch.getCount() == 0;
-  }
-
-  /** Waits the back-off, returning early when stopped. */
-  private void backOff() {
+  private void later(long delayMs) {
+    ScheduledFuture<?> f;
     try {
-      stopLatch.await(config.errorBackoffMs(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      stop(RevokeReason.CLOSED);
+      f = env.timer().schedule(this::kick, delayMs, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      finishOnce();
+      return;
+    }
+    synchronized (this) {
+      if (queued || running || finished) {
+        f.cancel(false); // kicked meanwhile
+      } else {
+        delayed = f;
+      }
     }
   }
 
   @Override
   public void run() {
-    PartitionGrant g = grant;
-    String oldName = Thread.currentThread().getName();
-    Thread.currentThread().setName("cohort-reader-" + g.id() + "@" + g.epoch());
-    RevokeReason ended = null;
-    try {
-      if (!stopping()) {
-        safeListener(() -> listener.onAssigned(g, startCursor));
-        ended = readLoop();
+    synchronized (this) {
+      if (finished || running) {
+        return;
       }
+      queued = false;
+      running = true;
+      kickAgain = false;
+    }
+    long next;
+    try {
+      next = step();
     } catch (RuntimeException | Error e) {
-      LOG.error("{} reader of {} failed", logPrefix, g.id(), e);
-    } finally {
-      RevokeReason why = ended != null ? ended : reason;
+      LOG.error("{} reader of {} failed", env.logPrefix(), grant.id(), e);
+      next = FINISH;
+    }
+    synchronized (this) {
+      running = false;
+      if (next != FINISH && (kickAgain || stopRequested)) {
+        next = NOW;
+      }
+      if (next == NOW) {
+        queued = true;
+      }
+    }
+    if (next == FINISH) {
+      finishOnce();
+    } else if (next == NOW) {
+      submit();
+    } else if (next > 0) {
+      later(next);
+    } // PARK: resume, refresh or stop kicks it
+  }
+
+  private long step() {
+    PartitionGrant g = grant;
+    if (stopRequested) {
+      return FINISH;
+    }
+    if (!assigned) {
+      assigned = true;
+      env.reading(g);
+      safeListener(() -> env.listener().onAssigned(g, startCursor));
+    }
+    if (stopRequested) {
+      return FINISH;
+    }
+    if (atEnd || env.paused(g.id())) {
+      return PARK;
+    }
+    if (session == null) {
       try {
-        if (ended != null || stopping()) {
-          safeListener(() -> listener.onRevoked(grant, why));
-        }
-      } finally {
-        sink.stopped(grant);
-        done.complete(null);
-        Thread.currentThread().setName(oldName);
+        session = env.reader().open(g, cursor);
+      } catch (Exception e) {
+        return failed(e);
       }
     }
+    if (batch == null) {
+      if (cursor != null && g.isEnd(cursor)) {
+        return end(g, cursor, null);
+      }
+      long waitMs = env.crowded() ? 0 : env.config().pollWaitMs();
+      long polledAt = env.nowMs();
+      try {
+        batch = session.poll(env.config().maxBatchRecords(), waitMs);
+      } catch (Exception e) {
+        return failed(e);
+      }
+      // an empty poll that did not wait (crowded, or a store that returns at once) rests instead
+      idleMs = Math.max(0, env.config().pollWaitMs() - (env.nowMs() - polledAt));
+    }
+    if (stopRequested) {
+      return FINISH; // R2: asked to stop while polling: this batch is not processed
+    }
+    if (env.paused(g.id())) {
+      return PARK; // the batch waits for resume
+    }
+    if (!batch.records().isEmpty()) {
+      if (env.nowMs() >= env.deadlineMs(g)) {
+        return DEADLINE_RECHECK_MS; // the session may be lost: no processing unless a heartbeat renews it
+      }
+      try {
+        env.processor().process(new BatchContext(g, batch.nextCursor()), batch.records());
+      } catch (Exception e) {
+        return failed(e); // the same batch again, unless stopped
+      }
+    }
+    String next = batch.nextCursor();
+    boolean empty = batch.records().isEmpty();
+    boolean finishedHere = g.sealed() && (batch.endOfPartition() || g.isEnd(next));
+    Batch<R> b = batch;
+    batch = null;
+    if (finishedHere) {
+      cursor = next;
+      return end(g, next, b.lagMs());
+    }
+    if (!empty || !next.equals(cursor)) {
+      env.report(g, next, false, b.lag(), b.lagMs());
+    }
+    cursor = next;
+    return empty ? idleMs : NOW;
   }
 
-  /** Returns FINISHED when it read a sealed partition to its end, null when stopped. */
-  private RevokeReason readLoop() {
-    PartitionReader.Session<R> session = null;
-    String cursor = startCursor;
+  /** Read to the end of a sealed partition: finished now (auto-commit) or once acknowledged there. */
+  private long end(PartitionGrant g, String at, Long lagMs) {
+    env.report(g, at, true, 0L, lagMs);
+    if (env.config().autoCommit()) {
+      ended = RevokeReason.FINISHED;
+      return FINISH;
+    }
+    atEnd = true; // nothing more to read; stopped once the finished checkpoint is acknowledged
+    return PARK;
+  }
+
+  private long failed(Exception e) {
+    LOG.warn("{} reading {} failed, retrying in {} ms: {}", env.logPrefix(), grant.id(),
+        env.config().errorBackoffMs(), e.toString());
+    safeListener(() -> env.listener().onError(grant.id(), e));
+    return env.config().errorBackoffMs();
+  }
+
+  private void finishOnce() {
+    synchronized (this) {
+      if (finished) {
+        return;
+      }
+      if (running) {
+        stopRequested = true; // shutting down while another step runs: that step ends it
+        return;
+      }
+      finished = true;
+      queued = false;
+    }
     try {
-      while (session == null && !stopping()) {
-        try {
-          session = reader.open(grant, cursor);
-        } catch (Exception e) {
-          failed(e);
-        }
-      }
-      Batch<R> batch = null;
-      while (!stopping()) {
-        PartitionGrant g = grant;
-        if (cursor != null && g.isEnd(cursor)) {
-          sink.progress(g, cursor, true, 0L, null);
-          return RevokeReason.FINISHED;
-        }
-        if (batch == null) {
-          try {
-            batch = session.poll(config.maxBatchRecords(), config.pollWaitMs());
-          } catch (Exception e) {
-            failed(e);
-            continue;
-          }
-        }
-        if (!batch.records().isEmpty()) {
-          try {
-            processor.process(g, batch.records());
-          } catch (Exception e) {
-            failed(e); // the same batch again, unless stopped
-            continue;
-          }
-        }
-        String next = batch.nextCursor();
-        boolean finished = g.sealed() && (batch.endOfPartition() || g.isEnd(next));
-        if (finished || !next.equals(cursor) || !batch.records().isEmpty()) {
-          sink.progress(g, next, finished, finished ? Long.valueOf(0) : batch.lag(), batch.lagMs());
-        }
-        cursor = next;
-        batch = null;
-        if (finished) {
-          return RevokeReason.FINISHED;
-        }
-      }
-      return null;
-    } finally {
       if (session != null) {
-        try {
-          session.close();
-        } catch (Exception e) {
-          LOG.warn("{} closing the reader of {} failed", logPrefix, grant.id(), e);
-        }
+        session.close();
       }
+    } catch (Exception e) {
+      LOG.warn("{} closing the reader of {} failed", env.logPrefix(), grant.id(), e);
     }
-  }
-
-  private void failed(Exception e) {
-    LOG.warn("{} reading {} failed, retrying in {} ms: {}", logPrefix, grant.id(),
-        config.errorBackoffMs(), e.toString());
-    safeListener(() -> listener.onError(grant.id(), e));
-    backOff();
+    RevokeReason why = ended != null ? ended : stopReason;
+    try {
+      if (assigned) {
+        safeListener(() -> env.listener().onRevoked(grant, why));
+      }
+    } finally {
+      env.stopped(this, why);
+      done.complete(null);
+    }
   }
 
   private void safeListener(Runnable r) {
     try {
       r.run();
     } catch (RuntimeException e) {
-      LOG.warn("{} listener failed", logPrefix, e);
+      LOG.warn("{} listener failed", env.logPrefix(), e);
+    }
+  }
+
+  /** What the processor sees of one batch. */
+  private final class BatchContext implements ProcessingContext {
+    private final PartitionGrant grant;
+    private final String nextCursor;
+
+    BatchContext(PartitionGrant grant, String nextCursor) {
+      this.grant = grant;
+      this.nextCursor = nextCursor;
+    }
+
+    @Override
+    public PartitionGrant grant() {
+      return grant;
+    }
+
+    @Override
+    public String nextCursor() {
+      return nextCursor;
+    }
+
+    @Override
+    public long deadlineNanos() {
+      long ms = env.deadlineMs(grant);
+      return ms == Long.MAX_VALUE ? System.nanoTime() + TimeUnit.DAYS.toNanos(365) : ms * 1_000_000;
+    }
+
+    @Override
+    public boolean stopRequested() {
+      return stopRequested;
+    }
+
+    @Override
+    public CompletableFuture<Void> acknowledge(String cursor) {
+      return env.acknowledge(grant, cursor);
     }
   }
 }

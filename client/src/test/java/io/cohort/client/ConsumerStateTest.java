@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 class ConsumerStateTest {
   private static final PartitionId P0 = new PartitionId("t", 0);
   private static final PartitionId P1 = new PartitionId("t", 1);
+  private static final PartitionId P2 = new PartitionId("t", 2);
 
   private ConsumerState state;
 
@@ -230,12 +231,231 @@ class ConsumerStateTest {
   }
 
   @Test
-  void staticMembership_aFencedSessionStopsForGood() {
-    joinWith(grant(0, 5, "10"));
+  void staticMembership_aFencedSessionStopsItsReadersAndKeepsItsCheckpointsAndSessionForTheLeave() {
+    joinWith(grant(0, 5, "10"), grant(1, 6, "0"));
+    state.progress(P0, 5, "12", false, null, null, 100);
     List<Action> actions = state.onRejected(Code.FENCED);
     assertTrue(actions.contains(new Action.ConsumerFenced()));
     assertTrue(actions.contains(new Action.Stop(PartitionGrant.of(grant(0, 5, "10")), RevokeReason.CONSUMER_FENCED)));
     assertTrue(state.fenced());
+    assertFalse(state.readersStopped(), "the readers are still stopping");
+    state.progress(P0, 5, "13", false, null, null, 200); // the last batch of a stopping reader
+    state.readerStopped(P0, 5);
+    state.readerStopped(P1, 6);
+    assertTrue(state.readersStopped());
+
+    Flush last = state.flush(false, new CommandBudget());
+    var leave = state.leave(last);
+    assertEquals(7, leave.getSession(), "the leave goes with the old (replaced) session");
+    assertEquals(List.of("13"), leave.getCommitsList().stream().map(CheckpointEntry::getCursor).toList());
+    assertEquals(5, leave.getCommits(0).getEpoch(), "under the old grant's epoch");
+  }
+
+  @Test
+  void staticMembership_afterFencedAGrantInALateResultIsNeverStarted() {
+    joinWith(grant(0, 5, "10"));
+    state.onRejected(Code.FENCED);
+    List<Action> actions = heartbeat(result(7, grant(0, 5, "10"), grant(1, 6, "0")).build());
+    assertTrue(actions.stream().noneMatch(a -> a instanceof Action.Start), actions.toString());
+  }
+
+  // ------------------------------------------------------------------ R9: commands under the limits
+
+  private static String cursorOf(int bytes, int i) {
+    String n = Integer.toString(i);
+    return "x".repeat(bytes - n.length()) + n;
+  }
+
+  private static int commandBytes(io.cohort.statemachine.proto.Command c) {
+    return c.getSerializedSize();
+  }
+
+  @Test
+  void R9_tenThousandCommitsWithKilobyteCursorsAreSplitUnderTheByteLimit() {
+    Grant[] grants = new Grant[10_000];
+    for (int i = 0; i < grants.length; i++) {
+      grants[i] = grant(i, 100 + i, null);
+    }
+    joinWith(grants);
+    for (int i = 0; i < grants.length; i++) {
+      state.progress(new PartitionId("t", i), 100 + i, cursorOf(1024, i), false, 5L, 7L, i);
+    }
+    CommandBudget budget = new CommandBudget();
+    Set<Integer> sent = new TreeSet<>();
+    int commands = 0;
+    boolean first = true;
+    while (state.hasPending()) {
+      Flush f = state.flush(first, budget);
+      io.cohort.statemachine.proto.Command c = first
+          ? io.cohort.statemachine.proto.Command.newBuilder().setHeartbeat(state.heartbeat(f)).build()
+          : io.cohort.statemachine.proto.Command.newBuilder().setCommitCheckpoints(state.commit(f)).build();
+      assertTrue(commandBytes(c) <= CommandBudget.DEFAULT_MAX_COMMAND_BYTES - CommandBudget.SLACK_BYTES,
+          "command " + commands + " has " + commandBytes(c) + " bytes");
+      assertTrue(f.bytes() >= commandBytes(c), "the count is an upper bound: " + f.bytes() + " < " + commandBytes(c));
+      assertTrue(f.entries().size() <= CommandBudget.DEFAULT_MAX_ENTRIES);
+      assertTrue(f.entries().size() > 0);
+      f.entries().forEach(e -> assertTrue(sent.add(e.getPartition()), "sent twice: " + e.getPartition()));
+      assertEquals(first ? 10_000 : 0, f.held().size(), "the heartbeat still holds every partition");
+      List<Code> ok = new ArrayList<>();
+      f.entries().forEach(e -> ok.add(Code.OK));
+      state.onCommit(f, ok);
+      assertEquals(f.leftOver() > 0, state.commitNow(), "what is left goes at once");
+      first = false;
+      commands++;
+    }
+    assertEquals(10_000, sent.size());
+    assertTrue(commands >= 10 && commands <= 12, commands + " commands");
+  }
+
+  @Test
+  void R9_aClusterWithFewerEntriesPerCommandGetsSmallerCommands() {
+    Grant[] grants = new Grant[2500];
+    for (int i = 0; i < grants.length; i++) {
+      grants[i] = grant(i, 1, null);
+    }
+    joinWith(grants);
+    for (int i = 0; i < grants.length; i++) {
+      state.progress(new PartitionId("t", i), 1, Integer.toString(i + 1), false, null, null, i);
+    }
+    CommandBudget budget = new CommandBudget();
+    budget.adopt(io.cohort.statemachine.proto.LimitsRecord.newBuilder().setMaxEntriesPerCommand(1000)
+        .setMaxCommandBytes(1 << 20).build());
+    List<Integer> sizes = new ArrayList<>();
+    while (state.hasPending()) {
+      Flush f = state.flush(false, budget);
+      sizes.add(f.entries().size());
+      List<Code> ok = new ArrayList<>();
+      f.entries().forEach(e -> ok.add(Code.OK));
+      state.onCommit(f, ok);
+    }
+    assertEquals(List.of(1000, 1000, 500), sizes);
+  }
+
+  @Test
+  void R9_afterARefusalTheBudgetHalvesAndNeverGrowsBackToTheRefusedSize() {
+    CommandBudget budget = new CommandBudget();
+    assertTrue(budget.shrinkAfterRefusal(800, 400_000));
+    assertEquals(400, budget.maxEntries());
+    assertEquals(200_000, budget.maxBytes());
+    budget.adopt(io.cohort.statemachine.proto.LimitsRecord.newBuilder().setMaxEntriesPerCommand(10_000)
+        .setMaxCommandBytes(1 << 20).build());
+    assertEquals(400, budget.maxEntries(), "the cluster's limits do not undo a refusal");
+    assertTrue(!budget.shrinkAfterRefusal(1, 2000), "one entry: nothing to split, it is dropped");
+  }
+
+  @Test
+  void R2_R9_aReleasedPartitionWhoseFinalCheckpointDoesNotFitStaysHeldUntilTheNextHeartbeat() {
+    joinWith(grant(0, 5, "10"), grant(1, 6, "0"), grant(2, 7, "0"));
+    state.progress(P2, 7, "9", false, null, null, 10); // older, but not a release
+    state.progress(P0, 5, "11", false, null, null, 100);
+    state.progress(P1, 6, "1", false, null, null, 50);
+    heartbeat(result(7, grant(0, 5, "10"), grant(1, 6, "0"), grant(2, 7, "0")).addRelease(ref(0)).addRelease(ref(1))
+        .addCommitCodes(Code.OK).addCommitCodes(Code.OK).addCommitCodes(Code.OK).build());
+    state.progress(P0, 5, "12", false, null, null, 150); // the readers' last batches
+    state.progress(P1, 6, "2", false, null, null, 160);
+    state.progress(P2, 7, "10", false, null, null, 5);
+    state.readerStopped(P0, 5);
+    state.readerStopped(P1, 6);
+    CommandBudget one = new CommandBudget();
+    one.shrinkAfterRefusal(2, 1 << 20); // one entry per command from now on
+    Flush f = state.flush(true, one);
+    assertEquals(List.of("12"), f.entries().stream().map(CheckpointEntry::getCursor).toList(),
+        "a release's final checkpoint goes before older ones");
+    assertEquals(Set.of(P0), f.omitted());
+    assertEquals(Set.of(P1, P2), held(f), "P1's final checkpoint did not fit: still held");
+    assertTrue(state.heartbeatNow(), "its release goes with the next heartbeat");
+    assertTrue(state.commitNow());
+  }
+
+  @Test
+  void R9_aCheckpointRefusedAsAWholeIsDroppedWithItsWaitersNotRetried() {
+    joinWith(grant(0, 5, "10"));
+    var ack = state.acknowledge(P0, 5, "x".repeat(5000), 100);
+    Flush f = state.flush(false, new CommandBudget());
+    List<Action> actions = state.dropEntries(f, Code.LIMIT_EXCEEDED);
+    assertTrue(actions.get(0) instanceof Action.Refused r && r.code() == Code.LIMIT_EXCEEDED);
+    applySettles(actions);
+    assertTrue(ack.isCompletedExceptionally());
+    assertFalse(state.hasPending(), "never sent again");
+  }
+
+  // ------------------------------------------------------------------ acknowledge-later, commit futures
+
+  private static void applySettles(List<Action> actions) {
+    for (Action a : actions) {
+      if (a instanceof Action.Settle s) {
+        s.waiters().forEach(w -> {
+          if (s.error() == null) {
+            w.complete(null);
+          } else {
+            w.completeExceptionally(s.error());
+          }
+        });
+      }
+    }
+  }
+
+  @Test
+  void R3_anAcknowledgedCursorIsCommittedUnderItsGrantsEpochAndItsFutureCompletesOnTheAck() {
+    joinWith(grant(0, 5, "10"));
+    state.position(P0, 5, "30", false, 4L, 9L); // read further than acknowledged: not a checkpoint
+    assertFalse(state.hasPending());
+    var ack = state.acknowledge(P0, 5, "20", 100);
+    Flush f = state.flush(false, new CommandBudget());
+    assertEquals(List.of(CheckpointEntry.newBuilder().setTopic("t").setPartition(0).setEpoch(5).setCursor("20")
+        .setLag(4).setLagMs(9).build()), f.entries());
+    var later = state.acknowledge(P0, 5, "25", 150); // after the flush: waits for its own entry
+    applySettles(state.onCommit(f, List.of(Code.OK)));
+    assertTrue(ack.isDone() && !ack.isCompletedExceptionally());
+    assertFalse(later.isDone(), "its cursor was not in that commit");
+    Flush g = state.flush(false, new CommandBudget());
+    applySettles(state.onCommit(g, List.of(Code.OK)));
+    assertTrue(later.isDone() && !later.isCompletedExceptionally());
+  }
+
+  @Test
+  void R3_acknowledgingAGrantThatIsNotHeldFailsFenced() {
+    joinWith(grant(0, 5, "10"));
+    var stale = state.acknowledge(P0, 4, "20", 100);
+    assertTrue(stale.isCompletedExceptionally());
+    var e = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class, stale::get);
+    assertEquals(Code.FENCED, ((CohortRejectedException) e.getCause()).code());
+  }
+
+  @Test
+  void R5_acknowledgingWhereTheReaderSawTheEndCommitsFinished() {
+    Grant sealed = grant(0, 5, "10").toBuilder().setState(PartitionState.SEALED).build(); // end cursor unknown
+    joinWith(sealed);
+    state.position(P0, 5, "17", true, 0L, null);
+    state.acknowledge(P0, 5, "15", 100);
+    assertFalse(state.flush(false, new CommandBudget()).entries().get(0).getFinished());
+    state.acknowledge(P0, 5, "17", 200);
+    assertTrue(state.commitNow());
+    assertTrue(state.flush(false, new CommandBudget()).entries().get(0).getFinished());
+  }
+
+  @Test
+  void commitAllWaitsForEveryPendingCheckpointAndFailsWhenOneIsFenced() {
+    joinWith(grant(0, 5, "10"), grant(1, 6, "0"));
+    state.progress(P0, 5, "12", false, null, null, 100);
+    state.progress(P1, 6, "3", false, null, null, 100);
+    var all = state.commitAll();
+    assertTrue(state.commitNow());
+    Flush f = state.flush(false, new CommandBudget());
+    applySettles(state.onCommit(f, List.of(Code.OK, Code.FENCED)));
+    assertTrue(all.isCompletedExceptionally());
+    assertTrue(state.commitAll().isDone(), "nothing pending: done at once");
+  }
+
+  @Test
+  void aCommandWithoutAnAnswerFailsItsWaitersAndKeepsItsEntriesForLater() {
+    joinWith(grant(0, 5, "10"));
+    var ack = state.acknowledge(P0, 5, "20", 100);
+    Flush f = state.flush(false, new CommandBudget());
+    applySettles(state.onFailed(f, new CohortUnavailableException("down", null)));
+    assertTrue(ack.isCompletedExceptionally());
+    assertTrue(state.hasPending(), "sent again with the next flush");
+    assertEquals("20", state.flush(false, new CommandBudget()).entries().get(0).getCursor());
   }
 
   @Test
@@ -258,5 +478,21 @@ class ConsumerStateTest {
     assertTrue(actions.stream().noneMatch(a -> a instanceof Action.Start));
     assertTrue(state.heartbeatNow());
     assertEquals(Set.of(P0), state.flush().omitted());
+  }
+
+  @Test
+  void R2_anAnswerThatCameTooLateStartsNoReaderUntilAFreshOneConfirmsTheGrant() {
+    Flush join = state.flush();
+    List<Action> late = state.onHeartbeat(join, result(7, grant(0, 3, "5")).build(), false);
+    assertTrue(late.stream().noneMatch(a -> a instanceof Action.Start), "a stale answer starts nothing: " + late);
+    assertEquals(0, state.liveReaders(P0));
+
+    Flush next = state.flush();
+    assertEquals(Set.of(P0), held(next), "the grant is still held, so the coordinator can keep it ours");
+    List<Action> fresh = state.onHeartbeat(next, result(7, grant(0, 3, "5")).build(), true);
+    Action.Start start = (Action.Start) fresh.stream().filter(a -> a instanceof Action.Start).findFirst()
+        .orElseThrow();
+    assertEquals(P0, start.grant().id());
+    assertEquals("5", start.cursor());
   }
 }

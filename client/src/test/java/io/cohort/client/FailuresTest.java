@@ -26,6 +26,16 @@ class FailuresTest {
   }
 
   @Test
+  void R9_aCommandTheLeaderRefusesAsTooLargeIsAFinalLimitExceeded() {
+    StateMachineException sme = new StateMachineException(
+        "java.lang.IllegalArgumentException from Server n1@group-X: LIMIT_EXCEEDED: a command is at most 1048576 bytes");
+    CohortRejectedException r = assertInstanceOf(CohortRejectedException.class, Failures.map(sme, "heartbeat"));
+    assertEquals(Code.LIMIT_EXCEEDED, r.code());
+    assertFalse(r.isRetriable(), "never sent again as it was");
+    assertFalse(Failures.poisonsWindow(sme), "a refusal leaves the Ratis client usable");
+  }
+
+  @Test
   void causeMessageStartingWithTheCodeIsFound() {
     StateMachineException sme = new StateMachineException("wrapped",
         new IllegalArgumentException("INVALID_ARGUMENT: bad bytes"));

@@ -59,6 +59,15 @@ final class LocalCoordinator implements ConsumerTransport, AutoCloseable {
         .getGroup().getMembersCount();
   }
 
+  /** The checkpoint cursor of a partition, or null when it has none. */
+  synchronized String checkpoint(String group, String topic, int partition) {
+    return coordinator.query(io.cohort.statemachine.proto.Query.newBuilder().setListCheckpoints(
+        io.cohort.statemachine.proto.ListCheckpoints.newBuilder().setGroup(group)).build())
+        .getCheckpoints().getCheckpointsList().stream()
+        .filter(c -> c.getTopic().equals(topic) && c.getPartition() == partition)
+        .map(io.cohort.statemachine.proto.CheckpointView::getCursor).findFirst().orElse(null);
+  }
+
   long count(Command.BodyCase kind) {
     return log.stream().filter(c -> c.getBodyCase() == kind).count();
   }
@@ -96,6 +105,15 @@ final class LocalCoordinator implements ConsumerTransport, AutoCloseable {
   @Override
   public CompletableFuture<CommitResult> leave(Leave leave) {
     return send(Command.newBuilder().setLeave(leave).build()).thenApply(Result::getCommit);
+  }
+
+  @Override
+  public CompletableFuture<io.cohort.statemachine.proto.LimitsRecord> limits() {
+    return CompletableFuture.supplyAsync(() -> {
+      synchronized (this) {
+        return coordinator.limits().toRecord();
+      }
+    }, replies);
   }
 
   @Override

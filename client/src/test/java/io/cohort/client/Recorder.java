@@ -20,6 +20,7 @@ final class Recorder implements RecordProcessor<InMemoryLog.Record>, ConsumerLis
   /** Highest acknowledged cursor per partition (as an offset). */
   final Map<PartitionId, Long> acked = new ConcurrentHashMap<>();
   volatile boolean fenced;
+  final List<Throwable> errors = new CopyOnWriteArrayList<>();
 
   Recorder(String consumerId, AtomicLong sequence, List<Processed> processed) {
     this.consumerId = consumerId;
@@ -52,6 +53,11 @@ final class Recorder implements RecordProcessor<InMemoryLog.Record>, ConsumerLis
   @Override
   public void onFenced() {
     fenced = true;
+  }
+
+  @Override
+  public void onError(PartitionId partition, Throwable error) {
+    errors.add(error);
   }
 
   long revoked(RevokeReason reason) {

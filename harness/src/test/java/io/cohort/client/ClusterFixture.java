@@ -59,7 +59,12 @@ final class ClusterFixture implements AutoCloseable {
   }
 
   GroupConsumer<InMemoryLog.Record> consumer(ConsumerConfig config, Recorder recorder) {
-    GroupConsumer<InMemoryLog.Record> c = GroupConsumer.start(newClient(), config, log, recorder, recorder);
+    return consumer(config, recorder, recorder);
+  }
+
+  GroupConsumer<InMemoryLog.Record> consumer(ConsumerConfig config, RecordProcessor<InMemoryLog.Record> processor,
+      ConsumerListener listener) {
+    GroupConsumer<InMemoryLog.Record> c = GroupConsumer.start(newClient(), config, log, processor, listener);
     consumers.add(c);
     return c;
   }

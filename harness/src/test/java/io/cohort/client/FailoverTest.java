@@ -119,6 +119,7 @@ class FailoverTest {
         .callTimeout(Duration.ofSeconds(2)).build());
     try {
       assertEquals(1, shortLived.blocking().describeTopic("x").getPartitionsCount());
+      org.apache.ratis.protocol.ClientId id = shortLived.channel().clientId();
       List<String> ids = fx.cluster.ids();
       fx.cluster.kill(ids.get(0));
       fx.cluster.kill(ids.get(1)); // no quorum
@@ -128,6 +129,9 @@ class FailoverTest {
       fx.cluster.restart(ids.get(1));
       await().atMost(TIMEOUT).ignoreException(CohortUnavailableException.class)
           .until(() -> shortLived.blocking().describeTopic("x").getPartitionsCount() == 1);
+      assertTrue(shortLived.channel().replacements() >= 1, "the failed RaftClient was replaced");
+      assertEquals(id, shortLived.channel().raftClient().getId(), "with the same client id (retry cache)");
+      assertEquals(1, shortLived.blocking().createTopic("y2", 1).getPartitionsCount(), "writes work again");
     } finally {
       shortLived.close();
     }

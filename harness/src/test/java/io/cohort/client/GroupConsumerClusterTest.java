@@ -279,16 +279,82 @@ class GroupConsumerClusterTest {
     fx.awaitBalanced("g-takeover", List.of(first));
 
     var second = fx.consumer("g-takeover", "a", fx.recorder("a"));
+    await().atMost(TIMEOUT).until(() -> first.status() == GroupConsumer.Status.FENCED);
+    await().atMost(TIMEOUT).until(() -> r1.fenced); // told once its readers stopped and it left
+    await().atMost(TIMEOUT).until(() -> first.assignment().isEmpty());
+    assertEquals(2, r1.revoked(RevokeReason.CONSUMER_FENCED));
+    fx.awaitBalanced("g-takeover", List.of(second));
+  }
+
+  /**
+   * The takeover rule of DESIGN §1: the old session's grants pass to the new one only after the old
+   * process stopped its readers and left (or expired). With grants passed at once the log would see
+   * two readers.
+   */
+  @Test
+  void R2_staticTakeover_aLiveDuplicateNeverReadsBesideTheNewProcess() {
+    fx.admin.blocking().createTopic("takeover2", 2);
+    fx.createGroup("g-takeover2", "takeover2", false, 10_000, 300);
+    fx.log.append("takeover2", 0, 200);
+    fx.log.append("takeover2", 1, 200);
+    Recorder r1 = fx.recorder("a");
+    var first = fx.consumer(ConsumerConfig.builder("g-takeover2", "a").maxBatchRecords(1).pollWaitMs(20).build(), r1);
+    fx.awaitBalanced("g-takeover2", List.of(first));
+    Recorder r2 = fx.recorder("a");
+    var second = fx.consumer("g-takeover2", "a", r2);
+    await().atMost(TIMEOUT).until(() -> r1.fenced);
+    fx.awaitBalanced("g-takeover2", List.of(second));
+    await().atMost(TIMEOUT).until(() -> fx.processed.stream().filter(p -> p.partition().topic().equals("takeover2"))
+        .map(p -> p.partition() + "#" + p.offset()).distinct().count() == 400);
+    assertEquals(List.of(), fx.log.doubleReaders, "R2: the duplicate stopped before the new process read");
+    assertEquals(400, fx.processed.stream().filter(p -> p.partition().topic().equals("takeover2")).count(),
+        "the new process resumed at the old one's final checkpoints: nothing read twice");
+  }
+
+  @Test
+  void usageExample_theDocumentedConsumersReadPauseAndAcknowledgeLater() throws Exception {
+    fx.admin.blocking().createTopic("clicks", 4);
+    fx.createGroup("analytics", "clicks", false, 10_000, 300);
+    UsageExample.MemoryStore store = new UsageExample.MemoryStore();
+    for (int p = 0; p < 4; p++) {
+      store.append(new PartitionId("clicks", p), "c" + p + "-0", "c" + p + "-1");
+    }
+    java.util.concurrent.CountDownLatch shutdown = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CompletableFuture<Void> running = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        UsageExample.run(fx.cluster.peers(), store, shutdown);
+      } catch (Exception e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    });
+    await().atMost(TIMEOUT).until(() -> UsageExample.App.HANDLED.containsAll(List.of("c0-0", "c1-1", "c2-0", "c3-1")));
+    shutdown.countDown();
+    running.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    await().atMost(TIMEOUT).until(() -> fx.admin.blocking().listCheckpoints("analytics").getCheckpointsList().stream()
+        .allMatch(c -> c.getCursor().equals("2")) && fx.admin.blocking().listCheckpoints("analytics").getCheckpointsCount() == 4);
+    assertEquals(0, fx.describe("analytics").getMembersCount(), "close() left the group");
+
+    // the acknowledge-later consumer: checkpoints move only once the async writes completed
+    List<String> written = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+    CohortClient client = fx.newClient();
+    GroupConsumer<String> consumer = UsageExample.acknowledgingLater(client, store.reader(),
+        records -> java.util.concurrent.CompletableFuture.runAsync(() -> written.addAll(records), writer));
+    fx.track(consumer);
     try {
-      await().atMost(TIMEOUT).until(() -> first.status() == GroupConsumer.Status.FENCED);
-      assertTrue(r1.fenced);
-      await().atMost(TIMEOUT).until(() -> first.assignment().isEmpty());
-      assertEquals(2, r1.revoked(RevokeReason.CONSUMER_FENCED));
-      fx.awaitBalanced("g-takeover", List.of(second));
+      await().atMost(TIMEOUT).until(() -> consumer.assignment().size() == 4);
+      java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
+      assertTrue(UsageExample.pauseHot(consumer, () -> drained.set(consumer.paused().contains(new PartitionId("clicks", 3)))));
+      assertTrue(drained.get(), "paused while draining");
+      assertEquals(Set.of(), consumer.paused(), "resumed");
+      for (int p = 0; p < 4; p++) {
+        store.append(new PartitionId("clicks", p), "c" + p + "-2");
+      }
+      await().atMost(TIMEOUT).until(() -> written.size() == 4);
+      await().atMost(TIMEOUT).until(() -> fx.admin.blocking().listCheckpoints("analytics").getCheckpointsList().stream()
+          .allMatch(c -> c.getCursor().equals("3")));
     } finally {
-      // a live process that is taken over reads until its next heartbeat says FENCED: static
-      // membership is for restarts, where the old process is gone; the log saw that overlap here
-      fx.log.doubleReaders.clear();
+      writer.shutdownNow();
     }
   }
 

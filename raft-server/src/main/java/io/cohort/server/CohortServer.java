@@ -1,6 +1,8 @@
 package io.cohort.server;
 
 import io.cohort.client.Peers;
+import io.cohort.server.health.Readiness;
+import io.cohort.server.metrics.NodeMetrics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,16 +27,20 @@ public final class CohortServer implements AutoCloseable {
   private final ServerConfig config;
   private final RaftServer server;
   private final CohortStateMachine stateMachine;
+  private final NodeMetrics metrics;
+  private final Readiness readiness;
   private final AtomicBoolean closed;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final NodeGuard guard;
   private final ScheduledExecutorService checks;
 
-  private CohortServer(ServerConfig config, RaftServer server, CohortStateMachine stateMachine, AtomicBoolean closed,
-      NodeGuard guard) {
+  private CohortServer(ServerConfig config, RaftServer server, CohortStateMachine stateMachine, NodeMetrics metrics,
+      AtomicBoolean closed, NodeGuard guard) {
     this.config = config;
     this.server = server;
     this.stateMachine = stateMachine;
+    this.metrics = metrics;
+    this.readiness = new Readiness(this::divisionOrNull, stateMachine, config.metrics().readyMaxLagEntries());
     this.closed = closed;
     this.guard = guard;
     this.checks = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -89,7 +95,9 @@ public final class CohortServer implements AutoCloseable {
         node.close();
       }
     };
-    CohortStateMachine sm = new CohortStateMachine(config.stateMachine(), clock);
+    NodeMetrics metrics = config.metrics().enabled() ? new NodeMetrics(config.metrics()) : null;
+    CohortStateMachine sm = metrics == null ? new CohortStateMachine(config.stateMachine(), clock)
+        : new CohortStateMachine(config.stateMachine(), clock, metrics.events(), metrics.events());
     AtomicReference<RaftServer> raft = new AtomicReference<>();
     AtomicBoolean closed = new AtomicBoolean();
     NodeGuard guard = new NodeGuard(config.id(), storage, () -> divisionOrNull(raft.get(), config),
@@ -119,8 +127,17 @@ public final class CohortServer implements AutoCloseable {
     LOG.info("[{}] started on {} with storage {} in group {} ({}) of {}", config.id(), config.self().getAddress(),
         config.storageDir(), config.groupId().getUuid(), existed ? "recovered" : joining ? "joining: waiting to be added"
         : "bootstrapped", joining ? "no configuration yet" : Peers.of(config.peers()));
-    CohortServer node = new CohortServer(config, server, sm, closed, guard);
+    CohortServer node = new CohortServer(config, server, sm, metrics, closed, guard);
     started.set(node);
+    if (metrics != null) {
+      try {
+        metrics.start(config.id().toString(), config.selfAddress().host(), node::divisionOrNull, sm, node.readiness,
+            null);
+      } catch (RuntimeException e) {
+        node.close();
+        throw e;
+      }
+    }
     return node;
   }
 
@@ -174,6 +191,28 @@ public final class CohortServer implements AutoCloseable {
     return server.getDivision(config.groupId());
   }
 
+  /** The division while the node runs, else null. */
+  private RaftServer.Division divisionOrNull() {
+    if (closed.get()) {
+      return null;
+    }
+    try {
+      return division();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Whether this node should get traffic, as {@code /readyz} answers (step 9). */
+  public Readiness.Verdict readiness() {
+    return readiness.check();
+  }
+
+  /** The node's metrics, or null when its HTTP endpoint is off ({@code --http-port 0}). */
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
   /** True when this node leads and its start-up entry is applied (writes are accepted). */
   public boolean isLeaderReady() {
     try {
@@ -210,6 +249,9 @@ public final class CohortServer implements AutoCloseable {
     }
     LOG.info("[{}] stopping", config.id());
     checks.shutdownNow();
+    if (metrics != null) {
+      metrics.close(); // a load balancer sees the node gone before Raft stops
+    }
     closeQuietly(server);
     LOG.info("[{}] stopped", config.id());
     terminated.countDown();

@@ -3,8 +3,10 @@ package io.cohort.server;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.cohort.server.snapshot.SnapshotLayout;
 import io.cohort.statemachine.Coordinator;
+import io.cohort.statemachine.CoordinatorEvents;
 import io.cohort.statemachine.FrozenState;
 import io.cohort.statemachine.Limits;
+import io.cohort.statemachine.MetricsView;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.DigestView;
@@ -104,9 +106,13 @@ public final class CohortStateMachine extends BaseStateMachine {
   private final ReentrantLock lock = new ReentrantLock();
   private final StaleReads staleReads = new StaleReads();
   private final SnapshotKeeper snapshots;
+  private final SnapshotChunks snapshotChunks;
   private final LeaderStamps stamps;
+  private final NodeEvents events;
+  private final CoordinatorEvents coordinatorEvents;
 
   private volatile Coordinator coordinator;
+  private final LogFailures logFailures = new LogFailures();
   // What the leader's startTransaction needs of the applied state, without the lock.
   private volatile Limits appliedLimits = Limits.DEFAULTS;
   private volatile boolean limitsExplicit;
@@ -127,10 +133,20 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /** @param clock read by the leader only, to stamp commands (R6) */
   public CohortStateMachine(Settings settings, ServerClock clock) {
+    this(settings, clock, NodeEvents.NONE, CoordinatorEvents.NONE);
+  }
+
+  /** @param events and {@code coordinatorEvents} are told what happens, for metrics (step 9) */
+  public CohortStateMachine(Settings settings, ServerClock clock, NodeEvents events,
+      CoordinatorEvents coordinatorEvents) {
     this.settings = settings;
+    this.events = events;
+    this.coordinatorEvents = coordinatorEvents;
     this.coordinator = new Coordinator(Limits.DEFAULTS);
-    this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs(),
+    this.coordinator.observe(coordinatorEvents);
+    this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs(), events,
         (file, cause) -> failures.snapshotWriteFailed(file, cause));
+    this.snapshotChunks = new SnapshotChunks(snapshots::storage);
     this.stamps = new LeaderStamps(clock);
   }
 
@@ -215,6 +231,9 @@ public final class CohortStateMachine extends BaseStateMachine {
       admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, maxCommandBytes,
           () -> stamps.stampMs(term, leaderReady, () -> appliedNowMs));
     } catch (IllegalArgumentException refused) {
+      if (refused instanceof CommandAdmission.Refused r) {
+        events.refused(r.command(), r.code());
+      }
       TransactionContext rejected = trx.build();
       rejected.setException(refused);
       return rejected;
@@ -227,21 +246,22 @@ public final class CohortStateMachine extends BaseStateMachine {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
     long term = entry.getTerm();
-    // On the leader the command was parsed in startTransaction; followers and replay parse the entry.
-    CommandAdmission.Admitted admitted = trx.getStateMachineContext() instanceof CommandAdmission.Admitted a
-        ? a : null;
-    byte[] data = admitted == null ? entry.getStateMachineLogEntry().getLogData().toByteArray() : null;
+    // On the leader the command was parsed in startTransaction; followers and replay parse the entry
+    // here, outside the lock. Bytes that do not decode go to the core, which rejects them (R8).
+    CommandAdmission.Admitted parsed = trx.getStateMachineContext() instanceof CommandAdmission.Admitted a ? a
+        : CommandAdmission.parseLogged(entry.getStateMachineLogEntry().getLogData());
     Result result;
     lock.lock();
     try {
-      result = admitted != null ? coordinator.apply(admitted.command(), index, term, admitted.timeMs())
-          : coordinator.applyLogEntry(data, index, term);
+      result = parsed != null ? coordinator.apply(parsed.command(), index, term, parsed.timeMs())
+          : coordinator.applyLogEntry(entry.getStateMachineLogEntry().getLogData().toByteArray(), index, term);
       updateLastAppliedTermIndex(term, index);
       noteApplied();
     } finally {
       lock.unlock();
     }
     staleReads.release(index);
+    events.applied(parsed != null ? parsed.command().getBodyCase() : Command.BodyCase.BODY_NOT_SET, result);
     return CompletableFuture.completedFuture(Messages.of(result));
   }
 
@@ -262,9 +282,11 @@ public final class CohortStateMachine extends BaseStateMachine {
       return CompletableFuture.completedFuture(Messages.of(QueryResult.newBuilder()
           .setCode(Code.INVALID_ARGUMENT).setMessage("not a Cohort query: " + e.getMessage()).build()));
     }
-    QueryResult r = q.getBodyCase() == Query.BodyCase.STATE_DIGEST
-        ? QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build()
-        : localQuery(q);
+    QueryResult r = switch (q.getBodyCase()) {
+      case STATE_DIGEST -> QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build();
+      case SNAPSHOT_CHUNK -> snapshotChunks.serve(q.getSnapshotChunk()); // this node's files, not the state
+      default -> localQuery(q);
+    };
     return CompletableFuture.completedFuture(Messages.of(r));
   }
 
@@ -301,6 +323,24 @@ public final class CohortStateMachine extends BaseStateMachine {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Metrics (step 9): a compact summary taken under the lock, one pass over the slots; see {@link
+   * Coordinator#metricsView}.
+   */
+  public MetricsView.Summary metricsView(int maxPartitions) {
+    lock.lock();
+    try {
+      return coordinator.metricsView(maxPartitions);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The observer the current coordinator reports grants and release timeouts to. */
+  public CoordinatorEvents coordinatorEvents() {
+    return coordinator.events();
   }
 
   /**
@@ -386,18 +426,40 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (ticker != null && !selfId.equals(newLeaderId)) {
       ticker.stop();
     }
+    events.leaderChanged(newLeaderId);
+  }
+
+  // ------------------------------------------------------------------ log failures
+
+  /**
+   * Ratis' log worker failed to write or flush (see {@link LogFailures}); it fails every later
+   * write too and keeps the division running, so the node stops (step 10, RATIS-NOTES F).
+   */
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    logFailures.failed(selfId.toString(), cause, failedEntry);
+    failures.logFailed(cause, failedEntry == null ? -1 : failedEntry.getIndex());
+  }
+
+  /** The first log write failure, or null while the log works. */
+  public LogFailure logFailure() {
+    return logFailures.first();
+  }
+
+  @Override
+  public CompletableFuture<Void> flush(long logIndex) {
+    return logFailures.flush();
+  }
+
+  /** Tests: from now on the log worker's flushes fail with {@code cause}, as on a full disk. */
+  void failLogFlushes(IOException cause) {
+    logFailures.injectFlushFailure(cause);
   }
 
   // ------------------------------------------------------------------ failures (step 10: fail-stop)
 
   void reportFailuresTo(NodeFailures to) {
     failures = to;
-  }
-
-  /** Ratis' log worker failed to write or flush; it fails every later write too (RATIS-NOTES F). */
-  @Override
-  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
-    failures.logFailed(cause, failedEntry == null ? -1 : failedEntry.getIndex());
   }
 
   @Override
@@ -430,6 +492,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (loaded == null) {
       return;
     }
+    loaded.coordinator().observe(coordinatorEvents);
     lock.lock();
     try {
       coordinator = loaded.coordinator();

@@ -25,6 +25,26 @@ final class CommandAdmission {
    */
   record Admitted(Command command, long timeMs, byte[] logData) {}
 
+  /** A refusal: the code and the kind of command ({@code BODY_NOT_SET} if it did not decode), for metrics. */
+  static final class Refused extends IllegalArgumentException {
+    private final transient Code code;
+    private final transient Command.BodyCase command;
+
+    Refused(Code code, Command.BodyCase command, String message) {
+      super(code.name() + ": " + message);
+      this.code = code;
+      this.command = command;
+    }
+
+    Code code() {
+      return code;
+    }
+
+    Command.BodyCase command() {
+      return command;
+    }
+  }
+
   private CommandAdmission() {}
 
   /**
@@ -37,21 +57,21 @@ final class CommandAdmission {
     int size = content.size();
     int maxBytes = Math.min(limits.maxCommandBytes(), capBytes);
     if (size > maxBytes) {
-      throw refusal(Code.LIMIT_EXCEEDED, "a command is at most " + maxBytes + " bytes, got " + size);
+      throw refusal(Code.LIMIT_EXCEEDED, null, "a command is at most " + maxBytes + " bytes, got " + size);
     }
     Command command;
     try {
       command = Command.parseFrom(content.asReadOnlyByteBuffer());
     } catch (InvalidProtocolBufferException e) {
-      throw refusal(Code.INVALID_ARGUMENT, "not a Cohort command: " + e.getMessage());
+      throw refusal(Code.INVALID_ARGUMENT, null, "not a Cohort command: " + e.getMessage());
     }
     Result invalid = Coordinator.validate(command, size, limits);
     if (invalid != null) {
-      throw refusal(invalid.getCode(), invalid.getMessage());
+      throw refusal(invalid.getCode(), command, invalid.getMessage());
     }
     if (command.hasSetLimits() && command.getSetLimits().getLimits().hasMaxCommandBytes()
         && command.getSetLimits().getLimits().getMaxCommandBytes() > capBytes) {
-      throw refusal(Code.INVALID_ARGUMENT, "max_command_bytes is at most " + capBytes
+      throw refusal(Code.INVALID_ARGUMENT, command, "max_command_bytes is at most " + capBytes
           + " on this cluster (what its Raft log entries hold), got "
           + command.getSetLimits().getLimits().getMaxCommandBytes());
     }
@@ -61,7 +81,20 @@ final class CommandAdmission {
     return new Admitted(command, timeMs, logData);
   }
 
-  static IllegalArgumentException refusal(Code code, String message) {
-    return new IllegalArgumentException(code.name() + ": " + message);
+  /**
+   * A log entry as followers and replay read it: the command and the leader's stamp, parsed once
+   * (the log data is not copied); null when it does not decode.
+   */
+  static Admitted parseLogged(ByteString logData) {
+    try {
+      LogEntry entry = LogEntry.parseFrom(logData.asReadOnlyByteBuffer());
+      return new Admitted(Command.parseFrom(entry.getCommand()), entry.getTimeMs(), null);
+    } catch (InvalidProtocolBufferException e) {
+      return null;
+    }
+  }
+
+  static Refused refusal(Code code, Command command, String message) {
+    return new Refused(code, command == null ? Command.BodyCase.BODY_NOT_SET : command.getBodyCase(), message);
   }
 }

@@ -2,6 +2,7 @@ package io.cohort.server;
 
 import io.cohort.client.CohortGroup;
 import io.cohort.client.Peers;
+import io.cohort.server.metrics.MetricsSettings;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -21,9 +22,11 @@ import org.apache.ratis.protocol.RaftPeerId;
  * @param stateMachine tick interval, bootstrap limits, automatic snapshot interval
  * @param snapshotsRetained snapshot files kept (older ones are deleted), at least 1
  * @param ratis Ratis properties set after Cohort's defaults (key to value)
+ * @param metrics the HTTP endpoint (/metrics, /livez, /readyz) and its thresholds (step 9)
  */
 public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers, RaftGroupId groupId,
-    CohortStateMachine.Settings stateMachine, int snapshotsRetained, Map<String, String> ratis) {
+    CohortStateMachine.Settings stateMachine, int snapshotsRetained, Map<String, String> ratis,
+    MetricsSettings metrics) {
 
   public static final int DEFAULT_SNAPSHOTS_RETAINED = 3;
 
@@ -41,6 +44,9 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
         throw new ConfigException("unknown Ratis property '" + key + "'");
       }
     }
+    if (metrics.enabled() && metrics.httpPort() == address(self(id, peers)).port()) {
+      throw new ConfigException("--http-port " + metrics.httpPort() + " is the node's Raft port: choose another");
+    }
     var bootstrap = stateMachine.bootstrapLimits();
     int maxCommandBytes = RatisSettings.maxCommandBytes(ratis);
     if (bootstrap.hasMaxCommandBytes() && bootstrap.getMaxCommandBytes() > maxCommandBytes) {
@@ -50,10 +56,10 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
     }
   }
 
-  /** A node with Cohort's defaults. */
+  /** A node with Cohort's defaults, but no HTTP endpoint ({@link #withMetrics} adds one; the CLI's default is on). */
   public static ServerConfig of(String id, Path storageDir, String peers) {
     return new ServerConfig(RaftPeerId.valueOf(id), storageDir, parsePeers(peers), CohortGroup.ID,
-        CohortStateMachine.Settings.DEFAULTS, DEFAULT_SNAPSHOTS_RETAINED, Map.of());
+        CohortStateMachine.Settings.DEFAULTS, DEFAULT_SNAPSHOTS_RETAINED, Map.of(), MetricsSettings.OFF);
   }
 
   /** Parses {@code id=host:port,...} with the client's parser; a bad list is a {@link ConfigException}. */
@@ -66,6 +72,19 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
   }
 
   public RaftPeer self() {
+    return self(id, peers);
+  }
+
+  /** This node's host and port. */
+  public Peers.Peer selfAddress() {
+    return address(self());
+  }
+
+  static Peers.Peer address(RaftPeer peer) {
+    return Peers.of(List.of(peer)).list().get(0);
+  }
+
+  private static RaftPeer self(RaftPeerId id, List<RaftPeer> peers) {
     return peers.stream().filter(p -> p.getId().equals(id)).findFirst().orElseThrow();
   }
 
@@ -74,20 +93,24 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
   }
 
   public ServerConfig withStateMachine(CohortStateMachine.Settings settings) {
-    return new ServerConfig(id, storageDir, peers, groupId, settings, snapshotsRetained, ratis);
+    return new ServerConfig(id, storageDir, peers, groupId, settings, snapshotsRetained, ratis, metrics);
   }
 
   public ServerConfig withSnapshotsRetained(int n) {
-    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, n, ratis);
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, n, ratis, metrics);
   }
 
   public ServerConfig withRatis(Map<String, String> overrides) {
     Map<String, String> merged = new TreeMap<>(ratis);
     merged.putAll(overrides);
-    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, snapshotsRetained, merged);
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, snapshotsRetained, merged, metrics);
+  }
+
+  public ServerConfig withMetrics(MetricsSettings settings) {
+    return new ServerConfig(id, storageDir, peers, groupId, stateMachine, snapshotsRetained, ratis, settings);
   }
 
   public ServerConfig withGroupId(RaftGroupId gid) {
-    return new ServerConfig(id, storageDir, peers, gid, stateMachine, snapshotsRetained, ratis);
+    return new ServerConfig(id, storageDir, peers, gid, stateMachine, snapshotsRetained, ratis, metrics);
   }
 }

@@ -16,13 +16,14 @@ import java.util.TreeSet;
 /**
  * {@code cohort server --config FILE}: a Java properties file with every server flag, named as the
  * flag without its dashes ({@code id}, {@code storage}, {@code peers}, {@code snapshot-every},
- * {@code snapshots-retained}, {@code tick-interval-ms}), bootstrap limits as {@code limit.NAME}
+ * {@code snapshots-retained}, {@code tick-interval-ms}, {@code http-port}, {@code ready-max-lag-entries},
+ * {@code stall-after-ms}, {@code metrics-max-series}), bootstrap limits as {@code limit.NAME}
  * and Ratis properties as {@code ratis.KEY} ({@code ratis.raft.server.rpc.timeout.min=600ms}).
  * Unknown keys are an error naming the key. Values are trimmed. Flags override the file.
  */
 final class ServerConfigFile {
-  static final Set<String> KEYS =
-      Set.of("id", "storage", "peers", "snapshot-every", "snapshots-retained", "tick-interval-ms");
+  static final Set<String> KEYS = Set.of("id", "storage", "peers", "snapshot-every", "snapshots-retained",
+      "tick-interval-ms", "http-port", "ready-max-lag-entries", "stall-after-ms", "metrics-max-series");
   static final String LIMIT_PREFIX = "limit.";
   static final String RATIS_PREFIX = "ratis.";
 

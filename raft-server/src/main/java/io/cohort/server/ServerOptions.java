@@ -6,10 +6,13 @@ import com.beust.jcommander.Parameters;
 import io.cohort.client.CohortGroup;
 import io.cohort.client.Peers;
 import io.cohort.statemachine.proto.LimitsRecord;
+import io.cohort.server.metrics.MetricsSettings;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 
 /**
@@ -51,6 +54,22 @@ public final class ServerOptions {
   @Parameter(names = "--join", description = "A new, empty node waiting to be added with `cohort cluster add|replace`: "
       + "it cannot vote until the leader's log names it (--peers needs only this node's own id=host:port)")
   public boolean join;
+
+  @Parameter(names = "--http-port", description = "Port of /metrics, /livez and /readyz on the node's host (default: the Raft port + "
+      + MetricsSettings.DEFAULT_PORT_OFFSET + "; 0 = off)")
+  public Integer httpPort;
+
+  @Parameter(names = "--ready-max-lag-entries", description = "/readyz fails while the applied index is more than this behind the leader's commit (default "
+      + MetricsSettings.DEFAULT_READY_MAX_LAG_ENTRIES + ")")
+  public Long readyMaxLagEntries;
+
+  @Parameter(names = "--stall-after-ms", description = "A held partition with lag whose holder heartbeats but has not committed for this long is stalled (default "
+      + MetricsSettings.DEFAULT_STALL_AFTER_MS + ")")
+  public Long stallAfterMs;
+
+  @Parameter(names = "--metrics-max-series", description = "At most this many per-partition series per metric (default "
+      + MetricsSettings.DEFAULT_MAX_SERIES_PER_METRIC + ")")
+  public Integer metricsMaxSeries;
 
   @DynamicParameter(names = "--limit", description = "A bootstrap limit the first leader sets, e.g. --limit max_slots=500000 (repeatable; R9)")
   public Map<String, String> limits = new LinkedHashMap<>();
@@ -118,8 +137,32 @@ public final class ServerOptions {
 
     CohortStateMachine.Settings settings = new CohortStateMachine.Settings(bootstrap, tickMs, every,
         CohortStateMachine.Settings.DEFAULTS.explicitSnapshotWaitMs());
-    return new ServerConfig(RaftPeerId.valueOf(nodeId.trim()), storageDir, ServerConfig.parsePeers(peerList),
-        CohortGroup.ID, settings, (int) retained, ratisValues);
+    RaftPeerId self = RaftPeerId.valueOf(nodeId.trim());
+    List<RaftPeer> peerRecords = ServerConfig.parsePeers(peerList);
+    return new ServerConfig(self, storageDir, peerRecords, CohortGroup.ID, settings, (int) retained, ratisValues,
+        metricsSettings(file, peerRecords.stream().filter(p -> p.getId().equals(self)).findFirst()
+            .map(p -> ServerConfig.address(p).port()).orElse(0)));
+  }
+
+  /** The endpoint's flags over the file over the defaults (port: the Raft port + 1000). */
+  private MetricsSettings metricsSettings(ServerConfigFile file, int raftPort) {
+    long port = pick(httpPort == null ? null : httpPort.longValue(), file, "http-port",
+        raftPort + MetricsSettings.DEFAULT_PORT_OFFSET);
+    long maxLag = pick(readyMaxLagEntries, file, "ready-max-lag-entries", MetricsSettings.DEFAULT_READY_MAX_LAG_ENTRIES);
+    long stallMs = pick(stallAfterMs, file, "stall-after-ms", MetricsSettings.DEFAULT_STALL_AFTER_MS);
+    long maxSeries = pick(metricsMaxSeries == null ? null : metricsMaxSeries.longValue(), file, "metrics-max-series",
+        MetricsSettings.DEFAULT_MAX_SERIES_PER_METRIC);
+    if (port < 0 || port > 65535) {
+      throw new ConfigException("--http-port must be in 0..65535 (0 = off): " + port);
+    }
+    if (maxSeries < 0 || maxSeries > Integer.MAX_VALUE) {
+      throw new ConfigException("--metrics-max-series must be 0 or more: " + maxSeries);
+    }
+    try {
+      return new MetricsSettings((int) port, maxLag, stallMs, (int) maxSeries);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
   }
 
   private static long pick(Long flag, ServerConfigFile file, String key, long dflt) {

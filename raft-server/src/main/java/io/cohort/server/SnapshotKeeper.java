@@ -52,6 +52,7 @@ final class SnapshotKeeper implements AutoCloseable {
 
   private volatile String name;
   private final long explicitWaitMs;
+  private final NodeEvents events;
   private final java.util.function.BiConsumer<String, Throwable> writeFailed;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage() {
     @Override
@@ -70,9 +71,11 @@ final class SnapshotKeeper implements AutoCloseable {
       new AtomicReference<>(new SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1));
 
   /** @param writeFailed told of a snapshot file that could not be written (the node fail-stops) */
-  SnapshotKeeper(String name, long explicitWaitMs, java.util.function.BiConsumer<String, Throwable> writeFailed) {
+  SnapshotKeeper(String name, long explicitWaitMs, NodeEvents events,
+      java.util.function.BiConsumer<String, Throwable> writeFailed) {
     this.name = name;
     this.explicitWaitMs = explicitWaitMs;
+    this.events = events;
     this.writeFailed = writeFailed;
   }
 
@@ -125,6 +128,7 @@ final class SnapshotKeeper implements AutoCloseable {
       FrozenState frozen = freeze.get();
       long pauseMicros = (System.nanoTime() - t0) / 1000;
       stats.updateAndGet(st -> st.paused(pauseMicros));
+      events.snapshotPaused(pauseMicros);
       Path target = storage.getSnapshotFile(applied.getTerm(), applied.getIndex()).toPath();
       LOG.info("[{}] snapshot at {}: state frozen in {} us, writing {}", name, applied, pauseMicros,
           target.getFileName());
@@ -141,16 +145,24 @@ final class SnapshotKeeper implements AutoCloseable {
     return index;
   }
 
-  /** Background: write, MD5 sidecar, then tell the storage (Ratis ships this file to followers). */
+  /**
+   * Background: write, MD5 sidecar, then tell the storage (Ratis ships this file to followers). The
+   * sidecar is written before the file is renamed into place: a scan of {@code sm/} (Ratis caches
+   * the newest snapshot it finds, and reports it in its group info) never finds it without one.
+   */
   private SnapshotWriter.Written write(FrozenState frozen, TermIndex ti, Path target) throws IOException {
     long t0 = System.nanoTime();
     try {
+      MD5Hash[] md5 = new MD5Hash[1];
       SnapshotWriter.Written w = SnapshotWriter.write(frozen, ti.getTerm(), ti.getIndex(), target,
-          System.currentTimeMillis());
-      MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target.toFile());
-      storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target, md5), ti));
+          System.currentTimeMillis(), written -> {
+            md5[0] = MD5FileUtil.computeMd5ForFile(written.toFile());
+            MD5FileUtil.saveMD5File(target.toFile(), md5[0]);
+          });
+      storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target, md5[0]), ti));
       long ms = (System.nanoTime() - t0) / 1_000_000;
       stats.updateAndGet(st -> st.written(ms, w.bytes(), ti.getIndex()));
+      events.snapshotWritten(ms, w.bytes(), ti.getIndex());
       // Ratis cleans up when take() returns, before this file existed: clean up again.
       storage.cleanupOldSnapshots(retention);
       LOG.info("[{}] snapshot {} durable: {} records, {} bytes, written in {} ms", name,
@@ -235,6 +247,7 @@ final class SnapshotKeeper implements AutoCloseable {
     durableIndex = info.getIndex();
     reportedIndex = Math.max(reportedIndex, info.getIndex());
     stats.updateAndGet(st -> st.loaded(ms, info.getIndex()));
+    events.snapshotLoaded(ms, info.getIndex());
     LOG.info("[{}] loaded snapshot {} ({} records) in {} ms", name, path.getFileName(), records, ms);
     return new Loaded(loaded, info.getTermIndex());
   }

@@ -3,6 +3,7 @@ package io.cohort.server;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.beust.jcommander.JCommander;
+import io.cohort.server.metrics.MetricsSettings;
 import io.cohort.statemachine.Limits;
 import io.cohort.statemachine.proto.LimitsRecord;
 import java.nio.file.Files;
@@ -117,6 +118,30 @@ class ServerConfigTest {
   }
 
   @Test
+  void theHttpEndpointIsOnTheRaftPortPlus1000_zeroTurnsItOff_theFileSetsItAndFlagsWin() throws Exception {
+    String peers = "n1=127.0.0.1:7001,n2=127.0.0.1:7002";
+    ServerConfig dflt = parse("--id", "n2", "--storage", "d", "--peers", peers).toConfig(Map.of());
+    assertEquals(new MetricsSettings(8002, 1000, 30_000, 10_000), dflt.metrics());
+    assertFalse(parse("--id", "n2", "--storage", "d", "--peers", peers, "--http-port", "0").toConfig(Map.of())
+        .metrics().enabled());
+    Path file = Files.writeString(dir.resolve("m.properties"), String.join("\n", "id=n1", "storage=d",
+        "peers=" + peers, "http-port=9100", "ready-max-lag-entries=50", "stall-after-ms=5000",
+        "metrics-max-series=200"));
+    assertEquals(new MetricsSettings(9100, 50, 5000, 200), parse("--config", file.toString()).toConfig(Map.of())
+        .metrics());
+    assertEquals(new MetricsSettings(9200, 50, 7000, 200), parse("--config", file.toString(), "--http-port", "9200",
+        "--stall-after-ms", "7000").toConfig(Map.of()).metrics());
+    assertError("--http-port must be in 0..65535 (0 = off): 70000", "--id", "n1", "--storage", "d",
+        "--http-port", "70000");
+    assertError("--http-port 7001 is the node's Raft port", "--id", "n1", "--storage", "d", "--http-port", "7001");
+    assertError("--stall-after-ms must be positive: 0", "--id", "n1", "--storage", "d", "--stall-after-ms", "0");
+    assertError("--ready-max-lag-entries must be 0 or more: -1", "--id", "n1", "--storage", "d",
+        "--ready-max-lag-entries", "-1");
+    assertError("--metrics-max-series must be 0 or more: -5", "--id", "n1", "--storage", "d",
+        "--metrics-max-series", "-5");
+  }
+
+  @Test
   void unknownKeysLimitsAndRatisPropertiesAreErrorsNamingThem() throws Exception {
     Path file = Files.writeString(dir.resolve("bad.properties"), "id=n1\nstorage=d\nsnapshot.every=5\n");
     assertError("unknown key 'snapshot.every'", "--config", file.toString());
@@ -149,6 +174,7 @@ class ServerConfigTest {
     ServerConfig c = parse("--config", sample.toString(), "--id", "n2", "--storage", "data/n2").toConfig(Map.of());
     assertEquals(io.cohort.client.Peers.LOCAL, io.cohort.client.Peers.of(c.peers()).toString());
     assertEquals(CohortStateMachine.Settings.DEFAULTS, c.stateMachine());
+    assertEquals(MetricsSettings.defaultsFor(9862), c.metrics());
     // Uncommented, its commented settings are Cohort's defaults.
     String uncommented = Files.readString(sample).replaceAll("(?m)^#(limit|ratis)\\.", "$1.")
         .replaceAll("(?m)^#(id|storage)=", "$1=");

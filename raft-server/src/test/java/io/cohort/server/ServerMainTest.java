@@ -91,6 +91,7 @@ class ServerMainTest {
       assertEquals(0, run(args), String.join(" ", args) + ": " + err());
       String usage = out.toString(StandardCharsets.UTF_8);
       assertTrue(usage.contains("--config") && usage.contains("--limit") && usage.contains("--ratis"), usage);
+      assertTrue(usage.contains("--http-port") && usage.contains("--stall-after-ms"), usage);
     }
     assertEquals("", err());
     // As the tools CLI calls it: options parsed elsewhere, --help set, no id.
@@ -107,8 +108,9 @@ class ServerMainTest {
     Path file = Files.writeString(dir.resolve("server.properties"), "id=n1\nstorage=" + dir.resolve("n1")
         + "\npeers=n1=127.0.0.1:9861\ntick.interval=5\n");
     assertEquals(2, run("server", "--config", file.toString()));
-    assertEquals("cohort server: config file " + file + ": unknown key 'tick.interval' (known: id, peers, "
-        + "snapshot-every, snapshots-retained, storage, tick-interval-ms, limit.NAME, ratis.KEY)\n", err());
+    assertEquals("cohort server: config file " + file + ": unknown key 'tick.interval' (known: http-port, id, "
+        + "metrics-max-series, peers, ready-max-lag-entries, snapshot-every, snapshots-retained, stall-after-ms, "
+        + "storage, tick-interval-ms, limit.NAME, ratis.KEY)\n", err());
     assertFalse(Files.exists(dir.resolve("n1")), "nothing created");
   }
 
@@ -144,6 +146,19 @@ class ServerMainTest {
         config.storageDir().toString(), "--peers", peers)).get(60, TimeUnit.SECONDS);
     assertEquals(1, code, err());
     assertTrue(err().contains("fails its MD5 checksum"), err());
+  }
+
+  @Test
+  void aTakenHttpPortIsOneClearLine_andTheNodeDoesNotRun() throws Exception {
+    String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int code = CompletableFuture.supplyAsync(() -> run("server", "--id", "n1", "--storage",
+          dir.resolve("n1").toString(), "--peers", peers, "--http-port", Integer.toString(taken.getLocalPort())))
+          .get(60, TimeUnit.SECONDS);
+      assertEquals(1, code, err());
+      assertTrue(err().startsWith("cohort server: --http-port " + taken.getLocalPort() + " on 127.0.0.1 cannot be bound"),
+          err());
+    }
   }
 
   /** Free ports for single-node tests. */

@@ -2,55 +2,71 @@ package io.cohort.statemachine;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Weighted, sticky, deterministic assignment (R4) applied through the two-step handoff (R2).
  *
- * <p>Each slot's intended owner is its holder, or the target it is moving to. Free slots go to the
- * lightest member (a child preferring its parent's holder); then, while two members differ by more
- * than the largest weight, one slot moves from the heaviest to the lightest. A moved slot is never
- * granted directly: its holder is asked to release it first.
+ * <p>Each slot's intended owner is its holder, or the target it is moving to; a move whose target
+ * left is cancelled (the holder is the owner again). Free slots go to the lightest member (a child
+ * preferring its parent's holder); then, while two members differ by more than the largest weight,
+ * one slot moves from the heaviest to the lightest ({@link Balancer}). A moved slot is never granted
+ * directly: its holder is asked to release it first.
+ *
+ * <p>Cost: one pass over the group's slots, O(log m) per free slot, and per move O(log n) plus the
+ * few slots bordering the receiver's ranges; never a rescan per moved partition.
  */
 final class Assignor {
   private Assignor() {}
 
-  static void rebalance(GroupState group, long index) {
+  static void rebalance(GroupState group, long index, CoordinatorState state) {
+    long nowMs = state.nowMs;
     group.dirty = false;
-    List<Slot> assignable = new ArrayList<>();
+    group.releasing.clear();
+    ArrayList<Slot> assignable = new ArrayList<>();
     long maxWeight = 0;
-    for (ArrayList<Slot> list : group.slots.values()) {
-      for (Slot slot : list) {
+    for (Map.Entry<String, ArrayList<Slot>> e : group.slots.entrySet()) {
+      ArrayList<Slot> list = e.getValue();
+      for (int i = 0, n = list.size(); i < n; i++) {
+        Slot slot = list.get(i);
         slot.owner = null;
-        if (Readiness.done(group, slot)) {
-          if (slot.holder != null) {
-            group.clearHolder(slot); // read to its end: nothing left to hand over
-          }
-        } else if (!Readiness.parentsDone(group, slot)) {
-          if (slot.holder != null) {
-            slot.releasing = true; // e.g. a parent was reset: the child must wait again
-            slot.target = null;
-          }
-        } else {
-          assignable.add(slot);
-          maxWeight = Math.max(maxWeight, slot.info.weightMicros);
+        if (slot.holder != null && Readiness.done(group, slot)) {
+          group.clearHolder(slot); // read to its end: nothing left to hand over
         }
+      }
+      Readiness.Lineage lineage = group.order ? new Readiness.Lineage(group, list) : null;
+      for (int i = 0, n = list.size(); i < n; i++) {
+        Slot slot = list.get(i);
+        if (Readiness.done(group, slot)) {
+          continue;
+        }
+        if (lineage != null && (!lineage.ancestorsDone[i] || lineage.descendantHeld[i])) {
+          if (slot.holder != null) {
+            askRelease(group, slot, null, nowMs); // e.g. an ancestor was reset: it must wait again (R5)
+            group.releasing.add(slot);
+          }
+          continue;
+        }
+        assignable.add(slot);
+        maxWeight = Math.max(maxWeight, slot.info.weightMicros);
       }
     }
     group.dirty = false;
-    for (MemberState m : group.members.values()) {
-      m.loadMicros = 0;
-      m.incoming = 0;
-    }
     if (group.members.isEmpty()) {
+      group.timersAtMs = Timers.nextAt(group, state);
       return;
     }
 
+    Balancer balancer = new Balancer(group);
     List<Slot> free = new ArrayList<>();
-    for (Slot slot : assignable) {
+    for (int i = 0, n = assignable.size(); i < n; i++) {
+      Slot slot = assignable.get(i);
       MemberState intended = slot.releasing ? slot.target : slot.holder;
+      if (intended == null) {
+        intended = slot.holder; // its target left, or it waited for its lineage: the move is cancelled (R4)
+      }
       if (intended != null) {
-        slot.owner = intended;
-        intended.loadMicros += slot.info.weightMicros;
+        balancer.own(slot, intended);
       } else {
         free.add(slot);
       }
@@ -59,127 +75,55 @@ final class Assignor {
       int c = Long.compare(b.info.weightMicros, a.info.weightMicros);
       return c != 0 ? c : Slot.compare(a, b);
     });
-    for (Slot slot : free) {
-      MemberState m = lightestFor(group, slot);
-      slot.owner = m;
-      m.loadMicros += slot.info.weightMicros;
+    for (int i = 0, n = free.size(); i < n; i++) {
+      Slot slot = free.get(i);
+      balancer.own(slot, balancer.lightestFor(slot));
     }
 
-    balance(group, assignable, maxWeight);
+    // Each move lowers the sum of squared loads, so this ends; the guard only bounds a bug.
+    balancer.balance(maxWeight, (long) assignable.size() * (group.members.size() + 1) + 16);
 
-    for (Slot slot : assignable) {
+    @SuppressWarnings("unchecked")
+    ArrayList<Slot>[] grants = new ArrayList[group.members.size()];
+    for (int i = 0, n = assignable.size(); i < n; i++) {
+      Slot slot = assignable.get(i);
       MemberState owner = slot.owner;
       if (slot.holder == null) {
         group.grant(slot, owner, index);
+        if (grants[owner.ordinal] == null) {
+          grants[owner.ordinal] = new ArrayList<>();
+        }
+        grants[owner.ordinal].add(slot); // in (topic, partition) order
       } else if (slot.holder == owner) {
         slot.releasing = false;
         slot.target = null;
+        slot.releaseDeadlineMs = 0;
       } else {
-        slot.releasing = true;
-        slot.target = owner;
-        owner.incoming++;
+        askRelease(group, slot, owner, nowMs);
+        owner.incoming.add(slot);
+        group.releasing.add(slot);
       }
     }
-  }
-
-  /** The least loaded member; among equals, a holder of one of the slot's parents, then by id. */
-  private static MemberState lightestFor(GroupState group, Slot slot) {
-    MemberState best = null;
-    boolean bestHoldsParent = false;
     for (MemberState m : group.members.values()) {
-      boolean holdsParent = holdsParent(group, slot, m);
-      if (best == null || m.loadMicros < best.loadMicros
-          || (m.loadMicros == best.loadMicros && holdsParent && !bestHoldsParent)) {
-        best = m;
-        bestHoldsParent = holdsParent;
+      if (grants[m.ordinal] != null) {
+        m.addAllHeld(grants[m.ordinal]);
       }
     }
-    return best;
-  }
-
-  private static boolean holdsParent(GroupState group, Slot slot, MemberState m) {
-    for (int parent : slot.info.parents) {
-      Slot p = group.slot(slot.topic, parent);
-      if (p != null && p.holder == m) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static void balance(GroupState group, List<Slot> assignable, long maxWeight) {
-    // Each move lowers the sum of squared loads, so this ends; the guard only bounds a bug.
-    long guard = (long) assignable.size() * (group.members.size() + 1) + 16;
-    while (guard-- > 0) {
-      MemberState heavy = null;
-      MemberState light = null;
-      for (MemberState m : group.members.values()) {
-        if (heavy == null || m.loadMicros > heavy.loadMicros) {
-          heavy = m;
-        }
-        if (light == null || m.loadMicros < light.loadMicros) {
-          light = m;
-        }
-      }
-      long gap = heavy.loadMicros - light.loadMicros;
-      if (gap <= maxWeight) {
-        return;
-      }
-      List<Slot> lightOwns = new ArrayList<>();
-      for (Slot slot : assignable) {
-        if (slot.owner == light) {
-          lightOwns.add(slot);
-        }
-      }
-      Slot best = null;
-      for (Slot slot : assignable) {
-        if (slot.owner == heavy && slot.info.weightMicros < gap
-            && (best == null || betterMove(slot, best, gap, light, lightOwns))) {
-          best = slot;
-        }
-      }
-      if (best == null) {
-        return;
-      }
-      best.owner = light;
-      heavy.loadMicros -= best.info.weightMicros;
-      light.loadMicros += best.info.weightMicros;
-    }
+    group.timersAtMs = Timers.nextAt(group, state);
   }
 
   /**
-   * Prefers, in order: the weight nearest half the gap (the biggest improvement), a slot nobody
-   * reads yet (free to move), a range adjacent to what the receiver owns, then the highest id.
+   * The release deadline is set when the holder is first asked (a new target does not move it): the
+   * release timeout from now, and never before the holder's own session deadline — a holder that has
+   * not heard the request may read until then, even if the session timeout was lowered since (R2).
    */
-  private static boolean betterMove(Slot a, Slot b, long gap, MemberState light, List<Slot> lightOwns) {
-    long da = Math.abs(2 * a.info.weightMicros - gap);
-    long db = Math.abs(2 * b.info.weightMicros - gap);
-    if (da != db) {
-      return da < db;
+  private static void askRelease(GroupState group, Slot slot, MemberState target, long nowMs) {
+    if (!slot.releasing) {
+      slot.releasing = true;
+      MemberState h = slot.holder;
+      slot.releaseDeadlineMs = Math.max(nowMs + group.effectiveReleaseTimeoutMs(),
+          Math.max(h.deadlineMs, slot.oldSession ? h.oldDeadlineMs : 0));
     }
-    boolean freeA = a.holder == null || a.holder == light;
-    boolean freeB = b.holder == null || b.holder == light;
-    if (freeA != freeB) {
-      return freeA;
-    }
-    boolean adjA = adjacent(a, lightOwns);
-    boolean adjB = adjacent(b, lightOwns);
-    if (adjA != adjB) {
-      return adjA;
-    }
-    int c = a.topic.compareTo(b.topic);
-    if (c != 0) {
-      return c < 0;
-    }
-    return a.info.id > b.info.id;
-  }
-
-  private static boolean adjacent(Slot slot, List<Slot> owned) {
-    for (Slot o : owned) {
-      if (o.topic.equals(slot.topic) && o.info.adjacentTo(slot.info)) {
-        return true;
-      }
-    }
-    return false;
+    slot.target = target;
   }
 }

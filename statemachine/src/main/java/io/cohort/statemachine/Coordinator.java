@@ -26,6 +26,7 @@ public final class Coordinator {
   private final Membership membership;
   private final Resharding resharding;
   private final Groups groups;
+  private CoordinatorEvents events = CoordinatorEvents.NONE;
 
   public Coordinator(Limits limits) {
     this(new CoordinatorState(limits));
@@ -42,6 +43,11 @@ public final class Coordinator {
   /** Rebuilds a coordinator from an exported record stream; throws if the stream is not valid. */
   public static Coordinator rebuild(Iterator<StateRecord> records, Limits limits) {
     return new Coordinator(StateRebuilder.rebuild(records, limits));
+  }
+
+  /** For tests in this package: the state itself. */
+  CoordinatorState state() {
+    return state;
   }
 
   /** The replicated limits in force (R9). */
@@ -68,12 +74,7 @@ public final class Coordinator {
 
   /** True when some group has members, i.e. ticks can expire someone (R7). */
   public boolean hasMembers() {
-    for (GroupState g : state.groups.values()) {
-      if (!g.members.isEmpty()) {
-        return true;
-      }
-    }
-    return false;
+    return state.counters.members > 0;
   }
 
   /**
@@ -88,7 +89,8 @@ public final class Coordinator {
       command = Command.parseFrom(logEntry.getCommand());
     } catch (InvalidProtocolBufferException e) {
       markApplied(index, term);
-      return Results.rejected(Code.INVALID_ARGUMENT, "entry " + index + " is not a Cohort command: " + e.getMessage());
+      return Results.rejected(Code.INVALID_ARGUMENT, "entry " + index + " is not a Cohort command ("
+          + entry.length + " bytes that do not decode)");
     }
     return apply(command, index, term, logEntry.getTimeMs());
   }
@@ -102,19 +104,27 @@ public final class Coordinator {
     return CommandValidator.validate(command, sizeBytes, limits);
   }
 
-  /** Applies one command. Never throws: every rejection is a result code with a message (R8). */
+  /**
+   * Applies one command. Never throws: every rejection is a result code with a message (R8). The
+   * stateless checks come first, exactly as the leader ran them ({@link #validate}); a command they
+   * refuse changes nothing but the applied index (not even the time).
+   */
   public Result apply(Command command, long index, long term, long timeMs) {
     if (index <= state.appliedIndex) {
       return Results.rejected(Code.INVALID_ARGUMENT, "entry " + index + " is not after the applied index "
           + state.appliedIndex);
     }
-    advanceClock(term, timeMs);
     Result result;
     try {
-      result = dispatch(command, index);
+      result = CommandValidator.validate(command, command.getSerializedSize(), state.limits);
+      if (result == null) {
+        advanceClock(term, timeMs);
+        result = dispatch(command, index);
+      }
     } catch (RuntimeException e) {
       // A broken invariant. Same input, same exception, so replicas still agree; keep serving.
-      result = Results.rejected(Code.INTERNAL, "internal error applying entry " + index + ": " + e);
+      result = Results.rejected(Code.INTERNAL, "internal error applying entry " + index + " ("
+          + e.getClass().getSimpleName() + "): a bug, please report it");
     }
     markApplied(index, term);
     return result;
@@ -133,6 +143,7 @@ public final class Coordinator {
         membership.pushDeadlines();
       }
       state.lastTerm = term;
+      state.termStartMs = state.nowMs;
     }
   }
 
@@ -159,16 +170,7 @@ public final class Coordinator {
 
   /** R9: limits change only through the log, so replicas never disagree about them. */
   private Result setLimits(io.cohort.statemachine.proto.SetLimits s) {
-    Limits next;
-    try {
-      next = state.limits.with(s.getLimits());
-    } catch (IllegalArgumentException e) {
-      return Results.rejected(Code.INVALID_ARGUMENT, e.getMessage());
-    }
-    if (next.maxCommandBytes() < Limits.MIN_COMMAND_BYTES) {
-      return Results.rejected(Code.INVALID_ARGUMENT, "max_command_bytes must be at least "
-          + Limits.MIN_COMMAND_BYTES + ", got " + next.maxCommandBytes());
-    }
+    Limits next = state.limits.with(s.getLimits()); // each set field was checked (CommandValidator)
     state.limits = next;
     state.limitsExplicit = true;
     return Results.ok("limits set: " + next);
@@ -184,8 +186,28 @@ public final class Coordinator {
       case LIST_CHECKPOINTS -> Views.listCheckpoints(state, q.getListCheckpoints().getGroup());
       case STATE_DIGEST -> QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build();
       case CLUSTER_INFO -> Views.clusterInfo(state);
+      case SNAPSHOT_CHUNK -> Results.queryRejected(Code.INVALID_ARGUMENT,
+          "snapshot chunks are served by a node from its files, not by the state");
       case BODY_NOT_SET -> Results.queryRejected(Code.INVALID_ARGUMENT, "empty query");
     };
+  }
+
+  /**
+   * Metrics (step 9): counts per group and samples of up to {@code maxPartitions} unfinished
+   * partitions; one pass over the slots.
+   */
+  public MetricsView.Summary metricsView(int maxPartitions) {
+    return MetricsView.of(state, maxPartitions);
+  }
+
+  /** Sets the observer of grants and release timeouts (metrics); not part of the state. */
+  public void observe(CoordinatorEvents observer) {
+    events = observer == null ? CoordinatorEvents.NONE : observer;
+  }
+
+  /** The observer set by {@link #observe}; the assignor reports to it. */
+  public CoordinatorEvents events() {
+    return events;
   }
 
   /** A copy of the state that can be exported from another thread while applies continue. */

@@ -10,14 +10,24 @@ final class CoordinatorState {
   boolean limitsExplicit;
   final TreeMap<String, TopicState> topics = new TreeMap<>();
   final TreeMap<String, GroupState> groups = new TreeMap<>();
+  /** Derived (R9): slots and members over all groups. */
+  final Counters counters = new Counters();
   /** State machine time (R6): the largest leader stamp applied so far. */
   long nowMs;
   /** Term of the last applied command: a change pushes session deadlines (R6). */
   long lastTerm;
+  /** State machine time at the first command of the current term: release timers restart there (R6). */
+  long termStartMs;
   long appliedIndex;
   long appliedTerm;
 
   CoordinatorState(Limits limits) {
     this.limits = limits;
+  }
+
+  GroupState newGroup(String name, boolean order, io.cohort.statemachine.proto.StartFrom startFrom,
+      long sessionTimeoutMs, long heartbeatIntervalMs, long releaseTimeoutMs) {
+    return new GroupState(name, order, startFrom, sessionTimeoutMs, heartbeatIntervalMs, releaseTimeoutMs,
+        counters);
   }
 }

@@ -20,11 +20,14 @@ import java.util.function.Consumer;
  * followed by its members and its slots, all in sorted order.
  */
 public final class FrozenState {
-  /** 2: the header carries the replicated limits. Version 1 streams are still read. */
-  public static final int FORMAT_VERSION = 2;
+  /**
+   * 3: release timers (slot asked-at, header term start) and pending takeovers (member's replaced
+   * session, slot flag). 2: the header carries the replicated limits. Versions 1 and 2 are still read.
+   */
+  public static final int FORMAT_VERSION = 3;
 
   private final HeaderRecord header;
-  private final List<TopicRecord> topics;
+  private final List<FrozenTopic> topics;
   private final List<FrozenGroup> groups;
 
   /**
@@ -33,12 +36,41 @@ public final class FrozenState {
    */
   private record FrozenGroup(GroupRecord group, List<MemberRecord> members, String[] topics,
       int[] topicStart, MemberState[] holder, long[] epoch, MemberState[] target, byte[] flags,
-      Checkpoint[] checkpoint) {}
+      Checkpoint[] checkpoint, long[] releaseDeadline) {}
 
   private static final byte RELEASING = 1;
   private static final byte ANNOUNCED = 2;
+  private static final byte OLD_SESSION = 4;
 
-  private FrozenState(HeaderRecord header, List<TopicRecord> topics, List<FrozenGroup> groups) {
+  /** One topic: its partitions and their array are never changed in place, so sharing them is a snapshot. */
+  private record FrozenTopic(String name, PartitionInfo[] partitions) {
+
+    static FrozenTopic of(TopicState t) {
+      return new FrozenTopic(t.name, t.shared());
+    }
+
+    /** Built at export, off the apply thread: kept built, it would cost ~80 bytes per partition. */
+    TopicRecord record() {
+      TopicRecord.Builder b = TopicRecord.newBuilder().setTopic(name);
+      for (PartitionInfo p : partitions) {
+        PartitionRecord.Builder pr = PartitionRecord.newBuilder().setId(p.id).setRangeFirst(p.first)
+            .setRangeLast(p.last).setState(p.state).setWeightMicros(p.weightMicros);
+        for (int parent : p.parents) {
+          pr.addParents(parent);
+        }
+        for (int child : p.children) {
+          pr.addChildren(child);
+        }
+        if (p.endCursor != null) {
+          pr.setEndCursor(p.endCursor);
+        }
+        b.addPartitions(pr);
+      }
+      return b.build();
+    }
+  }
+
+  private FrozenState(HeaderRecord header, List<FrozenTopic> topics, List<FrozenGroup> groups) {
     this.header = header;
     this.topics = topics;
     this.groups = groups;
@@ -56,13 +88,10 @@ public final class FrozenState {
     HeaderRecord header = HeaderRecord.newBuilder().setFormatVersion(FORMAT_VERSION)
         .setAppliedIndex(s.appliedIndex).setAppliedTerm(s.appliedTerm).setNowMs(s.nowMs)
         .setLastTerm(s.lastTerm).setLimits(s.limits.toRecord()).setLimitsExplicit(s.limitsExplicit)
-        .build();
-    List<TopicRecord> topics = new ArrayList<>(s.topics.size());
+        .setTermStartMs(s.termStartMs).build();
+    List<FrozenTopic> topics = new ArrayList<>(s.topics.size());
     for (TopicState t : s.topics.values()) {
-      if (t.cachedRecord == null) {
-        t.cachedRecord = topicRecord(t); // topics change rarely: most freezes reuse it
-      }
-      topics.add(t.cachedRecord);
+      topics.add(FrozenTopic.of(t));
     }
     List<FrozenGroup> groups = new ArrayList<>(s.groups.size());
     for (GroupState g : s.groups.values()) {
@@ -71,34 +100,17 @@ public final class FrozenState {
     return new FrozenState(header, topics, groups);
   }
 
-  private static TopicRecord topicRecord(TopicState t) {
-    TopicRecord.Builder b = TopicRecord.newBuilder().setTopic(t.name);
-    for (PartitionInfo p : t.partitions) {
-      PartitionRecord.Builder pr = PartitionRecord.newBuilder().setId(p.id).setRangeFirst(p.first)
-          .setRangeLast(p.last).setState(p.state).setWeightMicros(p.weightMicros);
-      for (int parent : p.parents) {
-        pr.addParents(parent);
-      }
-      for (int child : p.children) {
-        pr.addChildren(child);
-      }
-      if (p.endCursor != null) {
-        pr.setEndCursor(p.endCursor);
-      }
-      b.addPartitions(pr);
-    }
-    return b.build();
-  }
-
   private static FrozenGroup freeze(GroupState g) {
     GroupRecord group = GroupRecord.newBuilder().setGroup(g.name).addAllTopics(g.slots.keySet())
         .setOrder(g.order).setSessionTimeoutMs(g.sessionTimeoutMs)
-        .setHeartbeatIntervalMs(g.heartbeatIntervalMs).setStartFrom(g.startFrom).build();
+        .setHeartbeatIntervalMs(g.heartbeatIntervalMs).setStartFrom(g.startFrom)
+        .setReleaseTimeoutMs(g.releaseTimeoutMs).build();
     List<MemberRecord> members = new ArrayList<>(g.members.size());
     for (MemberState m : g.members.values()) {
       members.add(MemberRecord.newBuilder().setGroup(g.name).setConsumerId(m.consumerId)
           .setSession(m.session).setLastHeartbeatMs(m.lastHeartbeatMs).setDeadlineMs(m.deadlineMs)
-          .build());
+          .setReplacedSession(m.oldSession).setReplacedDeadlineMs(m.oldDeadlineMs)
+          .setReplacedLeaveEnds(m.oldLeaveEnds).build());
     }
     int n = 0;
     String[] topics = new String[g.slots.size()];
@@ -116,6 +128,7 @@ public final class FrozenState {
     MemberState[] target = new MemberState[n];
     byte[] flags = new byte[n];
     Checkpoint[] checkpoint = new Checkpoint[n];
+    long[] releaseDeadline = null; // only while some slot is releasing: usually none
     int i = 0;
     for (List<Slot> slots : g.slots.values()) {
       for (int k = 0, size = slots.size(); k < size; k++, i++) {
@@ -123,18 +136,26 @@ public final class FrozenState {
         holder[i] = s.holder;
         epoch[i] = s.epoch;
         target[i] = s.target;
-        flags[i] = (byte) ((s.releasing ? RELEASING : 0) | (s.announced ? ANNOUNCED : 0));
+        flags[i] = (byte) ((s.releasing ? RELEASING : 0) | (s.announced ? ANNOUNCED : 0)
+            | (s.oldSession ? OLD_SESSION : 0));
         checkpoint[i] = s.checkpoint;
+        if (s.releaseDeadlineMs != 0) {
+          if (releaseDeadline == null) {
+            releaseDeadline = new long[n];
+          }
+          releaseDeadline[i] = s.releaseDeadlineMs;
+        }
       }
     }
-    return new FrozenGroup(group, members, topics, topicStart, holder, epoch, target, flags, checkpoint);
+    return new FrozenGroup(group, members, topics, topicStart, holder, epoch, target, flags, checkpoint,
+        releaseDeadline);
   }
 
   /** Streams the records in their fixed order. Slots with nothing to say are left out. */
   public void export(Consumer<StateRecord> sink) {
     sink.accept(StateRecord.newBuilder().setHeader(header).build());
-    for (TopicRecord t : topics) {
-      sink.accept(StateRecord.newBuilder().setTopic(t).build());
+    for (FrozenTopic t : topics) {
+      sink.accept(StateRecord.newBuilder().setTopic(t.record()).build());
     }
     for (FrozenGroup g : groups) {
       sink.accept(StateRecord.newBuilder().setGroup(g.group).build());
@@ -158,6 +179,12 @@ public final class FrozenState {
           }
           if ((g.flags[i] & ANNOUNCED) != 0) {
             b.setAnnounced(true);
+          }
+          if ((g.flags[i] & OLD_SESSION) != 0) {
+            b.setHeldByReplacedSession(true);
+          }
+          if (g.releaseDeadline != null && g.releaseDeadline[i] != 0) {
+            b.setReleaseDeadlineMs(g.releaseDeadline[i]);
           }
           if (g.checkpoint[i] != null) {
             b.setCheckpoint(checkpointRecord(g.checkpoint[i]));

@@ -12,19 +12,33 @@ final class GroupState {
   final StartFrom startFrom;
   long sessionTimeoutMs;
   long heartbeatIntervalMs;
+  /** As set; 0 = the session timeout (R2). */
+  long releaseTimeoutMs;
   final TreeMap<String, MemberState> members = new TreeMap<>();
   /** topic -> slots indexed by partition id. */
   final TreeMap<String, ArrayList<Slot>> slots = new TreeMap<>();
+  private final Counters counters;
   /** Set when something the assignor depends on changed. */
   boolean dirty;
 
+  /** Derived by the assignor: the slots whose holder was asked to release. */
+  final ArrayList<Slot> releasing = new ArrayList<>(0);
+  /** Derived: no release timeout or takeover deadline falls before this time (state machine ms). */
+  long timersAtMs = Long.MAX_VALUE;
+
   GroupState(String name, boolean order, StartFrom startFrom, long sessionTimeoutMs,
-      long heartbeatIntervalMs) {
+      long heartbeatIntervalMs, long releaseTimeoutMs, Counters counters) {
     this.name = name;
     this.order = order;
     this.startFrom = startFrom;
     this.sessionTimeoutMs = sessionTimeoutMs;
     this.heartbeatIntervalMs = heartbeatIntervalMs;
+    this.releaseTimeoutMs = releaseTimeoutMs;
+    this.counters = counters;
+  }
+
+  long effectiveReleaseTimeoutMs() {
+    return releaseTimeoutMs == 0 ? sessionTimeoutMs : releaseTimeoutMs;
   }
 
   Slot slot(String topic, int partition) {
@@ -32,13 +46,41 @@ final class GroupState {
     return list != null && partition >= 0 && partition < list.size() ? list.get(partition) : null;
   }
 
-  void addTopic(TopicState topic) {
-    ArrayList<Slot> list = new ArrayList<>(topic.partitions.size());
-    for (PartitionInfo p : topic.partitions) {
-      list.add(new Slot(topic.name, p));
+  int slotCount() {
+    int n = 0;
+    for (ArrayList<Slot> list : slots.values()) {
+      n += list.size();
     }
+    return n;
+  }
+
+  void addTopic(TopicState topic) {
+    ArrayList<Slot> list = new ArrayList<>(topic.size());
     slots.put(topic.name, list);
+    addNewPartitions(topic);
+  }
+
+  /** Slots for partitions the topic gained (a split or merge), in id order. */
+  void addNewPartitions(TopicState topic) {
+    ArrayList<Slot> list = slots.get(topic.name);
+    int before = list.size();
+    for (int id = before; id < topic.size(); id++) {
+      list.add(new Slot(topic.name, topic.partition(id)));
+    }
+    counters.slots += list.size() - before;
     dirty = true;
+  }
+
+  void addMember(MemberState member) {
+    members.put(member.consumerId, member);
+    counters.members++;
+    dirty = true;
+  }
+
+  /** Forgets the whole group (DeleteGroup): what it counted against the limits is freed. */
+  void dropCounts() {
+    counters.slots -= slotCount();
+    counters.members -= members.size();
   }
 
   /** Drops a slot's holder (after a release, leave, expiry or finish). */
@@ -47,9 +89,17 @@ final class GroupState {
       slot.holder.removeHeld(slot);
       slot.holder = null;
     }
+    forgetHolder(slot);
+  }
+
+  /** Resets what belonged to the holder, once the holder's held list no longer has the slot. */
+  void forgetHolder(Slot slot) {
+    slot.holder = null;
     slot.releasing = false;
     slot.target = null;
+    slot.releaseDeadlineMs = 0;
     slot.announced = false;
+    slot.oldSession = false;
     dirty = true;
   }
 
@@ -58,24 +108,29 @@ final class GroupState {
     slot.epoch = epoch;
     slot.releasing = false;
     slot.target = null;
+    slot.releaseDeadlineMs = 0;
     slot.announced = false;
-    slot.cachedGrant = null;
-    member.addHeld(slot);
+    slot.oldSession = false;
   }
 
-  /** Removes a member: what it held is free at once, what was moving to it stays put. */
+  /**
+   * Removes a member: what it held is free at once; what was moving to it stays with its holder
+   * (the assignor cancels the move when balance allows, R4). Costs what the member holds and
+   * receives, not a scan of the group.
+   */
   void removeMember(MemberState member) {
-    for (Slot slot : new ArrayList<>(member.held)) {
-      clearHolder(slot);
+    for (Slot slot : member.held) {
+      forgetHolder(slot);
     }
-    for (ArrayList<Slot> list : slots.values()) {
-      for (Slot slot : list) {
-        if (slot.target == member) {
-          slot.target = null;
-        }
+    member.held.clear();
+    for (Slot slot : member.incoming) {
+      if (slot.target == member) {
+        slot.target = null;
       }
     }
+    member.incoming.clear();
     members.remove(member.consumerId);
+    counters.members--;
     dirty = true;
   }
 }

@@ -10,13 +10,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 
-/** Create, change and delete groups. */
+/** Create, change and delete groups. Names, counts and timing ranges were checked before (CommandValidator). */
 final class Groups {
   static final long DEFAULT_SESSION_TIMEOUT_MS = 10_000;
   static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
   static final long MIN_SESSION_TIMEOUT_MS = 1_000;
   static final long MAX_SESSION_TIMEOUT_MS = 600_000;
   static final long MIN_HEARTBEAT_INTERVAL_MS = 10;
+  static final long MAX_RELEASE_TIMEOUT_MS = 3_600_000;
 
   private final CoordinatorState state;
 
@@ -24,58 +25,21 @@ final class Groups {
     this.state = state;
   }
 
-  Result create(CreateGroup c, long index) {
-    String problem = Names.problem("group", c.getGroup());
-    if (problem != null) {
-      return Results.rejected(Code.INVALID_ARGUMENT, problem);
-    }
-    if (state.groups.containsKey(c.getGroup())) {
-      return Results.rejected(Code.ALREADY_EXISTS, "group '" + c.getGroup() + "' already exists");
-    }
-    if (state.groups.size() >= state.limits.maxGroups()) {
-      return Results.rejected(Code.LIMIT_EXCEEDED, "the cluster has the maximum of "
-          + state.limits.maxGroups() + " groups");
-    }
-    TreeSet<String> topics = new TreeSet<>(c.getTopicsList());
-    Result topicProblem = checkTopics(topics, 0);
-    if (topicProblem != null) {
-      return topicProblem;
-    }
-    long session = c.getSessionTimeoutMs() == 0 ? DEFAULT_SESSION_TIMEOUT_MS : c.getSessionTimeoutMs();
-    long interval = c.getHeartbeatIntervalMs() == 0
-        ? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, session / 3) : c.getHeartbeatIntervalMs();
-    Result timing = checkTiming(session, interval);
-    if (timing != null) {
-      return timing;
-    }
-    StartFrom startFrom = c.getStartFrom() == StartFrom.END ? StartFrom.END : StartFrom.BEGIN;
-    GroupState group = new GroupState(c.getGroup(), c.getOrder(), startFrom, session, interval);
-    for (String t : topics) {
-      group.addTopic(state.topics.get(t));
-    }
-    state.groups.put(group.name, group);
-    Assignor.rebalance(group, index);
-    return Results.ok("group '" + group.name + "' created on " + String.join(", ", topics)
-        + (group.order ? " (order=true)" : ""));
+  static long sessionOf(CreateGroup c) {
+    return c.getSessionTimeoutMs() == 0 ? DEFAULT_SESSION_TIMEOUT_MS : c.getSessionTimeoutMs();
   }
 
-  private Result checkTopics(TreeSet<String> topics, int already) {
-    if (topics.isEmpty() && already == 0) {
-      return Results.rejected(Code.INVALID_ARGUMENT, "a group reads at least one topic");
-    }
-    if (topics.size() + already > state.limits.maxTopicsPerGroup()) {
-      return Results.rejected(Code.LIMIT_EXCEEDED, "a group reads at most "
-          + state.limits.maxTopicsPerGroup() + " topics");
-    }
-    for (String t : topics) {
-      if (!state.topics.containsKey(t)) {
-        return Results.rejected(Code.NOT_FOUND, "topic '" + t + "' does not exist");
-      }
-    }
-    return null;
+  static long intervalOf(CreateGroup c) {
+    return c.getHeartbeatIntervalMs() == 0
+        ? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, sessionOf(c) / 3) : c.getHeartbeatIntervalMs();
   }
 
-  private static Result checkTiming(long sessionMs, long intervalMs) {
+  /**
+   * Null when the settings go together: session timeout in range, heartbeat interval at most a third
+   * of it, release timeout 0 (= the session timeout) or at least the session timeout — a holder that
+   * has not heard the release request may read until its own session runs out (R2).
+   */
+  static Result checkTiming(long sessionMs, long intervalMs, long releaseMs) {
     if (sessionMs < MIN_SESSION_TIMEOUT_MS || sessionMs > MAX_SESSION_TIMEOUT_MS) {
       return Results.rejected(Code.INVALID_ARGUMENT, "session timeout must be in "
           + MIN_SESSION_TIMEOUT_MS + ".." + MAX_SESSION_TIMEOUT_MS + " ms, got " + sessionMs);
@@ -84,6 +48,52 @@ final class Groups {
       return Results.rejected(Code.INVALID_ARGUMENT, "heartbeat interval must be in "
           + MIN_HEARTBEAT_INTERVAL_MS + ".." + (sessionMs / 3) + " ms (a third of the session timeout), got "
           + intervalMs);
+    }
+    if (releaseMs != 0 && (releaseMs < sessionMs || releaseMs > MAX_RELEASE_TIMEOUT_MS)) {
+      return Results.rejected(Code.INVALID_ARGUMENT, "release timeout must be 0 (the session timeout) or in "
+          + sessionMs + ".." + MAX_RELEASE_TIMEOUT_MS + " ms (at least the session timeout), got " + releaseMs);
+    }
+    return null;
+  }
+
+  Result create(CreateGroup c, long index) {
+    if (state.groups.containsKey(c.getGroup())) {
+      return Results.rejected(Code.ALREADY_EXISTS, "group '" + c.getGroup() + "' already exists");
+    }
+    if (state.groups.size() >= state.limits.maxGroups()) {
+      return Results.rejected(Code.LIMIT_EXCEEDED, "the cluster has the maximum of "
+          + state.limits.maxGroups() + " groups");
+    }
+    TreeSet<String> topics = new TreeSet<>(c.getTopicsList());
+    Result topicProblem = checkTopics(topics);
+    if (topicProblem != null) {
+      return topicProblem;
+    }
+    StartFrom startFrom = c.getStartFrom() == StartFrom.END ? StartFrom.END : StartFrom.BEGIN;
+    GroupState group = state.newGroup(c.getGroup(), c.getOrder(), startFrom, sessionOf(c), intervalOf(c),
+        c.getReleaseTimeoutMs());
+    for (String t : topics) {
+      group.addTopic(state.topics.get(t));
+    }
+    state.groups.put(group.name, group);
+    Assignor.rebalance(group, index, state);
+    return Results.ok("group '" + group.name + "' created on " + String.join(", ", topics)
+        + (group.order ? " (order=true)" : ""));
+  }
+
+  /** The topics exist, and their slots fit under the cluster's slot limit (R9). */
+  private Result checkTopics(TreeSet<String> topics) {
+    long slots = 0;
+    for (String t : topics) {
+      TopicState topic = state.topics.get(t);
+      if (topic == null) {
+        return Results.rejected(Code.NOT_FOUND, "topic '" + t + "' does not exist");
+      }
+      slots += topic.size();
+    }
+    if (state.counters.slots + slots > state.limits.maxSlots()) {
+      return Results.rejected(Code.LIMIT_EXCEEDED, "the cluster holds " + state.counters.slots
+          + " group partitions (slots) of at most " + state.limits.maxSlots() + "; this needs " + slots + " more");
     }
     return null;
   }
@@ -95,23 +105,33 @@ final class Groups {
     }
     long session = u.hasSessionTimeoutMs() ? u.getSessionTimeoutMs() : group.sessionTimeoutMs;
     long interval = u.hasHeartbeatIntervalMs() ? u.getHeartbeatIntervalMs() : group.heartbeatIntervalMs;
-    Result timing = checkTiming(session, interval);
+    long release = u.hasReleaseTimeoutMs() ? u.getReleaseTimeoutMs() : group.releaseTimeoutMs;
+    Result timing = checkTiming(session, interval, release);
     if (timing != null) {
       return timing;
     }
     TreeSet<String> added = new TreeSet<>(u.getAddTopicsList());
     added.removeAll(group.slots.keySet());
-    Result topicProblem = checkTopics(added, group.slots.size());
+    if (added.size() + group.slots.size() > state.limits.maxTopicsPerGroup()) {
+      return Results.rejected(Code.LIMIT_EXCEEDED, "a group reads at most "
+          + state.limits.maxTopicsPerGroup() + " topics");
+    }
+    Result topicProblem = checkTopics(added);
     if (topicProblem != null) {
       return topicProblem;
     }
+    Timers.fire(group, index, state);
     group.sessionTimeoutMs = session;
     group.heartbeatIntervalMs = interval;
+    if (group.releaseTimeoutMs != release) {
+      group.releaseTimeoutMs = release;
+      group.timersAtMs = Timers.nextAt(group, state);
+    }
     for (String t : added) {
       group.addTopic(state.topics.get(t));
     }
     if (group.dirty) {
-      Assignor.rebalance(group, index);
+      Assignor.rebalance(group, index, state);
     }
     return Results.ok("group '" + group.name + "' updated");
   }
@@ -127,6 +147,7 @@ final class Groups {
           + ids.size() + " live member(s) " + ids.subList(0, Math.min(5, ids.size()))
           + ": stop them first or delete with force");
     }
+    group.dropCounts();
     state.groups.remove(group.name);
     return Results.ok("group '" + group.name + "' deleted");
   }

@@ -21,7 +21,15 @@ public record Limits(
 
   /**
    * The limits a new cluster starts with. Part of the log's meaning: a replica replaying the log
-   * from index 1 must start from the same values, so change them only with a format version.
+   * from index 1 must start from the same values, so change them only with a format version
+   * (changing them now is fine: nothing is deployed yet).
+   *
+   * <p>maxSlots from docs/BENCHMARKS.md "Memory": a slot with a checkpoint costs about 236 bytes
+   * (one group per topic; 182 when groups share topics), a snapshot's frozen copy 21 more while it
+   * is written. A 1 GB server heap gives the coordinator about half (Ratis' caches, gRPC and GC
+   * headroom take the rest): 512 MB / 257 bytes is about 2M slots, so 1M leaves a factor 2 for
+   * cursors longer than the 10-byte offsets measured (each cursor character is a byte per slot).
+   * maxMembers: about 225 bytes each, 100k members cost ~22 MB.
    */
   public static final Limits DEFAULTS = new Limits(10_000, 10_000, 100_000, 64, 10_000, 10_000, 1024,
       1_000_000, 100_000, 100_000, 1 << 20);

@@ -1,6 +1,7 @@
 package io.cohort.statemachine;
 
 import java.util.ArrayList;
+import java.util.List;
 
 /** A live consumer of a group and the slots it holds, kept sorted by (topic, partition). */
 final class MemberState {
@@ -10,13 +11,28 @@ final class MemberState {
   long deadlineMs;
   final ArrayList<Slot> held = new ArrayList<>();
 
-  /** Scratch for the assignor: summed weight of the slots it should own. */
-  long loadMicros;
+  /**
+   * Static-membership takeover pending (R2): the replaced session, which may still read the slots
+   * flagged {@link Slot#oldSession} until its deadline passes or it leaves. 0 = none.
+   */
+  long oldSession;
+  long oldDeadlineMs;
+  /** Whether a Leave carrying {@link #oldSession} ends the takeover (false after a second takeover). */
+  boolean oldLeaveEnds;
+
   /** Derived by the assignor: slots being handed to this member (it should heartbeat soon). */
-  int incoming;
+  final ArrayList<Slot> incoming = new ArrayList<>(0);
+
+  /** Scratch for the assignor: summed weight of the slots it should own, and its rank by id. */
+  long loadMicros;
+  int ordinal;
 
   MemberState(String consumerId) {
     this.consumerId = consumerId;
+  }
+
+  boolean takeoverPending() {
+    return oldSession != 0;
   }
 
   void addHeld(Slot slot) {
@@ -25,8 +41,43 @@ final class MemberState {
       held.add(slot); // in order, as when a snapshot is rebuilt: O(1)
       return;
     }
+    held.add(indexOf(slot, n), slot);
+  }
+
+  /** Adds slots sorted by (topic, partition) in one merge, so granting many at once stays linear. */
+  void addAllHeld(List<Slot> sorted) {
+    if (sorted.isEmpty()) {
+      return;
+    }
+    if (held.isEmpty() || Slot.compare(held.get(held.size() - 1), sorted.get(0)) < 0) {
+      held.addAll(sorted);
+      return;
+    }
+    ArrayList<Slot> merged = new ArrayList<>(held.size() + sorted.size());
+    int i = 0;
+    int j = 0;
+    while (i < held.size() || j < sorted.size()) {
+      if (j == sorted.size() || (i < held.size() && Slot.compare(held.get(i), sorted.get(j)) < 0)) {
+        merged.add(held.get(i++));
+      } else {
+        merged.add(sorted.get(j++));
+      }
+    }
+    held.clear();
+    held.addAll(merged);
+  }
+
+  void removeHeld(Slot slot) {
+    int i = indexOf(slot, held.size());
+    if (i < held.size() && held.get(i) == slot) {
+      held.remove(i);
+    }
+  }
+
+  /** First index whose slot is not before {@code slot}. */
+  private int indexOf(Slot slot, int n) {
     int lo = 0;
-    int hi = n; // first index whose slot is not before this one
+    int hi = n;
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
       if (Slot.compare(held.get(mid), slot) < 0) {
@@ -35,10 +86,6 @@ final class MemberState {
         hi = mid;
       }
     }
-    held.add(lo, slot);
-  }
-
-  void removeHeld(Slot slot) {
-    held.remove(slot);
+    return lo;
   }
 }

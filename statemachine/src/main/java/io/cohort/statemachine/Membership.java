@@ -1,17 +1,19 @@
 package io.cohort.statemachine;
 
 import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.CommitResult;
 import io.cohort.statemachine.proto.Grant;
 import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.Leave;
 import io.cohort.statemachine.proto.PartitionRef;
 import io.cohort.statemachine.proto.Result;
+import io.cohort.statemachine.proto.StartFrom;
 import io.cohort.statemachine.proto.TickResult;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Join, renew, take over, leave and expire members (R1, R6, R7), and what a heartbeat returns. */
+/** Join, renew, take over, leave and expire members (R1, R2, R6, R7), and what a heartbeat returns. */
 final class Membership {
   /** The interval suggested while a handoff involves the member (R1). */
   static final long HANDOFF_INTERVAL_MS = 100;
@@ -37,28 +39,36 @@ final class Membership {
     return null;
   }
 
+  /** True when {@code session} is the member's replaced session, which may still commit and leave (R2). */
+  static boolean isReplacedSession(MemberState member, long session) {
+    return member != null && member.takeoverPending() && session == member.oldSession;
+  }
+
   Result heartbeat(Heartbeat hb, long index) {
     GroupState group = state.groups.get(hb.getGroup());
     if (group == null) {
       return Results.rejected(Code.NOT_FOUND, "group '" + hb.getGroup() + "' does not exist");
     }
-    if (hb.getCommitsCount() > state.limits.maxEntriesPerCommand()) {
-      return Results.rejected(Code.LIMIT_EXCEEDED, "a heartbeat carries at most "
-          + state.limits.maxEntriesPerCommand() + " commits, got " + hb.getCommitsCount());
-    }
+    Timers.fire(group, index, state);
     String consumerId = hb.getConsumerId();
     MemberState member = group.members.get(consumerId);
     boolean joining = hb.getSession() == 0;
     if (joining) {
-      String problem = Names.problem("consumer", consumerId);
-      if (problem != null) {
-        return Results.rejected(Code.INVALID_ARGUMENT, problem);
+      if (member == null) {
+        if (group.members.size() >= state.limits.maxMembersPerGroup()) {
+          return Results.rejected(Code.LIMIT_EXCEEDED, "group '" + group.name + "' has the maximum of "
+              + state.limits.maxMembersPerGroup() + " members");
+        }
+        if (state.counters.members >= state.limits.maxMembers()) {
+          return Results.rejected(Code.LIMIT_EXCEEDED, "the cluster has the maximum of "
+              + state.limits.maxMembers() + " members");
+        }
+        member = new MemberState(consumerId);
+        member.session = index;
+        group.addMember(member);
+      } else {
+        Takeovers.start(group, member, index);
       }
-      if (member == null && group.members.size() >= state.limits.maxMembersPerGroup()) {
-        return Results.rejected(Code.LIMIT_EXCEEDED, "group '" + group.name + "' has the maximum of "
-            + state.limits.maxMembersPerGroup() + " members");
-      }
-      member = member == null ? join(group, consumerId, index) : takeOver(group, member, index);
     } else {
       Result problem = checkSession(group, member, consumerId, hb.getSession());
       if (problem != null) {
@@ -67,38 +77,14 @@ final class Membership {
     }
 
     HeartbeatResult.Builder out = HeartbeatResult.newBuilder();
-    checkpoints.applyAll(group, member, hb.getCommitsList(), out::addCommitCodes);
+    checkpoints.applyAll(group, member, hb.getCommitsList(), false, out::addCommitCodes);
     renew(group, member);
     List<PartitionRef> notHeld = reconcileHeld(group, member, hb.getHeldList(), joining);
     if (group.dirty) {
-      Assignor.rebalance(group, index);
+      Assignor.rebalance(group, index, state);
     }
     return Result.newBuilder().setCode(Code.OK)
         .setHeartbeat(describeTo(group, member, out, notHeld)).build();
-  }
-
-  private MemberState join(GroupState group, String consumerId, long index) {
-    MemberState member = new MemberState(consumerId);
-    member.session = index;
-    group.members.put(consumerId, member);
-    group.dirty = true;
-    return member;
-  }
-
-  /** Static membership: the newer session fences the older and keeps its grants, with new epochs. */
-  private MemberState takeOver(GroupState group, MemberState member, long index) {
-    member.session = index;
-    for (Slot slot : new ArrayList<>(member.held)) {
-      if (slot.releasing) {
-        group.clearHolder(slot); // it was leaving this member anyway; the new process never read it
-      } else {
-        slot.epoch = index;
-        slot.cachedGrant = null;
-        slot.announced = false;
-      }
-    }
-    group.dirty = true;
-    return member;
   }
 
   private void renew(GroupState group, MemberState member) {
@@ -108,17 +94,19 @@ final class Membership {
 
   /**
    * A grant the member was told about and now omits is released (R2). Claimed partitions it does
-   * not hold are returned, so the result tells it to drop them.
+   * not hold (under this session) are returned, so the result tells it to drop them. Linear in the
+   * lists: listed slots are marked, then the member's grants are walked once.
    */
-  private List<PartitionRef> reconcileHeld(GroupState group, MemberState member,
+  private static List<PartitionRef> reconcileHeld(GroupState group, MemberState member,
       List<PartitionRef> held, boolean joining) {
     List<PartitionRef> notHeld = null;
-    int matched = 0;
+    List<Slot> marked = new ArrayList<>(held.size());
     for (int i = 0, n = held.size(); i < n; i++) {
       PartitionRef ref = held.get(i);
       Slot slot = group.slot(ref.getTopic(), ref.getPartition());
-      if (slot != null && slot.holder == member) {
-        matched++;
+      if (slot != null && slot.holder == member && !slot.oldSession) {
+        slot.mark = true;
+        marked.add(slot);
       } else {
         if (notHeld == null) {
           notHeld = new ArrayList<>();
@@ -126,31 +114,39 @@ final class Membership {
         notHeld.add(ref);
       }
     }
-    if (!joining && matched < member.held.size()) {
-      for (Slot slot : new ArrayList<>(member.held)) {
-        if (slot.announced && !contains(held, slot)) {
-          group.clearHolder(slot);
+    if (!joining && marked.size() < member.held.size()) {
+      ArrayList<Slot> kept = null;
+      for (int i = 0, n = member.held.size(); i < n; i++) {
+        Slot slot = member.held.get(i);
+        boolean released = slot.announced && !slot.mark && !slot.oldSession;
+        if (released && kept == null) {
+          kept = new ArrayList<>(member.held.subList(0, i));
+        }
+        if (released) {
+          group.forgetHolder(slot);
+        } else if (kept != null) {
+          kept.add(slot);
         }
       }
+      if (kept != null) {
+        member.held.clear();
+        member.held.addAll(kept);
+      }
+    }
+    for (Slot slot : marked) {
+      slot.mark = false;
     }
     return notHeld == null ? List.of() : notHeld;
   }
 
-  private static boolean contains(List<PartitionRef> refs, Slot slot) {
-    for (int i = 0, n = refs.size(); i < n; i++) {
-      PartitionRef ref = refs.get(i);
-      if (ref.getPartition() == slot.info.id && ref.getTopic().equals(slot.topic)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private HeartbeatResult describeTo(GroupState group, MemberState member,
+  private static HeartbeatResult describeTo(GroupState group, MemberState member,
       HeartbeatResult.Builder out, List<PartitionRef> notHeld) {
-    boolean handoff = member.incoming > 0;
+    boolean handoff = !member.incoming.isEmpty() || member.takeoverPending();
     for (int i = 0, n = member.held.size(); i < n; i++) {
       Slot slot = member.held.get(i);
+      if (slot.oldSession) {
+        continue; // the replaced session's: this one must not read it yet (R2)
+      }
       out.addGrants(grantOf(group, slot));
       slot.announced = true;
       if (slot.releasing) {
@@ -167,23 +163,19 @@ final class Membership {
         .setSessionTimeoutMs(group.sessionTimeoutMs).build();
   }
 
+  /** The grant as its holder is told it (built when asked: slots keep no protos, R9 memory). */
   static Grant grantOf(GroupState group, Slot slot) {
-    Grant grant = slot.cachedGrant;
-    if (grant == null) {
-      Grant.Builder b = Grant.newBuilder().setTopic(slot.topic).setPartition(slot.info.id)
-          .setEpoch(slot.epoch).setStartFrom(group.startFrom).setState(slot.info.state);
-      if (slot.checkpoint != null && slot.checkpoint.atEnd()) {
-        b.setStartFrom(io.cohort.statemachine.proto.StartFrom.END); // reset to the end: no cursor
-      } else if (slot.checkpoint != null) {
-        b.setCursor(slot.checkpoint.cursor());
-      }
-      if (slot.info.endCursor != null) {
-        b.setEndCursor(slot.info.endCursor);
-      }
-      grant = b.build();
-      slot.cachedGrant = grant;
+    Grant.Builder b = Grant.newBuilder().setTopic(slot.topic).setPartition(slot.info.id)
+        .setEpoch(slot.epoch).setStartFrom(group.startFrom).setState(slot.info.state);
+    if (slot.checkpoint != null && slot.checkpoint.atEnd()) {
+      b.setStartFrom(StartFrom.END); // reset to the end: no cursor
+    } else if (slot.checkpoint != null) {
+      b.setCursor(slot.checkpoint.cursor());
     }
-    return grant;
+    if (slot.info.endCursor != null) {
+      b.setEndCursor(slot.info.endCursor);
+    }
+    return b.build();
   }
 
   Result leave(Leave leave, long index) {
@@ -191,29 +183,51 @@ final class Membership {
     if (group == null) {
       return Results.rejected(Code.NOT_FOUND, "group '" + leave.getGroup() + "' does not exist");
     }
-    if (leave.getCommitsCount() > state.limits.maxEntriesPerCommand()) {
-      return Results.rejected(Code.LIMIT_EXCEEDED, "a leave carries at most "
-          + state.limits.maxEntriesPerCommand() + " commits, got " + leave.getCommitsCount());
-    }
+    Timers.fire(group, index, state);
     MemberState member = group.members.get(leave.getConsumerId());
+    CommitResult.Builder codes = CommitResult.newBuilder();
+    if (isReplacedSession(member, leave.getSession())) {
+      // The old process stopped reading (R2): its final commits, then its grants pass to the new session.
+      checkpoints.applyAll(group, member, leave.getCommitsList(), true, codes::addCodes);
+      String message;
+      if (member.oldLeaveEnds) {
+        Takeovers.end(group, member, index);
+        message = "replaced session " + leave.getSession() + " of consumer '" + member.consumerId
+            + "' left; its partitions pass to session " + member.session;
+      } else {
+        message = "replaced session " + leave.getSession() + " of consumer '" + member.consumerId
+            + "' left; an older replaced session may still read, so its partitions pass to session "
+            + member.session + " at the replaced deadline";
+      }
+      if (group.dirty) {
+        Assignor.rebalance(group, index, state);
+      }
+      return Result.newBuilder().setCode(Code.OK).setMessage(message).setCommit(codes).build();
+    }
     Result problem = checkSession(group, member, leave.getConsumerId(), leave.getSession());
     if (problem != null) {
       return problem;
     }
-    io.cohort.statemachine.proto.CommitResult.Builder codes =
-        io.cohort.statemachine.proto.CommitResult.newBuilder();
-    checkpoints.applyAll(group, member, leave.getCommitsList(), codes::addCodes);
-    group.removeMember(member);
-    Assignor.rebalance(group, index);
-    return Result.newBuilder().setCode(Code.OK)
-        .setMessage("consumer '" + member.consumerId + "' left group '" + group.name + "'")
-        .setCommit(codes).build();
+    checkpoints.applyAll(group, member, leave.getCommitsList(), false, codes::addCodes);
+    String message;
+    if (member.takeoverPending()) {
+      Takeovers.revert(group, member);
+      message = "session " + leave.getSession() + " of consumer '" + member.consumerId + "' left while"
+          + " the session it replaced may still read: consumer '" + member.consumerId
+          + "' is session " + member.session + " again";
+    } else {
+      group.removeMember(member);
+      message = "consumer '" + member.consumerId + "' left group '" + group.name + "'";
+    }
+    Assignor.rebalance(group, index, state);
+    return Result.newBuilder().setCode(Code.OK).setMessage(message).setCommit(codes).build();
   }
 
   /** R7: removes every member whose deadline passed; their grants go to the others. */
   TickResult expire(long index) {
     TickResult.Builder out = TickResult.newBuilder();
     for (GroupState group : state.groups.values()) {
+      Timers.fire(group, index, state);
       List<MemberState> dead = null;
       for (MemberState m : group.members.values()) {
         if (state.nowMs > m.deadlineMs) {
@@ -225,10 +239,15 @@ final class Membership {
       }
       if (dead != null) {
         for (MemberState m : dead) {
+          if (m.takeoverPending()) {
+            // Not reached while deadlines move together (the replaced one is never later); kept safe anyway.
+            Takeovers.revert(group, m);
+            continue;
+          }
           group.removeMember(m);
           out.addExpired(group.name + "/" + m.consumerId);
         }
-        Assignor.rebalance(group, index);
+        Assignor.rebalance(group, index, state);
       }
     }
     return out.build();
@@ -239,6 +258,9 @@ final class Membership {
     for (GroupState group : state.groups.values()) {
       for (MemberState m : group.members.values()) {
         m.deadlineMs = Math.max(m.deadlineMs, state.nowMs + group.sessionTimeoutMs);
+        if (m.takeoverPending()) {
+          m.oldDeadlineMs = Math.max(m.oldDeadlineMs, state.nowMs + group.sessionTimeoutMs);
+        }
       }
     }
   }

@@ -2,24 +2,47 @@ package io.cohort.statemachine;
 
 import io.cohort.statemachine.proto.PartitionState;
 
-/** A topic partition: its hash range [first, last] (unsigned, inclusive), state and lineage. */
+/**
+ * A topic partition: its hash range [first, last] (unsigned, inclusive), state and lineage.
+ * Immutable: a split, merge or weight change replaces it in its topic and in the slots that point
+ * to it, so a snapshot's frozen copy can share it.
+ */
 final class PartitionInfo {
   static final long DEFAULT_WEIGHT_MICROS = 1_000_000L;
+  /** Shared by every partition without parents or children: one array, not one per partition. */
+  static final int[] NONE = new int[0];
 
   final int id;
   final long first;
   final long last;
   final int[] parents;
-  int[] children = new int[0];
-  PartitionState state = PartitionState.ACTIVE;
-  long weightMicros = DEFAULT_WEIGHT_MICROS;
-  String endCursor; // null = unknown
+  final int[] children;
+  final PartitionState state;
+  final long weightMicros;
+  final String endCursor; // null = unknown
 
   PartitionInfo(int id, long first, long last, int[] parents) {
+    this(id, first, last, parents, NONE, PartitionState.ACTIVE, DEFAULT_WEIGHT_MICROS, null);
+  }
+
+  PartitionInfo(int id, long first, long last, int[] parents, int[] children, PartitionState state,
+      long weightMicros, String endCursor) {
     this.id = id;
     this.first = first;
     this.last = last;
-    this.parents = parents;
+    this.parents = parents.length == 0 ? NONE : parents;
+    this.children = children.length == 0 ? NONE : children;
+    this.state = state;
+    this.weightMicros = weightMicros;
+    this.endCursor = endCursor;
+  }
+
+  PartitionInfo sealed(String endCursor, int[] children) {
+    return new PartitionInfo(id, first, last, parents, children, PartitionState.SEALED, weightMicros, endCursor);
+  }
+
+  PartitionInfo withWeight(long micros) {
+    return new PartitionInfo(id, first, last, parents, children, state, micros, endCursor);
   }
 
   boolean sealed() {

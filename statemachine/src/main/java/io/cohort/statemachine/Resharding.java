@@ -14,7 +14,6 @@ import java.math.BigInteger;
 /** Topics and their partitions: create, delete, split, merge, weigh (R5), and telling groups. */
 final class Resharding {
   private static final BigInteger KEY_SPACE = BigInteger.ONE.shiftLeft(64);
-  private static final double MAX_WEIGHT = 1_000_000.0;
 
   private final CoordinatorState state;
 
@@ -23,18 +22,7 @@ final class Resharding {
   }
 
   Result createTopic(CreateTopic c) {
-    String problem = Names.problem("topic", c.getTopic());
-    if (problem != null) {
-      return Results.rejected(Code.INVALID_ARGUMENT, problem);
-    }
     int n = c.getPartitions();
-    if (n < 1) {
-      return Results.rejected(Code.INVALID_ARGUMENT, "a topic needs at least 1 partition, got " + n);
-    }
-    if (n > state.limits.maxPartitionsPerTopic()) {
-      return Results.rejected(Code.LIMIT_EXCEEDED, "a topic has at most "
-          + state.limits.maxPartitionsPerTopic() + " partitions, got " + n);
-    }
     if (state.topics.containsKey(c.getTopic())) {
       return Results.rejected(Code.ALREADY_EXISTS, "topic '" + c.getTopic() + "' already exists");
     }
@@ -44,11 +32,13 @@ final class Resharding {
     }
     TopicState topic = new TopicState(c.getTopic());
     BigInteger count = BigInteger.valueOf(n);
+    PartitionInfo[] partitions = new PartitionInfo[n];
     for (int i = 0; i < n; i++) {
       long first = KEY_SPACE.multiply(BigInteger.valueOf(i)).divide(count).longValue();
       long last = KEY_SPACE.multiply(BigInteger.valueOf(i + 1)).divide(count).longValue() - 1;
-      topic.partitions.add(new PartitionInfo(i, first, last, new int[0]));
+      partitions[i] = new PartitionInfo(i, first, last, PartitionInfo.NONE);
     }
+    topic.add(partitions);
     state.topics.put(topic.name, topic);
     return Result.newBuilder().setCode(Code.OK).setTopic(Views.topic(topic))
         .setMessage("topic '" + topic.name + "' created with " + n + " partitions").build();
@@ -92,22 +82,21 @@ final class Resharding {
           + " is not inside partition " + parent.id + "'s range (" + Views.hex(parent.first) + ", "
           + Views.hex(parent.last) + "]");
     }
-    if (topic.partitions.size() + 2 > state.limits.maxPartitionsPerTopic()) {
+    if (topic.size() + 2 > state.limits.maxPartitionsPerTopic()) {
       return Results.rejected(Code.LIMIT_EXCEEDED, "topic '" + topic.name + "' would exceed "
           + state.limits.maxPartitionsPerTopic() + " partitions");
     }
-    if (s.hasEndCursor() && !state.limits.cursorFits(s.getEndCursor())) {
-      return Results.rejected(Code.LIMIT_EXCEEDED, "end cursor is longer than "
-          + state.limits.maxCursorBytes() + " bytes");
+    Result slots = checkSlots(topic, 2);
+    if (slots != null) {
+      return slots;
     }
-    int lowId = topic.partitions.size();
-    PartitionInfo low = new PartitionInfo(lowId, parent.first, key - 1, new int[] {parent.id});
-    PartitionInfo high = new PartitionInfo(lowId + 1, key, parent.last, new int[] {parent.id});
-    low.weightMicros = Math.max(1, parent.weightMicros / 2);
-    high.weightMicros = Math.max(1, parent.weightMicros - low.weightMicros);
-    seal(parent, s.hasEndCursor() ? s.getEndCursor() : null, new int[] {low.id, high.id});
-    topic.partitions.add(low);
-    topic.partitions.add(high);
+    int lowId = topic.size();
+    long lowWeight = Math.max(1, parent.weightMicros / 2);
+    PartitionInfo low = new PartitionInfo(lowId, parent.first, key - 1, new int[] {parent.id}).withWeight(lowWeight);
+    PartitionInfo high = new PartitionInfo(lowId + 1, key, parent.last, new int[] {parent.id})
+        .withWeight(Math.max(1, parent.weightMicros - lowWeight));
+    seal(topic, parent, s.hasEndCursor() ? s.getEndCursor() : null, new int[] {low.id, high.id});
+    topic.add(low, high);
     tellGroups(topic, index);
     return Result.newBuilder().setCode(Code.OK)
         .setSplit(SplitResult.newBuilder().addChildren(low.id).addChildren(high.id))
@@ -126,9 +115,6 @@ final class Resharding {
       return Results.rejected(Code.NOT_FOUND, "topic '" + topic.name + "' has no partition "
           + (a == null ? m.getPartition1() : m.getPartition2()));
     }
-    if (a == b) {
-      return Results.rejected(Code.INVALID_ARGUMENT, "cannot merge partition " + a.id + " with itself");
-    }
     if (a.sealed() || b.sealed()) {
       return Results.rejected(Code.FAILED_PRECONDITION, "partition " + (a.sealed() ? a.id : b.id)
           + " is sealed: only active partitions merge");
@@ -137,23 +123,21 @@ final class Resharding {
       return Results.rejected(Code.FAILED_PRECONDITION, "partitions " + a.id + " and " + b.id
           + " are not adjacent in the key space");
     }
-    if (topic.partitions.size() + 1 > state.limits.maxPartitionsPerTopic()) {
+    if (topic.size() + 1 > state.limits.maxPartitionsPerTopic()) {
       return Results.rejected(Code.LIMIT_EXCEEDED, "topic '" + topic.name + "' would exceed "
           + state.limits.maxPartitionsPerTopic() + " partitions");
     }
-    if ((m.hasEndCursor1() && !state.limits.cursorFits(m.getEndCursor1()))
-        || (m.hasEndCursor2() && !state.limits.cursorFits(m.getEndCursor2()))) {
-      return Results.rejected(Code.LIMIT_EXCEEDED, "end cursor is longer than "
-          + state.limits.maxCursorBytes() + " bytes");
+    Result slots = checkSlots(topic, 1);
+    if (slots != null) {
+      return slots;
     }
     PartitionInfo lower = Long.compareUnsigned(a.first, b.first) < 0 ? a : b;
     PartitionInfo upper = lower == a ? b : a;
-    PartitionInfo child = new PartitionInfo(topic.partitions.size(), lower.first, upper.last,
-        new int[] {lower.id, upper.id});
-    child.weightMicros = Math.min(Long.MAX_VALUE / 4, a.weightMicros + b.weightMicros);
-    seal(a, m.hasEndCursor1() ? m.getEndCursor1() : null, new int[] {child.id});
-    seal(b, m.hasEndCursor2() ? m.getEndCursor2() : null, new int[] {child.id});
-    topic.partitions.add(child);
+    PartitionInfo child = new PartitionInfo(topic.size(), lower.first, upper.last,
+        new int[] {lower.id, upper.id}).withWeight(Math.min(Long.MAX_VALUE / 4, a.weightMicros + b.weightMicros));
+    seal(topic, a, m.hasEndCursor1() ? m.getEndCursor1() : null, new int[] {child.id});
+    seal(topic, b, m.hasEndCursor2() ? m.getEndCursor2() : null, new int[] {child.id});
+    topic.add(child);
     tellGroups(topic, index);
     return Result.newBuilder().setCode(Code.OK)
         .setSplit(SplitResult.newBuilder().addChildren(child.id))
@@ -161,10 +145,8 @@ final class Resharding {
         .build();
   }
 
-  private static void seal(PartitionInfo p, String endCursor, int[] children) {
-    p.state = PartitionState.SEALED;
-    p.endCursor = endCursor;
-    p.children = children;
+  private static void seal(TopicState topic, PartitionInfo p, String endCursor, int[] children) {
+    topic.replace(p.sealed(endCursor, children));
   }
 
   Result setWeight(SetWeight w, long index) {
@@ -176,31 +158,48 @@ final class Resharding {
     if (p == null) {
       return Results.rejected(Code.NOT_FOUND, "topic '" + topic.name + "' has no partition " + w.getPartition());
     }
-    double weight = w.getWeight();
-    if (!(weight > 0) || weight > MAX_WEIGHT || Double.isNaN(weight)) {
-      return Results.rejected(Code.INVALID_ARGUMENT, "weight must be in (0, " + (long) MAX_WEIGHT
-          + "], got " + weight);
+    // In range (CommandValidator); stored in millionths, and the reply says what was stored.
+    PartitionInfo weighed = p.withWeight(Math.round(w.getWeight() * 1_000_000.0));
+    topic.replace(weighed);
+    for (GroupState group : state.groups.values()) {
+      if (group.slots.containsKey(topic.name)) {
+        group.slot(topic.name, p.id).info = weighed;
+        Timers.fire(group, index, state);
+        Assignor.rebalance(group, index, state);
+      }
     }
-    p.weightMicros = Math.max(1, Math.round(weight * 1_000_000.0));
-    tellGroups(topic, index);
-    return Results.ok("weight of " + topic.name + "/" + p.id + " set to " + Views.weight(p.weightMicros));
+    double stored = Views.weight(weighed.weightMicros);
+    return Results.ok("weight of " + topic.name + "/" + p.id + " set to " + stored
+        + (stored == w.getWeight() ? "" : " (" + w.getWeight() + " rounded to millionths)"));
+  }
+
+  /** R9: the partitions a split or merge adds become slots in every group reading the topic. */
+  private Result checkSlots(TopicState topic, int added) {
+    long readers = 0;
+    for (GroupState group : state.groups.values()) {
+      if (group.slots.containsKey(topic.name)) {
+        readers++;
+      }
+    }
+    if (state.counters.slots + readers * added > state.limits.maxSlots()) {
+      return Results.rejected(Code.LIMIT_EXCEEDED, "the cluster holds " + state.counters.slots
+          + " group partitions (slots) of at most " + state.limits.maxSlots() + "; " + readers
+          + " group(s) read topic '" + topic.name + "', so this needs " + readers * added + " more");
+    }
+    return null;
   }
 
   /** Every group reading the topic gets slots for new partitions and rebalances. */
   private void tellGroups(TopicState topic, long index) {
-    topic.cachedRecord = null;
     for (GroupState group : state.groups.values()) {
-      java.util.ArrayList<Slot> slots = group.slots.get(topic.name);
-      if (slots == null) {
-        continue;
+      if (group.slots.containsKey(topic.name)) {
+        group.addNewPartitions(topic);
+        for (Slot slot : group.slots.get(topic.name)) {
+          slot.info = topic.partition(slot.info.id); // the sealed parents are new objects
+        }
+        Timers.fire(group, index, state);
+        Assignor.rebalance(group, index, state);
       }
-      for (Slot slot : slots) {
-        slot.cachedGrant = null; // state or end cursor may have changed
-      }
-      for (int id = slots.size(); id < topic.partitions.size(); id++) {
-        slots.add(new Slot(topic.name, topic.partitions.get(id)));
-      }
-      Assignor.rebalance(group, index);
     }
   }
 }

@@ -2,27 +2,31 @@ package io.cohort.statemachine;
 
 /**
  * One partition as one group sees it: who holds it (and under which epoch), whether it is being
- * handed to someone else (R2), and its checkpoint.
+ * handed to someone else (R2), and its checkpoint. Kept small: there may be a million of them (R9).
  */
 final class Slot {
   final String topic;
-  final PartitionInfo info;
+  /** Replaced (never changed) when a split, merge or weight change touches the partition. */
+  PartitionInfo info;
 
   MemberState holder;
   long epoch;
   /** The holder was told to release; {@code target} receives it afterwards (null: nobody yet). */
   boolean releasing;
   MemberState target;
+  /** When the holder, asked to release, loses the grant if it has not released (R2); 0 when not releasing. */
+  long releaseDeadlineMs;
 
   Checkpoint checkpoint; // null = none yet
   /** The holder has seen this grant in a heartbeat result, so omitting it from `held` releases it. */
   boolean announced;
-
-  /** Derived: the grant as the holder is told it; cleared whenever epoch, checkpoint or partition change. */
-  io.cohort.statemachine.proto.Grant cachedGrant;
+  /** The grant belongs to the holder's replaced session: a static-membership takeover is pending (R2). */
+  boolean oldSession;
 
   /** Scratch for the assignor: the member it should end up with. */
   MemberState owner;
+  /** Scratch for one heartbeat: listed in its `held`. */
+  boolean mark;
 
   Slot(String topic, PartitionInfo info) {
     this.topic = topic;
@@ -37,8 +41,13 @@ final class Slot {
     return checkpoint != null && checkpoint.finished();
   }
 
+  /** (topic, partition id): the order of slots in a group and in a member's held list. */
   static int compare(Slot a, Slot b) {
     int c = a.topic.compareTo(b.topic);
     return c != 0 ? c : Integer.compare(a.info.id, b.info.id);
+  }
+
+  String name() {
+    return topic + "/" + info.id;
   }
 }

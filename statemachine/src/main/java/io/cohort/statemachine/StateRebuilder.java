@@ -13,6 +13,7 @@ import java.util.Iterator;
 final class StateRebuilder {
   private final CoordinatorState state;
   private boolean sawHeader;
+  private int version;
 
   StateRebuilder(Limits limits) {
     this.state = new CoordinatorState(limits);
@@ -26,6 +27,7 @@ final class StateRebuilder {
     if (!r.sawHeader) {
       throw new IllegalArgumentException("state stream has no header record");
     }
+    r.derive();
     return r.state;
   }
 
@@ -48,15 +50,18 @@ final class StateRebuilder {
     if (sawHeader) {
       throw new IllegalArgumentException("state stream has two header records");
     }
-    if (h.getFormatVersion() != FrozenState.FORMAT_VERSION && h.getFormatVersion() != 1) {
+    if (h.getFormatVersion() < 1 || h.getFormatVersion() > FrozenState.FORMAT_VERSION) {
       throw new IllegalArgumentException("unknown state format version " + h.getFormatVersion()
-          + " (this Cohort reads version " + FrozenState.FORMAT_VERSION + ")");
+          + " (this Cohort reads versions 1 to " + FrozenState.FORMAT_VERSION + ")");
     }
+    version = h.getFormatVersion();
     sawHeader = true;
     state.appliedIndex = h.getAppliedIndex();
     state.appliedTerm = h.getAppliedTerm();
     state.nowMs = h.getNowMs();
     state.lastTerm = h.getLastTerm();
+    // Before format 3 no release timer was kept: they restart at the snapshot's time.
+    state.termStartMs = version >= 3 ? h.getTermStartMs() : h.getNowMs();
     if (h.hasLimits()) {
       state.limits = state.limits.with(h.getLimits());
       state.limitsExplicit = h.getLimitsExplicit();
@@ -66,23 +71,24 @@ final class StateRebuilder {
   private void topic(TopicRecord t) {
     TopicState topic = new TopicState(t.getTopic());
     for (PartitionRecord p : t.getPartitionsList()) {
-      if (p.getId() != topic.partitions.size()) {
+      if (p.getId() != topic.size()) {
         throw new IllegalArgumentException("topic '" + t.getTopic() + "': partition ids are not dense at " + p.getId());
       }
       PartitionInfo info = new PartitionInfo(p.getId(), p.getRangeFirst(), p.getRangeLast(),
-          p.getParentsList().stream().mapToInt(Integer::intValue).toArray());
-      info.children = p.getChildrenList().stream().mapToInt(Integer::intValue).toArray();
-      info.state = p.getState();
-      info.weightMicros = p.getWeightMicros();
-      info.endCursor = p.hasEndCursor() ? p.getEndCursor() : null;
-      topic.partitions.add(info);
+          p.getParentsList().stream().mapToInt(Integer::intValue).toArray(),
+          p.getChildrenList().stream().mapToInt(Integer::intValue).toArray(), p.getState(), p.getWeightMicros(),
+          p.hasEndCursor() ? p.getEndCursor() : null);
+      topic.add(info);
     }
     state.topics.put(topic.name, topic);
   }
 
   private void group(GroupRecord g) {
-    GroupState group = new GroupState(g.getGroup(), g.getOrder(), g.getStartFrom(),
-        g.getSessionTimeoutMs(), g.getHeartbeatIntervalMs());
+    if (state.groups.containsKey(g.getGroup())) {
+      throw new IllegalArgumentException("group '" + g.getGroup() + "' appears twice");
+    }
+    GroupState group = state.newGroup(g.getGroup(), g.getOrder(), g.getStartFrom(),
+        g.getSessionTimeoutMs(), g.getHeartbeatIntervalMs(), g.getReleaseTimeoutMs());
     for (String t : g.getTopicsList()) {
       TopicState topic = state.topics.get(t);
       if (topic == null) {
@@ -108,7 +114,14 @@ final class StateRebuilder {
     member.session = m.getSession();
     member.lastHeartbeatMs = m.getLastHeartbeatMs();
     member.deadlineMs = m.getDeadlineMs();
-    group.members.put(member.consumerId, member);
+    member.oldSession = m.getReplacedSession();
+    member.oldDeadlineMs = m.getReplacedDeadlineMs();
+    member.oldLeaveEnds = m.getReplacedLeaveEnds();
+    if (group.members.containsKey(member.consumerId)) {
+      throw new IllegalArgumentException("group '" + group.name + "': member '" + member.consumerId
+          + "' appears twice");
+    }
+    group.addMember(member);
   }
 
   private void slot(SlotRecord r) {
@@ -121,19 +134,45 @@ final class StateRebuilder {
     slot.epoch = r.getEpoch();
     slot.releasing = r.getReleasing();
     slot.announced = r.getAnnounced();
+    slot.oldSession = r.getHeldByReplacedSession();
+    slot.releaseDeadlineMs = r.getReleaseDeadlineMs();
     if (!r.getHolder().isEmpty()) {
       slot.holder = memberOf(group, r.getHolder());
       slot.holder.addHeld(slot);
     }
     if (!r.getTarget().isEmpty()) {
       slot.target = memberOf(group, r.getTarget());
-      slot.target.incoming++;
     }
     if (r.hasCheckpoint()) {
       var c = r.getCheckpoint();
       slot.checkpoint = new Checkpoint(c.getCursor(), c.getFinished(), c.hasLag() ? c.getLag() : -1,
           c.hasLagMs() ? c.getLagMs() : -1, c.getCommittedBy(), c.getCommittedAtMs(), c.getEpoch(),
           c.getAtEnd());
+    }
+  }
+
+  /**
+   * What the live state derives as it goes: the members' incoming handoffs and the groups' releasing
+   * slots, in slot order, and the time of each group's next timer.
+   */
+  private void derive() {
+    for (GroupState group : state.groups.values()) {
+      for (var list : group.slots.values()) {
+        for (Slot slot : list) {
+          if (slot.releasing) {
+            if (slot.releaseDeadlineMs == 0 && slot.holder != null) {
+              // Written before format 3, which kept no release timer: it starts at the snapshot's time.
+              slot.releaseDeadlineMs = Math.max(state.nowMs + group.effectiveReleaseTimeoutMs(), slot.holder.deadlineMs);
+            }
+            group.releasing.add(slot);
+            if (slot.target != null) {
+              slot.target.incoming.add(slot);
+            }
+          }
+        }
+      }
+      group.dirty = false;
+      group.timersAtMs = Timers.nextAt(group, state);
     }
   }
 

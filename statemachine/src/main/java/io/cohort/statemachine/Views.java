@@ -35,7 +35,7 @@ final class Views {
 
   static TopicView topic(TopicState topic) {
     TopicView.Builder b = TopicView.newBuilder().setTopic(topic.name);
-    for (PartitionInfo p : topic.partitions) {
+    for (PartitionInfo p : topic.partitions()) {
       PartitionView.Builder pv = PartitionView.newBuilder().setPartition(p.id).setState(p.state)
           .setRangeBegin(hex(p.first)).setRangeEnd(hexEnd(p.last))
           .setWeight(weight(p.weightMicros));
@@ -72,7 +72,8 @@ final class Views {
   static GroupSummary summary(GroupState g) {
     return GroupSummary.newBuilder().setGroup(g.name).addAllTopics(g.slots.keySet())
         .setOrder(g.order).setMembers(g.members.size()).setSessionTimeoutMs(g.sessionTimeoutMs)
-        .setHeartbeatIntervalMs(g.heartbeatIntervalMs).setStartFrom(g.startFrom).build();
+        .setHeartbeatIntervalMs(g.heartbeatIntervalMs).setStartFrom(g.startFrom)
+        .setReleaseTimeoutMs(g.effectiveReleaseTimeoutMs()).build();
   }
 
   static QueryResult listGroups(CoordinatorState state) {
@@ -91,21 +92,26 @@ final class Views {
     GroupView.Builder b = GroupView.newBuilder().setSummary(summary(g)).setNowMs(state.nowMs);
     for (MemberState m : g.members.values()) {
       MemberView.Builder mv = MemberView.newBuilder().setConsumerId(m.consumerId).setSession(m.session)
-          .setLastHeartbeatMs(m.lastHeartbeatMs).setDeadlineMs(m.deadlineMs);
+          .setLastHeartbeatMs(m.lastHeartbeatMs).setDeadlineMs(m.deadlineMs)
+          .setReplacedSession(m.oldSession).setReplacedDeadlineMs(m.oldDeadlineMs);
       for (Slot s : m.held) {
-        mv.addGrants(Membership.grantOf(g, s));
+        if (!s.oldSession) {
+          mv.addGrants(Membership.grantOf(g, s));
+        }
       }
       b.addMembers(mv);
     }
     for (List<Slot> slots : g.slots.values()) {
+      Readiness.Lineage lineage = g.order ? new Readiness.Lineage(g, slots) : null;
       for (Slot s : slots) {
-        b.addPartitions(partition(g, s));
+        b.addPartitions(partition(g, s, slots, lineage));
       }
     }
     return QueryResult.newBuilder().setCode(Code.OK).setGroup(b).build();
   }
 
-  private static GroupPartitionView partition(GroupState g, Slot s) {
+  private static GroupPartitionView partition(GroupState g, Slot s, List<Slot> slots,
+      Readiness.Lineage lineage) {
     GroupPartitionView.Builder pv = GroupPartitionView.newBuilder().setTopic(s.topic)
         .setPartition(s.info.id).setState(s.info.state).setEpoch(s.epoch)
         .setWeight(weight(s.info.weightMicros));
@@ -114,16 +120,27 @@ final class Views {
     }
     if (s.target != null) {
       pv.setTarget(s.target.consumerId);
+    } else if (s.oldSession && !s.releasing) {
+      pv.setTarget(s.holder.consumerId); // its new session, once the replaced one ended (R2)
     }
-    List<Integer> waiting = Readiness.waitingFor(g, s);
-    pv.addAllWaitingFor(waiting);
+    if (s.oldSession) {
+      pv.setHeldByReplacedSession(s.holder.oldSession);
+    }
+    if (s.releasing) {
+      pv.setReleaseDeadlineMs(s.releaseDeadlineMs);
+    }
+    int id = s.info.id;
     PartitionStatus status;
     if (Readiness.done(g, s)) {
       status = PartitionStatus.FINISHED;
-    } else if (!waiting.isEmpty()) {
+    } else if (lineage != null && !lineage.ancestorsDone[id]) {
+      pv.addAllWaitingFor(lineage.waitingForAncestors(g, slots, id));
       status = s.holder != null ? PartitionStatus.RELEASING : PartitionStatus.WAITING_PARENTS;
+    } else if (lineage != null && lineage.descendantHeld[id]) {
+      pv.addAllWaitingFor(lineage.heldDescendants(slots, id));
+      status = s.holder != null ? PartitionStatus.RELEASING : PartitionStatus.WAITING_CHILDREN;
     } else if (s.holder != null) {
-      status = s.releasing ? PartitionStatus.RELEASING : PartitionStatus.HELD;
+      status = s.releasing || s.oldSession ? PartitionStatus.RELEASING : PartitionStatus.HELD;
     } else {
       status = PartitionStatus.UNASSIGNED;
     }
@@ -148,18 +165,12 @@ final class Views {
     return b.build();
   }
 
+  /** O(1): the counts are kept as the state changes (R9). */
   static QueryResult clusterInfo(CoordinatorState state) {
-    long members = 0;
-    long slots = 0;
-    for (GroupState g : state.groups.values()) {
-      members += g.members.size();
-      for (List<Slot> list : g.slots.values()) {
-        slots += list.size();
-      }
-    }
     return QueryResult.newBuilder().setCode(Code.OK).setClusterInfo(ClusterInfoView.newBuilder()
         .setLimits(state.limits.toRecord()).setTopics(state.topics.size()).setGroups(state.groups.size())
-        .setMembers(members).setSlots(slots).setAppliedIndex(state.appliedIndex).setNowMs(state.nowMs))
+        .setMembers(state.counters.members).setSlots(state.counters.slots)
+        .setAppliedIndex(state.appliedIndex).setNowMs(state.nowMs))
         .build();
   }
 

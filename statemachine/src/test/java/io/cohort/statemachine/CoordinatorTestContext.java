@@ -61,6 +61,14 @@ final class CoordinatorTestContext {
     this.coordinator = new Coordinator(limits);
   }
 
+  /** A context continuing from a rebuilt state (consumer views are not carried over). */
+  CoordinatorTestContext(Coordinator coordinator, long term, long nowMs) {
+    this.coordinator = coordinator;
+    this.index = coordinator.appliedIndex();
+    this.term = term;
+    this.nowMs = nowMs;
+  }
+
   // ------------------------------------------------------------------ builders
 
   CoordinatorTestContext withTopic(String topic, int partitions) {
@@ -116,7 +124,22 @@ final class CoordinatorTestContext {
   }
 
   Result heartbeatResult(String group, String consumer, CheckpointEntry... commits) {
-    ConsumerView view = consumer(group, consumer);
+    return heartbeatResult(consumer(group, consumer), group, consumer, commits);
+  }
+
+  /**
+   * A second process with the consumer id of an existing one (static membership): it joins with no
+   * session, and from then on is the context's view of that consumer; the returned view is the
+   * old process's, which keeps its session and grants.
+   */
+  ConsumerView restart(String group, String consumer) {
+    ConsumerView old = consumers.remove(group + "/" + consumer);
+    heartbeat(group, consumer);
+    return old;
+  }
+
+  /** A heartbeat as the given process (see {@link #restart}) sends it. */
+  Result heartbeatResult(ConsumerView view, String group, String consumer, CheckpointEntry... commits) {
     Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer)
         .setSession(view.session).addAllCommits(List.of(commits));
     for (Grant g : view.held.values()) {
@@ -163,9 +186,37 @@ final class CoordinatorTestContext {
   }
 
   Result commit(String group, String consumer, CheckpointEntry... entries) {
+    return commit(consumer(group, consumer), group, consumer, entries);
+  }
+
+  Result commit(ConsumerView view, String group, String consumer, CheckpointEntry... entries) {
     return apply(Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder()
-        .setGroup(group).setConsumerId(consumer).setSession(consumer(group, consumer).session)
+        .setGroup(group).setConsumerId(consumer).setSession(view.session)
         .addAllEntries(List.of(entries))));
+  }
+
+  /** Leave as the given process, with final commits. */
+  Result leave(ConsumerView view, String group, String consumer, CheckpointEntry... commits) {
+    return apply(Command.newBuilder().setLeave(Leave.newBuilder().setGroup(group)
+        .setConsumerId(consumer).setSession(view.session).addAllCommits(List.of(commits))));
+  }
+
+  /** The grant the consumer was last told about, for commits with its epoch. */
+  Grant grant(String group, String consumer, String topic, int partition) {
+    Grant g = consumer(group, consumer).held.get(key(topic, partition));
+    if (g == null) {
+      throw new AssertionError(consumer + " does not hold " + key(topic, partition) + ": " + consumer(group, consumer).held.keySet());
+    }
+    return g;
+  }
+
+  static CheckpointEntry finished(String topic, int partition, long epoch, String cursor) {
+    return entry(topic, partition, epoch, cursor).toBuilder().setFinished(true).build();
+  }
+
+  io.cohort.statemachine.proto.ClusterInfoView clusterInfo() {
+    return coordinator.query(io.cohort.statemachine.proto.Query.newBuilder()
+        .setClusterInfo(io.cohort.statemachine.proto.ClusterInfoQuery.getDefaultInstance()).build()).getClusterInfo();
   }
 
   static CheckpointEntry entry(String topic, int partition, long epoch, String cursor) {

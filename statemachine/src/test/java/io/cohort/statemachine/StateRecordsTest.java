@@ -18,7 +18,8 @@ class StateRecordsTest {
         .withMember("h", "C");
     ctx.commit("g", "A", "a", 0, "17");
     CoordinatorTestContext.ok(ctx.split("a", 1));
-    ctx.heartbeat("g", "C"); // a handoff in flight: targets and releasing flags in the export
+    ctx.heartbeat("g", "C"); // a handoff in flight: targets, releasing flags and deadlines in the export
+    ctx.restart("h", "C"); // a takeover pending: the replaced session and its slots in the export
     return ctx;
   }
 
@@ -40,6 +41,37 @@ class StateRecordsTest {
   }
 
   @Test
+  void theNewStateIsInTheExport() {
+    List<StateRecord> records = CoordinatorTestContext.records(busyState().coordinator);
+    assertTrue(records.stream().anyMatch(r -> r.hasSlot() && r.getSlot().getReleaseDeadlineMs() > 0));
+    assertTrue(records.stream().anyMatch(r -> r.hasSlot() && r.getSlot().getHeldByReplacedSession()));
+    assertTrue(records.stream().anyMatch(r -> r.hasMember() && r.getMember().getReplacedSession() != 0));
+    assertTrue(records.get(0).getHeader().getTermStartMs() > 0);
+  }
+
+  @Test
+  void aFormatTwoStreamIsStillRead() {
+    CoordinatorTestContext ctx = busyState();
+    List<StateRecord> records = new java.util.ArrayList<>();
+    for (StateRecord r : CoordinatorTestContext.records(ctx.coordinator)) {
+      if (r.hasHeader()) {
+        r = r.toBuilder().setHeader(r.getHeader().toBuilder().setFormatVersion(2).clearTermStartMs()).build();
+      } else if (r.hasSlot()) {
+        r = r.toBuilder().setSlot(r.getSlot().toBuilder().clearReleaseDeadlineMs()).build();
+      }
+      records.add(r);
+    }
+    Coordinator rebuilt = Coordinator.rebuild(records.iterator(), Limits.DEFAULTS);
+    // Release timers restart at the snapshot's time: at least a session timeout from then.
+    long nowMs = records.get(0).getHeader().getNowMs();
+    for (StateRecord r : CoordinatorTestContext.records(rebuilt)) {
+      if (r.hasSlot() && r.getSlot().getReleasing()) {
+        assertTrue(r.getSlot().getReleaseDeadlineMs() >= nowMs + 10_000, r.toString());
+      }
+    }
+  }
+
+  @Test
   void anUnknownVersionOrAMissingHeaderIsRefused() {
     List<StateRecord> records = CoordinatorTestContext.records(busyState().coordinator);
     StateRecord future = records.get(0).toBuilder()
@@ -58,6 +90,7 @@ class StateRecordsTest {
     FrozenState frozen = ctx.coordinator.freeze();
     ctx.commit("g", "A", "a", 0, "18");
     ctx.heartbeat("g", "A");
+    CoordinatorTestContext.ok(ctx.split("a", 0)); // partitions change too: sealed, children, new ids
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     frozen.export(r -> {
       try {

@@ -78,11 +78,12 @@ class ClusterScriptIT {
     }
   }
 
-  /** Three consecutive free loopback ports. */
+  /** Three consecutive free loopback ports, and their HTTP ports (+1000) free too. */
   private static int freeBasePort() throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {
       int base = ThreadLocalRandom.current().nextInt(20_000, 60_000);
-      if (free(base) && free(base + 1) && free(base + 2)) {
+      if (free(base) && free(base + 1) && free(base + 2) && free(base + 1000) && free(base + 1001)
+          && free(base + 1002)) {
         return base;
       }
     }

@@ -7,6 +7,7 @@ import io.cohort.server.CohortServer;
 import io.cohort.server.CohortStateMachine;
 import io.cohort.server.ServerConfig;
 import io.cohort.server.StartMode;
+import io.cohort.server.metrics.MetricsSettings;
 import io.cohort.statemachine.proto.DigestView;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,6 +55,7 @@ public final class MiniCluster implements AutoCloseable {
   private final Map<String, ServerConfig> configs;
   private final Map<String, StartMode> modes = new TreeMap<>();
   private final List<Stopped> stopped = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile boolean keepFailedNodes;
   private final Map<String, SteppableClock> clocks = new TreeMap<>();
   private final Map<String, CohortServer> servers = new TreeMap<>();
   private final List<RaftClient> clients = new ArrayList<>();
@@ -80,6 +82,8 @@ public final class MiniCluster implements AutoCloseable {
     private CohortStateMachine.Settings settings = CohortStateMachine.Settings.DEFAULTS;
     private int snapshotsRetained = ServerConfig.DEFAULT_SNAPSHOTS_RETAINED;
     private final Map<String, String> ratis = new TreeMap<>();
+    private MetricsSettings metrics; // null: no HTTP endpoint
+    private boolean keepFailedNodes;
 
     private Builder(int nodes, Path tempDir) {
       if (nodes < 1) {
@@ -117,8 +121,26 @@ public final class MiniCluster implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Each node serves /metrics, /livez and /readyz on its own free loopback port ({@link #httpUri}),
+     * with these thresholds.
+     */
+    public Builder httpEndpoint(MetricsSettings settings) {
+      metrics = settings;
+      return this;
+    }
+
+    /**
+     * A node that decides to stop itself ({@link #stopped()}) keeps running, as a node would whose
+     * fail-stop is late: to look at what it shows meanwhile (/readyz, metrics). By default it stops.
+     */
+    public Builder keepFailedNodesRunning() {
+      keepFailedNodes = true;
+      return this;
+    }
+
     public MiniCluster start() throws IOException {
-      List<Integer> ports = freePorts(nodes);
+      List<Integer> ports = freePorts(metrics != null ? 2 * nodes : nodes);
       StringBuilder peers = new StringBuilder();
       for (int i = 0; i < nodes; i++) {
         peers.append(i == 0 ? "" : ",").append("n").append(i + 1).append("=127.0.0.1:").append(ports.get(i));
@@ -126,10 +148,12 @@ public final class MiniCluster implements AutoCloseable {
       Map<String, ServerConfig> configs = new LinkedHashMap<>();
       for (int i = 1; i <= nodes; i++) {
         String id = "n" + i;
+        MetricsSettings m = metrics != null ? metrics.withHttpPort(ports.get(nodes + i - 1)) : MetricsSettings.OFF;
         configs.put(id, ServerConfig.of(id, tempDir.resolve(id), peers.toString())
-            .withStateMachine(settings).withSnapshotsRetained(snapshotsRetained).withRatis(ratis));
+            .withStateMachine(settings).withSnapshotsRetained(snapshotsRetained).withRatis(ratis).withMetrics(m));
       }
       MiniCluster cluster = new MiniCluster(configs);
+      cluster.keepFailedNodes = keepFailedNodes;
       try {
         for (String id : configs.keySet()) {
           cluster.restart(id);
@@ -179,7 +203,8 @@ public final class MiniCluster implements AutoCloseable {
       String peer = id + "=" + address;
       ServerConfig c = new ServerConfig(org.apache.ratis.protocol.RaftPeerId.valueOf(id),
           any.storageDir().resolveSibling(id), ServerConfig.parsePeers(peer), any.groupId(), any.stateMachine(),
-          any.snapshotsRetained(), any.ratis());
+          any.snapshotsRetained(), any.ratis(),
+          any.metrics().enabled() ? any.metrics().withHttpPort(freePorts(1).get(0)) : MetricsSettings.OFF);
       configs.put(id, c);
       modes.put(id, StartMode.JOIN);
       clocks.put(id, new SteppableClock());
@@ -239,6 +264,15 @@ public final class MiniCluster implements AutoCloseable {
       throw new IllegalStateException("node " + id + " is running: kill it first");
     }
     configs.put(id, change.apply(config(id)));
+  }
+
+  /** {@code http://127.0.0.1:PORT} of the node's HTTP endpoint ({@link Builder#httpEndpoint}). */
+  public java.net.URI httpUri(String id) {
+    int port = config(id).metrics().httpPort();
+    if (port == 0) {
+      throw new IllegalStateException("node " + id + " has no HTTP endpoint: build the cluster with httpEndpoint(...)");
+    }
+    return java.net.URI.create("http://127.0.0.1:" + port);
   }
 
   /** The node's clocks: step its wall clock to test R6 (it keeps them across restarts). */
@@ -309,7 +343,9 @@ public final class MiniCluster implements AutoCloseable {
     try {
       s = CohortServer.start(config, mode, clock(id), (code, line) -> {
         stopped.add(new Stopped(id, code, line));
-        kill(id); // as the process would: exit
+        if (!keepFailedNodes) {
+          kill(id); // as the process would: exit
+        }
       });
     } catch (IOException e) {
       throw new UncheckedIOException("node " + id + " cannot start: " + e.getMessage(), e);
@@ -317,7 +353,7 @@ public final class MiniCluster implements AutoCloseable {
     synchronized (this) {
       servers.put(id, s);
     }
-    if (s.failStopped()) { // it stopped itself before it was registered
+    if (s.failStopped() && !keepFailedNodes) { // it stopped itself before it was registered
       kill(id);
     }
   }

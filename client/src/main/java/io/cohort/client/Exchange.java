@@ -1,0 +1,260 @@
+package io.cohort.client;
+
+import io.cohort.client.ConsumerState.Action;
+import io.cohort.client.ConsumerState.Flush;
+import io.cohort.client.GroupConsumer.Status;
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.CommitResult;
+import io.cohort.statemachine.proto.HeartbeatResult;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A consumer's requests and their answers, one at a time: builds each heartbeat, commit or leave
+ * from {@link ConsumerState} under the {@link CommandBudget}, sends it, and digests the answer.
+ * A refusal is never sent again as it was: too large (LIMIT_EXCEEDED, INVALID_ARGUMENT) shrinks
+ * the budget or drops the one checkpoint to blame; FENCED, PERMISSION_DENIED and a refused
+ * membership wind the consumer down. On the consumer's loop thread.
+ */
+final class Exchange {
+  private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
+
+  private final ConsumerLoop<?> loop;
+  private final ConsumerTransport transport;
+  private final ConsumerConfig config;
+  private final String logPrefix;
+  private final ConsumerState state;
+  private final Pacer pacer;
+  private final Readers<?> readers;
+  private final Effects effects;
+  private final CommandBudget budget = new CommandBudget();
+  private boolean inFlight;
+  private volatile boolean limitsKnown;
+  private volatile int refusedForSize;
+
+  Exchange(ConsumerLoop<?> loop, ConsumerTransport transport, ConsumerConfig config, String logPrefix,
+      ConsumerState state, Pacer pacer, Readers<?> readers, Effects effects) {
+    this.loop = loop;
+    this.transport = transport;
+    this.config = config;
+    this.logPrefix = logPrefix;
+    this.state = state;
+    this.pacer = pacer;
+    this.readers = readers;
+    this.effects = effects;
+  }
+
+  boolean inFlight() {
+    return inFlight;
+  }
+
+  /** The cluster told its limits (tests). */
+  boolean limitsKnown() {
+    return limitsKnown;
+  }
+
+  /** Commands the cluster refused as too large so far (tests). */
+  int refusedForSize() {
+    return refusedForSize;
+  }
+
+  /** Asks the cluster for its limits once; the defaults hold meanwhile (and if it cannot say). */
+  void fetchLimits() {
+    try {
+      transport.limits().whenComplete((limits, e) -> loop.post(() -> {
+        if (e == null) {
+          budget.adopt(limits);
+          limitsKnown = true;
+        } else {
+          LOG.debug("{} cluster limits unknown, using the defaults: {}", logPrefix, e.toString());
+        }
+      }));
+    } catch (RuntimeException e) {
+      LOG.debug("{} cluster limits unknown, using the defaults: {}", logPrefix, e.toString());
+    }
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  void sendHeartbeat() {
+    Flush f = state.flush(true, budget);
+    long sentAt = pacer.now();
+    pacer.heartbeatSent(state.nextHeartbeatMs());
+    send(() -> transport.heartbeat(state.heartbeat(f)), (r, e) -> onHeartbeat(f, sentAt, r, e));
+  }
+
+  void sendCommit() {
+    Flush f = state.flush(false, budget);
+    send(() -> transport.commit(state.commit(f)), (r, e) -> onCommit(f, r, e));
+  }
+
+  /** Every reader stopped: the final checkpoints (in chunks under the budget), the last with the leave. */
+  void sendLeave() {
+    Flush f = state.flush(false, budget);
+    boolean last = f.leftOver() == 0;
+    if (last) {
+      LOG.info("{} leaving{} with {} final checkpoints", logPrefix,
+          state.fenced() ? " the replaced session" : "", f.entries().size());
+    }
+    send(() -> (last ? transport.leave(state.leave(f)) : transport.commit(state.commit(f)))
+        .orTimeout(config.leaveTimeoutMs(), TimeUnit.MILLISECONDS), (r, e) -> onLeave(f, last, r, e));
+  }
+
+  private interface Call<T> {
+    CompletableFuture<T> start();
+  }
+
+  private interface Answer<T> {
+    void on(T result, Throwable error);
+  }
+
+  private <T> void send(Call<T> call, Answer<T> answer) {
+    inFlight = true;
+    CompletableFuture<T> f;
+    try {
+      f = call.start();
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.whenComplete((r, e) -> loop.post(() -> {
+      inFlight = false;
+      if (!loop.done()) {
+        answer.on(r, e);
+      }
+    }));
+  }
+
+  // ------------------------------------------------------------------ answers
+
+  private void onHeartbeat(Flush f, long sentAt, HeartbeatResult r, Throwable e) {
+    if (e != null) {
+      onFailure(f, true, Failures.map(e, "heartbeat"));
+      loop.pump();
+      return;
+    }
+    long sto = r.getSessionTimeoutMs();
+    pacer.heartbeatOk(sentAt, r.getNextHeartbeatMs());
+    String problem = config.sessionTimeoutProblem(sto);
+    if (problem != null) {
+      LOG.error("{} cannot run: {}", logPrefix, problem);
+      loop.windDown(Status.FAILED, new IllegalStateException(problem)); // before any reader starts
+    }
+    // An answer older than the session's safe span may describe a session the coordinator has
+    // expired since: it may not start readers (R2); the next heartbeat goes at once.
+    boolean fresh = pacer.now() < pacer.fenceAtMs(sto);
+    if (!fresh) {
+      LOG.warn("{} heartbeat answered {} ms after it was sent (session {} ms): no reader starts on it",
+          logPrefix, pacer.now() - sentAt, sto);
+    }
+    List<Action> actions = state.onHeartbeat(f, r, fresh);
+    loop.member(state.session(), sto);
+    if (f.session() == 0) {
+      LOG.info("{} joined, session {}, {} grants", logPrefix, r.getSession(), r.getGrantsCount());
+    }
+    readers.fenceAt(pacer.fenceAtMs(sto));
+    for (Action a : actions) {
+      if (a instanceof Action.Stop s && s.reason() == RevokeReason.RELEASED) {
+        // the release timeout (default: the session timeout) runs from the request
+        readers.releaseBy(s.grant().id(), sentAt + sto - config.marginFor(sto));
+      }
+    }
+    effects.apply(actions);
+    loop.pump();
+  }
+
+  private void onCommit(Flush f, CommitResult r, Throwable e) {
+    if (e == null) {
+      pacer.commitOk();
+      effects.apply(state.onCommit(f, r.getCodesList()));
+    } else {
+      onFailure(f, false, Failures.map(e, "commit"));
+    }
+    loop.pump();
+  }
+
+  private void onLeave(Flush f, boolean last, CommitResult r, Throwable e) {
+    if (e == null) {
+      effects.apply(state.onCommit(f, r.getCodesList()));
+      if (last) {
+        loop.finish();
+      } else {
+        loop.pump(); // the next chunk
+      }
+      return;
+    }
+    CohortException ce = Failures.map(e, last ? "leave" : "final commit");
+    if (ce instanceof CohortRejectedException rej && !f.entries().isEmpty()
+        && (rej.code() == Code.LIMIT_EXCEEDED || rej.code() == Code.INVALID_ARGUMENT)) {
+      refusedForItsEntries(f, rej);
+      loop.pump(); // smaller, or without the dropped entry
+      return;
+    }
+    effects.apply(state.onFailed(f, ce));
+    LOG.warn("{} leave failed (the session will expire instead): {}", logPrefix, ce.getMessage());
+    loop.finish();
+  }
+
+  private void onFailure(Flush f, boolean heartbeat, CohortException ce) {
+    String what = heartbeat ? "heartbeat" : "commit";
+    if (!(ce instanceof CohortRejectedException rej)) {
+      effects.apply(state.onFailed(f, ce));
+      long delay = pacer.failed();
+      LOG.warn("{} {} failed, retrying in {} ms: {}", logPrefix, what, delay, ce.getMessage());
+      return;
+    }
+    Code code = rej.code();
+    switch (code) {
+      case LIMIT_EXCEEDED, INVALID_ARGUMENT -> {
+        if (!f.entries().isEmpty()) {
+          refusedForItsEntries(f, rej);
+          state.resend(heartbeat);
+        } else {
+          LOG.error("{} {} refused: {}", logPrefix, what, rej.getMessage());
+          loop.windDown(Status.FAILED, rej); // the membership itself is refused: retrying cannot help
+        }
+      }
+      case PERMISSION_DENIED -> {
+        LOG.error("{} {} refused: {}", logPrefix, what, rej.getMessage());
+        loop.windDown(Status.FAILED, rej);
+      }
+      case FENCED -> {
+        LOG.warn("{} fenced: another process joined with this consumer id; stopping, then leaving", logPrefix);
+        effects.apply(state.onRejected(code));
+      }
+      case UNKNOWN_MEMBER, NOT_FOUND -> {
+        LOG.warn("{} {}: stopping all partitions, joining again", logPrefix,
+            code == Code.NOT_FOUND ? "group not found" : "session expired or left");
+        effects.apply(state.onRejected(code));
+        readers.clearPauses();
+        loop.notMember();
+        if (code == Code.NOT_FOUND) {
+          pacer.failed();
+        }
+      }
+      default -> {
+        effects.apply(state.onFailed(f, rej));
+        long delay = pacer.failed();
+        LOG.warn("{} {} refused, retrying in {} ms: {}", logPrefix, what, delay, rej.getMessage());
+      }
+    }
+  }
+
+  /**
+   * The command was refused as a whole because of its checkpoints (too many, too large): the next
+   * commands carry at most half as many, and a single one is dropped (R9); never the same command
+   * again.
+   */
+  private void refusedForItsEntries(Flush f, CohortRejectedException rej) {
+    refusedForSize++;
+    if (budget.shrinkAfterRefusal(f.entries().size(), f.bytes())) {
+      LOG.warn("{} a command with {} checkpoints ({} bytes) was refused ({}); from now on at most {} entries"
+          + " and {} bytes per command", logPrefix, f.entries().size(), f.bytes(), rej.getMessage(),
+          budget.maxEntries(), budget.maxBytes());
+    } else {
+      effects.apply(state.dropEntries(f, rej.code()));
+    }
+  }
+}

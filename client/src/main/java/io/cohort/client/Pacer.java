@@ -1,0 +1,133 @@
+package io.cohort.client;
+
+import java.util.function.LongSupplier;
+
+/**
+ * When a consumer heartbeats, commits and fences itself: pure timing on an injected monotonic
+ * clock (milliseconds), no threads, no I/O.
+ *
+ * <ul>
+ *   <li>Heartbeats go at the interval the coordinator suggested (from the send time of the last one
+ *       that succeeded), or at once when the protocol asks (a release is ready, a rejoin is due).
+ *   <li>A checkpoint not yet sent goes in its own command once it is {@code commitIntervalMs} old
+ *       (or at once when asked) unless a heartbeat is due within half of that: then it rides on it.
+ *   <li>After a failure nothing goes for {@code retryMs}, doubling while failures repeat, up to 10 s.
+ *   <li>Self-fencing (R2, R6): the session is judged from the send time of the last heartbeat that
+ *       succeeded; the server's deadline is at least that plus the session timeout. Readers stop at
+ *       that instant minus the margin ({@link ConsumerConfig#marginFor}), which covers one poll.
+ * </ul>
+ */
+final class Pacer {
+  static final long FIRST_INTERVAL_MS = 1000;
+  static final long MAX_BACKOFF_MS = 10_000;
+
+  enum Send {
+    NONE,
+    HEARTBEAT,
+    COMMIT
+  }
+
+  /**
+   * What the protocol state says right now.
+   *
+   * @param member the consumer has a session
+   * @param sessionTimeoutMs the group's session timeout (0 before the first result)
+   * @param heartbeatNow a heartbeat should go at once
+   * @param commitNow pending checkpoints should go at once
+   * @param hasPending some checkpoint is not acknowledged yet
+   * @param oldestUnsentMs when the oldest checkpoint not yet sent was recorded (MAX_VALUE: none)
+   */
+  record Inputs(boolean member, long sessionTimeoutMs, boolean heartbeatNow, boolean commitNow,
+      boolean hasPending, long oldestUnsentMs) {}
+
+  /**
+   * @param send what to send now (only asked while nothing is in flight)
+   * @param atRisk the session may be lost: readers must stop now
+   * @param wakeAtMs when to look again if nothing else happens (MAX_VALUE: never)
+   */
+  record Plan(Send send, boolean atRisk, long wakeAtMs) {}
+
+  private final ConsumerConfig config;
+  private final LongSupplier clockMs;
+  private long nextHeartbeatAtMs;
+  private long lastOkSentAtMs;
+  private long retryNotBeforeMs = Long.MIN_VALUE;
+  private int failuresInARow;
+
+  Pacer(ConsumerConfig config, LongSupplier clockMs) {
+    this.config = config;
+    this.clockMs = clockMs;
+    this.nextHeartbeatAtMs = clockMs.getAsLong();
+  }
+
+  long now() {
+    return clockMs.getAsLong();
+  }
+
+  /** A heartbeat goes now; {@code suggestedMs} is the last suggested interval (0: none yet). */
+  void heartbeatSent(long suggestedMs) {
+    nextHeartbeatAtMs = now() + (suggestedMs > 0 ? suggestedMs : FIRST_INTERVAL_MS);
+  }
+
+  /** The heartbeat sent at {@code sentAtMs} succeeded. */
+  void heartbeatOk(long sentAtMs, long nextHeartbeatMs) {
+    lastOkSentAtMs = sentAtMs;
+    failuresInARow = 0;
+    nextHeartbeatAtMs = sentAtMs + Math.max(1, nextHeartbeatMs);
+  }
+
+  void commitOk() {
+    failuresInARow = 0;
+  }
+
+  /** A call failed: wait before the next one. Returns the delay. */
+  long failed() {
+    long delay = Math.min(MAX_BACKOFF_MS, config.retryMs() << Math.min(failuresInARow, 10));
+    failuresInARow++;
+    retryNotBeforeMs = now() + delay;
+    nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);
+    return delay;
+  }
+
+  /** Send time of the last heartbeat that succeeded. */
+  long lastOkSentAtMs() {
+    return lastOkSentAtMs;
+  }
+
+  /** When readers must stop unless a heartbeat succeeds first. */
+  long fenceAtMs(long sessionTimeoutMs) {
+    return lastOkSentAtMs + sessionTimeoutMs - config.marginFor(sessionTimeoutMs);
+  }
+
+  /** The earliest instant the coordinator may expire this session. */
+  long sessionDeadlineMs(long sessionTimeoutMs) {
+    return lastOkSentAtMs + sessionTimeoutMs;
+  }
+
+  /** What to do now, and when to look again. */
+  Plan plan(Inputs in) {
+    long now = now();
+    boolean watched = in.member() && in.sessionTimeoutMs() > 0;
+    long fenceAt = watched ? fenceAtMs(in.sessionTimeoutMs()) : Long.MAX_VALUE;
+    boolean atRisk = now >= fenceAt;
+    long wakeForFence = atRisk ? Long.MAX_VALUE : fenceAt;
+    if (now < retryNotBeforeMs) {
+      return new Plan(Send.NONE, atRisk, Math.min(retryNotBeforeMs, wakeForFence));
+    }
+    if (in.heartbeatNow() || now >= nextHeartbeatAtMs) {
+      return new Plan(Send.HEARTBEAT, atRisk, wakeForFence);
+    }
+    long commitAt = Long.MAX_VALUE;
+    if (in.member() && in.hasPending()) {
+      long due = in.oldestUnsentMs() == Long.MAX_VALUE ? Long.MAX_VALUE : in.oldestUnsentMs() + config.commitIntervalMs();
+      boolean heartbeatSoon = nextHeartbeatAtMs - now <= config.commitIntervalMs() / 2;
+      if ((in.commitNow() || now >= due) && !heartbeatSoon) {
+        return new Plan(Send.COMMIT, atRisk, wakeForFence);
+      }
+      if (!heartbeatSoon) {
+        commitAt = due;
+      }
+    }
+    return new Plan(Send.NONE, atRisk, Math.min(wakeForFence, Math.min(nextHeartbeatAtMs, commitAt)));
+  }
+}

@@ -1,0 +1,311 @@
+package io.cohort.client;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.ExponentialBackoffRetry;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Ratis side of a {@link CohortClient}: one {@code RaftClient} at a time with its retry policy
+ * and timeouts, sending command and query bytes, and turning what comes back into bytes or a typed
+ * {@link CohortException} (through {@link Failures}). It knows nothing of Cohort's messages.
+ *
+ * <p>Ratis' ordered async calls share a sliding window: once one call fails for good, every later
+ * call on that client fails too. The channel then replaces the client, keeping its {@link ClientId}
+ * (Ratis' call ids come from one JVM-wide counter, so the new client's calls never collide with
+ * the old one's in the servers' retry cache; and each new client opens its own gRPC streams, whose
+ * server-side sliding windows start afresh with its first call, so reusing the id is safe).
+ */
+final class RatisChannel implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RatisChannel.class);
+
+  /** Parses the state machine's reply bytes. */
+  interface Parser<T> {
+    T parse(byte[] bytes) throws InvalidProtocolBufferException;
+  }
+
+  private final CohortClientConfig config;
+  private final RaftGroup group;
+  private final ClientId clientId = ClientId.randomId();
+  private final List<RaftPeerId> peerIds;
+  private final ExecutorService staleReads;
+  private final AtomicInteger replacements = new AtomicInteger();
+  private final Object lock = new Object();
+  private volatile RaftClient raft;
+  private volatile boolean closed;
+
+  RatisChannel(CohortClientConfig config) {
+    this.config = config;
+    this.group = RaftGroup.valueOf(config.groupId(), config.peers().toRaftPeers());
+    List<RaftPeerId> ids = new ArrayList<>();
+    for (Peers.Peer p : config.peers().list()) {
+      ids.add(RaftPeerId.valueOf(p.id()));
+    }
+    this.peerIds = List.copyOf(ids);
+    this.raft = newRaftClient();
+    this.staleReads = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "cohort-client-stale-read");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** The id every RaftClient of this channel uses (stable across replacements). */
+  ClientId clientId() {
+    return clientId;
+  }
+
+  /** The RaftClient in use now. */
+  RaftClient raftClient() {
+    return raft;
+  }
+
+  /** How many times a failed RaftClient was replaced. */
+  int replacements() {
+    return replacements.get();
+  }
+
+  private RaftClient newRaftClient() {
+    return RaftClient.newBuilder()
+        .setClientId(clientId)
+        .setProperties(properties(config))
+        .setRaftGroup(group)
+        .setRetryPolicy(retryPolicy(config))
+        .build();
+  }
+
+  static RaftProperties properties(CohortClientConfig config) {
+    RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p,
+        TimeDuration.valueOf(config.attemptTimeout().toMillis(), TimeUnit.MILLISECONDS));
+    RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, config.maxOutstanding());
+    return p;
+  }
+
+  /**
+   * Exponential backoff with jitter, bounded by attempts and by the call's total time (Ratis'
+   * default retries forever). A NotLeaderException naming the leader is retried at once by Ratis;
+   * a StateMachineException (a refusal) is never retried by Ratis, nor by this channel.
+   */
+  static RetryPolicy retryPolicy(CohortClientConfig config) {
+    long base = config.backoffBase().toMillis();
+    long max = config.backoffMax().toMillis();
+    int attempts = (int) Math.min(10_000, 10 + config.callTimeout().toMillis() / Math.max(1, base));
+    TimeDuration total = TimeDuration.valueOf(config.callTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    RequestTypeDependentRetryPolicy.Builder b = RequestTypeDependentRetryPolicy.newBuilder();
+    for (TypeCase type : new TypeCase[] {TypeCase.WRITE, TypeCase.READ, TypeCase.STALEREAD,
+        TypeCase.WATCH, TypeCase.MESSAGESTREAM, TypeCase.DATASTREAM, TypeCase.FORWARD}) {
+      b.setRetryPolicy(type, ExponentialBackoffRetry.newBuilder()
+          .setBaseSleepTime(TimeDuration.valueOf(base, TimeUnit.MILLISECONDS))
+          .setMaxSleepTime(TimeDuration.valueOf(max, TimeUnit.MILLISECONDS))
+          .setMaxAttempts(attempts)
+          .build());
+      b.setTimeout(type, total);
+    }
+    return b.build();
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  /** Sends command bytes; the reply is parsed, failures are typed. Never retried here. */
+  <T> CompletableFuture<T> write(byte[] bytes, String what, Parser<T> parser) {
+    RaftClient used = raft;
+    return sendSafely(() -> used.async().send(message(bytes))).handle((reply, error) -> {
+      if (error != null) {
+        throw failed(used, error, what);
+      }
+      return decode(reply, what, parser);
+    });
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /**
+   * Runs a query.
+   *
+   * @throws IllegalArgumentException if a stale read names a peer that is not in the peers list
+   */
+  <T> CompletableFuture<T> read(byte[] bytes, ReadMode mode, String what, Parser<T> parser) {
+    Message msg = message(bytes);
+    if (!mode.isStale()) {
+      return linearizableRead(msg, what, parser, System.nanoTime() + config.callTimeout().toNanos(), 0);
+    }
+    if (mode.peerId() != null) {
+      RaftPeerId peer = RaftPeerId.valueOf(mode.peerId());
+      if (!peerIds.contains(peer)) {
+        throw new IllegalArgumentException("peer '" + mode.peerId() + "' is not one of " + config.peers());
+      }
+      return staleRead(msg, peer, what, parser);
+    }
+    int first = ThreadLocalRandom.current().nextInt(peerIds.size());
+    return staleFrom(msg, first, 0, what, parser);
+  }
+
+  /**
+   * A ReadIndex read. A follower that knows no leader answers at once (ReadIndexException) and
+   * Ratis does not retry that, so it is retried here with backoff until the call timeout; a
+   * refusal (not retriable) is returned at once.
+   */
+  private <T> CompletableFuture<T> linearizableRead(Message msg, String what, Parser<T> parser,
+      long deadlineNanos, int attempt) {
+    RaftClient used = raft;
+    return sendSafely(() -> used.async().sendReadOnly(msg)).handle((reply, error) -> {
+      if (error != null) {
+        throw failed(used, error, what);
+      }
+      return decode(reply, what, parser);
+    }).exceptionallyCompose(e -> {
+      CohortException ce = Failures.map(e, what, closed);
+      long delayMs = Math.min(config.backoffMax().toMillis(), config.backoffBase().toMillis() << Math.min(attempt, 20));
+      if (!ce.isRetriable() || closed || System.nanoTime() + delayMs * 1_000_000 > deadlineNanos) {
+        return CompletableFuture.failedFuture(ce);
+      }
+      return CompletableFuture.supplyAsync(() -> null,
+              CompletableFuture.delayedExecutor(delayMs, TimeUnit.MILLISECONDS))
+          .thenCompose(x -> linearizableRead(msg, what, parser, deadlineNanos, attempt + 1));
+    });
+  }
+
+  /**
+   * Stale reads go through Ratis' blocking API on a small pool: its ordered async stream is shared
+   * with the leader's and a read sent to one chosen peer does not mix well with it.
+   */
+  private <T> CompletableFuture<T> staleRead(Message msg, RaftPeerId peer, String what, Parser<T> parser) {
+    RaftClient used = raft;
+    CompletableFuture<T> out = new CompletableFuture<>();
+    try {
+      staleReads.execute(() -> {
+        try {
+          out.complete(decode(used.io().sendStaleRead(msg, 0, peer), what, parser));
+        } catch (Throwable t) {
+          out.completeExceptionally(Failures.map(t, what + " on " + peer, closed));
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      out.completeExceptionally(new CohortClosedException(what + ": the client is closed", e));
+    }
+    return out;
+  }
+
+  private <T> CompletableFuture<T> staleFrom(Message msg, int first, int tried, String what, Parser<T> parser) {
+    RaftPeerId peer = peerIds.get((first + tried) % peerIds.size());
+    return staleRead(msg, peer, what, parser).exceptionallyCompose(e -> {
+      CohortException ce = Failures.map(e, what, closed);
+      if (ce.isRetriable() && tried + 1 < peerIds.size()) {
+        return staleFrom(msg, first, tried + 1, what, parser);
+      }
+      return CompletableFuture.failedFuture(ce);
+    });
+  }
+
+  // ------------------------------------------------------------------ failures
+
+  /**
+   * Maps a failure; when Ratis gave up on the call (which fails its whole window), the RaftClient
+   * is replaced by one with the same client id for the calls that follow.
+   */
+  private CohortException failed(RaftClient used, Throwable error, String what) {
+    CohortException mapped = Failures.map(error, what, closed);
+    if (mapped instanceof CohortUnavailableException && !closed && Failures.poisonsWindow(error)) {
+      RaftClient old = null;
+      synchronized (lock) {
+        if (raft == used && !closed) {
+          old = raft;
+          raft = newRaftClient();
+          replacements.incrementAndGet();
+        }
+      }
+      if (old != null) {
+        LOG.info("{} failed for good ({}); continuing with a new Ratis client, same client id {}",
+            what, mapped.getMessage(), clientId);
+        closeQuietly(old);
+      }
+    }
+    return mapped;
+  }
+
+  private static void closeQuietly(RaftClient c) {
+    try {
+      c.close();
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("closing a failed Ratis client: {}", e.toString());
+    }
+  }
+
+  private interface Send {
+    CompletableFuture<RaftClientReply> send();
+  }
+
+  private static CompletableFuture<RaftClientReply> sendSafely(Send send) {
+    try {
+      return send.send();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private <T> T decode(RaftClientReply reply, String what, Parser<T> parser) {
+    if (!reply.isSuccess()) {
+      throw Failures.map(reply.getException() != null ? reply.getException()
+          : new IOException("unsuccessful reply " + reply), what, closed);
+    }
+    try {
+      return parser.parse(reply.getMessage().getContent().toByteArray());
+    } catch (InvalidProtocolBufferException e) {
+      throw new CohortException(what + ": the server's reply is not a Cohort message", e);
+    }
+  }
+
+  private static Message message(byte[] bytes) {
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes));
+  }
+
+  @Override
+  public void close() {
+    RaftClient c;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      c = raft;
+    }
+    staleReads.shutdownNow();
+    try {
+      c.close();
+    } catch (IOException e) {
+      throw new CohortException("closing the Ratis client failed", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RatisChannel{" + config.peers() + ", group " + config.groupId() + ", client " + clientId + "}";
+  }
+}

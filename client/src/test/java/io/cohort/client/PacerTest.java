@@ -1,0 +1,146 @@
+package io.cohort.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cohort.client.Pacer.Inputs;
+import io.cohort.client.Pacer.Plan;
+import io.cohort.client.Pacer.Send;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The consumer's timing on a fake clock: no threads, no cluster. */
+class PacerTest {
+  private static final long NONE = Long.MAX_VALUE;
+
+  private final AtomicLong clock = new AtomicLong(1_000_000);
+  private final ConsumerConfig config = ConsumerConfig.builder("g", "a").commitIntervalMs(1000).pollWaitMs(200)
+      .retryMs(500).build();
+  private final Pacer pacer = new Pacer(config, clock::get);
+
+  private void advance(long ms) {
+    clock.addAndGet(ms);
+  }
+
+  private static Inputs idle(long sto) {
+    return new Inputs(true, sto, false, false, false, NONE);
+  }
+
+  private static Inputs pending(long sto, long oldestUnsentMs) {
+    return new Inputs(true, sto, false, false, true, oldestUnsentMs);
+  }
+
+  /** Joins at the current time: the first heartbeat goes and succeeds at once. */
+  private void joined(long nextHeartbeatMs) {
+    assertEquals(Send.HEARTBEAT, pacer.plan(new Inputs(false, 0, false, false, false, NONE)).send());
+    long sentAt = clock.get();
+    pacer.heartbeatSent(0);
+    pacer.heartbeatOk(sentAt, nextHeartbeatMs);
+  }
+
+  @Test
+  void R1_aHeartbeatGoesAtTheSuggestedIntervalFromTheLastSuccessfulSend() {
+    joined(1000);
+    Plan p = pacer.plan(idle(10_000));
+    assertEquals(Send.NONE, p.send());
+    assertEquals(clock.get() + 1000, p.wakeAtMs());
+    advance(999);
+    assertEquals(Send.NONE, pacer.plan(idle(10_000)).send());
+    advance(1);
+    assertEquals(Send.HEARTBEAT, pacer.plan(idle(10_000)).send());
+  }
+
+  @Test
+  void aHeartbeatAskedForGoesAtOnce() {
+    joined(1000);
+    assertEquals(Send.HEARTBEAT, pacer.plan(new Inputs(true, 10_000, true, false, false, NONE)).send());
+  }
+
+  @Test
+  void R1_aCheckpointRidesOnTheHeartbeatWhenOneIsDueWithinHalfTheCommitInterval() {
+    joined(1200);
+    long recorded = clock.get();
+    advance(1000); // the checkpoint is due now, the heartbeat in 200 ms (< 500)
+    Plan p = pacer.plan(pending(10_000, recorded));
+    assertEquals(Send.NONE, p.send());
+    assertEquals(recorded + 1200, p.wakeAtMs(), "wakes for the heartbeat that carries it");
+  }
+
+  @Test
+  void aCheckpointGoesAloneOnceItIsCommitIntervalOldIfNoHeartbeatIsNear() {
+    joined(10_000);
+    long recorded = clock.get() + 100;
+    advance(100);
+    Plan p = pacer.plan(pending(30_000, recorded));
+    assertEquals(Send.NONE, p.send());
+    assertEquals(recorded + 1000, p.wakeAtMs());
+    advance(1000);
+    assertEquals(Send.COMMIT, pacer.plan(pending(30_000, recorded)).send());
+  }
+
+  @Test
+  void aCommitAskedForGoesAtOnceUnlessAHeartbeatIsAboutToGo() {
+    joined(10_000);
+    Inputs asked = new Inputs(true, 30_000, false, true, true, clock.get());
+    assertEquals(Send.COMMIT, pacer.plan(asked).send());
+    advance(9_600); // the heartbeat is 400 ms away: it carries the commit
+    assertEquals(Send.NONE, pacer.plan(new Inputs(true, 30_000, false, true, true, clock.get())).send());
+  }
+
+  @Test
+  void failuresBackOffDoublingUpTo10Seconds() {
+    joined(1000);
+    long[] expected = {500, 1000, 2000, 4000, 8000, 10_000, 10_000};
+    for (long delay : expected) {
+      assertEquals(delay, pacer.failed());
+      Plan p = pacer.plan(new Inputs(true, 60_000, true, true, true, 0));
+      assertEquals(Send.NONE, p.send(), "nothing goes during the back-off");
+      assertEquals(clock.get() + delay, p.wakeAtMs());
+      advance(delay);
+      assertEquals(Send.HEARTBEAT, pacer.plan(new Inputs(true, 60_000, true, true, true, 0)).send());
+    }
+    pacer.heartbeatOk(clock.get(), 1000);
+    assertEquals(500, pacer.failed(), "a success resets the back-off");
+  }
+
+  @Test
+  void R2_readersStopAtTheLastSuccessfulSendPlusTheSessionTimeoutMinusTheMargin() {
+    joined(1000);
+    long sentAt = clock.get();
+    long sto = 10_000;
+    long margin = config.marginFor(sto);
+    assertEquals(2000, margin, "a fifth of the session timeout");
+    assertEquals(sentAt + sto - margin, pacer.fenceAtMs(sto));
+    assertEquals(sentAt + sto, pacer.sessionDeadlineMs(sto));
+    pacer.failed(); // heartbeats fail from now on
+    advance(sto - margin - 1);
+    Plan before = pacer.plan(idle(sto));
+    assertFalse(before.atRisk());
+    advance(1);
+    assertTrue(pacer.plan(idle(sto)).atRisk());
+  }
+
+  @Test
+  void R2_theWatchdogWakesTheLoopEvenWithNothingElseDue() {
+    joined(60_000);
+    long sto = 10_000;
+    Plan p = pacer.plan(idle(sto));
+    assertEquals(pacer.fenceAtMs(sto), p.wakeAtMs(), "the fence comes before the next heartbeat");
+  }
+
+  @Test
+  void R2_theMarginCoversOnePollPlusSlackEvenWhenAFifthOfTheSessionIsLess() {
+    ConsumerConfig slowPolls = ConsumerConfig.builder("g", "a").pollWaitMs(400).build();
+    assertEquals(400 + ConsumerConfig.MARGIN_SLACK_MS, slowPolls.marginFor(1000));
+    Pacer p = new Pacer(slowPolls, clock::get);
+    p.heartbeatOk(clock.get(), 300);
+    assertEquals(clock.get() + 1000 - 500, p.fenceAtMs(1000));
+  }
+
+  @Test
+  void notAMemberMeansNoWatchdog() {
+    Plan p = pacer.plan(new Inputs(false, 0, false, false, false, NONE));
+    assertFalse(p.atRisk());
+  }
+}

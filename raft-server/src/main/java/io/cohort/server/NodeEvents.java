@@ -1,0 +1,51 @@
+package io.cohort.server;
+
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.Command;
+import io.cohort.statemachine.proto.Result;
+import org.apache.ratis.protocol.RaftPeerId;
+
+/**
+ * What a node reports as it works, for metrics (step 9). Implementations are called on Ratis'
+ * threads (the apply thread for {@link #applied}, RPC threads for {@link #refused}): they must be
+ * cheap, must not block and must not throw.
+ */
+public interface NodeEvents {
+  /** A command was applied (every replica, replay at start included); {@code BODY_NOT_SET} if it did not decode. */
+  void applied(Command.BodyCase command, Result result);
+
+  /** The leader refused a command before the log (R9); {@code BODY_NOT_SET} if it did not decode. */
+  void refused(Command.BodyCase command, Code code);
+
+  /** This node learned of a new leader (Ratis' {@code notifyLeaderChanged}). */
+  void leaderChanged(RaftPeerId leader);
+
+  /** A snapshot froze the state for {@code micros} on the apply thread. */
+  void snapshotPaused(long micros);
+
+  /** A snapshot file became durable. */
+  void snapshotWritten(long millis, long bytes, long index);
+
+  /** A snapshot was loaded (at start or after an install from the leader). */
+  void snapshotLoaded(long millis, long index);
+
+  NodeEvents NONE = new NodeEvents() {
+    @Override
+    public void applied(Command.BodyCase command, Result result) {}
+
+    @Override
+    public void refused(Command.BodyCase command, Code code) {}
+
+    @Override
+    public void leaderChanged(RaftPeerId leader) {}
+
+    @Override
+    public void snapshotPaused(long micros) {}
+
+    @Override
+    public void snapshotWritten(long millis, long bytes, long index) {}
+
+    @Override
+    public void snapshotLoaded(long millis, long index) {}
+  };
+}

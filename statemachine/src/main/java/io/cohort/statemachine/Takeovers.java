@@ -1,0 +1,79 @@
+package io.cohort.statemachine;
+
+import java.util.ArrayList;
+
+/**
+ * Static membership (DESIGN §1 "Consumer", R2): a join with a consumer id that has a live session
+ * replaces that session at once (its later heartbeats are FENCED), but what the replaced session
+ * holds passes to the new one only when the old process can no longer read: its deadline passed,
+ * or it sent Leave with its old session. Until then those slots stay with the member under their
+ * old epochs ({@link Slot#oldSession}): the old session may still commit them, the new one is not
+ * told about them, and the assignor does not move them.
+ */
+final class Takeovers {
+  private Takeovers() {}
+
+  static void start(GroupState group, MemberState member, long index) {
+    boolean alreadyPending = member.takeoverPending();
+    if (!member.held.isEmpty()) {
+      member.oldLeaveEnds = !alreadyPending; // two replaced sessions: only the deadline covers both
+      member.oldSession = member.session;
+      member.oldDeadlineMs = Math.max(member.oldDeadlineMs, member.deadlineMs);
+      for (Slot slot : member.held) {
+        slot.oldSession = true;
+      }
+      group.timersAtMs = Math.min(group.timersAtMs, member.oldDeadlineMs + 1);
+    }
+    member.session = index;
+  }
+
+  /**
+   * The replaced session can no longer read: its grants pass to the current session with new
+   * epochs; those it was asked to release are released.
+   */
+  static void end(GroupState group, MemberState member, long index) {
+    ArrayList<Slot> kept = new ArrayList<>(member.held.size());
+    for (Slot slot : member.held) {
+      if (!slot.oldSession) {
+        kept.add(slot);
+      } else if (slot.releasing) {
+        group.forgetHolder(slot);
+      } else {
+        slot.oldSession = false;
+        slot.epoch = index;
+        slot.announced = false;
+        kept.add(slot);
+      }
+    }
+    member.held.clear();
+    member.held.addAll(kept);
+    member.oldSession = 0;
+    member.oldDeadlineMs = 0;
+    member.oldLeaveEnds = false;
+    group.dirty = true;
+  }
+
+  /**
+   * The new session leaves while the replaced one may still read: the member goes back to the
+   * replaced session (which keeps its grants and epochs); what the new session held is released.
+   */
+  static void revert(GroupState group, MemberState member) {
+    ArrayList<Slot> kept = new ArrayList<>(member.held.size());
+    for (Slot slot : member.held) {
+      if (slot.oldSession) {
+        slot.oldSession = false;
+        kept.add(slot);
+      } else {
+        group.forgetHolder(slot);
+      }
+    }
+    member.held.clear();
+    member.held.addAll(kept);
+    member.session = member.oldSession;
+    member.deadlineMs = member.oldDeadlineMs;
+    member.oldSession = 0;
+    member.oldDeadlineMs = 0;
+    member.oldLeaveEnds = false;
+    group.dirty = true;
+  }
+}

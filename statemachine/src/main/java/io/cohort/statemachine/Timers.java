@@ -1,0 +1,97 @@
+package io.cohort.statemachine;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The two deadlines a group keeps besides its members' sessions (R2): a holder asked to release
+ * that has not done so within the release timeout loses the grant to its target, and a replaced
+ * session (static-membership takeover) whose deadline passed hands its grants to the new session.
+ * Checked by every command that touches the group and by Tick; cheap when nothing is due.
+ *
+ * <p>Why this never gives a second reader: a holder that has not heard the request has had no
+ * successful heartbeat since it was asked (every answer repeats it), so it stops reading by its own
+ * session deadline as it stood then; the release deadline is never earlier (see Assignor). A new
+ * term restarts the count, as it pushes session deadlines (R6).
+ */
+final class Timers {
+  private Timers() {}
+
+  /** When the holder of a releasing slot loses it: its deadline, but a full timeout into a new term at least. */
+  static long releaseDeadlineMs(GroupState group, Slot slot, CoordinatorState state) {
+    return Math.max(slot.releaseDeadlineMs, state.termStartMs + group.effectiveReleaseTimeoutMs());
+  }
+
+  /** No timer of the group fires before this time. */
+  static long nextAt(GroupState group, CoordinatorState state) {
+    long at = Long.MAX_VALUE;
+    for (int i = 0, n = group.releasing.size(); i < n; i++) {
+      Slot s = group.releasing.get(i);
+      if (s.releasing && s.holder != null) {
+        at = Math.min(at, releaseDeadlineMs(group, s, state) + 1);
+      }
+    }
+    for (MemberState m : group.members.values()) {
+      if (m.takeoverPending()) {
+        at = Math.min(at, m.oldDeadlineMs + 1);
+      }
+    }
+    return at;
+  }
+
+  /** Fires what is due (ended takeovers first, then release timeouts) and rebalances if anything changed. */
+  static void fire(GroupState group, long index, CoordinatorState state) {
+    if (state.nowMs < group.timersAtMs) {
+      return;
+    }
+    boolean changed = false;
+    for (MemberState m : group.members.values()) {
+      if (m.takeoverPending() && state.nowMs > m.oldDeadlineMs) {
+        Takeovers.end(group, m, index);
+        changed = true;
+      }
+    }
+    List<Slot> due = null;
+    for (int i = 0, n = group.releasing.size(); i < n; i++) {
+      Slot s = group.releasing.get(i);
+      if (s.releasing && s.holder != null && state.nowMs > releaseDeadlineMs(group, s, state)) {
+        if (due == null) {
+          due = new ArrayList<>();
+        }
+        due.add(s);
+      }
+    }
+    if (due != null) {
+      for (Slot s : due) {
+        if (s.target != null && state.nowMs > s.target.deadlineMs) {
+          cancel(s); // the target is gone (its expiry waits for a Tick): as if it had left (R4)
+        } else {
+          revoke(group, s, index);
+        }
+      }
+      changed = true;
+    }
+    if (changed) {
+      Assignor.rebalance(group, index, state);
+    } else {
+      group.timersAtMs = nextAt(group, state);
+    }
+  }
+
+  /** The move is off: the holder keeps reading; the assignor may pick a new target (and a new timer). */
+  private static void cancel(Slot slot) {
+    slot.releasing = false;
+    slot.target = null;
+    slot.releaseDeadlineMs = 0;
+  }
+
+  /** R2: the holder did not release in time. Its grant ends (its commits are FENCED); the target gets a new epoch. */
+  static void revoke(GroupState group, Slot slot, long index) {
+    MemberState target = slot.target;
+    group.clearHolder(slot);
+    if (target != null) {
+      group.grant(slot, target, index);
+      target.addHeld(slot);
+    }
+  }
+}
