@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The chaos suite (DESIGN section 6): three Cohort server processes on loopback, consumers of an
-# order=false and an order=true group committing increasing cursors, splits during the run, and in a
-# loop kill -9 of the leader (80%) or a follower and its restart. At the end it checks and prints:
-# no acknowledged commit lost, never two holders at once (epochs increase), order kept across
-# splits, all three replicas' state digests identical. Exit 0 = passed, 1 = a violation.
+# order=false and an order=true group committing increasing cursors, splits during the run, in a
+# loop kill -9 of the leader (80%) or a follower and its restart, and every --replace-every-s
+# (default 90, the first after half of it) a member replaced by a fresh node on a new port
+# (--join, cluster replace; the old one must stop by itself). At the end it checks and prints: no
+# acknowledged commit lost, never two holders at once (epochs increase), order kept across splits,
+# the final members' state digests identical. Exit 0 = passed, 1 = a violation.
 #
-#   scripts/chaos.sh [--minutes N] [--seed S] [--dir DIR] [--keep-dir]   (scripts/cohort chaos --help)
+#   scripts/chaos.sh [--minutes N] [--seed S] [--dir DIR] [--keep-dir] [--replace-every-s N]
+#   (scripts/cohort chaos --help)
 #
 # The Java driver (scripts/cohort chaos) starts and stops its own server processes (their pids in
 # DIR/cluster/nK.pid); if the driver itself dies, this script stops exactly those pids.

@@ -9,6 +9,8 @@
 #         (n1..n3 for 127.0.0.1/localhost, the bootstrap admin `admin`, and `consumer`, which is
 #         then granted every group); later starts reuse them. --insecure: plaintext, every caller is
 #         the admin 'anonymous' (the servers warn).
+#         The first start (no node has storage yet) passes --bootstrap; later starts recover each
+#         node from its storage, and a node whose storage is missing refuses to start (its log says why)
 # stop    sends SIGTERM to exactly those pids, waits for them to exit (SIGKILL after 30 s)
 # status  each peer's role, term, commit and applied index (cohort cluster status)
 #
@@ -137,11 +139,25 @@ ensure_jar() {
   fi
 }
 
+# True when no node has Raft storage yet: the cluster's very first start.
+first_start() {
+  local n
+  for n in "${nodes[@]}"; do
+    compgen -G "$dir/$n/*/current/raft-meta" > /dev/null && return 1
+  done
+  return 0
+}
+
 start() {
   ensure_jar
   echo "BASE_PORT=$base_port" > "$envfile"
-  local p first=0 security
+  local p first=0 security bootstrap=""
   p="$(peers)"
+  # --bootstrap only on the very first start: a node that lost its storage later must not be
+  # formatted again under its id (it forgot its votes); it refuses to start and says what to do.
+  if first_start; then
+    bootstrap="--bootstrap"
+  fi
   if [[ $insecure -eq 0 ]] && make_certs; then
     first=1
   fi
@@ -158,7 +174,7 @@ start() {
       security=(--tls-cert "$tls_dir/$n.crt" --tls-key "$tls_dir/$n.key" --tls-ca "$tls_dir/ca.crt" --admin admin)
     fi
     COHORT_JAVA_OPTS="${COHORT_SERVER_JAVA_OPTS:--XX:+UseG1GC -Xms256m -Xmx1g}" \
-      nohup "$cohort" server --id "$n" --storage "$dir/$n" --peers "$p" "${security[@]}" >> "$dir/$n.log" 2>&1 < /dev/null &
+      nohup "$cohort" server $bootstrap --id "$n" --storage "$dir/$n" --peers "$p" "${security[@]}" >> "$dir/$n.log" 2>&1 < /dev/null &
     echo $! > "$dir/$n.pid"
     echo "$n started (pid $!, 127.0.0.1:$((base_port + ${n#n} - 1)), log $dir/$n.log)"
   done

@@ -11,8 +11,15 @@ import org.apache.ratis.grpc.GrpcConfigKeys;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.slf4j.Logger;
@@ -29,11 +36,13 @@ public final class CohortServer implements AutoCloseable {
   private final ServerTls tls;
   private final AccessInterceptor access;
   private final Readiness readiness;
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicBoolean closed;
   private final CountDownLatch terminated = new CountDownLatch(1);
+  private final NodeGuard guard;
+  private final ScheduledExecutorService checks;
 
-  private CohortServer(ServerConfig config, RaftServer server, CohortStateMachine stateMachine,
-      NodeMetrics metrics, ServerTls tls, AccessInterceptor access) {
+  private CohortServer(ServerConfig config, RaftServer server, CohortStateMachine stateMachine, NodeMetrics metrics,
+      ServerTls tls, AccessInterceptor access, AtomicBoolean closed, NodeGuard guard) {
     this.config = config;
     this.server = server;
     this.stateMachine = stateMachine;
@@ -41,53 +50,105 @@ public final class CohortServer implements AutoCloseable {
     this.tls = tls;
     this.access = access;
     this.readiness = new Readiness(this::divisionOrNull, stateMachine, config.metrics().readyMaxLagEntries());
+    this.closed = closed;
+    this.guard = guard;
+    this.checks = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "cohort-node-check-" + config.id());
+      t.setDaemon(true);
+      return t;
+    });
+    guard.start(checks);
   }
 
   /**
-   * Starts a node: formats its storage on first start, else recovers it (newest snapshot plus the
-   * log). Throws {@link ConfigException} for an unusable storage dir and {@link IOException}
-   * (often a {@code CorruptSnapshotException} as cause) when the node cannot start.
+   * Starts a node from its storage (newest snapshot plus the log). Refuses, with a {@link
+   * ConfigException} naming the next step, when the storage is missing: see {@link StartMode}.
+   * Throws {@link IOException} (often a {@code CorruptSnapshotException} as cause) when the node
+   * cannot start; {@link StartupDiagnosis#explain} turns it into one line for the operator.
    */
   public static CohortServer start(ServerConfig config) throws IOException {
-    return start(config, ServerClock.SYSTEM);
+    return start(config, StartMode.RECOVER);
   }
 
-  /** {@link #start(ServerConfig)} with the clocks the leader stamps commands with (tests step them). */
-  public static CohortServer start(ServerConfig config, ServerClock clock) throws IOException {
+  /** {@link #start(ServerConfig)} in the given mode; a failure that must stop the node closes it. */
+  public static CohortServer start(ServerConfig config, StartMode mode) throws IOException {
+    return start(config, mode, ServerClock.SYSTEM, null);
+  }
+
+  /**
+   * @param clock the clocks the leader stamps commands with (tests step them)
+   * @param failStop told when the node must stop for good (the server process exits); null: the
+   *     node only closes itself
+   */
+  public static CohortServer start(ServerConfig config, StartMode mode, ServerClock clock, FailStop failStop)
+      throws IOException {
+    NodeStorage storage = new NodeStorage(config.storageDir(), config.groupId());
+    boolean existed = storage.exists();
+    if (!existed && mode == StartMode.RECOVER) {
+      throw new ConfigException(StartupDiagnosis.missingStorage(config));
+    }
     checkStorageDir(config.storageDir());
-    PeerDirectory peers = new PeerDirectory(config.peers());
+    if (!existed && mode == StartMode.JOIN) {
+      storage.markJoining();
+    }
+    boolean joining = storage.isJoining();
+    // A joining node knows no configuration until the leader's log gives it one that names it.
+    RaftGroup group = joining ? RaftGroup.valueOf(config.groupId(), List.of()) : config.group();
+
+    AtomicReference<CohortServer> started = new AtomicReference<>();
+    FailStop onFailure = (code, line) -> {
+      CohortServer node = started.get();
+      if (failStop != null) {
+        failStop.stop(code, line);
+      } else if (node != null) {
+        node.close();
+      }
+    };
+    PeerDirectory peers = new PeerDirectory(config.peers(), joining);
     ServerTls tls = config.tls() == null ? null
         : ServerTls.start(config.tls(), peers, config.id().toString(), config.selfAddress());
     NodeMetrics metrics = config.metrics().enabled() ? new NodeMetrics(config.metrics()) : null;
     CohortStateMachine sm = metrics == null ? new CohortStateMachine(config.stateMachine(), clock)
         : new CohortStateMachine(config.stateMachine(), clock, metrics.events(), metrics.events());
     AccessInterceptor access = new AccessInterceptor(tls != null, peers, sm::acl, config.id().toString());
+    AtomicReference<RaftServer> raft = new AtomicReference<>();
+    AtomicBoolean closed = new AtomicBoolean();
+    NodeGuard guard = new NodeGuard(config.id(), storage, () -> divisionOrNull(raft.get(), config),
+        closed::get, onFailure);
+    sm.reportFailuresTo(guard);
+    JoinGuard joinGuard = joining
+        ? new JoinGuard(config.id(), () -> holdsNothing(raft.get(), config), guard::refuseRejoin) : null;
     RaftServer server;
     try {
       server = RaftServer.newBuilder()
           .setServerId(config.id())
-          .setGroup(config.group())
+          .setGroup(group)
           .setStateMachine(sm)
           .setProperties(RatisSettings.forServer(config))
-          .setParameters(parameters(tls, access))
+          .setParameters(parameters(tls, access, joinGuard))
           .setOption(RaftStorage.StartupOption.RECOVER)
           .build();
     } catch (IOException | RuntimeException e) {
       closeQuietly(tls);
       throw e;
     }
+    raft.set(server);
     try {
       server.start();
     } catch (IOException | RuntimeException e) {
+      closed.set(true);
       closeQuietly(server);
       closeQuietly(tls);
       throw e;
     }
-    LOG.info("[{}] started on {} with storage {} in group {} of {} ({})", config.id(), config.self().getAddress(),
-        config.storageDir(), config.groupId().getUuid(), Peers.of(config.peers()),
+    LOG.info("[{}] started on {} with storage {} in group {} ({}) of {} ({})", config.id(),
+        config.self().getAddress(), config.storageDir(), config.groupId().getUuid(),
+        existed ? "recovered" : joining ? "joining: waiting to be added" : "bootstrapped",
+        joining ? "no configuration yet" : Peers.of(config.peers()),
         tls == null ? "INSECURE: plaintext, every caller is the admin 'anonymous'"
             : "mutual TLS as " + tls.certificate().getSubjectX500Principal().getName());
-    CohortServer node = new CohortServer(config, server, sm, metrics, tls, access);
+    CohortServer node = new CohortServer(config, server, sm, metrics, tls, access, closed, guard);
+    started.set(node);
     peers.attach(node::divisionOrNull);
     if (metrics != null) {
       try {
@@ -102,15 +163,17 @@ public final class CohortServer implements AutoCloseable {
   }
 
   /**
-   * Ratis' parameters: the node's TLS for its one port and its outbound connections (R11), and
-   * the access interceptor in front of every service on that port.
+   * Ratis' parameters: the node's TLS for its one port and its outbound connections (R11), the
+   * access interceptor in front of every service on that port and, on a joining node, the guard
+   * that refuses a log from a group it was never added to.
    */
-  private static Parameters parameters(ServerTls tls, AccessInterceptor access) {
+  private static Parameters parameters(ServerTls tls, AccessInterceptor access, JoinGuard joinGuard) {
     Parameters p = new Parameters();
     if (tls != null) {
       GrpcConfigKeys.TLS.setConf(p, tls.grpc());
     }
-    GrpcConfigKeys.Server.setServicesCustomizer(p, (builder, types) -> builder.intercept(access));
+    GrpcConfigKeys.Server.setServicesCustomizer(p, (builder, types) ->
+        joinGuard == null ? builder.intercept(access) : builder.intercept(joinGuard).intercept(access));
     return p;
   }
 
@@ -127,6 +190,23 @@ public final class CohortServer implements AutoCloseable {
   /** The node's TLS, or null on an insecure node. */
   public ServerTls tls() {
     return tls;
+  }
+
+  private static RaftServer.Division divisionOrNull(RaftServer server, ServerConfig config) {
+    try {
+      return server == null ? null : server.getDivision(config.groupId());
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** No log entry and no snapshot: what a node that just formatted its storage holds. */
+  private static boolean holdsNothing(RaftServer server, ServerConfig config) {
+    RaftServer.Division d = divisionOrNull(server, config);
+    if (d == null) {
+      return true;
+    }
+    return d.getRaftLog().getLastEntryTermIndex() == null && d.getStateMachine().getLatestSnapshot() == null;
   }
 
   static void checkStorageDir(Path dir) {
@@ -197,9 +277,19 @@ public final class CohortServer implements AutoCloseable {
     return closed.get();
   }
 
+  /** True once this node decided to stop for good (log or snapshot write failed, removed, ...). */
+  public boolean failStopped() {
+    return guard.fired();
+  }
+
   /** Blocks until {@link #close()} has finished. */
   public void awaitTermination() throws InterruptedException {
     terminated.await();
+  }
+
+  /** Blocks until {@link #close()} has finished or the time is up; true if it finished. */
+  public boolean awaitTermination(long ms) throws InterruptedException {
+    return terminated.await(ms, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** Stops the node: applies what is committed, closes the state machine and the log. Idempotent. */
@@ -209,6 +299,7 @@ public final class CohortServer implements AutoCloseable {
       return;
     }
     LOG.info("[{}] stopping", config.id());
+    checks.shutdownNow();
     if (metrics != null) {
       metrics.close(); // a load balancer sees the node gone before Raft stops
     }

@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -119,6 +120,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   }
 
   private final Settings settings;
+  private volatile NodeFailures failures = NodeFailures.NONE;
   private final ReentrantLock lock = new ReentrantLock();
   private final StaleReads staleReads = new StaleReads();
   private final SnapshotKeeper snapshots;
@@ -165,7 +167,8 @@ public final class CohortStateMachine extends BaseStateMachine {
     this.coordinatorEvents = coordinatorEvents;
     this.coordinator = new Coordinator(Limits.DEFAULTS);
     this.coordinator.observe(coordinatorEvents);
-    this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs(), events);
+    this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs(), events,
+        (file, cause) -> failures.snapshotWriteFailed(file, cause));
     this.snapshotChunks = new SnapshotChunks(snapshots::storage);
     this.stamps = new LeaderStamps(clock);
   }
@@ -549,10 +552,14 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   // ------------------------------------------------------------------ log failures
 
-  /** Ratis' log worker failed to write or flush: see {@link LogFailures}. */
+  /**
+   * Ratis' log worker failed to write or flush (see {@link LogFailures}); it fails every later
+   * write too and keeps the division running, so the node stops (step 10, RATIS-NOTES F).
+   */
   @Override
   public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
     logFailures.failed(selfId.toString(), cause, failedEntry);
+    failures.logFailed(cause, failedEntry == null ? -1 : failedEntry.getIndex());
   }
 
   /** The first log write failure, or null while the log works. */
@@ -568,6 +575,17 @@ public final class CohortStateMachine extends BaseStateMachine {
   /** Tests: from now on the log worker's flushes fail with {@code cause}, as on a full disk. */
   void failLogFlushes(IOException cause) {
     logFailures.injectFlushFailure(cause);
+  }
+
+  // ------------------------------------------------------------------ failures (step 10: fail-stop)
+
+  void reportFailuresTo(NodeFailures to) {
+    failures = to;
+  }
+
+  @Override
+  public void notifyServerShutdown(RoleInfoProto roleInfo, boolean allServer) {
+    failures.serverShutdown(roleInfo, allServer);
   }
 
   // ------------------------------------------------------------------ snapshots

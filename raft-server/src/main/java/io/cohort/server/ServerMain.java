@@ -6,6 +6,10 @@ import io.cohort.server.snapshot.CorruptSnapshotException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server jar's entry point: {@code server --id n1 --storage DIR [--peers ...]} (DESIGN section
@@ -20,12 +24,66 @@ public final class ServerMain {
   private ServerMain() {}
 
   public static void main(String[] args) {
-    GRPC_LOG.setLevel(java.util.logging.Level.WARNING);
+    logToStdout();
     int code = run(args, System.getenv(), System.out, System.err);
-    if (code != 0) {
-      System.exit(code);
-    }
+    exit(code);
   }
+
+  /**
+   * A server process's stderr carries only what the operator must act on (one line); Ratis' own
+   * logging, stack traces included, goes to stdout, the node's log. Must run before the first
+   * logger is made.
+   */
+  public static void logToStdout() {
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.out");
+    java.util.logging.LogManager.getLogManager().reset(); // gRPC logs through java.util.logging
+    java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+    root.setLevel(java.util.logging.Level.WARNING);
+    // Writes to System.out without owning it: the JVM's logging cleaner closes handlers at exit,
+    // and a StreamHandler would close System.out with it (losing the node's last log lines).
+    java.util.logging.Formatter format = new java.util.logging.SimpleFormatter();
+    java.util.logging.Handler handler = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord record) {
+        if (isLoggable(record)) {
+          System.out.print(format.format(record));
+          System.out.flush();
+        }
+      }
+
+      @Override
+      public void flush() {
+        System.out.flush();
+      }
+
+      @Override
+      public void close() {
+        flush();
+      }
+    };
+    root.addHandler(handler);
+    GRPC_LOG.setLevel(java.util.logging.Level.WARNING);
+  }
+
+  /**
+   * Exits the JVM: the shutdown hook closes the node; if closing hangs (a broken disk), the JVM is
+   * halted after {@link #EXIT_GRACE_MS} so that a supervisor can restart it.
+   */
+  public static void exit(int code) {
+    Thread halt = new Thread(() -> {
+      try {
+        Thread.sleep(EXIT_GRACE_MS);
+      } catch (InterruptedException e) {
+        return;
+      }
+      Runtime.getRuntime().halt(code);
+    }, "cohort-exit-watchdog");
+    halt.setDaemon(true);
+    halt.start();
+    System.exit(code);
+  }
+
+  static final long EXIT_GRACE_MS = 15_000;
 
   public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
     if (args.length >= 1 && args[0].equals("server")) {
@@ -70,7 +128,9 @@ public final class ServerMain {
   /**
    * Runs a node until SIGTERM (or another JVM shutdown), then stops it gracefully. With {@code
    * --help} prints the usage on {@code out} and starts nothing. Returns 2 for a bad configuration,
-   * 1 when the node cannot start; every error is one line on {@code err}.
+   * 1 when the node cannot start or had to stop (log or snapshot write failed, {@link FailStop}),
+   * 0 when it stopped or was removed from the configuration; every error is one line on {@code
+   * err}.
    */
   public static int runServer(ServerOptions o, Map<String, String> env, PrintStream out, PrintStream err) {
     if (o.help) {
@@ -78,36 +138,66 @@ public final class ServerMain {
       return 0;
     }
     ServerConfig config;
+    StartMode mode;
     try {
       config = o.toConfig(env);
+      mode = o.startMode();
     } catch (ConfigException e) {
       err.println("cohort server: " + e.getMessage());
       return 2;
     }
+    AtomicInteger stopCode = new AtomicInteger(0);
+    CountDownLatch stopped = new CountDownLatch(1);
+    FailStop failStop = (code, line) -> {
+      stopCode.set(code);
+      err.println("cohort server: " + line);
+      err.flush();
+      stopped.countDown();
+    };
     CohortServer server;
     try {
-      server = CohortServer.start(config);
+      server = CohortServer.start(config, mode, ServerClock.SYSTEM, failStop);
     } catch (ConfigException e) {
       err.println("cohort server: " + e.getMessage());
       return 1;
     } catch (IOException | RuntimeException e) {
-      err.println("cohort server: node " + config.id() + " cannot start: " + rootMessage(e));
+      LoggerFactory.getLogger(ServerMain.class).error("[{}] cannot start", config.id(), e);
+      err.println("cohort server: " + StartupDiagnosis.explain(config, e));
       return 1;
     }
     if (config.isInsecure()) {
       err.println("cohort server: WARNING: --insecure: plaintext and no authentication; anyone who reaches "
           + config.selfAddress().address() + " is the admin 'anonymous'");
     }
-    Thread hook = new Thread(server::close, "cohort-shutdown");
+    Thread hook = new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "cohort-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     reloadOnSighup(server, err);
+    Thread closer = new Thread(() -> {
+      try {
+        stopped.await();
+      } catch (InterruptedException e) {
+        return;
+      }
+      server.close();
+    }, "cohort-fail-stop-close");
+    closer.setDaemon(true);
+    closer.start();
     try {
-      server.awaitTermination();
+      // A fail-stop closes the node; one whose close hangs on a broken disk is left behind after
+      // the grace period (the caller exits the JVM anyway).
+      stopped.await();
+      if (!server.awaitTermination(EXIT_GRACE_MS / 2)) {
+        LoggerFactory.getLogger(ServerMain.class).warn("[{}] still closing after {} ms: exiting anyway",
+            config.id(), EXIT_GRACE_MS / 2);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       server.close();
     }
-    return 0;
+    return stopCode.get();
   }
 
   /**

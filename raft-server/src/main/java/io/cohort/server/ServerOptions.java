@@ -50,6 +50,14 @@ public final class ServerOptions {
       + CohortStateMachine.Settings.DEFAULT_TICK_INTERVAL_MS + ")")
   public Long tickIntervalMs;
 
+  @Parameter(names = "--bootstrap", description = "First start of the initial members: a missing storage is formatted "
+      + "with --peers as the first configuration (without it or --join, a node refuses to start without its storage)")
+  public boolean bootstrap;
+
+  @Parameter(names = "--join", description = "A new, empty node waiting to be added with `cohort cluster add|replace`: "
+      + "it cannot vote until the leader's log names it (--peers needs only this node's own id=host:port)")
+  public boolean join;
+
   @Parameter(names = "--http-port", description = "Port of /metrics, /livez and /readyz on the node's host (default: the Raft port + "
       + MetricsSettings.DEFAULT_PORT_OFFSET + "; 0 = off)")
   public Integer httpPort;
@@ -89,6 +97,18 @@ public final class ServerOptions {
 
   @Parameter(names = {"--help", "-h"}, help = true, description = "Show this help")
   public boolean help;
+
+  /**
+   * What a missing storage means ({@link StartMode}). Flags only, never in the config file: a
+   * file that always says "bootstrap" would format a node whose disk was lost.
+   */
+  public StartMode startMode() {
+    if (bootstrap && join) {
+      throw new ConfigException("--bootstrap and --join exclude each other: --bootstrap formats the initial members, "
+          + "--join starts a node that is added later");
+    }
+    return bootstrap ? StartMode.BOOTSTRAP : join ? StartMode.JOIN : StartMode.RECOVER;
+  }
 
   /** Peers from the flag, else {@code COHORT_PEERS}, else the local default. */
   public String peersOrDefault(Map<String, String> env) {

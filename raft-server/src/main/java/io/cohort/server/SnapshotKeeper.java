@@ -53,6 +53,7 @@ final class SnapshotKeeper implements AutoCloseable {
   private volatile String name;
   private final long explicitWaitMs;
   private final NodeEvents events;
+  private final java.util.function.BiConsumer<String, Throwable> writeFailed;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage() {
     @Override
     public synchronized void cleanupOldSnapshots(SnapshotRetentionPolicy policy) throws IOException {
@@ -69,10 +70,13 @@ final class SnapshotKeeper implements AutoCloseable {
   private final AtomicReference<SnapshotStats> stats =
       new AtomicReference<>(new SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1));
 
-  SnapshotKeeper(String name, long explicitWaitMs, NodeEvents events) {
+  /** @param writeFailed told of a snapshot file that could not be written (the node fail-stops) */
+  SnapshotKeeper(String name, long explicitWaitMs, NodeEvents events,
+      java.util.function.BiConsumer<String, Throwable> writeFailed) {
     this.name = name;
     this.explicitWaitMs = explicitWaitMs;
     this.events = events;
+    this.writeFailed = writeFailed;
   }
 
   /** The node's id, for logs and thread names, once Ratis told it. */
@@ -166,6 +170,7 @@ final class SnapshotKeeper implements AutoCloseable {
       return w;
     } catch (IOException | RuntimeException e) {
       LOG.error("[{}] snapshot {} failed: {}", name, target.getFileName(), e.toString(), e);
+      writeFailed.accept(target.getFileName().toString(), e);
       throw e;
     }
   }

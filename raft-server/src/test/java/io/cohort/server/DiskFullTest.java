@@ -39,7 +39,9 @@ class DiskFullTest {
     String mountProblem = run("mount", "-t", "tmpfs", "-o", "size=" + SIZE, "tmpfs", n3.toString());
     Assumptions.assumeTrue(mountProblem == null, "cannot mount a tmpfs here (" + mountProblem
         + "): the injected log failure of ReadinessTest covers this");
-    try (MiniCluster cluster = MiniCluster.builder(3, dir).httpEndpoint(MetricsSettings.OFF).start();
+    // The node stops itself on the failure (step 10, FailStopTest); kept running here to see /readyz.
+    try (MiniCluster cluster = MiniCluster.builder(3, dir).httpEndpoint(MetricsSettings.OFF).keepFailedNodesRunning()
+        .start();
         TestClient client = cluster.client()) {
       if (cluster.leaderId().equals("n3")) {
         cluster.kill("n3"); // the disk-full node should be a follower
@@ -67,6 +69,8 @@ class DiskFullTest {
       Scrape s = Scrape.of(cluster.httpUri("n3"));
       assertEquals(1, s.valueOrZero("cohort_raft_log_failed"));
       assertEquals(200, Scrape.get(cluster.httpUri(leader), "/readyz").statusCode());
+      assertTrue(cluster.stopped().stream().anyMatch(x -> x.id().equals("n3") && x.exitCode() == FailStop.FAILED),
+          "and it decided to stop: " + cluster.stopped());
     } finally {
       String problem = run("umount", "-l", n3.toString());
       if (problem != null) {

@@ -30,7 +30,9 @@ class ReadinessTest {
   Path dir;
 
   private MiniCluster start() throws IOException {
-    return MiniCluster.builder(3, dir).tickIntervalMs(100).httpEndpoint(MetricsSettings.OFF).start();
+    // A node whose log fails stops itself (step 10); kept running here to see what it shows meanwhile.
+    return MiniCluster.builder(3, dir).tickIntervalMs(100).httpEndpoint(MetricsSettings.OFF).keepFailedNodesRunning()
+        .start();
   }
 
   private static HttpResponse<String> readyz(MiniCluster cluster, String id) {
@@ -159,6 +161,8 @@ class ReadinessTest {
       });
       assertEquals(200, readyz(cluster, leader).statusCode());
       assertEquals(200, readyz(cluster, healthy).statusCode());
+      assertTrue(cluster.stopped().stream().anyMatch(s -> s.id().equals(failing) && s.exitCode() == FailStop.FAILED
+          && s.line().contains("the Raft log cannot be written")), "and it decided to stop: " + cluster.stopped());
     }
   }
 }

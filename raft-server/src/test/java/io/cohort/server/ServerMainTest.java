@@ -73,7 +73,7 @@ class ServerMainTest {
   @Test
   void anUnusableStorageDirIsOneClearLine() throws Exception {
     Path file = Files.writeString(dir.resolve("a-file"), "x");
-    assertEquals(1, run("server", "--id", "n1", "--storage", file.resolve("sub").toString(),
+    assertEquals(1, run("server", "--bootstrap", "--id", "n1", "--storage", file.resolve("sub").toString(),
         "--peers", "n1=127.0.0.1:" + MiniClusterPorts.one()));
     assertTrue(err().startsWith("cohort server: storage dir " + file.resolve("sub") + " cannot be created"), err());
     assertEquals(1, err().lines().count(), err());
@@ -123,7 +123,7 @@ class ServerMainTest {
   void aSnapshotThatFailsItsChecksumStopsTheStartWithAClearError() throws Exception {
     String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
     ServerConfig config = ServerConfig.insecure("n1", dir.resolve("n1"), peers);
-    try (CohortServer server = CohortServer.start(config)) {
+    try (CohortServer server = CohortServer.start(config, StartMode.BOOTSTRAP)) {
       await().atMost(MiniCluster.TIMEOUT).until(server::isLeaderReady);
       try (TestClient c = TestClient.insecure(config.group())) {
         assertEquals(Code.OK, c.write(createTopic("t", 3)).getCode());

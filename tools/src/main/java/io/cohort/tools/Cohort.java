@@ -9,13 +9,17 @@ import io.cohort.tools.commands.CertsCreate;
 import io.cohort.tools.commands.CheckpointDelete;
 import io.cohort.tools.commands.CheckpointList;
 import io.cohort.tools.commands.CheckpointReset;
+import io.cohort.tools.commands.ClusterAdd;
 import io.cohort.tools.commands.ClusterLimits;
+import io.cohort.tools.commands.ClusterRemove;
+import io.cohort.tools.commands.ClusterReplace;
 import io.cohort.tools.commands.ClusterStatus;
 import io.cohort.tools.commands.Consume;
 import io.cohort.tools.commands.GroupCreate;
 import io.cohort.tools.commands.GroupDelete;
 import io.cohort.tools.commands.GroupDescribe;
 import io.cohort.tools.commands.GroupList;
+import io.cohort.tools.commands.LeaderTransfer;
 import io.cohort.tools.commands.LogProduce;
 import io.cohort.tools.commands.Server;
 import io.cohort.tools.commands.SnapshotInspect;
@@ -62,9 +66,13 @@ public final class Cohort {
   }
 
   public static void main(String[] args) {
-    quietLogging(args.length > 0 && args[0].equals("server"));
+    boolean server = args.length > 0 && args[0].equals("server");
+    quietLogging(server);
     int code = new Cohort(System.out, System.err, System.getenv()).run(args);
     System.out.flush();
+    if (server) {
+      io.cohort.server.ServerMain.exit(code); // bounded: a node whose close hangs on a broken disk still exits
+    }
     System.exit(code);
   }
 
@@ -74,6 +82,12 @@ public final class Cohort {
    * an ERROR; it retries them itself, so those lines are dropped.
    */
   public static void quietLogging(boolean server) {
+    if (server) {
+      // the node's log (Ratis' included) on stdout; stderr only for the one line an operator acts on
+      io.cohort.server.ServerMain.logToStdout();
+      System.setProperty("org.slf4j.simpleLogger.log.org.apache.ratis.client.impl.OrderedAsync", "off");
+      return;
+    }
     if (!server) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
       // a channel to a node that is going away closes slowly: not the command's business
@@ -90,8 +104,11 @@ public final class Cohort {
   public static CommandLine.Table commands() {
     return new CommandLine.Table()
         .add("server", Server::new)
-        .describe("cluster", "The Raft group: each peer's state, the replicated limits")
+        .describe("cluster", "The Raft group: each peer's state, the configuration, membership changes, the replicated limits")
         .add("cluster", "status", ClusterStatus::new)
+        .add("cluster", "add", ClusterAdd::new)
+        .add("cluster", "remove", ClusterRemove::new)
+        .add("cluster", "replace", ClusterReplace::new)
         .add("cluster", "limits", ClusterLimits::new)
         .describe("acl", "Principals and what they may do (R11): grant, revoke, list")
         .add("acl", "grant", AclGrant::new)
@@ -99,6 +116,8 @@ public final class Cohort {
         .add("acl", "list", AclList::new)
         .describe("certs", "Certificates for mutual TLS from a local CA")
         .add("certs", "create", CertsCreate::new)
+        .describe("leader", "Raft leadership: hand it to another voter")
+        .add("leader", "transfer", LeaderTransfer::new)
         .describe("topic", "Topics and their partitions: create, reshard, weigh, delete")
         .add("topic", "create", TopicCreate::new)
         .add("topic", "describe", TopicDescribe::new)

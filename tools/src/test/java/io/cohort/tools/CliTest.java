@@ -353,7 +353,7 @@ class CliTest {
     try {
       for (String id : List.of("n1", "n2", "n3")) {
         servers.add(new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-            Cohort.class.getName(), "server", "--id", id, "--storage", tmp.resolve("proc-" + id).toString(),
+            Cohort.class.getName(), "server", "--bootstrap", "--id", id, "--storage", tmp.resolve("proc-" + id).toString(),
             "--peers", peers, "--insecure").redirectErrorStream(true)
             .redirectOutput(tmp.resolve("proc-" + id + ".log").toFile()).start());
       }

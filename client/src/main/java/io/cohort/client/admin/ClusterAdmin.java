@@ -14,16 +14,21 @@ import io.cohort.client.Peers;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.proto.RaftProtos.LogInfoProto;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.GroupInfoReply;
@@ -36,10 +41,10 @@ import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.util.TimeDuration;
 
 /**
- * The Raft side of a Cohort cluster, for operators: what each peer says about its Raft state, and
- * snapshots on demand. These are calls to Ratis itself, not commands to the state machine; the
- * membership calls of later steps (leadership transfer, set-configuration) belong here too and
- * share its client, its per-peer targeting and its error mapping.
+ * The Raft side of a Cohort cluster, for operators: what each peer says about its Raft state
+ * ({@link #view}), snapshots on demand, and membership: adding, removing and replacing a node and
+ * handing leadership off ({@link Reconfiguration}). These are calls to Ratis itself, not commands
+ * to the state machine.
  *
  * <p>Every call is bounded by the timeout given at connect: a peer that does not answer in time
  * is reported unreachable (status) or fails the call with {@link CohortUnavailableException}.
@@ -98,33 +103,147 @@ public final class ClusterAdmin implements AutoCloseable {
     return timeout;
   }
 
-  /** Every peer, asked in parallel; in the peers' order. Never throws for a peer that is down. */
+  /**
+   * Every listed peer, asked in parallel, in the peers' order, with its lag behind the leader and
+   * its place in the leader's configuration. Never throws for a peer that is down.
+   */
   public List<PeerStatus> status() {
-    List<CompletableFuture<PeerStatus>> asked = new ArrayList<>();
-    for (Peers.Peer peer : peers.list()) {
-      asked.add(CompletableFuture.supplyAsync(() -> ask(peer), askers));
+    return view(false).peers();
+  }
+
+  /**
+   * {@link #status()} plus the members of the leader's configuration that were not listed, the
+   * configuration itself and the peers being staged into it.
+   */
+  public ClusterView view() {
+    return view(true);
+  }
+
+  /** One peer's answer: its status, and Ratis' reply when it answered. */
+  record Answer(Peers.Peer peer, PeerStatus status, GroupInfoReply reply) {}
+
+  ClusterView view(boolean discover) {
+    List<Answer> answers = askAll(peers.list());
+    Answer leader = leaderOf(answers);
+    RaftConf conf = leader != null && leader.reply().getConf().isPresent() ? RaftConf.of(leader.reply().getConf().get())
+        : null;
+    if (discover && conf != null) {
+      List<Peers.Peer> unlisted = conf.all().stream().filter(p -> peers.find(p.id()).isEmpty()).toList();
+      if (!unlisted.isEmpty()) {
+        raft.getClientRpc().addRaftPeers(unlisted.stream().map(Peers.Peer::toRaftPeer).toList());
+        List<Answer> more = askAll(unlisted);
+        answers = new ArrayList<>(answers);
+        for (Answer a : more) {
+          answers.add(new Answer(a.peer(), a.status().with(-1, PeerStatus.Membership.UNKNOWN, false), a.reply()));
+        }
+      }
+    }
+    Map<String, Long> commits = new TreeMap<>();
+    long leaderCommit = -1;
+    if (leader != null) {
+      leaderCommit = leader.status().commitIndex();
+      for (CommitInfoProto c : leader.reply().getCommitInfos()) {
+        commits.put(c.getServer().getId().toStringUtf8(), c.getCommitIndex());
+      }
+      commits.put(leader.peer().id(), leaderCommit);
+    }
+    List<String> staging = new ArrayList<>();
+    if (conf != null) {
+      commits.keySet().stream().filter(id -> !conf.contains(id)).forEach(staging::add);
     }
     List<PeerStatus> out = new ArrayList<>();
+    for (Answer a : answers) {
+      String id = a.peer().id();
+      long lag = commits.containsKey(id) ? Math.max(0, leaderCommit - commits.get(id)) : -1;
+      PeerStatus.Membership m = conf == null ? PeerStatus.Membership.UNKNOWN
+          : conf.isVoter(id) ? PeerStatus.Membership.MEMBER
+          : conf.isListener(id) ? PeerStatus.Membership.LISTENER
+          : staging.contains(id) ? PeerStatus.Membership.STAGING : PeerStatus.Membership.NOT_MEMBER;
+      // A peer that answers with a configuration without itself is not a member, whatever the leader says.
+      if (m == PeerStatus.Membership.MEMBER && a.reply() != null && a.reply().getConf().isPresent()
+          && !RaftConf.of(a.reply().getConf().get()).contains(id)
+          && !RaftConf.of(a.reply().getConf().get()).isEmpty()) {
+        m = PeerStatus.Membership.NOT_MEMBER;
+      }
+      out.add(a.status().with(lag, m, a.status().listed()));
+    }
+    return new ClusterView(out, leader == null ? null : leader.peer().id(), conf, leaderCommit, staging);
+  }
+
+  /** Asks one peer, listed or not (a node to add). */
+  Answer probe(Peers.Peer peer) {
+    raft.getClientRpc().addRaftPeers(List.of(peer.toRaftPeer()));
+    Answer a = ask(peer);
+    return new Answer(a.peer(), a.status().with(-1, PeerStatus.Membership.UNKNOWN, peers.find(peer.id()).isPresent()),
+        a.reply());
+  }
+
+  RaftGroupId groupId() {
+    return groupId;
+  }
+
+  // ------------------------------------------------------------------ membership (step 10)
+
+  /**
+   * Adds a voter: the node must run, empty, with {@code cohort server --join}. The leader catches
+   * it up before the configuration that adds it commits. Waits up to {@code wait}, printing
+   * progress lines to {@code progress}.
+   *
+   * @throws CohortException with one line when a check fails or the change does not commit
+   */
+  public MembershipResult add(Peers.Peer peer, Duration wait, Consumer<String> progress) {
+    return new Reconfiguration(this, wait, progress).change(peer.id() + " added", List.of(peer), List.of());
+  }
+
+  /** Removes a voter (leadership is handed off first if it leads); the removed node stops by itself. */
+  public MembershipResult remove(String id, Duration wait, Consumer<String> progress) {
+    return new Reconfiguration(this, wait, progress).change(id + " removed", List.of(), List.of(id));
+  }
+
+  /** Swaps one voter for a new, empty node in one configuration change. */
+  public MembershipResult replace(String oldId, Peers.Peer peer, Duration wait, Consumer<String> progress) {
+    return new Reconfiguration(this, wait, progress).change(oldId + " replaced by " + peer.id(), List.of(peer),
+        List.of(oldId));
+  }
+
+  /** Hands leadership to {@code to}, or (null) to the most caught-up other voter. */
+  public MembershipResult transferLeadership(String to, Duration wait, Consumer<String> progress) {
+    return new Reconfiguration(this, wait, progress).transferLeadership(to);
+  }
+
+  /** The peer that says it leads with the highest term (an old leader cut off may still say so). */
+  private static Answer leaderOf(List<Answer> answers) {
+    return answers.stream().filter(a -> a.status().reachable() && a.status().isLeader())
+        .max(Comparator.comparingLong(a -> a.status().term())).orElse(null);
+  }
+
+  /** The peer that says it leads, among those that answered. */
+  public static Optional<PeerStatus> leader(List<PeerStatus> status) {
+    return status.stream().filter(s -> s.reachable() && s.isLeader()).max(Comparator.comparingLong(PeerStatus::term));
+  }
+
+  private List<Answer> askAll(List<Peers.Peer> who) {
+    List<CompletableFuture<Answer>> asked = new ArrayList<>();
+    for (Peers.Peer peer : who) {
+      asked.add(CompletableFuture.supplyAsync(() -> ask(peer), askers));
+    }
+    List<Answer> out = new ArrayList<>();
     for (int i = 0; i < asked.size(); i++) {
-      Peers.Peer peer = peers.list().get(i);
+      Peers.Peer peer = who.get(i);
       try {
         out.add(asked.get(i).get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        out.add(PeerStatus.unreachable(peer.id(), peer.address(), "interrupted"));
+        out.add(new Answer(peer, PeerStatus.unreachable(peer.id(), peer.address(), "interrupted"), null));
       } catch (Exception e) {
-        out.add(PeerStatus.unreachable(peer.id(), peer.address(), "no answer within " + seconds()));
+        out.add(new Answer(peer, PeerStatus.unreachable(peer.id(), peer.address(), "no answer within " + seconds()),
+            null));
       }
     }
     return out;
   }
 
-  /** The peer that says it leads, among those that answered. */
-  public static Optional<PeerStatus> leader(List<PeerStatus> status) {
-    return status.stream().filter(s -> s.reachable() && s.isLeader()).findFirst();
-  }
-
-  private PeerStatus ask(Peers.Peer peer) {
+  private Answer ask(Peers.Peer peer) {
     try {
       GroupInfoReply r = raft.getGroupManagementApi(RaftPeerId.valueOf(peer.id())).info(groupId);
       RoleInfoProto role = r.getRoleInfoProto();
@@ -138,17 +257,19 @@ public final class ClusterAdmin implements AutoCloseable {
         leader = role.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8();
         leader = leader.isEmpty() ? null : leader;
       }
-      return new PeerStatus(peer.id(), peer.address(), true, role.getRole().name(), term,
+      String conf = r.getConf().map(c -> String.join(",", RaftConf.of(c).voterIds())).orElse("");
+      return new Answer(peer, new PeerStatus(peer.id(), peer.address(), true, role.getRole().name(), term,
           log.hasCommitted() ? log.getCommitted().getIndex() : -1,
           log.hasApplied() ? log.getApplied().getIndex() : -1,
-          log.hasLastSnapshot() ? log.getLastSnapshot().getIndex() : -1, leader, null);
+          log.hasLastSnapshot() ? log.getLastSnapshot().getIndex() : -1, leader, null, -1,
+          PeerStatus.Membership.UNKNOWN, conf, true), r);
     } catch (IOException | RuntimeException e) {
-      return PeerStatus.unreachable(peer.id(), peer.address(), reason(e));
+      return new Answer(peer, PeerStatus.unreachable(peer.id(), peer.address(), reason(e)), null);
     }
   }
 
   /** Why a peer did not answer, in an operator's words where the cause is a common one. */
-  private String reason(Throwable e) {
+  String reason(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof java.net.UnknownHostException) {
         return "unknown host";
@@ -200,7 +321,7 @@ public final class ClusterAdmin implements AutoCloseable {
         + " (" + reason(e) + ")", e);
   }
 
-  private String seconds() {
+  String seconds() {
     long ms = timeout.toMillis();
     return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
   }

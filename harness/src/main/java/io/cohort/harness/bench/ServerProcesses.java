@@ -23,35 +23,41 @@ import java.util.concurrent.locks.LockSupport;
  * mutual TLS unless asked for plaintext: certificates made for the run under {@code dir/tls}
  * ({@link LocalCerts}), the bootstrap admin {@code admin} whose certificate {@link #clientConfig}
  * uses. Keeps each process it started, kills (SIGKILL) and restarts them by handle, and stops
- * exactly those on close.
+ * exactly those on close. The initial members bootstrap on their first start; a node added later
+ * ({@link #startJoining}) starts empty with {@code --join} on a port of its own, and a removed one
+ * is forgotten.
  */
 public final class ServerProcesses implements AutoCloseable {
   public enum Kind {
     COHORT, NOOP
   }
 
+  /** The initial members. */
   public static final List<String> IDS = List.of("n1", "n2", "n3");
 
   private final Kind kind;
   private final Path dir;
-  private final int basePort;
-  private final String peers;
   private final List<String> javaOpts;
   private final List<String> extraArgs;
+  /** Current members (and nodes waiting to join), id to address. */
+  private final Map<String, String> members = new LinkedHashMap<>();
   private final Map<String, Process> processes = new LinkedHashMap<>();
   private final LocalCerts certs; // null: plaintext
-  private final ClusterAdmin admin;
+  private final java.util.Set<String> joining = new java.util.HashSet<>();
+  private final java.util.Set<String> startedOnce = new java.util.HashSet<>();
+  private ClusterAdmin admin;
 
   private ServerProcesses(Kind kind, Path dir, int basePort, List<String> javaOpts, List<String> extraArgs,
       LocalCerts certs) throws IOException {
     this.kind = kind;
     this.dir = dir;
-    this.basePort = basePort;
-    this.peers = Ports.peers(basePort);
+    for (int i = 0; i < IDS.size(); i++) {
+      members.put(IDS.get(i), "127.0.0.1:" + (basePort + i));
+    }
     this.javaOpts = List.copyOf(javaOpts);
     this.extraArgs = List.copyOf(extraArgs);
     this.certs = certs;
-    this.admin = ClusterAdmin.connect(Peers.parse(peers), Duration.ofSeconds(1), adminTls());
+    this.admin = ClusterAdmin.connect(Peers.parse(peers()), Duration.ofSeconds(1), adminTls());
   }
 
   /**
@@ -80,7 +86,7 @@ public final class ServerProcesses implements AutoCloseable {
     ServerProcesses s = new ServerProcesses(kind, dir, Ports.freeBase(), javaOpts, extra,
         secure ? LocalCerts.in(dir.resolve("tls")) : null);
     try {
-      for (String id : IDS) {
+      for (String id : s.ids()) {
         s.startNode(id);
       }
       s.awaitLeader(Duration.ofSeconds(120));
@@ -91,8 +97,79 @@ public final class ServerProcesses implements AutoCloseable {
     return s;
   }
 
-  public String peers() {
-    return peers;
+  /** The members (and nodes waiting to join) as {@code id=host:port,...}. */
+  public synchronized String peers() {
+    StringBuilder b = new StringBuilder();
+    members.forEach((id, address) -> b.append(b.length() == 0 ? "" : ",").append(id).append('=').append(address));
+    return b.toString();
+  }
+
+  /** The ids of the members (and of nodes waiting to join), in the order they came. */
+  public synchronized List<String> ids() {
+    return List.copyOf(members.keySet());
+  }
+
+  public synchronized String address(String id) {
+    return members.get(id);
+  }
+
+  /** Starts a new, empty node with {@code --join} on a free port (it waits to be added). */
+  public void startJoining(String id) throws IOException {
+    synchronized (this) {
+      if (members.containsKey(id)) {
+        throw new IllegalArgumentException("node " + id + " exists");
+      }
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        members.put(id, "127.0.0.1:" + s.getLocalPort());
+      }
+      joining.add(id);
+      refreshAdmin();
+    }
+    startNode(id);
+  }
+
+  /**
+   * Forgets a node removed from the configuration: waits (up to {@code timeout}) for its process to
+   * stop by itself and returns its exit code, or kills it and returns -1.
+   */
+  public int forget(String id, Duration timeout) throws InterruptedException {
+    Process p;
+    synchronized (this) {
+      p = processes.remove(id);
+      members.remove(id);
+      refreshAdmin();
+    }
+    int code = -1;
+    if (p != null) {
+      if (p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        code = p.exitValue();
+      } else {
+        p.destroyForcibly();
+        p.waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+    try {
+      Files.deleteIfExists(dir.resolve(id + ".pid"));
+    } catch (IOException e) {
+      // best effort
+    }
+    return code;
+  }
+
+  private void refreshAdmin() {
+    ClusterAdmin old = admin;
+    TlsFiles tls;
+    try {
+      tls = adminTls();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    admin = ClusterAdmin.connect(Peers.parse(peers()), Duration.ofSeconds(1), tls);
+    old.close();
+  }
+
+  private synchronized ClusterAdmin admin() {
+    return admin;
   }
 
   public Path dir() {
@@ -135,7 +212,7 @@ public final class ServerProcesses implements AutoCloseable {
 
   /** A client of these servers with this certificate (ignored on plaintext servers). */
   public CohortClientConfig.Builder clientConfig(TlsFiles tls) {
-    CohortClientConfig.Builder b = CohortClientConfig.builder(peers);
+    CohortClientConfig.Builder b = CohortClientConfig.builder(peers());
     return certs == null ? b.insecure() : b.tls(tls);
   }
 
@@ -151,10 +228,15 @@ public final class ServerProcesses implements AutoCloseable {
     cmd.add(System.getProperty("java.class.path"));
     if (kind == Kind.COHORT) {
       cmd.addAll(List.of("io.cohort.server.ServerMain", "server")); // the raft-server main: takes --ratis
+      if (!startedOnce.contains(id)) { // later starts recover from the node's storage
+        cmd.add(joining.contains(id) ? "--join" : "--bootstrap");
+      }
     } else {
       cmd.add(NoopServer.class.getName());
     }
-    cmd.addAll(List.of("--id", id, "--storage", dir.resolve(id).toString(), "--peers", peers));
+    startedOnce.add(id);
+    String peerList = joining.contains(id) ? id + "=" + members.get(id) : peers();
+    cmd.addAll(List.of("--id", id, "--storage", dir.resolve(id).toString(), "--peers", peerList));
     if (kind == Kind.COHORT && certs != null) {
       TlsFiles tls = certs.node(id);
       cmd.addAll(List.of("--tls-cert", tls.cert().toString(), "--tls-key", tls.key().toString(),
@@ -203,7 +285,7 @@ public final class ServerProcesses implements AutoCloseable {
   }
 
   public List<PeerStatus> status() {
-    return admin.status();
+    return admin().status();
   }
 
   /** The leader's id, or null when no reachable peer says it leads. */
@@ -223,10 +305,8 @@ public final class ServerProcesses implements AutoCloseable {
       if (l != null) {
         return l;
       }
-      for (String id : IDS) {
-        if (!isAlive(id) && processes.containsKey(id) && processes.size() == IDS.size() && allExited()) {
-          throw new IOException("every server exited; see " + dir + "/n*.log");
-        }
+      if (!processes.isEmpty() && allExited()) {
+        throw new IOException("every server exited; see " + dir + "/n*.log");
       }
       sleepMs(100);
     }
@@ -281,9 +361,11 @@ public final class ServerProcesses implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+    List<String> ids = new ArrayList<>(processes.keySet());
+    ids.addAll(members.keySet());
     processes.clear();
     admin.close();
-    for (String id : IDS) {
+    for (String id : ids) {
       try {
         Files.deleteIfExists(dir.resolve(id + ".pid"));
       } catch (IOException e) {

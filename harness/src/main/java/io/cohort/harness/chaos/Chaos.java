@@ -19,7 +19,8 @@ import java.util.Map;
  * {@link ChaosDriver}; exit 0 when every check passed, 1 on any violation, 2 on bad usage.
  */
 @Parameters(commandDescription = "Chaos: 3 server processes, committing consumers, splits, leader and follower kill -9 "
-    + "in a loop; checks no lost commit, never two holders, order kept, replicas identical")
+    + "in a loop, a member replaced by a fresh node now and then; checks no lost commit, never two holders, order "
+    + "kept, replicas identical")
 public final class Chaos implements CliCommand {
   @Parameter(names = "--minutes", description = "how long to run (0..120]")
   double minutes = 5;
@@ -33,10 +34,17 @@ public final class Chaos implements CliCommand {
   @Parameter(names = "--keep-dir", description = "keep the work directory (server logs)")
   boolean keep;
 
+  @Parameter(names = "--replace-every-s", description = "replace a random member by a fresh node (--join, cluster "
+      + "replace) every N seconds, the first after N/2; 0 = never")
+  int replaceEverySeconds = 90;
+
   @Override
   public int run(CliContext ctx) throws Exception {
     if (!(minutes > 0) || minutes > 120) {
       throw new ParameterException("--minutes must be in (0, 120], got " + minutes);
+    }
+    if (replaceEverySeconds < 0) {
+      throw new ParameterException("--replace-every-s must be 0 or more, got " + replaceEverySeconds);
     }
     long s = seed != null ? seed : System.currentTimeMillis();
     String javaOpts = ctx.env().getOrDefault("COHORT_SERVER_JAVA_OPTS", "-XX:+UseG1GC -Xms256m -Xmx1g");
@@ -46,7 +54,7 @@ public final class Chaos implements CliCommand {
     ChaosDriver.Report report;
     try {
       report = new ChaosDriver(new ChaosDriver.Settings(Duration.ofMillis((long) (minutes * 60_000)), work, opts, s,
-          0.8, Duration.ofSeconds(25)), ctx.out).run();
+          0.8, Duration.ofSeconds(25), Duration.ofSeconds(replaceEverySeconds)), ctx.out).run();
     } finally {
       if (temp && !keep) {
         BenchOptions.deleteTree(work);
@@ -65,7 +73,8 @@ public final class Chaos implements CliCommand {
       out.printf("  %-58s %,d%n", e.getKey(), e.getValue());
     }
     if (report.ok()) {
-      out.println("chaos: PASSED (no lost commit, never two holders, epochs increase, order kept, replicas identical)");
+      out.println("chaos: PASSED (no lost commit, never two holders, epochs increase, order kept, replicas identical, "
+          + "replaced nodes stopped by themselves)");
     } else {
       out.println("chaos: FAILED, " + report.violations().size() + " violation(s):");
       report.violations().forEach(v -> out.println("  " + v));

@@ -1,6 +1,7 @@
 package io.cohort.harness.chaos;
 
 import io.cohort.client.CohortClient;
+import io.cohort.client.CohortClientConfig;
 import io.cohort.client.PartitionId;
 import io.cohort.client.ReadMode;
 import io.cohort.harness.bench.ServerProcesses;
@@ -39,7 +40,7 @@ final class ChaosChecks {
   }
 
   void check(ServerProcesses servers, CohortClient admin) {
-    for (String id : ServerProcesses.IDS) {
+    for (String id : servers.ids()) {
       if (!servers.isAlive(id)) {
         violation("server " + id + " is not running at the end");
       }
@@ -137,30 +138,35 @@ final class ChaosChecks {
     counts.put("children read after their parent (order=true)", children);
   }
 
-  private void checkReplicas(ServerProcesses servers, CohortClient admin) {
+  /** The final members' digests (after replacements, not the initial three), through a client that knows them. */
+  private void checkReplicas(ServerProcesses servers, CohortClient ignored) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     String last = "";
-    while (System.nanoTime() < deadline) {
-      servers.awaitCaughtUp(Duration.ofSeconds(10));
-      try {
-        List<DigestView> digests = new ArrayList<>();
-        for (String id : ServerProcesses.IDS) {
-          digests.add(admin.blocking().stateDigest(ReadMode.stale(id)));
+    List<String> members = servers.ids();
+    try (CohortClient admin = CohortClient.connect(CohortClientConfig.builder(servers.peers())
+        .callTimeout(Duration.ofSeconds(30)).build())) {
+      while (System.nanoTime() < deadline) {
+        servers.awaitCaughtUp(Duration.ofSeconds(10));
+        try {
+          List<DigestView> digests = new ArrayList<>();
+          for (String id : members) {
+            digests.add(admin.blocking().stateDigest(ReadMode.stale(id)));
+          }
+          last = digests.toString().replace('\n', ' ');
+          if (digests.stream().distinct().count() == 1) {
+            say.accept("replicas " + members + " identical: applied index " + digests.get(0).getAppliedIndex()
+                + ", sha256 " + digests.get(0).getSha256());
+            counts.put("replicas with the same state digest", (long) members.size());
+            counts.put("applied index compared", digests.get(0).getAppliedIndex());
+            return;
+          }
+        } catch (RuntimeException e) {
+          last = e.toString();
         }
-        last = digests.toString().replace('\n', ' ');
-        if (digests.stream().distinct().count() == 1) {
-          say.accept("replicas identical: applied index " + digests.get(0).getAppliedIndex() + ", sha256 "
-              + digests.get(0).getSha256());
-          counts.put("replicas with the same state digest", 3L);
-          counts.put("applied index compared", digests.get(0).getAppliedIndex());
-          return;
-        }
-      } catch (RuntimeException e) {
-        last = e.toString();
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500));
       }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500));
     }
-    violation("replicas differ after 90 s: " + last);
+    violation("replicas " + members + " differ after 90 s: " + last);
   }
 
   private void violation(String v) {

@@ -1,6 +1,11 @@
 package io.cohort.harness.chaos;
 
 import io.cohort.client.CohortClient;
+import io.cohort.client.CohortException;
+import io.cohort.client.Peers;
+import io.cohort.client.admin.ClusterAdmin;
+import io.cohort.client.admin.MembershipResult;
+import io.cohort.client.admin.RaftConf;
 import io.cohort.client.CohortClientConfig;
 import io.cohort.harness.bench.LocalCerts;
 import io.cohort.statemachine.proto.Role;
@@ -30,14 +35,17 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The chaos suite (DESIGN section 6, "Reliability"): three server processes, consumers of an
  * order=false and an order=true group committing strictly increasing cursors over a growing log,
- * splits of the ordered topic, and in a loop kill -9 of the leader (mostly) or a follower and its
- * restart. Then it checks: no acknowledged commit lost, never two holders of a partition at once
- * and epochs that increase, order kept across the splits, all three replicas' state identical.
+ * splits of the ordered topic, in a loop kill -9 of the leader (mostly) or a follower and its
+ * restart, and every {@code replaceEvery} the replacement of a random member by a fresh node on a
+ * new port (started with {@code --join}, {@code cluster replace old new}; the old one must stop by
+ * itself). Then it checks: no acknowledged commit lost, never two holders of a partition at once
+ * and epochs that increase, order kept across the splits, the final members' state identical.
  */
 public final class ChaosDriver {
   /** What to run. */
+  /** @param replaceEvery how often a member is replaced by a fresh node (zero: never); the first at half of it */
   public record Settings(Duration duration, Path dir, List<String> serverJavaOpts, long seed, double leaderKillShare,
-      Duration splitEvery) {}
+      Duration splitEvery, Duration replaceEvery) {}
 
   /** Counts it checked and what failed. */
   public record Report(Map<String, Long> counts, List<String> violations) {
@@ -65,6 +73,9 @@ public final class ChaosDriver {
   private final List<GroupConsumer<Long>> consumers = new ArrayList<>();
   private final List<CohortClient> consumerClients = new ArrayList<>();
   private long restarts;
+  private long replaces;
+  private long replaceFailures;
+  private int nextNodeId = 4;
 
   public ChaosDriver(Settings settings, PrintStream out) {
     this.settings = settings;
@@ -156,6 +167,8 @@ public final class ChaosDriver {
   private void chaos(ServerProcesses servers, CohortClient admin) throws Exception {
     long deadline = System.nanoTime() + settings.duration().toNanos();
     long nextSplit = System.nanoTime() + settings.splitEvery().toNanos() / 2;
+    boolean replacing = !settings.replaceEvery().isZero();
+    long nextReplace = System.nanoTime() + settings.replaceEvery().toNanos() / 2;
     int leaderKills = 0;
     int followerKills = 0;
     List<Double> elections = new ArrayList<>();
@@ -164,11 +177,16 @@ public final class ChaosDriver {
         split(admin);
         nextSplit = System.nanoTime() + settings.splitEvery().toNanos();
       }
+      if (replacing && System.nanoTime() > nextReplace) {
+        replace(servers);
+        nextReplace = System.nanoTime() + settings.replaceEvery().toNanos();
+        continue;
+      }
       String leader = servers.awaitLeader(Duration.ofSeconds(60));
       boolean killLeader = random.nextDouble() < settings.leaderKillShare();
       String victim = leader;
       if (!killLeader) {
-        List<String> followers = new ArrayList<>(ServerProcesses.IDS);
+        List<String> followers = new ArrayList<>(servers.ids());
         followers.remove(leader);
         victim = followers.get(random.nextInt(followers.size()));
       }
@@ -203,12 +221,55 @@ public final class ChaosDriver {
       pause(1000 + random.nextInt(2000));
     }
     counts.put("consumer restarts (close, then start again)", restarts);
+    counts.put("node replacements (cluster replace old new)", replaces);
+    counts.put("node replacements that failed (not a violation by themselves)", replaceFailures);
     counts.put("leader kills", (long) leaderKills);
     counts.put("follower kills", (long) followerKills);
     elections.sort(Double::compare);
     if (!elections.isEmpty()) {
       say(String.format("elections after a leader kill: median %.1f s, max %.1f s", elections.get(elections.size() / 2),
           elections.get(elections.size() - 1)));
+    }
+  }
+
+  /**
+   * Replaces a random member (the leader too: leadership is handed off first) by a fresh node on a
+   * new port, the way an operator replaces a machine; the replaced node must stop by itself.
+   */
+  private void replace(ServerProcesses servers) throws Exception {
+    if (!servers.awaitCaughtUp(Duration.ofSeconds(60), 1000)) {
+      say("no replacement this time: the members are not caught up");
+      return;
+    }
+    List<String> members = servers.ids();
+    String old = members.get(random.nextInt(members.size()));
+    String fresh = "n" + nextNodeId++;
+    servers.startJoining(fresh);
+    Peers.Peer peer = Peers.parse(fresh + "=" + servers.address(fresh)).list().get(0);
+    long t = System.nanoTime();
+    try (ClusterAdmin admin = ClusterAdmin.connect(Peers.parse(servers.peers()), Duration.ofSeconds(5), servers.adminTls())) {
+      try {
+        MembershipResult r = admin.replace(old, peer, Duration.ofSeconds(120), line -> say("  " + line.strip()));
+        replaces++;
+        int code = servers.forget(old, Duration.ofSeconds(60));
+        say(String.format("replaced %s by %s (%s) in %.1f s; %s %s", old, fresh, peer.address(),
+            (System.nanoTime() - t) / 1e9, old, code == 0 ? "stopped by itself" : "did NOT stop by itself (exit "
+            + code + ")"));
+        if (code != 0) {
+          violations.add("replaced node " + old + " did not stop by itself with exit 0 (exit " + code + ")");
+        }
+        say("  " + r.summary());
+      } catch (CohortException e) {
+        replaceFailures++;
+        say("replacing " + old + " by " + fresh + " failed: " + e.getMessage());
+        RaftConf conf = admin.view().conf();
+        if (conf != null && !conf.contains(fresh)) {
+          servers.forget(fresh, Duration.ZERO);
+        }
+        if (conf != null && !conf.contains(old)) {
+          servers.forget(old, Duration.ofSeconds(60));
+        }
+      }
     }
   }
 

@@ -10,8 +10,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The short chaos run of CI (scripts/chaos.sh runs the long one): three real server processes,
- * leader and follower kill -9 and restarts for {@code cohort.chaos.seconds} (default 75), consumer
- * restarts, splits of an order=true topic; every check of {@link ChaosDriver} must pass.
+ * leader and follower kill -9 and restarts for {@code cohort.chaos.seconds} (default 75), a member
+ * replaced by a fresh node (first after 20 s), consumer restarts, splits of an order=true topic;
+ * every check of {@link ChaosDriver} must pass.
  */
 class ChaosTest {
   @TempDir
@@ -22,10 +23,13 @@ class ChaosTest {
     long seconds = Long.getLong("cohort.chaos.seconds", 75);
     long seed = Long.getLong("cohort.chaos.seed", System.currentTimeMillis());
     ChaosDriver.Report report = new ChaosDriver(new ChaosDriver.Settings(Duration.ofSeconds(seconds), tmp,
-        List.of("-XX:+UseG1GC", "-Xms128m", "-Xmx512m"), seed, 0.8, Duration.ofSeconds(20)), System.out).run();
+        List.of("-XX:+UseG1GC", "-Xms128m", "-Xmx512m"), seed, 0.8, Duration.ofSeconds(20), Duration.ofSeconds(40)),
+        System.out).run();
     Chaos.print(System.out, report, seed);
     assertTrue(report.ok(), "seed " + seed + ": " + report.violations());
     assertTrue(report.counts().getOrDefault("leader kills", 0L) >= 2, "leader kills: " + report.counts());
+    assertTrue(report.counts().getOrDefault("node replacements (cluster replace old new)", 0L) >= 1,
+        "at least one replacement: " + report.counts());
     assertTrue(report.counts().getOrDefault("acknowledged commits", 0L) > 0, "commits: " + report.counts());
     assertTrue(report.counts().getOrDefault("replicas with the same state digest", 0L) == 3, report.counts().toString());
   }

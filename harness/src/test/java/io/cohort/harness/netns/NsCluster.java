@@ -98,11 +98,15 @@ final class NsCluster implements AutoCloseable {
 
   synchronized void startServer(String id) throws IOException {
     io.cohort.client.tls.TlsFiles tls = certs.node(id, net.address(id));
-    servers.put(id, launch(id, List.of("io.cohort.server.ServerMain", "server", "--id", id, "--storage",
-        dir.resolve(id).toString(), "--peers", peers, "--tls-cert", tls.cert().toString(), "--tls-key",
-        tls.key().toString(), "--tls-ca", tls.ca().toString(), "--admin", "admin"),
-        ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log")
-        .toFile()), dir.resolve(id + ".log")));
+    List<String> args = new ArrayList<>(List.of("io.cohort.server.ServerMain", "server"));
+    if (!java.nio.file.Files.exists(dir.resolve(id))) {
+      args.add("--bootstrap"); // the first start; later ones recover from the node's storage
+    }
+    args.addAll(List.of("--id", id, "--storage", dir.resolve(id).toString(), "--peers", peers,
+        "--tls-cert", tls.cert().toString(), "--tls-key", tls.key().toString(), "--tls-ca", tls.ca().toString(),
+        "--admin", "admin"));
+    servers.put(id, launch(id, args, ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile()),
+        dir.resolve(id + ".log")));
   }
 
   /** A {@code cohort consume GROUP --json} process in the member's namespace; the member's name is its id. */

@@ -21,7 +21,9 @@ import org.apache.ratis.server.RaftServer;
  * announced here while they are being added (they are dialled before any configuration names
  * them). The configured peers list counts only while the node knows no configuration yet (first
  * start, or a node waiting to be added). Inbound Raft calls are checked against the ids; outbound
- * connections against the id expected at the dialled address ({@link PeerTrustManager}).
+ * connections against the id expected at the dialled address ({@link PeerTrustManager}). A node
+ * started with {@code --join} knows no peer but itself until the leader's log adds it: until then
+ * any node certificate of the cluster CA may call it (it cannot know the leader in advance).
  */
 public final class PeerDirectory implements PeerTrustManager.ExpectedPeers {
   /** How long a peer announced by setConfiguration counts before a configuration names it. */
@@ -31,11 +33,18 @@ public final class PeerDirectory implements PeerTrustManager.ExpectedPeers {
   private record Announced(RaftPeer peer, long untilNanos) {}
 
   private final List<RaftPeer> configured;
+  private final boolean joining;
   private final Map<RaftPeerId, Announced> announced = new ConcurrentHashMap<>();
   private volatile Supplier<RaftServer.Division> division = () -> null;
 
   public PeerDirectory(List<RaftPeer> configured) {
+    this(configured, false);
+  }
+
+  /** @param joining the node waits to be added: it accepts any node until a configuration names peers */
+  public PeerDirectory(List<RaftPeer> configured, boolean joining) {
     this.configured = List.copyOf(configured);
+    this.joining = joining;
   }
 
   /** The running division, once the server has one (null while starting or closed). */
@@ -58,6 +67,9 @@ public final class PeerDirectory implements PeerTrustManager.ExpectedPeers {
 
   /** Whether a server presenting a node certificate with this CN may call this node's Raft service. */
   public boolean allowsInbound(String id) {
+    if (joining && unconfigured()) {
+      return true;
+    }
     for (RaftPeer p : known()) {
       if (p.getId().toString().equals(id)) {
         return true;
@@ -95,6 +107,11 @@ public final class PeerDirectory implements PeerTrustManager.ExpectedPeers {
       }
     }
     return out;
+  }
+
+  private boolean unconfigured() {
+    RaftConfiguration conf = conf();
+    return conf == null || conf.getAllPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER).isEmpty();
   }
 
   private RaftConfiguration conf() {

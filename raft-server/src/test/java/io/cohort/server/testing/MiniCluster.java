@@ -6,6 +6,7 @@ import io.cohort.client.Peers;
 import io.cohort.server.CohortServer;
 import io.cohort.server.CohortStateMachine;
 import io.cohort.server.ServerConfig;
+import io.cohort.server.StartMode;
 import io.cohort.server.metrics.MetricsSettings;
 import io.cohort.statemachine.proto.DigestView;
 import java.io.IOException;
@@ -59,6 +60,12 @@ public final class MiniCluster implements AutoCloseable {
 
   private final Map<String, ServerConfig> configs;
   private final TestCerts certs; // null: insecure
+  /** A node that stopped itself ({@link FailStop}): the exit code and line its process would have printed. */
+  public record Stopped(String id, int exitCode, String line) {}
+
+  private final Map<String, StartMode> modes = new TreeMap<>();
+  private final List<Stopped> stopped = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile boolean keepFailedNodes;
   private final Map<String, SteppableClock> clocks = new TreeMap<>();
   private final Map<String, CohortServer> servers = new TreeMap<>();
   private final List<RaftClient> clients = new ArrayList<>();
@@ -67,6 +74,7 @@ public final class MiniCluster implements AutoCloseable {
     this.configs = configs;
     this.certs = certs;
     configs.keySet().forEach(id -> clocks.put(id, new SteppableClock()));
+    configs.keySet().forEach(id -> modes.put(id, StartMode.BOOTSTRAP)); // the initial members
   }
 
   /** Starts {@code nodes} nodes (n1, n2, ...) with Cohort's default settings. */
@@ -88,6 +96,7 @@ public final class MiniCluster implements AutoCloseable {
     private MetricsSettings metrics; // null: no HTTP endpoint
     private boolean insecure;
     private final List<String> admins = new ArrayList<>(List.of(ADMIN));
+    private boolean keepFailedNodes;
 
     private Builder(int nodes, Path tempDir) {
       if (nodes < 1) {
@@ -146,6 +155,15 @@ public final class MiniCluster implements AutoCloseable {
       return this;
     }
 
+    /**
+     * A node that decides to stop itself ({@link #stopped()}) keeps running, as a node would whose
+     * fail-stop is late: to look at what it shows meanwhile (/readyz, metrics). By default it stops.
+     */
+    public Builder keepFailedNodesRunning() {
+      keepFailedNodes = true;
+      return this;
+    }
+
     public MiniCluster start() throws IOException {
       List<Integer> ports = freePorts(metrics != null ? 2 * nodes : nodes);
       StringBuilder peers = new StringBuilder();
@@ -164,6 +182,7 @@ public final class MiniCluster implements AutoCloseable {
         configs.put(id, certs == null ? c : c.withTls(certs.node(id), admins));
       }
       MiniCluster cluster = new MiniCluster(configs, certs);
+      cluster.keepFailedNodes = keepFailedNodes;
       try {
         for (String id : configs.keySet()) {
           cluster.restart(id);
@@ -176,13 +195,89 @@ public final class MiniCluster implements AutoCloseable {
     }
   }
 
-  /** {@code n1=127.0.0.1:port,...}, as {@code --peers} takes it. */
-  public String peers() {
+  /** {@code n1=127.0.0.1:port,...} of every node this cluster knows, as {@code --peers} takes it. */
+  public synchronized String peers() {
     return Peers.of(group().getPeers().stream().toList()).toString();
   }
 
-  public RaftGroup group() {
-    return configs.values().iterator().next().group();
+  /** A group of every node this cluster knows (clients follow the leader's configuration from there). */
+  public synchronized RaftGroup group() {
+    ServerConfig any = configs.values().iterator().next();
+    return RaftGroup.valueOf(any.groupId(), configs.values().stream().map(ServerConfig::self).toList());
+  }
+
+  /** The address of a node, {@code 127.0.0.1:port}. */
+  public String address(String id) {
+    return config(id).self().getAddress();
+  }
+
+  /**
+   * Starts a new, empty node with {@code --join} on a free port (it waits to be added with a
+   * configuration change) and returns its address.
+   */
+  public String addNode(String id) {
+    return addNode(id, "127.0.0.1:" + freePorts(1).get(0));
+  }
+
+  /**
+   * {@link #addNode(String)} at a given address, e.g. the one a removed node had: Ratis' peers
+   * remember an id's address, so a node added back under its old id must keep its old address.
+   */
+  public String addNode(String id, String address) {
+    synchronized (this) {
+      if (configs.containsKey(id)) {
+        throw new IllegalArgumentException("node " + id + " exists");
+      }
+      ServerConfig any = configs.values().iterator().next();
+      String peer = id + "=" + address;
+      ServerConfig c = new ServerConfig(org.apache.ratis.protocol.RaftPeerId.valueOf(id),
+          any.storageDir().resolveSibling(id), ServerConfig.parsePeers(peer), any.groupId(), any.stateMachine(),
+          any.snapshotsRetained(), any.ratis(),
+          any.metrics().enabled() ? any.metrics().withHttpPort(freePorts(1).get(0)) : MetricsSettings.OFF,
+          certs == null ? null : certs.node(id));
+      configs.put(id, c);
+      modes.put(id, StartMode.JOIN);
+      clocks.put(id, new SteppableClock());
+    }
+    restart(id);
+    return address(id);
+  }
+
+  /** How a stopped node starts next time (e.g. RECOVER after its storage was wiped, to see it refuse). */
+  public synchronized void startMode(String id, StartMode mode) {
+    config(id);
+    modes.put(id, mode);
+  }
+
+  /** Deletes a stopped node's storage. */
+  public void wipe(String id) throws IOException {
+    synchronized (this) {
+      if (servers.containsKey(id)) {
+        throw new IllegalStateException("node " + id + " is running: kill it first");
+      }
+    }
+    Path dir = storageDir(id);
+    if (java.nio.file.Files.exists(dir)) {
+      try (var walk = java.nio.file.Files.walk(dir)) {
+        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          java.nio.file.Files.delete(p);
+        }
+      }
+    }
+  }
+
+  /** Stops a node and forgets it (after it was removed from the configuration). */
+  public void forget(String id) {
+    kill(id);
+    synchronized (this) {
+      configs.remove(id);
+      modes.remove(id);
+    }
+  }
+
+  /** The nodes that stopped themselves so far, in order. */
+  public List<Stopped> stopped() {
+    return List.copyOf(stopped);
   }
 
   public List<String> ids() {
@@ -277,14 +372,26 @@ public final class MiniCluster implements AutoCloseable {
         throw new IllegalStateException("node " + id + " is running");
       }
     }
+    StartMode mode;
+    synchronized (this) {
+      mode = modes.get(id);
+    }
     CohortServer s;
     try {
-      s = CohortServer.start(config, clock(id));
+      s = CohortServer.start(config, mode, clock(id), (code, line) -> {
+        stopped.add(new Stopped(id, code, line));
+        if (!keepFailedNodes) {
+          kill(id); // as the process would: exit
+        }
+      });
     } catch (IOException e) {
       throw new UncheckedIOException("node " + id + " cannot start: " + e.getMessage(), e);
     }
     synchronized (this) {
       servers.put(id, s);
+    }
+    if (s.failStopped() && !keepFailedNodes) { // it stopped itself before it was registered
+      kill(id);
     }
   }
 

@@ -128,6 +128,35 @@ public final class JsonViews {
     number(out, "snapshotIndex", s.snapshotIndex());
     out.put("leader", s.leader());
     out.put("error", s.error());
+    number(out, "lag", s.lag());
+    out.put("membership", s.membership().name());
+    out.put("conf", s.conf());
+    out.put("listed", s.listed());
+    return out;
+  }
+
+  /** A Raft configuration: {@code {"voters":[{"id","address"}],"listeners":[...],"oldVoters":[...],"joint":bool}}. */
+  public static ObjectNode conf(io.cohort.client.admin.RaftConf c) {
+    ObjectNode out = Json.object();
+    peers(out.putArray("voters"), c.voters());
+    peers(out.putArray("listeners"), c.listeners());
+    peers(out.putArray("oldVoters"), c.oldVoters());
+    peers(out.putArray("oldListeners"), c.oldListeners());
+    out.put("joint", c.joint());
+    return out;
+  }
+
+  private static void peers(ArrayNode to, List<io.cohort.client.Peers.Peer> peers) {
+    peers.forEach(p -> to.addObject().put("id", p.id()).put("address", p.address()));
+  }
+
+  /** What a membership command did (--json of cluster add/remove/replace, leader transfer). */
+  public static ObjectNode membership(io.cohort.client.admin.MembershipResult r) {
+    ObjectNode out = Json.ok(r.summary());
+    out.set("before", conf(r.before()));
+    out.set("after", conf(r.after()));
+    out.put("leader", r.leader());
+    out.put("millis", r.millis());
     return out;
   }
 

@@ -1,0 +1,325 @@
+package io.cohort.client.admin;
+
+import io.cohort.client.CohortException;
+import io.cohort.client.CohortUnavailableException;
+import io.cohort.client.Peers;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.TimeoutIOException;
+import org.apache.ratis.retry.ExceptionDependentRetry;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * One membership change or leadership transfer through Ratis' admin API (RATIS-NOTES D.1-D.2):
+ * checks first (a leader, no change in progress, a new node that answers and holds no
+ * configuration of its own, no address used twice), hands leadership away from a leader that
+ * leaves, then one compare-and-set of the voters (a replace is one SET: the cluster never runs
+ * with two voters while it swaps one). The leader stages a new node — catches it up — before the
+ * joint configuration is committed; meanwhile the new node's progress is reported.
+ */
+final class Reconfiguration {
+  private static final long PROGRESS_EVERY_NS = TimeUnit.SECONDS.toNanos(2);
+  /** How long a new node may take to answer before the change is given up. */
+  static final long NEW_NODE_WAIT_S = 30;
+
+  /**
+   * A leader elected a moment ago refuses until its first entry is applied, a follower redirects
+   * to the leader (Ratis hands the policy no exception for either), and a leader whose previous
+   * change is not committed yet refuses as "in progress": all retried for ~10 s. A timed-out
+   * request is not resent (it would only be refused as in progress): the configuration is read
+   * back instead.
+   */
+  private static final RetryPolicy TRANSIENT = ExceptionDependentRetry.newBuilder()
+      .setExceptionToPolicy(TimeoutIOException.class, RetryPolicies.noRetry())
+      .setDefaultPolicy(fixed()).build();
+
+  private static RetryPolicy fixed() {
+    return RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS));
+  }
+
+  private final ClusterAdmin admin;
+  private final Duration wait;
+  private final Consumer<String> progress;
+  private final long t0 = System.nanoTime();
+
+  Reconfiguration(ClusterAdmin admin, Duration wait, Consumer<String> progress) {
+    this.admin = admin;
+    this.wait = Objects.requireNonNull(wait);
+    this.progress = progress == null ? line -> { } : progress;
+  }
+
+  MembershipResult change(String what, List<Peers.Peer> adding, List<String> removing) {
+    ClusterView v = stableView();
+    RaftConf before = v.conf();
+    for (String id : removing) {
+      if (!before.isVoter(id)) {
+        throw new CohortException(id + " is not a voter of the configuration (" + before.describe() + ")", null);
+      }
+    }
+    for (Peers.Peer p : adding) {
+      checkNewNode(before, p);
+    }
+    List<Peers.Peer> target = new ArrayList<>();
+    before.voters().stream().filter(p -> !removing.contains(p.id())).forEach(target::add);
+    target.addAll(adding);
+    if (target.isEmpty()) {
+      throw new CohortException("the configuration would have no voter left (" + before.describe() + ")", null);
+    }
+    if (removing.contains(v.leader())) {
+      String to = mostCaughtUp(v, target.stream().map(Peers.Peer::id).filter(before::isVoter).toList());
+      progress.accept("leader " + v.leader() + " is leaving: handing leadership to " + to + " first");
+      transfer(v, to);
+      v = stableView();
+      if (!v.conf().equals(before)) {
+        throw new CohortException("the configuration changed meanwhile (now " + v.conf().describe() + "): run again", null);
+      }
+    }
+    String targetIds = String.join(",", target.stream().map(Peers.Peer::id).toList());
+    progress.accept(what + ": configuration " + before.describe() + " -> " + targetIds + " (leader " + v.leader() + ")"
+        + (adding.isEmpty() ? "" : "; the leader catches " + ids(adding) + " up first"));
+    SetConfigurationRequest.Arguments args = SetConfigurationRequest.Arguments.newBuilder()
+        .setServersInNewConf(target.stream().map(Peers.Peer::toRaftPeer).toList())
+        .setListenersInNewConf(before.listenerPeers())
+        .setServersInCurrentConf(before.voterPeers())
+        .setListenersInCurrentConf(before.listenerPeers())
+        .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+        .build();
+    List<Peers.Peer> everyone = new ArrayList<>(before.all());
+    everyone.addAll(adding);
+    Throwable failure;
+    try (RaftClient client = leaderClient(everyone, v.leader())) {
+      CompletableFuture<RaftClientReply> sent = CompletableFuture.supplyAsync(() -> {
+        try {
+          return client.admin().setConfiguration(args);
+        } catch (IOException e) {
+          throw new CompletionException(e);
+        }
+      });
+      failure = awaitReporting(sent, adding);
+    } catch (IOException e) {
+      failure = e;
+    }
+    ClusterView after = awaitConf(target, failure == null ? wait.toMillis() : 3000);
+    if (after != null) {
+      return new MembershipResult(what + ": configuration " + after.conf().describe() + " (leader " + after.leader()
+          + ", " + seconds() + ")", before, after.conf(), after.leader(), millis());
+    }
+    ClusterView now = admin.view();
+    String reason = failure == null ? "the configuration did not settle within " + wait.toSeconds() + " s"
+        : explain(failure, adding);
+    throw new CohortException(what + " failed: " + reason + "; the configuration is "
+        + (now.conf() == null ? "unknown (no leader)" : now.conf().describe()), failure);
+  }
+
+  MembershipResult transferLeadership(String to) {
+    ClusterView v = stableView();
+    if (to == null) {
+      to = mostCaughtUp(v, v.conf().voterIds().stream().filter(id -> !id.equals(v.leader())).toList());
+    } else if (!v.conf().isVoter(to)) {
+      throw new CohortException(to + " is not a voter of the configuration (" + v.conf().describe() + ")", null);
+    } else if (to.equals(v.leader())) {
+      return new MembershipResult(to + " leads already", v.conf(), v.conf(), to, millis());
+    }
+    String from = v.leader();
+    progress.accept("handing leadership from " + from + " to " + to);
+    transfer(v, to);
+    return new MembershipResult("leadership moved from " + from + " to " + to + " (" + seconds() + ")", v.conf(),
+        v.conf(), to, millis());
+  }
+
+  // ------------------------------------------------------------------ checks
+
+  /** A leader, and no configuration change in progress. */
+  private ClusterView stableView() {
+    ClusterView v = admin.view();
+    if (v.leader() == null || v.conf() == null) {
+      throw new CohortUnavailableException("no leader: a configuration change needs one", null);
+    }
+    if (v.conf().joint() || !v.staging().isEmpty()) {
+      throw new CohortException("a configuration change is in progress (" + v.conf().describe()
+          + (v.staging().isEmpty() ? "" : ", staging " + String.join(",", v.staging())) + "): wait for it", null);
+    }
+    return v;
+  }
+
+  /** The new node answers, holds no configuration that names it, and uses an address of its own. */
+  private void checkNewNode(RaftConf conf, Peers.Peer p) {
+    if (conf.contains(p.id())) {
+      throw new CohortException(p.id() + " is a member already (" + conf.describe() + ")", null);
+    }
+    for (Peers.Peer m : conf.all()) {
+      if (m.address().equals(p.address())) {
+        throw new CohortException("address " + p.address() + " belongs to member " + m.id() + ": give " + p.id()
+            + " a port of its own (or remove " + m.id() + " first, then add " + p.id() + ")", null);
+      }
+    }
+    ClusterAdmin.Answer a = admin.probe(p);
+    long deadline = System.nanoTime() + Math.min(wait.toNanos(), TimeUnit.SECONDS.toNanos(NEW_NODE_WAIT_S));
+    if (!a.status().reachable()) {
+      progress.accept("waiting for " + p.id() + " at " + p.address() + " to answer (" + a.status().error() + ")");
+    }
+    while (!a.status().reachable() && System.nanoTime() < deadline) {
+      pause(500); // a node started a moment ago is still starting its JVM
+      a = admin.probe(p);
+    }
+    if (!a.status().reachable()) {
+      throw new CohortException(p.id() + " at " + p.address() + " does not answer (" + a.status().error()
+          + "): start it first with `cohort server --join --id " + p.id() + " --storage DIR --peers " + p + "`", null);
+    }
+    RaftConf own = a.reply().getConf().map(RaftConf::of).orElse(RaftConf.EMPTY);
+    if (own.contains(p.id())) {
+      throw new CohortException(p.id() + " at " + p.address() + " already belongs to a configuration (" + own.describe()
+          + "): a node to add starts empty, with --join", null);
+    }
+  }
+
+  /** The voter among {@code candidates} the leader knows to be furthest along (reachable first). */
+  private static String mostCaughtUp(ClusterView v, List<String> candidates) {
+    return candidates.stream().filter(id -> !id.equals(v.leader()))
+        .max((a, b) -> Long.compare(rank(v, a), rank(v, b)))
+        .orElseThrow(() -> new CohortException("no other voter to lead (" + v.conf().describe() + ")", null));
+  }
+
+  private static long rank(ClusterView v, String id) {
+    PeerStatus p = v.peer(id).orElse(null);
+    if (p == null || !p.reachable()) {
+      return Long.MIN_VALUE;
+    }
+    return p.lag() < 0 ? Long.MIN_VALUE / 2 : -p.lag();
+  }
+
+  // ------------------------------------------------------------------ doing it
+
+  private void transfer(ClusterView v, String to) {
+    Throwable failure = null;
+    try (RaftClient client = leaderClient(v.conf().all(), v.leader())) {
+      RaftClientReply r = client.admin().transferLeadership(RaftPeerId.valueOf(to), RaftPeerId.valueOf(v.leader()),
+          Math.max(1000, wait.toMillis() - 1000));
+      if (!r.isSuccess()) {
+        failure = r.getException();
+      }
+    } catch (IOException e) {
+      failure = e;
+    }
+    long deadline = System.nanoTime() + (failure == null ? wait.toNanos() : TimeUnit.SECONDS.toNanos(3));
+    while (System.nanoTime() < deadline) {
+      ClusterView now = admin.view();
+      if (to.equals(now.leader())) {
+        return;
+      }
+      pause(200);
+    }
+    throw new CohortException("leadership did not move to " + to + ": " + (failure == null ? "no leader change within "
+        + wait.toSeconds() + " s" : explain(failure, List.of())), failure);
+  }
+
+  /** Waits for the reply, printing the new nodes' progress; the failure, or null. */
+  private Throwable awaitReporting(CompletableFuture<RaftClientReply> sent, List<Peers.Peer> adding) {
+    long deadline = System.nanoTime() + wait.toNanos() + TimeUnit.SECONDS.toNanos(5);
+    long nextReport = System.nanoTime() + PROGRESS_EVERY_NS;
+    Map<String, Long> last = new LinkedHashMap<>();
+    while (true) {
+      try {
+        RaftClientReply r = sent.get(200, TimeUnit.MILLISECONDS);
+        return r.isSuccess() ? null : r.getException();
+      } catch (java.util.concurrent.TimeoutException e) {
+        // still staging or committing
+      } catch (java.util.concurrent.ExecutionException e) {
+        return e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return e;
+      }
+      long now = System.nanoTime();
+      if (now > deadline) {
+        return new IOException("no answer from the leader within " + wait.toSeconds() + " s");
+      }
+      if (now > nextReport && !adding.isEmpty()) {
+        nextReport = now + PROGRESS_EVERY_NS;
+        long leaderCommit = admin.view(false).leaderCommit();
+        for (Peers.Peer p : adding) {
+          PeerStatus s = admin.probe(p).status();
+          if (s.reachable() && !Objects.equals(last.put(p.id(), s.commitIndex()), s.commitIndex())) {
+            progress.accept("  " + p.id() + " catching up: commit index " + s.commitIndex() + " of the leader's "
+                + leaderCommit + " (" + seconds() + ")");
+          } else if (!s.reachable()) {
+            progress.accept("  " + p.id() + " does not answer (" + s.error() + ")");
+          }
+        }
+      }
+    }
+  }
+
+  /** Waits until the leader's configuration is exactly {@code target} and not joint; null if it never is. */
+  private ClusterView awaitConf(List<Peers.Peer> target, long ms) {
+    List<String> want = target.stream().map(Peers.Peer::id).sorted().toList();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+    do {
+      ClusterView v = admin.view();
+      if (v.conf() != null && !v.conf().joint() && v.conf().voterIds().stream().sorted().toList().equals(want)) {
+        return v;
+      }
+      pause(200);
+    } while (System.nanoTime() < deadline);
+    return null;
+  }
+
+  private RaftClient leaderClient(List<Peers.Peer> peers, String leader) {
+    RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(wait.toMillis() + 2000, TimeUnit.MILLISECONDS));
+    List<RaftPeer> raftPeers = peers.stream().map(Peers.Peer::toRaftPeer).toList();
+    return RaftClient.newBuilder().setProperties(p).setRaftGroup(RaftGroup.valueOf(admin.groupId(), raftPeers))
+        .setLeaderId(RaftPeerId.valueOf(leader)).setRetryPolicy(TRANSIENT).build();
+  }
+
+  private static String explain(Throwable failure, List<Peers.Peer> adding) {
+    String line = failure instanceof RaftRetryFailureException r && r.getCause() == null
+        ? "the leader kept refusing it (no leader ready, or another change in progress)" : ClusterAdmin.firstLine(failure);
+    if (!adding.isEmpty()) {
+      return "the leader did not catch " + ids(adding) + " up (" + line + "): is it running with --join, and can the"
+          + " leader reach " + adding.get(0).address() + "? (a node added back under an id it had before must keep"
+          + " its old address: the members remember an id's address)";
+    }
+    return line;
+  }
+
+  private static String ids(List<Peers.Peer> peers) {
+    return String.join(",", peers.stream().map(Peers.Peer::id).toList());
+  }
+
+  private long millis() {
+    return (System.nanoTime() - t0) / 1_000_000;
+  }
+
+  private String seconds() {
+    return String.format("%.1f s", millis() / 1000.0);
+  }
+
+  private static void pause(long ms) {
+    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ms));
+  }
+}
