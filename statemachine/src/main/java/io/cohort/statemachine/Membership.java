@@ -67,7 +67,7 @@ final class Membership {
         member.session = index;
         group.addMember(member);
       } else {
-        Takeovers.start(group, member, index);
+        Takeovers.start(group, member, index, state.nowMs);
       }
     } else {
       Result problem = checkSession(group, member, consumerId, hb.getSession());
@@ -78,6 +78,7 @@ final class Membership {
 
     HeartbeatResult.Builder out = HeartbeatResult.newBuilder();
     checkpoints.applyAll(group, member, hb.getCommitsList(), false, out::addCommitCodes);
+    checkpoints.applyErrors(group, member, hb.getErrorsList(), false, out::addErrorCodes);
     renew(group, member);
     List<PartitionRef> notHeld = reconcileHeld(group, member, hb.getHeldList(), joining);
     if (group.dirty) {
@@ -191,7 +192,7 @@ final class Membership {
       checkpoints.applyAll(group, member, leave.getCommitsList(), true, codes::addCodes);
       String message;
       if (member.oldLeaveEnds) {
-        Takeovers.end(group, member, index);
+        Takeovers.end(group, member, index, state);
         message = "replaced session " + leave.getSession() + " of consumer '" + member.consumerId
             + "' left; its partitions pass to session " + member.session;
       } else {
@@ -216,7 +217,7 @@ final class Membership {
           + " the session it replaced may still read: consumer '" + member.consumerId
           + "' is session " + member.session + " again";
     } else {
-      group.removeMember(member);
+      group.removeMember(member, state.nowMs);
       message = "consumer '" + member.consumerId + "' left group '" + group.name + "'";
     }
     Assignor.rebalance(group, index, state);
@@ -244,7 +245,7 @@ final class Membership {
             Takeovers.revert(group, m);
             continue;
           }
-          group.removeMember(m);
+          group.removeMember(m, state.nowMs);
           out.addExpired(group.name + "/" + m.consumerId);
         }
         Assignor.rebalance(group, index, state);
