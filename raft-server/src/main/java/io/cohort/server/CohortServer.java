@@ -49,6 +49,7 @@ public final class CohortServer implements AutoCloseable {
     NodeMetrics metrics = config.metrics().enabled() ? new NodeMetrics(config.metrics()) : null;
     CohortStateMachine sm = metrics == null ? new CohortStateMachine(config.stateMachine(), clock)
         : new CohortStateMachine(config.stateMachine(), clock, metrics.events(), metrics.events());
+    sm.judgeStallsAfter(config.metrics().stallAfterMs());
     RaftServer server = RaftServer.newBuilder()
         .setServerId(config.id())
         .setGroup(config.group())
