@@ -4,6 +4,7 @@ import com.google.protobuf.CodedOutputStream;
 import io.cohort.statemachine.proto.CheckpointEntry;
 import io.cohort.statemachine.proto.LimitsRecord;
 import io.cohort.statemachine.proto.PartitionRef;
+import io.cohort.statemachine.proto.ReaderError;
 import java.util.List;
 
 /**
@@ -82,5 +83,10 @@ final class CommandBudget {
   /** Bytes one entry adds (field 4 or 5: a one-byte tag, a length, the entry). */
   static int entryBytes(CheckpointEntry e) {
     return CodedOutputStream.computeMessageSize(5, e);
+  }
+
+  /** Bytes one reader error adds (field 5 or 6: a one-byte tag, a length, the error). */
+  static int errorBytes(ReaderError e) {
+    return CodedOutputStream.computeMessageSize(6, e);
   }
 }
