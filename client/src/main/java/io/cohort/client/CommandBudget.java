@@ -85,8 +85,8 @@ final class CommandBudget {
     return CodedOutputStream.computeMessageSize(5, e);
   }
 
-  /** Bytes one reader error adds (field 5 or 6: a one-byte tag, a length, the error). */
+  /** Bytes one reader error adds (field 20: a two-byte tag, a length, the error). */
   static int errorBytes(ReaderError e) {
-    return CodedOutputStream.computeMessageSize(6, e);
+    return CodedOutputStream.computeMessageSize(20, e);
   }
 }
