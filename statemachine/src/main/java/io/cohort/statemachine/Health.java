@@ -16,6 +16,8 @@ import io.cohort.statemachine.proto.PartitionHealth;
  *       (since its last commit; when failing without one, since the first failure);
  *   <li>lag stale: a lag is known but no live holder reads the partition, so it is frozen.
  * </ul>
+ *
+ * <p>A partition read to its end (checkpoint finished) is none of these.
  */
 public final class Health {
   /** The threshold when a query names none (the server passes its --stall-after-ms instead). */
@@ -42,6 +44,9 @@ public final class Health {
     long heartbeatAge = hasHolder ? Math.max(0, nowMs - holderHeartbeatMs) : -1;
     boolean liveHolder = hasHolder && heartbeatAge < sessionTimeoutMs;
     long checkpointAge = c == null ? -1 : Math.max(0, nowMs - c.committedAtMs());
+    if (c != null && c.finished()) {
+      return new Verdict(false, false, false, checkpointAge, heartbeatAge); // read to its end: nothing is behind
+    }
     boolean lagKnown = c != null && (c.lag() >= 0 || c.lagMs() >= 0);
     boolean behind = c != null && (c.lag() >= 0 ? c.lag() > 0 : c.lagMs() > 0);
     boolean failing = failure != null && failure.failingSince(c);

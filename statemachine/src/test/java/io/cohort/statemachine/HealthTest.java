@@ -165,4 +165,17 @@ class HealthTest {
         DescribeGroupQuery.newBuilder().setGroup("g").setStallAfterMs(0)).build());
     assertEquals(Code.INVALID_ARGUMENT, r.getCode());
   }
+
+  @Test
+  void R5_aPartitionReadToItsEndIsNeitherStaleNorStalled() {
+    ok(ctx.split("t", 0));
+    ctx.settle("g");
+    ok(ctx.commit("g", "A", CoordinatorTestContext.finished("t", 0, epoch(0), "end").toBuilder().setLag(0).build()));
+    ctx.advanceMs(STALL_MS);
+    ctx.heartbeat("g", "A");
+    GroupPartitionView p = ctx.partition("g", "t", 0);
+    assertFalse(p.hasHolder());
+    assertFalse(p.getHealth().getLagStale(), "its lag of 0 is final, not frozen");
+    assertFalse(p.getHealth().getStalled());
+  }
 }
