@@ -18,7 +18,8 @@ public interface ConsumerMetrics {
    * Something failed: {@code poll} or {@code process} (the batch is retried), {@code poison_skipped}
    * or {@code poison_stopped} (the poison policy gave up), {@code commit_refused} (a checkpoint was
    * refused and dropped), {@code request_failed} (a heartbeat or commit got no answer), {@code
-   * fenced} (a checkpoint or the session was fenced).
+   * fenced} (the session was fenced). {@code partition} is null when the failure is not one
+   * partition's (request_failed, fenced).
    */
   default void failed(PartitionId partition, String kind) {}
 
