@@ -5,7 +5,10 @@ import io.cohort.client.ConsumerState.Flush;
 import io.cohort.client.HeldPartition.Phase;
 import io.cohort.statemachine.proto.CheckpointEntry;
 import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.Protocol;
 import io.cohort.statemachine.proto.PartitionRef;
+import io.cohort.statemachine.proto.ReaderError;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -88,6 +91,9 @@ final class CheckpointBook {
   }
 
   private static void position(HeldPartition p, String cursor, boolean endReached, Long lag, Long lagMs) {
+    if (p.pendingError != null && !p.pendingError.getSkipped()) {
+      p.pendingError = null; // the reader got past it: a failure not yet reported is stale (a skip is news)
+    }
     p.position = cursor;
     p.lag = lag;
     p.lagMs = lagMs;
@@ -198,7 +204,58 @@ final class CheckpointBook {
       }
     }
     commitNow = leftOver > 0;
-    return new Flush(session, forHeartbeat ? held : List.of(), entries, seqs, omitted, leftOver, bytes);
+    List<ReaderError> errors = new ArrayList<>();
+    for (HeldPartition p : table.all()) {
+      if (p.pendingError != null && errors.size() < budget.maxEntries()) {
+        int size = CommandBudget.errorBytes(p.pendingError);
+        if (bytes + size <= budget.maxBytes()) {
+          errors.add(p.pendingError); // rides along; a later one replaces it
+          bytes += size;
+        }
+      }
+    }
+    return new Flush(session, forHeartbeat ? held : List.of(), entries, seqs, omitted, leftOver, bytes, errors);
+  }
+
+  /** The command carrying {@code f} was answered: its errors were reported (or refused: not again). */
+  void onErrorsSent(Flush f) {
+    for (ReaderError e : f.errors()) {
+      HeldPartition p = table.current(new PartitionId(e.getTopic(), e.getPartition()), e.getEpoch());
+      if (p != null && p.pendingError == e) {
+        p.pendingError = null;
+      }
+    }
+  }
+
+  /** A reader error as reported (step 9): the message cut to what the cluster takes. */
+  static ReaderError error(PartitionId id, long epoch, String cursor, String message, int attempts,
+      boolean skipped) {
+    ReaderError.Builder b = ReaderError.newBuilder().setTopic(id.topic()).setPartition(id.partition())
+        .setEpoch(epoch).setMessage(cutUtf8(message, Protocol.MAX_ERROR_MESSAGE_BYTES)).setAttempts(attempts)
+        .setSkipped(skipped);
+    if (cursor != null) {
+      b.setCursor(cursor);
+    }
+    return b.build();
+  }
+
+  /** The longest prefix of {@code s} that is at most {@code maxBytes} in UTF-8, never splitting a character. */
+  static String cutUtf8(String s, int maxBytes) {
+    if (s.length() * 3 <= maxBytes || s.getBytes(StandardCharsets.UTF_8).length <= maxBytes) {
+      return s;
+    }
+    int bytes = 0;
+    int i = 0;
+    while (i < s.length()) {
+      int cp = s.codePointAt(i);
+      int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      if (bytes + n > maxBytes) {
+        break;
+      }
+      bytes += n;
+      i += Character.charCount(cp);
+    }
+    return s.substring(0, i);
   }
 
   // ------------------------------------------------------------------ answers

@@ -285,6 +285,16 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     return describeGroup(group, ReadMode.linearizable());
   }
 
+  /** With the query's options, e.g. the stall threshold partitions are judged by (step 9). */
+  public CompletableFuture<GroupView> describeGroup(DescribeGroupQuery query, ReadMode mode) {
+    return read(Query.newBuilder().setDescribeGroup(query).build(), mode, QueryResult::getGroup);
+  }
+
+  /** With the query's options, e.g. the stall threshold partitions are judged by (step 9). */
+  public CompletableFuture<CheckpointList> listCheckpoints(ListCheckpoints query, ReadMode mode) {
+    return read(Query.newBuilder().setListCheckpoints(query).build(), mode, QueryResult::getCheckpoints);
+  }
+
   public CompletableFuture<CheckpointList> listCheckpoints(String group, ReadMode mode) {
     return read(Query.newBuilder().setListCheckpoints(ListCheckpoints.newBuilder().setGroup(group)).build(),
         mode, QueryResult::getCheckpoints);

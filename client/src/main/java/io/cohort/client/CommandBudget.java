@@ -4,6 +4,7 @@ import com.google.protobuf.CodedOutputStream;
 import io.cohort.statemachine.proto.CheckpointEntry;
 import io.cohort.statemachine.proto.LimitsRecord;
 import io.cohort.statemachine.proto.PartitionRef;
+import io.cohort.statemachine.proto.ReaderError;
 import java.util.List;
 
 /**
@@ -84,5 +85,10 @@ final class CommandBudget {
   /** Bytes one entry adds (field 4 or 5: a one-byte tag, a length, the entry). */
   static int entryBytes(CheckpointEntry e) {
     return CodedOutputStream.computeMessageSize(5, e);
+  }
+
+  /** Bytes one reader error adds (field 20: a two-byte tag, a length, the error). */
+  static int errorBytes(ReaderError e) {
+    return CodedOutputStream.computeMessageSize(20, e);
   }
 }

@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param pollWaitMs how long one poll may wait for records
  * @param sessionMarginMs stop reading when no heartbeat succeeded for (session timeout − margin);
  *     0 = a fifth of the session timeout. Never less than one poll plus {@link #MARGIN_SLACK_MS}
- * @param errorBackoffMs wait after a failed poll or processing before retrying that batch
+ * @param errorBackoffMs wait after a failed poll or processing before retrying that batch; doubles
+ *     while the same batch keeps failing, up to {@code maxErrorBackoffMs}
  * @param retryMs wait before retrying a heartbeat that failed or a join that was refused
  * @param leaveTimeoutMs how long {@link GroupConsumer#close()} waits for readers to stop while it
  *     keeps the session alive, and for the leave's answer
@@ -23,10 +24,14 @@ import java.util.Objects;
  * @param autoCommit true: a batch's end cursor is committed once {@code process} returns; false:
  *     only cursors passed to {@link GroupConsumer#acknowledge} (or {@link
  *     ProcessingContext#acknowledge}) are committed
+ * @param poisonPolicy what a reader does when the same batch keeps failing (default: retry)
+ * @param maxErrorBackoffMs the longest wait between retries of a failing batch
+ * @param metrics where the consumer reports what it does (default: nowhere)
  */
 public record ConsumerConfig(String group, String consumerId, long commitIntervalMs,
     int maxBatchRecords, long pollWaitMs, long sessionMarginMs, long errorBackoffMs, long retryMs,
-    long leaveTimeoutMs, int readerThreads, boolean autoCommit) {
+    long leaveTimeoutMs, int readerThreads, boolean autoCommit, PoisonPolicy poisonPolicy,
+    long maxErrorBackoffMs, ConsumerMetrics metrics) {
 
   /** What the self-fencing margin keeps on top of one poll (R2: a poll, then the check). */
   public static final long MARGIN_SLACK_MS = 100;
@@ -34,6 +39,12 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
   public ConsumerConfig {
     Objects.requireNonNull(group, "group");
     Objects.requireNonNull(consumerId, "consumerId");
+    Objects.requireNonNull(poisonPolicy, "poisonPolicy");
+    Objects.requireNonNull(metrics, "metrics");
+    if (maxErrorBackoffMs < errorBackoffMs) {
+      throw new IllegalArgumentException("maxErrorBackoffMs " + maxErrorBackoffMs + " must be at least errorBackoffMs "
+          + errorBackoffMs);
+    }
     if (commitIntervalMs <= 0 || maxBatchRecords <= 0 || pollWaitMs <= 0 || sessionMarginMs < 0
         || errorBackoffMs <= 0 || retryMs <= 0 || leaveTimeoutMs <= 0 || readerThreads <= 0) {
       throw new IllegalArgumentException("consumer settings must be positive (sessionMarginMs may be 0): "
@@ -52,6 +63,24 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
       long pollWaitMs, long sessionMarginMs, long errorBackoffMs, long retryMs, long leaveTimeoutMs) {
     this(group, consumerId, commitIntervalMs, maxBatchRecords, pollWaitMs, sessionMarginMs,
         errorBackoffMs, retryMs, leaveTimeoutMs, defaultReaderThreads(), true);
+  }
+
+  /** The settings before poison policies and metrics existed: defaults for those. */
+  public ConsumerConfig(String group, String consumerId, long commitIntervalMs, int maxBatchRecords,
+      long pollWaitMs, long sessionMarginMs, long errorBackoffMs, long retryMs, long leaveTimeoutMs,
+      int readerThreads, boolean autoCommit) {
+    this(group, consumerId, commitIntervalMs, maxBatchRecords, pollWaitMs, sessionMarginMs, errorBackoffMs,
+        retryMs, leaveTimeoutMs, readerThreads, autoCommit, PoisonPolicy.retry(),
+        Math.max(errorBackoffMs, DEFAULT_MAX_ERROR_BACKOFF_MS), ConsumerMetrics.NONE);
+  }
+
+  /** The longest wait between retries of a failing batch unless set. */
+  public static final long DEFAULT_MAX_ERROR_BACKOFF_MS = 30_000;
+
+  /** How long a reader waits before the {@code attempts}-th retry of a failing batch (attempts from 1). */
+  long errorBackoffMs(int attempts) {
+    long shift = Math.min(Math.max(attempts - 1, 0), 20);
+    return Math.min(maxErrorBackoffMs, errorBackoffMs << shift);
   }
 
   public static Builder builder(String group, String consumerId) {
@@ -88,8 +117,9 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
   }
 
   /**
-   * Defaults: commit every 1 s, 500 records per poll, 200 ms poll wait, retries after 500 ms,
-   * {@link ConsumerConfig#defaultReaderThreads()} reader threads, auto-commit.
+   * Defaults: commit every 1 s, 500 records per poll, 200 ms poll wait, retries after 500 ms
+   * (a failing batch: doubling up to 30 s, forever), {@link ConsumerConfig#defaultReaderThreads()}
+   * reader threads, auto-commit, no metrics.
    */
   public static final class Builder {
     private final String group;
@@ -103,6 +133,10 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
     private long leaveTimeoutMs = 10_000;
     private int readerThreads = defaultReaderThreads();
     private boolean autoCommit = true;
+    private PoisonPolicy poisonPolicy = PoisonPolicy.retry();
+    private long maxErrorBackoffMs = DEFAULT_MAX_ERROR_BACKOFF_MS;
+    private ConsumerMetrics metrics = ConsumerMetrics.NONE;
+    private io.prometheus.metrics.model.registry.PrometheusRegistry registry;
 
     private Builder(String group, String consumerId) {
       this.group = group;
@@ -154,9 +188,39 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
       return this;
     }
 
+    public Builder poisonPolicy(PoisonPolicy v) {
+      poisonPolicy = v;
+      return this;
+    }
+
+    public Builder maxErrorBackoffMs(long v) {
+      maxErrorBackoffMs = v;
+      return this;
+    }
+
+    /**
+     * Reports into this Prometheus registry (e.g. {@code PrometheusRegistry.defaultRegistry}), every
+     * series labelled with group and consumer (see client/USAGE.md). Needs {@code
+     * io.prometheus:prometheus-metrics-core} on the classpath; without this call the client never
+     * touches it.
+     */
+    public Builder metrics(io.prometheus.metrics.model.registry.PrometheusRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /** Reports to another metrics backend (instead of {@link #metrics(io.prometheus.metrics.model.registry.PrometheusRegistry)}). */
+    public Builder metricsRecorder(ConsumerMetrics v) {
+      metrics = Objects.requireNonNull(v, "metrics");
+      registry = null;
+      return this;
+    }
+
     public ConsumerConfig build() {
+      ConsumerMetrics m = registry == null ? metrics : PrometheusConsumerMetrics.of(registry, group, consumerId);
       return new ConsumerConfig(group, consumerId, commitIntervalMs, maxBatchRecords, pollWaitMs,
-          sessionMarginMs, errorBackoffMs, retryMs, leaveTimeoutMs, readerThreads, autoCommit);
+          sessionMarginMs, errorBackoffMs, retryMs, leaveTimeoutMs, readerThreads, autoCommit, poisonPolicy,
+          maxErrorBackoffMs, m);
     }
   }
 }

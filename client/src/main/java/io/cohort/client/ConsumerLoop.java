@@ -213,6 +213,25 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
   }
 
   @Override
+  public void failed(PartitionGrant g, String cursor, String message, int attempts, boolean skipped) {
+    post(() -> state.failed(g.id(), g.epoch(), cursor, message, attempts, skipped));
+  }
+
+  @Override
+  public void poisoned(PartitionGrant g, String cursor) {
+    post(() -> state.poisoned(g.id(), g.epoch(), cursor));
+  }
+
+  /** Partitions held but not read because the poison policy stopped them there (tests, GroupConsumer). */
+  CompletableFuture<java.util.Set<PartitionId>> parked() {
+    CompletableFuture<java.util.Set<PartitionId>> out = new CompletableFuture<>();
+    if (!post(() -> out.complete(state.parked()))) {
+      out.complete(java.util.Set.of());
+    }
+    return out;
+  }
+
+  @Override
   public void stopped(PartitionGrant g) {
     if (!post(() -> {
       state.readerStopped(g.id(), g.epoch());

@@ -11,11 +11,14 @@ import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.Leave;
 import io.cohort.statemachine.proto.PartitionRef;
+import io.cohort.statemachine.proto.ReaderError;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
@@ -60,7 +63,7 @@ final class ConsumerState {
    * {@code bytes} the command's size as counted.
    */
   record Flush(ByteString session, List<PartitionRef> held, List<CheckpointEntry> entries, List<Long> seqs,
-      Set<PartitionId> omitted, int leftOver, int bytes) {}
+      Set<PartitionId> omitted, int leftOver, int bytes, List<ReaderError> errors) {}
 
   private final String group;
   private final String consumerId;
@@ -75,6 +78,8 @@ final class ConsumerState {
   private long sessionTimeoutMs;
   private long nextHeartbeatMs;
   private boolean heartbeatNow;
+  /** Partitions the poison policy stopped, and where: not read again there (see {@link PoisonPolicy}). */
+  private final Map<PartitionId, Optional<String>> poisoned = new HashMap<>();
 
   ConsumerState(String group, String consumerId) {
     this.group = group;
@@ -157,12 +162,12 @@ final class ConsumerState {
 
   Heartbeat heartbeat(Flush f) {
     return Heartbeat.newBuilder().setGroup(group).setConsumerId(consumerId).setSessionToken(f.session())
-        .addAllHeld(f.held()).addAllCommits(f.entries()).build();
+        .addAllHeld(f.held()).addAllCommits(f.entries()).addAllErrors(f.errors()).build();
   }
 
   CommitCheckpoints commit(Flush f) {
     return CommitCheckpoints.newBuilder().setGroup(group).setConsumerId(consumerId)
-        .setSessionToken(f.session()).addAllEntries(f.entries()).build();
+        .setSessionToken(f.session()).addAllEntries(f.entries()).addAllErrors(f.errors()).build();
   }
 
   Leave leave(Flush f) {
@@ -199,6 +204,37 @@ final class ConsumerState {
   /** Commit everything pending now; the future completes when all of it is acknowledged. */
   CompletableFuture<Void> commitAll() {
     return book.commitAll();
+  }
+
+  /** A reader failed on the batch at {@code cursor}: reported with the next heartbeat or commit. */
+  void failed(PartitionId id, long epoch, String cursor, String message, int attempts, boolean skipped) {
+    HeldPartition p = table.current(id, epoch);
+    if (p != null) {
+      p.pendingError = CheckpointBook.error(id, epoch, cursor, message, attempts, skipped);
+    }
+  }
+
+  /**
+   * The poison policy stopped this partition's reader at {@code cursor}: it is released once the
+   * reader stopped, and not read again at that position (a grant back at it is held, not read).
+   */
+  void poisoned(PartitionId id, long epoch, String cursor) {
+    HeldPartition p = table.current(id, epoch);
+    if (p != null && p.phase == Phase.RUNNING) {
+      poisoned.put(id, Optional.ofNullable(cursor));
+      p.phase = Phase.STOPPING;
+    }
+  }
+
+  /** Partitions held but not read because the poison policy stopped them there. */
+  Set<PartitionId> parked() {
+    Set<PartitionId> out = new java.util.TreeSet<>();
+    for (HeldPartition p : table.all()) {
+      if (p.parked) {
+        out.add(p.id());
+      }
+    }
+    return out;
   }
 
   /**
@@ -242,6 +278,7 @@ final class ConsumerState {
 
   private List<Action> applyHeartbeat(Flush f, HeartbeatResult r) {
     List<Action> out = new ArrayList<>();
+    book.onErrorsSent(f);
     session = r.getSessionToken();
     sessionTimeoutMs = r.getSessionTimeoutMs();
     nextHeartbeatMs = r.getNextHeartbeatMs();
@@ -270,7 +307,7 @@ final class ConsumerState {
       if (p != null && p.grant.epoch() == grant.epoch()) {
         boolean changed = p.grant.sealed() != grant.sealed() || !Objects.equals(p.grant.endCursor(), grant.endCursor());
         p.grant = grant;
-        if (p.phase == Phase.RUNNING && p.paused && !retiring) {
+        if (p.phase == Phase.RUNNING && p.paused && !retiring && !p.parked) {
           p.paused = false;
           start(out, p, p.position);
         } else if (changed && table.liveReaders(id) > 0) {
@@ -291,7 +328,10 @@ final class ConsumerState {
         heartbeatNow = true;
       } else if (retiring) {
         fresh.paused = true; // never read: it goes with the leave
+      } else if (Optional.ofNullable(grant.cursor()).equals(poisoned.get(id))) {
+        fresh.parked = true; // back where the poison policy stopped it: held, not read
       } else {
+        poisoned.remove(id);
         start(out, fresh, grant.cursor());
       }
     }
@@ -328,6 +368,7 @@ final class ConsumerState {
   /** A commit or leave (sent as {@code f}) succeeded with one code per entry. */
   List<Action> onCommit(Flush f, List<Code> codes) {
     List<Action> out = new ArrayList<>();
+    book.onErrorsSent(f);
     book.onCodes(f, codes, out);
     return out;
   }
@@ -380,7 +421,7 @@ final class ConsumerState {
   List<Action> pauseAll() {
     List<Action> out = new ArrayList<>();
     for (HeldPartition p : table.all()) {
-      if (p.phase == Phase.RUNNING && !p.paused) {
+      if (p.phase == Phase.RUNNING && !p.paused && !p.parked) {
         p.paused = true;
         out.add(new Action.Stop(p.grant, RevokeReason.SESSION_AT_RISK));
       }

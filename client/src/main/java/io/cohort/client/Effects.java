@@ -66,6 +66,7 @@ final class Effects {
     } else if (a instanceof Action.Refused ref) {
       LOG.warn("{} checkpoint {} at '{}' refused ({}): dropped", logPrefix, ref.id(), ref.entry().getCursor(),
           ref.code());
+      readers.metrics().failed(ref.id(), "commit_refused");
       safe(() -> listener.onError(ref.id(), new CohortRejectedException(ref.code(),
           "checkpoint of " + ref.id() + " at '" + ref.entry().getCursor() + "' refused")));
     } else if (a instanceof Action.ConsumerFenced) {

@@ -88,7 +88,8 @@ final class Exchange {
 
   void sendCommit() {
     Flush f = state.flush(false, budget);
-    send(() -> transport.commit(state.commit(f)), (r, e) -> onCommit(f, r, e));
+    long sentAt = pacer.now();
+    send(() -> transport.commit(state.commit(f)), (r, e) -> onCommit(f, sentAt, r, e));
   }
 
   /** Every reader stopped: the final checkpoints (in chunks under the budget), the last with the leave. */
@@ -137,6 +138,7 @@ final class Exchange {
     }
     long sto = r.getSessionTimeoutMs();
     pacer.heartbeatOk(sentAt, r.getNextHeartbeatMs());
+    committed(f, sentAt);
     String problem = config.sessionTimeoutProblem(sto);
     if (problem != null) {
       LOG.error("{} cannot run: {}", logPrefix, problem);
@@ -165,9 +167,16 @@ final class Exchange {
     loop.pump();
   }
 
-  private void onCommit(Flush f, CommitResult r, Throwable e) {
+  private void committed(Flush f, long sentAt) {
+    if (!f.entries().isEmpty()) {
+      config.metrics().committed(f.entries().size(), (pacer.now() - sentAt) * 1_000_000);
+    }
+  }
+
+  private void onCommit(Flush f, long sentAt, CommitResult r, Throwable e) {
     if (e == null) {
       pacer.commitOk();
+      committed(f, sentAt);
       effects.apply(state.onCommit(f, r.getCodesList()));
     } else {
       onFailure(f, false, Failures.map(e, "commit"));
@@ -200,6 +209,7 @@ final class Exchange {
   private void onFailure(Flush f, boolean heartbeat, CohortException ce) {
     String what = heartbeat ? "heartbeat" : "commit";
     if (!(ce instanceof CohortRejectedException rej)) {
+      config.metrics().failed(null, "request_failed");
       effects.apply(state.onFailed(f, ce));
       long delay = pacer.failed();
       LOG.warn("{} {} failed, retrying in {} ms: {}", logPrefix, what, delay, ce.getMessage());
@@ -221,6 +231,7 @@ final class Exchange {
         loop.windDown(Status.FAILED, rej);
       }
       case FENCED -> {
+        config.metrics().failed(null, "fenced");
         LOG.warn("{} fenced: another process joined with this consumer id; stopping, then leaving", logPrefix);
         effects.apply(state.onRejected(code));
       }

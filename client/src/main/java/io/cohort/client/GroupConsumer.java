@@ -175,6 +175,21 @@ public final class GroupConsumer<R> implements AutoCloseable {
   }
 
   /**
+   * The partitions this consumer holds without reading because the {@link PoisonPolicy} stopped
+   * them at their current checkpoint (until an admin reset moves it).
+   */
+  public Set<PartitionId> poisoned() {
+    try {
+      return loop.parked().get(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Set.of();
+    } catch (ExecutionException | TimeoutException e) {
+      return Set.of();
+    }
+  }
+
+  /**
    * Stops every reader, then commits their last positions and leaves the group (its partitions go
    * to the others at once). It keeps heartbeating while readers finish their batch, up to {@code
    * leaveTimeoutMs}; a reader still running after that is waited for until the session's deadline,

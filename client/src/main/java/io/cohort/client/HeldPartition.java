@@ -1,6 +1,7 @@
 package io.cohort.client;
 
 import io.cohort.statemachine.proto.CheckpointEntry;
+import io.cohort.statemachine.proto.ReaderError;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -44,6 +45,10 @@ final class HeldPartition {
   /** The reader's last view of its lag, for checkpoints acknowledged later. */
   Long lag;
   Long lagMs;
+  /** The reader's latest failure, to report with the next heartbeat or commit (step 9); null: none. */
+  ReaderError pendingError;
+  /** Held, but not read: the poison policy stopped it at this position and it came back there. */
+  boolean parked;
   private long seq;
   private final List<Waiter> waiters = new ArrayList<>();
 

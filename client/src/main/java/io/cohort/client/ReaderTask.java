@@ -42,6 +42,8 @@ final class ReaderTask<R> implements Runnable {
   private boolean assigned;
   private boolean atEnd;
   private RevokeReason ended;
+  /** Failures in a row of the batch at {@link #cursor} (poll or process); 0 after a success. */
+  private int attempts;
 
   // scheduling, under this task's lock
   private boolean queued;
@@ -178,6 +180,7 @@ final class ReaderTask<R> implements Runnable {
     if (!assigned) {
       assigned = true;
       env.reading(g);
+      env.metrics().assigned(g.id());
       safeListener(() -> env.listener().onAssigned(g, startCursor));
     }
     if (stopRequested) {
@@ -190,7 +193,7 @@ final class ReaderTask<R> implements Runnable {
       try {
         session = env.reader().open(g, cursor);
       } catch (Exception e) {
-        return failed(e);
+        return failed(e, "poll");
       }
     }
     if (batch == null) {
@@ -202,8 +205,9 @@ final class ReaderTask<R> implements Runnable {
       try {
         batch = session.poll(env.config().maxBatchRecords(), waitMs);
       } catch (Exception e) {
-        return failed(e);
+        return failed(e, "poll");
       }
+      attempts = 0; // a new batch: its own count of failures
       // an empty poll that did not wait (crowded, or a store that returns at once) rests instead
       idleMs = Math.max(0, env.config().pollWaitMs() - (env.nowMs() - polledAt));
     }
@@ -217,12 +221,15 @@ final class ReaderTask<R> implements Runnable {
       if (env.nowMs() >= env.deadlineMs(g)) {
         return DEADLINE_RECHECK_MS; // the session may be lost: no processing unless a heartbeat renews it
       }
+      long started = System.nanoTime();
       try {
         env.processor().process(new BatchContext(g, batch.nextCursor()), batch.records());
       } catch (Exception e) {
-        return failed(e); // the same batch again, unless stopped
+        return failed(e, "process"); // the same batch again, unless stopped or given up on
       }
+      env.metrics().processed(g.id(), batch.records().size(), System.nanoTime() - started);
     }
+    attempts = 0;
     String next = batch.nextCursor();
     boolean empty = batch.records().isEmpty();
     boolean finishedHere = g.sealed() && (batch.endOfPartition() || g.isEnd(next));
@@ -250,11 +257,45 @@ final class ReaderTask<R> implements Runnable {
     return PARK;
   }
 
-  private long failed(Exception e) {
-    LOG.warn("{} reading {} failed, retrying in {} ms: {}", env.logPrefix(), grant.id(),
-        env.config().errorBackoffMs(), e.toString());
-    safeListener(() -> env.listener().onError(grant.id(), e));
-    return env.config().errorBackoffMs();
+  /**
+   * A poll or process failed: reported (listener, metrics, and the cluster with the next heartbeat
+   * or commit), then retried after a growing back-off, unless the poison policy gives up on a batch
+   * that keeps failing in process: skip it, or stop and release the partition.
+   */
+  private long failed(Exception e, String kind) {
+    attempts++;
+    PartitionGrant g = grant;
+    ConsumerConfig config = env.config();
+    env.metrics().failed(g.id(), kind);
+    safeListener(() -> env.listener().onError(g.id(), e));
+    String message = kind + ": " + e;
+    if (kind.equals("process") && config.poisonPolicy().givesUp(attempts) && batch != null) {
+      boolean skip = config.poisonPolicy().action() == PoisonPolicy.Action.SKIP;
+      PoisonBatchException poison = new PoisonBatchException(g.id(), cursor, attempts, skip, e);
+      LOG.warn("{} {}", env.logPrefix(), poison.getMessage());
+      env.metrics().failed(g.id(), skip ? "poison_skipped" : "poison_stopped");
+      safeListener(() -> env.listener().onError(g.id(), poison));
+      if (skip) {
+        Batch<R> b = batch;
+        batch = null;
+        attempts = 0;
+        String next = b.nextCursor();
+        env.report(g, next, false, b.lag(), b.lagMs()); // committed as if processed (auto-commit)
+        env.failed(g, cursor, message, poison.attempts(), true);
+        cursor = next;
+        return NOW;
+      }
+      env.failed(g, cursor, message, attempts, false);
+      env.poisoned(g, cursor);
+      stopReason = RevokeReason.POISONED;
+      ended = RevokeReason.POISONED;
+      return FINISH;
+    }
+    long delay = config.errorBackoffMs(attempts);
+    LOG.warn("{} reading {} failed ({} in a row), retrying in {} ms: {}", env.logPrefix(), g.id(), attempts, delay,
+        e.toString());
+    env.failed(g, cursor, message, attempts, false);
+    return delay;
   }
 
   private void finishOnce() {
@@ -279,6 +320,7 @@ final class ReaderTask<R> implements Runnable {
     RevokeReason why = ended != null ? ended : stopReason;
     try {
       if (assigned) {
+        env.metrics().revoked(grant.id(), why);
         safeListener(() -> env.listener().onRevoked(grant, why));
       }
     } finally {

@@ -37,6 +37,15 @@ final class Readers<R> {
 
     /** A reader stopped (after its last report); called once per started grant. */
     void stopped(PartitionGrant grant);
+
+    /**
+     * Reading the batch at {@code cursor} failed ({@code attempts} in a row); {@code skipped}: the
+     * poison policy skipped it. Reported to the cluster with the next heartbeat or commit.
+     */
+    void failed(PartitionGrant grant, String cursor, String message, int attempts, boolean skipped);
+
+    /** The poison policy stops this reader: release the partition, and do not read it again at {@code cursor}. */
+    void poisoned(PartitionGrant grant, String cursor);
   }
 
   private final String logPrefix;
@@ -211,6 +220,10 @@ final class Readers<R> {
     return listener;
   }
 
+  ConsumerMetrics metrics() {
+    return config.metrics();
+  }
+
   Executor pool() {
     return pool;
   }
@@ -243,6 +256,7 @@ final class Readers<R> {
   }
 
   void report(PartitionGrant grant, String cursor, boolean finished, Long lag, Long lagMs) {
+    config.metrics().lag(grant.id(), lag, lagMs);
     if (config.autoCommit()) {
       sink.progress(grant, cursor, finished, lag, lagMs);
     } else {
@@ -252,6 +266,14 @@ final class Readers<R> {
 
   CompletableFuture<Void> acknowledge(PartitionGrant grant, String cursor) {
     return sink.acknowledge(grant, cursor);
+  }
+
+  void failed(PartitionGrant grant, String cursor, String message, int attempts, boolean skipped) {
+    sink.failed(grant, cursor, message, attempts, skipped);
+  }
+
+  void poisoned(PartitionGrant grant, String cursor) {
+    sink.poisoned(grant, cursor);
   }
 
   void stopped(ReaderTask<R> task, RevokeReason why) {

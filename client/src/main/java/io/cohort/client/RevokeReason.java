@@ -17,5 +17,7 @@ public enum RevokeReason {
   /** Another process joined with the same consumer id and took over this session. */
   CONSUMER_FENCED,
   /** The consumer is closing. */
-  CLOSED
+  CLOSED,
+  /** The same batch kept failing and the {@link PoisonPolicy} stops: the partition is released. */
+  POISONED
 }

@@ -500,4 +500,44 @@ class ConsumerStateTest {
     assertEquals(P0, start.grant().id());
     assertEquals("5", start.cursor());
   }
+
+  @Test
+  void aReaderErrorRidesOnTheNextHeartbeatCutTo256BytesAndProgressDropsItUnsent() {
+    joinWith(grant(0, 3, "5"), grant(1, 3, "0"));
+    state.failed(P0, 3, "5", "\u00e9".repeat(200), 2, false); // 400 bytes of UTF-8
+    Flush f = state.flush();
+    assertEquals(1, f.errors().size());
+    assertEquals(256, f.errors().get(0).getMessage().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+    assertEquals(3, f.errors().get(0).getEpoch());
+    assertEquals("5", f.errors().get(0).getCursor());
+    assertEquals(f.errors(), state.heartbeat(f).getErrorsList());
+    state.onHeartbeat(f, result(7, grant(0, 3, "5"), grant(1, 3, "0")).build());
+    assertEquals(List.of(), state.flush().errors(), "reported once");
+
+    state.failed(P1, 3, "0", "flaky", 1, false);
+    state.progress(P1, 3, "4", false, 0L, null, 0);
+    assertEquals(List.of(), state.flush().errors(), "the batch went through before the report left: stale");
+    state.failed(P1, 3, "4", "poison", 3, true);
+    state.progress(P1, 3, "9", false, 0L, null, 0);
+    assertEquals(1, state.flush().errors().size(), "a skip is news even after the reader moved on");
+  }
+
+  @Test
+  void aPartitionThePoisonPolicyStoppedIsReleasedAndHeldWithoutAReaderWhenItComesBackThere() {
+    joinWith(grant(0, 3, "5"));
+    state.poisoned(P0, 3, "5");
+    state.readerStopped(P0, 3);
+    assertTrue(state.heartbeatNow());
+    Flush release = state.flush();
+    assertEquals(Set.of(), held(release), "let go");
+    List<Action> back = state.onHeartbeat(release, result(7, grant(0, 9, "5")).build());
+    assertTrue(back.stream().noneMatch(a -> a instanceof Action.Start), "back at the poison: not read");
+    assertEquals(Set.of(P0), state.parked());
+    assertEquals(Set.of(P0), held(state.flush()), "but held");
+    assertTrue(state.pauseAll().isEmpty(), "nothing to pause");
+    List<Action> reset = state.onHeartbeat(state.flush(), result(7, grant(0, 12, "6")).build());
+    assertTrue(reset.stream().anyMatch(a -> a instanceof Action.Start s && "6".equals(s.cursor())),
+        "moved past it: read again");
+    assertEquals(Set.of(), state.parked());
+  }
 }

@@ -74,6 +74,21 @@ final class LocalCoordinator implements ConsumerTransport, AutoCloseable {
         .map(io.cohort.statemachine.proto.CheckpointView::getCursor).findFirst().orElse(null);
   }
 
+  /** A partition as `group describe` shows it, stalls judged with {@code stallAfterMs}. */
+  synchronized io.cohort.statemachine.proto.GroupPartitionView partition(String group, String topic, int partition,
+      long stallAfterMs) {
+    return coordinator.query(io.cohort.statemachine.proto.Query.newBuilder().setDescribeGroup(
+        io.cohort.statemachine.proto.DescribeGroupQuery.newBuilder().setGroup(group).setStallAfterMs(stallAfterMs))
+        .build(), io.cohort.statemachine.Principals.INTERNAL).getGroup().getPartitionsList().stream()
+        .filter(p -> p.getTopic().equals(topic) && p.getPartition() == partition).findFirst().orElseThrow();
+  }
+
+  /** An admin's live reset (R3). */
+  void reset(String group, String topic, int partition, String cursor) {
+    check(apply(Command.newBuilder().setResetCheckpoint(io.cohort.statemachine.proto.ResetCheckpoint.newBuilder()
+        .setGroup(group).setTopic(topic).setPartition(partition).setCursor(cursor)).build()));
+  }
+
   long count(Command.BodyCase kind) {
     return log.stream().filter(c -> c.getBodyCase() == kind).count();
   }

@@ -69,6 +69,16 @@ class ReadersTest {
           public void stopped(PartitionGrant g) {
             stopped.add(g);
           }
+
+          @Override
+          public void failed(PartitionGrant g, String cursor, String message, int attempts, boolean skipped) {
+            reports.add(g.id() + " failed at " + cursor);
+          }
+
+          @Override
+          public void poisoned(PartitionGrant g, String cursor) {
+            reports.add(g.id() + " poisoned at " + cursor);
+          }
         });
     return readers;
   }

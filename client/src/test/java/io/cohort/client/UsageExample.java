@@ -1,6 +1,7 @@
 package io.cohort.client;
 
 import io.cohort.statemachine.proto.StartFrom;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -99,6 +100,23 @@ final class UsageExample {
   }
 
   /** A store in memory for running the examples; positions are offsets. */
+  /** The poison policies snippet: retry, skip, stop. */
+  static List<ConsumerConfig> poisonPolicies() {
+    ConsumerConfig retrying = ConsumerConfig.builder("analytics", "worker-1").build();   // retry() is the default
+    ConsumerConfig skipping = ConsumerConfig.builder("analytics", "worker-1")
+        .poisonPolicy(PoisonPolicy.skipAfter(5)).build();   // after 5 failures in a row: skip the batch, report it
+    ConsumerConfig stopping = ConsumerConfig.builder("analytics", "worker-1")
+        .poisonPolicy(PoisonPolicy.stopAfter(5)).build();   // after 5: stop reading the partition and release it
+    return List.of(retrying, skipping, stopping);
+  }
+
+  /** The metrics snippet. */
+  static ConsumerConfig withMetrics() {
+    ConsumerConfig config = ConsumerConfig.builder("analytics", "worker-1")
+        .metrics(PrometheusRegistry.defaultRegistry).build();   // the registry your exporter serves
+    return config;
+  }
+
   static final class MemoryStore implements Store {
     private final Map<PartitionId, List<String>> data = new ConcurrentHashMap<>();
 

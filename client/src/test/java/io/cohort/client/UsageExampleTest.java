@@ -52,4 +52,14 @@ class UsageExampleTest {
         "a context processor is never called without its context");
     assertEquals(before + 2, UsageExample.App.HANDLED.size());
   }
+
+  @Test
+  void thePoisonPolicyAndMetricsSnippetsBuildWhatTheySay() {
+    List<ConsumerConfig> configs = UsageExample.poisonPolicies();
+    assertEquals(PoisonPolicy.retry(), configs.get(0).poisonPolicy());
+    assertEquals(PoisonPolicy.skipAfter(5), configs.get(1).poisonPolicy());
+    assertEquals(PoisonPolicy.Action.STOP, configs.get(2).poisonPolicy().action());
+    assertEquals(ConsumerMetrics.NONE, configs.get(0).metrics());
+    assertEquals("PrometheusConsumerMetrics", UsageExample.withMetrics().metrics().getClass().getSimpleName());
+  }
 }

@@ -110,6 +110,7 @@ public final class CohortServer implements AutoCloseable {
     NodeMetrics metrics = config.metrics().enabled() ? new NodeMetrics(config.metrics()) : null;
     CohortStateMachine sm = metrics == null ? new CohortStateMachine(config.stateMachine(), clock)
         : new CohortStateMachine(config.stateMachine(), clock, metrics.events(), metrics.events());
+    sm.judgeStallsAfter(config.metrics().stallAfterMs());
     AccessInterceptor access = new AccessInterceptor(tls != null, peers, sm::acl, config.id().toString());
     AtomicReference<RaftServer> raft = new AtomicReference<>();
     AtomicBoolean closed = new AtomicBoolean();

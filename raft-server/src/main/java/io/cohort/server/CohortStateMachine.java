@@ -6,6 +6,7 @@ import io.cohort.statemachine.Coordinator;
 import io.cohort.statemachine.CoordinatorEvents;
 import io.cohort.statemachine.FrozenState;
 import io.cohort.statemachine.Limits;
+import io.cohort.statemachine.Health;
 import io.cohort.statemachine.MetricsView;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
@@ -140,6 +141,8 @@ public final class CohortStateMachine extends BaseStateMachine {
   private final SecureRandom tokens = new SecureRandom();
   private volatile boolean limitsExplicit;
   private volatile long appliedNowMs;
+  /** Describe and checkpoint list judge stalls with this unless the query names a threshold (step 9). */
+  private volatile long stallAfterMs = Health.DEFAULT_STALL_AFTER_MS;
   /** The largest command this server's Ratis log carries (R9). */
   private volatile int maxCommandBytes = RatisSettings.maxCommandBytes(RatisSettings.sizesOnly());
 
@@ -189,7 +192,7 @@ public final class CohortStateMachine extends BaseStateMachine {
       return t;
     });
     localWrites = new LocalWrites(() -> server, groupId, selfId);
-    ticker = new LeaderTicker(localWrites, this::hasMembers, settings.tickIntervalMs(), tickScheduler);
+    ticker = new LeaderTicker(localWrites, this::tickWanted, settings.tickIntervalMs(), tickScheduler);
     snapshots.init(raftStorage, RaftServerConfigKeys.Snapshot.retentionFileNum(server.getProperties()));
     getLifeCycle().startAndTransition(this::loadLatestSnapshot, IOException.class);
   }
@@ -420,6 +423,17 @@ public final class CohortStateMachine extends BaseStateMachine {
     return SnapshotLayout.digest(frozen);
   }
 
+  /**
+   * The stall threshold of describe and checkpoint list when a query names none: the node's
+   * --stall-after-ms, which its metrics use, so both agree by default (step 9).
+   */
+  public void judgeStallsAfter(long ms) {
+    if (ms <= 0) {
+      throw new IllegalArgumentException("stall threshold must be positive: " + ms);
+    }
+    stallAfterMs = ms;
+  }
+
   /** Answers a query locally, without Ratis, as the internal principal (tests, tools in the same JVM). */
   public QueryResult localQuery(Query q) {
     return localQuery(q, Principals.INTERNAL);
@@ -427,6 +441,7 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /** Answers a query locally as {@code principal} may see it (R11). */
   public QueryResult localQuery(Query q, String principal) {
+    q = withStallThreshold(q);
     lock.lock();
     try {
       return coordinator.query(q, principal);
@@ -435,14 +450,25 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
   }
 
+  private Query withStallThreshold(Query q) {
+    if (q.hasDescribeGroup() && !q.getDescribeGroup().hasStallAfterMs()) {
+      return q.toBuilder().setDescribeGroup(q.getDescribeGroup().toBuilder().setStallAfterMs(stallAfterMs)).build();
+    }
+    if (q.hasListCheckpoints() && !q.getListCheckpoints().hasStallAfterMs()) {
+      return q.toBuilder().setListCheckpoints(q.getListCheckpoints().toBuilder().setStallAfterMs(stallAfterMs))
+          .build();
+    }
+    return q;
+  }
+
   /**
-   * Metrics (step 9): a compact summary taken under the lock, one pass over the slots; see {@link
-   * Coordinator#metricsView}.
+   * Metrics (step 9): a compact summary taken under the lock, one pass over the slots, judged with
+   * {@code stallAfterMs}; see {@link Coordinator#metricsView}.
    */
-  public MetricsView.Summary metricsView(int maxPartitions) {
+  public MetricsView.Summary metricsView(int maxPartitions, long stallAfterMs) {
     lock.lock();
     try {
-      return coordinator.metricsView(maxPartitions);
+      return coordinator.metricsView(maxPartitions, stallAfterMs);
     } finally {
       lock.unlock();
     }
@@ -454,16 +480,18 @@ public final class CohortStateMachine extends BaseStateMachine {
   }
 
   /**
-   * Whether some group has members, so a tick could expire someone (R7). Asked by the leader's
-   * ticker every interval rather than after every apply: the scan is over all groups.
+   * Whether the leader's ticker should append a Tick now: some group has members (R7 expiry), or an
+   * empty group's retention ran out by the time a command accepted now would be stamped.
    */
-  boolean hasMembers() {
+  boolean tickWanted() {
+    long at;
     lock.lock();
     try {
-      return coordinator.hasMembers();
+      at = coordinator.tickWantedAtMs();
     } finally {
       lock.unlock();
     }
+    return at == Long.MIN_VALUE || (at != Long.MAX_VALUE && stamps.peekMs() >= at);
   }
 
   public long appliedIndex() {

@@ -52,6 +52,11 @@ final class LeaderStamps {
    * term starts here. A write seen while not ready is refused by Ratis right after, whatever its
    * stamp; it gets the previous base, never a raw wall-clock reading.
    */
+  /** What a command accepted now would be stamped with in the term this node leads (its ticker asks). */
+  synchronized long peekMs() {
+    return leaderClock.stampMs(clock.monotonicNanos());
+  }
+
   synchronized long stampMs(long term, boolean leaderReady, LongSupplier stateMachineNowMs) {
     if (leaderReady && !leaderClock.leads(term)) {
       lead(term, stateMachineNowMs.getAsLong());

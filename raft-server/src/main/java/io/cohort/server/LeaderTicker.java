@@ -16,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Appends a {@code Tick} command every interval while this server leads and some group has members
- * (R7), so sessions expire without traffic. Runs on its own scheduler and submits through {@link
+ * Appends a {@code Tick} command every interval while this server leads and a tick is wanted: some
+ * group has members, or an empty group's retention ran out (R7), so sessions expire and old groups
+ * go without traffic. Runs on its own scheduler and submits through {@link
  * LocalWrites}; at most one tick is in flight. Never blocks the caller of
  * {@link #start()} or {@link #stop()}, which are state machine callbacks.
  */
@@ -28,18 +29,18 @@ final class LeaderTicker {
 
   private final LocalWrites writes;
   private final RaftPeerId self;
-  private final BooleanSupplier hasMembers;
+  private final BooleanSupplier tickWanted;
   private final long intervalMs;
   private final ScheduledExecutorService scheduler;
   private final AtomicBoolean inFlight = new AtomicBoolean();
   private final AtomicLong ticksSent = new AtomicLong();
   private ScheduledFuture<?> task; // guarded by this
 
-  LeaderTicker(LocalWrites writes, BooleanSupplier hasMembers, long intervalMs,
+  LeaderTicker(LocalWrites writes, BooleanSupplier tickWanted, long intervalMs,
       ScheduledExecutorService scheduler) {
     this.writes = writes;
     this.self = writes.self();
-    this.hasMembers = hasMembers;
+    this.tickWanted = tickWanted;
     this.intervalMs = intervalMs;
     this.scheduler = scheduler;
   }
@@ -48,7 +49,7 @@ final class LeaderTicker {
     if (task != null || scheduler.isShutdown()) {
       return;
     }
-    LOG.info("[{}] leader ready: ticking every {} ms while groups have members", self, intervalMs);
+    LOG.info("[{}] leader ready: ticking every {} ms while groups have members or retention is due", self, intervalMs);
     task = scheduler.scheduleWithFixedDelay(this::tickOnce, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
   }
 
@@ -70,7 +71,7 @@ final class LeaderTicker {
 
   private void tickOnce() {
     try {
-      if (!hasMembers.getAsBoolean() || !inFlight.compareAndSet(false, true)) {
+      if (!tickWanted.getAsBoolean() || !inFlight.compareAndSet(false, true)) {
         return;
       }
       CompletableFuture<RaftClientReply> reply;

@@ -32,6 +32,7 @@ final class Assignor {
         slot.owner = null;
         if (slot.holder != null && Readiness.done(group, slot)) {
           group.clearHolder(slot); // read to its end: nothing left to hand over
+          slot.releaseAskedAtMs = 0;
         }
       }
       Readiness.Lineage lineage = group.order ? new Readiness.Lineage(group, list) : null;
@@ -89,7 +90,7 @@ final class Assignor {
       Slot slot = assignable.get(i);
       MemberState owner = slot.owner;
       if (slot.holder == null) {
-        group.grant(slot, owner, index);
+        group.grant(slot, owner, index, state);
         if (grants[owner.ordinal] == null) {
           grants[owner.ordinal] = new ArrayList<>();
         }
@@ -98,6 +99,9 @@ final class Assignor {
         slot.releasing = false;
         slot.target = null;
         slot.releaseDeadlineMs = 0;
+        if (!slot.oldSession) {
+          slot.releaseAskedAtMs = 0; // the move is off (a takeover keeps its own start)
+        }
       } else {
         askRelease(group, slot, owner, nowMs);
         owner.incoming.add(slot);
@@ -116,6 +120,7 @@ final class Assignor {
    * The release deadline is set when the holder is first asked (a new target does not move it): the
    * release timeout from now, and never before the holder's own session deadline — a holder that has
    * not heard the request may read until then, even if the session timeout was lowered since (R2).
+   * A handoff is timed from when it first has a target (a slot waiting for its lineage has none).
    */
   private static void askRelease(GroupState group, Slot slot, MemberState target, long nowMs) {
     if (!slot.releasing) {
@@ -123,6 +128,9 @@ final class Assignor {
       MemberState h = slot.holder;
       slot.releaseDeadlineMs = Math.max(nowMs + group.effectiveReleaseTimeoutMs(),
           Math.max(h.deadlineMs, slot.oldSession ? h.oldDeadlineMs : 0));
+    }
+    if (target != null && slot.releaseAskedAtMs == 0) {
+      slot.releaseAskedAtMs = nowMs;
     }
     slot.target = target;
   }

@@ -5,6 +5,7 @@ import io.cohort.statemachine.proto.CheckpointReset;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.CommitCheckpoints;
 import io.cohort.statemachine.proto.CommitResult;
+import io.cohort.statemachine.proto.ReaderError;
 import io.cohort.statemachine.proto.ResetCheckpoint;
 import io.cohort.statemachine.proto.ResetCheckpoints;
 import io.cohort.statemachine.proto.ResetResult;
@@ -39,6 +40,7 @@ final class Checkpoints {
     }
     CommitResult.Builder codes = CommitResult.newBuilder();
     applyAll(group, member, c.getEntriesList(), replaced, codes::addCodes);
+    applyErrors(group, member, c.getErrorsList(), replaced, codes::addErrorCodes);
     if (group.dirty) {
       Assignor.rebalance(group, index, state);
     }
@@ -74,10 +76,38 @@ final class Checkpoints {
     slot.checkpoint = new Checkpoint(e.getCursor(), e.getFinished(),
         e.hasLag() ? e.getLag() : -1, e.hasLagMs() ? e.getLagMs() : -1,
         member.consumerId, state.nowMs, slot.epoch, false);
+    if (slot.failure != null && !slot.failure.skipped()) {
+      slot.failure = null; // the reader got past it; a skipped batch stays reported
+    }
     if (e.getFinished()) {
       group.dirty = true; // its holder is done, and order=true children may start now (R5)
     }
     return Code.OK;
+  }
+
+  /**
+   * Reader failures (step 9), fenced like checkpoint entries (R3): each is kept with its slot as the
+   * last error. A report while the previous one still stands (no commit since, not skipped)
+   * continues that run: its first time stays.
+   */
+  void applyErrors(GroupState group, MemberState member, List<ReaderError> errors, boolean replaced,
+      CodeSink codes) {
+    for (int i = 0, n = errors.size(); i < n; i++) {
+      ReaderError e = errors.get(i);
+      Slot slot = group.slot(e.getTopic(), e.getPartition());
+      if (slot == null) {
+        codes.add(Code.NOT_FOUND);
+      } else if (slot.holder != member || slot.epoch != e.getEpoch() || slot.oldSession != replaced) {
+        codes.add(Code.FENCED);
+      } else {
+        ReaderFailure previous = slot.failure;
+        boolean continues = previous != null && previous.failingSince(slot.checkpoint);
+        slot.failure = new ReaderFailure(e.getMessage(), e.getAttempts(), e.getSkipped(),
+            e.hasCursor() ? e.getCursor() : null, continues ? previous.firstAtMs() : state.nowMs, state.nowMs,
+            member.consumerId, e.getEpoch());
+        codes.add(Code.OK);
+      }
+    }
   }
 
   Result reset(ResetCheckpoint r, long index) {
@@ -147,6 +177,7 @@ final class Checkpoints {
     slot.epoch = index;
     slot.checkpoint = next;
     slot.announced = false;
+    slot.failure = null; // an operator moved it: the old error is history
     if (wasDone) {
       group.dirty = true;
     }

@@ -12,6 +12,7 @@ import io.cohort.statemachine.proto.LimitsRecord;
 import io.cohort.statemachine.proto.Leave;
 import io.cohort.statemachine.proto.MergePartitions;
 import io.cohort.statemachine.proto.PartitionRef;
+import io.cohort.statemachine.proto.ReaderError;
 import io.cohort.statemachine.proto.ResetCheckpoint;
 import io.cohort.statemachine.proto.ResetCheckpoints;
 import io.cohort.statemachine.proto.Result;
@@ -19,6 +20,7 @@ import io.cohort.statemachine.proto.SetWeight;
 import io.cohort.statemachine.proto.SplitPartition;
 import io.cohort.statemachine.proto.StartFrom;
 import io.cohort.statemachine.proto.UpdateGroup;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -32,6 +34,7 @@ final class CommandValidator {
   /** The smallest weight a partition can have: weights are stored in millionths. */
   static final double MIN_WEIGHT = 1e-6;
   static final double MAX_WEIGHT = 1_000_000.0;
+  static final int MAX_ERROR_MESSAGE_BYTES = Protocol.MAX_ERROR_MESSAGE_BYTES;
 
   private CommandValidator() {}
 
@@ -174,6 +177,12 @@ final class CommandValidator {
     if (c.getSessionTimeoutMs() < 0 || c.getHeartbeatIntervalMs() < 0 || c.getReleaseTimeoutMs() < 0) {
       return invalid("timeouts and intervals are not negative");
     }
+    if (c.hasRetentionMs()) {
+      r = Groups.checkRetention(c.getRetentionMs());
+      if (r != null) {
+        return r;
+      }
+    }
     return Groups.checkTiming(Groups.sessionOf(c), Groups.intervalOf(c), c.getReleaseTimeoutMs());
   }
 
@@ -205,7 +214,7 @@ final class CommandValidator {
       return invalid("release timeout must be 0 (the session timeout) or in " + minRelease + ".."
           + Groups.MAX_RELEASE_TIMEOUT_MS + " ms (at least the session timeout), got " + release);
     }
-    return null;
+    return u.hasRetentionMs() ? Groups.checkRetention(u.getRetentionMs()) : null;
   }
 
   private static Result group(String group, String consumerId) {
@@ -315,7 +324,8 @@ final class CommandValidator {
         return r;
       }
     }
-    return entries(hb.getCommitsList(), "heartbeat", limits);
+    r = entries(hb.getCommitsList(), "heartbeat", limits);
+    return r != null ? r : errors(hb.getErrorsList(), "heartbeat", limits);
   }
 
   private static Result leave(Leave l, Limits limits) {
@@ -331,7 +341,36 @@ final class CommandValidator {
     if (r == null) {
       r = session(c.getSessionToken(), false);
     }
-    return r != null ? r : entries(c.getEntriesList(), "commit", limits);
+    if (r == null) {
+      r = entries(c.getEntriesList(), "commit", limits);
+    }
+    return r != null ? r : errors(c.getErrorsList(), "commit", limits);
+  }
+
+  /** Reader errors (step 9): as many as commit entries may be, each message and cursor bounded. */
+  private static Result errors(List<ReaderError> errors, String what, Limits limits) {
+    if (errors.size() > limits.maxEntriesPerCommand()) {
+      return tooMany("a " + what + " carries at most " + limits.maxEntriesPerCommand() + " reader errors, got "
+          + errors.size());
+    }
+    for (int i = 0, n = errors.size(); i < n; i++) {
+      ReaderError e = errors.get(i);
+      String name = e.getTopic() + "/" + e.getPartition();
+      Result r = partition(e.getTopic(), e.getPartition());
+      if (r == null && e.getMessage().getBytes(StandardCharsets.UTF_8).length > MAX_ERROR_MESSAGE_BYTES) {
+        r = tooMany("the error message of " + name + " is longer than " + MAX_ERROR_MESSAGE_BYTES + " bytes");
+      }
+      if (r == null && e.getAttempts() < 0) {
+        r = invalid("attempts of " + name + " is negative");
+      }
+      if (r == null && e.hasCursor()) {
+        r = cursor("error cursor of " + name, e.getCursor(), limits);
+      }
+      if (r != null) {
+        return r;
+      }
+    }
+    return null;
   }
 
   private static Result reset(ResetCheckpoint r, Limits limits) {

@@ -9,6 +9,7 @@ import io.cohort.statemachine.proto.Query;
 import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
 import io.cohort.statemachine.proto.StateRecord;
+import io.cohort.statemachine.proto.TickResult;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -27,7 +28,6 @@ public final class Coordinator {
   private final Resharding resharding;
   private final Groups groups;
   private final AccessControl access;
-  private CoordinatorEvents events = CoordinatorEvents.NONE;
 
   public Coordinator(Limits limits) {
     this(new CoordinatorState(limits));
@@ -198,7 +198,7 @@ public final class Coordinator {
       case LEAVE -> membership.leave(c.getLeave(), index);
       case COMMIT_CHECKPOINTS -> checkpoints.commit(c.getCommitCheckpoints(), index);
       case RESET_CHECKPOINT -> checkpoints.reset(c.getResetCheckpoint(), index);
-      case TICK -> Result.newBuilder().setCode(Code.OK).setTick(membership.expire(index)).build();
+      case TICK -> Result.newBuilder().setCode(Code.OK).setTick(tick(index)).build();
       case RESET_CHECKPOINTS -> checkpoints.resetAll(c.getResetCheckpoints(), index);
       case SET_LIMITS -> setLimits(c.getSetLimits());
       case GRANT_ACCESS -> access.grant(c.getGrantAccess());
@@ -206,6 +206,13 @@ public final class Coordinator {
       case BOOTSTRAP_ACCESS -> access.bootstrap(c.getBootstrapAccess());
       case BODY_NOT_SET -> Results.rejected(Code.INVALID_ARGUMENT, "empty command");
     };
+  }
+
+  /** R7: expiry, then the empty groups whose retention ran out. */
+  private TickResult tick(long index) {
+    TickResult.Builder out = membership.expire(index).toBuilder();
+    groups.deleteExpired(out);
+    return out.build();
   }
 
   /** R9: limits change only through the log, so replicas never disagree about them. */
@@ -229,8 +236,11 @@ public final class Coordinator {
       case LIST_TOPICS -> Views.listTopics(state);
       case DESCRIBE_TOPIC -> Views.describeTopic(state, q.getDescribeTopic().getTopic());
       case LIST_GROUPS -> Views.listGroups(state, principal);
-      case DESCRIBE_GROUP -> Views.describeGroup(state, q.getDescribeGroup().getGroup());
-      case LIST_CHECKPOINTS -> Views.listCheckpoints(state, q.getListCheckpoints().getGroup());
+      case DESCRIBE_GROUP -> Views.describeGroup(state, q.getDescribeGroup().getGroup(),
+          q.getDescribeGroup().hasStallAfterMs() ? q.getDescribeGroup().getStallAfterMs() : Health.DEFAULT_STALL_AFTER_MS);
+      case LIST_CHECKPOINTS -> Views.listCheckpoints(state, q.getListCheckpoints().getGroup(),
+          q.getListCheckpoints().hasStallAfterMs() ? q.getListCheckpoints().getStallAfterMs()
+              : Health.DEFAULT_STALL_AFTER_MS);
       case STATE_DIGEST -> QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build();
       case CLUSTER_INFO -> Views.clusterInfo(state, principal);
       case LIST_ACCESS -> access.list(principal);
@@ -247,20 +257,42 @@ public final class Coordinator {
 
   /**
    * Metrics (step 9): counts per group and samples of up to {@code maxPartitions} unfinished
-   * partitions; one pass over the slots.
+   * partitions, judged with {@code stallAfterMs} exactly as `group describe` judges them; one pass
+   * over the slots.
    */
+  public MetricsView.Summary metricsView(int maxPartitions, long stallAfterMs) {
+    return MetricsView.of(state, maxPartitions, stallAfterMs);
+  }
+
+  /** {@link #metricsView(int, long)} with {@link Health#DEFAULT_STALL_AFTER_MS}. */
   public MetricsView.Summary metricsView(int maxPartitions) {
-    return MetricsView.of(state, maxPartitions);
+    return metricsView(maxPartitions, Health.DEFAULT_STALL_AFTER_MS);
   }
 
   /** Sets the observer of grants and release timeouts (metrics); not part of the state. */
   public void observe(CoordinatorEvents observer) {
-    events = observer == null ? CoordinatorEvents.NONE : observer;
+    state.events = observer == null ? CoordinatorEvents.NONE : observer;
   }
 
   /** The observer set by {@link #observe}; the assignor reports to it. */
   public CoordinatorEvents events() {
-    return events;
+    return state.events;
+  }
+
+  /**
+   * When the leader's ticker should append a Tick (R7): always while some group has members (to
+   * expire them), else from the earliest time an empty group's retention runs out; MAX_VALUE = no
+   * need. O(groups) when no group has members.
+   */
+  public long tickWantedAtMs() {
+    if (state.counters.members > 0) {
+      return Long.MIN_VALUE;
+    }
+    long at = Long.MAX_VALUE;
+    for (GroupState g : state.groups.values()) {
+      at = Math.min(at, g.deleteAtMs());
+    }
+    return at == Long.MAX_VALUE ? at : at + 1; // deleted once empty-since + retention < now
   }
 
   /** A copy of the state that can be exported from another thread while applies continue. */

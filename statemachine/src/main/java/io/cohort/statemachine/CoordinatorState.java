@@ -22,6 +22,8 @@ final class CoordinatorState {
   long termStartMs;
   long appliedIndex;
   long appliedTerm;
+  /** Not state: told of grants and release timeouts as they happen (metrics); never changes anything. */
+  CoordinatorEvents events = CoordinatorEvents.NONE;
 
   CoordinatorState(Limits limits) {
     this.limits = limits;

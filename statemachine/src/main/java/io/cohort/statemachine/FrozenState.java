@@ -22,7 +22,9 @@ import java.util.function.Consumer;
 public final class FrozenState {
   /**
    * 4: the access control list (header flag, one record per principal after the header), session
-   * tokens and consumer-id owners (R11). 3: release timers (slot asked-at, header term start) and pending takeovers (member's replaced
+   * tokens and consumer-id owners (R11); group retention and empty-since (R7), slot's last reader
+   * error and release-asked time (step 9). 3: release timers (slot deadline, header term start)
+   * and pending takeovers (member's replaced
    * session, slot flag). 2: the header carries the replicated limits. Versions 1 to 3 are still read.
    */
   public static final int FORMAT_VERSION = 4;
@@ -38,7 +40,7 @@ public final class FrozenState {
    */
   private record FrozenGroup(GroupRecord group, List<MemberRecord> members, String[] topics,
       int[] topicStart, MemberState[] holder, long[] epoch, MemberState[] target, byte[] flags,
-      Checkpoint[] checkpoint, long[] releaseDeadline) {}
+      Checkpoint[] checkpoint, long[] releaseDeadline, long[] releaseAskedAt, ReaderFailure[] failure) {}
 
   private static final byte RELEASING = 1;
   private static final byte ANNOUNCED = 2;
@@ -108,7 +110,11 @@ public final class FrozenState {
     GroupRecord group = GroupRecord.newBuilder().setGroup(g.name).addAllTopics(g.slots.keySet())
         .setOrder(g.order).setSessionTimeoutMs(g.sessionTimeoutMs)
         .setHeartbeatIntervalMs(g.heartbeatIntervalMs).setStartFrom(g.startFrom)
-        .setReleaseTimeoutMs(g.releaseTimeoutMs).build();
+        .setReleaseTimeoutMs(g.releaseTimeoutMs).setRetentionMs(g.retentionMs)
+        .build();
+    if (g.emptySinceMs >= 0) {
+      group = group.toBuilder().setEmptySinceMs(g.emptySinceMs).build();
+    }
     List<MemberRecord> members = new ArrayList<>(g.members.size());
     for (MemberState m : g.members.values()) {
       MemberRecord.Builder mr = MemberRecord.newBuilder().setGroup(g.name).setConsumerId(m.consumerId)
@@ -136,6 +142,8 @@ public final class FrozenState {
     byte[] flags = new byte[n];
     Checkpoint[] checkpoint = new Checkpoint[n];
     long[] releaseDeadline = null; // only while some slot is releasing: usually none
+    long[] releaseAskedAt = null;
+    ReaderFailure[] failure = null; // only while some reader reported an error
     int i = 0;
     for (List<Slot> slots : g.slots.values()) {
       for (int k = 0, size = slots.size(); k < size; k++, i++) {
@@ -152,10 +160,22 @@ public final class FrozenState {
           }
           releaseDeadline[i] = s.releaseDeadlineMs;
         }
+        if (s.releaseAskedAtMs != 0) {
+          if (releaseAskedAt == null) {
+            releaseAskedAt = new long[n];
+          }
+          releaseAskedAt[i] = s.releaseAskedAtMs;
+        }
+        if (s.failure != null) {
+          if (failure == null) {
+            failure = new ReaderFailure[n];
+          }
+          failure[i] = s.failure;
+        }
       }
     }
     return new FrozenGroup(group, members, topics, topicStart, holder, epoch, target, flags, checkpoint,
-        releaseDeadline);
+        releaseDeadline, releaseAskedAt, failure);
   }
 
   /** Streams the records in their fixed order. Slots with nothing to say are left out. */
@@ -175,7 +195,10 @@ public final class FrozenState {
       String name = g.group.getGroup();
       for (int t = 0; t < g.topics.length; t++) {
         for (int i = g.topicStart[t]; i < g.topicStart[t + 1]; i++) {
-          if (g.holder[i] == null && g.epoch[i] == 0 && g.checkpoint[i] == null && g.flags[i] == 0) {
+          long askedAt = g.releaseAskedAt == null ? 0 : g.releaseAskedAt[i];
+          ReaderFailure failure = g.failure == null ? null : g.failure[i];
+          if (g.holder[i] == null && g.epoch[i] == 0 && g.checkpoint[i] == null && g.flags[i] == 0
+              && askedAt == 0 && failure == null) {
             continue;
           }
           SlotRecord.Builder b = SlotRecord.newBuilder().setGroup(name).setTopic(g.topics[t])
@@ -198,6 +221,12 @@ public final class FrozenState {
           }
           if (g.checkpoint[i] != null) {
             b.setCheckpoint(checkpointRecord(g.checkpoint[i]));
+          }
+          if (askedAt != 0) {
+            b.setReleaseAskedAtMs(askedAt);
+          }
+          if (failure != null) {
+            b.setLastError(failure.toRecord());
           }
           sink.accept(StateRecord.newBuilder().setSlot(b).build());
         }

@@ -14,6 +14,10 @@ final class GroupState {
   long heartbeatIntervalMs;
   /** As set; 0 = the session timeout (R2). */
   long releaseTimeoutMs;
+  /** R7: deleted once it has had no members this long; 0 = kept forever. */
+  long retentionMs = Groups.DEFAULT_RETENTION_MS;
+  /** Since when it has no members (state machine ms); -1 while it has members (or since unknown). */
+  long emptySinceMs = -1;
   final TreeMap<String, MemberState> members = new TreeMap<>();
   /** topic -> slots indexed by partition id. */
   final TreeMap<String, ArrayList<Slot>> slots = new TreeMap<>();
@@ -39,6 +43,14 @@ final class GroupState {
 
   long effectiveReleaseTimeoutMs() {
     return releaseTimeoutMs == 0 ? sessionTimeoutMs : releaseTimeoutMs;
+  }
+
+  /** The last instant the group may still exist while empty (R7); MAX_VALUE = no deletion due. */
+  long deleteAtMs() {
+    if (emptySinceMs < 0 || retentionMs == 0 || emptySinceMs > Long.MAX_VALUE - retentionMs) {
+      return Long.MAX_VALUE;
+    }
+    return emptySinceMs + retentionMs;
   }
 
   Slot slot(String topic, int partition) {
@@ -74,6 +86,7 @@ final class GroupState {
   void addMember(MemberState member) {
     members.put(member.consumerId, member);
     counters.members++;
+    emptySinceMs = -1;
     dirty = true;
   }
 
@@ -92,7 +105,10 @@ final class GroupState {
     forgetHolder(slot);
   }
 
-  /** Resets what belonged to the holder, once the holder's held list no longer has the slot. */
+  /**
+   * Resets what belonged to the holder, once the holder's held list no longer has the slot. When the
+   * holder was asked to let go stays, for the next grant to report.
+   */
   void forgetHolder(Slot slot) {
     slot.holder = null;
     slot.releasing = false;
@@ -109,8 +125,17 @@ final class GroupState {
     slot.releasing = false;
     slot.target = null;
     slot.releaseDeadlineMs = 0;
+    slot.releaseAskedAtMs = 0;
     slot.announced = false;
     slot.oldSession = false;
+  }
+
+  /** {@link #grant}, reported to the observer with the handoff's duration (-1: nobody was asked to let go). */
+  void grant(Slot slot, MemberState member, long epoch, CoordinatorState state) {
+    long askedAt = slot.releaseAskedAtMs;
+    grant(slot, member, epoch);
+    state.events.granted(name, slot.topic, slot.info.id, member.consumerId, epoch,
+        askedAt == 0 ? -1 : Math.max(0, state.nowMs - askedAt));
   }
 
   /**
@@ -118,7 +143,7 @@ final class GroupState {
    * (the assignor cancels the move when balance allows, R4). Costs what the member holds and
    * receives, not a scan of the group.
    */
-  void removeMember(MemberState member) {
+  void removeMember(MemberState member, long nowMs) {
     for (Slot slot : member.held) {
       forgetHolder(slot);
     }
@@ -131,6 +156,9 @@ final class GroupState {
     member.incoming.clear();
     members.remove(member.consumerId);
     counters.members--;
+    if (members.isEmpty()) {
+      emptySinceMs = nowMs; // its retention starts (R7)
+    }
     dirty = true;
   }
 }

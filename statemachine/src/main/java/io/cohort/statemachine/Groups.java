@@ -5,6 +5,7 @@ import io.cohort.statemachine.proto.CreateGroup;
 import io.cohort.statemachine.proto.DeleteGroup;
 import io.cohort.statemachine.proto.Result;
 import io.cohort.statemachine.proto.StartFrom;
+import io.cohort.statemachine.proto.TickResult;
 import io.cohort.statemachine.proto.UpdateGroup;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,10 @@ final class Groups {
   static final long MAX_SESSION_TIMEOUT_MS = 600_000;
   static final long MIN_HEARTBEAT_INTERVAL_MS = 10;
   static final long MAX_RELEASE_TIMEOUT_MS = 3_600_000;
+  /** R7: an empty group is deleted after this long unless its retention says otherwise. */
+  static final long DEFAULT_RETENTION_MS = 7L * 24 * 3600 * 1000;
+  static final long MIN_RETENTION_MS = 1_000;
+  static final long MAX_RETENTION_MS = 3650L * 24 * 3600 * 1000;
 
   private final CoordinatorState state;
 
@@ -56,6 +61,15 @@ final class Groups {
     return null;
   }
 
+  /** Null when the retention is 0 (kept forever) or in range. */
+  static Result checkRetention(long retentionMs) {
+    if (retentionMs != 0 && (retentionMs < MIN_RETENTION_MS || retentionMs > MAX_RETENTION_MS)) {
+      return Results.rejected(Code.INVALID_ARGUMENT, "retention must be 0 (kept forever) or in "
+          + MIN_RETENTION_MS + ".." + MAX_RETENTION_MS + " ms, got " + retentionMs);
+    }
+    return null;
+  }
+
   Result create(CreateGroup c, long index) {
     if (state.groups.containsKey(c.getGroup())) {
       return Results.rejected(Code.ALREADY_EXISTS, "group '" + c.getGroup() + "' already exists");
@@ -72,6 +86,8 @@ final class Groups {
     StartFrom startFrom = c.getStartFrom() == StartFrom.END ? StartFrom.END : StartFrom.BEGIN;
     GroupState group = state.newGroup(c.getGroup(), c.getOrder(), startFrom, sessionOf(c), intervalOf(c),
         c.getReleaseTimeoutMs());
+    group.retentionMs = c.hasRetentionMs() ? c.getRetentionMs() : DEFAULT_RETENTION_MS;
+    group.emptySinceMs = state.nowMs; // no members yet: its retention runs from its creation (R7)
     for (String t : topics) {
       group.addTopic(state.topics.get(t));
     }
@@ -127,6 +143,9 @@ final class Groups {
       group.releaseTimeoutMs = release;
       group.timersAtMs = Timers.nextAt(group, state);
     }
+    if (u.hasRetentionMs()) {
+      group.retentionMs = u.getRetentionMs();
+    }
     for (String t : added) {
       group.addTopic(state.topics.get(t));
     }
@@ -150,5 +169,29 @@ final class Groups {
     group.dropCounts();
     state.groups.remove(group.name);
     return Results.ok("group '" + group.name + "' deleted");
+  }
+
+  /**
+   * R7, on each Tick: deletes with its checkpoints every group that has had no members for longer
+   * than its retention (empty-since + retention before now). Never one with members: a join clears
+   * empty-since.
+   */
+  void deleteExpired(TickResult.Builder out) {
+    List<GroupState> due = null;
+    for (GroupState g : state.groups.values()) {
+      if (g.members.isEmpty() && g.deleteAtMs() < state.nowMs) {
+        if (due == null) {
+          due = new ArrayList<>();
+        }
+        due.add(g);
+      }
+    }
+    if (due != null) {
+      for (GroupState g : due) {
+        g.dropCounts();
+        state.groups.remove(g.name);
+        out.addDeletedGroups(g.name);
+      }
+    }
   }
 }

@@ -109,7 +109,7 @@ final class Membership {
         member = new MemberState(consumerId, stamp.principal(), stamp.sessionToken());
         group.addMember(member);
       } else {
-        Takeovers.start(group, member, stamp.sessionToken());
+        Takeovers.start(group, member, stamp.sessionToken(), state.nowMs);
         member.owner = stamp.principal();
       }
     } else {
@@ -121,6 +121,7 @@ final class Membership {
 
     HeartbeatResult.Builder out = HeartbeatResult.newBuilder();
     checkpoints.applyAll(group, member, hb.getCommitsList(), false, out::addCommitCodes);
+    checkpoints.applyErrors(group, member, hb.getErrorsList(), false, out::addErrorCodes);
     renew(group, member);
     List<PartitionRef> notHeld = reconcileHeld(group, member, hb.getHeldList(), joining);
     if (group.dirty) {
@@ -234,7 +235,7 @@ final class Membership {
       checkpoints.applyAll(group, member, leave.getCommitsList(), true, codes::addCodes);
       String message;
       if (member.oldLeaveEnds) {
-        Takeovers.end(group, member, index);
+        Takeovers.end(group, member, index, state);
         message = "replaced session " + SessionIds.of(leave.getSessionToken()) + " of consumer '"
             + member.consumerId + "' left; its partitions pass to session " + SessionIds.of(member.session);
       } else {
@@ -259,7 +260,7 @@ final class Membership {
           + "' left while the session it replaced may still read: consumer '" + member.consumerId
           + "' is session " + SessionIds.of(member.session) + " again";
     } else {
-      group.removeMember(member);
+      group.removeMember(member, state.nowMs);
       message = "consumer '" + member.consumerId + "' left group '" + group.name + "'";
     }
     Assignor.rebalance(group, index, state);
@@ -287,7 +288,7 @@ final class Membership {
             Takeovers.revert(group, m);
             continue;
           }
-          group.removeMember(m);
+          group.removeMember(m, state.nowMs);
           out.addExpired(group.name + "/" + m.consumerId);
         }
         Assignor.rebalance(group, index, state);

@@ -7,5 +7,8 @@ public final class Protocol {
   /** The Raft group every Cohort cluster runs: servers and clients build their RaftGroupId from it. */
   public static final UUID RAFT_GROUP_UUID = UUID.fromString("436f686f-7274-4000-8000-000000000001");
 
+  /** A reader error's message, in UTF-8 bytes (step 9): the client cuts longer ones, the leader refuses them. */
+  public static final int MAX_ERROR_MESSAGE_BYTES = 256;
+
   private Protocol() {}
 }

@@ -16,6 +16,13 @@ final class Slot {
   MemberState target;
   /** When the holder, asked to release, loses the grant if it has not released (R2); 0 when not releasing. */
   long releaseDeadlineMs;
+  /**
+   * When the holder (or, during a takeover, its replaced session) was asked to let go; kept past the
+   * release until the next grant, which reports the handoff's duration (metrics). 0 = not asked.
+   */
+  long releaseAskedAtMs;
+  /** The last failure its reader reported (step 9); null = none since the last commit after one. */
+  ReaderFailure failure;
 
   Checkpoint checkpoint; // null = none yet
   /** The holder has seen this grant in a heartbeat result, so omitting it from `held` releases it. */

@@ -97,6 +97,10 @@ final class StateRebuilder {
     }
     GroupState group = state.newGroup(g.getGroup(), g.getOrder(), g.getStartFrom(),
         g.getSessionTimeoutMs(), g.getHeartbeatIntervalMs(), g.getReleaseTimeoutMs());
+    // Before format 4 no group had a retention: the default; nor an empty-since: not counting until a
+    // member joins and leaves (every replica that loads the record decides the same).
+    group.retentionMs = g.hasRetentionMs() ? g.getRetentionMs() : Groups.DEFAULT_RETENTION_MS;
+    group.emptySinceMs = g.hasEmptySinceMs() ? g.getEmptySinceMs() : -1;
     for (String t : g.getTopicsList()) {
       TopicState topic = state.topics.get(t);
       if (topic == null) {
@@ -133,7 +137,11 @@ final class StateRebuilder {
       throw new IllegalArgumentException("group '" + group.name + "': member '" + member.consumerId
           + "' appears twice");
     }
+    long emptySince = group.emptySinceMs;
     group.addMember(member);
+    if (emptySince >= 0) {
+      throw new IllegalArgumentException("group '" + group.name + "' has members and an empty-since time");
+    }
   }
 
   private void slot(SlotRecord r) {
@@ -148,6 +156,10 @@ final class StateRebuilder {
     slot.announced = r.getAnnounced();
     slot.oldSession = r.getHeldByReplacedSession();
     slot.releaseDeadlineMs = r.getReleaseDeadlineMs();
+    slot.releaseAskedAtMs = r.getReleaseAskedAtMs();
+    if (r.hasLastError()) {
+      slot.failure = ReaderFailure.of(r.getLastError());
+    }
     if (!r.getHolder().isEmpty()) {
       slot.holder = memberOf(group, r.getHolder());
       slot.holder.addHeld(slot);

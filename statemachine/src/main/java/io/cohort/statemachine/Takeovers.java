@@ -14,7 +14,7 @@ import java.util.ArrayList;
 final class Takeovers {
   private Takeovers() {}
 
-  static void start(GroupState group, MemberState member, ByteString token) {
+  static void start(GroupState group, MemberState member, ByteString token, long nowMs) {
     boolean alreadyPending = member.takeoverPending();
     if (!member.held.isEmpty()) {
       member.oldLeaveEnds = !alreadyPending; // two replaced sessions: only the deadline covers both
@@ -22,6 +22,9 @@ final class Takeovers {
       member.oldDeadlineMs = Math.max(member.oldDeadlineMs, member.deadlineMs);
       for (Slot slot : member.held) {
         slot.oldSession = true;
+        if (slot.releaseAskedAtMs == 0) {
+          slot.releaseAskedAtMs = nowMs; // the handoff to the new session starts (metrics)
+        }
       }
       group.timersAtMs = Math.min(group.timersAtMs, member.oldDeadlineMs + 1);
     }
@@ -32,7 +35,7 @@ final class Takeovers {
    * The replaced session can no longer read: its grants pass to the current session with new
    * epochs; those it was asked to release are released.
    */
-  static void end(GroupState group, MemberState member, long index) {
+  static void end(GroupState group, MemberState member, long index, CoordinatorState state) {
     ArrayList<Slot> kept = new ArrayList<>(member.held.size());
     for (Slot slot : member.held) {
       if (!slot.oldSession) {
@@ -40,10 +43,14 @@ final class Takeovers {
       } else if (slot.releasing) {
         group.forgetHolder(slot);
       } else {
+        long askedAt = slot.releaseAskedAtMs;
         slot.oldSession = false;
         slot.epoch = index;
         slot.announced = false;
+        slot.releaseAskedAtMs = 0;
         kept.add(slot);
+        state.events.granted(group.name, slot.topic, slot.info.id, member.consumerId, index,
+            askedAt == 0 ? -1 : Math.max(0, state.nowMs - askedAt));
       }
     }
     member.held.clear();
@@ -63,6 +70,9 @@ final class Takeovers {
     for (Slot slot : member.held) {
       if (slot.oldSession) {
         slot.oldSession = false;
+        if (!slot.releasing) {
+          slot.releaseAskedAtMs = 0; // the replaced session keeps it: no handoff
+        }
         kept.add(slot);
       } else {
         group.forgetHolder(slot);

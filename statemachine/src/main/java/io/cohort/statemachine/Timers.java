@@ -47,7 +47,7 @@ final class Timers {
     boolean changed = false;
     for (MemberState m : group.members.values()) {
       if (m.takeoverPending() && state.nowMs > m.oldDeadlineMs) {
-        Takeovers.end(group, m, index);
+        Takeovers.end(group, m, index, state);
         changed = true;
       }
     }
@@ -66,7 +66,7 @@ final class Timers {
         if (s.target != null && state.nowMs > s.target.deadlineMs) {
           cancel(s); // the target is gone (its expiry waits for a Tick): as if it had left (R4)
         } else {
-          revoke(group, s, index);
+          revoke(group, s, index, state);
         }
       }
       changed = true;
@@ -83,14 +83,16 @@ final class Timers {
     slot.releasing = false;
     slot.target = null;
     slot.releaseDeadlineMs = 0;
+    slot.releaseAskedAtMs = 0;
   }
 
   /** R2: the holder did not release in time. Its grant ends (its commits are FENCED); the target gets a new epoch. */
-  static void revoke(GroupState group, Slot slot, long index) {
+  static void revoke(GroupState group, Slot slot, long index, CoordinatorState state) {
     MemberState target = slot.target;
+    state.events.releaseTimedOut(group.name, slot.topic, slot.info.id, slot.holder.consumerId, slot.epoch);
     group.clearHolder(slot);
     if (target != null) {
-      group.grant(slot, target, index);
+      group.grant(slot, target, index, state);
       target.addHeld(slot);
     }
   }

@@ -70,15 +70,22 @@ final class Views {
   }
 
   static GroupSummary summary(GroupState g) {
-    return GroupSummary.newBuilder().setGroup(g.name).addAllTopics(g.slots.keySet())
+    GroupSummary.Builder b = GroupSummary.newBuilder().setGroup(g.name).addAllTopics(g.slots.keySet())
         .setOrder(g.order).setMembers(g.members.size()).setSessionTimeoutMs(g.sessionTimeoutMs)
         .setHeartbeatIntervalMs(g.heartbeatIntervalMs).setStartFrom(g.startFrom)
-        .setReleaseTimeoutMs(g.effectiveReleaseTimeoutMs()).build();
+        .setReleaseTimeoutMs(g.effectiveReleaseTimeoutMs()).setRetentionMs(g.retentionMs);
+    if (g.emptySinceMs >= 0) {
+      b.setEmptySinceMs(g.emptySinceMs);
+      if (g.deleteAtMs() != Long.MAX_VALUE) {
+        b.setDeleteAtMs(g.deleteAtMs());
+      }
+    }
+    return b.build();
   }
 
   /** The groups the principal may describe (R11): every group for admins and readers. */
   static QueryResult listGroups(CoordinatorState state, String principal) {
-    GroupList.Builder b = GroupList.newBuilder();
+    GroupList.Builder b = GroupList.newBuilder().setNowMs(state.nowMs);
     for (GroupState g : state.groups.values()) {
       if (state.acl.mayDescribe(principal, g.name)) {
         b.addGroups(summary(g));
@@ -87,7 +94,17 @@ final class Views {
     return QueryResult.newBuilder().setCode(Code.OK).setGroups(b).build();
   }
 
-  static QueryResult describeGroup(CoordinatorState state, String name) {
+  /** Null when the threshold may be used, else the rejection. */
+  private static QueryResult stallProblem(long stallAfterMs) {
+    return stallAfterMs > 0 ? null
+        : Results.queryRejected(Code.INVALID_ARGUMENT, "stall_after_ms must be positive, got " + stallAfterMs);
+  }
+
+  static QueryResult describeGroup(CoordinatorState state, String name, long stallAfterMs) {
+    QueryResult problem = stallProblem(stallAfterMs);
+    if (problem != null) {
+      return problem;
+    }
     GroupState g = state.groups.get(name);
     if (g == null) {
       return Results.queryRejected(Code.NOT_FOUND, "group '" + name + "' does not exist");
@@ -108,14 +125,14 @@ final class Views {
     for (List<Slot> slots : g.slots.values()) {
       Readiness.Lineage lineage = g.order ? new Readiness.Lineage(g, slots) : null;
       for (Slot s : slots) {
-        b.addPartitions(partition(g, s, slots, lineage));
+        b.addPartitions(partition(g, s, slots, lineage, state.nowMs, stallAfterMs));
       }
     }
     return QueryResult.newBuilder().setCode(Code.OK).setGroup(b).build();
   }
 
   private static GroupPartitionView partition(GroupState g, Slot s, List<Slot> slots,
-      Readiness.Lineage lineage) {
+      Readiness.Lineage lineage, long nowMs, long stallAfterMs) {
     GroupPartitionView.Builder pv = GroupPartitionView.newBuilder().setTopic(s.topic)
         .setPartition(s.info.id).setState(s.info.state).setEpoch(s.epoch)
         .setWeight(weight(s.info.weightMicros));
@@ -134,24 +151,17 @@ final class Views {
       pv.setReleaseDeadlineMs(s.releaseDeadlineMs);
     }
     int id = s.info.id;
-    PartitionStatus status;
-    if (Readiness.done(g, s)) {
-      status = PartitionStatus.FINISHED;
-    } else if (lineage != null && !lineage.ancestorsDone[id]) {
+    PartitionStatus status = Statuses.of(g, s, lineage);
+    if (status != PartitionStatus.FINISHED && lineage != null && !lineage.ancestorsDone[id]) {
       pv.addAllWaitingFor(lineage.waitingForAncestors(g, slots, id));
-      status = s.holder != null ? PartitionStatus.RELEASING : PartitionStatus.WAITING_PARENTS;
-    } else if (lineage != null && lineage.descendantHeld[id]) {
+    } else if (status != PartitionStatus.FINISHED && lineage != null && lineage.descendantHeld[id]) {
       pv.addAllWaitingFor(lineage.heldDescendants(slots, id));
-      status = s.holder != null ? PartitionStatus.RELEASING : PartitionStatus.WAITING_CHILDREN;
-    } else if (s.holder != null) {
-      status = s.releasing || s.oldSession ? PartitionStatus.RELEASING : PartitionStatus.HELD;
-    } else {
-      status = PartitionStatus.UNASSIGNED;
     }
     pv.setStatus(status);
     if (s.checkpoint != null) {
       pv.setCheckpoint(checkpoint(s));
     }
+    pv.setHealth(Health.view(Health.of(g, s, nowMs, stallAfterMs), s.failure, stallAfterMs));
     return pv.build();
   }
 
@@ -179,7 +189,11 @@ final class Views {
         .build();
   }
 
-  static QueryResult listCheckpoints(CoordinatorState state, String name) {
+  static QueryResult listCheckpoints(CoordinatorState state, String name, long stallAfterMs) {
+    QueryResult problem = stallProblem(stallAfterMs);
+    if (problem != null) {
+      return problem;
+    }
     GroupState g = state.groups.get(name);
     if (g == null) {
       return Results.queryRejected(Code.NOT_FOUND, "group '" + name + "' does not exist");
@@ -188,7 +202,8 @@ final class Views {
     for (List<Slot> slots : g.slots.values()) {
       for (Slot s : slots) {
         if (s.checkpoint != null) {
-          out.add(checkpoint(s));
+          out.add(checkpoint(s).toBuilder()
+              .setHealth(Health.view(Health.of(g, s, state.nowMs, stallAfterMs), s.failure, stallAfterMs)).build());
         }
       }
     }

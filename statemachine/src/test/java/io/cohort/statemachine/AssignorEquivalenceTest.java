@@ -59,8 +59,13 @@ class AssignorEquivalenceTest {
     GroupState b = current.state().groups.get("g");
     LegacyAssignor.rebalance(a, 2_000, legacy.state().nowMs);
     Assignor.rebalance(b, 2_000, current.state());
-    assertEquals(CoordinatorTestContext.records(legacy).toString(), CoordinatorTestContext.records(current).toString(),
-        "seed " + seed);
+    assertEquals(decisions(legacy), decisions(current), "seed " + seed);
+  }
+
+  /** The records without when a release was asked: metrics only, the legacy assignor did not keep it. */
+  private static String decisions(Coordinator c) {
+    return CoordinatorTestContext.records(c).stream().map(r -> r.hasSlot()
+        ? r.toBuilder().setSlot(r.getSlot().toBuilder().clearReleaseAskedAtMs()).build() : r).toList().toString();
   }
 
   /** Topics reshaped by random splits, merges and weights; one order=false group over them. */

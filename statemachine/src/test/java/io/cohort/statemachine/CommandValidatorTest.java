@@ -25,6 +25,7 @@ import io.cohort.statemachine.proto.LimitsRecord;
 import io.cohort.statemachine.proto.LogEntry;
 import io.cohort.statemachine.proto.MergePartitions;
 import io.cohort.statemachine.proto.PartitionRef;
+import io.cohort.statemachine.proto.ReaderError;
 import io.cohort.statemachine.proto.ResetCheckpoint;
 import io.cohort.statemachine.proto.ResetCheckpoints;
 import io.cohort.statemachine.proto.Result;
@@ -58,6 +59,9 @@ class CommandValidatorTest {
   private static final double[] WEIGHTS = {1, 2.5, 1e-6, 1.5e-6, 9e-7, 4.9e-324, 0, -1, Double.NaN,
       Double.POSITIVE_INFINITY, 1e6, 1e6 + 1};
   private static final long[] TIMES = {0, 5, 10, 999, 1_000, 3_000, 10_000, 30_000, 600_000, 600_001, 3_600_001, -1};
+  private static final long[] RETENTIONS = {0, 999, 1_000, 5_000, -1, Groups.DEFAULT_RETENTION_MS,
+      Groups.MAX_RETENTION_MS, Groups.MAX_RETENTION_MS + 1};
+  private static final String[] MESSAGES = {"", "boom", "x".repeat(256), "x".repeat(257), "\u00e9".repeat(129)};
 
   // ------------------------------------------------------------------ the property
 
@@ -147,6 +151,19 @@ class CommandValidatorTest {
     return e.build();
   }
 
+  private static List<ReaderError> errors(Random rnd) {
+    int n = rnd.nextInt(4) == 0 ? rnd.nextInt(5) : 0;
+    return java.util.stream.Stream.generate(() -> {
+      ReaderError.Builder e = ReaderError.newBuilder().setTopic(name(rnd)).setPartition(partition(rnd))
+          .setEpoch(rnd.nextInt(60)).setMessage(pick(rnd, MESSAGES)).setAttempts(rnd.nextInt(4) - 1)
+          .setSkipped(rnd.nextBoolean());
+      if (rnd.nextBoolean()) {
+        e.setCursor(pick(rnd, CURSORS));
+      }
+      return e.build();
+    }).limit(n).toList();
+  }
+
   private static List<CheckpointEntry> entries(Random rnd) {
     int n = rnd.nextInt(5);
     return java.util.stream.Stream.generate(() -> entry(rnd)).limit(n).toList();
@@ -175,6 +192,9 @@ class CommandValidatorTest {
         CreateGroup.Builder g = CreateGroup.newBuilder().setGroup(name(rnd)).setOrder(rnd.nextBoolean())
             .setSessionTimeoutMs(time(rnd)).setHeartbeatIntervalMs(time(rnd)).setReleaseTimeoutMs(time(rnd))
             .setStartFromValue(rnd.nextInt(4));
+        if (rnd.nextInt(3) == 0) {
+          g.setRetentionMs(RETENTIONS[rnd.nextInt(RETENTIONS.length)]);
+        }
         for (int i = rnd.nextInt(4); i > 0; i--) {
           g.addTopics(name(rnd));
         }
@@ -191,6 +211,9 @@ class CommandValidatorTest {
         if (rnd.nextBoolean()) {
           u.setReleaseTimeoutMs(time(rnd));
         }
+        if (rnd.nextInt(3) == 0) {
+          u.setRetentionMs(RETENTIONS[rnd.nextInt(RETENTIONS.length)]);
+        }
         for (int i = rnd.nextInt(3); i > 0; i--) {
           u.addAddTopics(name(rnd));
         }
@@ -200,7 +223,7 @@ class CommandValidatorTest {
       case 8, 9 -> {
         Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(name(rnd)).setConsumerId(name(rnd))
             .setSessionToken(token(rnd, true))
-            .addAllCommits(entries(rnd));
+            .addAllCommits(entries(rnd)).addAllErrors(errors(rnd));
         for (int i = rnd.nextInt(9); i > 0; i--) {
           hb.addHeld(PartitionRef.newBuilder().setTopic(name(rnd)).setPartition(partition(rnd)));
         }
@@ -209,7 +232,7 @@ class CommandValidatorTest {
       case 10 -> c.setLeave(Leave.newBuilder().setGroup(name(rnd)).setConsumerId(name(rnd))
           .setSessionToken(token(rnd, false)).addAllCommits(entries(rnd)));
       case 11 -> c.setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup(name(rnd)).setConsumerId(name(rnd))
-          .setSessionToken(token(rnd, false)).addAllEntries(entries(rnd)));
+          .setSessionToken(token(rnd, false)).addAllEntries(entries(rnd)).addAllErrors(errors(rnd)));
       case 12 -> c.setResetCheckpoint(ResetCheckpoint.newBuilder().setGroup(name(rnd)).setTopic(name(rnd))
           .setPartition(partition(rnd)).setCursor(pick(rnd, CURSORS)));
       case 13 -> {
@@ -359,5 +382,23 @@ class CommandValidatorTest {
     Result r = Coordinator.validate(big, (1 << 20) + 1, Limits.DEFAULTS);
     assertEquals(Code.LIMIT_EXCEEDED, r.getCode());
     assertNull(Coordinator.validate(big, big.getSerializedSize(), Limits.DEFAULTS));
+  }
+
+  @Test
+  void R9_aReaderErrorIsBoundedBeforeTheLog() {
+    ReaderError ok = ReaderError.newBuilder().setTopic("t").setPartition(0).setEpoch(1).setMessage("x".repeat(256))
+        .setAttempts(2).build();
+    Command fits = Command.newBuilder().setHeartbeat(Heartbeat.newBuilder().setGroup("g").setConsumerId("A")
+        .setSessionToken(com.google.protobuf.ByteString.copyFrom(new byte[16])).addErrors(ok)).build();
+    assertNull(Coordinator.validate(fits, fits.getSerializedSize(), Limits.DEFAULTS));
+    Command tooLong = Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup("g")
+        .setConsumerId("A").setSessionToken(com.google.protobuf.ByteString.copyFrom(new byte[16])).addErrors(ok.toBuilder().setMessage("\u00e9".repeat(129)))).build();
+    Result r = Coordinator.validate(tooLong, tooLong.getSerializedSize(), Limits.DEFAULTS);
+    assertEquals(Code.LIMIT_EXCEEDED, r.getCode());
+    assertTrue(r.getMessage().contains("256 bytes"), r.getMessage());
+    Command negative = Command.newBuilder().setHeartbeat(Heartbeat.newBuilder().setGroup("g").setConsumerId("A")
+        .setSessionToken(com.google.protobuf.ByteString.copyFrom(new byte[16])).addErrors(ok.toBuilder().setAttempts(-1))).build();
+    assertEquals(Code.INVALID_ARGUMENT, Coordinator.validate(negative, negative.getSerializedSize(), Limits.DEFAULTS)
+        .getCode());
   }
 }

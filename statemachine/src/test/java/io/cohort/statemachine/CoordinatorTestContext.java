@@ -17,6 +17,7 @@ import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.Leave;
 import io.cohort.statemachine.proto.PartitionRef;
 import io.cohort.statemachine.proto.Query;
+import io.cohort.statemachine.proto.ReaderError;
 import io.cohort.statemachine.proto.ResetCheckpoint;
 import io.cohort.statemachine.proto.Result;
 import io.cohort.statemachine.proto.SplitPartition;
@@ -150,8 +151,33 @@ final class CoordinatorTestContext {
 
   /** A heartbeat as the given process (see {@link #restart}) sends it. */
   Result heartbeatResult(ConsumerView view, String group, String consumer, CheckpointEntry... commits) {
+    return heartbeatResult(view, group, consumer, List.of(), commits);
+  }
+
+  /** A heartbeat that also reports reader errors (step 9). */
+  HeartbeatResult heartbeatReporting(String group, String consumer, List<ReaderError> errors,
+      CheckpointEntry... commits) {
+    Result r = heartbeatResult(consumer(group, consumer), group, consumer, errors, commits);
+    ok(r);
+    return r.getHeartbeat();
+  }
+
+  /** The consumer reports that its reader of topic/partition failed (under the grant it was told). */
+  HeartbeatResult reportError(String group, String consumer, String topic, int partition, String message,
+      boolean skipped) {
+    Grant g = grant(group, consumer, topic, partition);
+    return heartbeatReporting(group, consumer, List.of(error(topic, partition, g.getEpoch(), message, 1, skipped)));
+  }
+
+  static ReaderError error(String topic, int partition, long epoch, String message, int attempts, boolean skipped) {
+    return ReaderError.newBuilder().setTopic(topic).setPartition(partition).setEpoch(epoch).setMessage(message)
+        .setAttempts(attempts).setSkipped(skipped).build();
+  }
+
+  Result heartbeatResult(ConsumerView view, String group, String consumer, List<ReaderError> errors,
+      CheckpointEntry... commits) {
     Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer)
-        .setSessionToken(view.session).addAllCommits(List.of(commits));
+        .setSessionToken(view.session).addAllCommits(List.of(commits)).addAllErrors(errors);
     for (Grant g : view.held.values()) {
       hb.addHeld(PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()));
     }

@@ -90,4 +90,45 @@ class MetricsViewTest {
     assertEquals(2, s.partitions().get(9).partition(), "in (group, topic, partition) order");
     assertEquals(0, c.metricsView(0).partitions().size());
   }
+
+  private static Map<PartitionStatus, Integer> described(CoordinatorTestContext ctx, String group) {
+    Map<PartitionStatus, Integer> counts = new EnumMap<>(PartitionStatus.class);
+    ctx.describe(group).getPartitionsList().forEach(p -> counts.merge(p.getStatus(), 1, Integer::sum));
+    return counts;
+  }
+
+  private static Map<PartitionStatus, Integer> counted(CoordinatorTestContext ctx, String group) {
+    MetricsView.GroupCounts g = ctx.coordinator.metricsView(100).groups().stream()
+        .filter(x -> x.group().equals(group)).findFirst().orElseThrow();
+    Map<PartitionStatus, Integer> counts = new EnumMap<>(PartitionStatus.class);
+    for (PartitionStatus s : PartitionStatus.values()) {
+      if (s != PartitionStatus.UNRECOGNIZED && g.partitions(s) > 0) {
+        counts.put(s, g.partitions(s));
+      }
+    }
+    return counts;
+  }
+
+  @Test
+  void R5_aResetParentWaitingForItsChildrenIsCountedAsDescribeShowsIt() {
+    CoordinatorTestContext ctx = new CoordinatorTestContext().withTopic("t", 1).withOrderedGroup("g", "t")
+        .withMember("g", "A").withMember("g", "B");
+    CoordinatorTestContext.ok(ctx.split("t", 0));
+    ctx.settle("g");
+    CoordinatorTestContext.ok(ctx.commit("g", "A", CoordinatorTestContext.finished("t", 0,
+        ctx.grant("g", "A", "t", 0).getEpoch(), "end")));
+    ctx.settle("g");
+    CoordinatorTestContext.ok(ctx.reset("g", "t", 0, "0"));
+    assertEquals(Map.of(PartitionStatus.WAITING_CHILDREN, 1, PartitionStatus.RELEASING, 2), described(ctx, "g"));
+    assertEquals(described(ctx, "g"), counted(ctx, "g"));
+  }
+
+  @Test
+  void R2_partitionsOfAReplacedSessionAreCountedAsReleasing() {
+    CoordinatorTestContext ctx = new CoordinatorTestContext().withTopic("t", 3).withGroup("g", "t")
+        .withMember("g", "A");
+    ctx.restart("g", "A");
+    assertEquals(Map.of(PartitionStatus.RELEASING, 3), described(ctx, "g"));
+    assertEquals(described(ctx, "g"), counted(ctx, "g"));
+  }
 }

@@ -15,8 +15,9 @@ class StateRecordsTest {
   private static CoordinatorTestContext busyState() {
     CoordinatorTestContext ctx = new CoordinatorTestContext().withTopic("a", 4).withTopic("b", 2)
         .withGroup("g", "a", "b").withOrderedGroup("h", "a").withMember("g", "A").withMember("g", "B")
-        .withMember("h", "C");
+        .withMember("h", "C").withGroup("empty", "b");
     ctx.commit("g", "A", "a", 0, "17");
+    ctx.reportError("g", "A", "a", 0, "boom", false); // a reader error kept with its slot
     CoordinatorTestContext.ok(ctx.split("a", 1));
     ctx.heartbeat("g", "C"); // a handoff in flight: targets, releasing flags and deadlines in the export
     ctx.restart("h", "C"); // a takeover pending: the replaced session and its slots in the export
@@ -47,6 +48,30 @@ class StateRecordsTest {
     assertTrue(records.stream().anyMatch(r -> r.hasSlot() && r.getSlot().getHeldByReplacedSession()));
     assertTrue(records.stream().anyMatch(r -> r.hasMember() && !r.getMember().getReplacedSessionToken().isEmpty()));
     assertTrue(records.get(0).getHeader().getTermStartMs() > 0);
+    assertTrue(records.stream().anyMatch(r -> r.hasSlot() && r.getSlot().getLastError().getMessage().equals("boom")));
+    assertTrue(records.stream().anyMatch(r -> r.hasSlot() && r.getSlot().getReleaseAskedAtMs() > 0));
+    assertTrue(records.stream().anyMatch(r -> r.hasGroup() && r.getGroup().getGroup().equals("empty")
+        && r.getGroup().hasEmptySinceMs() && r.getGroup().getRetentionMs() == Groups.DEFAULT_RETENTION_MS));
+    assertTrue(records.stream().anyMatch(r -> r.hasGroup() && r.getGroup().getGroup().equals("g")
+        && !r.getGroup().hasEmptySinceMs()), "a group with members is not counting down");
+  }
+
+  @Test
+  void R7_aFormatThreeStreamKeepsItsGroupsUntilTheyEmptyAgain() {
+    List<StateRecord> records = new java.util.ArrayList<>();
+    for (StateRecord r : CoordinatorTestContext.records(busyState().coordinator)) {
+      if (r.hasHeader()) {
+        r = r.toBuilder().setHeader(r.getHeader().toBuilder().setFormatVersion(3)).build();
+      } else if (r.hasGroup()) {
+        r = r.toBuilder().setGroup(r.getGroup().toBuilder().clearRetentionMs().clearEmptySinceMs()).build();
+      }
+      records.add(r);
+    }
+    Coordinator rebuilt = Coordinator.rebuild(records.iterator(), Limits.DEFAULTS);
+    assertEquals(Long.MIN_VALUE, rebuilt.tickWantedAtMs(), "members: ticks are wanted anyway");
+    GroupState empty = rebuilt.state().groups.get("empty");
+    assertEquals(Groups.DEFAULT_RETENTION_MS, empty.retentionMs);
+    assertEquals(-1, empty.emptySinceMs, "when it emptied is unknown: not counting (the same on every replica)");
   }
 
   @Test

@@ -20,6 +20,7 @@ import io.cohort.tools.commands.GroupDelete;
 import io.cohort.tools.commands.GroupDescribe;
 import io.cohort.tools.commands.GroupList;
 import io.cohort.tools.commands.LeaderTransfer;
+import io.cohort.tools.commands.GroupUpdate;
 import io.cohort.tools.commands.LogProduce;
 import io.cohort.tools.commands.Server;
 import io.cohort.tools.commands.SnapshotInspect;
@@ -27,6 +28,7 @@ import io.cohort.tools.commands.SnapshotList;
 import io.cohort.tools.commands.SnapshotRestore;
 import io.cohort.tools.commands.SnapshotSave;
 import io.cohort.tools.commands.SnapshotTake;
+import io.cohort.tools.commands.Top;
 import io.cohort.tools.commands.TopicCreate;
 import io.cohort.tools.commands.TopicDelete;
 import io.cohort.tools.commands.TopicDescribe;
@@ -130,6 +132,7 @@ public final class Cohort {
         .add("group", "create", GroupCreate::new)
         .add("group", "describe", GroupDescribe::new)
         .add("group", "list", GroupList::new)
+        .add("group", "update", GroupUpdate::new)
         .add("group", "delete", GroupDelete::new)
         .describe("checkpoint", "A group's checkpoints: list, and offset management while the group runs (R3)")
         .add("checkpoint", "list", CheckpointList::new)
@@ -143,7 +146,8 @@ public final class Cohort {
         .add("snapshot", "inspect", SnapshotInspect::new)
         .describe("log", "The demo log (one file per partition)")
         .add("log", "produce", LogProduce::new)
-        .add("consume", Consume::new);
+        .add("consume", Consume::new)
+        .add("top", Top::new);
   }
 
   public int run(String... args) {

@@ -1,5 +1,6 @@
 package io.cohort.server.metrics;
 
+import io.cohort.statemachine.Health;
 import io.cohort.statemachine.MetricsView;
 import io.cohort.statemachine.proto.PartitionStatus;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -24,10 +25,11 @@ import org.slf4j.LoggerFactory;
  * {@link MetricsSettings#maxSeriesPerMetric} per metric, in (group, topic, partition) order; the
  * rest are dropped with one WARN line each time the cap starts to bite and counted.
  *
- * <p>{@code stalled} = held, the holder heartbeated within its session timeout, lag (records or
- * ms) above 0 as last reported, and the checkpoint older than {@code --stall-after-ms}. Without a
- * holder the lag is frozen at what the last reader reported: {@code lag_stale} says so. Ages use
- * the state machine's time, which the leader's ticks advance while any group has members.
+ * <p>{@code stalled}, {@code lag_stale} and {@code reader_failing} are decided by the state
+ * machine's {@link io.cohort.statemachine.Health} with {@code --stall-after-ms}, the same decision
+ * `group describe` and `checkpoint list` show: a live holder behind (or failing) with no progress for
+ * that long is stalled; a known lag with no live holder is stale. Ages use the state machine's time,
+ * which the leader's ticks advance while any group has members.
  */
 final class CoordinatorCollector implements MultiCollector {
   private static final Logger LOG = LoggerFactory.getLogger(CoordinatorCollector.class);
@@ -41,7 +43,7 @@ final class CoordinatorCollector implements MultiCollector {
   private final LongAdder seriesDropped = new LongAdder();
   private final AtomicBoolean overCap = new AtomicBoolean();
 
-  /** @param summary the state machine's {@code metricsView(maxPartitions)} */
+  /** @param summary the state machine's {@code metricsView(maxPartitions, stallAfterMs)} for a cap */
   CoordinatorCollector(IntFunction<MetricsView.Summary> summary, MetricsSettings settings, String node) {
     this.summary = summary;
     this.settings = settings;
@@ -91,9 +93,11 @@ final class CoordinatorCollector implements MultiCollector {
     GaugeSnapshot.Builder heartbeatAge = GaugeSnapshot.builder().name("cohort_partition_holder_heartbeat_age_seconds")
         .help("State machine time since the holder's last heartbeat");
     GaugeSnapshot.Builder stalled = GaugeSnapshot.builder().name("cohort_partition_stalled")
-        .help("1 when the holder heartbeats but has not committed for --stall-after-ms while lag > 0");
-    long now = s.nowMs();
+        .help("1 when a live holder, behind or failing, has made no progress for --stall-after-ms");
+    GaugeSnapshot.Builder failing = GaugeSnapshot.builder().name("cohort_partition_reader_failing")
+        .help("1 when the holder reported a reader error after its last commit and keeps retrying");
     for (MetricsView.PartitionSample p : s.partitions()) {
+      Health.Verdict v = p.health();
       Labels labels = Labels.of("group", p.group(), "topic", p.topic(), "partition", Integer.toString(p.partition()));
       boolean lagKnown = p.lag() >= 0 || p.lagMs() >= 0;
       if (p.lag() >= 0) {
@@ -103,23 +107,19 @@ final class CoordinatorCollector implements MultiCollector {
         lagSeconds.dataPoint(point(labels, p.lagMs() / 1e3));
       }
       if (lagKnown) {
-        stale.dataPoint(point(labels, p.holder() == null ? 1 : 0));
+        stale.dataPoint(point(labels, v.lagStale() ? 1 : 0));
       }
-      long checkpointAgeMs = p.committedAtMs() >= 0 ? Math.max(0, now - p.committedAtMs()) : -1;
-      if (checkpointAgeMs >= 0) {
-        checkpointAge.dataPoint(point(labels, checkpointAgeMs / 1e3));
+      if (v.checkpointAgeMs() >= 0) {
+        checkpointAge.dataPoint(point(labels, v.checkpointAgeMs() / 1e3));
       }
       if (p.holder() != null) {
-        long heartbeatAgeMs = Math.max(0, now - p.holderHeartbeatMs());
-        heartbeatAge.dataPoint(point(labels, heartbeatAgeMs / 1e3));
-        boolean behind = p.lag() > 0 || p.lagMs() > 0;
-        boolean isStalled = behind && heartbeatAgeMs < p.sessionTimeoutMs()
-            && checkpointAgeMs >= settings.stallAfterMs();
-        stalled.dataPoint(point(labels, isStalled ? 1 : 0));
+        heartbeatAge.dataPoint(point(labels, v.holderHeartbeatAgeMs() / 1e3));
+        stalled.dataPoint(point(labels, v.stalled() ? 1 : 0));
+        failing.dataPoint(point(labels, v.failing() ? 1 : 0));
       }
     }
     return List.of(lag.build(), lagSeconds.build(), stale.build(), checkpointAge.build(), heartbeatAge.build(),
-        stalled.build());
+        stalled.build(), failing.build());
   }
 
   private void noteCap(long omitted) {

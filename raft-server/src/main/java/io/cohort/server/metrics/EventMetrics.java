@@ -40,6 +40,7 @@ public final class EventMetrics implements NodeEvents, CoordinatorEvents {
   private final Counter rejected;
   private final Counter commitEntries;
   private final Counter expirations;
+  private final Counter groupsDeleted;
   private final Counter leaderChanges;
   private final Counter grants;
   private final Histogram handoff;
@@ -69,6 +70,9 @@ public final class EventMetrics implements NodeEvents, CoordinatorEvents {
     expirations = Counter.builder().name("cohort_member_expirations_total")
         .help("Members expired by the leader's tick (R7), by group")
         .labelNames("group").withoutExemplars().register(registry);
+    groupsDeleted = Counter.builder().name("cohort_groups_deleted_by_retention_total")
+        .help("Empty groups deleted by the tick once their retention ran out (R7)")
+        .withoutExemplars().register(registry);
     leaderChanges = Counter.builder().name("cohort_raft_leader_changes_total")
         .help("Times this node learned of a new leader").withoutExemplars().register(registry);
     grants = Counter.builder().name("cohort_grants_total")
@@ -127,6 +131,9 @@ public final class EventMetrics implements NodeEvents, CoordinatorEvents {
           String member = t.getExpired(i); // "group/consumer"; names never hold a '/'
           int slash = member.indexOf('/');
           expirations.labelValues(slash < 0 ? member : member.substring(0, slash)).inc();
+        }
+        if (t.getDeletedGroupsCount() > 0) {
+          groupsDeleted.inc(t.getDeletedGroupsCount());
         }
       }
       default -> {

@@ -76,7 +76,8 @@ public final class NodeMetrics implements AutoCloseable {
   /** The scrape-time collectors: state summary, Raft view, Ratis' registries, JVM. */
   public void registerCollectors(String node, Supplier<RaftServer.Division> division, CohortStateMachine stateMachine,
       Readiness readiness) {
-    registry.register(new CoordinatorCollector(stateMachine::metricsView, settings, node));
+    registry.register(new CoordinatorCollector(max -> stateMachine.metricsView(max, settings.stallAfterMs()),
+        settings, node));
     registry.register(new RaftCollector(division, stateMachine, readiness));
     registry.register(new RatisRegistryCollector(node, () -> peerIds(division.get())));
     registry.register((MultiCollector) JVM::scrape);

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cohort.server.testing.MiniCluster;
 import io.cohort.server.testing.TestClient;
+import io.cohort.statemachine.proto.DescribeGroupQuery;
+import io.cohort.statemachine.proto.GroupView;
+import io.cohort.statemachine.proto.Query;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,6 +77,12 @@ class ClusterMetricsTest {
           assertEquals(1, Scrape.of(cluster.httpUri(id)).valueOrZero("cohort_partition_stalled", "partition", "0"), id);
         }
       });
+      // group describe says the same with the node's --stall-after-ms, asked for no threshold.
+      GroupView described = client.read(Query.newBuilder().setDescribeGroup(
+          DescribeGroupQuery.newBuilder().setGroup("g")).build()).getGroup();
+      assertTrue(described.getPartitions(0).getHealth().getStalled(), described.toString());
+      assertEquals(2_000, described.getPartitions(0).getHealth().getStallAfterMs());
+      assertTrue(!described.getPartitions(1).getHealth().getStalled(), "p1 keeps up");
     }
   }
 

@@ -9,6 +9,7 @@ import io.cohort.statemachine.proto.Grant;
 import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.Leave;
 import io.cohort.statemachine.proto.PartitionRef;
+import io.cohort.statemachine.proto.ReaderError;
 import io.cohort.statemachine.proto.Tick;
 import java.util.List;
 
@@ -37,6 +38,19 @@ public final class Cmd {
       b.addHeld(PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()));
     }
     return Command.newBuilder().setHeartbeat(b).build();
+  }
+
+  /** A heartbeat that reports reader errors (step 9). */
+  public static Command heartbeat(String group, String consumer, com.google.protobuf.ByteString session,
+      List<Grant> held, List<CheckpointEntry> commits, List<ReaderError> errors) {
+    Command c = heartbeat(group, consumer, session, held, commits);
+    return c.toBuilder().setHeartbeat(c.getHeartbeat().toBuilder().addAllErrors(errors)).build();
+  }
+
+  /** The reader of {@code grant} failed, {@code attempts} times in a row. */
+  public static ReaderError error(Grant grant, String message, int attempts) {
+    return ReaderError.newBuilder().setTopic(grant.getTopic()).setPartition(grant.getPartition())
+        .setEpoch(grant.getEpoch()).setMessage(message).setAttempts(attempts).build();
   }
 
   public static Command commit(String group, String consumer, com.google.protobuf.ByteString session, List<CheckpointEntry> entries) {

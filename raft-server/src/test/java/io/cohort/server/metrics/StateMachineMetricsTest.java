@@ -13,9 +13,13 @@ import io.cohort.server.health.Readiness;
 import io.cohort.statemachine.Limits;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
+import io.cohort.statemachine.proto.DescribeGroupQuery;
 import io.cohort.statemachine.proto.Grant;
+import io.cohort.statemachine.proto.GroupPartitionView;
+import io.cohort.statemachine.proto.GroupView;
 import io.cohort.statemachine.proto.LimitsRecord;
 import io.cohort.statemachine.proto.LogEntry;
+import io.cohort.statemachine.proto.Query;
 import io.cohort.statemachine.proto.Result;
 import io.cohort.statemachine.proto.SetLimits;
 import java.util.List;
@@ -200,10 +204,60 @@ class StateMachineMetricsTest {
   }
 
   @Test
+  void R2_grantsAndHandoffsAreTimedAsTheAssignorMakesThem() throws Exception {
+    node();
+    apply(Cmd.topic("t", 2), 1000);
+    apply(Cmd.group("g", "t", 10_000), 1000);
+    Result a = apply(Cmd.join("g", "A"), 1000);
+    com.google.protobuf.ByteString session = a.getHeartbeat().getSessionToken();
+    assertEquals(2, scrape().value("cohort_grants", "group", "g"));
+    assertEquals(0, scrape().value("cohort_handoff_duration_seconds"), "fresh grants are no handoff");
+    apply(Cmd.join("g", "B"), 2000); // one of A's partitions is to move to B
+    Result told = apply(Cmd.heartbeat("g", "A", session, grants(a), List.of()), 2500);
+    assertEquals(1, told.getHeartbeat().getReleaseCount());
+    apply(Cmd.heartbeat("g", "A", session, told.getHeartbeat().getGrantsList().stream()
+        .filter(g -> !g.getTopic().equals(told.getHeartbeat().getRelease(0).getTopic())
+            || g.getPartition() != told.getHeartbeat().getRelease(0).getPartition()).toList(), List.of()), 3000);
+    Samples s = scrape();
+    assertEquals(3, s.value("cohort_grants", "group", "g"));
+    assertEquals(1, s.value("cohort_handoff_duration_seconds"));
+    assertEquals(1.0, s.histogramSum("cohort_handoff_duration_seconds"), 1e-9, "asked at 2000, granted at 3000");
+  }
+
+  @Test
+  void aFailingReaderShowsFailingThenStalled_theSameAsGroupDescribe() throws Exception {
+    node(MetricsSettings.OFF.withStallAfterMs(5_000));
+    sm.judgeStallsAfter(5_000); // as CohortServer does with --stall-after-ms
+    apply(Cmd.topic("t", 2), 1000);
+    apply(Cmd.group("g", "t", 10_000), 1000);
+    Result a = apply(Cmd.join("g", "A"), 1000);
+    com.google.protobuf.ByteString session = a.getHeartbeat().getSessionToken();
+    apply(Cmd.heartbeat("g", "A", session, grants(a), List.of(),
+        List.of(Cmd.error(grant(grants(a), 1), "poison", 1))), 2000);
+    Samples failing = scrape();
+    assertEquals(1, failing.value("cohort_partition_reader_failing", "partition", "1"));
+    assertEquals(0, failing.value("cohort_partition_stalled", "partition", "1"));
+    apply(Cmd.heartbeat("g", "A", session, grants(a), List.of(),
+        List.of(Cmd.error(grant(grants(a), 1), "poison", 9))), 7000);
+    Samples stalled = scrape();
+    assertEquals(1, stalled.value("cohort_partition_stalled", "partition", "1"), "failing since 2000");
+    assertEquals(0, stalled.value("cohort_partition_stalled", "partition", "0"));
+    GroupView described = sm.localQuery(Query.newBuilder().setDescribeGroup(DescribeGroupQuery.newBuilder()
+        .setGroup("g")).build()).getGroup();
+    for (GroupPartitionView p : described.getPartitionsList()) {
+      String partition = Integer.toString(p.getPartition());
+      assertEquals(stalled.value("cohort_partition_stalled", "partition", partition),
+          p.getHealth().getStalled() ? 1 : 0, "describe agrees on " + partition);
+      assertEquals(5_000, p.getHealth().getStallAfterMs(), "the node's threshold by default");
+    }
+    assertEquals("poison", described.getPartitions(1).getHealth().getLastError().getMessage());
+    assertEquals(9, described.getPartitions(1).getHealth().getLastError().getAttempts());
+  }
+
+  @Test
   void coordinatorEventsReachTheMetrics() throws Exception {
     node();
     assertSame(metrics.events(), sm.coordinatorEvents(), "the state machine registers the observer");
-    // The assignor reports these once branch sm lands; here a fake event checks the plumbing.
     sm.coordinatorEvents().granted("g", "t", 0, "A", 7, 1500);
     sm.coordinatorEvents().granted("g", "t", 1, "A", 8, -1);
     sm.coordinatorEvents().releaseTimedOut("g", "t", 0, "B", 6);

@@ -68,6 +68,31 @@ final class Args {
     return name;
   }
 
+  private static final java.util.regex.Pattern DURATION = java.util.regex.Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
+
+  /** "7d", "12h", "30m", "90s", "1500ms", or "0": milliseconds. */
+  static long durationMs(String option, String s) {
+    if (s.equals("0")) {
+      return 0;
+    }
+    java.util.regex.Matcher m = DURATION.matcher(s);
+    if (!m.matches()) {
+      throw new ParameterException(option + " must be a duration like 7d, 12h, 30m, 90s, 1500ms, or 0, got '" + s + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    long unit = switch (m.group(2)) {
+      case "ms" -> 1;
+      case "s" -> 1_000;
+      case "m" -> 60_000;
+      case "h" -> 3_600_000;
+      default -> 86_400_000;
+    };
+    if (n > Long.MAX_VALUE / unit) {
+      throw new ParameterException(option + " is too long: '" + s + "'");
+    }
+    return n * unit;
+  }
+
   /** Topics of a group: each once. */
   static List<String> distinctTopics(List<String> topics) {
     Set<String> seen = new LinkedHashSet<>();

@@ -32,6 +32,10 @@ public final class GroupCreate implements CliCommand {
   @Parameter(names = "--start-from", description = "where a partition without a checkpoint starts: begin or end")
   String startFrom = "begin";
 
+  @Parameter(names = "--retention", description = "delete the group with its checkpoints once it has had no members this long "
+      + "(7d, 12h, 30m, ...; 0 = keep it forever; default 7d)")
+  String retention;
+
   @Parameter(names = "--json", description = "print JSON")
   boolean json;
 
@@ -48,6 +52,9 @@ public final class GroupCreate implements CliCommand {
     CreateGroup spec = CreateGroup.newBuilder().setGroup(Args.newName("group", group.get(0)))
         .addAllTopics(Args.distinctTopics(topics)).setOrder(order).setSessionTimeoutMs(sessionTimeoutMs)
         .setHeartbeatIntervalMs(heartbeatIntervalMs).setStartFrom(start).build();
+    if (retention != null) {
+      spec = spec.toBuilder().setRetentionMs(Args.durationMs("--retention", retention)).build();
+    }
     Writes.report(ctx, json, Writes.send(ctx.client(cluster), Command.newBuilder().setCreateGroup(spec).build()));
     return 0;
   }

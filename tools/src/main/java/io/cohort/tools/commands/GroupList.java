@@ -6,6 +6,11 @@ import com.beust.jcommander.ParametersDelegate;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohort.client.BlockingCohortClient;
+import io.cohort.client.CohortRejectedException;
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.ListGroups;
+import io.cohort.statemachine.proto.Query;
+import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.GroupSummary;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
@@ -13,10 +18,17 @@ import io.cohort.tools.ClusterOptions;
 import io.cohort.tools.ReadOptions;
 import io.cohort.tools.json.Json;
 import io.cohort.tools.json.JsonViews;
-import java.util.List;
 
-@Parameters(commandDescription = "List groups")
+@Parameters(commandDescription = "List groups, with how long empty ones have had no members and their retention")
 public final class GroupList implements CliCommand {
+  /** The list, or the query's refusal as a one-line failure. */
+  private static io.cohort.statemachine.proto.GroupList answer(QueryResult r) {
+    if (r.getCode() != Code.OK) {
+      throw new CohortRejectedException(r.getCode(), r.getMessage());
+    }
+    return r.getGroups();
+  }
+
   @Parameter(names = "--json", description = "print JSON")
   boolean json;
 
@@ -28,18 +40,23 @@ public final class GroupList implements CliCommand {
 
   @Override
   public int run(CliContext ctx) {
-    List<GroupSummary> groups = BlockingCohortClient.await(ctx.client(cluster).listGroups(read.mode()));
+    io.cohort.statemachine.proto.GroupList list = BlockingCohortClient.await(ctx.client(cluster).query(Query.newBuilder()
+        .setListGroups(ListGroups.getDefaultInstance()).build(), read.mode()).thenApply(GroupList::answer));
     if (json) {
       ObjectNode doc = Json.doc();
       ArrayNode out = doc.putArray("groups");
-      groups.forEach(g -> out.add(JsonViews.summary(g)));
+      list.getGroupsList().forEach(g -> out.add(JsonViews.summary(g)));
+      doc.put("nowMs", list.getNowMs());
       ctx.out.println(Json.write(doc));
       return 0;
     }
-    Table table = new Table("GROUP", "TOPICS", "ORDER", "MEMBERS", "SESSION-TIMEOUT", "HEARTBEAT");
-    for (GroupSummary g : groups) {
+    Table table = new Table("GROUP", "TOPICS", "ORDER", "MEMBERS", "SESSION-TIMEOUT", "HEARTBEAT", "EMPTY-FOR",
+        "RETENTION");
+    for (GroupSummary g : list.getGroupsList()) {
       table.row(g.getGroup(), String.join(",", g.getTopicsList()), g.getOrder(), g.getMembers(),
-          g.getSessionTimeoutMs() + "ms", g.getHeartbeatIntervalMs() + "ms");
+          g.getSessionTimeoutMs() + "ms", g.getHeartbeatIntervalMs() + "ms",
+          g.hasEmptySinceMs() ? Tables.duration(list.getNowMs() - g.getEmptySinceMs()) : null,
+          Tables.retention(g.getRetentionMs()));
     }
     table.print(ctx.out);
     return 0;

@@ -21,6 +21,11 @@ final class Table {
     return this;
   }
 
+  /** Rows below the header. */
+  int size() {
+    return rows.size() - 1;
+  }
+
   void print(PrintStream out) {
     int cols = rows.get(0).length;
     int[] width = new int[cols];

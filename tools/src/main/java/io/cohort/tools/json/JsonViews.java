@@ -12,7 +12,9 @@ import io.cohort.statemachine.proto.GroupSummary;
 import io.cohort.statemachine.proto.GroupView;
 import io.cohort.statemachine.proto.LimitsRecord;
 import io.cohort.statemachine.proto.MemberView;
+import io.cohort.statemachine.proto.PartitionHealth;
 import io.cohort.statemachine.proto.PartitionView;
+import io.cohort.statemachine.proto.ReaderErrorView;
 import io.cohort.statemachine.proto.StartFrom;
 import io.cohort.statemachine.proto.TopicView;
 import java.util.List;
@@ -30,6 +32,7 @@ public final class JsonViews {
     out.put("sessionTimeoutMs", s.getSessionTimeoutMs());
     out.put("heartbeatIntervalMs", s.getHeartbeatIntervalMs());
     out.put("startFrom", startFrom(s.getStartFrom()));
+    retention(out, s);
     ArrayNode members = out.putArray("members");
     for (MemberView m : g.getMembersList()) {
       ObjectNode mv = members.addObject();
@@ -61,6 +64,7 @@ public final class JsonViews {
       } else {
         pv.putNull("checkpoint");
       }
+      pv.set("health", health(p.getHealth()));
     }
     out.put("nowMs", g.getNowMs());
     return out;
@@ -84,6 +88,39 @@ public final class JsonViews {
     return out;
   }
 
+  /** How a partition is doing (step 9): the same judgement as the server's cohort_partition_* gauges. */
+  public static ObjectNode health(PartitionHealth h) {
+    ObjectNode out = Json.object();
+    out.put("stalled", h.getStalled());
+    out.put("failing", h.getFailing());
+    out.put("lagStale", h.getLagStale());
+    out.put("checkpointAgeMs", h.hasCheckpointAgeMs() ? h.getCheckpointAgeMs() : null);
+    out.put("holderHeartbeatAgeMs", h.hasHolderHeartbeatAgeMs() ? h.getHolderHeartbeatAgeMs() : null);
+    out.put("stallAfterMs", h.getStallAfterMs());
+    if (h.hasLastError()) {
+      ReaderErrorView e = h.getLastError();
+      ObjectNode ev = out.putObject("lastError");
+      ev.put("message", e.getMessage());
+      ev.put("attempts", e.getAttempts());
+      ev.put("skipped", e.getSkipped());
+      ev.put("cursor", e.hasCursor() ? e.getCursor() : null);
+      ev.put("firstAtMs", e.getFirstAtMs());
+      ev.put("lastAtMs", e.getLastAtMs());
+      ev.put("reportedBy", e.getReportedBy());
+      ev.put("epoch", e.getEpoch());
+    } else {
+      out.putNull("lastError");
+    }
+    return out;
+  }
+
+  /** R7: the retention, and while the group is empty since when and when it goes (null otherwise). */
+  private static void retention(ObjectNode out, GroupSummary s) {
+    out.put("retentionMs", s.getRetentionMs());
+    out.put("emptySinceMs", s.hasEmptySinceMs() ? s.getEmptySinceMs() : null);
+    out.put("deleteAtMs", s.hasDeleteAtMs() ? s.getDeleteAtMs() : null);
+  }
+
   public static ObjectNode summary(GroupSummary s) {
     ObjectNode out = Json.object();
     out.put("group", s.getGroup());
@@ -93,6 +130,7 @@ public final class JsonViews {
     out.put("sessionTimeoutMs", s.getSessionTimeoutMs());
     out.put("heartbeatIntervalMs", s.getHeartbeatIntervalMs());
     out.put("startFrom", startFrom(s.getStartFrom()));
+    retention(out, s);
     return out;
   }
 
