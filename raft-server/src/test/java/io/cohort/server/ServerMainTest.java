@@ -157,7 +157,7 @@ class ServerMainTest {
   void aTakenHttpPortIsOneClearLine_andTheNodeDoesNotRun() throws Exception {
     String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
     try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      int code = CompletableFuture.supplyAsync(() -> run("server", "--id", "n1", "--storage",
+      int code = CompletableFuture.supplyAsync(() -> run("server", "--bootstrap", "--id", "n1", "--storage",
           dir.resolve("n1").toString(), "--peers", peers, "--http-port", Integer.toString(taken.getLocalPort())))
           .get(60, TimeUnit.SECONDS);
       assertEquals(1, code, err());
@@ -181,8 +181,8 @@ class ServerMainTest {
     String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
     for (io.cohort.client.tls.TlsFiles wrong : List.of(certs.user("n1"), certs.node("n2"))) {
       err.reset();
-      assertEquals(1, run(Map.of(), "server", "--id", "n1", "--storage", dir.resolve("n1").toString(), "--peers", peers,
-          "--tls-cert", wrong.cert().toString(), "--tls-key", wrong.key().toString(), "--tls-ca", wrong.ca().toString()));
+      assertEquals(1, run(Map.of(), "server", "--bootstrap", "--id", "n1", "--storage", dir.resolve("n1").toString(),
+          "--peers", peers, "--tls-cert", wrong.cert().toString(), "--tls-key", wrong.key().toString(), "--tls-ca", wrong.ca().toString()));
       assertTrue(err().startsWith("cohort server: --tls-cert " + wrong.cert() + " (CN="), err());
       assertTrue(err().contains("is not node n1's certificate"), err());
       assertEquals(1, err().lines().count(), err());

@@ -37,7 +37,8 @@ class StartupTest {
   private void singleNode(Map<String, String> ratis) throws Exception {
     peers = "n1=127.0.0.1:" + ServerMainTest.MiniClusterPorts.one();
     config = ServerConfig.insecure("n1", dir.resolve("n1"), peers)
-        .withStateMachine(CohortStateMachine.Settings.DEFAULTS.withAutoSnapshotEveryEntries(0)).withRatis(ratis);
+        .withStateMachine(CohortStateMachine.Settings.DEFAULTS.withAutoSnapshotEveryEntries(0)
+            .withBootstrapAdmins(List.of(io.cohort.statemachine.Principals.ANONYMOUS))).withRatis(ratis);
   }
 
   private ServerProcess process(String name, String... extra) throws IOException {

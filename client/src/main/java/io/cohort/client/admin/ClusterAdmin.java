@@ -52,6 +52,7 @@ import org.apache.ratis.util.TimeDuration;
 public final class ClusterAdmin implements AutoCloseable {
   private final Peers peers;
   private final RaftGroupId groupId;
+  private final TlsFiles tls;
   private final Duration timeout;
   private final RaftClient raft;
   private final ExecutorService askers;
@@ -62,6 +63,7 @@ public final class ClusterAdmin implements AutoCloseable {
     }
     this.peers = peers;
     this.groupId = groupId;
+    this.tls = tls;
     this.timeout = timeout;
     RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
@@ -176,6 +178,11 @@ public final class ClusterAdmin implements AutoCloseable {
     Answer a = ask(peer);
     return new Answer(a.peer(), a.status().with(-1, PeerStatus.Membership.UNKNOWN, peers.find(peer.id()).isPresent()),
         a.reply());
+  }
+
+  /** The caller's certificate, or null on a plaintext cluster: every Raft client of this admin uses it. */
+  TlsFiles tls() {
+    return tls;
   }
 
   RaftGroupId groupId() {

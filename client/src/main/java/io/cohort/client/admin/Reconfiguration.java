@@ -292,8 +292,11 @@ final class Reconfiguration {
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(wait.toMillis() + 2000, TimeUnit.MILLISECONDS));
     List<RaftPeer> raftPeers = peers.stream().map(Peers.Peer::toRaftPeer).toList();
+    // The admin's certificate; the peers being added count as expected ids at their addresses.
+    org.apache.ratis.conf.Parameters params = admin.tls() == null ? new org.apache.ratis.conf.Parameters()
+        : io.cohort.client.tls.ClientTls.of(admin.tls(), new Peers(peers)).parameters();
     return RaftClient.newBuilder().setProperties(p).setRaftGroup(RaftGroup.valueOf(admin.groupId(), raftPeers))
-        .setLeaderId(RaftPeerId.valueOf(leader)).setRetryPolicy(TRANSIENT).build();
+        .setParameters(params).setLeaderId(RaftPeerId.valueOf(leader)).setRetryPolicy(TRANSIENT).build();
   }
 
   private static String explain(Throwable failure, List<Peers.Peer> adding) {
