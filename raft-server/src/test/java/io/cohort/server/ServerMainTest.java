@@ -190,8 +190,8 @@ class ServerMainTest {
     err.reset();
     io.cohort.client.tls.TlsFiles noSuchKey = new io.cohort.client.tls.TlsFiles(certs.node("n1").cert(),
         dir.resolve("none.key"), certs.caFile());
-    assertEquals(1, run(Map.of(), "server", "--id", "n1", "--storage", dir.resolve("n1").toString(), "--peers", peers,
-        "--tls-cert", noSuchKey.cert().toString(), "--tls-key", noSuchKey.key().toString(), "--tls-ca",
+    assertEquals(1, run(Map.of(), "server", "--bootstrap", "--id", "n1", "--storage", dir.resolve("n1").toString(),
+        "--peers", peers, "--tls-cert", noSuchKey.cert().toString(), "--tls-key", noSuchKey.key().toString(), "--tls-ca",
         noSuchKey.ca().toString()));
     assertEquals("cohort server: TLS file " + dir.resolve("none.key") + " does not exist\n", err());
   }
