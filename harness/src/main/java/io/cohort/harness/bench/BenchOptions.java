@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,14 +57,24 @@ public final class BenchOptions {
     return CohortClient.connect(CohortClientConfig.builder(peers).maxOutstanding(maxOutstanding).build());
   }
 
-  /** Starts three server processes of a kind under {@code dir/sub}, printing what it does. */
+  /** Starts three server processes of a kind under {@code dir/<kind>}, printing what it does. */
   public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, PrintStream out) throws IOException {
+    return startServers(kind, dir.resolve(kind.name().toLowerCase()), List.of(), out);
+  }
+
+  /**
+   * Starts three server processes of a kind under {@code dir}, with {@code extraJavaOpts} after
+   * {@link #serverJavaOpts}, printing what it does.
+   */
+  public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, List<String> extraJavaOpts, PrintStream out)
+      throws IOException {
+    List<String> opts = new ArrayList<>(serverJavaOptsList());
+    opts.addAll(extraJavaOpts);
     out.printf("starting 3 %s server processes (JVM %s%s) ...%n", kind == ServerProcesses.Kind.COHORT ? "Cohort" : "no-op",
-        serverJavaOpts, ratis.isEmpty() ? "" : ", ratis " + ratis);
+        String.join(" ", opts), ratis.isEmpty() ? "" : ", ratis " + ratis);
     out.flush();
     long t0 = System.nanoTime();
-    ServerProcesses s = ServerProcesses.start(kind, dir.resolve(kind.name().toLowerCase()), serverJavaOptsList(), ratis,
-        List.of());
+    ServerProcesses s = ServerProcesses.start(kind, dir, opts, ratis, List.of());
     out.printf("  up on %s in %.1f s, leader %s%n", s.peers(), (System.nanoTime() - t0) / 1e9, s.leaderOrNull());
     out.flush();
     return s;

@@ -35,6 +35,7 @@ public final class ServerProcesses implements AutoCloseable {
   private final List<String> extraArgs;
   private final Map<String, Process> processes = new LinkedHashMap<>();
   private final ClusterAdmin admin;
+  private final long startedNanos = System.nanoTime();
 
   private ServerProcesses(Kind kind, Path dir, int basePort, List<String> javaOpts, List<String> extraArgs) {
     this.kind = kind;
@@ -83,6 +84,16 @@ public final class ServerProcesses implements AutoCloseable {
 
   public Kind kind() {
     return kind;
+  }
+
+  /** {@link System#nanoTime} just before the first process was launched: servers' age 0. */
+  public long startedNanos() {
+    return startedNanos;
+  }
+
+  /** Seconds since the first process was launched. */
+  public double ageS() {
+    return (System.nanoTime() - startedNanos) / 1e9;
   }
 
   public synchronized void startNode(String id) throws IOException {
