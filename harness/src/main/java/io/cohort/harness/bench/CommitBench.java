@@ -19,9 +19,10 @@ import java.util.List;
  * server processes, then three fresh no-op Ratis servers with the same settings and the same
  * command bytes; only one cluster runs at a time. Each phase warms up at the highest level until
  * its throughput is stable, recording ops/s per window of server age (the warm-up curve), then
- * measures each level. The load JVM is warmed first against a throwaway no-op cluster, so no
- * phase pays for the load's own JIT. Prints the levels and ratio per pair, both curves, and the
- * throughput at 60 s and 120 s of server age.
+ * measures each level. The load JVM is warmed first against throwaway clusters of both kinds,
+ * so no phase pays for the load's own JIT; their servers also write each kind's class archive,
+ * which the phases' servers map as {@code scripts/cohort} does (class data sharing). Prints the
+ * levels and ratio per pair, both curves, and the throughput at 60 s and 120 s of server age.
  */
 @Parameters(commandDescription = "Benchmark: single-partition commits at 1/16/128 in flight vs a no-op Ratis baseline (A B A B)")
 public final class CommitBench implements CliCommand {
@@ -52,8 +53,12 @@ public final class CommitBench implements CliCommand {
   @Parameter(names = "--ages", description = "comma-separated server ages (s) whose warm-up throughput is compared")
   String ages = "60,120";
 
-  @Parameter(names = "--load-warmup-s", description = "warm the load JVM first against a throwaway no-op cluster (0: no)")
-  int loadWarmupS = 60;
+  @Parameter(names = "--load-warmup-s", description = "warm the load JVM first: this many s against a throwaway cluster of each kind (0: no)")
+  int loadWarmupS = 45;
+
+  @Parameter(names = "--cds", arity = 1, description = "class data sharing for the servers, as scripts/cohort does: "
+      + "the load warm-up's servers write an archive per kind, the phases' servers map it")
+  boolean cds = true;
 
   @Parameter(names = "--jit-log", description = "log the servers' JIT compilations and print counts per server by age")
   boolean jitLog;
@@ -88,7 +93,7 @@ public final class CommitBench implements CliCommand {
     double minAge = Math.max(warmupMinS, Arrays.stream(ageList).max().orElse(0));
     WarmUpCurve.Rule rule = new WarmUpCurve.Rule(minAge, Math.max(minAge, warmupMaxS), stableWindows, stablePct);
     CommitPhase.WarmUp warmUp = new CommitPhase.WarmUp(windowS, warmupS, rule);
-    phase = new CommitPhase(out, warmUp, measureS);
+    phase = new CommitPhase(out, warmUp, measureS, ageList);
     boolean given = options.peers != null;
     int pairCount = given ? 1 : Math.max(1, pairs);
     boolean baseline = !noBaseline && !given;
@@ -96,6 +101,9 @@ public final class CommitBench implements CliCommand {
         given ? "the cluster at " + options.peers : baseline ? "A B A B, fresh servers per phase" : "Cohort only",
         levels, measureS, pairCount, baseline ? "pair(s)" : "phase(s)", Runtime.getRuntime().availableProcessors());
     out.printf("warm-up: %s; curve in %.0f s windows of server age%n", warmUp.describe(), windowS);
+    out.printf("class data sharing: %s%n", !cds ? "off" : given ? "the given cluster's own"
+        : baseline && loadWarmupS > 0 ? "each kind's archive, written by the load warm-up's servers"
+        : "off (no load warm-up to write the archives)");
     Path work = options.workDir("cohort-bench-commit-", out);
     try {
       int payload;
@@ -133,6 +141,27 @@ public final class CommitBench implements CliCommand {
     }
   }
 
+  /** The class archive the load warm-up's node n1 of {@code kind} writes and the phases' servers map. */
+  private static Path cdsArchive(Path work, ServerProcesses.Kind kind) {
+    return work.resolve("cds").resolve(kind.name().toLowerCase() + "-n1.jsa");
+  }
+
+  /** Each server's compiler-thread CPU from its start to each age (Linux only). */
+  private void printCompilerCpu(String name, CommitPhase.Result result, String leader) {
+    if (result.jitAtAge().isEmpty() || !CompilerCpu.available()) {
+      return;
+    }
+    StringBuilder b = new StringBuilder(name + ": JIT compiler threads' CPU since start (C1 + C2 s):");
+    result.jitAtAge().forEach((age, perServer) -> {
+      b.append(String.format(" by age %.0f s", age));
+      perServer.forEach((id, s) -> b.append(String.format(" %s%s %.1f+%.1f", id, id.equals(leader) ? "*" : "", s.c1(),
+          s.c2())));
+      b.append(';');
+    });
+    out.println(b.append(" (* leader); load JVM during the phase ")
+        .append(String.format("%.1f+%.1f", result.loadJit().c1(), result.loadJit().c2())));
+  }
+
   /** A comma-separated list of positive whole numbers, or a clear refusal. */
   private static int[] positives(String option, String list) {
     try {
@@ -150,7 +179,11 @@ public final class CommitBench implements CliCommand {
   private CommitPhase.Result runPhase(ServerProcesses.Kind kind, int pair, Path work, int[] inFlight) throws Exception {
     String name = (kind == ServerProcesses.Kind.COHORT ? "cohort" : "no-op") + " " + pair;
     Path dir = work.resolve(kind.name().toLowerCase() + "-" + pair);
-    List<String> extra = jitLog ? JitLog.javaOpts(dir) : List.of();
+    List<String> extra = new ArrayList<>(jitLog ? JitLog.javaOpts(dir) : List.of());
+    Path archive = cdsArchive(work, kind);
+    if (cds && Files.isRegularFile(archive) && Files.size(archive) > 0) {
+      extra.add("-XX:SharedArchiveFile=" + archive);
+    }
     Files.createDirectories(dir);
     CommitPhase.Result result;
     String leader;
@@ -178,6 +211,7 @@ public final class CommitBench implements CliCommand {
       }
       leader = servers.leaderOrNull();
     }
+    printCompilerCpu(name, result, leader);
     if (jitLog) {
       out.printf("%s: JIT per server (compilations by server age; C2 code made not entrant = thrown away):%n", name);
       for (int i = 0; i < pids.length; i++) {
@@ -189,20 +223,47 @@ public final class CommitBench implements CliCommand {
     return result;
   }
 
-  /** The load JVM's own JIT warm-up, against a throwaway no-op cluster, so that no phase pays for it. */
+  /**
+   * The load JVM's own JIT warm-up, so that no phase pays for it: the load against a throwaway
+   * Cohort cluster, then against a throwaway no-op cluster (as after a pair), not reported.
+   */
   private void warmLoad(Path work, int[] inFlight) throws Exception {
     int max = Arrays.stream(inFlight).max().orElse(1);
-    out.printf("load warm-up: %d s at %d in flight against a throwaway no-op cluster (not reported)%n", loadWarmupS, max);
-    try (ServerProcesses servers = options.startServers(ServerProcesses.Kind.NOOP, work.resolve("load-warmup"), List.of(),
-        out); CohortClient client = options.client(servers.peers())) {
-      ClosedLoop loop = new ClosedLoop(client, CommitWorkload.synthetic(partitions).commands(), false);
-      loop.add(max);
-      try {
-        ServerProcesses.sleepMs(loadWarmupS * 1000L);
-      } finally {
-        loop.stop();
+    long self = ProcessHandle.current().pid();
+    CompilerCpu.Seconds jit0 = CompilerCpu.of(self);
+    out.printf("load warm-up: %d s at %d in flight against a throwaway Cohort cluster, then a no-op one (not reported)%n",
+        loadWarmupS, max);
+    for (ServerProcesses.Kind kind : List.of(ServerProcesses.Kind.COHORT, ServerProcesses.Kind.NOOP)) {
+      Path archive = cdsArchive(work, kind);
+      Files.createDirectories(archive.getParent());
+      List<String> extra = cds ? List.of("-XX:ArchiveClassesAtExit=" + archive.toString().replace("-n1.jsa",
+          "-" + ServerProcesses.NODE_ID + ".jsa")) : List.of();
+      try (ServerProcesses servers = options.startServers(kind, work.resolve("load-warmup-" + kind.name().toLowerCase()),
+          extra, out); CohortClient client = options.client(servers.peers());
+          Scratch scratch = new Scratch(client, false, out)) {
+        boolean cohort = kind == ServerProcesses.Kind.COHORT;
+        CommitWorkload w = cohort ? CommitWorkload.setUp(scratch, partitions) : CommitWorkload.synthetic(partitions);
+        ClosedLoop loop = new ClosedLoop(client, w.commands(), cohort);
+        loop.add(max);
+        try {
+          ServerProcesses.sleepMs(loadWarmupS * 1000L);
+        } finally {
+          loop.stop();
+          w.stop();
+        }
+        out.printf("load warm-up: %,d commands%n", loop.ok());
       }
-      out.printf("load warm-up: %,d commands%n", loop.ok());
     }
+    CompilerCpu.Seconds jit = CompilerCpu.of(self).minus(jit0);
+    if (cds) {
+      for (ServerProcesses.Kind kind : List.of(ServerProcesses.Kind.COHORT, ServerProcesses.Kind.NOOP)) {
+        Path a = cdsArchive(work, kind);
+        out.printf("class archive for %s: %s%n", kind.name().toLowerCase(), Files.isRegularFile(a) && Files.size(a) > 0
+            ? a + " (" + Files.size(a) / (1 << 20) + " MiB)"
+            : "none written (a class path with directories cannot be archived); its phases run without");
+      }
+    }
+    out.printf("load warm-up: the load JVM's compiler threads used %.1f s of CPU (C1 %.1f, C2 %.1f)%n",
+        jit.c1() + jit.c2(), jit.c1(), jit.c2());
   }
 }

@@ -3,10 +3,9 @@ package io.cohort.harness.bench;
 import io.cohort.client.CohortClient;
 import io.cohort.statemachine.proto.Command;
 import java.io.PrintStream;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.LongFunction;
 
 /**
@@ -23,9 +22,17 @@ final class CommitPhase {
    * What one phase found.
    *
    * @param stableAgeS the server age at which the curve met the rule, or NaN
-   * @param loadJitMs the load JVM's compile time during the phase (ms; how far the load itself was warm)
+   * @param jitAtAge per age asked for: each server's compiler-thread CPU from its start to that age
+   * @param loadJit the load JVM's compiler-thread CPU during the phase (how far the load itself was warm)
    */
-  record Result(String name, WarmUpCurve curve, double stableAgeS, Map<Integer, Level> levels, long loadJitMs) {}
+  record Result(String name, WarmUpCurve curve, double stableAgeS, Map<Integer, Level> levels,
+      Map<Double, Map<String, CompilerCpu.Seconds>> jitAtAge, CompilerCpu.Seconds loadJit) {
+    /** The servers' compiler CPU (C1 + C2, all three) from their start to {@code age}, NaN if not sampled. */
+    double jitSecondsAt(double age) {
+      Map<String, CompilerCpu.Seconds> m = jitAtAge.get(age);
+      return m == null ? Double.NaN : m.values().stream().mapToDouble(s -> s.c1() + s.c2()).sum();
+    }
+  }
 
   /** How a phase warms up: for a fixed time, or until {@link WarmUpCurve.Rule} says stable. */
   record WarmUp(double windowS, Integer fixedS, WarmUpCurve.Rule rule) {
@@ -37,11 +44,14 @@ final class CommitPhase {
   private final PrintStream out;
   private final WarmUp warmUp;
   private final int measureS;
+  private final double[] ages;
 
-  CommitPhase(PrintStream out, WarmUp warmUp, int measureS) {
+  /** @param ages server ages at which each server's compiler CPU so far is kept */
+  CommitPhase(PrintStream out, WarmUp warmUp, int measureS, double[] ages) {
     this.out = out;
     this.warmUp = warmUp;
     this.measureS = measureS;
+    this.ages = ages.clone();
   }
 
   /**
@@ -52,23 +62,25 @@ final class CommitPhase {
    */
   Result run(String name, CohortClient client, LongFunction<Command> commands, boolean checkOk, int[] levels,
       ServerProcesses servers) throws InterruptedException {
-    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-    long jit0 = jit.getTotalCompilationTime();
+    long self = ProcessHandle.current().pid();
+    CompilerCpu.Seconds loadJit0 = CompilerCpu.of(self);
     int max = 1;
     for (int n : levels) {
       max = Math.max(max, n);
     }
     WarmUpCurve curve = new WarmUpCurve();
-    double stableAge = warm(name, client, commands, checkOk, max, servers, curve);
+    Map<Double, Map<String, CompilerCpu.Seconds>> jitAtAge = new TreeMap<>();
+    double stableAge = warm(name, client, commands, checkOk, max, servers, curve, jitAtAge);
     Map<Integer, Level> measured = new LinkedHashMap<>();
     for (int n : levels) {
       measured.put(n, measure(name, client, commands, checkOk, n, servers));
     }
-    return new Result(name, curve, stableAge, measured, jit.getTotalCompilationTime() - jit0);
+    return new Result(name, curve, stableAge, measured, jitAtAge, CompilerCpu.of(self).minus(loadJit0));
   }
 
   private double warm(String name, CohortClient client, LongFunction<Command> commands, boolean checkOk, int max,
-      ServerProcesses servers, WarmUpCurve curve) throws InterruptedException {
+      ServerProcesses servers, WarmUpCurve curve, Map<Double, Map<String, CompilerCpu.Seconds>> jitAtAge)
+      throws InterruptedException {
     long origin = servers != null ? servers.startedNanos() : System.nanoTime();
     double windowS = warmUp.windowS();
     ClosedLoop loop = new ClosedLoop(client, commands, checkOk);
@@ -82,6 +94,7 @@ final class CommitPhase {
     long prevOk = 0;
     long prevT = loadStart;
     long prevCpu = servers != null ? servers.cpuNanos() : 0;
+    CompilerCpu.Seconds prevJit = CompilerCpu.of(servers);
     double stableAge = Double.NaN;
     try {
       while (true) {
@@ -91,14 +104,29 @@ final class CommitPhase {
         long cpu = servers != null ? servers.cpuNanos() : 0;
         double secs = (t - prevT) / 1e9;
         double cores = servers != null ? (cpu - prevCpu) / 1e9 / secs : Double.NaN;
-        curve.add(new WarmUpCurve.Window(endAge, (ok - prevOk) / secs, cores));
-        out.printf("  age %4.0f s: %,7.0f ops/s%s%s%n", endAge, (ok - prevOk) / secs,
+        CompilerCpu.Seconds jit = CompilerCpu.of(servers);
+        CompilerCpu.Seconds jitDelta = jit.minus(prevJit);
+        double jitCores = (jitDelta.c1() + jitDelta.c2()) / secs;
+        curve.add(new WarmUpCurve.Window(endAge, (ok - prevOk) / secs, cores, jitCores));
+        out.printf("  age %4.0f s: %,7.0f ops/s%s%s%s%n", endAge, (ok - prevOk) / secs,
             servers != null ? String.format("  servers %.2f cores", cores) : "",
+            Double.isNaN(jitCores) ? "" : String.format(" (JIT threads %.2f: C1 %.2f, C2 %.2f)", jitCores,
+                jitDelta.c1() / secs, jitDelta.c2() / secs),
             loop.errors() > 0 ? "  (errors so far " + loop.errors() + ")" : "");
         out.flush();
+        for (double age : ages) {
+          if (servers != null && Math.abs(age - endAge) < windowS / 2) {
+            Map<String, CompilerCpu.Seconds> perServer = new LinkedHashMap<>();
+            for (String id : ServerProcesses.IDS) {
+              perServer.put(id, CompilerCpu.of(servers.pid(id)));
+            }
+            jitAtAge.put(age, perServer);
+          }
+        }
         prevOk = ok;
         prevT = t;
         prevCpu = cpu;
+        prevJit = jit;
         boolean stable = curve.stable(warmUp.rule());
         if (stable && Double.isNaN(stableAge)) {
           stableAge = endAge;

@@ -90,9 +90,17 @@ final class CommitReport {
           line.append(String.format(" vs no-op %s (%s)", ops(b), ratio(c, b)));
         }
       }
-      line.append(String.format("; load JVM compiling %.1f s during Cohort", p.cohort().loadJitMs() / 1e3));
+      for (double age : ages) {
+        line.append(String.format("; JIT CPU of the 3 servers by age %.0f s: Cohort %s", age,
+            secs(p.cohort().jitSecondsAt(age))));
+        if (p.noop() != null) {
+          line.append(" vs no-op ").append(secs(p.noop().jitSecondsAt(age)));
+        }
+      }
+      line.append(String.format("; the load JVM's JIT CPU during Cohort %s", secs(p.cohort().loadJit().c1()
+          + p.cohort().loadJit().c2())));
       if (p.noop() != null) {
-        line.append(String.format(", %.1f s during no-op", p.noop().loadJitMs() / 1e3));
+        line.append(", during no-op ").append(secs(p.noop().loadJit().c1() + p.noop().loadJit().c2()));
       }
       out.println(line);
     }
@@ -139,11 +147,13 @@ final class CommitReport {
       double minRatio = Double.NaN;
       for (Pair p : pairs) {
         double c = p.cohort().curve().opsAtAge(age, windowS);
-        s.append(String.format(" p%d_cohort_age%.0f_ops=%.0f", p.index(), age, c));
+        s.append(String.format(" p%d_cohort_age%.0f_ops=%.0f p%d_cohort_jit_s_age%.0f=%.1f", p.index(), age, c, p.index(),
+            age, p.cohort().jitSecondsAt(age)));
         if (p.noop() != null) {
           double b = p.noop().curve().opsAtAge(age, windowS);
           double r = c / b;
           s.append(String.format(" p%d_noop_age%.0f_ops=%.0f p%d_ratio_age%.0f=%.2f", p.index(), age, b, p.index(), age, r));
+          s.append(String.format(" p%d_noop_jit_s_age%.0f=%.1f", p.index(), age, p.noop().jitSecondsAt(age)));
           minRatio = Double.isNaN(minRatio) ? r : Math.min(minRatio, r);
         }
       }
@@ -158,6 +168,10 @@ final class CommitReport {
       }
     }
     return s.toString();
+  }
+
+  private static String secs(double s) {
+    return Double.isNaN(s) ? "-" : String.format("%.1f s", s);
   }
 
   private static String stable(Result r) {

@@ -26,6 +26,8 @@ public final class ServerProcesses implements AutoCloseable {
   }
 
   public static final List<String> IDS = List.of("n1", "n2", "n3");
+  /** In a JVM option, stands for the node's id (per-node files: archives, recordings). */
+  public static final String NODE_ID = "{id}";
 
   private final Kind kind;
   private final Path dir;
@@ -50,7 +52,7 @@ public final class ServerProcesses implements AutoCloseable {
   /**
    * Starts n1..n3 on free ports with storage under {@code dir} and waits (up to 120 s) for a leader.
    *
-   * @param javaOpts the servers' JVM options
+   * @param javaOpts the servers' JVM options ({@value #NODE_ID} in one becomes the node's id)
    * @param ratis Ratis properties passed to every server ({@code --ratis k=v})
    */
   public static ServerProcesses start(Kind kind, Path dir, List<String> javaOpts, Map<String, String> ratis,
@@ -103,7 +105,7 @@ public final class ServerProcesses implements AutoCloseable {
     }
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(javaOpts);
+    javaOpts.forEach(o -> cmd.add(o.replace(NODE_ID, id)));
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     if (kind == Kind.COHORT) {

@@ -8,8 +8,11 @@ import java.util.List;
  * processes) while a load warms the servers up, and the rule that says when it is stable.
  */
 public final class WarmUpCurve {
-  /** One window: its end (age, s), what completed in it per second, and the cores the servers used in it. */
-  public record Window(double endAgeS, double opsPerS, double serverCores) {}
+  /**
+   * One window: its end (age, s), what completed in it per second, the cores the servers used in
+   * it and, of those, their JIT compiler threads (NaN when unknown).
+   */
+  public record Window(double endAgeS, double opsPerS, double serverCores, double jitCores) {}
 
   /**
    * Stable once the server age is at least {@code minAgeS} and each of the last {@code windows}

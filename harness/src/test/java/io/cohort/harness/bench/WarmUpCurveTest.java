@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** When a warm-up counts as stable, and what the JIT log summary counts. */
@@ -15,7 +16,7 @@ class WarmUpCurveTest {
   private static WarmUpCurve curve(double... opsPerWindow) {
     WarmUpCurve c = new WarmUpCurve();
     for (int i = 0; i < opsPerWindow.length; i++) {
-      c.add(new WarmUpCurve.Window(5.0 * (i + 1), opsPerWindow[i], 1.0));
+      c.add(new WarmUpCurve.Window(5.0 * (i + 1), opsPerWindow[i], 1.0, 0.5));
     }
     return c;
   }
@@ -70,6 +71,15 @@ class WarmUpCurveTest {
     assertEquals(new JitLog.Counts(1, 2, 2, 0), JitLog.count(log, 1));
     assertEquals(new JitLog.Counts(60, 2, 2, 1), JitLog.count(log, 60));
     assertEquals(new JitLog.Counts(120, 3, 3, 1), JitLog.count(log, 120));
+  }
+
+  @Test
+  void compilerCpuOfThisJvmIsMeasuredOnLinuxAndUnknownElsewhere() {
+    assertTrue(Double.isNaN(CompilerCpu.of(-1).c1()), "no such process");
+    assertTrue(Double.isNaN(CompilerCpu.of((ServerProcesses) null).c2()));
+    Assumptions.assumeTrue(CompilerCpu.available(), "needs Linux /proc");
+    CompilerCpu.Seconds s = CompilerCpu.of(ProcessHandle.current().pid());
+    assertTrue(s.c1() > 0 && s.c2() >= 0, "this JVM has compiled something by now: " + s);
   }
 
   @Test
