@@ -95,14 +95,14 @@ public final class CommitBench implements CliCommand {
     CommitPhase.WarmUp warmUp = new CommitPhase.WarmUp(windowS, warmupS, rule);
     phase = new CommitPhase(out, warmUp, measureS, ageList);
     boolean given = options.peers != null;
-    int pairCount = given ? 1 : Math.max(1, pairs);
+    int pairCount = given ? 1 : pairs;
     boolean baseline = !noBaseline && !given;
     out.printf("bench commit: %s; levels %s in flight, %d s measured per level; %d %s; %d cores%n",
         given ? "the cluster at " + options.peers : baseline ? "A B A B, fresh servers per phase" : "Cohort only",
         levels, measureS, pairCount, baseline ? "pair(s)" : "phase(s)", Runtime.getRuntime().availableProcessors());
     out.printf("warm-up: %s; curve in %.0f s windows of server age%n", warmUp.describe(), windowS);
     out.printf("class data sharing: %s%n", !cds ? "off" : given ? "the given cluster's own"
-        : baseline && loadWarmupS > 0 ? "each kind's archive, written by the load warm-up's servers"
+        : loadWarmupS > 0 ? "each kind's archive, written by the load warm-up's servers"
         : "off (no load warm-up to write the archives)");
     Path work = options.workDir("cohort-bench-commit-", out);
     try {
@@ -121,7 +121,7 @@ public final class CommitBench implements CliCommand {
         }
       } else {
         payload = CommitWorkload.synthetic(partitions).commands().apply(1_000_000).toByteArray().length;
-        if (baseline && loadWarmupS > 0) {
+        if (loadWarmupS > 0) {
           warmLoad(work, inFlight);
         }
         for (int p = 1; p <= pairCount; p++) {
