@@ -6,6 +6,7 @@ import com.beust.jcommander.ParametersDelegate;
 import io.cohort.client.CohortClient;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -141,9 +142,22 @@ public final class CommitBench implements CliCommand {
     }
   }
 
-  /** The class archive the load warm-up's node n1 of {@code kind} writes and the phases' servers map. */
-  private static Path cdsArchive(Path work, ServerProcesses.Kind kind) {
-    return work.resolve("cds").resolve(kind.name().toLowerCase() + "-n1.jsa");
+  /**
+   * The class archive of {@code kind} the phases' servers map: the first one a load warm-up server
+   * wrote (one may not have finished dumping before it was stopped), or a path that does not exist.
+   */
+  static Path cdsArchive(Path work, ServerProcesses.Kind kind) throws IOException {
+    for (String id : ServerProcesses.IDS) {
+      Path a = cdsArchive(work, kind, id);
+      if (Files.isRegularFile(a) && Files.size(a) > 0) {
+        return a;
+      }
+    }
+    return cdsArchive(work, kind, ServerProcesses.IDS.get(0));
+  }
+
+  private static Path cdsArchive(Path work, ServerProcesses.Kind kind, String node) {
+    return work.resolve("cds").resolve(kind.name().toLowerCase() + "-" + node + ".jsa");
   }
 
   /** Each server's compiler-thread CPU from its start to each age (Linux only). */
@@ -234,10 +248,10 @@ public final class CommitBench implements CliCommand {
     out.printf("load warm-up: %d s at %d in flight against a throwaway Cohort cluster, then a no-op one (not reported)%n",
         loadWarmupS, max);
     for (ServerProcesses.Kind kind : List.of(ServerProcesses.Kind.COHORT, ServerProcesses.Kind.NOOP)) {
-      Path archive = cdsArchive(work, kind);
+      Path archive = cdsArchive(work, kind, ServerProcesses.NODE_ID);
       Files.createDirectories(archive.getParent());
-      List<String> extra = cds ? List.of("-XX:ArchiveClassesAtExit=" + archive.toString().replace("-n1.jsa",
-          "-" + ServerProcesses.NODE_ID + ".jsa")) : List.of();
+      List<String> extra = cds ? List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off")
+          : List.of();
       try (ServerProcesses servers = options.startServers(kind, work.resolve("load-warmup-" + kind.name().toLowerCase()),
           extra, out); CohortClient client = options.client(servers.peers());
           Scratch scratch = new Scratch(client, false, out)) {

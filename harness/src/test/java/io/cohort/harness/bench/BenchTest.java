@@ -10,6 +10,7 @@ import io.cohort.statemachine.proto.CreateGroup;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -88,6 +89,18 @@ class BenchTest {
     assertTrue(last.contains("errors_4=0"), last);
   }
 
+  /** A load warm-up server may be stopped before its archive is dumped: the phases take any node's. */
+  @Test
+  void phasesMapTheClassArchiveOfWhicheverNodeWroteOne() throws Exception {
+    Path cds = Files.createDirectories(tmp.resolve("cds"));
+    assertTrue(!Files.exists(CommitBench.cdsArchive(tmp, ServerProcesses.Kind.COHORT)), "none yet");
+    Files.write(cds.resolve("cohort-n1.jsa"), new byte[0]); // begun, never written
+    Files.write(cds.resolve("cohort-n3.jsa"), new byte[] {1});
+    Files.write(cds.resolve("noop-n2.jsa"), new byte[] {1});
+    assertEquals(cds.resolve("cohort-n3.jsa"), CommitBench.cdsArchive(tmp, ServerProcesses.Kind.COHORT));
+    assertEquals(cds.resolve("noop-n2.jsa"), CommitBench.cdsArchive(tmp, ServerProcesses.Kind.NOOP));
+  }
+
   @Test
   void benchCommitRefusesBadNumbersBeforeStartingAnything() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -99,7 +112,7 @@ class BenchTest {
     assertEquals(2, h.run("bench", "commit", "--pairs", "0", "--dir", tmp.resolve("never").toString()));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("--in-flight takes comma-separated positive whole numbers"),
         err.toString(StandardCharsets.UTF_8));
-    assertTrue(!java.nio.file.Files.exists(tmp.resolve("never")), "nothing started, no work dir");
+    assertTrue(!Files.exists(tmp.resolve("never")), "nothing started, no work dir");
   }
 
   /** On a cluster given with --peers, a bench removes what it created, also when it fails; a rerun starts clean. */
