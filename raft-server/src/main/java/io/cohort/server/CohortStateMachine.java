@@ -104,6 +104,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   private final ReentrantLock lock = new ReentrantLock();
   private final StaleReads staleReads = new StaleReads();
   private final SnapshotKeeper snapshots;
+  private final SnapshotChunks snapshotChunks;
   private final LeaderStamps stamps;
   private final NodeEvents events;
   private final CoordinatorEvents coordinatorEvents;
@@ -142,6 +143,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     this.coordinator = new Coordinator(Limits.DEFAULTS);
     this.coordinator.observe(coordinatorEvents);
     this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs(), events);
+    this.snapshotChunks = new SnapshotChunks(snapshots::storage);
     this.stamps = new LeaderStamps(clock);
   }
 
@@ -277,9 +279,11 @@ public final class CohortStateMachine extends BaseStateMachine {
       return CompletableFuture.completedFuture(Messages.of(QueryResult.newBuilder()
           .setCode(Code.INVALID_ARGUMENT).setMessage("not a Cohort query: " + e.getMessage()).build()));
     }
-    QueryResult r = q.getBodyCase() == Query.BodyCase.STATE_DIGEST
-        ? QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build()
-        : localQuery(q);
+    QueryResult r = switch (q.getBodyCase()) {
+      case STATE_DIGEST -> QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build();
+      case SNAPSHOT_CHUNK -> snapshotChunks.serve(q.getSnapshotChunk()); // this node's files, not the state
+      default -> localQuery(q);
+    };
     return CompletableFuture.completedFuture(Messages.of(r));
   }
 

@@ -141,14 +141,21 @@ final class SnapshotKeeper implements AutoCloseable {
     return index;
   }
 
-  /** Background: write, MD5 sidecar, then tell the storage (Ratis ships this file to followers). */
+  /**
+   * Background: write, MD5 sidecar, then tell the storage (Ratis ships this file to followers). The
+   * sidecar is written before the file is renamed into place: a scan of {@code sm/} (Ratis caches
+   * the newest snapshot it finds, and reports it in its group info) never finds it without one.
+   */
   private SnapshotWriter.Written write(FrozenState frozen, TermIndex ti, Path target) throws IOException {
     long t0 = System.nanoTime();
     try {
+      MD5Hash[] md5 = new MD5Hash[1];
       SnapshotWriter.Written w = SnapshotWriter.write(frozen, ti.getTerm(), ti.getIndex(), target,
-          System.currentTimeMillis());
-      MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target.toFile());
-      storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target, md5), ti));
+          System.currentTimeMillis(), written -> {
+            md5[0] = MD5FileUtil.computeMd5ForFile(written.toFile());
+            MD5FileUtil.saveMD5File(target.toFile(), md5[0]);
+          });
+      storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target, md5[0]), ti));
       long ms = (System.nanoTime() - t0) / 1_000_000;
       stats.updateAndGet(st -> st.written(ms, w.bytes(), ti.getIndex()));
       events.snapshotWritten(ms, w.bytes(), ti.getIndex());

@@ -186,6 +186,8 @@ public final class Coordinator {
       case LIST_CHECKPOINTS -> Views.listCheckpoints(state, q.getListCheckpoints().getGroup());
       case STATE_DIGEST -> QueryResult.newBuilder().setCode(Code.OK).setDigest(digest()).build();
       case CLUSTER_INFO -> Views.clusterInfo(state);
+      case SNAPSHOT_CHUNK -> Results.queryRejected(Code.INVALID_ARGUMENT,
+          "snapshot chunks are served by a node from its files, not by the state");
       case BODY_NOT_SET -> Results.queryRejected(Code.INVALID_ARGUMENT, "empty query");
     };
   }

@@ -16,6 +16,8 @@ import io.cohort.tools.commands.LogProduce;
 import io.cohort.tools.commands.Server;
 import io.cohort.tools.commands.SnapshotInspect;
 import io.cohort.tools.commands.SnapshotList;
+import io.cohort.tools.commands.SnapshotRestore;
+import io.cohort.tools.commands.SnapshotSave;
 import io.cohort.tools.commands.SnapshotTake;
 import io.cohort.tools.commands.TopicCreate;
 import io.cohort.tools.commands.TopicDelete;
@@ -102,8 +104,10 @@ public final class Cohort {
         .add("checkpoint", "list", CheckpointList::new)
         .add("checkpoint", "reset", CheckpointReset::new)
         .add("checkpoint", "delete", CheckpointDelete::new)
-        .describe("snapshot", "Snapshots: take one now, read files offline")
+        .describe("snapshot", "Snapshots: take one now, back up and restore, read files offline")
         .add("snapshot", "take", SnapshotTake::new)
+        .add("snapshot", "save", SnapshotSave::new)
+        .add("snapshot", "restore", SnapshotRestore::new)
         .add("snapshot", "list", SnapshotList::new)
         .add("snapshot", "inspect", SnapshotInspect::new)
         .describe("log", "The demo log (one file per partition)")

@@ -31,8 +31,19 @@ public final class SnapshotWriter {
   /** What was written. */
   public record Written(Path file, long term, long index, String sha256, long records, long bytes) {}
 
+  /** Runs on the complete, synced temp file just before it is renamed to the target. */
+  @FunctionalInterface
+  public interface BeforeRename {
+    void accept(Path written) throws IOException;
+  }
+
   public static Written write(FrozenState frozen, long term, long index, Path target, long writtenAtMs)
       throws IOException {
+    return write(frozen, term, index, target, writtenAtMs, written -> { });
+  }
+
+  public static Written write(FrozenState frozen, long term, long index, Path target, long writtenAtMs,
+      BeforeRename beforeRename) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     Files.deleteIfExists(tmp);
     Counts counts = new Counts();
@@ -112,6 +123,12 @@ public final class SnapshotWriter {
     }
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
       ch.force(true);
+    }
+    try {
+      beforeRename.accept(tmp);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     fsyncDirectory(target.getParent());
