@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,7 +88,7 @@ public final class BenchOptions {
     return tls == null ? b.insecure() : b.tls(tls);
   }
 
-  /** Starts three server processes of a kind under {@code dir/sub}, printing what it does. */
+  /** Starts three server processes of a kind under {@code dir/<kind>}, printing what it does. */
   public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, PrintStream out) throws IOException {
     return startServers(kind, dir, out, kind == ServerProcesses.Kind.COHORT && !insecure);
   }
@@ -101,12 +102,24 @@ public final class BenchOptions {
   /** ... under {@code dir/sub} (a fresh one per run: the servers' storage is there). */
   public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, PrintStream out, boolean secure, String sub)
       throws IOException {
+    return startServers(kind, dir.resolve(sub), List.of(), out, secure);
+  }
+
+  /**
+   * Starts three server processes of a kind under {@code dir}, with {@code extraJavaOpts} after
+   * {@link #serverJavaOpts}, mutual TLS on or off (the no-op baseline is always plaintext),
+   * printing what it does.
+   */
+  public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, List<String> extraJavaOpts, PrintStream out,
+      boolean secure) throws IOException {
+    List<String> opts = new ArrayList<>(serverJavaOptsList());
+    opts.addAll(extraJavaOpts);
     out.printf("starting 3 %s server processes (%s, JVM %s%s) ...%n",
         kind == ServerProcesses.Kind.COHORT ? "Cohort" : "no-op", secure ? "mutual TLS" : "plaintext",
-        serverJavaOpts, ratis.isEmpty() ? "" : ", ratis " + ratis);
+        String.join(" ", opts), ratis.isEmpty() ? "" : ", ratis " + ratis);
     out.flush();
     long t0 = System.nanoTime();
-    ServerProcesses s = ServerProcesses.start(kind, dir.resolve(sub), serverJavaOptsList(), ratis, List.of(), secure);
+    ServerProcesses s = ServerProcesses.start(kind, dir, opts, ratis, List.of(), secure);
     out.printf("  up on %s in %.1f s, leader %s%n", s.peers(), (System.nanoTime() - t0) / 1e9, s.leaderOrNull());
     out.flush();
     return s;

@@ -4,30 +4,65 @@ import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
 import io.cohort.client.CohortClient;
-import io.cohort.statemachine.proto.Command;
-import io.cohort.statemachine.proto.CommitCheckpoints;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.function.LongFunction;
+import java.util.List;
 
 /**
  * {@code cohort bench commit}: single-partition checkpoint commits (one {@code CommitCheckpoints}
- * with one entry each) at 1, 16 and 128 in flight against three Cohort server processes, then the
- * same load, the same command bytes, against three no-op Ratis servers with the same settings; prints
- * ops/s, p50/p99 and CPU per level and the ratio Cohort/no-op.
+ * with one entry each) at 1, 16 and 128 in flight. Pairs of phases, A B A B: three fresh Cohort
+ * server processes, then three fresh no-op Ratis servers with the same settings and the same
+ * command bytes; only one cluster runs at a time. Each phase warms up at the highest level until
+ * its throughput is stable, recording ops/s per window of server age (the warm-up curve), then
+ * measures each level. The load JVM is warmed first against throwaway clusters of both kinds,
+ * so no phase pays for the load's own JIT; their servers also write each kind's class archive,
+ * which the phases' servers map as {@code scripts/cohort} does (class data sharing). Prints the
+ * levels and ratio per pair, both curves, and the throughput at 60 s and 120 s of server age.
  */
-@Parameters(commandDescription = "Benchmark: single-partition commits at 1/16/128 in flight vs a no-op Ratis baseline")
+@Parameters(commandDescription = "Benchmark: single-partition commits at 1/16/128 in flight vs a no-op Ratis baseline (A B A B)")
 public final class CommitBench implements CliCommand {
   @ParametersDelegate
   BenchOptions options = new BenchOptions();
 
-  @Parameter(names = "--warmup-s", description = "warm-up at the highest level before measuring (JIT: ~90 s on 2 cores)")
-  int warmupS = 90;
+  @Parameter(names = "--pairs", description = "Cohort/no-op phase pairs, run A B A B (each phase: fresh servers)")
+  int pairs = 2;
+
+  @Parameter(names = "--warmup-s", description = "warm up for exactly this long (s of load) instead of until stable")
+  Integer warmupS;
+
+  @Parameter(names = "--warmup-min-s", description = "warm up at least to this server age (s); at least the largest --ages")
+  double warmupMinS = 120;
+
+  @Parameter(names = "--warmup-max-s", description = "stop warming up at this server age (s) even if not stable")
+  double warmupMaxS = 300;
+
+  @Parameter(names = "--stable-windows", description = "stable: the last this many windows ...")
+  int stableWindows = 6;
+
+  @Parameter(names = "--stable-pct", description = "... each within this many percent of their mean")
+  double stablePct = 10;
+
+  @Parameter(names = "--window-s", description = "warm-up curve window (s)")
+  double windowS = 5;
+
+  @Parameter(names = "--ages", description = "comma-separated server ages (s) whose warm-up throughput is compared")
+  String ages = "60,120";
+
+  @Parameter(names = "--load-warmup-s", description = "warm the load JVM first: this many s against a throwaway cluster of each kind (0: no)")
+  int loadWarmupS = 45;
+
+  @Parameter(names = "--cds", arity = 1, description = "class data sharing for the servers, as scripts/cohort does: "
+      + "the load warm-up's servers write an archive per kind, the phases' servers map it")
+  boolean cds = true;
+
+  @Parameter(names = "--jit-log", description = "log the servers' JIT compilations and print counts per server by age")
+  boolean jitLog;
 
   @Parameter(names = "--measure-s", description = "measured seconds per level")
   int measureS = 20;
@@ -38,189 +73,232 @@ public final class CommitBench implements CliCommand {
   @Parameter(names = "--partitions", description = "partitions the commits cycle over (one consumer holds them all)")
   int partitions = 128;
 
-  @Parameter(names = "--no-baseline", description = "skip the no-op Ratis baseline")
+  @Parameter(names = "--no-baseline", description = "skip the no-op Ratis baseline (only Cohort phases)")
   boolean noBaseline;
 
-  @Parameter(names = "--compare-tls", description = "instead of the no-op baseline: Cohort with mutual TLS beside "
-      + "plaintext, alternating A (plaintext) B (TLS) for --rounds rounds, each on fresh servers; prints every run "
-      + "and TLS/plaintext per level (target >= 0.7)")
+  @Parameter(names = "--compare-tls", description = "instead of the no-op baseline: pairs of Cohort plaintext (A) and "
+      + "Cohort with mutual TLS (B), A B A B on fresh servers; prints TLS/plaintext per level (target >= 0.7)")
   boolean compareTls;
 
-  @Parameter(names = "--rounds", description = "with --compare-tls: how many A B rounds")
-  int rounds = 2;
+  /** One side of a pair: which servers, with or without TLS, and how the report names it. */
+  private record Variant(String label, String key, ServerProcesses.Kind kind, boolean secure) {}
 
-  /** One measured level. */
-  record Level(int inFlight, double opsPerS, double p50Ms, double p99Ms, long errors, double serverCores,
-      double loadCores) {}
+  private static final Variant COHORT_PLAIN = new Variant("Cohort", "cohort", ServerProcesses.Kind.COHORT, false);
+  private static final Variant NOOP = new Variant("no-op", "noop", ServerProcesses.Kind.NOOP, false);
+  private static final Variant TLS_PLAIN = new Variant("plaintext", "plain", ServerProcesses.Kind.COHORT, false);
+  private static final Variant TLS_ON = new Variant("TLS", "tls", ServerProcesses.Kind.COHORT, true);
 
   private PrintStream out;
+  private double[] ageList;
+  private CommitPhase phase;
+  private CommitWorkload lastCohortWorkload;
 
   @Override
   public int run(CliContext ctx) throws Exception {
     out = ctx.out;
-    int[] inFlight = Arrays.stream(levels.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
-    int max = Arrays.stream(inFlight).max().orElse(1);
-    out.printf("bench commit: levels %s in flight, warm-up %d s at %d, %d s measured per level, %d cores%n",
-        levels, warmupS, max, measureS, Runtime.getRuntime().availableProcessors());
-    if (compareTls) {
-      return compareTls(inFlight, max);
+    int[] inFlight = positives("--in-flight", levels);
+    ageList = Arrays.stream(positives("--ages", ages)).asDoubleStream().toArray();
+    if (pairs < 1 || windowS <= 0 || measureS < 1 || partitions < 1 || loadWarmupS < 0
+        || (warmupS != null && warmupS < 0)) {
+      throw new IllegalArgumentException("need --pairs >= 1, --window-s > 0, --measure-s >= 1, --partitions >= 1, "
+          + "--load-warmup-s >= 0, --warmup-s >= 0");
     }
+    double minAge = Math.max(warmupMinS, Arrays.stream(ageList).max().orElse(0));
+    WarmUpCurve.Rule rule = new WarmUpCurve.Rule(minAge, Math.max(minAge, warmupMaxS), stableWindows, stablePct);
+    CommitPhase.WarmUp warmUp = new CommitPhase.WarmUp(windowS, warmupS, rule);
+    phase = new CommitPhase(out, warmUp, measureS, ageList);
+    boolean given = options.peers != null;
+    if (given && compareTls) {
+      throw new IllegalArgumentException("--compare-tls starts its own servers: no --peers");
+    }
+    int pairCount = given ? 1 : pairs;
+    boolean baseline = compareTls || (!noBaseline && !given);
+    Variant a = compareTls ? TLS_PLAIN : COHORT_PLAIN;
+    Variant b = compareTls ? TLS_ON : NOOP;
+    out.printf("bench commit: %s; levels %s in flight, %d s measured per level; %d %s; %d cores%n",
+        given ? "the cluster at " + options.peers : compareTls ? "Cohort plaintext vs mutual TLS, A B A B, fresh servers per phase"
+        : baseline ? "Cohort vs no-op, both plaintext, A B A B, fresh servers per phase" : "Cohort only",
+        levels, measureS, pairCount, baseline ? "pair(s)" : "phase(s)", Runtime.getRuntime().availableProcessors());
+    out.printf("warm-up: %s; curve in %.0f s windows of server age%n", warmUp.describe(), windowS);
+    out.printf("class data sharing: %s%n", !cds ? "off" : given ? "the given cluster's own"
+        : loadWarmupS > 0 ? "each kind's archive, written by the load warm-up's servers"
+        : "off (no load warm-up to write the archives)");
     Path work = options.workDir("cohort-bench-commit-", out);
     try {
-      Map<Integer, Level> cohort;
-      int[] payload = new int[1];
-      CommitWorkload setup;
-      ServerProcesses servers = options.peers == null ? options.startServers(ServerProcesses.Kind.COHORT, work, out) : null;
-      try (CohortClient client = options.client(servers);
-          Scratch scratch = new Scratch(client, servers == null, out)) {
-        setup = CommitWorkload.setUp(scratch, partitions);
-        payload[0] = setup.commands().apply(1_000_000).toByteArray().length;
-        out.printf("cohort: group %s holds %d partitions; command %d bytes%n", setup.group(), partitions, payload[0]);
-        cohort = measure("cohort", client, setup.commands(), true, inFlight, max, servers);
-        setup.keepAlive().shutdownNow();
-      } finally {
-        if (servers != null) {
-          servers.close();
-        }
-      }
-      Map<Integer, Level> noop = new LinkedHashMap<>();
-      if (!noBaseline && options.peers == null) {
-        try (ServerProcesses ns = options.startServers(ServerProcesses.Kind.NOOP, work, out);
-            CohortClient client = options.client(ns)) {
-          noop = measure("no-op", client, setup.commands(), false, inFlight, max, ns);
-        }
-      }
-      out.println();
-      out.println("| in flight | Cohort ops/s | p50 ms | p99 ms | no-op ops/s | p50 ms | p99 ms | Cohort/no-op | CPU Cohort (servers+load) | CPU no-op |");
-      out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
-      StringBuilder last = new StringBuilder("bench commit");
-      last.append(" payload_bytes=").append(payload[0]).append(" warmup_s=").append(warmupS)
-          .append(" measure_s=").append(measureS);
-      for (int n : inFlight) {
-        Level c = cohort.get(n);
-        Level b = noop.get(n);
-        double ratio = b == null ? Double.NaN : c.opsPerS / b.opsPerS;
-        out.printf("| %d | %,.0f | %.1f | %.1f | %s | %s | %s | %s | %.2f+%.2f | %s |%n", n, c.opsPerS, c.p50Ms, c.p99Ms,
-            b == null ? "-" : String.format("%,.0f", b.opsPerS), b == null ? "-" : String.format("%.1f", b.p50Ms),
-            b == null ? "-" : String.format("%.1f", b.p99Ms), b == null ? "-" : String.format("%.0f%%", ratio * 100),
-            c.serverCores, c.loadCores, b == null ? "-" : String.format("%.2f+%.2f", b.serverCores, b.loadCores));
-        last.append(String.format(" cohort_%d_ops=%.0f cohort_%d_p50_ms=%.1f cohort_%d_p99_ms=%.1f", n, c.opsPerS, n,
-            c.p50Ms, n, c.p99Ms));
-        if (b != null) {
-          last.append(String.format(" noop_%d_ops=%.0f noop_%d_p99_ms=%.1f ratio_%d=%.2f", n, b.opsPerS, n, b.p99Ms, n,
-              ratio));
-        }
-        last.append(" errors_").append(n).append('=').append(c.errors);
-      }
-      out.println();
-      out.println(last);
-      return 0;
-    } finally {
-      options.cleanUp(work, out);
-    }
-  }
-
-  /** A B A B: plaintext and mutual TLS alternate, each run on fresh servers, so drift hits both alike. */
-  private int compareTls(int[] inFlight, int max) throws Exception {
-    if (options.peers != null) {
-      throw new com.beust.jcommander.ParameterException("--compare-tls starts its own servers: no --peers");
-    }
-    if (rounds < 1) {
-      throw new com.beust.jcommander.ParameterException("--rounds must be at least 1");
-    }
-    Path work = options.workDir("cohort-bench-commit-tls-", out);
-    Map<Boolean, java.util.List<Map<Integer, Level>>> runs = new LinkedHashMap<>();
-    runs.put(false, new java.util.ArrayList<>());
-    runs.put(true, new java.util.ArrayList<>());
-    int payload = 0;
-    try {
-      for (int round = 1; round <= rounds; round++) {
-        for (boolean secure : new boolean[] {false, true}) {
-          String name = (secure ? "tls" : "plaintext") + "#" + round;
-          try (ServerProcesses servers = options.startServers(ServerProcesses.Kind.COHORT, work, out, secure,
-              "round" + round + (secure ? "-tls" : "-plaintext"));
-              CohortClient client = options.client(servers);
-              Scratch scratch = new Scratch(client, false, out)) {
-            CommitWorkload setup = CommitWorkload.setUp(scratch, partitions);
-            payload = setup.commands().apply(1_000_000).toByteArray().length;
-            runs.get(secure).add(measure(name, client, setup.commands(), true, inFlight, max, servers));
-            setup.keepAlive().shutdownNow();
+      int payload;
+      List<CommitReport.Pair> results = new ArrayList<>();
+      if (given) {
+        try (CohortClient client = options.client((ServerProcesses) null);
+            Scratch scratch = new Scratch(client, true, out)) {
+          CommitWorkload w = CommitWorkload.setUp(scratch, partitions);
+          payload = w.commands().apply(1_000_000).toByteArray().length;
+          try {
+            results.add(new CommitReport.Pair(1, phase.run("cohort", client, w.commands(), true, inFlight, null), null));
+          } finally {
+            w.stop();
           }
         }
+      } else {
+        payload = CommitWorkload.synthetic(partitions).commands().apply(1_000_000).toByteArray().length;
+        if (loadWarmupS > 0) {
+          warmLoad(work, inFlight, baseline ? List.of(a, b) : List.of(a));
+        }
+        for (int p = 1; p <= pairCount; p++) {
+          CommitPhase.Result first = runPhase(a, p, work, inFlight);
+          CommitPhase.Result second = baseline ? runPhase(b, p, work, inFlight) : null;
+          results.add(new CommitReport.Pair(p, first, second));
+        }
       }
+      CommitReport report = new CommitReport(out, inFlight, ageList, windowS,
+          new CommitReport.Labels(a.label(), b.label(), a.key(), b.key()));
+      report.print(results);
       out.println();
-      out.println("| in flight | plaintext ops/s (each run) | TLS ops/s (each run) | TLS/plaintext | p99 ms plaintext | p99 ms TLS |");
-      out.println("|---:|---|---|---:|---:|---:|");
-      StringBuilder last = new StringBuilder("bench commit-tls rounds=").append(rounds).append(" payload_bytes=")
-          .append(payload).append(" warmup_s=").append(warmupS).append(" measure_s=").append(measureS);
-      for (int n : inFlight) {
-        double[] plain = runs.get(false).stream().mapToDouble(m -> m.get(n).opsPerS).toArray();
-        double[] tls = runs.get(true).stream().mapToDouble(m -> m.get(n).opsPerS).toArray();
-        double plainMean = java.util.Arrays.stream(plain).average().orElse(Double.NaN);
-        double tlsMean = java.util.Arrays.stream(tls).average().orElse(Double.NaN);
-        double p99Plain = runs.get(false).stream().mapToDouble(m -> m.get(n).p99Ms).average().orElse(Double.NaN);
-        double p99Tls = runs.get(true).stream().mapToDouble(m -> m.get(n).p99Ms).average().orElse(Double.NaN);
-        out.printf("| %d | %s | %s | %.2f | %.1f | %.1f |%n", n, each(plain), each(tls), tlsMean / plainMean,
-            p99Plain, p99Tls);
-        last.append(String.format(" plain_%d_ops=%.0f tls_%d_ops=%.0f ratio_%d=%.2f", n, plainMean, n, tlsMean, n,
-            tlsMean / plainMean));
-      }
-      out.println();
-      out.println(last);
+      out.println(report.summary(results, "payload_bytes=" + payload + " warmup_s="
+          + (warmupS != null ? warmupS.toString() : "stable") + " measure_s=" + measureS));
       return 0;
     } finally {
       options.cleanUp(work, out);
     }
   }
 
-  private static String each(double[] values) {
-    StringBuilder b = new StringBuilder();
-    for (double v : values) {
-      b.append(b.length() == 0 ? "" : ", ").append(String.format("%,.0f", v));
+  /**
+   * The class archive of {@code kind} the phases' servers map: the first one a load warm-up server
+   * wrote (one may not have finished dumping before it was stopped), or a path that does not exist.
+   */
+  static Path cdsArchive(Path work, String kind) throws IOException {
+    for (String id : ServerProcesses.IDS) {
+      Path a = cdsArchive(work, kind, id);
+      if (Files.isRegularFile(a) && Files.size(a) > 0) {
+        return a;
+      }
     }
-    return b.toString();
+    return cdsArchive(work, kind, ServerProcesses.IDS.get(0));
   }
 
-  private Map<Integer, Level> measure(String name, CohortClient client, LongFunction<Command> commands,
-      boolean checkOk, int[] levels, int max, ServerProcesses servers) throws InterruptedException {
-    out.printf("%s: warm-up %d s at %d in flight%n", name, warmupS, max);
-    ClosedLoop warm = new ClosedLoop(client, commands, checkOk);
-    warm.add(max);
-    long start = System.nanoTime();
-    long lastOk = 0;
-    for (int s = 10; s <= warmupS; s += 10) {
-      ServerProcesses.sleepMs(Math.max(0, start / 1_000_000 + s * 1000L - System.nanoTime() / 1_000_000));
-      long ok = warm.ok();
-      out.printf("  t=%3d s: %,.0f ops/s (errors so far %d)%n", s, (ok - lastOk) / 10.0, warm.errors());
-      out.flush();
-      lastOk = ok;
+  private static Path cdsArchive(Path work, String kind, String node) {
+    return work.resolve("cds").resolve(kind + "-" + node + ".jsa");
+  }
+
+  /** Each server's compiler-thread CPU from its start to each age (Linux only). */
+  private void printCompilerCpu(String name, CommitPhase.Result result, String leader) {
+    if (result.jitAtAge().isEmpty() || !CompilerCpu.available()) {
+      return;
     }
-    ServerProcesses.sleepMs(Math.max(0, start / 1_000_000 + warmupS * 1000L - System.nanoTime() / 1_000_000));
-    warm.stop();
-    Map<Integer, Level> result = new LinkedHashMap<>();
-    for (int n : levels) {
-      ClosedLoop loop = new ClosedLoop(client, commands, checkOk);
-      loop.add(n);
-      ServerProcesses.sleepMs(2000); // settle at this level
-      Latencies lat = new Latencies();
-      long errors0 = loop.errors();
-      Cpu cpu = Cpu.start(servers);
-      long t0 = System.nanoTime();
-      loop.record(lat);
-      ServerProcesses.sleepMs(measureS * 1000L);
-      loop.record(null);
-      double secs = (System.nanoTime() - t0) / 1e9;
-      double serverCores = cpu.serverCores();
-      double loadCores = cpu.loadCores();
-      loop.stop();
-      long[] sorted = lat.sorted();
-      Level l = new Level(n, sorted.length / secs, Latencies.quantileMs(sorted, 0.5),
-          Latencies.quantileMs(sorted, 0.99), loop.errors() - errors0, serverCores, loadCores);
-      out.printf("%s: %4d in flight: %,8.0f ops/s  p50 %6.1f ms  p99 %6.1f ms  errors %d  CPU servers %.2f + load %.2f cores%n",
-          name, n, l.opsPerS, l.p50Ms, l.p99Ms, l.errors, serverCores, loadCores);
-      out.flush();
-      result.put(n, l);
+    StringBuilder b = new StringBuilder(name + ": JIT compiler threads' CPU since start (C1 + C2 s):");
+    result.jitAtAge().forEach((age, perServer) -> {
+      b.append(String.format(" by age %.0f s", age));
+      perServer.forEach((id, s) -> b.append(String.format(" %s%s %.1f+%.1f", id, id.equals(leader) ? "*" : "", s.c1(),
+          s.c2())));
+      b.append(';');
+    });
+    out.println(b.append(" (* leader); load JVM during the phase ")
+        .append(String.format("%.1f+%.1f", result.loadJit().c1(), result.loadJit().c2())));
+  }
+
+  /** A comma-separated list of positive whole numbers, or a clear refusal. */
+  private static int[] positives(String option, String list) {
+    try {
+      int[] v = Arrays.stream(list.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+      if (v.length > 0 && Arrays.stream(v).allMatch(x -> x > 0)) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new IllegalArgumentException(option + " takes comma-separated positive whole numbers, got '" + list + "'");
+  }
+
+  /** Fresh servers of one kind under {@code work/<kind>-<pair>}, warmed and measured, then stopped. */
+  private CommitPhase.Result runPhase(Variant v, int pair, Path work, int[] inFlight) throws Exception {
+    ServerProcesses.Kind kind = v.kind();
+    String name = v.label() + " " + pair;
+    Path dir = work.resolve(v.key() + "-" + pair);
+    List<String> extra = new ArrayList<>(jitLog ? JitLog.javaOpts(dir) : List.of());
+    Path archive = cdsArchive(work, v.key());
+    if (cds && Files.isRegularFile(archive) && Files.size(archive) > 0) {
+      extra.add("-XX:SharedArchiveFile=" + archive);
+    }
+    Files.createDirectories(dir);
+    CommitPhase.Result result;
+    String leader;
+    long[] pids = new long[ServerProcesses.IDS.size()];
+    try (ServerProcesses servers = options.startServers(kind, dir, extra, out, v.secure());
+        CohortClient client = options.client(servers)) {
+      for (int i = 0; i < pids.length; i++) {
+        pids[i] = servers.pid(ServerProcesses.IDS.get(i));
+      }
+      if (kind == ServerProcesses.Kind.COHORT) {
+        try (Scratch scratch = new Scratch(client, false, out)) {
+          CommitWorkload w = CommitWorkload.setUp(scratch, partitions);
+          out.printf("%s: group %s holds %d partitions; command %d bytes%n", name, w.group(), partitions,
+              w.commands().apply(1_000_000).toByteArray().length);
+          lastCohortWorkload = w;
+          try {
+            result = phase.run(name, client, w.commands(), true, inFlight, servers);
+          } finally {
+            w.stop();
+          }
+        }
+      } else {
+        CommitWorkload w = lastCohortWorkload != null ? lastCohortWorkload : CommitWorkload.synthetic(partitions);
+        result = phase.run(name, client, w.commands(), false, inFlight, servers);
+      }
+      leader = servers.leaderOrNull();
+    }
+    printCompilerCpu(name, result, leader);
+    if (jitLog) {
+      out.printf("%s: JIT per server (compilations by server age; C2 code made not entrant = thrown away):%n", name);
+      for (int i = 0; i < pids.length; i++) {
+        String id = ServerProcesses.IDS.get(i);
+        out.println("  " + JitLog.summary(id + (id.equals(leader) ? " (leader)" : ""), JitLog.file(dir, pids[i]),
+            dir.resolve(id + ".log"), ageList));
+      }
     }
     return result;
+  }
+
+  /**
+   * The load JVM's own JIT warm-up, so that no phase pays for it: the load against a throwaway
+   * Cohort cluster, then against a throwaway no-op cluster (as after a pair), not reported.
+   */
+  private void warmLoad(Path work, int[] inFlight, List<Variant> variants) throws Exception {
+    int max = Arrays.stream(inFlight).max().orElse(1);
+    long self = ProcessHandle.current().pid();
+    CompilerCpu.Seconds jit0 = CompilerCpu.of(self);
+    out.printf("load warm-up: %d s at %d in flight against a throwaway cluster of each kind: %s (not reported)%n",
+        loadWarmupS, max, variants.stream().map(Variant::label).toList());
+    for (Variant v : variants) {
+      ServerProcesses.Kind kind = v.kind();
+      Path archive = cdsArchive(work, v.key(), ServerProcesses.NODE_ID);
+      Files.createDirectories(archive.getParent());
+      List<String> extra = cds ? List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off")
+          : List.of();
+      try (ServerProcesses servers = options.startServers(kind, work.resolve("load-warmup-" + v.key()),
+          extra, out, v.secure()); CohortClient client = options.client(servers);
+          Scratch scratch = new Scratch(client, false, out)) {
+        boolean cohort = kind == ServerProcesses.Kind.COHORT;
+        CommitWorkload w = cohort ? CommitWorkload.setUp(scratch, partitions) : CommitWorkload.synthetic(partitions);
+        ClosedLoop loop = new ClosedLoop(client, w.commands(), cohort);
+        loop.add(max);
+        try {
+          ServerProcesses.sleepMs(loadWarmupS * 1000L);
+        } finally {
+          loop.stop();
+          w.stop();
+        }
+        out.printf("load warm-up: %,d commands%n", loop.ok());
+      }
+    }
+    CompilerCpu.Seconds jit = CompilerCpu.of(self).minus(jit0);
+    if (cds) {
+      for (Variant v : variants) {
+        Path a = cdsArchive(work, v.key());
+        out.printf("class archive for %s: %s%n", v.label(), Files.isRegularFile(a) && Files.size(a) > 0
+            ? a + " (" + Files.size(a) / (1 << 20) + " MiB)"
+            : "none written (a class path with directories cannot be archived); its phases run without");
+      }
+    }
+    out.printf("load warm-up: the load JVM's compiler threads used %.1f s of CPU (C1 %.1f, C2 %.1f)%n",
+        jit.c1() + jit.c2(), jit.c1(), jit.c2());
   }
 }

@@ -11,6 +11,7 @@ import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.PartitionRef;
 import io.cohort.statemachine.proto.StartFrom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -51,13 +52,36 @@ record CommitWorkload(String group, LongFunction<Command> commands, ScheduledExe
       return t;
     });
     keepAlive.scheduleWithFixedDelay(() -> client.heartbeat(keep), 30, 30, TimeUnit.SECONDS);
-    LongFunction<Command> commands = seq -> {
+    return new CommitWorkload(group, commands(topic, consumer, session, epochs), keepAlive);
+  }
+
+  /**
+   * Commands of the same shape for a cluster that does not read them (the no-op baseline before any
+   * Cohort phase ran): a name as long as {@link Scratch}'s, a 16-byte session token and epochs 1.
+   */
+  static CommitWorkload synthetic(int partitions) {
+    String topic = "bench-" + "x".repeat(10) + "-commit";
+    long[] epochs = new long[partitions];
+    Arrays.fill(epochs, 1);
+    return new CommitWorkload(topic, commands(topic, "bench-c", com.google.protobuf.ByteString.copyFrom(new byte[16]), epochs), null);
+  }
+
+  /** Command {@code seq} commits cursor {@code seq} to partition {@code seq % partitions} (the group is the topic). */
+  private static LongFunction<Command> commands(String topic, String consumer, com.google.protobuf.ByteString session, long[] epochs) {
+    int partitions = epochs.length;
+    return seq -> {
       int p = (int) (seq % partitions);
-      return Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup(group)
+      return Command.newBuilder().setCommitCheckpoints(CommitCheckpoints.newBuilder().setGroup(topic)
           .setConsumerId(consumer).setSessionToken(session).addEntries(CheckpointEntry.newBuilder().setTopic(topic)
               .setPartition(p).setEpoch(epochs[p]).setCursor(Long.toString(seq)))).build();
     };
-    return new CommitWorkload(group, commands, keepAlive);
+  }
+
+  /** Stops the session keep-alive (none for a synthetic workload). */
+  void stop() {
+    if (keepAlive != null) {
+      keepAlive.shutdownNow();
+    }
   }
 
 }

@@ -34,6 +34,8 @@ public final class ServerProcesses implements AutoCloseable {
 
   /** The initial members. */
   public static final List<String> IDS = List.of("n1", "n2", "n3");
+  /** In a JVM option, stands for the node's id (per-node files: archives, recordings). */
+  public static final String NODE_ID = "{id}";
 
   private final Kind kind;
   private final Path dir;
@@ -46,6 +48,7 @@ public final class ServerProcesses implements AutoCloseable {
   private final java.util.Set<String> joining = new java.util.HashSet<>();
   private final java.util.Set<String> startedOnce = new java.util.HashSet<>();
   private ClusterAdmin admin;
+  private final long startedNanos = System.nanoTime();
 
   private ServerProcesses(Kind kind, Path dir, int basePort, List<String> javaOpts, List<String> extraArgs,
       LocalCerts certs) throws IOException {
@@ -63,7 +66,7 @@ public final class ServerProcesses implements AutoCloseable {
   /**
    * Starts n1..n3 on free ports with storage under {@code dir} and waits (up to 120 s) for a leader.
    *
-   * @param javaOpts the servers' JVM options
+   * @param javaOpts the servers' JVM options ({@value #NODE_ID} in one becomes the node's id)
    * @param ratis Ratis properties passed to every server ({@code --ratis k=v})
    */
   public static ServerProcesses start(Kind kind, Path dir, List<String> javaOpts, Map<String, String> ratis,
@@ -216,6 +219,16 @@ public final class ServerProcesses implements AutoCloseable {
     return certs == null ? b.insecure() : b.tls(tls);
   }
 
+  /** {@link System#nanoTime} just before the first process was launched: servers' age 0. */
+  public long startedNanos() {
+    return startedNanos;
+  }
+
+  /** Seconds since the first process was launched. */
+  public double ageS() {
+    return (System.nanoTime() - startedNanos) / 1e9;
+  }
+
   public synchronized void startNode(String id) throws IOException {
     Process old = processes.get(id);
     if (old != null && old.isAlive()) {
@@ -223,7 +236,7 @@ public final class ServerProcesses implements AutoCloseable {
     }
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(javaOpts);
+    javaOpts.forEach(o -> cmd.add(o.replace(NODE_ID, id)));
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     if (kind == Kind.COHORT) {

@@ -10,6 +10,7 @@ import io.cohort.statemachine.proto.CreateGroup;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -50,18 +51,68 @@ class BenchTest {
     assertEquals(2, h.run("bench", "nosuchworkload"));
   }
 
+  /**
+   * A tiny A B A B run: the load warm-up, then Cohort and no-op phases alternating, one cluster at a
+   * time, each warmed until the (tiny) age cap; levels, curves, ages and JIT counts reported.
+   */
   @Test
-  void benchCommitRunsAgainstCohortAndNoopServerProcesses() {
+  void benchCommitAlternatesCohortAndNoopPhasesOneClusterAtATime() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = new Harness(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of()).run("bench", "commit", "--warmup-s", "1", "--measure-s", "1", "--in-flight", "1,4", "--partitions", "4",
+        Map.of()).run("bench", "commit", "--pairs", "2", "--load-warmup-s", "1", "--warmup-min-s", "1", "--warmup-max-s", "1",
+        "--window-s", "1", "--ages", "1", "--measure-s", "1", "--in-flight", "4", "--partitions", "4", "--jit-log",
         "--dir", tmp.resolve("work").toString(), "--server-java-opts", "-XX:+UseSerialGC -Xmx256m -XX:TieredStopAtLevel=1");
     String text = out.toString(StandardCharsets.UTF_8);
     assertEquals(0, code, text + err.toString(StandardCharsets.UTF_8));
+    List<String> starts = text.lines().filter(l -> l.startsWith("starting 3 ")).map(l -> l.split(" ")[2]).toList();
+    assertEquals(List.of("Cohort", "no-op", "Cohort", "no-op", "Cohort", "no-op"), starts, text); // load warm-up, then A B A B
+    for (String phase : List.of("cohort 1", "no-op 1", "cohort 2", "no-op 2")) {
+      assertTrue(text.contains(phase + ": warm-up at 4 in flight from server age"), phase + "\n" + text);
+      assertTrue(text.contains(phase + ":    4 in flight:"), phase + "\n" + text);
+      assertTrue(text.contains(phase + ": JIT per server"), phase + "\n" + text);
+    }
+    assertTrue(text.contains("| age s | Cohort 1 | no-op 1 | Cohort 2 | no-op 2 |"), text);
+    List<String> startLines = text.lines().filter(l -> l.startsWith("starting 3 ")).toList();
+    assertTrue(startLines.subList(0, 2).stream().allMatch(l -> l.contains("-XX:ArchiveClassesAtExit=")), text);
+    // From jars the phases map the archives; from the test's class directories CDS writes none
+    boolean archived = !text.contains("class archive for cohort: none written");
+    assertTrue(startLines.subList(2, 6).stream().allMatch(l -> l.contains("-XX:SharedArchiveFile=") == archived), text);
+    if (CompilerCpu.available()) {
+      assertTrue(text.lines().anyMatch(l -> l.matches("  age +\\d+ s: .* \\(JIT threads [0-9.]+: C1 [0-9.]+, C2 [0-9.]+\\)")),
+          text);
+    }
+    assertTrue(text.lines().anyMatch(l -> l.matches("  n[123]( \\(leader\\))?: by 1 s C1 [0-9,]+ C2 0 C2-not-entrant 0;.*")), text);
     String last = text.strip().lines().reduce((a, b) -> b).orElse("");
-    assertTrue(last.startsWith("bench commit ") && last.contains("cohort_4_ops=") && last.contains("ratio_4="), last);
+    assertTrue(last.startsWith("bench commit ") && last.contains(" cohort_4_ops=") && last.contains(" ratio_4=")
+        && last.contains(" p1_ratio_4=") && last.contains(" p2_ratio_4=") && last.contains(" pairs=2"), last);
     assertTrue(last.contains("errors_4=0"), last);
+  }
+
+  /** A load warm-up server may be stopped before its archive is dumped: the phases take any node's. */
+  @Test
+  void phasesMapTheClassArchiveOfWhicheverNodeWroteOne() throws Exception {
+    Path cds = Files.createDirectories(tmp.resolve("cds"));
+    assertTrue(!Files.exists(CommitBench.cdsArchive(tmp, "cohort")), "none yet");
+    Files.write(cds.resolve("cohort-n1.jsa"), new byte[0]); // begun, never written
+    Files.write(cds.resolve("cohort-n3.jsa"), new byte[] {1});
+    Files.write(cds.resolve("noop-n2.jsa"), new byte[] {1});
+    assertEquals(cds.resolve("cohort-n3.jsa"), CommitBench.cdsArchive(tmp, "cohort"));
+    assertEquals(cds.resolve("noop-n2.jsa"), CommitBench.cdsArchive(tmp, "noop"));
+  }
+
+  @Test
+  void benchCommitRefusesBadNumbersBeforeStartingAnything() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Harness h = new Harness(new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8),
+        Map.of());
+    assertEquals(2, h.run("bench", "commit", "--in-flight", "1,x", "--dir", tmp.resolve("never").toString()));
+    assertEquals(2, h.run("bench", "commit", "--ages", "0", "--dir", tmp.resolve("never").toString()));
+    assertEquals(2, h.run("bench", "commit", "--stable-windows", "0", "--dir", tmp.resolve("never").toString()));
+    assertEquals(2, h.run("bench", "commit", "--pairs", "0", "--dir", tmp.resolve("never").toString()));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--in-flight takes comma-separated positive whole numbers"),
+        err.toString(StandardCharsets.UTF_8));
+    assertTrue(!Files.exists(tmp.resolve("never")), "nothing started, no work dir");
   }
 
   /** On a cluster given with --peers, a bench removes what it created, also when it fails; a rerun starts clean. */

@@ -1,0 +1,206 @@
+package io.cohort.harness.bench;
+
+import io.cohort.harness.bench.CommitPhase.Level;
+import io.cohort.harness.bench.CommitPhase.Result;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * The tables and the summary line of {@code cohort bench commit}: per pair, each level for Cohort
+ * and the no-op and their ratio; both warm-up curves by server age; the throughput at the chosen
+ * ages.
+ */
+final class CommitReport {
+  /** Pair {@code index} (from 1): a Cohort phase and the no-op phase after it (null without a baseline). */
+  record Pair(int index, Result cohort, Result noop) {}
+
+  /** What the two phases of a pair are: labels for the tables, keys for the summary line. */
+  record Labels(String a, String b, String aKey, String bKey) {
+    static final Labels COHORT_VS_NOOP = new Labels("Cohort", "no-op", "cohort", "noop");
+  }
+
+  private final PrintStream out;
+  private final int[] levels;
+  private final double[] ages;
+  private final double windowS;
+  private final String aLabel;
+  private final String bLabel;
+  private final String aKey;
+  private final String bKey;
+
+  CommitReport(PrintStream out, int[] levels, double[] ages, double windowS) {
+    this(out, levels, ages, windowS, Labels.COHORT_VS_NOOP);
+  }
+
+  CommitReport(PrintStream out, int[] levels, double[] ages, double windowS, Labels labels) {
+    this.aLabel = labels.a();
+    this.bLabel = labels.b();
+    this.aKey = labels.aKey();
+    this.bKey = labels.bKey();
+    this.out = out;
+    this.levels = levels;
+    this.ages = ages;
+    this.windowS = windowS;
+  }
+
+  void print(List<Pair> pairs) {
+    out.println();
+    out.printf("| pair | in flight | %1$s ops/s | p50 ms | p99 ms | %2$s ops/s | p50 ms | p99 ms | %1$s/%2$s | CPU %1$s (servers+load) | CPU %2$s |%n",
+        aLabel, bLabel);
+    out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    for (Pair p : pairs) {
+      for (int n : levels) {
+        Level c = p.cohort().levels().get(n);
+        Level b = p.noop() == null ? null : p.noop().levels().get(n);
+        out.printf("| %d | %d | %,.0f | %.1f | %.1f | %s | %s | %s | %s | %.2f+%.2f | %s |%n", p.index(), n, c.opsPerS(),
+            c.p50Ms(), c.p99Ms(), b == null ? "-" : String.format("%,.0f", b.opsPerS()),
+            b == null ? "-" : String.format("%.1f", b.p50Ms()), b == null ? "-" : String.format("%.1f", b.p99Ms()),
+            b == null ? "-" : String.format("%.2fx", c.opsPerS() / b.opsPerS()), c.serverCores(), c.loadCores(),
+            b == null ? "-" : String.format("%.2f+%.2f", b.serverCores(), b.loadCores()));
+      }
+    }
+    printCurves(pairs);
+    printAges(pairs);
+  }
+
+  /** Both warm-up curves side by side: ops/s per window, by server age. */
+  private void printCurves(List<Pair> pairs) {
+    List<Result> phases = new ArrayList<>();
+    StringBuilder head = new StringBuilder("| age s |");
+    for (Pair p : pairs) {
+      phases.add(p.cohort());
+      head.append(" " + aLabel + " ").append(p.index()).append(" |");
+      if (p.noop() != null) {
+        phases.add(p.noop());
+        head.append(" " + bLabel + " ").append(p.index()).append(" |");
+      }
+    }
+    TreeSet<Double> rows = new TreeSet<>();
+    phases.forEach(r -> r.curve().windows().forEach(w -> rows.add(w.endAgeS())));
+    out.println();
+    out.printf("Warm-up: ops/s in the %.0f s ending at each server age%n", windowS);
+    out.println(head);
+    out.println("|---:|" + "---:|".repeat(phases.size()));
+    for (double age : rows) {
+      StringBuilder row = new StringBuilder(String.format("| %.0f |", age));
+      for (Result r : phases) {
+        double v = r.curve().opsAtAge(age, windowS);
+        row.append(Double.isNaN(v) ? " |" : String.format(" %,.0f |", v));
+      }
+      out.println(row);
+    }
+  }
+
+  private void printAges(List<Pair> pairs) {
+    out.println();
+    for (Pair p : pairs) {
+      StringBuilder line = new StringBuilder("pair " + p.index() + ": " + aLabel + " " + stable(p.cohort()));
+      if (p.noop() != null) {
+        line.append(", " + bLabel + " ").append(stable(p.noop()));
+      }
+      for (double age : ages) {
+        double c = p.cohort().curve().opsAtAge(age, windowS);
+        line.append(String.format("; at age %.0f s " + aLabel + " %s", age, ops(c)));
+        if (p.noop() != null) {
+          double b = p.noop().curve().opsAtAge(age, windowS);
+          line.append(String.format(" vs " + bLabel + " %s (%s)", ops(b), ratio(c, b)));
+        }
+      }
+      for (double age : ages) {
+        line.append(String.format("; JIT CPU of the 3 servers by age %.0f s: " + aLabel + " %s", age,
+            secs(p.cohort().jitSecondsAt(age))));
+        if (p.noop() != null) {
+          line.append(" vs " + bLabel + " ").append(secs(p.noop().jitSecondsAt(age)));
+        }
+      }
+      line.append(String.format("; the load JVM's JIT CPU during " + aLabel + " %s", secs(p.cohort().loadJit().c1()
+          + p.cohort().loadJit().c2())));
+      if (p.noop() != null) {
+        line.append(", during " + bLabel + " ").append(secs(p.noop().loadJit().c1() + p.noop().loadJit().c2()));
+      }
+      out.println(line);
+    }
+  }
+
+  /**
+   * {@code bench commit key=value ...}: per pair ({@code p1_...}) and over all pairs: ops and
+   * latencies averaged, {@code ratio_N} and {@code ratio_ageA} the lowest pair's, errors summed.
+   */
+  String summary(List<Pair> pairs, String head) {
+    StringBuilder s = new StringBuilder("bench commit ").append(head);
+    s.append(" pairs=").append(pairs.size());
+    for (int n : levels) {
+      double ops = 0;
+      double p50 = 0;
+      double p99 = 0;
+      double noopOps = 0;
+      double noopP99 = 0;
+      double minRatio = Double.NaN;
+      long errors = 0;
+      for (Pair p : pairs) {
+        Level c = p.cohort().levels().get(n);
+        ops += c.opsPerS() / pairs.size();
+        p50 += c.p50Ms() / pairs.size();
+        p99 += c.p99Ms() / pairs.size();
+        errors += c.errors();
+        s.append(String.format(" p%d_" + aKey + "_%d_ops=%.0f", p.index(), n, c.opsPerS()));
+        if (p.noop() != null) {
+          Level b = p.noop().levels().get(n);
+          noopOps += b.opsPerS() / pairs.size();
+          noopP99 += b.p99Ms() / pairs.size();
+          double r = c.opsPerS() / b.opsPerS();
+          minRatio = Double.isNaN(minRatio) ? r : Math.min(minRatio, r);
+          s.append(String.format(" p%d_" + bKey + "_%d_ops=%.0f p%d_ratio_%d=%.2f", p.index(), n, b.opsPerS(), p.index(), n, r));
+        }
+      }
+      s.append(String.format(" " + aKey + "_%d_ops=%.0f " + aKey + "_%d_p50_ms=%.1f " + aKey + "_%d_p99_ms=%.1f", n, ops, n, p50, n, p99));
+      if (!Double.isNaN(minRatio)) {
+        s.append(String.format(" " + bKey + "_%d_ops=%.0f " + bKey + "_%d_p99_ms=%.1f ratio_%d=%.2f", n, noopOps, n, noopP99, n, minRatio));
+      }
+      s.append(" errors_").append(n).append('=').append(errors);
+    }
+    for (double age : ages) {
+      double minRatio = Double.NaN;
+      for (Pair p : pairs) {
+        double c = p.cohort().curve().opsAtAge(age, windowS);
+        s.append(String.format(" p%d_" + aKey + "_age%.0f_ops=%.0f p%d_" + aKey + "_jit_s_age%.0f=%.1f", p.index(), age, c, p.index(),
+            age, p.cohort().jitSecondsAt(age)));
+        if (p.noop() != null) {
+          double b = p.noop().curve().opsAtAge(age, windowS);
+          double r = c / b;
+          s.append(String.format(" p%d_" + bKey + "_age%.0f_ops=%.0f p%d_ratio_age%.0f=%.2f", p.index(), age, b, p.index(), age, r));
+          s.append(String.format(" p%d_" + bKey + "_jit_s_age%.0f=%.1f", p.index(), age, p.noop().jitSecondsAt(age)));
+          minRatio = Double.isNaN(minRatio) ? r : Math.min(minRatio, r);
+        }
+      }
+      if (!Double.isNaN(minRatio)) {
+        s.append(String.format(" ratio_age%.0f=%.2f", age, minRatio));
+      }
+    }
+    for (Pair p : pairs) {
+      s.append(String.format(" p%d_" + aKey + "_stable_s=%.0f", p.index(), p.cohort().stableAgeS()));
+      if (p.noop() != null) {
+        s.append(String.format(" p%d_" + bKey + "_stable_s=%.0f", p.index(), p.noop().stableAgeS()));
+      }
+    }
+    return s.toString();
+  }
+
+  private static String secs(double s) {
+    return Double.isNaN(s) ? "-" : String.format("%.1f s", s);
+  }
+
+  private static String stable(Result r) {
+    return Double.isNaN(r.stableAgeS()) ? "not stable" : String.format("stable at age %.0f s", r.stableAgeS());
+  }
+
+  private static String ops(double v) {
+    return Double.isNaN(v) ? "-" : String.format("%,.0f", v);
+  }
+
+  private static String ratio(double c, double b) {
+    return Double.isNaN(c) || Double.isNaN(b) || b == 0 ? "-" : String.format("%.2fx", c / b);
+  }
+}
