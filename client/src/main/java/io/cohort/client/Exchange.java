@@ -3,6 +3,7 @@ package io.cohort.client;
 import io.cohort.client.ConsumerState.Action;
 import io.cohort.client.ConsumerState.Flush;
 import io.cohort.client.GroupConsumer.Status;
+import io.cohort.statemachine.AssignmentView;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.CommitResult;
 import io.cohort.statemachine.proto.HeartbeatResult;
@@ -153,6 +154,7 @@ final class Exchange {
     }
     List<Action> actions = state.onHeartbeat(f, r, fresh);
     loop.member(state.session(), sto);
+    loop.heard(state.session(), AssignmentView.of(r), r.getNextHeartbeatMs());
     if (f.session().isEmpty()) {
       LOG.info("{} joined, {} grants", logPrefix, r.getGrantsCount());
     }

@@ -146,6 +146,8 @@ public final class CohortStateMachine extends BaseStateMachine {
   /** The largest command this server's Ratis log carries (R9). */
   private volatile int maxCommandBytes = RatisSettings.maxCommandBytes(RatisSettings.sizesOnly());
 
+  /** R12: told what was applied (signals only); null until the server attaches it. */
+  private volatile WatchService watches;
   private ScheduledExecutorService tickScheduler;
   private LeaderTicker ticker;
   private LocalWrites localWrites;
@@ -336,6 +338,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
     afterApplied();
     staleReads.release(index);
+    signalWatches(parsed == null ? null : parsed.command());
     Command.BodyCase kind = parsed != null ? parsed.command().getBodyCase() : Command.BodyCase.BODY_NOT_SET;
     events.applied(kind, result);
     if (parsed != null && trx.getServerRole() == RaftPeerRole.LEADER && audited(kind, result.getCode())) {
@@ -343,6 +346,46 @@ public final class CohortStateMachine extends BaseStateMachine {
           result.getMessage());
     }
     return CompletableFuture.completedFuture(Messages.of(result));
+  }
+
+  /** R12: the watch service serves the watches of this node; the apply thread signals it. */
+  void watchedBy(WatchService service) {
+    watches = service;
+  }
+
+  /** On the apply thread: marks what the command may have changed for parked watches (cheap). */
+  private void signalWatches(Command c) {
+    WatchService w = watches;
+    if (w == null || c == null) {
+      return;
+    }
+    String group = switch (c.getBodyCase()) {
+      case HEARTBEAT -> c.getHeartbeat().getGroup();
+      case LEAVE -> c.getLeave().getGroup();
+      case COMMIT_CHECKPOINTS -> c.getCommitCheckpoints().getGroup();
+      case CREATE_GROUP -> c.getCreateGroup().getGroup();
+      case UPDATE_GROUP -> c.getUpdateGroup().getGroup();
+      case DELETE_GROUP -> c.getDeleteGroup().getGroup();
+      case RESET_CHECKPOINT -> c.getResetCheckpoint().getGroup();
+      case RESET_CHECKPOINTS -> c.getResetCheckpoints().getGroup();
+      default -> null; // ticks, topics, limits, access: any group
+    };
+    if (group != null) {
+      w.changed(group);
+    } else {
+      w.changedAll();
+    }
+  }
+
+  /** R12: a member's watch view of the applied state (the watch service's thread). */
+  io.cohort.statemachine.proto.WatchResult watchView(String group, String consumerId,
+      com.google.protobuf.ByteString session, String principal) {
+    lock.lock();
+    try {
+      return coordinator.watch(group, consumerId, session, principal);
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
@@ -568,12 +611,20 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (ticker != null) {
       ticker.stop();
     }
+    WatchService w = watches;
+    if (w != null) {
+      w.notLeader("");
+    }
   }
 
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
     if (ticker != null && !selfId.equals(newLeaderId)) {
       ticker.stop();
+    }
+    WatchService w = watches;
+    if (w != null && !selfId.equals(newLeaderId)) {
+      w.notLeader(newLeaderId == null ? "" : newLeaderId.toString());
     }
     events.leaderChanged(newLeaderId);
   }
@@ -652,5 +703,9 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
     afterApplied();
     staleReads.release(loaded.termIndex().getIndex());
+    WatchService w = watches;
+    if (w != null) {
+      w.changedAll();
+    }
   }
 }

@@ -1,0 +1,297 @@
+package io.cohort.server;
+
+import com.google.protobuf.ByteString;
+import io.cohort.client.PermissionDeniedIOException;
+import io.cohort.client.WatchProtocol;
+import io.cohort.server.tls.AccessInterceptor;
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.WatchRequest;
+import io.cohort.statemachine.proto.WatchResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.thirdparty.io.grpc.Metadata;
+import org.apache.ratis.thirdparty.io.grpc.ServerServiceDefinition;
+import org.apache.ratis.thirdparty.io.grpc.Status;
+import org.apache.ratis.thirdparty.io.grpc.stub.ServerCallStreamObserver;
+import org.apache.ratis.thirdparty.io.grpc.stub.ServerCalls;
+import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
+
+/**
+ * The leader's side of the watch (R12), served on the Raft port ({@link WatchProtocol}) behind the
+ * access interceptor. A watch is answered at once when the member's view already differs from the
+ * one it knows (or its session or group is gone), else parked until a change or its timeout.
+ *
+ * <p>The apply thread only signals ({@link #changed}, {@link #changedAll}): it marks the group and
+ * schedules one evaluation on this service's own thread, which compares each parked watch of the
+ * marked groups with the applied state (under the state machine's lock, one member at a time) and
+ * answers those that changed. Passes are at least {@link #PASS_SPACING_MS} apart, so a busy group
+ * costs one pass per spacing, not one per applied command. Only the leader answers: a follower
+ * answers UNAVAILABLE with the leader's id, and a node that stops leading sends every parked watch
+ * away the same way. A hint only: nothing here changes the state.
+ */
+final class WatchService implements AutoCloseable {
+  static final long PASS_SPACING_MS = 2;
+  private static final Metadata.Key<String> EXCEPTION_TYPE =
+      Metadata.Key.of("exception-type", Metadata.ASCII_STRING_MARSHALLER);
+
+  /** The applied state's answer for one member (takes the state machine's lock). */
+  interface Views {
+    WatchResult watch(String group, String consumerId, ByteString session, String principal);
+  }
+
+  /** Null when this node leads and may answer; else the leader's id ("" when it knows none). */
+  interface Leadership {
+    String notLeader();
+  }
+
+  private final String self;
+  private final Views views;
+  private final Leadership leadership;
+  private final Map<String, Set<Parked>> byGroup = new ConcurrentHashMap<>();
+  private final Set<String> dirty = ConcurrentHashMap.newKeySet();
+  private volatile boolean allDirty;
+  private final AtomicBoolean passScheduled = new AtomicBoolean();
+  private final ScheduledExecutorService executor;
+  private final AtomicLong answered = new AtomicLong();
+  private volatile long lastPassNanos;
+
+  WatchService(String self, Views views, Leadership leadership) {
+    this.self = self;
+    this.views = views;
+    this.leadership = leadership;
+    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "cohort-watch-" + self);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  ServerServiceDefinition definition() {
+    return ServerServiceDefinition.builder(WatchProtocol.SERVICE)
+        .addMethod(WatchProtocol.METHOD, ServerCalls.asyncUnaryCall(this::watch))
+        .build();
+  }
+
+  /** Watches parked now (tests, metrics). */
+  int parked() {
+    int n = 0;
+    for (Set<Parked> s : byGroup.values()) {
+      n += s.size();
+    }
+    return n;
+  }
+
+  /** Watches answered "heartbeat now" so far (tests). */
+  long changesAnswered() {
+    return answered.get();
+  }
+
+  // ------------------------------------------------------------------ a request
+
+  private void watch(WatchRequest req, StreamObserver<WatchResult> out) {
+    String principal = AccessInterceptor.PRINCIPAL.get();
+    if (principal == null) {
+      out.onError(Status.PERMISSION_DENIED.withDescription("no principal").asRuntimeException());
+      return;
+    }
+    if (req.getGroup().isEmpty() || req.getConsumerId().isEmpty() || req.getTimeoutMs() < 0) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription("a watch names a group and a consumer id and a"
+          + " timeout of at least 0 ms").asRuntimeException());
+      return;
+    }
+    String leader = leadership.notLeader();
+    if (leader != null) {
+      out.onError(notLeaderError(leader));
+      return;
+    }
+    WatchResult now = views.watch(req.getGroup(), req.getConsumerId(), req.getSessionToken(), principal);
+    if (now.getCode() == Code.PERMISSION_DENIED) {
+      Audit.call(self, principal, WatchProtocol.METHOD.getFullMethodName(), "PERMISSION_DENIED", now.getMessage());
+      Metadata trailers = new Metadata();
+      trailers.put(EXCEPTION_TYPE, PermissionDeniedIOException.class.getName());
+      out.onError(Status.PERMISSION_DENIED.withDescription(now.getMessage()).asRuntimeException(trailers));
+      return;
+    }
+    if (now.getCode() != Code.OK || now.getView() != req.getKnownView()) {
+      answered.incrementAndGet();
+      out.onNext(now.toBuilder().setChanged(true).build());
+      out.onCompleted();
+      return;
+    }
+    Parked p = new Parked(req, principal, out);
+    byGroup.computeIfAbsent(req.getGroup(), g -> ConcurrentHashMap.newKeySet()).add(p);
+    if (out instanceof ServerCallStreamObserver<WatchResult> call) {
+      call.setOnCancelHandler(() -> forget(p));
+    }
+    long timeout = Math.min(req.getTimeoutMs(), WatchProtocol.MAX_TIMEOUT_MS);
+    try {
+      p.timeout = executor.schedule(() -> timedOut(p), timeout, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      p.finish(null, Status.UNAVAILABLE.withDescription(self + " is stopping").asRuntimeException());
+      forget(p);
+      return;
+    }
+    changed(req.getGroup()); // a change applied between the look above and the parking
+  }
+
+  private void timedOut(Parked p) {
+    forget(p);
+    p.finish(WatchResult.newBuilder().setCode(Code.OK).setChanged(false).setView(p.req.getKnownView()).build(), null);
+  }
+
+  private void forget(Parked p) {
+    Set<Parked> s = byGroup.get(p.req.getGroup());
+    if (s != null) {
+      s.remove(p);
+      if (s.isEmpty()) {
+        byGroup.remove(p.req.getGroup(), s);
+      }
+    }
+    if (p.timeout != null) {
+      p.timeout.cancel(false);
+    }
+  }
+
+  private RuntimeException notLeaderError(String leader) {
+    Metadata trailers = new Metadata();
+    trailers.put(WatchProtocol.LEADER, leader);
+    return Status.UNAVAILABLE.withDescription(self + " is not the leader"
+        + (leader.isEmpty() ? "" : "; the leader is " + leader)).asRuntimeException(trailers);
+  }
+
+  // ------------------------------------------------------------------ signals (apply thread: cheap, never blocks)
+
+  /** Something in {@code group} was applied. */
+  void changed(String group) {
+    if (byGroup.containsKey(group)) {
+      dirty.add(group);
+      schedulePass();
+    }
+  }
+
+  /** Something that may touch any group was applied (ticks, topics, ACL). */
+  void changedAll() {
+    if (!byGroup.isEmpty()) {
+      allDirty = true;
+      schedulePass();
+    }
+  }
+
+  /** This node no longer leads: every parked watch goes to {@code leader} ("" when unknown). */
+  void notLeader(String leader) {
+    try {
+      executor.execute(() -> {
+        List<Parked> all = new ArrayList<>();
+        byGroup.values().forEach(all::addAll);
+        for (Parked p : all) {
+          forget(p);
+          p.finish(null, notLeaderError(leader));
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closed
+    }
+  }
+
+  private void schedulePass() {
+    if (!passScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    long waitNanos = lastPassNanos + TimeUnit.MILLISECONDS.toNanos(PASS_SPACING_MS) - System.nanoTime();
+    try {
+      executor.schedule(this::pass, Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      passScheduled.set(false);
+    }
+  }
+
+  private void pass() {
+    passScheduled.set(false); // a signal from now on schedules another pass
+    lastPassNanos = System.nanoTime();
+    List<String> groups;
+    if (allDirty) {
+      allDirty = false;
+      dirty.clear();
+      groups = new ArrayList<>(byGroup.keySet());
+    } else {
+      groups = new ArrayList<>(dirty);
+      dirty.removeAll(groups);
+    }
+    if (groups.isEmpty()) {
+      return;
+    }
+    String leader = leadership.notLeader();
+    for (String group : groups) {
+      Set<Parked> parked = byGroup.get(group);
+      if (parked == null) {
+        continue;
+      }
+      for (Parked p : new ArrayList<>(parked)) {
+        if (leader != null) {
+          forget(p);
+          p.finish(null, notLeaderError(leader));
+          continue;
+        }
+        WatchResult now = views.watch(group, p.req.getConsumerId(), p.req.getSessionToken(), p.principal);
+        if (now.getCode() != Code.OK || now.getView() != p.req.getKnownView()) {
+          forget(p);
+          if (p.finish(now.toBuilder().setChanged(true).build(), null)) {
+            answered.incrementAndGet();
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+    List<Parked> all = new ArrayList<>();
+    byGroup.values().forEach(all::addAll);
+    byGroup.clear();
+    for (Parked p : all) {
+      p.finish(null, Status.UNAVAILABLE.withDescription(self + " is stopping").asRuntimeException());
+    }
+  }
+
+  /** A watch waiting for a change; answered once. */
+  private static final class Parked {
+    final WatchRequest req;
+    final String principal;
+    final StreamObserver<WatchResult> out;
+    final AtomicBoolean done = new AtomicBoolean();
+    volatile ScheduledFuture<?> timeout;
+
+    Parked(WatchRequest req, String principal, StreamObserver<WatchResult> out) {
+      this.req = req;
+      this.principal = principal;
+      this.out = out;
+    }
+
+    boolean finish(WatchResult result, RuntimeException error) {
+      if (!done.compareAndSet(false, true)) {
+        return false;
+      }
+      try {
+        if (error != null) {
+          out.onError(error);
+        } else {
+          out.onNext(result);
+          out.onCompleted();
+        }
+      } catch (RuntimeException e) {
+        // the call was cancelled meanwhile: nobody to tell
+      }
+      return true;
+    }
+  }
+}
