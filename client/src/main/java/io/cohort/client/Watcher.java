@@ -23,13 +23,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It follows the leader: it keeps the peer that last answered; a follower's "not leader" names
  * the leader (or the next peer is tried); any other failure tries the next peer. Once every peer
- * failed in a row it waits about one heartbeat interval (with jitter) before trying again; the
- * regular heartbeat interval goes on meanwhile, so a watch that cannot be placed costs nothing.
+ * failed in a row it waits (100 ms, doubling per failed sweep up to the heartbeat interval or 5 s,
+ * with jitter) before the next sweep; the regular heartbeat interval goes on meanwhile, so a watch
+ * that cannot be placed costs nothing but the hint.
  */
 final class Watcher {
   private static final Logger LOG = LoggerFactory.getLogger(Watcher.class);
   /** How much longer than the watch's own timeout the client waits for its answer. */
   static final long SLACK_MS = 5_000;
+  /** The first wait after every peer failed; it doubles per failed sweep up to the interval (at most 5 s). */
+  static final long MIN_RETRY_MS = 100;
+  static final long MAX_RETRY_MS = 5_000;
 
   /** What the watcher needs of its consumer. */
   interface Host {
@@ -60,7 +64,7 @@ final class Watcher {
   private boolean waitingForHeartbeat;
   private ScheduledFuture<?> retry;
   private boolean stopped;
-  private long changes;
+  private volatile long changes;
 
   Watcher(Host host, WatchChannel channel, ScheduledExecutorService timer, String group, String consumerId,
       long timeoutMs, String logPrefix) {
@@ -163,14 +167,16 @@ final class Watcher {
       preferred = null;
       next = peers.indexOf(peer) + 1;
     }
-    if (failuresInARow < 2 * peers.size()) {
-      place();
+    if (failuresInARow % peers.size() != 0) {
+      place(); // the next peer at once: one sweep over the peers
       return;
     }
-    long delay = Math.max(100, (long) (intervalMs * (0.75 + 0.5 * ThreadLocalRandom.current().nextDouble())));
+    // Every peer failed (an election, say): wait, doubling per sweep, at most the interval (5 s cap).
+    long cap = Math.max(MIN_RETRY_MS, Math.min(intervalMs, MAX_RETRY_MS));
+    long base = Math.min(cap, MIN_RETRY_MS << Math.min(failuresInARow / peers.size() - 1, 10));
+    long delay = (long) (base * (0.75 + 0.5 * ThreadLocalRandom.current().nextDouble()));
     LOG.debug("{} no watch could be placed ({}), heartbeats keep their interval; next try in {} ms", logPrefix,
         cause.toString(), delay);
-    failuresInARow = 0;
     retry = timer.schedule(() -> host.post(() -> {
       retry = null;
       place();
