@@ -24,7 +24,8 @@ import java.util.Random;
  * server processes. A and B hold the 6 partitions 3/3; after a random delay within one interval
  * (the phase a consumer joins at, relative to A's and B's heartbeats), C starts; the time runs from
  * C's first heartbeat (sent at start) until the last of C's two partitions is granted to it, then
- * the group is checked balanced 2/2/2 with all six held.
+ * the group is checked balanced 2/2/2 with all six held. Members watch the leader (R12) unless
+ * {@code --watch-timeout-ms 0}: then only heartbeats at the interval tell them (the step 10 figures).
  */
 @Parameters(commandDescription = "Benchmark: E2 rebalance time (C joins A,B holding 6 partitions) at 1 s and 5 s heartbeat intervals")
 public final class RebalanceBench implements CliCommand {
@@ -40,6 +41,9 @@ public final class RebalanceBench implements CliCommand {
   @Parameter(names = "--warmup-runs", description = "runs at 1 s not counted (JIT)")
   int warmupRuns = 3;
 
+  @Parameter(names = "--watch-timeout-ms", description = "each member's watch timeout (R12); 0 = no watch")
+  long watchTimeoutMs = io.cohort.client.ConsumerConfig.DEFAULT_WATCH_TIMEOUT_MS;
+
   @Parameter(names = "--seed", description = "seed of the join phases")
   long seed = 1;
 
@@ -51,7 +55,7 @@ public final class RebalanceBench implements CliCommand {
     PrintStream out = ctx.out;
     Path work = options.workDir("cohort-bench-rebalance-", out);
     Random random = new Random(seed);
-    StringBuilder last = new StringBuilder("bench rebalance");
+    StringBuilder last = new StringBuilder("bench rebalance watch_timeout_ms=" + watchTimeoutMs);
     List<String> rows = new ArrayList<>();
     ServerProcesses servers = options.peers == null ? options.startServers(ServerProcesses.Kind.COHORT, work, out) : null;
     try (CohortClient client = options.client(servers);
@@ -98,7 +102,7 @@ public final class RebalanceBench implements CliCommand {
     String name = scratch.topicAndGroup("e2-" + interval + "-" + seq, 6, CreateGroup.newBuilder()
         .setSessionTimeoutMs(Math.max(10_000, 3 * interval)).setHeartbeatIntervalMs(interval)
         .setStartFrom(StartFrom.BEGIN));
-    Members m = new Members();
+    Members m = new Members(watchTimeoutMs);
     List<GroupConsumer<Object>> cs = new ArrayList<>();
     Duration wait = Duration.ofSeconds(60 + 10 * interval / 1000);
     try {
