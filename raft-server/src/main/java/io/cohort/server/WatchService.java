@@ -40,6 +40,11 @@ import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
  */
 final class WatchService implements AutoCloseable {
   static final long PASS_SPACING_MS = 2;
+  /** A consumer keeps one watch; a second parks while the first's cancel is on its way. */
+  static final int MAX_PER_CONSUMER = 2;
+  /** Names are at most 255 characters (R9); a session token is 16 bytes. */
+  static final int MAX_NAME_CHARS = 255;
+  static final int MAX_TOKEN_BYTES = 64;
   private static final Metadata.Key<String> EXCEPTION_TYPE =
       Metadata.Key.of("exception-type", Metadata.ASCII_STRING_MARSHALLER);
 
@@ -56,7 +61,8 @@ final class WatchService implements AutoCloseable {
   private final String self;
   private final Views views;
   private final Leadership leadership;
-  private final Map<String, Set<Parked>> byGroup = new ConcurrentHashMap<>();
+  /** group -> consumer id -> its parked watches (at most {@link #MAX_PER_CONSUMER}). */
+  private final Map<String, Map<String, List<Parked>>> byGroup = new ConcurrentHashMap<>();
   private final Set<String> dirty = ConcurrentHashMap.newKeySet();
   private volatile boolean allDirty;
   private final AtomicBoolean passScheduled = new AtomicBoolean();
@@ -84,8 +90,12 @@ final class WatchService implements AutoCloseable {
   /** Watches parked now (tests, metrics). */
   int parked() {
     int n = 0;
-    for (Set<Parked> s : byGroup.values()) {
-      n += s.size();
+    for (Map<String, List<Parked>> g : byGroup.values()) {
+      for (List<Parked> l : g.values()) {
+        synchronized (l) {
+          n += l.size();
+        }
+      }
     }
     return n;
   }
@@ -103,9 +113,9 @@ final class WatchService implements AutoCloseable {
       out.onError(Status.PERMISSION_DENIED.withDescription("no principal").asRuntimeException());
       return;
     }
-    if (req.getGroup().isEmpty() || req.getConsumerId().isEmpty() || req.getTimeoutMs() < 0) {
-      out.onError(Status.INVALID_ARGUMENT.withDescription("a watch names a group and a consumer id and a"
-          + " timeout of at least 0 ms").asRuntimeException());
+    String invalid = invalid(req);
+    if (invalid != null) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(invalid).asRuntimeException());
       return;
     }
     String leader = leadership.notLeader();
@@ -128,7 +138,11 @@ final class WatchService implements AutoCloseable {
       return;
     }
     Parked p = new Parked(req, principal, out);
-    byGroup.computeIfAbsent(req.getGroup(), g -> ConcurrentHashMap.newKeySet()).add(p);
+    Parked evicted = park(p);
+    if (evicted != null) { // the oldest of this consumer's watches: answered "nothing new" (a hint only)
+      forget(evicted);
+      evicted.finish(unchanged(evicted), null);
+    }
     if (out instanceof ServerCallStreamObserver<WatchResult> call) {
       call.setOnCancelHandler(() -> forget(p));
     }
@@ -143,22 +157,77 @@ final class WatchService implements AutoCloseable {
     changed(req.getGroup()); // a change applied between the look above and the parking
   }
 
-  private void timedOut(Parked p) {
-    forget(p);
-    p.finish(WatchResult.newBuilder().setCode(Code.OK).setChanged(false).setView(p.req.getKnownView()).build(), null);
+  /** Why the request cannot be served, or null. Checked before anything is looked up. */
+  private static String invalid(WatchRequest req) {
+    if (req.getGroup().isEmpty() || req.getGroup().length() > MAX_NAME_CHARS) {
+      return "a watch names a group of 1 to " + MAX_NAME_CHARS + " characters";
+    }
+    if (req.getConsumerId().isEmpty() || req.getConsumerId().length() > MAX_NAME_CHARS) {
+      return "a watch names a consumer id of 1 to " + MAX_NAME_CHARS + " characters";
+    }
+    if (req.getSessionToken().size() > MAX_TOKEN_BYTES) {
+      return "a session token has at most " + MAX_TOKEN_BYTES + " bytes, not " + req.getSessionToken().size();
+    }
+    if (req.getTimeoutMs() < 0) {
+      return "a watch's timeout is at least 0 ms, not " + req.getTimeoutMs();
+    }
+    return null;
   }
 
+  private static WatchResult unchanged(Parked p) {
+    return WatchResult.newBuilder().setCode(Code.OK).setChanged(false).setView(p.req.getKnownView()).build();
+  }
+
+  /** Parks {@code p}; returns the consumer's oldest watch when it already had the most it may park. */
+  private Parked park(Parked p) {
+    Parked[] evicted = new Parked[1];
+    byGroup.compute(p.req.getGroup(), (k, g) -> {
+      Map<String, List<Parked>> consumers = g == null ? new ConcurrentHashMap<>() : g;
+      consumers.compute(p.req.getConsumerId(), (c, l) -> {
+        List<Parked> mine = l == null ? new ArrayList<>(1) : l;
+        synchronized (mine) {
+          mine.add(p);
+          evicted[0] = mine.size() > MAX_PER_CONSUMER ? mine.get(0) : null;
+        }
+        return mine;
+      });
+      return consumers;
+    });
+    return evicted[0];
+  }
+
+  private void timedOut(Parked p) {
+    forget(p);
+    p.finish(unchanged(p), null);
+  }
+
+  /** Unparks {@code p}; empty lists and groups go (atomically with a concurrent park of the same key). */
   private void forget(Parked p) {
-    Set<Parked> s = byGroup.get(p.req.getGroup());
-    if (s != null) {
-      s.remove(p);
-      if (s.isEmpty()) {
-        byGroup.remove(p.req.getGroup(), s);
-      }
-    }
+    byGroup.computeIfPresent(p.req.getGroup(), (k, g) -> {
+      g.computeIfPresent(p.req.getConsumerId(), (c, mine) -> {
+        synchronized (mine) {
+          mine.remove(p);
+          return mine.isEmpty() ? null : mine;
+        }
+      });
+      return g.isEmpty() ? null : g;
+    });
     if (p.timeout != null) {
       p.timeout.cancel(false);
     }
+  }
+
+  /** Every parked watch now. */
+  private List<Parked> all() {
+    List<Parked> all = new ArrayList<>();
+    for (Map<String, List<Parked>> g : byGroup.values()) {
+      for (List<Parked> l : g.values()) {
+        synchronized (l) {
+          all.addAll(l);
+        }
+      }
+    }
+    return all;
   }
 
   private RuntimeException notLeaderError(String leader) {
@@ -190,9 +259,7 @@ final class WatchService implements AutoCloseable {
   void notLeader(String leader) {
     try {
       executor.execute(() -> {
-        List<Parked> all = new ArrayList<>();
-        byGroup.values().forEach(all::addAll);
-        for (Parked p : all) {
+        for (Parked p : all()) {
           forget(p);
           p.finish(null, notLeaderError(leader));
         }
@@ -231,21 +298,27 @@ final class WatchService implements AutoCloseable {
     }
     String leader = leadership.notLeader();
     for (String group : groups) {
-      Set<Parked> parked = byGroup.get(group);
-      if (parked == null) {
+      Map<String, List<Parked>> consumers = byGroup.get(group);
+      if (consumers == null) {
         continue;
       }
-      for (Parked p : new ArrayList<>(parked)) {
-        if (leader != null) {
-          forget(p);
-          p.finish(null, notLeaderError(leader));
-          continue;
+      for (List<Parked> mine : consumers.values()) {
+        List<Parked> copy;
+        synchronized (mine) {
+          copy = new ArrayList<>(mine);
         }
-        WatchResult now = views.watch(group, p.req.getConsumerId(), p.req.getSessionToken(), p.principal);
-        if (now.getCode() != Code.OK || now.getView() != p.req.getKnownView()) {
-          forget(p);
-          if (p.finish(now.toBuilder().setChanged(true).build(), null)) {
-            answered.incrementAndGet();
+        for (Parked p : copy) {
+          if (leader != null) {
+            forget(p);
+            p.finish(null, notLeaderError(leader));
+            continue;
+          }
+          WatchResult now = views.watch(group, p.req.getConsumerId(), p.req.getSessionToken(), p.principal);
+          if (now.getCode() != Code.OK || now.getView() != p.req.getKnownView()) {
+            forget(p);
+            if (p.finish(now.toBuilder().setChanged(true).build(), null)) {
+              answered.incrementAndGet();
+            }
           }
         }
       }
@@ -255,8 +328,7 @@ final class WatchService implements AutoCloseable {
   @Override
   public void close() {
     executor.shutdownNow();
-    List<Parked> all = new ArrayList<>();
-    byGroup.values().forEach(all::addAll);
+    List<Parked> all = all();
     byGroup.clear();
     for (Parked p : all) {
       p.finish(null, Status.UNAVAILABLE.withDescription(self + " is stopping").asRuntimeException());

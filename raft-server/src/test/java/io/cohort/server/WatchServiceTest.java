@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cohort.client.Peers;
 import io.cohort.client.WatchProtocol;
 import io.cohort.client.tls.ClientTls;
+import io.cohort.client.tls.TlsFiles;
 import io.cohort.server.testing.MiniCluster;
 import io.cohort.server.testing.TestClient;
 import io.cohort.statemachine.AssignmentView;
@@ -89,11 +90,19 @@ class WatchServiceTest {
 
   private static CompletableFuture<WatchResult> watch(String principal, String peer, String group, String consumer,
       HeartbeatResult last, long timeoutMs) {
-    WatchRequest req = WatchRequest.newBuilder().setGroup(group).setConsumerId(consumer)
+    return watch(cluster.tls(principal), peer, request(group, consumer, last, timeoutMs));
+  }
+
+  private static WatchRequest request(String group, String consumer, HeartbeatResult last, long timeoutMs) {
+    return WatchRequest.newBuilder().setGroup(group).setConsumerId(consumer)
         .setSessionToken(last.getSessionToken()).setKnownView(AssignmentView.of(last)).setTimeoutMs(timeoutMs).build();
+  }
+
+  private static CompletableFuture<WatchResult> watch(TlsFiles tls, String peer, WatchRequest req) {
+    long timeoutMs = req.getTimeoutMs();
     Peers peers = Peers.parse(cluster.peers());
     ManagedChannel ch = NettyChannelBuilder.forTarget(cluster.address(peer)).useTransportSecurity()
-        .sslContext(ClientTls.of(cluster.tls(principal), peers).grpcClientContext()).build();
+        .sslContext(ClientTls.of(tls, peers).grpcClientContext()).build();
     synchronized (channels) {
       channels.add(ch);
     }
@@ -222,5 +231,45 @@ class WatchServiceTest {
       StatusRuntimeException s = assertInstanceOf(StatusRuntimeException.class, e.getCause());
       assertEquals(Status.Code.PERMISSION_DENIED, s.getStatus().getCode(), who);
     }
+  }
+
+  private static Status.Code refusal(CompletableFuture<WatchResult> w) {
+    ExecutionException e = assertThrows(ExecutionException.class, () -> w.get(WAKE_MS, TimeUnit.MILLISECONDS));
+    return assertInstanceOf(StatusRuntimeException.class, e.getCause()).getStatus().getCode();
+  }
+
+  @Test
+  void R11_aNodeCertificateMayNotWatch() throws Exception {
+    String g = group("node-cert", 30_000);
+    HeartbeatResult a = hb(join(g, "A"));
+    String leader = cluster.leaderId();
+    assertEquals(Status.Code.PERMISSION_DENIED,
+        refusal(watch(cluster.certs().node(leader), leader, request(g, "A", a, 1_000))));
+  }
+
+  @Test
+  void R9_aWatchWithAnOversizedNameIsRefusedBeforeAnythingIsLookedUp() throws Exception {
+    String g = group("oversized", 30_000);
+    HeartbeatResult a = hb(join(g, "A"));
+    WatchRequest req = request(g, "A", a, 1_000).toBuilder().setConsumerId("c".repeat(256)).build();
+    assertEquals(Status.Code.INVALID_ARGUMENT,
+        refusal(watch(cluster.tls(MiniCluster.ADMIN), cluster.leaderId(), req)));
+  }
+
+  @Test
+  void R12_aConsumerParksAtMostTwoWatchesTheOldestIsAnsweredUnchanged() throws Exception {
+    String g = group("crowded", 30_000);
+    HeartbeatResult a = hb(join(g, "A"));
+    CompletableFuture<WatchResult> first = watch(g, "A", a);
+    stillParked(first);
+    CompletableFuture<WatchResult> second = watch(g, "A", a);
+    stillParked(second);
+    assertFalse(first.isDone());
+    CompletableFuture<WatchResult> third = watch(g, "A", a);
+    WatchResult r = first.get(WAKE_MS, TimeUnit.MILLISECONDS);
+    assertEquals(Code.OK, r.getCode());
+    assertFalse(r.getChanged(), "evicted, not woken");
+    assertFalse(second.isDone());
+    assertFalse(third.isDone());
   }
 }
