@@ -129,6 +129,8 @@ public final class CohortStateMachine extends BaseStateMachine {
   private final LeaderStamps stamps;
   private final NodeEvents events;
   private final CoordinatorEvents coordinatorEvents;
+  /** Forwards to {@link #coordinatorEvents} and notes the members each apply touched (R12). */
+  private final TouchedMembers touched;
 
   private volatile Coordinator coordinator;
   private final LogFailures logFailures = new LogFailures();
@@ -170,8 +172,9 @@ public final class CohortStateMachine extends BaseStateMachine {
     this.settings = settings;
     this.events = events;
     this.coordinatorEvents = coordinatorEvents;
+    this.touched = new TouchedMembers(coordinatorEvents);
     this.coordinator = new Coordinator(Limits.DEFAULTS);
-    this.coordinator.observe(coordinatorEvents);
+    this.coordinator.observe(touched);
     this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs(), events,
         (file, cause) -> failures.snapshotWriteFailed(file, cause));
     this.snapshotChunks = new SnapshotChunks(snapshots::storage);
@@ -327,18 +330,20 @@ public final class CohortStateMachine extends BaseStateMachine {
     CommandAdmission.Admitted parsed = trx.getStateMachineContext() instanceof CommandAdmission.Admitted a ? a
         : CommandAdmission.parseLogged(entry.getStateMachineLogEntry().getLogData());
     Result result;
+    List<TouchedMembers.Member> members;
     lock.lock();
     try {
       result = parsed != null ? coordinator.apply(parsed.command(), index, term, parsed.stamp())
           : coordinator.applyLogEntry(entry.getStateMachineLogEntry().getLogData().toByteArray(), index, term);
       updateLastAppliedTermIndex(term, index);
       noteApplied();
+      members = touched.drain();
     } finally {
       lock.unlock();
     }
     afterApplied();
     staleReads.release(index);
-    signalWatches(parsed == null ? null : parsed.command());
+    signalWatches(parsed == null ? null : parsed.command(), members);
     Command.BodyCase kind = parsed != null ? parsed.command().getBodyCase() : Command.BodyCase.BODY_NOT_SET;
     events.applied(kind, result);
     if (parsed != null && trx.getServerRole() == RaftPeerRole.LEADER && audited(kind, result.getCode())) {
@@ -353,16 +358,29 @@ public final class CohortStateMachine extends BaseStateMachine {
     watches = service;
   }
 
-  /** On the apply thread: marks what the command may have changed for parked watches (cheap). */
-  private void signalWatches(Command c) {
+  /**
+   * On the apply thread: marks what the command may have changed for parked watches (cheap). The
+   * frequent commands (heartbeats, commits, leaves, ticks) mark just the members the coordinator
+   * reported touched (their sender learns its own changes from its answer); the rare ones mark the
+   * whole group, or every group.
+   */
+  private void signalWatches(Command c, List<TouchedMembers.Member> members) {
     WatchService w = watches;
     if (w == null || c == null) {
       return;
     }
+    switch (c.getBodyCase()) {
+      case HEARTBEAT, LEAVE, COMMIT_CHECKPOINTS, TICK -> {
+        for (TouchedMembers.Member m : members) {
+          w.changed(m.group(), m.consumerId());
+        }
+        return;
+      }
+      default -> {
+        // below
+      }
+    }
     String group = switch (c.getBodyCase()) {
-      case HEARTBEAT -> c.getHeartbeat().getGroup();
-      case LEAVE -> c.getLeave().getGroup();
-      case COMMIT_CHECKPOINTS -> c.getCommitCheckpoints().getGroup();
       case CREATE_GROUP -> c.getCreateGroup().getGroup();
       case UPDATE_GROUP -> c.getUpdateGroup().getGroup();
       case DELETE_GROUP -> c.getDeleteGroup().getGroup();
@@ -519,7 +537,8 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /** The observer the current coordinator reports grants and release timeouts to. */
   public CoordinatorEvents coordinatorEvents() {
-    return coordinator.events();
+    CoordinatorEvents e = coordinator.events();
+    return e instanceof TouchedMembers t ? t.delegate() : e;
   }
 
   /**
@@ -692,7 +711,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (loaded == null) {
       return;
     }
-    loaded.coordinator().observe(coordinatorEvents);
+    loaded.coordinator().observe(touched);
     lock.lock();
     try {
       coordinator = loaded.coordinator();

@@ -30,10 +30,10 @@ import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
  * access interceptor. A watch is answered at once when the member's view already differs from the
  * one it knows (or its session or group is gone), else parked until a change or its timeout.
  *
- * <p>The apply thread only signals ({@link #changed}, {@link #changedAll}): it marks the group and
- * schedules one evaluation on this service's own thread, which compares each parked watch of the
- * marked groups with the applied state (under the state machine's lock, one member at a time) and
- * answers those that changed. Passes are at least {@link #PASS_SPACING_MS} apart, so a busy group
+ * <p>The apply thread only signals ({@link #changed}, {@link #changedAll}): it marks the members
+ * an apply touched (or, for rare commands, the group) and schedules one evaluation on this
+ * service's own thread, which compares each marked parked watch with the applied state (under the
+ * state machine's lock, one member at a time) and answers those that changed. Passes are at least {@link #PASS_SPACING_MS} apart, so a busy group
  * costs one pass per spacing, not one per applied command. Only the leader answers: a follower
  * answers UNAVAILABLE with the leader's id, and a node that stops leading sends every parked watch
  * away the same way. A hint only: nothing here changes the state.
@@ -64,6 +64,7 @@ final class WatchService implements AutoCloseable {
   /** group -> consumer id -> its parked watches (at most {@link #MAX_PER_CONSUMER}). */
   private final Map<String, Map<String, List<Parked>>> byGroup = new ConcurrentHashMap<>();
   private final Set<String> dirty = ConcurrentHashMap.newKeySet();
+  private final Set<TouchedMembers.Member> dirtyMembers = ConcurrentHashMap.newKeySet();
   private volatile boolean allDirty;
   private final AtomicBoolean passScheduled = new AtomicBoolean();
   private final ScheduledExecutorService executor;
@@ -154,7 +155,7 @@ final class WatchService implements AutoCloseable {
       forget(p);
       return;
     }
-    changed(req.getGroup()); // a change applied between the look above and the parking
+    changed(req.getGroup(), req.getConsumerId()); // a change applied between the look above and the parking
   }
 
   /** Why the request cannot be served, or null. Checked before anything is looked up. */
@@ -247,7 +248,16 @@ final class WatchService implements AutoCloseable {
     }
   }
 
-  /** Something that may touch any group was applied (ticks, topics, ACL). */
+  /** Something the member's watch may want to know was applied (a grant, a release asked, ...). */
+  void changed(String group, String consumerId) {
+    Map<String, List<Parked>> g = byGroup.get(group);
+    if (g != null && g.containsKey(consumerId)) {
+      dirtyMembers.add(new TouchedMembers.Member(group, consumerId));
+      schedulePass();
+    }
+  }
+
+  /** Something that may touch any group was applied (topics, limits, ACL). */
   void changedAll() {
     if (!byGroup.isEmpty()) {
       allDirty = true;
@@ -293,33 +303,44 @@ final class WatchService implements AutoCloseable {
       groups = new ArrayList<>(dirty);
       dirty.removeAll(groups);
     }
-    if (groups.isEmpty()) {
+    List<TouchedMembers.Member> members = new ArrayList<>(dirtyMembers);
+    dirtyMembers.removeAll(members);
+    if (groups.isEmpty() && members.isEmpty()) {
       return;
     }
     String leader = leadership.notLeader();
     for (String group : groups) {
       Map<String, List<Parked>> consumers = byGroup.get(group);
-      if (consumers == null) {
+      if (consumers != null) {
+        consumers.values().forEach(mine -> look(group, mine, leader));
+      }
+    }
+    for (TouchedMembers.Member m : members) {
+      Map<String, List<Parked>> consumers = groups.contains(m.group()) ? null : byGroup.get(m.group());
+      List<Parked> mine = consumers == null ? null : consumers.get(m.consumerId());
+      if (mine != null) {
+        look(m.group(), mine, leader);
+      }
+    }
+  }
+
+  /** Answers those of a consumer's parked watches whose view changed (or all of them, to the leader). */
+  private void look(String group, List<Parked> mine, String leader) {
+    List<Parked> copy;
+    synchronized (mine) {
+      copy = new ArrayList<>(mine);
+    }
+    for (Parked p : copy) {
+      if (leader != null) {
+        forget(p);
+        p.finish(null, notLeaderError(leader));
         continue;
       }
-      for (List<Parked> mine : consumers.values()) {
-        List<Parked> copy;
-        synchronized (mine) {
-          copy = new ArrayList<>(mine);
-        }
-        for (Parked p : copy) {
-          if (leader != null) {
-            forget(p);
-            p.finish(null, notLeaderError(leader));
-            continue;
-          }
-          WatchResult now = views.watch(group, p.req.getConsumerId(), p.req.getSessionToken(), p.principal);
-          if (now.getCode() != Code.OK || now.getView() != p.req.getKnownView()) {
-            forget(p);
-            if (p.finish(now.toBuilder().setChanged(true).build(), null)) {
-              answered.incrementAndGet();
-            }
-          }
+      WatchResult now = views.watch(group, p.req.getConsumerId(), p.req.getSessionToken(), p.principal);
+      if (now.getCode() != Code.OK || now.getView() != p.req.getKnownView()) {
+        forget(p);
+        if (p.finish(now.toBuilder().setChanged(true).build(), null)) {
+          answered.incrementAndGet();
         }
       }
     }
