@@ -232,6 +232,14 @@ final class Exchange {
         LOG.error("{} {} refused: {}", logPrefix, what, rej.getMessage());
         loop.windDown(Status.FAILED, rej);
       }
+      case RETRY_LATER -> {
+        // shed by an overloaded leader: back off with jitter; the session stays (no rejoin)
+        config.metrics().failed(null, "shed");
+        effects.apply(state.onFailed(f, rej));
+        long delay = jittered(Failures.retryAfterMs(rej, config.retryMs()));
+        pacer.retryAfter(delay);
+        LOG.debug("{} {} shed by the leader, retrying in {} ms: {}", logPrefix, what, delay, rej.getMessage());
+      }
       case FENCED -> {
         config.metrics().failed(null, "fenced");
         LOG.warn("{} fenced: another process joined with this consumer id; stopping, then leaving", logPrefix);
@@ -253,6 +261,11 @@ final class Exchange {
         LOG.warn("{} {} refused, retrying in {} ms: {}", logPrefix, what, delay, rej.getMessage());
       }
     }
+  }
+
+  /** A retry-after spread over [0.5, 1.5) of itself, so shed consumers do not come back together. */
+  private static long jittered(long ms) {
+    return (long) (ms * (0.5 + java.util.concurrent.ThreadLocalRandom.current().nextDouble()));
   }
 
   /**

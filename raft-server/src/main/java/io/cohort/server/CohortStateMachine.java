@@ -145,6 +145,8 @@ public final class CohortStateMachine extends BaseStateMachine {
   private volatile long appliedNowMs;
   /** Describe and checkpoint list judge stalls with this unless the query names a threshold (step 9). */
   private volatile long stallAfterMs = Health.DEFAULT_STALL_AFTER_MS;
+  /** Heartbeats are shed while more writes than this wait to be applied (step 11). */
+  private volatile long shedAbovePending = Shedding.DEFAULT_SHED_ABOVE_PENDING;
   /** The largest command this server's Ratis log carries (R9). */
   private volatile int maxCommandBytes = RatisSettings.maxCommandBytes(RatisSettings.sizesOnly());
 
@@ -250,17 +252,30 @@ public final class CohortStateMachine extends BaseStateMachine {
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
     RaftServer.Division d = division();
-    return d == null ? startTransaction(request, 0, true)
-        : startTransaction(request, d.getInfo().getCurrentTerm(), d.getInfo().isLeaderReady());
+    return d == null ? startTransaction(request, 0, true, 0)
+        : startTransaction(request, d.getInfo().getCurrentTerm(), d.getInfo().isLeaderReady(),
+            d.getRaftLog().getNextIndex() - 1 - getLastAppliedTermIndex().getIndex());
   }
 
   TransactionContext startTransaction(RaftClientRequest request, long term, boolean leaderReady) {
+    return startTransaction(request, term, leaderReady, 0);
+  }
+
+  /**
+   * @param pendingWrites entries this leader appended that are not applied yet: beyond {@link
+   *     #shedHeartbeatsAbove} heartbeats are shed with RETRY_LATER before anything is appended
+   */
+  TransactionContext startTransaction(RaftClientRequest request, long term, boolean leaderReady,
+      long pendingWrites) {
     TransactionContext.Builder trx = TransactionContext.newBuilder().setStateMachine(this)
         .setClientRequest(request);
     CommandAdmission.Admitted admitted;
     try {
       admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, this::aclFor,
           maxCommandBytes, () -> stamps.stampMs(term, leaderReady, () -> appliedNowMs), this::newSessionToken);
+      if (admitted.command().hasHeartbeat() && pendingWrites > shedAbovePending) {
+        throw Shedding.refuse(admitted, pendingWrites, shedAbovePending);
+      }
     } catch (IllegalArgumentException refused) {
       if (refused instanceof CommandAdmission.Refused r) {
         events.refused(r.command(), r.code());
@@ -493,6 +508,17 @@ public final class CohortStateMachine extends BaseStateMachine {
       throw new IllegalArgumentException("stall threshold must be positive: " + ms);
     }
     stallAfterMs = ms;
+  }
+
+  /**
+   * Overload (step 11): while more than {@code pendingWrites} entries this leader appended wait to
+   * be applied, heartbeats are refused with RETRY_LATER before the log ({@link Shedding}).
+   */
+  public void shedHeartbeatsAbove(long pendingWrites) {
+    if (pendingWrites < 0) {
+      throw new IllegalArgumentException("the shedding bound must be at least 0: " + pendingWrites);
+    }
+    shedAbovePending = pendingWrites;
   }
 
   /** Answers a query locally, without Ratis, as the internal principal (tests, tools in the same JVM). */
