@@ -22,6 +22,8 @@ import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,8 +118,9 @@ public final class CohortServer implements AutoCloseable {
     sm.judgeStallsAfter(config.metrics().stallAfterMs());
     AccessInterceptor access = new AccessInterceptor(tls != null, peers, sm::acl, config.id().toString());
     AtomicReference<RaftServer> raft = new AtomicReference<>();
+    AtomicBoolean fresh = new AtomicBoolean();
     WatchService watches = new WatchService(config.id().toString(), sm::watchView,
-        () -> notLeader(divisionOrNull(raft.get(), config)));
+        () -> notLeader(divisionOrNull(raft.get(), config), fresh.get()));
     sm.watchedBy(watches);
     AtomicBoolean closed = new AtomicBoolean();
     NodeGuard guard = new NodeGuard(config.id(), storage, () -> divisionOrNull(raft.get(), config),
@@ -157,6 +160,13 @@ public final class CohortServer implements AutoCloseable {
         tls == null ? "INSECURE: plaintext, every caller is the admin 'anonymous'"
             : "mutual TLS as " + tls.certificate().getSubjectX500Principal().getName());
     CohortServer node = new CohortServer(config, server, sm, metrics, tls, access, closed, guard, watches);
+    long freshnessBoundMs = RaftServerConfigKeys.Rpc.timeoutMin(server.getProperties()).toLong(TimeUnit.MILLISECONDS);
+    node.checks.scheduleWithFixedDelay(() -> {
+      boolean now = LeaderFreshness.fresh(node.divisionOrNull(), freshnessBoundMs);
+      if (fresh.getAndSet(now) && !now) {
+        watches.notLeader(""); // cut off (or stepping down): the parked watches try the other peers
+      }
+    }, 0, FRESHNESS_SAMPLE_MS, TimeUnit.MILLISECONDS);
     started.set(node);
     peers.attach(node::divisionOrNull);
     if (metrics != null) {
@@ -192,13 +202,21 @@ public final class CohortServer implements AutoCloseable {
     return p;
   }
 
-  /** The watch's leadership check (R12): null when this node leads and is ready, else the leader's id or "". */
-  private static String notLeader(RaftServer.Division d) {
+  /** How often the leader's freshness (a majority heard within the election timeout's minimum) is sampled. */
+  static final long FRESHNESS_SAMPLE_MS = 100;
+
+  /**
+   * The watch's leadership check (R12): null when this node leads, is ready and heard from a
+   * majority lately ({@link LeaderFreshness}, sampled); else the leader's id, or "" when it knows
+   * none or leads without a fresh majority (a leader cut off from its followers: the consumers'
+   * watches go to the other peers).
+   */
+  private static String notLeader(RaftServer.Division d, boolean fresh) {
     if (d == null) {
       return "";
     }
     if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
-      return null;
+      return fresh ? null : "";
     }
     RaftPeerId leader = d.getInfo().getLeaderId();
     return leader == null ? "" : leader.toString();
