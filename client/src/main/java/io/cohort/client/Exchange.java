@@ -236,7 +236,7 @@ final class Exchange {
         // shed by an overloaded leader: back off with jitter; the session stays (no rejoin)
         config.metrics().failed(null, "shed");
         effects.apply(state.onFailed(f, rej));
-        long delay = jittered(Failures.retryAfterMs(rej, config.retryMs()));
+        long delay = jittered(rej.retryAfterMs(config.retryMs()));
         pacer.retryAfter(delay);
         LOG.debug("{} {} shed by the leader, retrying in {} ms: {}", logPrefix, what, delay, rej.getMessage());
       }

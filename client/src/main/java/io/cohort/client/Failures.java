@@ -57,14 +57,6 @@ final class Failures {
     return new CohortException(what + " failed: " + e, e);
   }
 
-  private static final java.util.regex.Pattern RETRY_AFTER = java.util.regex.Pattern.compile("retry after (\\d{1,9}) ms");
-
-  /** RETRY_LATER's wait, as its message says ("retry after N ms: ..."), else {@code fallbackMs}. */
-  static long retryAfterMs(CohortRejectedException e, long fallbackMs) {
-    java.util.regex.Matcher m = e.getMessage() == null ? null : RETRY_AFTER.matcher(e.getMessage());
-    return m != null && m.find() ? Long.parseLong(m.group(1)) : fallbackMs;
-  }
-
   /** The leader refuses a command it cannot decode with a cause message "CODE: text". */
   static CohortRejectedException rejectionIn(Throwable sme) {
     for (Throwable c = sme; c != null; c = c.getCause()) {

@@ -66,8 +66,9 @@ class FailuresTest {
     CohortException e = Failures.map(sme, "heartbeat");
     CohortRejectedException rej = org.junit.jupiter.api.Assertions.assertInstanceOf(CohortRejectedException.class, e);
     org.junit.jupiter.api.Assertions.assertEquals(io.cohort.statemachine.proto.Code.RETRY_LATER, rej.code());
-    org.junit.jupiter.api.Assertions.assertEquals(450, Failures.retryAfterMs(rej, 500));
-    org.junit.jupiter.api.Assertions.assertEquals(500, Failures.retryAfterMs(
-        new CohortRejectedException(io.cohort.statemachine.proto.Code.RETRY_LATER, "busy"), 500), "no figure: the fallback");
+    org.junit.jupiter.api.Assertions.assertEquals(450, rej.retryAfterMs(500));
+    org.junit.jupiter.api.Assertions.assertEquals(500,
+        new CohortRejectedException(io.cohort.statemachine.proto.Code.RETRY_LATER, "busy").retryAfterMs(500),
+        "no figure: the fallback");
   }
 }
