@@ -145,6 +145,8 @@ public final class CohortStateMachine extends BaseStateMachine {
   private volatile long appliedNowMs;
   /** Describe and checkpoint list judge stalls with this unless the query names a threshold (step 9). */
   private volatile long stallAfterMs = Health.DEFAULT_STALL_AFTER_MS;
+  /** Commands this leader admitted that are not applied or cancelled yet (step 11's queue). */
+  private final java.util.concurrent.atomic.AtomicLong writesInFlight = new java.util.concurrent.atomic.AtomicLong();
   /** Heartbeats are shed while more writes than this wait to be applied (step 11). */
   private volatile long shedAbovePending = Shedding.DEFAULT_SHED_ABOVE_PENDING;
   /** The largest command this server's Ratis log carries (R9). */
@@ -252,9 +254,8 @@ public final class CohortStateMachine extends BaseStateMachine {
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
     RaftServer.Division d = division();
-    return d == null ? startTransaction(request, 0, true, 0)
-        : startTransaction(request, d.getInfo().getCurrentTerm(), d.getInfo().isLeaderReady(),
-            d.getRaftLog().getNextIndex() - 1 - getLastAppliedTermIndex().getIndex());
+    return d == null ? startTransaction(request, 0, true, writesInFlight.get())
+        : startTransaction(request, d.getInfo().getCurrentTerm(), d.getInfo().isLeaderReady(), writesInFlight.get());
   }
 
   TransactionContext startTransaction(RaftClientRequest request, long term, boolean leaderReady) {
@@ -262,8 +263,8 @@ public final class CohortStateMachine extends BaseStateMachine {
   }
 
   /**
-   * @param pendingWrites entries this leader appended that are not applied yet: beyond {@link
-   *     #shedHeartbeatsAbove} heartbeats are shed with RETRY_LATER before anything is appended
+   * @param pendingWrites commands this leader admitted that are not applied (nor cancelled) yet:
+   *     beyond {@link #shedHeartbeatsAbove} heartbeats are shed with RETRY_LATER before the log
    */
   TransactionContext startTransaction(RaftClientRequest request, long term, boolean leaderReady,
       long pendingWrites) {
@@ -276,6 +277,7 @@ public final class CohortStateMachine extends BaseStateMachine {
       if (admitted.command().hasHeartbeat() && pendingWrites > shedAbovePending) {
         throw Shedding.refuse(admitted, pendingWrites, shedAbovePending);
       }
+      writesInFlight.incrementAndGet(); // until applied or cancelled
     } catch (IllegalArgumentException refused) {
       if (refused instanceof CommandAdmission.Refused r) {
         events.refused(r.command(), r.code());
@@ -344,6 +346,9 @@ public final class CohortStateMachine extends BaseStateMachine {
     // here, outside the lock. Bytes that do not decode go to the core, which rejects them (R8).
     CommandAdmission.Admitted parsed = trx.getStateMachineContext() instanceof CommandAdmission.Admitted a ? a
         : CommandAdmission.parseLogged(entry.getStateMachineLogEntry().getLogData());
+    if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted) {
+      writesInFlight.updateAndGet(n -> Math.max(0, n - 1)); // admitted by this node as leader
+    }
     Result result;
     List<TouchedMembers.Member> members;
     lock.lock();
@@ -366,6 +371,20 @@ public final class CohortStateMachine extends BaseStateMachine {
           result.getMessage());
     }
     return CompletableFuture.completedFuture(Messages.of(result));
+  }
+
+  /** A command this leader admitted will not be applied (Ratis could not append it). */
+  @Override
+  public TransactionContext cancelTransaction(TransactionContext trx) throws IOException {
+    if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted) {
+      writesInFlight.updateAndGet(n -> Math.max(0, n - 1));
+    }
+    return super.cancelTransaction(trx);
+  }
+
+  /** Commands this node admitted as leader that are not applied or cancelled yet (tests, metrics). */
+  public long writesInFlight() {
+    return writesInFlight.get();
   }
 
   /** R12: the watch service serves the watches of this node; the apply thread signals it. */
@@ -511,7 +530,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   }
 
   /**
-   * Overload (step 11): while more than {@code pendingWrites} entries this leader appended wait to
+   * Overload (step 11): while more than {@code pendingWrites} commands this leader admitted wait to
    * be applied, heartbeats are refused with RETRY_LATER before the log ({@link Shedding}).
    */
   public void shedHeartbeatsAbove(long pendingWrites) {
@@ -656,6 +675,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (ticker != null) {
       ticker.stop();
     }
+    writesInFlight.set(0); // what it admitted is the next leader's to apply or drop
     WatchService w = watches;
     if (w != null) {
       w.notLeader("");

@@ -3,8 +3,8 @@ package io.cohort.server;
 import io.cohort.statemachine.proto.Code;
 
 /**
- * Overload without collapse (step 11): when the leader's queue of appended-but-unapplied entries
- * is beyond a bound, heartbeats are refused before the log with RETRY_LATER and a retry-after that
+ * Overload without collapse (step 11): when the leader's queue of admitted-but-unapplied commands
+ * (counted from startTransaction to apply or cancel) is beyond a bound, heartbeats are refused before the log with RETRY_LATER and a retry-after that
  * grows with the queue, so the queue (and every heartbeat's latency) stays short instead of growing
  * until sessions expire and their rejoins add load. Clients back off with jitter and keep their
  * session (they rejoin only when the leader says UNKNOWN_MEMBER).
