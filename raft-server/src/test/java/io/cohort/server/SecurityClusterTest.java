@@ -225,7 +225,7 @@ class SecurityClusterTest {
     String peers = cluster.peers() + ",n4=127.0.0.1:" + port;
     ServerConfig intruder = ServerConfig.insecure("n4", dir.resolve("n4"), peers)
         .withTls(cluster.certs().node("n4"), List.of(MiniCluster.ADMIN));
-    try (CohortServer n4 = CohortServer.start(intruder)) {
+    try (CohortServer n4 = CohortServer.start(intruder, StartMode.BOOTSTRAP)) {
       await("the peers refuse n4's Raft calls").atMost(MiniCluster.TIMEOUT).until(() ->
           cluster.ids().stream().mapToLong(id -> cluster.server(id).accessRefusals()).sum() > refusedBefore + 2);
       assertUndisturbed(leader, n4);
@@ -233,7 +233,7 @@ class SecurityClusterTest {
     TestCerts rogue = TestCerts.create(dir.resolve("rogue-ca-node"));
     ServerConfig impostor = ServerConfig.insecure("n4", dir.resolve("n4b"), peers)
         .withTls(rogue.node("n4"), List.of(MiniCluster.ADMIN));
-    try (CohortServer n4 = CohortServer.start(impostor)) {
+    try (CohortServer n4 = CohortServer.start(impostor, StartMode.BOOTSTRAP)) {
       assertUndisturbed(leader, n4);
     }
     assertEquals(leader, cluster.leaderId(), "the group kept its leader");
