@@ -265,8 +265,8 @@ public final class ServerProcesses implements AutoCloseable {
       TlsFiles tls = certs.node(id);
       cmd.addAll(List.of("--tls-cert", tls.cert().toString(), "--tls-key", tls.key().toString(),
           "--tls-ca", tls.ca().toString(), "--admin", LocalCerts.ADMIN));
-    } else if (kind == Kind.COHORT) {
-      cmd.add("--insecure");
+    } else {
+      cmd.add("--insecure"); // plaintext said explicitly (the no-op baseline always is)
     }
     cmd.addAll(extraArgs);
     File log = dir.resolve(id + ".log").toFile();
