@@ -65,16 +65,18 @@ public record CohortClientConfig(
   }
 
   /**
-   * Defaults: 3 s per attempt, 10 s per call, backoff 50 ms doubling to 1 s, 1024 in flight. No
+   * Defaults: 1 s per attempt, 10 s per call, backoff 25 ms doubling to 200 ms, 1024 in flight
+   * (a leader kill costs about one election timeout plus one backoff step: docs/BENCHMARKS.md,
+   * failover; retries are safe, Ratis' retry cache answers a repeated call id once). No
    * default transport: {@link #tls} or {@link #insecure} must be chosen.
    */
   public static final class Builder {
     private final Peers peers;
     private RaftGroupId groupId = CohortGroup.ID;
-    private Duration attemptTimeout = Duration.ofSeconds(3);
+    private Duration attemptTimeout = Duration.ofSeconds(1);
     private Duration callTimeout = Duration.ofSeconds(10);
-    private Duration backoffBase = Duration.ofMillis(50);
-    private Duration backoffMax = Duration.ofSeconds(1);
+    private Duration backoffBase = Duration.ofMillis(25);
+    private Duration backoffMax = Duration.ofMillis(200);
     private int maxOutstanding = 1024;
     private TlsFiles tls;
     private boolean insecure;

@@ -34,14 +34,20 @@ final class ClusterFixture implements AutoCloseable {
   private final List<CohortClient> clients = new CopyOnWriteArrayList<>();
 
   ClusterFixture(Path dir) throws IOException {
-    this.cluster = MiniCluster.start(3, dir);
+    this(dir, false);
+  }
+
+  /** @param insecure plaintext (only for tests that must read the wire, e.g. a proxy that drops replies) */
+  ClusterFixture(Path dir, boolean insecure) throws IOException {
+    this.cluster = insecure ? MiniCluster.builder(3, dir).insecure().start() : MiniCluster.start(3, dir);
     this.admin = newClient();
     cluster.leaderId();
   }
 
   CohortClient newClient() {
     // the default group id: client and servers must agree on it without being told
-    CohortClient c = CohortClient.connect(CohortClientConfig.builder(cluster.peers()).tls(cluster.adminTls())
+    CohortClientConfig.Builder b = CohortClientConfig.builder(cluster.peers());
+    CohortClient c = CohortClient.connect((cluster.isSecure() ? b.tls(cluster.adminTls()) : b.insecure())
         .callTimeout(Duration.ofSeconds(20)).build());
     clients.add(c);
     return c;

@@ -56,7 +56,9 @@ class ObservabilityClusterTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = new Cohort(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of("COHORT_PEERS", f.cluster.peers())).run(args);
+        Map.of("COHORT_PEERS", f.cluster.peers(), "COHORT_TLS_CERT", f.cluster.adminTls().cert().toString(),
+            "COHORT_TLS_KEY", f.cluster.adminTls().key().toString(), "COHORT_TLS_CA", f.cluster.adminTls().ca().toString()))
+        .run(args);
     return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
   }
 

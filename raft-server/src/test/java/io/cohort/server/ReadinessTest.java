@@ -58,7 +58,7 @@ class ReadinessTest {
         || reason.startsWith("no AppendEntries from leader"), reason);
   }
 
-  /** A member keeps the leader's ticker appending, so a cut-off leader never steps down (RATIS-NOTES C.4). */
+  /** A member keeps the leader's ticker appending (a cut-off leader may or may not step down: RATIS-NOTES C.4). */
   private static void keepTicking(MiniCluster cluster) {
     try (TestClient client = cluster.client()) {
       client.write(Cmd.topic("t", 2));

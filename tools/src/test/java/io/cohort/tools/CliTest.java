@@ -337,7 +337,8 @@ class CliTest {
   void serverRefusesBadInputWithOneLine() throws Exception {
     cli.failsWith(2, "peer", "server", "--id", "n1", "--storage", tmp.resolve("s1").toString(), "--peers", "junk");
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
-    Cli.Run r = cli.run("server", "--id", "n1", "--storage", file.toString(), "--peers", "n1=127.0.0.1:1", "--insecure");
+    Cli.Run r = cli.run("server", "--bootstrap", "--id", "n1", "--storage", file.toString(), "--peers", "n1=127.0.0.1:1",
+        "--insecure");
     assertTrue(r.err().contains("storage dir"), r.err());
     assertTrue(r.code() != 0, r.out() + r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());

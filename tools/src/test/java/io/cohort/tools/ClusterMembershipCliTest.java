@@ -45,7 +45,7 @@ class ClusterMembershipCliTest {
   }
 
   private static Cli cli() {
-    return new Cli(Map.of("COHORT_PEERS", cluster.peers()));
+    return new Cli(Cli.env(cluster));
   }
 
   private static JsonNode peer(JsonNode status, String id) {

@@ -17,7 +17,7 @@ class ObservabilityCliTest {
 
   @BeforeAll
   static void connect(MiniCluster shared) {
-    cli = new Cli(Map.of("COHORT_PEERS", shared.peers()));
+    cli = new Cli(Cli.env(shared));
     cli.ok("topic", "create", "obs-t", "--partitions", "2");
   }
 

@@ -112,14 +112,21 @@ public final class BenchOptions {
    */
   public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, List<String> extraJavaOpts, PrintStream out,
       boolean secure) throws IOException {
+    return startServers(kind, dir, extraJavaOpts, List.of(), out, secure);
+  }
+
+  /** ... with {@code serverArgs} after the servers' own (e.g. {@code --http-port 0}). */
+  public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, List<String> extraJavaOpts,
+      List<String> serverArgs, PrintStream out, boolean secure) throws IOException {
     List<String> opts = new ArrayList<>(serverJavaOptsList());
     opts.addAll(extraJavaOpts);
-    out.printf("starting 3 %s server processes (%s, JVM %s%s) ...%n",
+    out.printf("starting 3 %s server processes (%s, JVM %s%s%s) ...%n",
         kind == ServerProcesses.Kind.COHORT ? "Cohort" : "no-op", secure ? "mutual TLS" : "plaintext",
-        String.join(" ", opts), ratis.isEmpty() ? "" : ", ratis " + ratis);
+        String.join(" ", opts), ratis.isEmpty() ? "" : ", ratis " + ratis,
+        serverArgs.isEmpty() ? "" : ", args " + String.join(" ", serverArgs));
     out.flush();
     long t0 = System.nanoTime();
-    ServerProcesses s = ServerProcesses.start(kind, dir, opts, ratis, List.of(), secure);
+    ServerProcesses s = ServerProcesses.start(kind, dir, opts, ratis, serverArgs, secure);
     out.printf("  up on %s in %.1f s, leader %s%n", s.peers(), (System.nanoTime() - t0) / 1e9, s.leaderOrNull());
     out.flush();
     return s;

@@ -80,13 +80,31 @@ public final class CommitBench implements CliCommand {
       + "Cohort with mutual TLS (B), A B A B on fresh servers; prints TLS/plaintext per level (target >= 0.7)")
   boolean compareTls;
 
-  /** One side of a pair: which servers, with or without TLS, and how the report names it. */
-  private record Variant(String label, String key, ServerProcesses.Kind kind, boolean secure) {}
+  @Parameter(names = "--compare-metrics", description = "instead of the no-op baseline: pairs of Cohort with its HTTP "
+      + "endpoint off (A, --http-port 0) and on (B, every node scraped every 5 s), both plaintext, A B A B; "
+      + "prints on/off per level (target >= 0.9)")
+  boolean compareMetrics;
+
+  /**
+   * One side of a pair: which servers, with or without TLS, their extra arguments, whether their
+   * /metrics is scraped during the phase, and how the report names it.
+   */
+  private record Variant(String label, String key, ServerProcesses.Kind kind, boolean secure, List<String> args,
+      boolean scrape) {
+    Variant(String label, String key, ServerProcesses.Kind kind, boolean secure) {
+      this(label, key, kind, secure, List.of(), false);
+    }
+  }
 
   private static final Variant COHORT_PLAIN = new Variant("Cohort", "cohort", ServerProcesses.Kind.COHORT, false);
   private static final Variant NOOP = new Variant("no-op", "noop", ServerProcesses.Kind.NOOP, false);
   private static final Variant TLS_PLAIN = new Variant("plaintext", "plain", ServerProcesses.Kind.COHORT, false);
   private static final Variant TLS_ON = new Variant("TLS", "tls", ServerProcesses.Kind.COHORT, true);
+  private static final Variant METRICS_OFF = new Variant("metrics-off", "nometrics", ServerProcesses.Kind.COHORT,
+      false, List.of("--http-port", "0"), false);
+  private static final Variant METRICS_ON = new Variant("metrics-on", "metrics", ServerProcesses.Kind.COHORT, false,
+      List.of(), true);
+  private static final long SCRAPE_PERIOD_MS = 5_000;
 
   private PrintStream out;
   private double[] ageList;
@@ -108,15 +126,19 @@ public final class CommitBench implements CliCommand {
     CommitPhase.WarmUp warmUp = new CommitPhase.WarmUp(windowS, warmupS, rule);
     phase = new CommitPhase(out, warmUp, measureS, ageList);
     boolean given = options.peers != null;
-    if (given && compareTls) {
-      throw new IllegalArgumentException("--compare-tls starts its own servers: no --peers");
+    if (given && (compareTls || compareMetrics)) {
+      throw new IllegalArgumentException("--compare-tls and --compare-metrics start their own servers: no --peers");
+    }
+    if (compareTls && compareMetrics) {
+      throw new IllegalArgumentException("choose one of --compare-tls and --compare-metrics");
     }
     int pairCount = given ? 1 : pairs;
-    boolean baseline = compareTls || (!noBaseline && !given);
-    Variant a = compareTls ? TLS_PLAIN : COHORT_PLAIN;
-    Variant b = compareTls ? TLS_ON : NOOP;
+    boolean baseline = compareTls || compareMetrics || (!noBaseline && !given);
+    Variant a = compareTls ? TLS_PLAIN : compareMetrics ? METRICS_OFF : COHORT_PLAIN;
+    Variant b = compareTls ? TLS_ON : compareMetrics ? METRICS_ON : NOOP;
     out.printf("bench commit: %s; levels %s in flight, %d s measured per level; %d %s; %d cores%n",
         given ? "the cluster at " + options.peers : compareTls ? "Cohort plaintext vs mutual TLS, A B A B, fresh servers per phase"
+        : compareMetrics ? "Cohort metrics off vs on (scraped every 5 s), plaintext, A B A B, fresh servers per phase"
         : baseline ? "Cohort vs no-op, both plaintext, A B A B, fresh servers per phase" : "Cohort only",
         levels, measureS, pairCount, baseline ? "pair(s)" : "phase(s)", Runtime.getRuntime().availableProcessors());
     out.printf("warm-up: %s; curve in %.0f s windows of server age%n", warmUp.describe(), windowS);
@@ -222,8 +244,9 @@ public final class CommitBench implements CliCommand {
     CommitPhase.Result result;
     String leader;
     long[] pids = new long[ServerProcesses.IDS.size()];
-    try (ServerProcesses servers = options.startServers(kind, dir, extra, out, v.secure());
-        CohortClient client = options.client(servers)) {
+    try (ServerProcesses servers = options.startServers(kind, dir, extra, v.args(), out, v.secure());
+        CohortClient client = options.client(servers);
+        MetricsScraper scraper = v.scrape() ? new MetricsScraper(servers.httpEndpoints(), SCRAPE_PERIOD_MS) : null) {
       for (int i = 0; i < pids.length; i++) {
         pids[i] = servers.pid(ServerProcesses.IDS.get(i));
       }
@@ -244,6 +267,9 @@ public final class CommitBench implements CliCommand {
         result = phase.run(name, client, w.commands(), false, inFlight, servers);
       }
       leader = servers.leaderOrNull();
+      if (scraper != null) {
+        scraper.report(name, out);
+      }
     }
     printCompilerCpu(name, result, leader);
     if (jitLog) {
@@ -274,7 +300,7 @@ public final class CommitBench implements CliCommand {
       List<String> extra = cds ? List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off")
           : List.of();
       try (ServerProcesses servers = options.startServers(kind, work.resolve("load-warmup-" + v.key()),
-          extra, out, v.secure()); CohortClient client = options.client(servers);
+          extra, v.args(), out, v.secure()); CohortClient client = options.client(servers);
           Scratch scratch = new Scratch(client, false, out)) {
         boolean cohort = kind == ServerProcesses.Kind.COHORT;
         CommitWorkload w = cohort ? CommitWorkload.setUp(scratch, partitions) : CommitWorkload.synthetic(partitions);

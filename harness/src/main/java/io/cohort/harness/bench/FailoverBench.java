@@ -24,8 +24,8 @@ public final class FailoverBench implements CliCommand {
   @ParametersDelegate
   BenchOptions options = new BenchOptions();
 
-  @Parameter(names = "--runs", description = "leader kills")
-  int runs = 7;
+  @Parameter(names = "--runs", description = "leader kills (p99 needs many: 30 by default)")
+  int runs = 30;
 
   @Parameter(names = "--in-flight", description = "commits in flight")
   int inFlight = 16;
@@ -33,14 +33,14 @@ public final class FailoverBench implements CliCommand {
   @Parameter(names = "--warmup-s", description = "commit load before the first kill")
   int warmupS = 60;
 
-  @Parameter(names = "--backoff-base-ms", description = "the client's first retry delay")
-  long backoffBaseMs = 50;
+  @Parameter(names = "--backoff-base-ms", description = "the client's first retry delay (default: CohortClientConfig's)")
+  long backoffBaseMs = 25;
 
   @Parameter(names = "--backoff-max-ms", description = "the client's largest retry delay")
-  long backoffMaxMs = 1000;
+  long backoffMaxMs = 200;
 
   @Parameter(names = "--attempt-timeout-ms", description = "the client's per-attempt deadline (Ratis raft.client.rpc.request.timeout)")
-  long attemptTimeoutMs = 3000;
+  long attemptTimeoutMs = 1000;
 
   @Override
   public int run(CliContext ctx) throws Exception {

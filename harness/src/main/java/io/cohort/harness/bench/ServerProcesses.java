@@ -219,6 +219,17 @@ public final class ServerProcesses implements AutoCloseable {
     return certs == null ? b.insecure() : b.tls(tls);
   }
 
+  /** Each node's HTTP endpoint ({@code 127.0.0.1:port}): its Raft port plus the server's default offset. */
+  public synchronized List<String> httpEndpoints() {
+    List<String> out = new ArrayList<>();
+    for (String a : members.values()) {
+      int colon = a.lastIndexOf(':');
+      out.add(a.substring(0, colon + 1)
+          + (Integer.parseInt(a.substring(colon + 1)) + io.cohort.server.metrics.MetricsSettings.DEFAULT_PORT_OFFSET));
+    }
+    return out;
+  }
+
   /** {@link System#nanoTime} just before the first process was launched: servers' age 0. */
   public long startedNanos() {
     return startedNanos;
@@ -254,8 +265,8 @@ public final class ServerProcesses implements AutoCloseable {
       TlsFiles tls = certs.node(id);
       cmd.addAll(List.of("--tls-cert", tls.cert().toString(), "--tls-key", tls.key().toString(),
           "--tls-ca", tls.ca().toString(), "--admin", LocalCerts.ADMIN));
-    } else if (kind == Kind.COHORT) {
-      cmd.add("--insecure");
+    } else {
+      cmd.add("--insecure"); // plaintext said explicitly (the no-op baseline always is)
     }
     cmd.addAll(extraArgs);
     File log = dir.resolve(id + ".log").toFile();

@@ -143,8 +143,13 @@ final class ChaosChecks {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     String last = "";
     List<String> members = servers.ids();
-    try (CohortClient admin = CohortClient.connect(CohortClientConfig.builder(servers.peers())
-        .callTimeout(Duration.ofSeconds(30)).build())) {
+    CohortClientConfig config;
+    try {
+      config = servers.clientConfig().callTimeout(Duration.ofSeconds(30)).build(); // the admin, with the servers' transport
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    try (CohortClient admin = CohortClient.connect(config)) {
       while (System.nanoTime() < deadline) {
         servers.awaitCaughtUp(Duration.ofSeconds(10));
         try {

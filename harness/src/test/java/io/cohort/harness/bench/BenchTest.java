@@ -67,7 +67,7 @@ class BenchTest {
     assertEquals(0, code, text + err.toString(StandardCharsets.UTF_8));
     List<String> starts = text.lines().filter(l -> l.startsWith("starting 3 ")).map(l -> l.split(" ")[2]).toList();
     assertEquals(List.of("Cohort", "no-op", "Cohort", "no-op", "Cohort", "no-op"), starts, text); // load warm-up, then A B A B
-    for (String phase : List.of("cohort 1", "no-op 1", "cohort 2", "no-op 2")) {
+    for (String phase : List.of("Cohort 1", "no-op 1", "Cohort 2", "no-op 2")) {
       assertTrue(text.contains(phase + ": warm-up at 4 in flight from server age"), phase + "\n" + text);
       assertTrue(text.contains(phase + ":    4 in flight:"), phase + "\n" + text);
       assertTrue(text.contains(phase + ": JIT per server"), phase + "\n" + text);
@@ -76,7 +76,7 @@ class BenchTest {
     List<String> startLines = text.lines().filter(l -> l.startsWith("starting 3 ")).toList();
     assertTrue(startLines.subList(0, 2).stream().allMatch(l -> l.contains("-XX:ArchiveClassesAtExit=")), text);
     // From jars the phases map the archives; from the test's class directories CDS writes none
-    boolean archived = !text.contains("class archive for cohort: none written");
+    boolean archived = !text.contains("class archive for Cohort: none written");
     assertTrue(startLines.subList(2, 6).stream().allMatch(l -> l.contains("-XX:SharedArchiveFile=") == archived), text);
     if (CompilerCpu.available()) {
       assertTrue(text.lines().anyMatch(l -> l.matches("  age +\\d+ s: .* \\(JIT threads [0-9.]+: C1 [0-9.]+, C2 [0-9.]+\\)")),

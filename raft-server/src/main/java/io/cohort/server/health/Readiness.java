@@ -75,6 +75,11 @@ public final class Readiness {
     DivisionInfo info = d.getInfo();
     RoleInfoProto role = info.getRoleInfoProto();
     RaftPeerId leader = info.getLeaderId();
+    if (!info.isLeader() && d.getId().equals(leader)) {
+      // A leader that stepped down (LOST_MAJORITY_HEARTBEATS) still names itself, and its fresh
+      // follower state looks like contact with that leader: it knows no leader.
+      leader = null;
+    }
     List<Long> followerAges = new ArrayList<>();
     for (ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
       followerAges.add(f.getLastRpcElapsedTimeMs());
