@@ -58,6 +58,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
   private final CohortClientConfig config;
   private final RatisChannel channel;
   private final BlockingCohortClient blocking;
+  private WatchChannel watches;
 
   private CohortClient(CohortClientConfig config) {
     this.config = config;
@@ -333,8 +334,24 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     return command(Command.newBuilder().setLeave(leave).build(), Result::getCommit);
   }
 
+  /** R12: opened when the first consumer watches; its channels close with this client. */
+  @Override
+  public WatchChannel watchChannel() {
+    synchronized (this) {
+      if (watches == null) {
+        watches = new WatchChannel(config.peers(), channel.tls());
+      }
+      return watches;
+    }
+  }
+
   @Override
   public void close() {
+    synchronized (this) {
+      if (watches != null) {
+        watches.close();
+      }
+    }
     channel.close();
   }
 

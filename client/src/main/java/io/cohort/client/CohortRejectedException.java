@@ -14,4 +14,15 @@ public class CohortRejectedException extends CohortException {
   public Code code() {
     return code;
   }
+
+  private static final java.util.regex.Pattern RETRY_AFTER = java.util.regex.Pattern.compile("retry after (\\d{1,9}) ms");
+
+  /**
+   * For RETRY_LATER (an overloaded leader shed the request, step 11): how long it asked the caller
+   * to wait, from its message ("retry after N ms: ..."); {@code fallbackMs} when it names none.
+   */
+  public long retryAfterMs(long fallbackMs) {
+    java.util.regex.Matcher m = RETRY_AFTER.matcher(getMessage());
+    return m.find() ? Long.parseLong(m.group(1)) : fallbackMs;
+  }
 }

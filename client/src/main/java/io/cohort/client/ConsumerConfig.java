@@ -27,11 +27,14 @@ import java.util.Objects;
  * @param poisonPolicy what a reader does when the same batch keeps failing (default: retry)
  * @param maxErrorBackoffMs the longest wait between retries of a failing batch
  * @param metrics where the consumer reports what it does (default: nowhere)
+ * @param watchTimeoutMs R12: how long each watch on the leader waits for a change before it is
+ *     placed again (at most {@link WatchProtocol#MAX_TIMEOUT_MS}); 0 = no watch, heartbeats keep
+ *     their interval
  */
 public record ConsumerConfig(String group, String consumerId, long commitIntervalMs,
     int maxBatchRecords, long pollWaitMs, long sessionMarginMs, long errorBackoffMs, long retryMs,
     long leaveTimeoutMs, int readerThreads, boolean autoCommit, PoisonPolicy poisonPolicy,
-    long maxErrorBackoffMs, ConsumerMetrics metrics) {
+    long maxErrorBackoffMs, ConsumerMetrics metrics, long watchTimeoutMs) {
 
   /** What the self-fencing margin keeps on top of one poll (R2: a poll, then the check). */
   public static final long MARGIN_SLACK_MS = 100;
@@ -52,11 +55,28 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
           + pollWaitMs + ", sessionMarginMs=" + sessionMarginMs + ", errorBackoffMs=" + errorBackoffMs
           + ", retryMs=" + retryMs + ", leaveTimeoutMs=" + leaveTimeoutMs + ", readerThreads=" + readerThreads);
     }
+    if (watchTimeoutMs < 0 || watchTimeoutMs > WatchProtocol.MAX_TIMEOUT_MS) {
+      throw new IllegalArgumentException("watchTimeoutMs must be 0 (no watch) to " + WatchProtocol.MAX_TIMEOUT_MS
+          + ": " + watchTimeoutMs);
+    }
     if (sessionMarginMs > 0 && sessionMarginMs < pollWaitMs + MARGIN_SLACK_MS) {
       throw new IllegalArgumentException("sessionMarginMs " + sessionMarginMs + " must cover one poll: at least "
           + "pollWaitMs " + pollWaitMs + " + " + MARGIN_SLACK_MS + " ms slack = " + (pollWaitMs + MARGIN_SLACK_MS));
     }
   }
+
+  /** The settings before watches existed: a watch with the default timeout. */
+  public ConsumerConfig(String group, String consumerId, long commitIntervalMs, int maxBatchRecords,
+      long pollWaitMs, long sessionMarginMs, long errorBackoffMs, long retryMs, long leaveTimeoutMs,
+      int readerThreads, boolean autoCommit, PoisonPolicy poisonPolicy, long maxErrorBackoffMs,
+      ConsumerMetrics metrics) {
+    this(group, consumerId, commitIntervalMs, maxBatchRecords, pollWaitMs, sessionMarginMs, errorBackoffMs,
+        retryMs, leaveTimeoutMs, readerThreads, autoCommit, poisonPolicy, maxErrorBackoffMs, metrics,
+        DEFAULT_WATCH_TIMEOUT_MS);
+  }
+
+  /** How long a watch waits for a change unless set (R12). */
+  public static final long DEFAULT_WATCH_TIMEOUT_MS = 15_000;
 
   /** The settings before reader threads and acknowledge-later commits existed: defaults for those. */
   public ConsumerConfig(String group, String consumerId, long commitIntervalMs, int maxBatchRecords,
@@ -71,7 +91,7 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
       int readerThreads, boolean autoCommit) {
     this(group, consumerId, commitIntervalMs, maxBatchRecords, pollWaitMs, sessionMarginMs, errorBackoffMs,
         retryMs, leaveTimeoutMs, readerThreads, autoCommit, PoisonPolicy.retry(),
-        Math.max(errorBackoffMs, DEFAULT_MAX_ERROR_BACKOFF_MS), ConsumerMetrics.NONE);
+        Math.max(errorBackoffMs, DEFAULT_MAX_ERROR_BACKOFF_MS), ConsumerMetrics.NONE, DEFAULT_WATCH_TIMEOUT_MS);
   }
 
   /** The longest wait between retries of a failing batch unless set. */
@@ -135,6 +155,7 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
     private boolean autoCommit = true;
     private PoisonPolicy poisonPolicy = PoisonPolicy.retry();
     private long maxErrorBackoffMs = DEFAULT_MAX_ERROR_BACKOFF_MS;
+    private long watchTimeoutMs = DEFAULT_WATCH_TIMEOUT_MS;
     private ConsumerMetrics metrics = ConsumerMetrics.NONE;
     private io.prometheus.metrics.model.registry.PrometheusRegistry registry;
 
@@ -216,11 +237,17 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
       return this;
     }
 
+    /** R12: each watch's timeout; 0 turns watches off (heartbeats keep the group's interval). */
+    public Builder watchTimeoutMs(long v) {
+      watchTimeoutMs = v;
+      return this;
+    }
+
     public ConsumerConfig build() {
       ConsumerMetrics m = registry == null ? metrics : PrometheusConsumerMetrics.of(registry, group, consumerId);
       return new ConsumerConfig(group, consumerId, commitIntervalMs, maxBatchRecords, pollWaitMs,
           sessionMarginMs, errorBackoffMs, retryMs, leaveTimeoutMs, readerThreads, autoCommit, poisonPolicy,
-          maxErrorBackoffMs, m);
+          maxErrorBackoffMs, m, watchTimeoutMs);
     }
   }
 }

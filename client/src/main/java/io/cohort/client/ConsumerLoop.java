@@ -36,6 +36,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
   private final Readers<R> readers;
   private final Effects effects;
   private final Exchange exchange;
+  private final Watcher watcher; // null: no watch (R12), the interval only
   final CompletableFuture<Void> finished = new CompletableFuture<>();
 
   // loop-thread state
@@ -46,6 +47,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
   private long windDownStartedMs;
   private boolean heartbeatsStopped;
   private boolean done;
+  private boolean watchSawChange; // heartbeat at once (R12)
 
   // read by other threads
   private volatile Thread loopThread;
@@ -72,6 +74,31 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
         clockMs, this);
     this.effects = new Effects(logPrefix, state, readers, listener, this);
     this.exchange = new Exchange(this, transport, config, logPrefix, state, pacer, readers, effects);
+    WatchChannel watches = config.watchTimeoutMs() > 0 ? transport.watchChannel() : null;
+    this.watcher = watches == null ? null : new Watcher(new Watcher.Host() {
+      @Override
+      public void heartbeatNow() {
+        watchSawChange = true;
+        pump();
+      }
+
+      @Override
+      public boolean post(Runnable r) {
+        return ConsumerLoop.this.post(r);
+      }
+    }, watches, executor, config.group(), config.consumerId(), config.watchTimeoutMs(), logPrefix);
+  }
+
+  /** Watches that said "heartbeat now" so far (tests); 0 without a watch. */
+  long watchChanges() {
+    return watcher == null ? 0 : watcher.changes();
+  }
+
+  /** On the loop thread: a heartbeat was answered with this session and assignment view. */
+  void heard(ByteString session, long view, long nextHeartbeatMs) {
+    if (watcher != null && target == null && !done) {
+      watcher.heard(session, view, nextHeartbeatMs);
+    }
   }
 
   void start() {
@@ -147,6 +174,9 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
   /** The session is gone (expired, left, group deleted): joining again. */
   void notMember() {
     session = ByteString.EMPTY;
+    if (watcher != null) {
+      watcher.notMember();
+    }
     if (target == null) {
       status = Status.JOINING;
     }
@@ -249,7 +279,8 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     }
     long sto = state.sessionTimeoutMs();
     boolean member = !state.session().isEmpty();
-    Pacer.Plan plan = pacer.plan(new Pacer.Inputs(member, sto, state.heartbeatNow(), state.commitNow(),
+    Pacer.Plan plan = pacer.plan(new Pacer.Inputs(member, sto, state.heartbeatNow() || watchSawChange,
+        state.commitNow(),
         state.hasPending(), state.oldestPendingMs()));
     if (member && sto > 0) {
       readers.fenceAt(pacer.fenceAtMs(sto));
@@ -272,6 +303,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     }
     if (!exchange.inFlight() && !heartbeatsStopped && (target == null || member)) {
       if (plan.send() == Pacer.Send.HEARTBEAT) {
+        watchSawChange = false;
         exchange.sendHeartbeat();
       } else if (plan.send() == Pacer.Send.COMMIT) {
         exchange.sendCommit();
@@ -327,6 +359,9 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     if (done || target == to || target == Status.FENCED || target == Status.FAILED) {
       return;
     }
+    if (watcher != null) {
+      watcher.stop(); // winding down: no grant is taken any more
+    }
     if (target == null) {
       windDownStartedMs = pacer.now();
       effects.apply(state.stopReaders(to == Status.FENCED ? RevokeReason.CONSUMER_FENCED : RevokeReason.CLOSED));
@@ -377,6 +412,9 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
   /** The end: status final, waiters failed, the listener told; close() returns. */
   void finish() {
     done = true;
+    if (watcher != null) {
+      watcher.stop();
+    }
     if (wake != null) {
       wake.cancel(false);
     }

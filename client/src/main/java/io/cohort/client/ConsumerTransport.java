@@ -21,4 +21,9 @@ interface ConsumerTransport {
 
   /** The cluster's per-request limits (R9); the consumer sizes its commands under them. */
   CompletableFuture<LimitsRecord> limits();
+
+  /** R12: the channels a consumer's watch goes through; null when this transport has none. */
+  default WatchChannel watchChannel() {
+    return null;
+  }
 }

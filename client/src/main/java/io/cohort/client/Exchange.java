@@ -3,6 +3,7 @@ package io.cohort.client;
 import io.cohort.client.ConsumerState.Action;
 import io.cohort.client.ConsumerState.Flush;
 import io.cohort.client.GroupConsumer.Status;
+import io.cohort.statemachine.AssignmentView;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.CommitResult;
 import io.cohort.statemachine.proto.HeartbeatResult;
@@ -153,6 +154,7 @@ final class Exchange {
     }
     List<Action> actions = state.onHeartbeat(f, r, fresh);
     loop.member(state.session(), sto);
+    loop.heard(state.session(), AssignmentView.of(r), r.getNextHeartbeatMs());
     if (f.session().isEmpty()) {
       LOG.info("{} joined, {} grants", logPrefix, r.getGrantsCount());
     }
@@ -230,6 +232,14 @@ final class Exchange {
         LOG.error("{} {} refused: {}", logPrefix, what, rej.getMessage());
         loop.windDown(Status.FAILED, rej);
       }
+      case RETRY_LATER -> {
+        // shed by an overloaded leader: back off with jitter; the session stays (no rejoin)
+        config.metrics().failed(null, "shed");
+        effects.apply(state.onFailed(f, rej));
+        long delay = jittered(rej.retryAfterMs(config.retryMs()));
+        pacer.retryAfter(delay);
+        LOG.debug("{} {} shed by the leader, retrying in {} ms: {}", logPrefix, what, delay, rej.getMessage());
+      }
       case FENCED -> {
         config.metrics().failed(null, "fenced");
         LOG.warn("{} fenced: another process joined with this consumer id; stopping, then leaving", logPrefix);
@@ -251,6 +261,11 @@ final class Exchange {
         LOG.warn("{} {} refused, retrying in {} ms: {}", logPrefix, what, delay, rej.getMessage());
       }
     }
+  }
+
+  /** A retry-after spread over [0.5, 1.5) of itself, so shed consumers do not come back together. */
+  private static long jittered(long ms) {
+    return (long) (ms * (0.5 + java.util.concurrent.ThreadLocalRandom.current().nextDouble()));
   }
 
   /**

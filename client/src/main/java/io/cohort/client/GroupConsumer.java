@@ -122,6 +122,11 @@ public final class GroupConsumer<R> implements AutoCloseable {
     return loop.readers().reading();
   }
 
+  /** R12: how often this consumer's watch said "heartbeat now" (tests); 0 without a watch. */
+  long watchChanges() {
+    return loop.watchChanges();
+  }
+
   /** The partitions being read now, sorted. */
   public Set<PartitionId> assignment() {
     return new TreeSet<>(reading().keySet());

@@ -89,6 +89,16 @@ final class Pacer {
     return delay;
   }
 
+  /**
+   * The leader shed a call (RETRY_LATER, step 11): nothing goes for {@code delayMs} (the caller
+   * adds the jitter). Not a failure: the backoff does not double, and the session is judged as
+   * before (readers stop at the fence time if no heartbeat succeeds by then; no rejoin).
+   */
+  void retryAfter(long delayMs) {
+    retryNotBeforeMs = now() + Math.max(0, delayMs);
+    nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);
+  }
+
   /** Send time of the last heartbeat that succeeded. */
   long lastOkSentAtMs() {
     return lastOkSentAtMs;

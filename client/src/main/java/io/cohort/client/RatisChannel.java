@@ -81,6 +81,11 @@ final class RatisChannel implements AutoCloseable {
     });
   }
 
+  /** The client's TLS, or null on plaintext. */
+  ClientTls tls() {
+    return tls;
+  }
+
   /** The id every RaftClient of this channel uses (stable across replacements). */
   ClientId clientId() {
     return clientId;

@@ -174,6 +174,31 @@ class ConsumerLifecycleTest {
   // ------------------------------------------------------------------ refusals are final
 
   @Test
+  void shedding_aShedHeartbeatIsRetriedAfterItsRetryAfterWithJitterAndTheConsumerNeverRejoins() {
+    coordinator.createTopic("t", 2);
+    coordinator.createGroup("g", "t", 10_000, 200);
+    Recorder r = new Recorder("a", new AtomicLong(), processed);
+    start(ConsumerConfig.builder("g", "a").build(), r, r);
+    await().atMost(TIMEOUT).until(() -> consumer.assignment().size() == 2);
+    com.google.protobuf.ByteString session = consumer.session();
+    long heartbeatsBefore = transport.sentOf(Command.BodyCase.HEARTBEAT);
+
+    transport.shedHeartbeats.set(4);
+    await().atMost(TIMEOUT).until(() -> transport.shedAtMs.size() == 4
+        && transport.sentOf(Command.BodyCase.HEARTBEAT) >= heartbeatsBefore + 6);
+    for (int i = 1; i < 4; i++) {
+      long gap = transport.shedAtMs.get(i) - transport.shedAtMs.get(i - 1);
+      assertTrue(gap >= 150, "a shed heartbeat waits at least half its retry-after (300 ms): " + gap + " ms");
+    }
+    long joins = transport.sent.stream().filter(c -> c.hasHeartbeat() && c.getHeartbeat().getSessionToken().isEmpty())
+        .count();
+    assertEquals(1, joins, "shed heartbeats never make the consumer join again");
+    assertEquals(session, consumer.session());
+    assertEquals(GroupConsumer.Status.ACTIVE, consumer.status());
+    assertEquals(2, consumer.assignment().size(), "it kept reading: the session never lapsed");
+  }
+
+  @Test
   void aMembershipTheClusterRefusesEndsTheConsumerWithoutRetrying() {
     coordinator.createTopic("t", 1);
     coordinator.createGroup("g", "t", 10_000, 200);

@@ -57,4 +57,18 @@ class FailuresTest {
     assertInstanceOf(CohortClosedException.class, e);
     assertFalse(e.isRetriable());
   }
+
+  @Test
+  void shedding_theRetryAfterComesFromTheLeadersMessage() {
+    org.apache.ratis.protocol.exceptions.StateMachineException sme =
+        new org.apache.ratis.protocol.exceptions.StateMachineException(
+            "io.cohort.server.CommandAdmission$Refused: RETRY_LATER: retry after 450 ms: the leader has 2000 writes");
+    CohortException e = Failures.map(sme, "heartbeat");
+    CohortRejectedException rej = org.junit.jupiter.api.Assertions.assertInstanceOf(CohortRejectedException.class, e);
+    org.junit.jupiter.api.Assertions.assertEquals(io.cohort.statemachine.proto.Code.RETRY_LATER, rej.code());
+    org.junit.jupiter.api.Assertions.assertEquals(450, rej.retryAfterMs(500));
+    org.junit.jupiter.api.Assertions.assertEquals(500,
+        new CohortRejectedException(io.cohort.statemachine.proto.Code.RETRY_LATER, "busy").retryAfterMs(500),
+        "no figure: the fallback");
+  }
 }

@@ -143,4 +143,19 @@ class PacerTest {
     Plan p = pacer.plan(new Inputs(false, 0, false, false, false, NONE));
     assertFalse(p.atRisk());
   }
+
+  @Test
+  void shedding_aRetryLaterHoldsEverythingForItsDelayWithoutDoublingLaterBackoffs() {
+    joined(1000);
+    advance(1000);
+    assertEquals(Send.HEARTBEAT, pacer.plan(idle(10_000)).send());
+    pacer.heartbeatSent(1000);
+    pacer.retryAfter(300);
+    Plan held = pacer.plan(idle(10_000));
+    assertEquals(Send.NONE, held.send());
+    assertEquals(clock.get() + 300, held.wakeAtMs());
+    advance(300);
+    assertEquals(Send.HEARTBEAT, pacer.plan(idle(10_000)).send(), "then at once");
+    assertEquals(500, pacer.failed(), "a shed is not a failure: the next failure's backoff starts at retryMs");
+  }
 }

@@ -24,6 +24,10 @@ final class ScriptedTransport implements ConsumerTransport {
   final List<Command> sent = new CopyOnWriteArrayList<>();
   final List<Command> refused = new CopyOnWriteArrayList<>();
   volatile boolean fenceHeartbeats;
+  /** Heartbeats still to shed with RETRY_LATER (as an overloaded leader does), and when each was sent (ms). */
+  final java.util.concurrent.atomic.AtomicInteger shedHeartbeats = new java.util.concurrent.atomic.AtomicInteger();
+  final List<Long> shedAtMs = new CopyOnWriteArrayList<>();
+  volatile long retryAfterMs = 300;
   volatile int maxEntries = Integer.MAX_VALUE;
   volatile int maxBytes = Integer.MAX_VALUE;
   volatile LimitsRecord reportedLimits;
@@ -51,6 +55,12 @@ final class ScriptedTransport implements ConsumerTransport {
       refused.add(c);
       return CompletableFuture.failedFuture(new CohortRejectedException(Code.LIMIT_EXCEEDED,
           "a command is at most " + maxBytes + " bytes and " + maxEntries + " entries"));
+    }
+    if (c.hasHeartbeat() && shedHeartbeats.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      refused.add(c);
+      shedAtMs.add(System.nanoTime() / 1_000_000);
+      return CompletableFuture.failedFuture(new CohortRejectedException(Code.RETRY_LATER,
+          "retry after " + retryAfterMs + " ms: the leader is overloaded (test)"));
     }
     if (c.hasHeartbeat() && fenceHeartbeats) {
       return CompletableFuture.failedFuture(new CohortRejectedException(Code.FENCED, "session replaced (test)"));

@@ -20,7 +20,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,9 +43,11 @@ public final class CohortServer implements AutoCloseable {
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final NodeGuard guard;
   private final ScheduledExecutorService checks;
+  private final WatchService watches;
 
   private CohortServer(ServerConfig config, RaftServer server, CohortStateMachine stateMachine, NodeMetrics metrics,
-      ServerTls tls, AccessInterceptor access, AtomicBoolean closed, NodeGuard guard) {
+      ServerTls tls, AccessInterceptor access, AtomicBoolean closed, NodeGuard guard, WatchService watches) {
+    this.watches = watches;
     this.config = config;
     this.server = server;
     this.stateMachine = stateMachine;
@@ -113,6 +118,10 @@ public final class CohortServer implements AutoCloseable {
     sm.judgeStallsAfter(config.metrics().stallAfterMs());
     AccessInterceptor access = new AccessInterceptor(tls != null, peers, sm::acl, config.id().toString());
     AtomicReference<RaftServer> raft = new AtomicReference<>();
+    AtomicBoolean fresh = new AtomicBoolean();
+    WatchService watches = new WatchService(config.id().toString(), sm::watchView,
+        () -> notLeader(divisionOrNull(raft.get(), config), fresh.get()));
+    sm.watchedBy(watches);
     AtomicBoolean closed = new AtomicBoolean();
     NodeGuard guard = new NodeGuard(config.id(), storage, () -> divisionOrNull(raft.get(), config),
         closed::get, onFailure);
@@ -126,10 +135,11 @@ public final class CohortServer implements AutoCloseable {
           .setGroup(group)
           .setStateMachine(sm)
           .setProperties(RatisSettings.forServer(config))
-          .setParameters(parameters(tls, access, joinGuard))
+          .setParameters(parameters(tls, access, joinGuard, watches))
           .setOption(RaftStorage.StartupOption.RECOVER)
           .build();
     } catch (IOException | RuntimeException e) {
+      watches.close();
       closeQuietly(tls);
       throw e;
     }
@@ -138,6 +148,7 @@ public final class CohortServer implements AutoCloseable {
       server.start();
     } catch (IOException | RuntimeException e) {
       closed.set(true);
+      watches.close();
       closeQuietly(server);
       closeQuietly(tls);
       throw e;
@@ -148,7 +159,14 @@ public final class CohortServer implements AutoCloseable {
         joining ? "no configuration yet" : Peers.of(config.peers()),
         tls == null ? "INSECURE: plaintext, every caller is the admin 'anonymous'"
             : "mutual TLS as " + tls.certificate().getSubjectX500Principal().getName());
-    CohortServer node = new CohortServer(config, server, sm, metrics, tls, access, closed, guard);
+    CohortServer node = new CohortServer(config, server, sm, metrics, tls, access, closed, guard, watches);
+    long freshnessBoundMs = RaftServerConfigKeys.Rpc.timeoutMin(server.getProperties()).toLong(TimeUnit.MILLISECONDS);
+    node.checks.scheduleWithFixedDelay(() -> {
+      boolean now = LeaderFreshness.fresh(node.divisionOrNull(), freshnessBoundMs);
+      if (fresh.getAndSet(now) && !now) {
+        watches.notLeader(""); // cut off (or stepping down): the parked watches try the other peers
+      }
+    }, 0, FRESHNESS_SAMPLE_MS, TimeUnit.MILLISECONDS);
     started.set(node);
     peers.attach(node::divisionOrNull);
     if (metrics != null) {
@@ -166,16 +184,52 @@ public final class CohortServer implements AutoCloseable {
   /**
    * Ratis' parameters: the node's TLS for its one port and its outbound connections (R11), the
    * access interceptor in front of every service on that port and, on a joining node, the guard
-   * that refuses a log from a group it was never added to.
+   * that refuses a log from a group it was never added to; and, next to Ratis' client service,
+   * the watch (R12), behind the same TLS and interceptor.
    */
-  private static Parameters parameters(ServerTls tls, AccessInterceptor access, JoinGuard joinGuard) {
+  private static Parameters parameters(ServerTls tls, AccessInterceptor access, JoinGuard joinGuard,
+      WatchService watches) {
     Parameters p = new Parameters();
     if (tls != null) {
       GrpcConfigKeys.TLS.setConf(p, tls.grpc());
     }
-    GrpcConfigKeys.Server.setServicesCustomizer(p, (builder, types) ->
-        joinGuard == null ? builder.intercept(access) : builder.intercept(joinGuard).intercept(access));
+    GrpcConfigKeys.Server.setServicesCustomizer(p, (builder, types) -> {
+      if (types.contains(org.apache.ratis.grpc.server.GrpcServices.Type.CLIENT)) {
+        builder.addService(watches.definition());
+      }
+      return joinGuard == null ? builder.intercept(access) : builder.intercept(joinGuard).intercept(access);
+    });
     return p;
+  }
+
+  /** How often the leader's freshness (a majority heard within the election timeout's minimum) is sampled. */
+  static final long FRESHNESS_SAMPLE_MS = 100;
+
+  /**
+   * The watch's leadership check (R12): null when this node leads, is ready and heard from a
+   * majority lately ({@link LeaderFreshness}, sampled); else the leader's id, or "" when it knows
+   * none or leads without a fresh majority (a leader cut off from its followers: the consumers'
+   * watches go to the other peers).
+   */
+  private static String notLeader(RaftServer.Division d, boolean fresh) {
+    if (d == null) {
+      return "";
+    }
+    if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
+      return fresh ? null : "";
+    }
+    RaftPeerId leader = d.getInfo().getLeaderId();
+    return leader == null ? "" : leader.toString();
+  }
+
+  /** R12: watches parked on this node now. */
+  public int parkedWatches() {
+    return watches.parked();
+  }
+
+  /** R12: watches this node answered "heartbeat now" so far. */
+  public long watchChangesAnswered() {
+    return watches.changesAnswered();
   }
 
   /** Calls this node's interceptor refused (R11): not a peer, not an admin, no certificate. */
@@ -305,6 +359,7 @@ public final class CohortServer implements AutoCloseable {
       metrics.close(); // a load balancer sees the node gone before Raft stops
     }
     closeQuietly(server);
+    watches.close();
     closeQuietly(tls);
     LOG.info("[{}] stopped", config.id());
     terminated.countDown();

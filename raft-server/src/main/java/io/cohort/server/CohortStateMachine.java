@@ -129,6 +129,8 @@ public final class CohortStateMachine extends BaseStateMachine {
   private final LeaderStamps stamps;
   private final NodeEvents events;
   private final CoordinatorEvents coordinatorEvents;
+  /** Forwards to {@link #coordinatorEvents} and notes the members each apply touched (R12). */
+  private final TouchedMembers touched;
 
   private volatile Coordinator coordinator;
   private final LogFailures logFailures = new LogFailures();
@@ -143,9 +145,15 @@ public final class CohortStateMachine extends BaseStateMachine {
   private volatile long appliedNowMs;
   /** Describe and checkpoint list judge stalls with this unless the query names a threshold (step 9). */
   private volatile long stallAfterMs = Health.DEFAULT_STALL_AFTER_MS;
+  /** Commands this leader admitted that are not applied or cancelled yet (step 11's queue). */
+  private final java.util.concurrent.atomic.AtomicLong writesInFlight = new java.util.concurrent.atomic.AtomicLong();
+  /** Heartbeats are shed while more writes than this wait to be applied (step 11). */
+  private volatile long shedAbovePending = Shedding.DEFAULT_SHED_ABOVE_PENDING;
   /** The largest command this server's Ratis log carries (R9). */
   private volatile int maxCommandBytes = RatisSettings.maxCommandBytes(RatisSettings.sizesOnly());
 
+  /** R12: told what was applied (signals only); null until the server attaches it. */
+  private volatile WatchService watches;
   private ScheduledExecutorService tickScheduler;
   private LeaderTicker ticker;
   private LocalWrites localWrites;
@@ -168,8 +176,9 @@ public final class CohortStateMachine extends BaseStateMachine {
     this.settings = settings;
     this.events = events;
     this.coordinatorEvents = coordinatorEvents;
+    this.touched = new TouchedMembers(coordinatorEvents);
     this.coordinator = new Coordinator(Limits.DEFAULTS);
-    this.coordinator.observe(coordinatorEvents);
+    this.coordinator.observe(touched);
     this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs(), events,
         (file, cause) -> failures.snapshotWriteFailed(file, cause));
     this.snapshotChunks = new SnapshotChunks(snapshots::storage);
@@ -245,17 +254,30 @@ public final class CohortStateMachine extends BaseStateMachine {
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
     RaftServer.Division d = division();
-    return d == null ? startTransaction(request, 0, true)
-        : startTransaction(request, d.getInfo().getCurrentTerm(), d.getInfo().isLeaderReady());
+    return d == null ? startTransaction(request, 0, true, writesInFlight.get())
+        : startTransaction(request, d.getInfo().getCurrentTerm(), d.getInfo().isLeaderReady(), writesInFlight.get());
   }
 
   TransactionContext startTransaction(RaftClientRequest request, long term, boolean leaderReady) {
+    return startTransaction(request, term, leaderReady, 0);
+  }
+
+  /**
+   * @param pendingWrites commands this leader admitted that are not applied (nor cancelled) yet:
+   *     beyond {@link #shedHeartbeatsAbove} heartbeats are shed with RETRY_LATER before the log
+   */
+  TransactionContext startTransaction(RaftClientRequest request, long term, boolean leaderReady,
+      long pendingWrites) {
     TransactionContext.Builder trx = TransactionContext.newBuilder().setStateMachine(this)
         .setClientRequest(request);
     CommandAdmission.Admitted admitted;
     try {
       admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, this::aclFor,
           maxCommandBytes, () -> stamps.stampMs(term, leaderReady, () -> appliedNowMs), this::newSessionToken);
+      if (admitted.command().hasHeartbeat() && pendingWrites > shedAbovePending) {
+        throw Shedding.refuse(admitted, pendingWrites, shedAbovePending);
+      }
+      writesInFlight.incrementAndGet(); // until applied or cancelled
     } catch (IllegalArgumentException refused) {
       if (refused instanceof CommandAdmission.Refused r) {
         events.refused(r.command(), r.code());
@@ -324,18 +346,24 @@ public final class CohortStateMachine extends BaseStateMachine {
     // here, outside the lock. Bytes that do not decode go to the core, which rejects them (R8).
     CommandAdmission.Admitted parsed = trx.getStateMachineContext() instanceof CommandAdmission.Admitted a ? a
         : CommandAdmission.parseLogged(entry.getStateMachineLogEntry().getLogData());
+    if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted) {
+      writesInFlight.updateAndGet(n -> Math.max(0, n - 1)); // admitted by this node as leader
+    }
     Result result;
+    List<TouchedMembers.Member> members;
     lock.lock();
     try {
       result = parsed != null ? coordinator.apply(parsed.command(), index, term, parsed.stamp())
           : coordinator.applyLogEntry(entry.getStateMachineLogEntry().getLogData().toByteArray(), index, term);
       updateLastAppliedTermIndex(term, index);
       noteApplied();
+      members = touched.drain();
     } finally {
       lock.unlock();
     }
     afterApplied();
     staleReads.release(index);
+    signalWatches(parsed == null ? null : parsed.command(), members);
     Command.BodyCase kind = parsed != null ? parsed.command().getBodyCase() : Command.BodyCase.BODY_NOT_SET;
     events.applied(kind, result);
     if (parsed != null && trx.getServerRole() == RaftPeerRole.LEADER && audited(kind, result.getCode())) {
@@ -343,6 +371,73 @@ public final class CohortStateMachine extends BaseStateMachine {
           result.getMessage());
     }
     return CompletableFuture.completedFuture(Messages.of(result));
+  }
+
+  /** A command this leader admitted will not be applied (Ratis could not append it). */
+  @Override
+  public TransactionContext cancelTransaction(TransactionContext trx) throws IOException {
+    if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted) {
+      writesInFlight.updateAndGet(n -> Math.max(0, n - 1));
+    }
+    return super.cancelTransaction(trx);
+  }
+
+  /** Commands this node admitted as leader that are not applied or cancelled yet (tests, metrics). */
+  public long writesInFlight() {
+    return writesInFlight.get();
+  }
+
+  /** R12: the watch service serves the watches of this node; the apply thread signals it. */
+  void watchedBy(WatchService service) {
+    watches = service;
+  }
+
+  /**
+   * On the apply thread: marks what the command may have changed for parked watches (cheap). The
+   * frequent commands (heartbeats, commits, leaves, ticks) mark just the members the coordinator
+   * reported touched (their sender learns its own changes from its answer); the rare ones mark the
+   * whole group, or every group.
+   */
+  private void signalWatches(Command c, List<TouchedMembers.Member> members) {
+    WatchService w = watches;
+    if (w == null || c == null) {
+      return;
+    }
+    switch (c.getBodyCase()) {
+      case HEARTBEAT, LEAVE, COMMIT_CHECKPOINTS, TICK -> {
+        for (TouchedMembers.Member m : members) {
+          w.changed(m.group(), m.consumerId());
+        }
+        return;
+      }
+      default -> {
+        // below
+      }
+    }
+    String group = switch (c.getBodyCase()) {
+      case CREATE_GROUP -> c.getCreateGroup().getGroup();
+      case UPDATE_GROUP -> c.getUpdateGroup().getGroup();
+      case DELETE_GROUP -> c.getDeleteGroup().getGroup();
+      case RESET_CHECKPOINT -> c.getResetCheckpoint().getGroup();
+      case RESET_CHECKPOINTS -> c.getResetCheckpoints().getGroup();
+      default -> null; // ticks, topics, limits, access: any group
+    };
+    if (group != null) {
+      w.changed(group);
+    } else {
+      w.changedAll();
+    }
+  }
+
+  /** R12: a member's watch view of the applied state (the watch service's thread). */
+  io.cohort.statemachine.proto.WatchResult watchView(String group, String consumerId,
+      com.google.protobuf.ByteString session, String principal) {
+    lock.lock();
+    try {
+      return coordinator.watch(group, consumerId, session, principal);
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
@@ -434,6 +529,17 @@ public final class CohortStateMachine extends BaseStateMachine {
     stallAfterMs = ms;
   }
 
+  /**
+   * Overload (step 11): while more than {@code pendingWrites} commands this leader admitted wait to
+   * be applied, heartbeats are refused with RETRY_LATER before the log ({@link Shedding}).
+   */
+  public void shedHeartbeatsAbove(long pendingWrites) {
+    if (pendingWrites < 0) {
+      throw new IllegalArgumentException("the shedding bound must be at least 0: " + pendingWrites);
+    }
+    shedAbovePending = pendingWrites;
+  }
+
   /** Answers a query locally, without Ratis, as the internal principal (tests, tools in the same JVM). */
   public QueryResult localQuery(Query q) {
     return localQuery(q, Principals.INTERNAL);
@@ -476,7 +582,8 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /** The observer the current coordinator reports grants and release timeouts to. */
   public CoordinatorEvents coordinatorEvents() {
-    return coordinator.events();
+    CoordinatorEvents e = coordinator.events();
+    return e instanceof TouchedMembers t ? t.delegate() : e;
   }
 
   /**
@@ -568,12 +675,21 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (ticker != null) {
       ticker.stop();
     }
+    writesInFlight.set(0); // what it admitted is the next leader's to apply or drop
+    WatchService w = watches;
+    if (w != null) {
+      w.notLeader("");
+    }
   }
 
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
     if (ticker != null && !selfId.equals(newLeaderId)) {
       ticker.stop();
+    }
+    WatchService w = watches;
+    if (w != null && !selfId.equals(newLeaderId)) {
+      w.notLeader(newLeaderId == null ? "" : newLeaderId.toString());
     }
     events.leaderChanged(newLeaderId);
   }
@@ -641,7 +757,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (loaded == null) {
       return;
     }
-    loaded.coordinator().observe(coordinatorEvents);
+    loaded.coordinator().observe(touched);
     lock.lock();
     try {
       coordinator = loaded.coordinator();
@@ -652,5 +768,9 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
     afterApplied();
     staleReads.release(loaded.termIndex().getIndex());
+    WatchService w = watches;
+    if (w != null) {
+      w.changedAll();
+    }
   }
 }

@@ -264,4 +264,23 @@ class CohortStateMachineTest {
     assertEquals("g", r.getGroup().getSummary().getGroup());
     assertTrue(sm.queryStale(query, 2).isDone());
   }
+
+  @Test
+  void shedding_aHeartbeatIsShedBeforeTheLogOnlyWhileTheWriteQueueIsBeyondItsBound() throws Exception {
+    CohortStateMachine leader = new CohortStateMachine(CohortStateMachine.Settings.DEFAULTS);
+    leader.leaderReady(1);
+    leader.shedHeartbeatsAbove(100);
+    byte[] hb = Commands.join("g", "a").toByteArray();
+    byte[] topic = createTopic("t", 1).toByteArray();
+
+    TransactionContext shed = leader.startTransaction(request(hb), 1, true, 101); // 200 ms x 101 / 100
+    assertNotNull(shed.getException(), "shed");
+    assertTrue(shed.getException().getMessage().startsWith("RETRY_LATER: retry after 202 ms: "),
+        shed.getException().getMessage());
+    String far = leader.startTransaction(request(hb), 1, true, 10_000).getException().getMessage();
+    assertTrue(far.startsWith("RETRY_LATER: retry after 2000 ms: "), "the wait grows with the queue, capped: " + far);
+
+    assertNull(leader.startTransaction(request(hb), 1, true, 100).getException(), "at the bound: admitted");
+    assertNull(leader.startTransaction(request(topic), 1, true, 10_000).getException(), "only heartbeats are shed");
+  }
 }

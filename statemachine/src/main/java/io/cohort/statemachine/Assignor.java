@@ -43,7 +43,7 @@ final class Assignor {
         }
         if (lineage != null && (!lineage.ancestorsDone[i] || lineage.descendantHeld[i])) {
           if (slot.holder != null) {
-            askRelease(group, slot, null, nowMs); // e.g. an ancestor was reset: it must wait again (R5)
+            askRelease(group, slot, null, state); // e.g. an ancestor was reset: it must wait again (R5)
             group.releasing.add(slot);
           }
           continue;
@@ -96,6 +96,9 @@ final class Assignor {
         }
         grants[owner.ordinal].add(slot); // in (topic, partition) order
       } else if (slot.holder == owner) {
+        if (slot.releasing) {
+          state.events.memberTouched(group.name, owner.consumerId); // the move is off
+        }
         slot.releasing = false;
         slot.target = null;
         slot.releaseDeadlineMs = 0;
@@ -103,7 +106,7 @@ final class Assignor {
           slot.releaseAskedAtMs = 0; // the move is off (a takeover keeps its own start)
         }
       } else {
-        askRelease(group, slot, owner, nowMs);
+        askRelease(group, slot, owner, state);
         owner.incoming.add(slot);
         group.releasing.add(slot);
       }
@@ -122,10 +125,12 @@ final class Assignor {
    * not heard the request may read until then, even if the session timeout was lowered since (R2).
    * A handoff is timed from when it first has a target (a slot waiting for its lineage has none).
    */
-  private static void askRelease(GroupState group, Slot slot, MemberState target, long nowMs) {
+  private static void askRelease(GroupState group, Slot slot, MemberState target, CoordinatorState state) {
+    long nowMs = state.nowMs;
     if (!slot.releasing) {
       slot.releasing = true;
       MemberState h = slot.holder;
+      state.events.memberTouched(group.name, h.consumerId);
       slot.releaseDeadlineMs = Math.max(nowMs + group.effectiveReleaseTimeoutMs(),
           Math.max(h.deadlineMs, slot.oldSession ? h.oldDeadlineMs : 0));
     }

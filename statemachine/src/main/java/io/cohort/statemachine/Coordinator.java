@@ -10,6 +10,8 @@ import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
 import io.cohort.statemachine.proto.StateRecord;
 import io.cohort.statemachine.proto.TickResult;
+import io.cohort.statemachine.proto.WatchResult;
+import com.google.protobuf.ByteString;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -248,6 +250,32 @@ public final class Coordinator {
           "snapshot chunks are served by a node from its files, not by the state");
       case BODY_NOT_SET -> Results.queryRejected(Code.INVALID_ARGUMENT, "empty query");
     };
+  }
+
+  /**
+   * R12: what a member's watch sees now: OK with its {@link AssignmentView}, or why it must
+   * heartbeat (NOT_FOUND, UNKNOWN_MEMBER, FENCED), or PERMISSION_DENIED when the principal may not
+   * heartbeat in the group as that consumer id (R11). Reads only; {@code changed} is left unset.
+   */
+  public WatchResult watch(String group, String consumerId, ByteString session, String principal) {
+    if (!state.acl.mayConsume(principal, group)) {
+      return WatchResult.newBuilder().setCode(Code.PERMISSION_DENIED).setMessage(Authorization.who(principal,
+          state.acl) + " may not consume group " + Text.quote(group)).build();
+    }
+    GroupState g = state.groups.get(group);
+    if (g == null) {
+      return WatchResult.newBuilder().setCode(Code.NOT_FOUND).setMessage("group " + Text.quote(group)
+          + " does not exist").build();
+    }
+    MemberState m = g.members.get(consumerId);
+    Result problem = Membership.checkOwner(g, m, principal, state.acl);
+    if (problem == null) {
+      problem = Membership.checkSession(g, m, consumerId, session);
+    }
+    if (problem != null) {
+      return WatchResult.newBuilder().setCode(problem.getCode()).setMessage(problem.getMessage()).build();
+    }
+    return WatchResult.newBuilder().setCode(Code.OK).setView(AssignmentView.of(m)).build();
   }
 
   /** Null when the principal may run the query on this ACL, else the PERMISSION_DENIED it gets (R11). */

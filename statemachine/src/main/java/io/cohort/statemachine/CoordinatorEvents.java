@@ -20,6 +20,13 @@ public interface CoordinatorEvents {
   /** A holder did not release within the group's release timeout and lost the grant (R2). */
   void releaseTimedOut(String group, String topic, int partition, String holder, long epoch);
 
+  /**
+   * Something a heartbeat would tell the member changed other than a grant or a release timeout
+   * (both reported above): a release asked of it or called off, its session replaced (or restored),
+   * or it expired. Lets a watch (R12) look at just this member. Default: ignored.
+   */
+  default void memberTouched(String group, String consumerId) {}
+
   /** Reports nothing. */
   CoordinatorEvents NONE = new CoordinatorEvents() {
     @Override

@@ -110,6 +110,7 @@ final class Membership {
         group.addMember(member);
       } else {
         Takeovers.start(group, member, stamp.sessionToken(), state.nowMs);
+        state.events.memberTouched(group.name, consumerId); // the replaced session is fenced
         member.owner = stamp.principal();
       }
     } else {
@@ -256,6 +257,7 @@ final class Membership {
     String message;
     if (member.takeoverPending()) {
       Takeovers.revert(group, member);
+      state.events.memberTouched(group.name, member.consumerId);
       message = "session " + SessionIds.of(leave.getSessionToken()) + " of consumer '" + member.consumerId
           + "' left while the session it replaced may still read: consumer '" + member.consumerId
           + "' is session " + SessionIds.of(member.session) + " again";
@@ -289,6 +291,7 @@ final class Membership {
             continue;
           }
           group.removeMember(m, state.nowMs);
+          state.events.memberTouched(group.name, m.consumerId);
           out.addExpired(group.name + "/" + m.consumerId);
         }
         Assignor.rebalance(group, index, state);

@@ -65,6 +65,7 @@ final class Timers {
       for (Slot s : due) {
         if (s.target != null && state.nowMs > s.target.deadlineMs) {
           cancel(s); // the target is gone (its expiry waits for a Tick): as if it had left (R4)
+          state.events.memberTouched(group.name, s.holder.consumerId);
         } else {
           revoke(group, s, index, state);
         }

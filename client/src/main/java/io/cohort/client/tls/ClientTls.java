@@ -9,6 +9,10 @@ import java.util.Optional;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.grpc.GrpcTlsConfig;
+import javax.net.ssl.SSLException;
+import org.apache.ratis.thirdparty.io.grpc.netty.GrpcSslContexts;
+import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslContext;
+import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslContextBuilder;
 
 /**
  * A client's mutual TLS for Ratis: its certificate (re-read when the files change, checked at most
@@ -46,6 +50,21 @@ public final class ClientTls {
 
   public TlsFiles files() {
     return files;
+  }
+
+  /**
+   * A gRPC client context with the same key and trust managers as the Ratis channels, for Cohort's
+   * own calls on the Raft port (the watch, R12).
+   */
+  public SslContext grpcClientContext() {
+    try {
+      return GrpcSslContexts.configure(SslContextBuilder.forClient())
+          .keyManager(grpc.getKeyManager().getKeyManager())
+          .trustManager(grpc.getTrustManager().getTrustManager())
+          .build();
+    } catch (SSLException e) {
+      throw new IllegalStateException("the client TLS context does not build: " + e.getMessage(), e);
+    }
   }
 
   /** Ratis parameters carrying this TLS config for every client channel. */

@@ -61,7 +61,7 @@ public final class HeartbeatBench implements CliCommand {
   int clientCount = 4;
 
   record Step(int consumers, long intervalMs, double perS, double expectedPerS, double p50Ms, double p99Ms,
-      long errors, long rejoins, double serverCores, double loadCores) {
+      long errors, long rejoins, long shed, double serverCores, double loadCores) {
     boolean held() {
       return p99Ms < 1000 && rejoins == 0 && perS >= 0.9 * expectedPerS;
     }
@@ -119,8 +119,8 @@ public final class HeartbeatBench implements CliCommand {
       options.cleanUp(work, out);
     }
     out.println();
-    out.println("| consumers | interval ms | heartbeats/s | due/s | p50 ms | p99 ms | errors | rejoins | CPU servers+load |");
-    out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    out.println("| consumers | interval ms | heartbeats/s | due/s | p50 ms | p99 ms | errors | rejoins | shed | CPU servers+load |");
+    out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     List<Step> all = new ArrayList<>(fixed);
     if (best != null) {
       all.add(best);
@@ -129,8 +129,8 @@ public final class HeartbeatBench implements CliCommand {
       all.add(failed);
     }
     for (Step s : all) {
-      out.printf("| %,d | %d | %,.0f | %,.0f | %.1f | %.1f | %d | %d | %.2f+%.2f |%n", s.consumers, s.intervalMs, s.perS,
-          s.expectedPerS, s.p50Ms, s.p99Ms, s.errors, s.rejoins, s.serverCores, s.loadCores);
+      out.printf("| %,d | %d | %,.0f | %,.0f | %.1f | %.1f | %d | %d | %d | %.2f+%.2f |%n", s.consumers, s.intervalMs,
+          s.perS, s.expectedPerS, s.p50Ms, s.p99Ms, s.errors, s.rejoins, s.shed, s.serverCores, s.loadCores);
     }
     StringBuilder last = new StringBuilder("bench heartbeat");
     for (Step s : fixed) {
@@ -172,6 +172,7 @@ public final class HeartbeatBench implements CliCommand {
     long c0 = sim.completed.get();
     long e0 = sim.errors.get();
     long r0 = sim.rejoins.get();
+    long s0 = sim.shed.get();
     Latencies lat = new Latencies();
     Cpu cpu = Cpu.start(servers);
     long t0 = System.nanoTime();
@@ -184,10 +185,10 @@ public final class HeartbeatBench implements CliCommand {
     long done = sim.completed.get() - c0;
     long[] sorted = lat.sorted();
     Step s = new Step(consumers, interval, done / secs, consumers * 1000.0 / interval, Latencies.quantileMs(sorted, 0.5),
-        Latencies.quantileMs(sorted, 0.99), sim.errors.get() - e0, sim.rejoins.get() - r0, sc, lc);
+        Latencies.quantileMs(sorted, 0.99), sim.errors.get() - e0, sim.rejoins.get() - r0, sim.shed.get() - s0, sc, lc);
     sim.stop();
-    out.printf("  %,d consumers at %d ms: %,.0f heartbeats/s (due %,.0f/s)  p50 %.1f ms  p99 %.1f ms  errors %d  rejoins %d  CPU servers %.2f + load %.2f%s%n",
-        consumers, interval, s.perS, s.expectedPerS, s.p50Ms, s.p99Ms, s.errors, s.rejoins, sc, lc,
+    out.printf("  %,d consumers at %d ms: %,.0f heartbeats/s (due %,.0f/s)  p50 %.1f ms  p99 %.1f ms  errors %d  rejoins %d  shed %d  CPU servers %.2f + load %.2f%s%n",
+        consumers, interval, s.perS, s.expectedPerS, s.p50Ms, s.p99Ms, s.errors, s.rejoins, s.shed, sc, lc,
         interval == capacityIntervalMs ? (s.held() ? "  [held]" : "  [NOT held]") : "");
     out.flush();
     ServerProcesses.sleepMs(3000);

@@ -33,6 +33,8 @@ final class HeartbeatSim {
   final AtomicLong completed = new AtomicLong();
   final AtomicLong errors = new AtomicLong();
   final AtomicLong rejoins = new AtomicLong();
+  /** Heartbeats an overloaded leader shed (RETRY_LATER, step 11): retried after its retry-after, session kept. */
+  final AtomicLong shed = new AtomicLong();
 
   private final class Sim {
     final String group;
@@ -80,7 +82,11 @@ final class HeartbeatSim {
           nextMs = r.getNextHeartbeatMs();
         } else {
           Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-          if (t instanceof CohortRejectedException re && (re.code() == Code.UNKNOWN_MEMBER || re.code() == Code.FENCED)) {
+          if (t instanceof CohortRejectedException re && re.code() == Code.RETRY_LATER) {
+            shed.incrementAndGet(); // as GroupConsumer does: wait the retry-after with jitter, keep the session
+            nextMs = TimeUnit.NANOSECONDS.toMillis(now - sent) // counted from the answer, not the send
+                + (long) (re.retryAfterMs(500) * (0.5 + ThreadLocalRandom.current().nextDouble()));
+          } else if (t instanceof CohortRejectedException re && (re.code() == Code.UNKNOWN_MEMBER || re.code() == Code.FENCED)) {
             rejoins.incrementAndGet();
             session = com.google.protobuf.ByteString.EMPTY;
             held = List.of();

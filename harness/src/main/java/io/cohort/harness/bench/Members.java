@@ -26,6 +26,16 @@ import java.util.function.BooleanSupplier;
 final class Members {
   private final Map<String, Set<PartitionId>> reading = new ConcurrentHashMap<>();
   private volatile long lastAssignedNanos;
+  private final long watchTimeoutMs;
+
+  Members() {
+    this(ConsumerConfig.DEFAULT_WATCH_TIMEOUT_MS);
+  }
+
+  /** @param watchTimeoutMs each member's watch timeout (R12); 0: no watch, the interval only */
+  Members(long watchTimeoutMs) {
+    this.watchTimeoutMs = watchTimeoutMs;
+  }
 
   /** A log with no records: every poll waits a little and returns nothing. */
   static final PartitionReader<Object> EMPTY = (grant, cursor) -> (max, waitMs) -> {
@@ -35,7 +45,7 @@ final class Members {
 
   GroupConsumer<Object> start(CohortClient client, String group, String id) {
     reading.put(id, ConcurrentHashMap.newKeySet());
-    return GroupConsumer.start(client, ConsumerConfig.builder(group, id).build(), EMPTY, (g, records) -> { },
+    return GroupConsumer.start(client, ConsumerConfig.builder(group, id).watchTimeoutMs(watchTimeoutMs).build(), EMPTY, (g, records) -> { },
         new ConsumerListener() {
           @Override
           public void onAssigned(PartitionGrant grant, String startCursor) {

@@ -24,7 +24,8 @@ import java.util.Random;
  * server processes. A and B hold the 6 partitions 3/3; after a random delay within one interval
  * (the phase a consumer joins at, relative to A's and B's heartbeats), C starts; the time runs from
  * C's first heartbeat (sent at start) until the last of C's two partitions is granted to it, then
- * the group is checked balanced 2/2/2 with all six held.
+ * the group is checked balanced 2/2/2 with all six held. Members watch the leader (R12) unless
+ * {@code --watch-timeout-ms 0}: then only heartbeats at the interval tell them (the step 10 figures).
  */
 @Parameters(commandDescription = "Benchmark: E2 rebalance time (C joins A,B holding 6 partitions) at 1 s and 5 s heartbeat intervals")
 public final class RebalanceBench implements CliCommand {
@@ -40,6 +41,13 @@ public final class RebalanceBench implements CliCommand {
   @Parameter(names = "--warmup-runs", description = "runs at 1 s not counted (JIT)")
   int warmupRuns = 3;
 
+  @Parameter(names = "--phase", description = "when C joins: random (in [0, interval) after A and B balanced),"
+      + " aligned (at once: right after A's and B's heartbeats, the worst case without watches), or both")
+  String phase = "random";
+
+  @Parameter(names = "--watch-timeout-ms", description = "each member's watch timeout (R12); 0 = no watch")
+  long watchTimeoutMs = io.cohort.client.ConsumerConfig.DEFAULT_WATCH_TIMEOUT_MS;
+
   @Parameter(names = "--seed", description = "seed of the join phases")
   long seed = 1;
 
@@ -49,9 +57,20 @@ public final class RebalanceBench implements CliCommand {
   @Override
   public int run(CliContext ctx) throws Exception {
     PrintStream out = ctx.out;
+    List<String> phases = switch (phase) {
+      case "random", "aligned" -> List.of(phase);
+      case "both" -> List.of("aligned", "random");
+      default -> {
+        ctx.err.println("bench rebalance: --phase must be random, aligned or both, not '" + phase + "'");
+        yield null;
+      }
+    };
+    if (phases == null) {
+      return 2;
+    }
     Path work = options.workDir("cohort-bench-rebalance-", out);
     Random random = new Random(seed);
-    StringBuilder last = new StringBuilder("bench rebalance");
+    StringBuilder last = new StringBuilder("bench rebalance watch_timeout_ms=" + watchTimeoutMs);
     List<String> rows = new ArrayList<>();
     ServerProcesses servers = options.peers == null ? options.startServers(ServerProcesses.Kind.COHORT, work, out) : null;
     try (CohortClient client = options.client(servers);
@@ -62,21 +81,23 @@ public final class RebalanceBench implements CliCommand {
         out.printf("warm-up run %d at 1000 ms: %.0f ms%n", i + 1, ms);
       }
       for (long interval : Arrays.stream(intervals.split(",")).map(String::trim).mapToLong(Long::parseLong).toArray()) {
-        List<Double> times = new ArrayList<>();
-        for (int i = 0; i < runs; i++) {
-          long phase = random.nextInt((int) interval);
-          double ms = run(client, interval, phase);
-          times.add(ms);
-          out.printf("interval %d ms, run %d (C joins %d ms after B's balance): %.0f ms = %.2f intervals%n", interval, i + 1,
-              phase, ms, ms / interval);
-          out.flush();
+        for (String p : phases) {
+          List<Double> times = new ArrayList<>();
+          for (int i = 0; i < runs; i++) {
+            long phaseMs = p.equals("aligned") ? 0 : random.nextInt((int) interval);
+            double ms = run(client, interval, phaseMs);
+            times.add(ms);
+            out.printf("interval %d ms, %s, run %d (C joins %d ms after B's balance): %.0f ms = %.2f intervals%n",
+                interval, p, i + 1, phaseMs, ms, ms / interval);
+            out.flush();
+          }
+          Latencies.Spread s = Latencies.Spread.of(times);
+          rows.add(String.format("| %d | %s | %d | %.0f | %.0f | %.0f | %.2f | %s |", interval, p, runs, s.min(),
+              s.median(), s.max(), s.median() / interval, times.stream().map(t -> String.format("%.0f", t)).toList()));
+          String k = "i" + interval + (phases.size() > 1 ? "_" + p : "");
+          last.append(String.format(" %s_runs=%d %s_min_ms=%.0f %s_median_ms=%.0f %s_max_ms=%.0f %s_median_x=%.2f",
+              k, runs, k, s.min(), k, s.median(), k, s.max(), k, s.median() / interval));
         }
-        Latencies.Spread s = Latencies.Spread.of(times);
-        String row = String.format("| %d | %d | %.0f | %.0f | %.0f | %.2f | %s |", interval, runs, s.min(), s.median(),
-            s.max(), s.median() / interval, times.stream().map(t -> String.format("%.0f", t)).toList());
-        rows.add(row);
-        last.append(String.format(" i%d_runs=%d i%d_min_ms=%.0f i%d_median_ms=%.0f i%d_max_ms=%.0f i%d_median_x=%.2f",
-            interval, runs, interval, s.min(), interval, s.median(), interval, s.max(), interval, s.median() / interval));
       }
     } finally {
       if (servers != null) {
@@ -85,8 +106,8 @@ public final class RebalanceBench implements CliCommand {
       options.cleanUp(work, out);
     }
     out.println();
-    out.println("| interval ms | runs | min ms | median ms | max ms | median / interval | all |");
-    out.println("|---:|---:|---:|---:|---:|---:|---|");
+    out.println("| interval ms | phase | runs | min ms | median ms | max ms | median / interval | all |");
+    out.println("|---:|---|---:|---:|---:|---:|---:|---|");
     rows.forEach(out::println);
     out.println(last);
     return 0;
@@ -98,7 +119,7 @@ public final class RebalanceBench implements CliCommand {
     String name = scratch.topicAndGroup("e2-" + interval + "-" + seq, 6, CreateGroup.newBuilder()
         .setSessionTimeoutMs(Math.max(10_000, 3 * interval)).setHeartbeatIntervalMs(interval)
         .setStartFrom(StartFrom.BEGIN));
-    Members m = new Members();
+    Members m = new Members(watchTimeoutMs);
     List<GroupConsumer<Object>> cs = new ArrayList<>();
     Duration wait = Duration.ofSeconds(60 + 10 * interval / 1000);
     try {

@@ -44,7 +44,10 @@ import org.apache.ratis.thirdparty.io.grpc.Status;
  *   <li>Ratis' admin API: group info and list for any authenticated caller ({@code cluster
  *       status}); everything else (leadership transfer, set configuration, group, snapshot and
  *       election management) for admins of the replicated ACL only.
- *   <li>Any other service (ours, later) runs with the principal in {@link #PRINCIPAL}.
+ *   <li>Cohort's watch ({@code cohort.Watch}, R12): users only (a node certificate is refused);
+ *       it runs with the principal in {@link #PRINCIPAL} and refuses, per request, a principal
+ *       that may not heartbeat in the group as that consumer id (the group is in the request).
+ *   <li>Any other service is refused: nothing else is served on this port.
  * </ul>
  *
  * <p>A refusal closes the call with PERMISSION_DENIED, a one-line reason, and the trailer {@code
@@ -58,6 +61,7 @@ public final class AccessInterceptor implements ServerInterceptor {
   static final String RAFT_SERVICE = "ratis.grpc.RaftServerProtocolService";
   static final String CLIENT_SERVICE = "ratis.grpc.RaftClientProtocolService";
   static final String ADMIN_SERVICE = "ratis.grpc.AdminProtocolService";
+  static final String WATCH_SERVICE = io.cohort.client.WatchProtocol.SERVICE;
   /** Admin methods any authenticated caller may use: they only read. */
   static final Set<String> OPEN_ADMIN_METHODS = Set.of("groupInfo", "groupList");
 
@@ -124,9 +128,16 @@ public final class AccessInterceptor implements ServerInterceptor {
         ServerCall.Listener<Q> l = next.startCall(call, headers);
         return shortMethod.equals("setConfiguration") ? new Announcing<>(l, peers) : l;
       }
-      default -> {
+      case WATCH_SERVICE -> {
+        if (caller.node()) {
+          return refuse(call, caller.principal(), method, "node certificate '" + caller.principal()
+              + "' serves Raft traffic only: a watch needs a consumer or admin certificate");
+        }
         Context ctx = Context.current().withValue(PRINCIPAL, caller.principal());
         return Contexts.interceptCall(ctx, call, headers, next);
+      }
+      default -> {
+        return refuse(call, caller.principal(), method, "no such service on a Cohort node: " + service);
       }
     }
   }

@@ -1,0 +1,126 @@
+package io.cohort.client;
+
+import io.cohort.client.tls.ClientTls;
+import io.cohort.statemachine.proto.WatchRequest;
+import io.cohort.statemachine.proto.WatchResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.thirdparty.io.grpc.CallOptions;
+import org.apache.ratis.thirdparty.io.grpc.ClientCall;
+import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
+import org.apache.ratis.thirdparty.io.grpc.Metadata;
+import org.apache.ratis.thirdparty.io.grpc.Status;
+import org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException;
+import org.apache.ratis.thirdparty.io.grpc.netty.NegotiationType;
+import org.apache.ratis.thirdparty.io.grpc.netty.NettyChannelBuilder;
+import org.apache.ratis.thirdparty.io.grpc.stub.ClientCalls;
+import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
+import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslContext;
+
+/**
+ * A client's gRPC channels for watches (R12): one per peer, opened on first use, with the same TLS
+ * key and trust material as its Raft client (a node must present the certificate of the peer id
+ * expected at that address).
+ */
+final class WatchChannel implements AutoCloseable {
+  /** A follower answered: the leader is elsewhere ({@code leader} may be null when it knows none). */
+  static final class NotLeader extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final String leader;
+
+    NotLeader(String peer, String leader) {
+      super(peer + " is not the leader" + (leader == null ? "" : "; the leader is " + leader), null, false, false);
+      this.leader = leader;
+    }
+  }
+
+  /** A placed watch: its answer, and a way to give it up. */
+  record Call(CompletableFuture<WatchResult> result, Runnable cancel) {}
+
+  private final Peers peers;
+  private final SslContext tls; // null: plaintext
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  WatchChannel(Peers peers, ClientTls tls) {
+    this.peers = peers;
+    this.tls = tls == null ? null : tls.grpcClientContext();
+  }
+
+  List<String> peerIds() {
+    List<String> ids = new ArrayList<>();
+    peers.list().forEach(p -> ids.add(p.id()));
+    return ids;
+  }
+
+  /** Places a watch on {@code peer}; the call's deadline is the watch's timeout plus {@code slackMs}. */
+  Call watch(String peer, WatchRequest request, long slackMs) {
+    CompletableFuture<WatchResult> out = new CompletableFuture<>();
+    ManagedChannel channel;
+    try {
+      channel = channel(peer);
+    } catch (RuntimeException e) {
+      out.completeExceptionally(e);
+      return new Call(out, () -> {});
+    }
+    ClientCall<WatchRequest, WatchResult> call = channel.newCall(WatchProtocol.METHOD,
+        CallOptions.DEFAULT.withDeadlineAfter(request.getTimeoutMs() + slackMs, TimeUnit.MILLISECONDS));
+    ClientCalls.asyncUnaryCall(call, request, new StreamObserver<>() {
+      @Override
+      public void onNext(WatchResult value) {
+        out.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        out.completeExceptionally(mapped(peer, t));
+      }
+
+      @Override
+      public void onCompleted() {
+        out.completeExceptionally(new IllegalStateException(peer + " ended the watch without an answer"));
+      }
+    });
+    return new Call(out, () -> call.cancel("superseded", null));
+  }
+
+  private static Throwable mapped(String peer, Throwable t) {
+    if (t instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+      Metadata trailers = e.getTrailers();
+      String leader = trailers == null ? null : trailers.get(WatchProtocol.LEADER);
+      if (leader != null) {
+        return new NotLeader(peer, leader.isEmpty() ? null : leader);
+      }
+    }
+    return t;
+  }
+
+  private ManagedChannel channel(String peer) {
+    if (closed) {
+      throw new CohortClosedException("watch: the client is closed", null);
+    }
+    return channels.computeIfAbsent(peer, id -> {
+      Peers.Peer p = peers.find(id).orElseThrow(() -> new IllegalArgumentException("no peer " + id));
+      NettyChannelBuilder b = NettyChannelBuilder.forTarget(p.address()).proxyDetector(a -> null);
+      if (tls != null) {
+        b.useTransportSecurity().sslContext(tls);
+      } else {
+        b.negotiationType(NegotiationType.PLAINTEXT);
+      }
+      return b.build();
+    });
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    for (ManagedChannel c : channels.values()) {
+      c.shutdownNow();
+    }
+    channels.clear();
+  }
+}

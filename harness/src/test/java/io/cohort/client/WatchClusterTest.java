@@ -1,0 +1,114 @@
+package io.cohort.client;
+
+import static io.cohort.client.ClusterFixture.TIMEOUT;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * R12 with real consumers on three in-JVM servers (mutual TLS): with a 20 s heartbeat interval, a
+ * handoff still completes in well under a second or two, because each holder's watch wakes it
+ * when a release is asked of it and the newcomer's watch wakes it when its grant is ready.
+ * Without watches a holder learns of the release only at its next heartbeat (uniform over the
+ * interval): both holders within the bound by chance is about (3/20)^2.
+ */
+class WatchClusterTest {
+  private static final long INTERVAL_MS = 20_000;
+  private static final long SESSION_MS = 60_000;
+  /** Far below the interval; generous for a loaded 2-core machine. */
+  private static final long HANDOFF_BOUND_MS = 3_000;
+
+  @TempDir
+  static Path dir;
+
+  private static ClusterFixture fx;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    fx = new ClusterFixture(dir);
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (fx != null) {
+      fx.close();
+    }
+  }
+
+  @AfterEach
+  void closeConsumers() {
+    fx.closeConsumers();
+    assertEquals(List.of(), fx.log.doubleReaders, "R2: never two readers of one partition");
+  }
+
+  private static GroupConsumer<InMemoryLog.Record> consumer(String group, String id) {
+    return fx.consumer(ConsumerConfig.builder(group, id).commitIntervalMs(200).pollWaitMs(50).build(),
+        fx.recorder(id));
+  }
+
+  /**
+   * From C's start (its client and first heartbeat included) until the group is balanced 2/2/2
+   * over a, b, c; checks that each of them was woken by its watch meanwhile (A and B: a release
+   * asked; C: a grant ready).
+   */
+  private static long handoffMs(String group, GroupConsumer<InMemoryLog.Record> a,
+      GroupConsumer<InMemoryLog.Record> b, String third) {
+    long aBefore = a.watchChanges();
+    long bBefore = b.watchChanges();
+    long t0 = System.nanoTime();
+    var c = consumer(group, third);
+    await("balanced with " + third).atMost(TIMEOUT).pollInterval(Duration.ofMillis(20))
+        .until(() -> ClusterFixture.isBalanced(fx.describe(group), List.of(a, b, c)));
+    long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    assertTrue(a.watchChanges() > aBefore && b.watchChanges() > bBefore && c.watchChanges() > 0,
+        "woken by their watches: a " + (a.watchChanges() - aBefore) + ", b " + (b.watchChanges() - bBefore)
+            + ", c " + c.watchChanges());
+    return took;
+  }
+
+  @Test
+  void R12_aConsumerJoiningAGroupWhoseMembersHoldEverythingGetsItsGrantsWithinMillisecondsNotAnInterval() {
+    fx.admin.blocking().createTopic("w", 6);
+    fx.createGroup("g-w", "w", false, SESSION_MS, INTERVAL_MS);
+    var a = consumer("g-w", "a");
+    fx.awaitBalanced("g-w", List.of(a));
+    var b = consumer("g-w", "b");
+    fx.awaitBalanced("g-w", List.of(a, b));
+
+    long took = handoffMs("g-w", a, b, "c");
+    System.out.printf("R12 handoff with watches, %d ms heartbeat interval: %d ms%n", INTERVAL_MS, took);
+    assertTrue(took < HANDOFF_BOUND_MS, "balanced after " + took + " ms; the interval is " + INTERVAL_MS + " ms");
+  }
+
+  @Test
+  void R12_theWatchFollowsALeaderChange() {
+    fx.admin.blocking().createTopic("wl", 6);
+    fx.createGroup("g-wl", "wl", false, SESSION_MS, INTERVAL_MS);
+    var a = consumer("g-wl", "a");
+    fx.awaitBalanced("g-wl", List.of(a));
+    var b = consumer("g-wl", "b");
+    fx.awaitBalanced("g-wl", List.of(a, b));
+    String old = fx.cluster.leaderId();
+    fx.cluster.kill(old);
+    try {
+      String now = fx.cluster.leaderId(); // waits for the new leader
+      assertNotEquals(old, now);
+      long took = handoffMs("g-wl", a, b, "c");
+      System.out.printf("R12 handoff after a leader change, %d ms heartbeat interval: %d ms%n", INTERVAL_MS, took);
+      assertTrue(took < HANDOFF_BOUND_MS, "balanced after " + took + " ms; the interval is " + INTERVAL_MS + " ms");
+    } finally {
+      fx.cluster.restart(old);
+    }
+  }
+}

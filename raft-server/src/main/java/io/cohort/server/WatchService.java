@@ -1,0 +1,390 @@
+package io.cohort.server;
+
+import com.google.protobuf.ByteString;
+import io.cohort.client.PermissionDeniedIOException;
+import io.cohort.client.WatchProtocol;
+import io.cohort.server.tls.AccessInterceptor;
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.WatchRequest;
+import io.cohort.statemachine.proto.WatchResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.thirdparty.io.grpc.Metadata;
+import org.apache.ratis.thirdparty.io.grpc.ServerServiceDefinition;
+import org.apache.ratis.thirdparty.io.grpc.Status;
+import org.apache.ratis.thirdparty.io.grpc.stub.ServerCallStreamObserver;
+import org.apache.ratis.thirdparty.io.grpc.stub.ServerCalls;
+import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
+
+/**
+ * The leader's side of the watch (R12), served on the Raft port ({@link WatchProtocol}) behind the
+ * access interceptor. A watch is answered at once when the member's view already differs from the
+ * one it knows (or its session or group is gone), else parked until a change or its timeout.
+ *
+ * <p>The apply thread only signals ({@link #changed}, {@link #changedAll}): it marks the members
+ * an apply touched (or, for rare commands, the group) and schedules one evaluation on this
+ * service's own thread, which compares each marked parked watch with the applied state (under the
+ * state machine's lock, one member at a time) and answers those that changed. Passes are at least {@link #PASS_SPACING_MS} apart, so a busy group
+ * costs one pass per spacing, not one per applied command. Only the leader answers: a follower
+ * answers UNAVAILABLE with the leader's id, and a node that stops leading sends every parked watch
+ * away the same way. A hint only: nothing here changes the state.
+ */
+final class WatchService implements AutoCloseable {
+  static final long PASS_SPACING_MS = 2;
+  /** A consumer keeps one watch; a second parks while the first's cancel is on its way. */
+  static final int MAX_PER_CONSUMER = 2;
+  /** Names are at most 255 characters (R9); a session token is 16 bytes. */
+  static final int MAX_NAME_CHARS = 255;
+  static final int MAX_TOKEN_BYTES = 64;
+  private static final Metadata.Key<String> EXCEPTION_TYPE =
+      Metadata.Key.of("exception-type", Metadata.ASCII_STRING_MARSHALLER);
+
+  /** The applied state's answer for one member (takes the state machine's lock). */
+  interface Views {
+    WatchResult watch(String group, String consumerId, ByteString session, String principal);
+  }
+
+  /** Null when this node leads and may answer; else the leader's id ("" when it knows none). */
+  interface Leadership {
+    String notLeader();
+  }
+
+  private final String self;
+  private final Views views;
+  private final Leadership leadership;
+  /** group -> consumer id -> its parked watches (at most {@link #MAX_PER_CONSUMER}). */
+  private final Map<String, Map<String, List<Parked>>> byGroup = new ConcurrentHashMap<>();
+  private final Set<String> dirty = ConcurrentHashMap.newKeySet();
+  private final Set<TouchedMembers.Member> dirtyMembers = ConcurrentHashMap.newKeySet();
+  private volatile boolean allDirty;
+  private final AtomicBoolean passScheduled = new AtomicBoolean();
+  private final ScheduledExecutorService executor;
+  private final AtomicLong answered = new AtomicLong();
+  private volatile long lastPassNanos;
+
+  WatchService(String self, Views views, Leadership leadership) {
+    this.self = self;
+    this.views = views;
+    this.leadership = leadership;
+    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "cohort-watch-" + self);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  ServerServiceDefinition definition() {
+    return ServerServiceDefinition.builder(WatchProtocol.SERVICE)
+        .addMethod(WatchProtocol.METHOD, ServerCalls.asyncUnaryCall(this::watch))
+        .build();
+  }
+
+  /** Watches parked now (tests, metrics). */
+  int parked() {
+    int n = 0;
+    for (Map<String, List<Parked>> g : byGroup.values()) {
+      for (List<Parked> l : g.values()) {
+        synchronized (l) {
+          n += l.size();
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Watches answered "heartbeat now" so far (tests). */
+  long changesAnswered() {
+    return answered.get();
+  }
+
+  // ------------------------------------------------------------------ a request
+
+  private void watch(WatchRequest req, StreamObserver<WatchResult> out) {
+    String principal = AccessInterceptor.PRINCIPAL.get();
+    if (principal == null) {
+      out.onError(Status.PERMISSION_DENIED.withDescription("no principal").asRuntimeException());
+      return;
+    }
+    String invalid = invalid(req);
+    if (invalid != null) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(invalid).asRuntimeException());
+      return;
+    }
+    String leader = leadership.notLeader();
+    if (leader != null) {
+      out.onError(notLeaderError(leader));
+      return;
+    }
+    WatchResult now = views.watch(req.getGroup(), req.getConsumerId(), req.getSessionToken(), principal);
+    if (now.getCode() == Code.PERMISSION_DENIED) {
+      Audit.call(self, principal, WatchProtocol.METHOD.getFullMethodName(), "PERMISSION_DENIED", now.getMessage());
+      Metadata trailers = new Metadata();
+      trailers.put(EXCEPTION_TYPE, PermissionDeniedIOException.class.getName());
+      out.onError(Status.PERMISSION_DENIED.withDescription(now.getMessage()).asRuntimeException(trailers));
+      return;
+    }
+    if (now.getCode() != Code.OK || now.getView() != req.getKnownView()) {
+      answered.incrementAndGet();
+      out.onNext(now.toBuilder().setChanged(true).build());
+      out.onCompleted();
+      return;
+    }
+    Parked p = new Parked(req, principal, out);
+    Parked evicted = park(p);
+    if (evicted != null) { // the oldest of this consumer's watches: answered "nothing new" (a hint only)
+      forget(evicted);
+      evicted.finish(unchanged(evicted), null);
+    }
+    if (out instanceof ServerCallStreamObserver<WatchResult> call) {
+      call.setOnCancelHandler(() -> forget(p));
+    }
+    long timeout = Math.min(req.getTimeoutMs(), WatchProtocol.MAX_TIMEOUT_MS);
+    try {
+      p.timeout = executor.schedule(() -> timedOut(p), timeout, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      p.finish(null, Status.UNAVAILABLE.withDescription(self + " is stopping").asRuntimeException());
+      forget(p);
+      return;
+    }
+    changed(req.getGroup(), req.getConsumerId()); // a change applied between the look above and the parking
+  }
+
+  /** Why the request cannot be served, or null. Checked before anything is looked up. */
+  private static String invalid(WatchRequest req) {
+    if (req.getGroup().isEmpty() || req.getGroup().length() > MAX_NAME_CHARS) {
+      return "a watch names a group of 1 to " + MAX_NAME_CHARS + " characters";
+    }
+    if (req.getConsumerId().isEmpty() || req.getConsumerId().length() > MAX_NAME_CHARS) {
+      return "a watch names a consumer id of 1 to " + MAX_NAME_CHARS + " characters";
+    }
+    if (req.getSessionToken().size() > MAX_TOKEN_BYTES) {
+      return "a session token has at most " + MAX_TOKEN_BYTES + " bytes, not " + req.getSessionToken().size();
+    }
+    if (req.getTimeoutMs() < 0) {
+      return "a watch's timeout is at least 0 ms, not " + req.getTimeoutMs();
+    }
+    return null;
+  }
+
+  private static WatchResult unchanged(Parked p) {
+    return WatchResult.newBuilder().setCode(Code.OK).setChanged(false).setView(p.req.getKnownView()).build();
+  }
+
+  /** Parks {@code p}; returns the consumer's oldest watch when it already had the most it may park. */
+  private Parked park(Parked p) {
+    Parked[] evicted = new Parked[1];
+    byGroup.compute(p.req.getGroup(), (k, g) -> {
+      Map<String, List<Parked>> consumers = g == null ? new ConcurrentHashMap<>() : g;
+      consumers.compute(p.req.getConsumerId(), (c, l) -> {
+        List<Parked> mine = l == null ? new ArrayList<>(1) : l;
+        synchronized (mine) {
+          mine.add(p);
+          evicted[0] = mine.size() > MAX_PER_CONSUMER ? mine.get(0) : null;
+        }
+        return mine;
+      });
+      return consumers;
+    });
+    return evicted[0];
+  }
+
+  private void timedOut(Parked p) {
+    forget(p);
+    p.finish(unchanged(p), null);
+  }
+
+  /** Unparks {@code p}; empty lists and groups go (atomically with a concurrent park of the same key). */
+  private void forget(Parked p) {
+    byGroup.computeIfPresent(p.req.getGroup(), (k, g) -> {
+      g.computeIfPresent(p.req.getConsumerId(), (c, mine) -> {
+        synchronized (mine) {
+          mine.remove(p);
+          return mine.isEmpty() ? null : mine;
+        }
+      });
+      return g.isEmpty() ? null : g;
+    });
+    if (p.timeout != null) {
+      p.timeout.cancel(false);
+    }
+  }
+
+  /** Every parked watch now. */
+  private List<Parked> all() {
+    List<Parked> all = new ArrayList<>();
+    for (Map<String, List<Parked>> g : byGroup.values()) {
+      for (List<Parked> l : g.values()) {
+        synchronized (l) {
+          all.addAll(l);
+        }
+      }
+    }
+    return all;
+  }
+
+  private RuntimeException notLeaderError(String leader) {
+    Metadata trailers = new Metadata();
+    trailers.put(WatchProtocol.LEADER, leader);
+    return Status.UNAVAILABLE.withDescription(self + " is not the leader"
+        + (leader.isEmpty() ? "" : "; the leader is " + leader)).asRuntimeException(trailers);
+  }
+
+  // ------------------------------------------------------------------ signals (apply thread: cheap, never blocks)
+
+  /** Something in {@code group} was applied. */
+  void changed(String group) {
+    if (byGroup.containsKey(group)) {
+      dirty.add(group);
+      schedulePass();
+    }
+  }
+
+  /** Something the member's watch may want to know was applied (a grant, a release asked, ...). */
+  void changed(String group, String consumerId) {
+    Map<String, List<Parked>> g = byGroup.get(group);
+    if (g != null && g.containsKey(consumerId)) {
+      dirtyMembers.add(new TouchedMembers.Member(group, consumerId));
+      schedulePass();
+    }
+  }
+
+  /** Something that may touch any group was applied (topics, limits, ACL). */
+  void changedAll() {
+    if (!byGroup.isEmpty()) {
+      allDirty = true;
+      schedulePass();
+    }
+  }
+
+  /** This node no longer leads: every parked watch goes to {@code leader} ("" when unknown). */
+  void notLeader(String leader) {
+    try {
+      executor.execute(() -> {
+        for (Parked p : all()) {
+          forget(p);
+          p.finish(null, notLeaderError(leader));
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closed
+    }
+  }
+
+  private void schedulePass() {
+    if (!passScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    long waitNanos = lastPassNanos + TimeUnit.MILLISECONDS.toNanos(PASS_SPACING_MS) - System.nanoTime();
+    try {
+      executor.schedule(this::pass, Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      passScheduled.set(false);
+    }
+  }
+
+  private void pass() {
+    passScheduled.set(false); // a signal from now on schedules another pass
+    lastPassNanos = System.nanoTime();
+    List<String> groups;
+    if (allDirty) {
+      allDirty = false;
+      dirty.clear();
+      groups = new ArrayList<>(byGroup.keySet());
+    } else {
+      groups = new ArrayList<>(dirty);
+      dirty.removeAll(groups);
+    }
+    List<TouchedMembers.Member> members = new ArrayList<>(dirtyMembers);
+    dirtyMembers.removeAll(members);
+    if (groups.isEmpty() && members.isEmpty()) {
+      return;
+    }
+    String leader = leadership.notLeader();
+    for (String group : groups) {
+      Map<String, List<Parked>> consumers = byGroup.get(group);
+      if (consumers != null) {
+        consumers.values().forEach(mine -> look(group, mine, leader));
+      }
+    }
+    for (TouchedMembers.Member m : members) {
+      Map<String, List<Parked>> consumers = groups.contains(m.group()) ? null : byGroup.get(m.group());
+      List<Parked> mine = consumers == null ? null : consumers.get(m.consumerId());
+      if (mine != null) {
+        look(m.group(), mine, leader);
+      }
+    }
+  }
+
+  /** Answers those of a consumer's parked watches whose view changed (or all of them, to the leader). */
+  private void look(String group, List<Parked> mine, String leader) {
+    List<Parked> copy;
+    synchronized (mine) {
+      copy = new ArrayList<>(mine);
+    }
+    for (Parked p : copy) {
+      if (leader != null) {
+        forget(p);
+        p.finish(null, notLeaderError(leader));
+        continue;
+      }
+      WatchResult now = views.watch(group, p.req.getConsumerId(), p.req.getSessionToken(), p.principal);
+      if (now.getCode() != Code.OK || now.getView() != p.req.getKnownView()) {
+        forget(p);
+        if (p.finish(now.toBuilder().setChanged(true).build(), null)) {
+          answered.incrementAndGet();
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+    List<Parked> all = all();
+    byGroup.clear();
+    for (Parked p : all) {
+      p.finish(null, Status.UNAVAILABLE.withDescription(self + " is stopping").asRuntimeException());
+    }
+  }
+
+  /** A watch waiting for a change; answered once. */
+  private static final class Parked {
+    final WatchRequest req;
+    final String principal;
+    final StreamObserver<WatchResult> out;
+    final AtomicBoolean done = new AtomicBoolean();
+    volatile ScheduledFuture<?> timeout;
+
+    Parked(WatchRequest req, String principal, StreamObserver<WatchResult> out) {
+      this.req = req;
+      this.principal = principal;
+      this.out = out;
+    }
+
+    boolean finish(WatchResult result, RuntimeException error) {
+      if (!done.compareAndSet(false, true)) {
+        return false;
+      }
+      try {
+        if (error != null) {
+          out.onError(error);
+        } else {
+          out.onNext(result);
+          out.onCompleted();
+        }
+      } catch (RuntimeException e) {
+        // the call was cancelled meanwhile: nobody to tell
+      }
+      return true;
+    }
+  }
+}
