@@ -260,10 +260,21 @@ final class RatisChannel implements AutoCloseable {
       if (old != null) {
         LOG.info("{} failed for good ({}); continuing with a new Ratis client, same client id {}",
             what, mapped.getMessage(), clientId);
-        closeQuietly(old);
+        closeLater(old);
       }
     }
     return mapped;
+  }
+
+  /**
+   * Closes a failed client on a thread of its own: this runs inside Ratis' failure callback, which
+   * holds the client's sliding-window lock, and {@code close()} waits for Ratis' timer threads that
+   * wait for that lock (a deadlock seen in bench commit: a call that never completed).
+   */
+  private static void closeLater(RaftClient c) {
+    Thread t = new Thread(() -> closeQuietly(c), "cohort-close-failed-raft-client");
+    t.setDaemon(true);
+    t.start();
   }
 
   private static void closeQuietly(RaftClient c) {
