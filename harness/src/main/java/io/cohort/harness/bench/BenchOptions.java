@@ -90,7 +90,7 @@ public final class BenchOptions {
 
   /** Starts three server processes of a kind under {@code dir/<kind>}, printing what it does. */
   public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, PrintStream out) throws IOException {
-    return startServers(kind, dir, out, kind == ServerProcesses.Kind.COHORT && !insecure);
+    return startServers(kind, dir, out, !insecure);
   }
 
   /** {@link #startServers(ServerProcesses.Kind, Path, PrintStream)} with mutual TLS on or off. */
@@ -107,7 +107,7 @@ public final class BenchOptions {
 
   /**
    * Starts three server processes of a kind under {@code dir}, with {@code extraJavaOpts} after
-   * {@link #serverJavaOpts}, mutual TLS on or off (the no-op baseline is always plaintext),
+   * {@link #serverJavaOpts}, mutual TLS on or off (the no-op baseline too, with the same certificates),
    * printing what it does.
    */
   public ServerProcesses startServers(ServerProcesses.Kind kind, Path dir, List<String> extraJavaOpts, PrintStream out,

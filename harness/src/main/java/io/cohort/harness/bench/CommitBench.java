@@ -96,8 +96,6 @@ public final class CommitBench implements CliCommand {
     }
   }
 
-  private static final Variant COHORT_PLAIN = new Variant("Cohort", "cohort", ServerProcesses.Kind.COHORT, false);
-  private static final Variant NOOP = new Variant("no-op", "noop", ServerProcesses.Kind.NOOP, false);
   private static final Variant TLS_PLAIN = new Variant("plaintext", "plain", ServerProcesses.Kind.COHORT, false);
   private static final Variant TLS_ON = new Variant("TLS", "tls", ServerProcesses.Kind.COHORT, true);
   private static final Variant METRICS_OFF = new Variant("metrics-off", "nometrics", ServerProcesses.Kind.COHORT,
@@ -134,12 +132,16 @@ public final class CommitBench implements CliCommand {
     }
     int pairCount = given ? 1 : pairs;
     boolean baseline = compareTls || compareMetrics || (!noBaseline && !given);
-    Variant a = compareTls ? TLS_PLAIN : compareMetrics ? METRICS_OFF : COHORT_PLAIN;
-    Variant b = compareTls ? TLS_ON : compareMetrics ? METRICS_ON : NOOP;
+    boolean secure = !options.insecure; // the product's default: Cohort and the no-op both with mutual TLS
+    Variant a = compareTls ? TLS_PLAIN : compareMetrics ? METRICS_OFF
+        : new Variant("Cohort", "cohort", ServerProcesses.Kind.COHORT, secure);
+    Variant b = compareTls ? TLS_ON : compareMetrics ? METRICS_ON
+        : new Variant("no-op", "noop", ServerProcesses.Kind.NOOP, secure);
     out.printf("bench commit: %s; levels %s in flight, %d s measured per level; %d %s; %d cores%n",
         given ? "the cluster at " + options.peers : compareTls ? "Cohort plaintext vs mutual TLS, A B A B, fresh servers per phase"
         : compareMetrics ? "Cohort metrics off vs on (scraped every 5 s), plaintext, A B A B, fresh servers per phase"
-        : baseline ? "Cohort vs no-op, both plaintext, A B A B, fresh servers per phase" : "Cohort only",
+        : (baseline ? "Cohort vs no-op" : "Cohort only") + (secure ? ", mutual TLS" : ", plaintext (--insecure)")
+        + (baseline ? ", A B A B, fresh servers per phase" : ""),
         levels, measureS, pairCount, baseline ? "pair(s)" : "phase(s)", Runtime.getRuntime().availableProcessors());
     out.printf("warm-up: %s; curve in %.0f s windows of server age%n", warmUp.describe(), windowS);
     out.printf("class data sharing: %s%n", !cds ? "off" : given ? "the given cluster's own"

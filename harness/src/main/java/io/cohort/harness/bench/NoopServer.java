@@ -4,6 +4,10 @@ import com.beust.jcommander.JCommander;
 import io.cohort.server.RatisSettings;
 import io.cohort.server.ServerConfig;
 import io.cohort.server.ServerOptions;
+import io.cohort.server.tls.PeerDirectory;
+import io.cohort.server.tls.ServerTls;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.grpc.GrpcConfigKeys;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -20,7 +24,8 @@ import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
  * The baseline of {@code cohort bench commit}: a Ratis server whose state machine does nothing
  * (every write is appended, replicated, committed and answered with an empty reply). Takes the same
  * flags as {@code cohort server} and builds its Ratis properties with the same {@link
- * RatisSettings#forServer}, so transport, timeouts, batching and fsync settings are Cohort's.
+ * RatisSettings#forServer}, so transport, timeouts, batching and fsync settings are Cohort's, and
+ * the same mutual TLS when given certificates (no access interceptor: it has no state to guard).
  * Started by the bench as a process: {@code java -cp cohort.jar io.cohort.harness.bench.NoopServer
  * --id n1 --storage DIR --peers ...}.
  */
@@ -62,11 +67,18 @@ public final class NoopServer {
     ServerOptions o = new ServerOptions();
     JCommander.newBuilder().addObject(o).build().parse(args);
     ServerConfig config = o.toConfig(System.getenv());
+    ServerTls tls = config.tls() == null ? null : ServerTls.start(config.tls(), new PeerDirectory(config.peers()),
+        config.id().toString(), config.selfAddress());
+    Parameters parameters = new Parameters();
+    if (tls != null) {
+      GrpcConfigKeys.TLS.setConf(parameters, tls.grpc());
+    }
     RaftServer server = RaftServer.newBuilder()
         .setServerId(config.id())
         .setGroup(config.group())
         .setStateMachine(new NoopStateMachine())
         .setProperties(RatisSettings.forServer(config))
+        .setParameters(parameters)
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
     server.start();

@@ -77,9 +77,6 @@ public final class ServerProcesses implements AutoCloseable {
   /** @param secure mutual TLS (Cohort servers only; the no-op baseline is plaintext) */
   public static ServerProcesses start(Kind kind, Path dir, List<String> javaOpts, Map<String, String> ratis,
       List<String> serverArgs, boolean secure) throws IOException {
-    if (secure && kind != Kind.COHORT) {
-      throw new IllegalArgumentException("the no-op baseline runs plaintext");
-    }
     Files.createDirectories(dir);
     List<String> extra = new ArrayList<>(serverArgs);
     ratis.forEach((k, v) -> {
@@ -261,12 +258,12 @@ public final class ServerProcesses implements AutoCloseable {
     startedOnce.add(id);
     String peerList = joining.contains(id) ? id + "=" + members.get(id) : peers();
     cmd.addAll(List.of("--id", id, "--storage", dir.resolve(id).toString(), "--peers", peerList));
-    if (kind == Kind.COHORT && certs != null) {
+    if (certs != null) {
       TlsFiles tls = certs.node(id);
       cmd.addAll(List.of("--tls-cert", tls.cert().toString(), "--tls-key", tls.key().toString(),
           "--tls-ca", tls.ca().toString(), "--admin", LocalCerts.ADMIN));
     } else {
-      cmd.add("--insecure"); // plaintext said explicitly (the no-op baseline always is)
+      cmd.add("--insecure"); // plaintext, said explicitly
     }
     cmd.addAll(extraArgs);
     File log = dir.resolve(id + ".log").toFile();
