@@ -74,9 +74,16 @@ class LimitsClusterTest {
   void R9_aConsumerToldTheLimitsSplitsItsCommitsUnderThemAndIsNeverRefused() {
     fx.admin.blocking().setLimits(LimitsRecord.newBuilder().setMaxCommandBytes(64 * 1024)
         .setMaxEntriesPerCommand(40).build());
-    topicWithRecords("told", "g-told");
+    fx.admin.blocking().createTopic("told", PARTITIONS);
+    fx.createGroup("g-told", "told", false, 30_000, 1000);
     Recorder r = fx.recorder("a");
     GroupConsumer<InMemoryLog.Record> c = ackingConsumer("g-told", r);
+    // Told: the limits arrive before there is anything to commit (the consumer fetches them at
+    // start, beside its join; one that commits before they arrive shrinks after a refusal: next test).
+    await().atMost(TIMEOUT).until(c::limitsKnown);
+    for (int p = 0; p < PARTITIONS; p++) {
+      fx.log.append("told", p, 3);
+    }
     await().atMost(TIMEOUT).until(() -> r.acked.size() == PARTITIONS && r.acked.values().stream().allMatch(x -> x == 3));
     assertTrue(c.limitsKnown());
     assertEquals(0, c.refusedForSize(), "every command fit");
