@@ -219,10 +219,8 @@ public final class ServerProcesses implements AutoCloseable {
   /** Each node's HTTP endpoint ({@code 127.0.0.1:port}): its Raft port plus the server's default offset. */
   public synchronized List<String> httpEndpoints() {
     List<String> out = new ArrayList<>();
-    for (String a : members.values()) {
-      int colon = a.lastIndexOf(':');
-      out.add(a.substring(0, colon + 1)
-          + (Integer.parseInt(a.substring(colon + 1)) + io.cohort.server.metrics.MetricsSettings.DEFAULT_PORT_OFFSET));
+    for (Peers.Peer p : Peers.parse(peers()).list()) {
+      out.add(p.host() + ":" + io.cohort.server.metrics.MetricsSettings.defaultsFor(p.port()).httpPort());
     }
     return out;
   }
