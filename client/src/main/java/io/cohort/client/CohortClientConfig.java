@@ -65,9 +65,10 @@ public record CohortClientConfig(
   }
 
   /**
-   * Defaults: 1 s per attempt, 10 s per call, backoff 25 ms doubling to 200 ms, 1024 in flight
-   * (a leader kill costs about one election timeout plus one backoff step: docs/BENCHMARKS.md,
-   * failover; retries are safe, Ratis' retry cache answers a repeated call id once). No
+   * Defaults: 1 s per attempt, 10 s per call, backoff 25 ms doubling to 100 ms (Kafka's
+   * retry.backoff.ms), 1024 in flight (a leader kill costs one to two election timeouts plus one
+   * backoff step: docs/BENCHMARKS.md, failover; retries are safe, Ratis' retry cache answers a
+   * repeated call id once). No
    * default transport: {@link #tls} or {@link #insecure} must be chosen.
    */
   public static final class Builder {
@@ -76,7 +77,7 @@ public record CohortClientConfig(
     private Duration attemptTimeout = Duration.ofSeconds(1);
     private Duration callTimeout = Duration.ofSeconds(10);
     private Duration backoffBase = Duration.ofMillis(25);
-    private Duration backoffMax = Duration.ofMillis(200);
+    private Duration backoffMax = Duration.ofMillis(100);
     private int maxOutstanding = 1024;
     private TlsFiles tls;
     private boolean insecure;

@@ -24,6 +24,7 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.retry.ExceptionDependentRetry;
 import org.apache.ratis.retry.ExponentialBackoffRetry;
 import org.apache.ratis.retry.RetryPolicies;
@@ -124,7 +125,8 @@ final class RatisChannel implements AutoCloseable {
    * Exponential backoff with jitter, bounded by attempts and by the call's total time (Ratis'
    * default retries forever). A NotLeaderException naming the leader is retried at once by Ratis;
    * a StateMachineException (a refusal) is never retried by Ratis, nor by this channel, nor is a
-   * server interceptor's refusal ({@link PermissionDeniedIOException}, R11).
+   * server interceptor's refusal ({@link PermissionDeniedIOException}, R11). A new leader that is
+   * not ready yet is only committing its first entry: its retries start at a tenth of the base.
    */
   static RetryPolicy retryPolicy(CohortClientConfig config) {
     long base = config.backoffBase().toMillis();
@@ -136,15 +138,20 @@ final class RatisChannel implements AutoCloseable {
         TypeCase.WATCH, TypeCase.MESSAGESTREAM, TypeCase.DATASTREAM, TypeCase.FORWARD}) {
       b.setRetryPolicy(type, ExceptionDependentRetry.newBuilder()
           .setExceptionToPolicy(PermissionDeniedIOException.class, RetryPolicies.noRetry())
-          .setDefaultPolicy(ExponentialBackoffRetry.newBuilder()
-              .setBaseSleepTime(TimeDuration.valueOf(base, TimeUnit.MILLISECONDS))
-              .setMaxSleepTime(TimeDuration.valueOf(max, TimeUnit.MILLISECONDS))
-              .setMaxAttempts(attempts)
-              .build())
+          .setExceptionToPolicy(LeaderNotReadyException.class, backoff(Math.max(1, base / 10), max, attempts))
+          .setDefaultPolicy(backoff(base, max, attempts))
           .build());
       b.setTimeout(type, total);
     }
     return b.build();
+  }
+
+  private static RetryPolicy backoff(long baseMs, long maxMs, int attempts) {
+    return ExponentialBackoffRetry.newBuilder()
+        .setBaseSleepTime(TimeDuration.valueOf(baseMs, TimeUnit.MILLISECONDS))
+        .setMaxSleepTime(TimeDuration.valueOf(maxMs, TimeUnit.MILLISECONDS))
+        .setMaxAttempts(attempts)
+        .build();
   }
 
   // ------------------------------------------------------------------ writes

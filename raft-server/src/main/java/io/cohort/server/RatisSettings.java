@@ -20,8 +20,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Ratis settings for a loaded 2-core machine (RATIS.md section 7), every one overridable by
- * {@link ServerConfig#ratis()}: gRPC; election timeouts 500-1000 ms (clears the 0.43 s G1 pause
- * RATIS.md saw; with the client's 200 ms backoff cap a leader kill costs writes about 1-1.5 s); the batch profile (appender wait 5 ms, sync every 512 entries);
+ * {@link ServerConfig#ratis()}: gRPC; election timeouts 300-600 ms (a follower polls: it notices a
+ * dead leader between one and two timeouts after its last AppendEntries, so a kill costs writes
+ * under 1.5 s at p99 with the client's retries, docs/BENCHMARKS.md "Failover"; the soak there shows
+ * no spurious election under load with GC logging); the batch profile (appender wait 5 ms, sync every 512 entries);
  * linearizable reads (ReadIndex, R10); fast appender retries while a log tail is reconciled;
  * automatic snapshots, retention, and log purge up to the snapshot index; and the sizes that bound
  * one command (R9, see {@link #sizes}).
@@ -47,8 +49,8 @@ public final class RatisSettings {
     GrpcConfigKeys.Server.setHost(p, self.host());
     GrpcConfigKeys.Server.setPort(p, self.port());
 
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.valueOf(5, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Log.setForceSyncNum(p, 512);
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);

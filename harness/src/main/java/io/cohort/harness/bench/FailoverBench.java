@@ -33,14 +33,15 @@ public final class FailoverBench implements CliCommand {
   @Parameter(names = "--warmup-s", description = "commit load before the first kill")
   int warmupS = 60;
 
-  @Parameter(names = "--backoff-base-ms", description = "the client's first retry delay (default: CohortClientConfig's)")
-  long backoffBaseMs = 25;
+  @Parameter(names = "--backoff-base-ms", description = "the client's first retry delay (default: the client's default)")
+  Long backoffBaseMs;
 
-  @Parameter(names = "--backoff-max-ms", description = "the client's largest retry delay")
-  long backoffMaxMs = 200;
+  @Parameter(names = "--backoff-max-ms", description = "the client's largest retry delay (default: the client's default)")
+  Long backoffMaxMs;
 
-  @Parameter(names = "--attempt-timeout-ms", description = "the client's per-attempt deadline (Ratis raft.client.rpc.request.timeout)")
-  long attemptTimeoutMs = 1000;
+  @Parameter(names = "--attempt-timeout-ms", description = "the client's per-attempt deadline, Ratis raft.client.rpc.request.timeout "
+      + "(default: the client's default)")
+  Long attemptTimeoutMs;
 
   @Override
   public int run(CliContext ctx) throws Exception {
@@ -52,16 +53,16 @@ public final class FailoverBench implements CliCommand {
     List<Double> gaps = new ArrayList<>();
     long errors = 0;
     try (ServerProcesses servers = options.startServers(ServerProcesses.Kind.COHORT, work, out);
-        CohortClient client = CohortClient.connect(servers.clientConfig()
-            .maxOutstanding(options.maxOutstanding).callTimeout(Duration.ofSeconds(30)).attemptTimeout(Duration.ofMillis(attemptTimeoutMs))
-            .backoff(Duration.ofMillis(backoffBaseMs), Duration.ofMillis(backoffMaxMs)).build())) {
+        CohortClient client = CohortClient.connect(clientConfig(servers))) {
+      CohortClientConfig config = client.config();
       CommitWorkload w = CommitWorkload.setUp(new Scratch(client, false, out), 128);
       ClosedLoop loop = new ClosedLoop(client, w.commands(), true);
       Latencies done = new Latencies(); // completion times (ns), not latencies; ~1 MB per 100 s
       loop.onSuccess((sent, at) -> done.add(at));
       loop.add(inFlight);
       out.printf("failover: %d in flight, warm-up %d s, %d leader kills, client attempt timeout %d ms, backoff %d..%d ms%n",
-          inFlight, warmupS, runs, attemptTimeoutMs, backoffBaseMs, backoffMaxMs);
+          inFlight, warmupS, runs, config.attemptTimeout().toMillis(), config.backoffBase().toMillis(),
+          config.backoffMax().toMillis());
       ServerProcesses.sleepMs(warmupS * 1000L);
       for (int run = 1; run <= runs; run++) {
         String leader = servers.awaitLeader(Duration.ofSeconds(60));
@@ -102,6 +103,21 @@ public final class FailoverBench implements CliCommand {
     out.printf("bench failover runs=%d in_flight=%d min_ms=%.0f median_ms=%.0f max_ms=%.0f p99_ms=%.0f errors=%d%n",
         gaps.size(), inFlight, s.min(), s.median(), s.max(), p99, errors);
     return 0;
+  }
+
+  /** The client's defaults but for the flags given, and a 30 s call deadline (a slow election is a figure, not an error). */
+  private CohortClientConfig clientConfig(ServerProcesses servers) throws java.io.IOException {
+    CohortClientConfig.Builder b = servers.clientConfig().maxOutstanding(options.maxOutstanding)
+        .callTimeout(Duration.ofSeconds(30));
+    CohortClientConfig defaults = servers.clientConfig().build();
+    if (attemptTimeoutMs != null) {
+      b.attemptTimeout(Duration.ofMillis(attemptTimeoutMs));
+    }
+    if (backoffBaseMs != null || backoffMaxMs != null) {
+      b.backoff(backoffBaseMs != null ? Duration.ofMillis(backoffBaseMs) : defaults.backoffBase(),
+          backoffMaxMs != null ? Duration.ofMillis(backoffMaxMs) : defaults.backoffMax());
+    }
+    return b.build();
   }
 
   /**
