@@ -6,6 +6,7 @@ import io.cohort.harness.bench.FailoverBench;
 import io.cohort.harness.bench.HeartbeatBench;
 import io.cohort.harness.bench.RebalanceBench;
 import io.cohort.harness.bench.SnapshotBench;
+import io.cohort.harness.bench.SoakBench;
 import io.cohort.harness.chaos.Chaos;
 import io.cohort.harness.demo.Demo;
 import io.cohort.tools.Cohort;
@@ -48,6 +49,7 @@ public final class Harness {
         .add("bench", "rebalance", RebalanceBench::new)
         .add("bench", "expiry", ExpiryBench::new)
         .add("bench", "snapshot", SnapshotBench::new)
+        .add("bench", "soak", SoakBench::new)
         .add("chaos", Chaos::new)
         .add("demo", Demo::new);
   }
