@@ -92,7 +92,7 @@ public final class ServerOptions {
   @DynamicParameter(names = "--limit", description = "A bootstrap limit the first leader sets, e.g. --limit max_slots=500000 (repeatable; R9)")
   public Map<String, String> limits = new LinkedHashMap<>();
 
-  @DynamicParameter(names = "--ratis", description = "A Ratis property, e.g. --ratis raft.server.rpc.timeout.min=300ms (repeatable)")
+  @DynamicParameter(names = "--ratis", description = "A Ratis property, e.g. --ratis raft.server.rpc.timeout.max=800ms (repeatable)")
   public Map<String, String> ratis = new LinkedHashMap<>();
 
   @Parameter(names = {"--help", "-h"}, help = true, description = "Show this help")
