@@ -69,6 +69,7 @@ public final class FailoverBench implements CliCommand {
         ServerProcesses.sleepMs(3000);
         long errors0 = loop.errors();
         long killed = System.nanoTime();
+        java.time.LocalTime killedAt = java.time.LocalTime.now(); // to read beside the servers' logs
         servers.kill(leader);
         // wait for commits to flow again, then 2 s more
         long ok0 = loop.ok();
@@ -81,8 +82,8 @@ public final class FailoverBench implements CliCommand {
         gaps.add(gapMs);
         errors += loop.errors() - errors0;
         String next = servers.leaderOrNull();
-        out.printf("run %d: killed leader %s; commits resumed after a gap of %.0f ms (new leader %s), errors %d%n", run,
-            leader, gapMs, next, loop.errors() - errors0);
+        out.printf("run %d: killed leader %s at %s; commits resumed after a gap of %.0f ms (new leader %s), errors %d%n",
+            run, leader, killedAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS), gapMs, next, loop.errors() - errors0);
         out.flush();
         servers.startNode(leader);
         if (!servers.awaitCaughtUp(Duration.ofSeconds(90), 2000)) {
