@@ -58,7 +58,7 @@ class ServerConfigTest {
     ServerConfig c = ServerConfig.insecure("n1", Path.of("/tmp/s"), "n1=127.0.0.1:7001");
     RaftProperties p = RatisSettings.forServer(c);
     assertEquals(300, RaftServerConfigKeys.Rpc.timeoutMin(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
-    assertEquals(600, RaftServerConfigKeys.Rpc.timeoutMax(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
+    assertEquals(500, RaftServerConfigKeys.Rpc.timeoutMax(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
     assertEquals(RaftServerConfigKeys.Read.Option.LINEARIZABLE, RaftServerConfigKeys.Read.option(p));
     assertTrue(RaftServerConfigKeys.Log.purgeUptoSnapshotIndex(p));
     assertTrue(RaftServerConfigKeys.Snapshot.autoTriggerEnabled(p));
