@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Ratis settings for a loaded 2-core machine (RATIS.md section 7), every one overridable by
- * {@link ServerConfig#ratis()}: gRPC; election timeouts 300-500 ms (a follower polls: it notices a
+ * {@link ServerConfig#ratis()}: gRPC; election timeouts 250-400 ms (a follower polls: it notices a
  * dead leader between one and two timeouts after its last AppendEntries, so a kill costs writes
  * under 1.5 s at p99 with the client's retries, docs/BENCHMARKS.md "Failover"; the soak there shows
  * no spurious election under load with GC logging); the batch profile (appender wait 5 ms, sync every 512 entries);
@@ -49,8 +49,8 @@ public final class RatisSettings {
     GrpcConfigKeys.Server.setHost(p, self.host());
     GrpcConfigKeys.Server.setPort(p, self.port());
 
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(250, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(400, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.valueOf(5, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Log.setForceSyncNum(p, 512);
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);

@@ -57,8 +57,8 @@ class ServerConfigTest {
   void ratisGetsCohortDefaultsAndOverridesWin() {
     ServerConfig c = ServerConfig.insecure("n1", Path.of("/tmp/s"), "n1=127.0.0.1:7001");
     RaftProperties p = RatisSettings.forServer(c);
-    assertEquals(300, RaftServerConfigKeys.Rpc.timeoutMin(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
-    assertEquals(500, RaftServerConfigKeys.Rpc.timeoutMax(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
+    assertEquals(250, RaftServerConfigKeys.Rpc.timeoutMin(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
+    assertEquals(400, RaftServerConfigKeys.Rpc.timeoutMax(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
     assertEquals(RaftServerConfigKeys.Read.Option.LINEARIZABLE, RaftServerConfigKeys.Read.option(p));
     assertTrue(RaftServerConfigKeys.Log.purgeUptoSnapshotIndex(p));
     assertTrue(RaftServerConfigKeys.Snapshot.autoTriggerEnabled(p));
