@@ -25,7 +25,7 @@ public final class BenchOptions {
   public Path dir;
 
   @Parameter(names = "--server-java-opts", description = "JVM options of the server processes it starts")
-  public String serverJavaOpts = "-XX:+UseG1GC -Xms256m -Xmx1g";
+  public String serverJavaOpts = ServerProcesses.DEFAULT_JAVA_OPTS;
 
   @DynamicParameter(names = "--ratis", description = "a Ratis property for the servers it starts, e.g. --ratis raft.server.log.appender.wait-time.min=5ms (repeatable)")
   public Map<String, String> ratis = new LinkedHashMap<>();

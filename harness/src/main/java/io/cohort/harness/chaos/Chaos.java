@@ -4,6 +4,7 @@ import com.beust.jcommander.Parameter;
 import com.beust.jcommander.ParameterException;
 import com.beust.jcommander.Parameters;
 import io.cohort.harness.bench.BenchOptions;
+import io.cohort.harness.bench.ServerProcesses;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import java.io.PrintStream;
@@ -47,7 +48,7 @@ public final class Chaos implements CliCommand {
       throw new ParameterException("--replace-every-s must be 0 or more, got " + replaceEverySeconds);
     }
     long s = seed != null ? seed : System.currentTimeMillis();
-    String javaOpts = ctx.env().getOrDefault("COHORT_SERVER_JAVA_OPTS", "-XX:+UseG1GC -Xms256m -Xmx1g");
+    String javaOpts = ctx.env().getOrDefault("COHORT_SERVER_JAVA_OPTS", ServerProcesses.DEFAULT_JAVA_OPTS);
     boolean temp = dir == null;
     Path work = temp ? Files.createTempDirectory("cohort-chaos-") : Files.createDirectories(dir);
     List<String> opts = Arrays.stream(javaOpts.trim().split("\\s+")).filter(o -> !o.isEmpty()).toList();
