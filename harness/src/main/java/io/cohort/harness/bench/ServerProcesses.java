@@ -34,12 +34,8 @@ public final class ServerProcesses implements AutoCloseable {
 
   /** The initial members. */
   public static final List<String> IDS = List.of("n1", "n2", "n3");
-  /**
-   * The servers' JVM options unless told otherwise, as scripts/cluster.sh and the systemd unit
-   * use: G1 aiming at 100 ms pauses (its default 200 ms target let pauses reach 263 ms under load,
-   * above the 250 ms minimum election timeout: docs/BENCHMARKS.md "soak").
-   */
-  public static final String DEFAULT_JAVA_OPTS = "-XX:+UseG1GC -XX:MaxGCPauseMillis=100 -Xms256m -Xmx1g";
+  /** The servers' JVM options unless told otherwise, as scripts/cluster.sh and the systemd unit use. */
+  public static final String DEFAULT_JAVA_OPTS = "-XX:+UseG1GC -Xms256m -Xmx1g";
   /** In a JVM option, stands for the node's id (per-node files: archives, recordings). */
   public static final String NODE_ID = "{id}";
 
