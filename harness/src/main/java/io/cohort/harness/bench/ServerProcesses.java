@@ -34,8 +34,12 @@ public final class ServerProcesses implements AutoCloseable {
 
   /** The initial members. */
   public static final List<String> IDS = List.of("n1", "n2", "n3");
-  /** The servers' JVM options unless told otherwise, as scripts/cluster.sh and the systemd unit use. */
-  public static final String DEFAULT_JAVA_OPTS = "-XX:+UseG1GC -Xms256m -Xmx1g";
+  /**
+   * The servers' JVM options unless told otherwise, as scripts/cluster.sh and the systemd unit use:
+   * ZGC, whose pauses stay far below the 250 ms minimum election timeout (G1 paused a loaded
+   * leader 405 ms and cost it its term: docs/BENCHMARKS.md "soak").
+   */
+  public static final String DEFAULT_JAVA_OPTS = "-XX:+UseZGC -Xms256m -Xmx1g";
   /** In a JVM option, stands for the node's id (per-node files: archives, recordings). */
   public static final String NODE_ID = "{id}";
 
