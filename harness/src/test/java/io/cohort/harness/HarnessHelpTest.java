@@ -18,7 +18,7 @@ class HarnessHelpTest {
   void everyHarnessCommandAnswersHelpAndRunsNothing() throws Exception {
     try (Tripwire wire = new Tripwire()) {
       List<List<String>> paths = Harness.commands().paths();
-      assertEquals(8, paths.size(), paths.toString());
+      assertEquals(9, paths.size(), paths.toString());
       for (List<String> path : paths) {
         for (String flag : List.of("--help", "-h")) {
           List<String> args = new ArrayList<>(path);
