@@ -152,6 +152,14 @@ public final class CohortStateMachine extends BaseStateMachine {
   /** The largest command this server's Ratis log carries (R9). */
   private volatile int maxCommandBytes = RatisSettings.maxCommandBytes(RatisSettings.sizesOnly());
 
+  /** Step 11: liveness answered off the log, for the next tick. */
+  private final Renewals renewals = new Renewals();
+  /** Whether this node, as leader, heard from a majority lately (sampled by the server). */
+  private volatile java.util.function.BooleanSupplier leaderFresh = () -> false;
+  private final java.util.concurrent.atomic.AtomicLong quietAnswers = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong quietOk = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong shedRenewals = new java.util.concurrent.atomic.AtomicLong();
+
   /** R12: told what was applied (signals only); null until the server attaches it. */
   private volatile WatchService watches;
   private ScheduledExecutorService tickScheduler;
@@ -201,7 +209,8 @@ public final class CohortStateMachine extends BaseStateMachine {
       return t;
     });
     localWrites = new LocalWrites(() -> server, groupId, selfId);
-    ticker = new LeaderTicker(localWrites, this::tickWanted, settings.tickIntervalMs(), tickScheduler);
+    ticker = new LeaderTicker(localWrites, this::tickWanted, settings.tickIntervalMs(), tickScheduler,
+        this::nextTick, t -> renewals.restore(t.getTick()));
     snapshots.init(raftStorage, RaftServerConfigKeys.Snapshot.retentionFileNum(server.getProperties()));
     getLifeCycle().startAndTransition(this::loadLatestSnapshot, IOException.class);
   }
@@ -272,12 +281,18 @@ public final class CohortStateMachine extends BaseStateMachine {
         .setClientRequest(request);
     CommandAdmission.Admitted admitted;
     try {
+      // Counted before it is stamped, until applied or cancelled: a quiet heartbeat is answered only
+      // when every command stamped before it is applied (step 11).
       admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, this::aclFor,
-          maxCommandBytes, () -> stamps.stampMs(term, leaderReady, () -> appliedNowMs), this::newSessionToken);
+          maxCommandBytes, () -> {
+            writesInFlight.incrementAndGet();
+            return stamps.stampMs(term, leaderReady, () -> appliedNowMs);
+          }, this::newSessionToken);
       if (admitted.command().hasHeartbeat() && pendingWrites > shedAbovePending) {
+        writesInFlight.updateAndGet(n -> Math.max(0, n - 1));
+        renewShed(admitted);
         throw Shedding.refuse(admitted, pendingWrites, shedAbovePending);
       }
-      writesInFlight.incrementAndGet(); // until applied or cancelled
     } catch (IllegalArgumentException refused) {
       if (refused instanceof CommandAdmission.Refused r) {
         events.refused(r.command(), r.code());
@@ -346,15 +361,15 @@ public final class CohortStateMachine extends BaseStateMachine {
     // here, outside the lock. Bytes that do not decode go to the core, which rejects them (R8).
     CommandAdmission.Admitted parsed = trx.getStateMachineContext() instanceof CommandAdmission.Admitted a ? a
         : CommandAdmission.parseLogged(entry.getStateMachineLogEntry().getLogData());
-    if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted) {
-      writesInFlight.updateAndGet(n -> Math.max(0, n - 1)); // admitted by this node as leader
-    }
     Result result;
     List<TouchedMembers.Member> members;
     lock.lock();
     try {
       result = parsed != null ? coordinator.apply(parsed.command(), index, term, parsed.stamp())
           : coordinator.applyLogEntry(entry.getStateMachineLogEntry().getLogData().toByteArray(), index, term);
+      if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted) {
+        writesInFlight.updateAndGet(n -> Math.max(0, n - 1)); // admitted by this node as leader: now applied
+      }
       updateLastAppliedTermIndex(term, index);
       noteApplied();
       members = touched.drain();
@@ -479,6 +494,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   private QueryResult answer(Query q, String principal) {
     QueryResult r;
     switch (q.getBodyCase()) {
+      case QUIET_HEARTBEAT -> r = quietHeartbeat(q.getQuietHeartbeat(), principal);
       case STATE_DIGEST, SNAPSHOT_CHUNK -> {
         QueryResult denied = Coordinator.checkQuery(q, principal, appliedAcl);
         r = denied != null ? denied : q.hasStateDigest()
@@ -598,11 +614,131 @@ public final class CohortStateMachine extends BaseStateMachine {
     } finally {
       lock.unlock();
     }
-    return at == Long.MIN_VALUE || (at != Long.MAX_VALUE && stamps.peekMs() >= at);
+    return at == Long.MIN_VALUE || !renewals.isEmpty() || (at != Long.MAX_VALUE && stamps.peekMs() >= at);
   }
 
   public long appliedIndex() {
     return getLastAppliedTermIndex().getIndex();
+  }
+
+  // ------------------------------------------------------------------ heartbeats off the log (step 11)
+
+  /**
+   * Answers a heartbeat that would change nothing but liveness from the applied state, without a
+   * log entry, when this node is the leader, ready, leading its term's clock, heard from a majority
+   * within the election timeout's minimum ({@link LeaderFreshness}: a follower votes for another
+   * leader only after that long without hearing from this one), and every command it stamped is
+   * applied. The liveness goes to {@link Renewals} for the next tick. Anything else: NEEDS_WRITE,
+   * and the client sends the replicated heartbeat at once. Never a ReadIndex round: the client sends
+   * it as a non-linearizable read, which Ratis gives to the leader's {@link #query} directly.
+   */
+  private QueryResult quietHeartbeat(io.cohort.statemachine.proto.Heartbeat hb, String principal) {
+    RaftServer.Division d;
+    try {
+      d = division();
+    } catch (IOException e) {
+      d = null;
+    }
+    long term = d == null ? -1 : d.getInfo().getCurrentTerm();
+    Result r;
+    if (d == null || !d.getInfo().isLeader() || !d.getInfo().isLeaderReady() || !leaderFresh.getAsBoolean()
+        || !stamps.leads(term)) {
+      r = needsWrite("this node is not a leader that heard from a majority lately");
+    } else {
+      final RaftServer.Division leader = d;
+      r = renewals.locked(() -> {
+        long at = stamps.peekMs();
+        Result answer;
+        lock.lock();
+        try {
+          answer = writesInFlight.get() > 0 ? needsWrite("writes this leader stamped are not applied yet")
+              : coordinator.quietHeartbeat(hb, principal, at);
+        } finally {
+          lock.unlock();
+        }
+        if (answer.getCode() == Code.OK) {
+          if (!leader.getInfo().isLeader() || leader.getInfo().getCurrentTerm() != term) {
+            return needsWrite("this node stopped leading");
+          }
+          renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at);
+        }
+        return answer;
+      });
+    }
+    quietAnswers.incrementAndGet();
+    if (r.getCode() == Code.OK) {
+      quietOk.incrementAndGet();
+    }
+    events.quietHeartbeat(r.getCode());
+    QueryResult.Builder out = QueryResult.newBuilder().setCode(r.getCode()).setMessage(r.getMessage());
+    if (r.hasHeartbeat()) {
+      out.setHeartbeat(r.getHeartbeat());
+    }
+    return out.build();
+  }
+
+  private static Result needsWrite(String why) {
+    return Result.newBuilder().setCode(Code.NEEDS_WRITE).setMessage("send it as a replicated heartbeat: " + why)
+        .build();
+  }
+
+  /**
+   * A heartbeat shed before the log still proves its member alive: a renewal, if its session is the
+   * member's in the applied state. Safe for R2: the client got no answer, so its own deadline does
+   * not move; only its expiry waits (and it need not rejoin).
+   */
+  private void renewShed(CommandAdmission.Admitted admitted) {
+    io.cohort.statemachine.proto.Heartbeat hb = admitted.command().getHeartbeat();
+    if (hb.getSessionToken().isEmpty()) {
+      return;
+    }
+    renewals.locked(() -> {
+      long at = stamps.peekMs();
+      boolean current;
+      lock.lock();
+      try {
+        current = coordinator.watch(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(),
+            admitted.stamp().principal()).getCode() == Code.OK;
+      } finally {
+        lock.unlock();
+      }
+      if (current) {
+        renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at);
+        shedRenewals.incrementAndGet();
+      }
+      return null;
+    });
+  }
+
+  /** The ticker's next tick: pending renewals (within the command limit's half) and the expiry cutoff. */
+  private Command nextTick() {
+    int budget = Math.min(appliedLimits.maxCommandBytes(), maxCommandBytes) / 2;
+    return Command.newBuilder().setTick(renewals.drain(stamps::peekMs, io.cohort.statemachine.Protocol.MAX_RENEWALS_PER_TICK,
+        budget)).build();
+  }
+
+  /** How the leader's freshness is judged (the server's sampled {@link LeaderFreshness}); never, until set. */
+  void judgeLeadershipBy(java.util.function.BooleanSupplier fresh) {
+    leaderFresh = fresh;
+  }
+
+  /** Quiet heartbeats this node answered (any code), and answered OK off the log (tests, metrics). */
+  public long quietHeartbeatsAnswered() {
+    return quietAnswers.get();
+  }
+
+  public long quietHeartbeatsOk() {
+    return quietOk.get();
+  }
+
+  /** Shed heartbeats that renewed their member (tests). */
+  public long shedHeartbeatsRenewed() {
+    return shedRenewals.get();
+  }
+
+  /** Renewals waiting for the next tick (tests). */
+  int pendingRenewals() {
+    return renewals.size();
   }
 
   public boolean tickerRunning() {
@@ -634,6 +770,7 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   void leaderReady(long term) {
     stamps.lead(term, appliedNowMs);
+    renewals.clear(); // anything left from an earlier term: that term's end pushed every deadline (R6)
     if (ticker != null) {
       ticker.start();
     }
@@ -676,6 +813,7 @@ public final class CohortStateMachine extends BaseStateMachine {
       ticker.stop();
     }
     writesInFlight.set(0); // what it admitted is the next leader's to apply or drop
+    renewals.clear(); // lost with the leadership: the next term's first entry pushes every deadline (R6)
     WatchService w = watches;
     if (w != null) {
       w.notLeader("");
@@ -686,6 +824,9 @@ public final class CohortStateMachine extends BaseStateMachine {
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
     if (ticker != null && !selfId.equals(newLeaderId)) {
       ticker.stop();
+    }
+    if (!selfId.equals(newLeaderId)) {
+      renewals.clear(); // as in notifyNotLeader
     }
     WatchService w = watches;
     if (w != null && !selfId.equals(newLeaderId)) {
