@@ -42,8 +42,8 @@ final class Exchange {
   private boolean inFlight;
   /** The last heartbeat's answer, null after a failure: whether the next one may be quiet (step 11). */
   private HeartbeatResult lastAnswer;
-  private long quietSent;
-  private long quietOk;
+  private volatile long quietSent; // written on the loop thread only
+  private volatile long quietOk;
   private volatile boolean limitsKnown;
   private volatile int refusedForSize;
 
