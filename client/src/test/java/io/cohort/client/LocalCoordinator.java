@@ -78,7 +78,8 @@ final class LocalCoordinator implements ConsumerTransport, AutoCloseable {
         if (r.getCode() == Code.OK) {
           renewals.put(heartbeat.getGroup() + "/" + heartbeat.getConsumerId(), io.cohort.statemachine.proto.Renewal
               .newBuilder().setGroup(heartbeat.getGroup()).setConsumerId(heartbeat.getConsumerId())
-              .setSessionToken(heartbeat.getSessionToken()).setSeenAtMs(now).build());
+              .setSessionToken(heartbeat.getSessionToken()).setSeenAtMs(now)
+              .setSessionTimeoutMs(r.getHeartbeat().getSessionTimeoutMs()).build());
         }
       }
       if (r.getCode() != Code.OK) {

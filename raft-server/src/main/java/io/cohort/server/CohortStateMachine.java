@@ -660,7 +660,8 @@ public final class CohortStateMachine extends BaseStateMachine {
           if (!leader.getInfo().isLeader() || leader.getInfo().getCurrentTerm() != term) {
             return needsWrite("this node stopped leading");
           }
-          renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at);
+          renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at,
+              answer.getHeartbeat().getSessionTimeoutMs());
         }
         return answer;
       });
@@ -703,7 +704,7 @@ public final class CohortStateMachine extends BaseStateMachine {
         lock.unlock();
       }
       if (current) {
-        renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at);
+        renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at, 0);
         shedRenewals.incrementAndGet();
       }
       return null;

@@ -32,7 +32,8 @@ final class Renewals {
     return body.get();
   }
 
-  synchronized void record(String group, String consumer, ByteString session, long seenAtMs) {
+  /** @param sessionTimeoutMs the session the answer told the client; 0 = the group's when applied */
+  synchronized void record(String group, String consumer, ByteString session, long seenAtMs, long sessionTimeoutMs) {
     Key k = new Key(group, consumer);
     Renewal had = pending.get(k);
     if (had != null && had.getSessionToken().equals(session) && had.getSeenAtMs() >= seenAtMs) {
@@ -40,7 +41,7 @@ final class Renewals {
     }
     pending.remove(k); // re-inserted at the end: drained in the order last heard
     pending.put(k, Renewal.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session)
-        .setSeenAtMs(seenAtMs).build());
+        .setSeenAtMs(seenAtMs).setSessionTimeoutMs(sessionTimeoutMs).build());
   }
 
   synchronized boolean isEmpty() {
@@ -83,7 +84,7 @@ final class Renewals {
   /** A drained tick was not applied: its renewals wait for the next one (newer ones kept). */
   synchronized void restore(Tick tick) {
     for (Renewal r : tick.getRenewalsList()) {
-      record(r.getGroup(), r.getConsumerId(), r.getSessionToken(), r.getSeenAtMs());
+      record(r.getGroup(), r.getConsumerId(), r.getSessionToken(), r.getSeenAtMs(), r.getSessionTimeoutMs());
     }
   }
 }

@@ -17,9 +17,9 @@ class RenewalsTest {
   @Test
   void R7_aTickCarriesTheLatestRenewalPerMemberAndCutsExpiryAtItsDrainTime() {
     Renewals r = new Renewals();
-    r.record("g", "a", S1, 100);
-    r.record("g", "b", S1, 110);
-    r.record("g", "a", S1, 90); // older: kept 100
+    r.record("g", "a", S1, 100, 0);
+    r.record("g", "b", S1, 110, 0);
+    r.record("g", "a", S1, 90, 0); // older: kept 100
     Tick t = r.drain(() -> 200, 10, 10_000);
     assertEquals(List.of("a@100", "b@110"), names(t));
     assertEquals(200, t.getExpiryCutoffMs());
@@ -30,7 +30,7 @@ class RenewalsTest {
   void R7_renewalsLeftForTheNextTickHoldItsExpiryCutoffBackToTheOldestOfThem() {
     Renewals r = new Renewals();
     for (int i = 0; i < 5; i++) {
-      r.record("g", "c" + i, S1, 100 + i);
+      r.record("g", "c" + i, S1, 100 + i, 0);
     }
     Tick first = r.drain(() -> 500, 2, 10_000);
     assertEquals(List.of("c0@100", "c1@101"), names(first));
@@ -45,10 +45,10 @@ class RenewalsTest {
   @Test
   void R2_aTickThatWasNotAppliedGivesItsRenewalsBackWithoutUndoingNewerOnes() {
     Renewals r = new Renewals();
-    r.record("g", "a", S1, 100);
-    r.record("g", "b", S1, 100);
+    r.record("g", "a", S1, 100, 0);
+    r.record("g", "b", S1, 100, 0);
     Tick lost = r.drain(() -> 150, 10, 10_000);
-    r.record("g", "a", S1, 160); // answered while the tick was out
+    r.record("g", "a", S1, 160, 0); // answered while the tick was out
     r.restore(lost);
     assertEquals(List.of("a@160", "b@100"), names(r.drain(() -> 200, 10, 10_000)));
   }
@@ -56,11 +56,11 @@ class RenewalsTest {
   @Test
   void R2_aNewSessionReplacesTheOldOnesRenewalAndLeadershipLossClearsAll() {
     Renewals r = new Renewals();
-    r.record("g", "a", S1, 100);
-    r.record("g", "a", S2, 90);
+    r.record("g", "a", S1, 100, 0);
+    r.record("g", "a", S2, 90, 0);
     Tick t = r.drain(() -> 200, 10, 10_000);
     assertEquals(S2, t.getRenewals(0).getSessionToken());
-    r.record("g", "b", S1, 100);
+    r.record("g", "b", S1, 100, 0);
     r.clear();
     assertTrue(r.isEmpty());
     assertEquals(0, r.drain(() -> 300, 10, 10_000).getRenewalsCount());

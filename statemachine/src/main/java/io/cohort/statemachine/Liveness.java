@@ -105,8 +105,10 @@ final class Liveness {
         continue;
       }
       long at = Math.min(r.getSeenAtMs(), state.nowMs);
+      long session = r.getSessionTimeoutMs() > 0 ? Math.min(r.getSessionTimeoutMs(), Groups.MAX_SESSION_TIMEOUT_MS)
+          : group.sessionTimeoutMs;
       member.lastHeartbeatMs = Math.max(member.lastHeartbeatMs, at);
-      member.deadlineMs = Math.max(member.deadlineMs, at + group.sessionTimeoutMs);
+      member.deadlineMs = Math.max(member.deadlineMs, at + session);
       renewed++;
     }
     out.setRenewed(renewed).setRenewalsSkipped(skipped);

@@ -134,6 +134,35 @@ class QuietHeartbeatTest {
   }
 
   @Test
+  void R2_aRenewalCountsTheSessionTheAnswerToldNotTheGroupsLaterOne() {
+    CoordinatorTestContext ctx = new CoordinatorTestContext();
+    ctx.withTopic("t", 1).withGroup(CoordinatorTestContext.group("g", "t").setSessionTimeoutMs(1_000));
+    HeartbeatResult a = ctx.heartbeat("g", "A");
+    ctx.nowMs += 100;
+    long seen = ctx.nowMs;
+    ctx.apply(Command.newBuilder().setUpdateGroup(UpdateGroup.newBuilder().setGroup("g").setSessionTimeoutMs(5_000)));
+    ctx.apply(Command.newBuilder().setTick(Tick.newBuilder().addRenewals(renewal("g", "A", a.getSessionToken(), seen)
+        .toBuilder().setSessionTimeoutMs(1_000))));
+    var member = ctx.coordinator.state().groups.get("g").members.get("A");
+    assertEquals(seen + 1_000, member.deadlineMs, "the client was told 1 s");
+    ctx.apply(Command.newBuilder().setTick(Tick.newBuilder().addRenewals(renewal("g", "A", a.getSessionToken(), seen))));
+    assertEquals(seen + 5_000, member.deadlineMs, "no session told (a shed heartbeat): the group's");
+  }
+
+  @Test
+  void R2_aTakeoverLetsTheReplacedSessionReadAFullSessionFromTheJoin() {
+    CoordinatorTestContext ctx = new CoordinatorTestContext();
+    ctx.withTopic("t", 1).withGroup(CoordinatorTestContext.group("g", "t").setSessionTimeoutMs(1_000));
+    ctx.heartbeat("g", "A");
+    ctx.nowMs += 900; // its state deadline is 100 ms away, but the leader may have confirmed it off the log since
+    long joinedAt = ctx.nowMs;
+    ctx.apply(Command.newBuilder().setHeartbeat(Heartbeat.newBuilder().setGroup("g").setConsumerId("A")));
+    var member = ctx.coordinator.state().groups.get("g").members.get("A");
+    assertTrue(member.takeoverPending());
+    assertEquals(joinedAt + 1_000, member.oldDeadlineMs);
+  }
+
+  @Test
   void R9_aTickWithTooManyRenewalsIsRefusedWhole() {
     CoordinatorTestContext ctx = new CoordinatorTestContext();
     Tick.Builder t = Tick.newBuilder();
