@@ -105,10 +105,16 @@ final class Exchange {
     pacer.heartbeatSent(state.nextHeartbeatMs());
     Heartbeat hb = state.heartbeat(f);
     if (mayBeQuiet && quietFits(hb)) {
-      CompletableFuture<HeartbeatResult> quiet = transport.quietHeartbeat(hb);
+      CompletableFuture<HeartbeatResult> quiet;
+      try {
+        quiet = transport.quietHeartbeat(hb);
+      } catch (RuntimeException e) {
+        quiet = CompletableFuture.failedFuture(e); // falls back to the log below
+      }
       if (quiet != null) {
+        CompletableFuture<HeartbeatResult> call = quiet;
         quietSent++;
-        send(() -> quiet, (r, e) -> onQuietHeartbeat(f, hb, sentAt, r, e));
+        send(() -> call, (r, e) -> onQuietHeartbeat(f, hb, sentAt, r, e));
         return;
       }
     }

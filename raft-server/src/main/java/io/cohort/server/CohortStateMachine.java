@@ -152,13 +152,8 @@ public final class CohortStateMachine extends BaseStateMachine {
   /** The largest command this server's Ratis log carries (R9). */
   private volatile int maxCommandBytes = RatisSettings.maxCommandBytes(RatisSettings.sizesOnly());
 
-  /** Step 11: liveness answered off the log, for the next tick. */
-  private final Renewals renewals = new Renewals();
-  /** Whether this node, as leader, heard from a majority lately (sampled by the server). */
-  private volatile java.util.function.BooleanSupplier leaderFresh = () -> false;
-  private final java.util.concurrent.atomic.AtomicLong quietAnswers = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong quietOk = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong shedRenewals = new java.util.concurrent.atomic.AtomicLong();
+  /** Step 11: heartbeats answered off the log and the renewals they leave for the ticker. */
+  private final OffLogLiveness liveness;
 
   /** R12: told what was applied (signals only); null until the server attaches it. */
   private volatile WatchService watches;
@@ -191,6 +186,7 @@ public final class CohortStateMachine extends BaseStateMachine {
         (file, cause) -> failures.snapshotWriteFailed(file, cause));
     this.snapshotChunks = new SnapshotChunks(snapshots::storage);
     this.stamps = new LeaderStamps(clock);
+    this.liveness = new OffLogLiveness(stamps, writesInFlight, events, this::underLock);
   }
 
   // ------------------------------------------------------------------ life cycle
@@ -210,7 +206,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     });
     localWrites = new LocalWrites(() -> server, groupId, selfId);
     ticker = new LeaderTicker(localWrites, this::tickWanted, settings.tickIntervalMs(), tickScheduler,
-        this::nextTick, t -> renewals.restore(t.getTick()));
+        () -> liveness.nextTick(Math.min(appliedLimits.maxCommandBytes(), maxCommandBytes) / 2), liveness::restore);
     snapshots.init(raftStorage, RaftServerConfigKeys.Snapshot.retentionFileNum(server.getProperties()));
     getLifeCycle().startAndTransition(this::loadLatestSnapshot, IOException.class);
   }
@@ -290,7 +286,7 @@ public final class CohortStateMachine extends BaseStateMachine {
           }, this::newSessionToken);
       if (admitted.command().hasHeartbeat() && pendingWrites > shedAbovePending) {
         writesInFlight.updateAndGet(n -> Math.max(0, n - 1));
-        renewShed(admitted);
+        liveness.renewShed(admitted);
         throw Shedding.refuse(admitted, pendingWrites, shedAbovePending);
       }
     } catch (IllegalArgumentException refused) {
@@ -494,7 +490,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   private QueryResult answer(Query q, String principal) {
     QueryResult r;
     switch (q.getBodyCase()) {
-      case QUIET_HEARTBEAT -> r = quietHeartbeat(q.getQuietHeartbeat(), principal);
+      case QUIET_HEARTBEAT -> r = liveness.answer(q.getQuietHeartbeat(), principal, divisionOrNull());
       case STATE_DIGEST, SNAPSHOT_CHUNK -> {
         QueryResult denied = Coordinator.checkQuery(q, principal, appliedAcl);
         r = denied != null ? denied : q.hasStateDigest()
@@ -614,7 +610,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     } finally {
       lock.unlock();
     }
-    return at == Long.MIN_VALUE || !renewals.isEmpty() || (at != Long.MAX_VALUE && stamps.peekMs() >= at);
+    return at == Long.MIN_VALUE || liveness.pending() > 0 || (at != Long.MAX_VALUE && stamps.peekMs() >= at);
   }
 
   public long appliedIndex() {
@@ -623,123 +619,38 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   // ------------------------------------------------------------------ heartbeats off the log (step 11)
 
-  /**
-   * Answers a heartbeat that would change nothing but liveness from the applied state, without a
-   * log entry, when this node is the leader, ready, leading its term's clock, heard from a majority
-   * within the election timeout's minimum ({@link LeaderFreshness}: a follower votes for another
-   * leader only after that long without hearing from this one), and every command it stamped is
-   * applied. The liveness goes to {@link Renewals} for the next tick. Anything else: NEEDS_WRITE,
-   * and the client sends the replicated heartbeat at once. Never a ReadIndex round: the client sends
-   * it as a non-linearizable read, which Ratis gives to the leader's {@link #query} directly.
-   */
-  private QueryResult quietHeartbeat(io.cohort.statemachine.proto.Heartbeat hb, String principal) {
-    RaftServer.Division d;
-    try {
-      d = division();
-    } catch (IOException e) {
-      d = null;
-    }
-    long term = d == null ? -1 : d.getInfo().getCurrentTerm();
-    Result r;
-    if (d == null || !d.getInfo().isLeader() || !d.getInfo().isLeaderReady() || !leaderFresh.getAsBoolean()
-        || !stamps.leads(term)) {
-      r = needsWrite("this node is not a leader that heard from a majority lately");
-    } else {
-      final RaftServer.Division leader = d;
-      r = renewals.locked(() -> {
-        long at = stamps.peekMs();
-        Result answer;
-        lock.lock();
-        try {
-          answer = writesInFlight.get() > 0 ? needsWrite("writes this leader stamped are not applied yet")
-              : coordinator.quietHeartbeat(hb, principal, at);
-        } finally {
-          lock.unlock();
-        }
-        if (answer.getCode() == Code.OK) {
-          if (!leader.getInfo().isLeader() || leader.getInfo().getCurrentTerm() != term) {
-            return needsWrite("this node stopped leading");
-          }
-          renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at,
-              answer.getHeartbeat().getSessionTimeoutMs());
-        }
-        return answer;
-      });
-    }
-    quietAnswers.incrementAndGet();
-    if (r.getCode() == Code.OK) {
-      quietOk.incrementAndGet();
-    }
-    events.quietHeartbeat(r.getCode());
-    QueryResult.Builder out = QueryResult.newBuilder().setCode(r.getCode()).setMessage(r.getMessage());
-    if (r.hasHeartbeat()) {
-      out.setHeartbeat(r.getHeartbeat());
-    }
-    return out.build();
-  }
-
-  private static Result needsWrite(String why) {
-    return Result.newBuilder().setCode(Code.NEEDS_WRITE).setMessage("send it as a replicated heartbeat: " + why)
-        .build();
-  }
-
-  /**
-   * A heartbeat shed before the log still proves its member alive: a renewal, if its session is the
-   * member's in the applied state. Safe for R2: the client got no answer, so its own deadline does
-   * not move; only its expiry waits (and it need not rejoin).
-   */
-  private void renewShed(CommandAdmission.Admitted admitted) {
-    io.cohort.statemachine.proto.Heartbeat hb = admitted.command().getHeartbeat();
-    if (hb.getSessionToken().isEmpty()) {
-      return;
-    }
-    renewals.locked(() -> {
-      long at = stamps.peekMs();
-      boolean current;
-      lock.lock();
-      try {
-        current = coordinator.watch(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(),
-            admitted.stamp().principal()).getCode() == Code.OK;
-      } finally {
-        lock.unlock();
-      }
-      if (current) {
-        renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at, 0);
-        shedRenewals.incrementAndGet();
-      }
-      return null;
-    });
-  }
-
-  /** The ticker's next tick: pending renewals (within the command limit's half) and the expiry cutoff. */
-  private Command nextTick() {
-    int budget = Math.min(appliedLimits.maxCommandBytes(), maxCommandBytes) / 2;
-    return Command.newBuilder().setTick(renewals.drain(stamps::peekMs, io.cohort.statemachine.Protocol.MAX_RENEWALS_PER_TICK,
-        budget)).build();
-  }
-
-  /** How the leader's freshness is judged (the server's sampled {@link LeaderFreshness}); never, until set. */
+  /** Step 11: how the leader's freshness is judged (the server's sampled {@link LeaderFreshness}); never, until set. */
   void judgeLeadershipBy(java.util.function.BooleanSupplier fresh) {
-    leaderFresh = fresh;
+    liveness.judgeLeadershipBy(fresh);
   }
 
   /** Quiet heartbeats this node answered (any code), and answered OK off the log (tests, metrics). */
   public long quietHeartbeatsAnswered() {
-    return quietAnswers.get();
+    return liveness.answered();
   }
 
   public long quietHeartbeatsOk() {
-    return quietOk.get();
+    return liveness.answeredOk();
   }
 
   /** Shed heartbeats that renewed their member (tests). */
   public long shedHeartbeatsRenewed() {
-    return shedRenewals.get();
+    return liveness.shedRenewed();
   }
 
   /** Renewals waiting for the next tick (tests). */
   int pendingRenewals() {
-    return renewals.size();
+    return liveness.pending();
+  }
+
+  /** Runs {@code read} on the applied state under the apply lock. */
+  private <T> T underLock(java.util.function.Function<Coordinator, T> read) {
+    lock.lock();
+    try {
+      return read.apply(coordinator);
+    } finally {
+      lock.unlock();
+    }
   }
 
   public boolean tickerRunning() {
@@ -771,7 +682,7 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   void leaderReady(long term) {
     stamps.lead(term, appliedNowMs);
-    renewals.clear(); // anything left from an earlier term: that term's end pushed every deadline (R6)
+    liveness.clear(); // anything left from an earlier term: that term's end pushed every deadline (R6)
     if (ticker != null) {
       ticker.start();
     }
@@ -780,6 +691,14 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
     if (!settings.bootstrapAdmins().isEmpty() && !appliedAcl.bootstrapped() && tickScheduler != null) {
       tickScheduler.execute(() -> BootstrapAccess.append(localWrites, settings.bootstrapAdmins()));
+    }
+  }
+
+  private RaftServer.Division divisionOrNull() {
+    try {
+      return division();
+    } catch (IOException e) {
+      return null;
     }
   }
 
@@ -814,7 +733,7 @@ public final class CohortStateMachine extends BaseStateMachine {
       ticker.stop();
     }
     writesInFlight.set(0); // what it admitted is the next leader's to apply or drop
-    renewals.clear(); // lost with the leadership: the next term's first entry pushes every deadline (R6)
+    liveness.clear(); // lost with the leadership: the next term's first entry pushes every deadline (R6)
     WatchService w = watches;
     if (w != null) {
       w.notLeader("");
@@ -827,7 +746,7 @@ public final class CohortStateMachine extends BaseStateMachine {
       ticker.stop();
     }
     if (!selfId.equals(newLeaderId)) {
-      renewals.clear(); // as in notifyNotLeader
+      liveness.clear(); // as in notifyNotLeader
     }
     WatchService w = watches;
     if (w != null && !selfId.equals(newLeaderId)) {
