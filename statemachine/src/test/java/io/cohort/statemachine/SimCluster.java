@@ -179,7 +179,7 @@ abstract class SimCluster {
       stats.merge("lost quiet heartbeats", 1, Integer::sum);
       return null;
     }
-    if (deposed != null && realMs < deposedUntilRealMs && rnd.nextInt(3) == 0) {
+    if (!quiet && deposed != null && realMs < deposedUntilRealMs && rnd.nextInt(3) == 0) {
       stats.merge("quiet heartbeats to a deposed leader", 1, Integer::sum);
       if (!deposedLeaderIsFresh()) {
         return Result.newBuilder().setCode(Code.NEEDS_WRITE).setMessage("not a fresh leader").build();
