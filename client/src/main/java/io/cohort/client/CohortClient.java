@@ -322,6 +322,23 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     return command(Command.newBuilder().setHeartbeat(heartbeat).build(), Result::getHeartbeat);
   }
 
+  /**
+   * Step 11: a heartbeat that would change nothing but the session's liveness, answered by the
+   * leader from its state without a log entry (a non-linearizable read to the leader: no ReadIndex
+   * round). Fails with {@link CohortRejectedException} NEEDS_WRITE when it must be sent with {@link
+   * #heartbeat} instead, or with the refusal the heartbeat would get (FENCED, UNKNOWN_MEMBER, ...).
+   */
+  @Override
+  public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
+    byte[] q = Query.newBuilder().setQuietHeartbeat(heartbeat).build().toByteArray();
+    return channel.leaderRead(q, "quiet heartbeat", QueryResult::parseFrom).thenApply(r -> {
+      if (r.getCode() != Code.OK) {
+        throw new CohortRejectedException(r.getCode(), r.getMessage());
+      }
+      return r.getHeartbeat();
+    });
+  }
+
   /** Commits checkpoints (R3); the result has one code per entry (FENCED entries changed nothing). */
   @Override
   public CompletableFuture<CommitResult> commit(CommitCheckpoints commit) {

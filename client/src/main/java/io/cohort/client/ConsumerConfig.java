@@ -30,11 +30,24 @@ import java.util.Objects;
  * @param watchTimeoutMs R12: how long each watch on the leader waits for a change before it is
  *     placed again (at most {@link WatchProtocol#MAX_TIMEOUT_MS}); 0 = no watch, heartbeats keep
  *     their interval
+ * @param quietHeartbeats step 11: a heartbeat that would change nothing (no commits, the same
+ *     grants, no release or handoff pending) is answered by the leader off the log; false = every
+ *     heartbeat goes through the log
  */
 public record ConsumerConfig(String group, String consumerId, long commitIntervalMs,
     int maxBatchRecords, long pollWaitMs, long sessionMarginMs, long errorBackoffMs, long retryMs,
     long leaveTimeoutMs, int readerThreads, boolean autoCommit, PoisonPolicy poisonPolicy,
-    long maxErrorBackoffMs, ConsumerMetrics metrics, long watchTimeoutMs) {
+    long maxErrorBackoffMs, ConsumerMetrics metrics, long watchTimeoutMs, boolean quietHeartbeats) {
+
+  /** The settings before quiet heartbeats existed: they are on. */
+  public ConsumerConfig(String group, String consumerId, long commitIntervalMs, int maxBatchRecords,
+      long pollWaitMs, long sessionMarginMs, long errorBackoffMs, long retryMs, long leaveTimeoutMs,
+      int readerThreads, boolean autoCommit, PoisonPolicy poisonPolicy, long maxErrorBackoffMs,
+      ConsumerMetrics metrics, long watchTimeoutMs) {
+    this(group, consumerId, commitIntervalMs, maxBatchRecords, pollWaitMs, sessionMarginMs, errorBackoffMs,
+        retryMs, leaveTimeoutMs, readerThreads, autoCommit, poisonPolicy, maxErrorBackoffMs, metrics,
+        watchTimeoutMs, true);
+  }
 
   /** What the self-fencing margin keeps on top of one poll (R2: a poll, then the check). */
   public static final long MARGIN_SLACK_MS = 100;
@@ -156,6 +169,7 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
     private PoisonPolicy poisonPolicy = PoisonPolicy.retry();
     private long maxErrorBackoffMs = DEFAULT_MAX_ERROR_BACKOFF_MS;
     private long watchTimeoutMs = DEFAULT_WATCH_TIMEOUT_MS;
+    private boolean quietHeartbeats = true;
     private ConsumerMetrics metrics = ConsumerMetrics.NONE;
     private io.prometheus.metrics.model.registry.PrometheusRegistry registry;
 
@@ -243,11 +257,17 @@ public record ConsumerConfig(String group, String consumerId, long commitInterva
       return this;
     }
 
+    /** Step 11: heartbeats that change nothing answered off the log (default on); false sends every one through the log. */
+    public Builder quietHeartbeats(boolean v) {
+      quietHeartbeats = v;
+      return this;
+    }
+
     public ConsumerConfig build() {
       ConsumerMetrics m = registry == null ? metrics : PrometheusConsumerMetrics.of(registry, group, consumerId);
       return new ConsumerConfig(group, consumerId, commitIntervalMs, maxBatchRecords, pollWaitMs,
           sessionMarginMs, errorBackoffMs, retryMs, leaveTimeoutMs, readerThreads, autoCommit, poisonPolicy,
-          maxErrorBackoffMs, m, watchTimeoutMs);
+          maxErrorBackoffMs, m, watchTimeoutMs, quietHeartbeats);
     }
   }
 }

@@ -303,8 +303,9 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     }
     if (!exchange.inFlight() && !heartbeatsStopped && (target == null || member)) {
       if (plan.send() == Pacer.Send.HEARTBEAT) {
+        boolean asked = watchSawChange || state.heartbeatNow(); // it has something to learn or tell
         watchSawChange = false;
-        exchange.sendHeartbeat();
+        exchange.sendHeartbeat(!asked);
       } else if (plan.send() == Pacer.Send.COMMIT) {
         exchange.sendCommit();
       }

@@ -22,6 +22,15 @@ interface ConsumerTransport {
   /** The cluster's per-request limits (R9); the consumer sizes its commands under them. */
   CompletableFuture<LimitsRecord> limits();
 
+  /**
+   * Step 11: a heartbeat the leader answers off the log when it would change nothing; fails with
+   * NEEDS_WRITE (or any other failure) when it must go through the log. Null when this transport
+   * cannot send one: every heartbeat goes through {@link #heartbeat}.
+   */
+  default CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
+    return null;
+  }
+
   /** R12: the channels a consumer's watch goes through; null when this transport has none. */
   default WatchChannel watchChannel() {
     return null;

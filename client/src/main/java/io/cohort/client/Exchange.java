@@ -6,7 +6,12 @@ import io.cohort.client.GroupConsumer.Status;
 import io.cohort.statemachine.AssignmentView;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.CommitResult;
+import io.cohort.statemachine.proto.Grant;
+import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.HeartbeatResult;
+import io.cohort.statemachine.proto.PartitionRef;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +27,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Exchange {
   private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
+  /** The coordinator's interval while a handoff involves the member (Membership.HANDOFF_INTERVAL_MS). */
+  private static final long HANDOFF_INTERVAL_MS = 100;
 
   private final ConsumerLoop<?> loop;
   private final ConsumerTransport transport;
@@ -33,6 +40,10 @@ final class Exchange {
   private final Effects effects;
   private final CommandBudget budget = new CommandBudget();
   private boolean inFlight;
+  /** The last heartbeat's answer, null after a failure: whether the next one may be quiet (step 11). */
+  private HeartbeatResult lastAnswer;
+  private volatile long quietSent; // written on the loop thread only
+  private volatile long quietOk;
   private volatile boolean limitsKnown;
   private volatile int refusedForSize;
 
@@ -81,10 +92,92 @@ final class Exchange {
   // ------------------------------------------------------------------ sending
 
   void sendHeartbeat() {
+    sendHeartbeat(false);
+  }
+
+  /**
+   * @param mayBeQuiet nothing asked for this heartbeat (no watch fired, no release to report): if
+   *     it would change nothing, it goes as a quiet heartbeat the leader answers off the log (step 11)
+   */
+  void sendHeartbeat(boolean mayBeQuiet) {
     Flush f = state.flush(true, budget);
     long sentAt = pacer.now();
     pacer.heartbeatSent(state.nextHeartbeatMs());
-    send(() -> transport.heartbeat(state.heartbeat(f)), (r, e) -> onHeartbeat(f, sentAt, r, e));
+    Heartbeat hb = state.heartbeat(f);
+    if (mayBeQuiet && quietFits(hb)) {
+      CompletableFuture<HeartbeatResult> quiet;
+      try {
+        quiet = transport.quietHeartbeat(hb);
+      } catch (RuntimeException e) {
+        quiet = CompletableFuture.failedFuture(e); // falls back to the log below
+      }
+      if (quiet != null) {
+        CompletableFuture<HeartbeatResult> call = quiet;
+        quietSent++;
+        send(() -> call, (r, e) -> onQuietHeartbeat(f, hb, sentAt, r, e));
+        return;
+      }
+    }
+    send(() -> transport.heartbeat(hb), (r, e) -> onHeartbeat(f, sentAt, r, e));
+  }
+
+  /**
+   * Whether the heartbeat would change nothing on the leader as far as this consumer knows: same
+   * session, no commits or errors, exactly the grants of the last answer, which asked for no
+   * release and had no handoff pending (its interval was not shortened). The leader checks again.
+   */
+  private boolean quietFits(Heartbeat hb) {
+    HeartbeatResult last = lastAnswer;
+    if (!config.quietHeartbeats() || last == null || hb.getSessionToken().isEmpty()
+        || !hb.getSessionToken().equals(last.getSessionToken()) || hb.getCommitsCount() > 0
+        || hb.getErrorsCount() > 0 || last.getReleaseCount() > 0 || last.getNextHeartbeatMs() <= HANDOFF_INTERVAL_MS
+        || hb.getHeldCount() != last.getGrantsCount()) {
+      return false;
+    }
+    Set<String> granted = new HashSet<>();
+    for (Grant g : last.getGrantsList()) {
+      granted.add(g.getPartition() + "/" + g.getTopic());
+    }
+    for (PartitionRef ref : hb.getHeldList()) {
+      if (!granted.remove(ref.getPartition() + "/" + ref.getTopic())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * An OK answer confirms the session exactly as a replicated heartbeat's (R2: from this send
+   * time). A session refusal is handled as the heartbeat's would be; anything else (NEEDS_WRITE, no
+   * fresh leader, a failed call) sends the replicated heartbeat at once.
+   */
+  private void onQuietHeartbeat(Flush f, Heartbeat hb, long sentAt, HeartbeatResult r, Throwable e) {
+    if (e == null) {
+      quietOk++;
+      onHeartbeat(f, sentAt, r, null);
+      return;
+    }
+    CohortException ce = Failures.map(e, "quiet heartbeat");
+    if (ce instanceof CohortRejectedException rej && switch (rej.code()) {
+      case FENCED, UNKNOWN_MEMBER, NOT_FOUND, PERMISSION_DENIED -> true;
+      default -> false;
+    }) {
+      onHeartbeat(f, sentAt, null, ce);
+      return;
+    }
+    LOG.debug("{} quiet heartbeat not answered off the log, sending it through the log: {}", logPrefix,
+        ce.getMessage());
+    long again = pacer.now();
+    send(() -> transport.heartbeat(hb), (r2, e2) -> onHeartbeat(f, again, r2, e2));
+  }
+
+  /** Quiet heartbeats sent, and answered OK off the log (tests). */
+  long quietSent() {
+    return quietSent;
+  }
+
+  long quietOk() {
+    return quietOk;
   }
 
   void sendCommit() {
@@ -132,6 +225,7 @@ final class Exchange {
   // ------------------------------------------------------------------ answers
 
   private void onHeartbeat(Flush f, long sentAt, HeartbeatResult r, Throwable e) {
+    lastAnswer = e == null ? r : null;
     if (e != null) {
       onFailure(f, true, Failures.map(e, "heartbeat"));
       loop.pump();

@@ -234,6 +234,15 @@ public final class GroupConsumer<R> implements AutoCloseable {
     return loop.exchange().limitsKnown();
   }
 
+  /** Quiet heartbeats sent, and answered OK off the log, so far (step 11, tests). */
+  long quietHeartbeatsSent() {
+    return loop.exchange().quietSent();
+  }
+
+  long quietHeartbeatsOk() {
+    return loop.exchange().quietOk();
+  }
+
   /** Commands the cluster refused as too large so far (tests). */
   int refusedForSize() {
     return loop.exchange().refusedForSize();

@@ -54,8 +54,39 @@ final class LocalCoordinator implements ConsumerTransport, AutoCloseable {
         .setSessionTimeoutMs(sessionTimeoutMs).setHeartbeatIntervalMs(heartbeatMs)).build()));
   }
 
-  void tick() {
-    apply(Command.newBuilder().setTick(Tick.getDefaultInstance()).build());
+  /** A tick carrying the renewals of the quiet heartbeats answered since the last one (step 11). */
+  synchronized void tick() {
+    apply(Command.newBuilder().setTick(Tick.newBuilder().addAllRenewals(renewals.values())).build());
+    renewals.clear();
+  }
+
+  /** Quiet heartbeats answered (any code), as the leader does: off the log, liveness kept for the next tick. */
+  final List<Heartbeat> quietLog = new CopyOnWriteArrayList<>();
+  private final java.util.Map<String, io.cohort.statemachine.proto.Renewal> renewals = new java.util.LinkedHashMap<>();
+
+  @Override
+  public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
+    return CompletableFuture.supplyAsync(() -> {
+      if (unreachable) {
+        throw new CohortUnavailableException("unreachable (test)", null);
+      }
+      Result r;
+      synchronized (this) {
+        quietLog.add(heartbeat);
+        long now = System.currentTimeMillis();
+        r = coordinator.quietHeartbeat(heartbeat, io.cohort.statemachine.Principals.INTERNAL, now);
+        if (r.getCode() == Code.OK) {
+          renewals.put(heartbeat.getGroup() + "/" + heartbeat.getConsumerId(), io.cohort.statemachine.proto.Renewal
+              .newBuilder().setGroup(heartbeat.getGroup()).setConsumerId(heartbeat.getConsumerId())
+              .setSessionToken(heartbeat.getSessionToken()).setSeenAtMs(now)
+              .setSessionTimeoutMs(r.getHeartbeat().getSessionTimeoutMs()).build());
+        }
+      }
+      if (r.getCode() != Code.OK) {
+        throw new CohortRejectedException(r.getCode(), r.getMessage());
+      }
+      return r.getHeartbeat();
+    }, replies);
   }
 
   synchronized int members(String group) {

@@ -73,6 +73,24 @@ final class ScriptedTransport implements ConsumerTransport {
     return send(Command.newBuilder().setHeartbeat(heartbeat).build(), () -> target.heartbeat(heartbeat));
   }
 
+  /** Quiet heartbeats sent (also in {@link #sent}, as heartbeats); when set, each is refused with this code. */
+  final List<Heartbeat> quiet = new CopyOnWriteArrayList<>();
+  volatile Code quietRefusal;
+
+  @Override
+  public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
+    sent.add(Command.newBuilder().setHeartbeat(heartbeat).build());
+    quiet.add(heartbeat);
+    if (fenceHeartbeats) {
+      return CompletableFuture.failedFuture(new CohortRejectedException(Code.FENCED, "session replaced (test)"));
+    }
+    Code refusal = quietRefusal;
+    if (refusal != null) {
+      return CompletableFuture.failedFuture(new CohortRejectedException(refusal, "refused quietly (test)"));
+    }
+    return target.quietHeartbeat(heartbeat);
+  }
+
   @Override
   public CompletableFuture<CommitResult> commit(CommitCheckpoints commit) {
     return send(Command.newBuilder().setCommitCheckpoints(commit).build(), () -> target.commit(commit));

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Overload without collapse (step 11) on three in-JVM servers: with the shedding bound at 0, every
  * heartbeat that arrives while another write is in flight is shed with RETRY_LATER. Under bursts of
  * other writes the consumers are shed again and again, yet none rejoins, none expires, and every
- * partition stays with the consumer that had it. (Shed for a whole session, a consumer would
- * expire: shedding renews nothing until liveness is leader-held.)
+ * partition stays with the consumer that had it; and the shed heartbeats renewed their members (step
+ * 11). Quiet heartbeats are off here: they are reads, never shed, and these consumers commit nothing.
  */
 class SheddingClusterTest {
   @TempDir
@@ -46,7 +46,7 @@ class SheddingClusterTest {
       List<GroupConsumer<InMemoryLog.Record>> cs = new ArrayList<>();
       for (String id : List.of("a", "b", "c")) {
         cs.add(fx.consumer(ConsumerConfig.builder("g-s", id).commitIntervalMs(200).pollWaitMs(50)
-            .metricsRecorder(counting).build(), fx.recorder(id)));
+            .metricsRecorder(counting).quietHeartbeats(false).build(), fx.recorder(id)));
       }
       fx.awaitBalanced("g-s", cs);
       List<ByteString> sessions = cs.stream().map(GroupConsumer::session).toList();
@@ -75,13 +75,16 @@ class SheddingClusterTest {
         inFlight.release(4);
         await().pollDelay(Duration.ofMillis(1_000)).atMost(Duration.ofSeconds(5)).until(() -> true);
       }
+      long renewedByShedding = 0;
       for (String id : fx.cluster.running()) {
         fx.cluster.server(id).stateMachine().shedHeartbeatsAbove(1_024);
+        renewedByShedding += fx.cluster.server(id).stateMachine().shedHeartbeatsRenewed();
       }
       // a session timeout later, an expiry during the load would show
       await().pollDelay(Duration.ofMillis(10_500)).atMost(Duration.ofSeconds(15)).until(() -> true);
 
       assertTrue(shed.get() > 0, "the load made the leader shed heartbeats (" + sent + " other writes)");
+      assertTrue(renewedByShedding > 0, "shed heartbeats renewed their members: " + renewedByShedding);
       assertEquals(sessions, cs.stream().map(GroupConsumer::session).toList(), "no consumer joined again");
       cs.forEach(c -> assertEquals(GroupConsumer.Status.ACTIVE, c.status()));
       await("still balanced as before").atMost(Duration.ofSeconds(30))

@@ -119,6 +119,7 @@ public final class CohortServer implements AutoCloseable {
     AccessInterceptor access = new AccessInterceptor(tls != null, peers, sm::acl, config.id().toString());
     AtomicReference<RaftServer> raft = new AtomicReference<>();
     AtomicBoolean fresh = new AtomicBoolean();
+    sm.judgeLeadershipBy(fresh::get); // quiet heartbeats are answered only while it holds (step 11)
     WatchService watches = new WatchService(config.id().toString(), sm::watchView,
         () -> notLeader(divisionOrNull(raft.get(), config), fresh.get()));
     sm.watchedBy(watches);

@@ -152,6 +152,9 @@ public final class CohortStateMachine extends BaseStateMachine {
   /** The largest command this server's Ratis log carries (R9). */
   private volatile int maxCommandBytes = RatisSettings.maxCommandBytes(RatisSettings.sizesOnly());
 
+  /** Step 11: heartbeats answered off the log and the renewals they leave for the ticker. */
+  private final OffLogLiveness liveness;
+
   /** R12: told what was applied (signals only); null until the server attaches it. */
   private volatile WatchService watches;
   private ScheduledExecutorService tickScheduler;
@@ -183,6 +186,7 @@ public final class CohortStateMachine extends BaseStateMachine {
         (file, cause) -> failures.snapshotWriteFailed(file, cause));
     this.snapshotChunks = new SnapshotChunks(snapshots::storage);
     this.stamps = new LeaderStamps(clock);
+    this.liveness = new OffLogLiveness(stamps, writesInFlight, events, this::underLock);
   }
 
   // ------------------------------------------------------------------ life cycle
@@ -201,7 +205,8 @@ public final class CohortStateMachine extends BaseStateMachine {
       return t;
     });
     localWrites = new LocalWrites(() -> server, groupId, selfId);
-    ticker = new LeaderTicker(localWrites, this::tickWanted, settings.tickIntervalMs(), tickScheduler);
+    ticker = new LeaderTicker(localWrites, this::tickWanted, settings.tickIntervalMs(), tickScheduler,
+        () -> liveness.nextTick(Math.min(appliedLimits.maxCommandBytes(), maxCommandBytes) / 2), liveness::restore);
     snapshots.init(raftStorage, RaftServerConfigKeys.Snapshot.retentionFileNum(server.getProperties()));
     getLifeCycle().startAndTransition(this::loadLatestSnapshot, IOException.class);
   }
@@ -272,12 +277,18 @@ public final class CohortStateMachine extends BaseStateMachine {
         .setClientRequest(request);
     CommandAdmission.Admitted admitted;
     try {
+      // Counted before it is stamped, until applied or cancelled: a quiet heartbeat is answered only
+      // when every command stamped before it is applied (step 11).
       admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, this::aclFor,
-          maxCommandBytes, () -> stamps.stampMs(term, leaderReady, () -> appliedNowMs), this::newSessionToken);
+          maxCommandBytes, () -> {
+            writesInFlight.incrementAndGet();
+            return stamps.stampMs(term, leaderReady, () -> appliedNowMs);
+          }, this::newSessionToken);
       if (admitted.command().hasHeartbeat() && pendingWrites > shedAbovePending) {
+        writesInFlight.updateAndGet(n -> Math.max(0, n - 1));
+        liveness.renewShed(admitted);
         throw Shedding.refuse(admitted, pendingWrites, shedAbovePending);
       }
-      writesInFlight.incrementAndGet(); // until applied or cancelled
     } catch (IllegalArgumentException refused) {
       if (refused instanceof CommandAdmission.Refused r) {
         events.refused(r.command(), r.code());
@@ -346,15 +357,15 @@ public final class CohortStateMachine extends BaseStateMachine {
     // here, outside the lock. Bytes that do not decode go to the core, which rejects them (R8).
     CommandAdmission.Admitted parsed = trx.getStateMachineContext() instanceof CommandAdmission.Admitted a ? a
         : CommandAdmission.parseLogged(entry.getStateMachineLogEntry().getLogData());
-    if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted) {
-      writesInFlight.updateAndGet(n -> Math.max(0, n - 1)); // admitted by this node as leader
-    }
     Result result;
     List<TouchedMembers.Member> members;
     lock.lock();
     try {
       result = parsed != null ? coordinator.apply(parsed.command(), index, term, parsed.stamp())
           : coordinator.applyLogEntry(entry.getStateMachineLogEntry().getLogData().toByteArray(), index, term);
+      if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted) {
+        writesInFlight.updateAndGet(n -> Math.max(0, n - 1)); // admitted by this node as leader: now applied
+      }
       updateLastAppliedTermIndex(term, index);
       noteApplied();
       members = touched.drain();
@@ -479,6 +490,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   private QueryResult answer(Query q, String principal) {
     QueryResult r;
     switch (q.getBodyCase()) {
+      case QUIET_HEARTBEAT -> r = liveness.answer(q.getQuietHeartbeat(), principal, divisionOrNull());
       case STATE_DIGEST, SNAPSHOT_CHUNK -> {
         QueryResult denied = Coordinator.checkQuery(q, principal, appliedAcl);
         r = denied != null ? denied : q.hasStateDigest()
@@ -598,11 +610,47 @@ public final class CohortStateMachine extends BaseStateMachine {
     } finally {
       lock.unlock();
     }
-    return at == Long.MIN_VALUE || (at != Long.MAX_VALUE && stamps.peekMs() >= at);
+    return at == Long.MIN_VALUE || liveness.pending() > 0 || (at != Long.MAX_VALUE && stamps.peekMs() >= at);
   }
 
   public long appliedIndex() {
     return getLastAppliedTermIndex().getIndex();
+  }
+
+  // ------------------------------------------------------------------ heartbeats off the log (step 11)
+
+  /** Step 11: how the leader's freshness is judged (the server's sampled {@link LeaderFreshness}); never, until set. */
+  void judgeLeadershipBy(java.util.function.BooleanSupplier fresh) {
+    liveness.judgeLeadershipBy(fresh);
+  }
+
+  /** Quiet heartbeats this node answered (any code), and answered OK off the log (tests, metrics). */
+  public long quietHeartbeatsAnswered() {
+    return liveness.answered();
+  }
+
+  public long quietHeartbeatsOk() {
+    return liveness.answeredOk();
+  }
+
+  /** Shed heartbeats that renewed their member (tests). */
+  public long shedHeartbeatsRenewed() {
+    return liveness.shedRenewed();
+  }
+
+  /** Renewals waiting for the next tick (tests). */
+  int pendingRenewals() {
+    return liveness.pending();
+  }
+
+  /** Runs {@code read} on the applied state under the apply lock. */
+  private <T> T underLock(java.util.function.Function<Coordinator, T> read) {
+    lock.lock();
+    try {
+      return read.apply(coordinator);
+    } finally {
+      lock.unlock();
+    }
   }
 
   public boolean tickerRunning() {
@@ -634,6 +682,7 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   void leaderReady(long term) {
     stamps.lead(term, appliedNowMs);
+    liveness.clear(); // anything left from an earlier term: that term's end pushed every deadline (R6)
     if (ticker != null) {
       ticker.start();
     }
@@ -642,6 +691,14 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
     if (!settings.bootstrapAdmins().isEmpty() && !appliedAcl.bootstrapped() && tickScheduler != null) {
       tickScheduler.execute(() -> BootstrapAccess.append(localWrites, settings.bootstrapAdmins()));
+    }
+  }
+
+  private RaftServer.Division divisionOrNull() {
+    try {
+      return division();
+    } catch (IOException e) {
+      return null;
     }
   }
 
@@ -676,6 +733,7 @@ public final class CohortStateMachine extends BaseStateMachine {
       ticker.stop();
     }
     writesInFlight.set(0); // what it admitted is the next leader's to apply or drop
+    liveness.clear(); // lost with the leadership: the next term's first entry pushes every deadline (R6)
     WatchService w = watches;
     if (w != null) {
       w.notLeader("");
@@ -686,6 +744,9 @@ public final class CohortStateMachine extends BaseStateMachine {
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
     if (ticker != null && !selfId.equals(newLeaderId)) {
       ticker.stop();
+    }
+    if (!selfId.equals(newLeaderId)) {
+      liveness.clear(); // as in notifyNotLeader
     }
     WatchService w = watches;
     if (w != null && !selfId.equals(newLeaderId)) {

@@ -52,6 +52,11 @@ final class LeaderStamps {
    * term starts here. A write seen while not ready is refused by Ratis right after, whatever its
    * stamp; it gets the previous base, never a raw wall-clock reading.
    */
+  /** Whether this node's stamps run for {@code term} (started by {@link #lead}). */
+  synchronized boolean leads(long term) {
+    return leaderClock.leads(term);
+  }
+
   /** What a command accepted now would be stamped with in the term this node leads (its ticker asks). */
   synchronized long peekMs() {
     return leaderClock.stampMs(clock.monotonicNanos());

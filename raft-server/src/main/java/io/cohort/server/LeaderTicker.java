@@ -1,7 +1,8 @@
 package io.cohort.server;
 
+import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
-import io.cohort.statemachine.proto.Tick;
+import io.cohort.statemachine.proto.Result;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -9,6 +10,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -18,18 +21,18 @@ import org.slf4j.LoggerFactory;
 /**
  * Appends a {@code Tick} command every interval while this server leads and a tick is wanted: some
  * group has members, or an empty group's retention ran out (R7), so sessions expire and old groups
- * go without traffic. Runs on its own scheduler and submits through {@link
- * LocalWrites}; at most one tick is in flight. Never blocks the caller of
- * {@link #start()} or {@link #stop()}, which are state machine callbacks.
+ * go without traffic, or renewals answered off the log wait (step 11). Runs on its own scheduler and
+ * submits through {@link LocalWrites}; at most one tick is in flight, and a tick that is not
+ * applied hands its command back ({@code notApplied}: its renewals wait for the next one). Never
+ * blocks the caller of {@link #start()} or {@link #stop()}, which are state machine callbacks.
  */
 final class LeaderTicker {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderTicker.class);
-  private static final Message TICK =
-      Messages.of(Command.newBuilder().setTick(Tick.getDefaultInstance()).build());
-
   private final LocalWrites writes;
   private final RaftPeerId self;
   private final BooleanSupplier tickWanted;
+  private final Supplier<Command> nextTick;
+  private final Consumer<Command> notApplied;
   private final long intervalMs;
   private final ScheduledExecutorService scheduler;
   private final AtomicBoolean inFlight = new AtomicBoolean();
@@ -37,10 +40,12 @@ final class LeaderTicker {
   private ScheduledFuture<?> task; // guarded by this
 
   LeaderTicker(LocalWrites writes, BooleanSupplier tickWanted, long intervalMs,
-      ScheduledExecutorService scheduler) {
+      ScheduledExecutorService scheduler, Supplier<Command> nextTick, Consumer<Command> notApplied) {
     this.writes = writes;
     this.self = writes.self();
     this.tickWanted = tickWanted;
+    this.nextTick = nextTick;
+    this.notApplied = notApplied;
     this.intervalMs = intervalMs;
     this.scheduler = scheduler;
   }
@@ -69,21 +74,37 @@ final class LeaderTicker {
     return ticksSent.get();
   }
 
+  private static boolean applied(RaftClientReply r) {
+    if (!r.isSuccess()) {
+      return false;
+    }
+    try {
+      return Result.parseFrom(r.getMessage().getContent().asReadOnlyByteBuffer()).getCode() == Code.OK;
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return false;
+    }
+  }
+
   private void tickOnce() {
     try {
       if (!tickWanted.getAsBoolean() || !inFlight.compareAndSet(false, true)) {
         return;
       }
+      Command tick = nextTick.get();
       CompletableFuture<RaftClientReply> reply;
       try {
-        reply = writes.submit(TICK);
+        reply = writes.submit(Messages.of(tick));
       } catch (Exception e) {
+        notApplied.accept(tick);
         inFlight.set(false);
         LOG.debug("[{}] tick not submitted: {}", self, e.toString());
         return;
       }
       ticksSent.incrementAndGet();
       reply.whenComplete((r, e) -> {
+        if (e != null || !applied(r)) {
+          notApplied.accept(tick); // before the next tick may drain
+        }
         inFlight.set(false);
         if (e != null) {
           LOG.debug("[{}] tick failed: {}", self, e.toString());

@@ -17,6 +17,9 @@ public interface NodeEvents {
   /** The leader refused a command before the log (R9); {@code BODY_NOT_SET} if it did not decode. */
   void refused(Command.BodyCase command, Code code);
 
+  /** This node answered a quiet heartbeat (step 11): OK off the log, NEEDS_WRITE, or a refusal. */
+  default void quietHeartbeat(Code code) {}
+
   /** This node learned of a new leader (Ratis' {@code notifyLeaderChanged}). */
   void leaderChanged(RaftPeerId leader);
 

@@ -9,10 +9,9 @@ import io.cohort.statemachine.proto.Code;
  * until sessions expire and their rejoins add load. Clients back off with jitter and keep their
  * session (they rejoin only when the leader says UNKNOWN_MEMBER).
  *
- * <p>The gap (no leader-held liveness yet): a shed heartbeat renews nothing. The bound keeps the
- * queue to about {@code bound / apply rate} (≈ 0.5 s at 2,000 applies/s), far below the 1 s minimum
- * session timeout, so a consumer is shed for a whole session only when demand stays above capacity
- * for that long; then it expires as it would have anyway, and its rejoin is shed the same way.
+ * <p>A shed heartbeat still counts as life (step 11): if its session is the member's, the leader
+ * keeps a renewal for its next tick, so a consumer shed for a whole session is not expired and need
+ * not rejoin. Safe for R2: it got no answer, so it stops reading by its own deadline regardless.
  */
 final class Shedding {
   /** Ratis refuses writes beyond 4,096 pending ({@code raft.server.write.element-limit}): stay well below. */

@@ -283,4 +283,31 @@ class CohortStateMachineTest {
     assertNull(leader.startTransaction(request(hb), 1, true, 100).getException(), "at the bound: admitted");
     assertNull(leader.startTransaction(request(topic), 1, true, 10_000).getException(), "only heartbeats are shed");
   }
+
+  @Test
+  void shedding_aShedHeartbeatOfTheCurrentSessionRenewsItsMember_aJoinOrAnotherSessionDoesNot() throws Exception {
+    CohortStateMachine leader = new CohortStateMachine(CohortStateMachine.Settings.DEFAULTS);
+    leader.leaderReady(1);
+    applyOnLeader(leader, leader.startTransaction(request(createTopic("t", 1).toByteArray()), 1, true), 1, 1);
+    applyOnLeader(leader, leader.startTransaction(request(Commands.createGroup("g", "t", 10_000).toByteArray()), 1,
+        true), 1, 2);
+    Result joined = applyOnLeader(leader, leader.startTransaction(request(Commands.join("g", "a").toByteArray()), 1,
+        true), 1, 3);
+    assertEquals(Code.OK, joined.getCode(), joined.getMessage());
+    leader.shedHeartbeatsAbove(0);
+    com.google.protobuf.ByteString session = joined.getHeartbeat().getSessionToken();
+
+    byte[] other = Commands.heartbeat("g", "a", com.google.protobuf.ByteString.copyFrom(new byte[16]),
+        joined.getHeartbeat().getGrantsList()).toByteArray();
+    assertNotNull(leader.startTransaction(request(other), 1, true, 1).getException());
+    assertNotNull(leader.startTransaction(request(Commands.join("g", "b").toByteArray()), 1, true, 1).getException());
+    assertEquals(0, leader.pendingRenewals(), "neither a join nor a replaced session renews anyone");
+
+    byte[] hb = Commands.heartbeat("g", "a", session, joined.getHeartbeat().getGrantsList()).toByteArray();
+    TransactionContext shed = leader.startTransaction(request(hb), 1, true, 1);
+    assertTrue(shed.getException().getMessage().startsWith("RETRY_LATER"), shed.getException().getMessage());
+    assertEquals(1, leader.pendingRenewals(), "its member counts as heard: the next tick renews it");
+    assertEquals(1, leader.shedHeartbeatsRenewed());
+    assertEquals(0, leader.writesInFlight(), "a shed heartbeat is not in flight");
+  }
 }

@@ -49,7 +49,8 @@ final class Authorization {
     }
     boolean all = role == Role.ADMIN || role == Role.READER;
     return switch (q.getBodyCase()) {
-      case CLUSTER_INFO, LIST_GROUPS, LIST_ACCESS, BODY_NOT_SET -> null;
+      // checked as the heartbeat it is (Coordinator.quietHeartbeat)
+      case CLUSTER_INFO, LIST_GROUPS, LIST_ACCESS, QUIET_HEARTBEAT, BODY_NOT_SET -> null;
       case DESCRIBE_GROUP -> acl.mayDescribe(principal, q.getDescribeGroup().getGroup()) ? null
           : queryDenied(who(principal, acl) + " may not describe group " + Text.quote(q.getDescribeGroup().getGroup()));
       case LIST_CHECKPOINTS -> acl.mayDescribe(principal, q.getListCheckpoints().getGroup()) ? null

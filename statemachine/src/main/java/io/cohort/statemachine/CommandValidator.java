@@ -35,6 +35,8 @@ final class CommandValidator {
   static final double MIN_WEIGHT = 1e-6;
   static final double MAX_WEIGHT = 1_000_000.0;
   static final int MAX_ERROR_MESSAGE_BYTES = Protocol.MAX_ERROR_MESSAGE_BYTES;
+  /** Renewals in one Tick (step 11); the leader splits more across ticks. */
+  static final int MAX_RENEWALS_PER_TICK = Protocol.MAX_RENEWALS_PER_TICK;
 
   private CommandValidator() {}
 
@@ -56,7 +58,8 @@ final class CommandValidator {
       case LEAVE -> leave(c.getLeave(), limits);
       case COMMIT_CHECKPOINTS -> commit(c.getCommitCheckpoints(), limits);
       case RESET_CHECKPOINT -> reset(c.getResetCheckpoint(), limits);
-      case TICK -> null;
+      case TICK -> c.getTick().getRenewalsCount() <= MAX_RENEWALS_PER_TICK ? null
+          : tooMany("a tick carries at most " + MAX_RENEWALS_PER_TICK + " renewals, got " + c.getTick().getRenewalsCount());
       case RESET_CHECKPOINTS -> resetAll(c.getResetCheckpoints(), limits);
       case SET_LIMITS -> setLimits(c.getSetLimits().getLimits());
       case GRANT_ACCESS -> grant(c.getGrantAccess());

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.DigestView;
+import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.LogEntry;
 import io.cohort.statemachine.proto.Query;
 import io.cohort.statemachine.proto.QueryResult;
@@ -200,7 +201,7 @@ public final class Coordinator {
       case LEAVE -> membership.leave(c.getLeave(), index);
       case COMMIT_CHECKPOINTS -> checkpoints.commit(c.getCommitCheckpoints(), index);
       case RESET_CHECKPOINT -> checkpoints.reset(c.getResetCheckpoint(), index);
-      case TICK -> Result.newBuilder().setCode(Code.OK).setTick(tick(index)).build();
+      case TICK -> Result.newBuilder().setCode(Code.OK).setTick(tick(c.getTick(), index)).build();
       case RESET_CHECKPOINTS -> checkpoints.resetAll(c.getResetCheckpoints(), index);
       case SET_LIMITS -> setLimits(c.getSetLimits());
       case GRANT_ACCESS -> access.grant(c.getGrantAccess());
@@ -210,9 +211,13 @@ public final class Coordinator {
     };
   }
 
-  /** R7: expiry, then the empty groups whose retention ran out. */
-  private TickResult tick(long index) {
-    TickResult.Builder out = membership.expire(index).toBuilder();
+  /** R7: the renewals the leader answered off the log (step 11), expiry, then the empty groups whose retention ran out. */
+  private TickResult tick(io.cohort.statemachine.proto.Tick t, long index) {
+    TickResult.Builder renewals = TickResult.newBuilder();
+    Liveness.renew(state, t, renewals);
+    long cutoff = t.hasExpiryCutoffMs() ? Math.min(t.getExpiryCutoffMs(), state.nowMs) : state.nowMs;
+    TickResult.Builder out = membership.expire(index, cutoff).toBuilder();
+    out.setRenewed(renewals.getRenewed()).setRenewalsSkipped(renewals.getRenewalsSkipped());
     groups.deleteExpired(out);
     return out.build();
   }
@@ -248,6 +253,8 @@ public final class Coordinator {
       case LIST_ACCESS -> access.list(principal);
       case SNAPSHOT_CHUNK -> Results.queryRejected(Code.INVALID_ARGUMENT,
           "snapshot chunks are served by a node from its files, not by the state");
+      case QUIET_HEARTBEAT -> Results.queryRejected(Code.INVALID_ARGUMENT,
+          "a quiet heartbeat is answered by the leader (quietHeartbeat), not as a query of the state");
       case BODY_NOT_SET -> Results.queryRejected(Code.INVALID_ARGUMENT, "empty query");
     };
   }
@@ -276,6 +283,26 @@ public final class Coordinator {
       return WatchResult.newBuilder().setCode(problem.getCode()).setMessage(problem.getMessage()).build();
     }
     return WatchResult.newBuilder().setCode(Code.OK).setView(AssignmentView.of(m)).build();
+  }
+
+  /**
+   * Step 11: what applying {@code hb} as {@code principal} now would answer, when it would change
+   * nothing but the member's last heartbeat and deadline (no join, commit, error, release or new
+   * grant, no timer due, the deadline not passed at {@code atMs}, the leader's time of the answer);
+   * else NEEDS_WRITE: send it through the log. Refusals apply would give (PERMISSION_DENIED,
+   * NOT_FOUND, UNKNOWN_MEMBER, FENCED, a validation code) come as they are. Reads only: the
+   * liveness it proves reaches the state as a {@code Renewal} in a later tick.
+   */
+  public Result quietHeartbeat(Heartbeat hb, String principal, long atMs) {
+    Command c = Command.newBuilder().setHeartbeat(hb).build();
+    Result r = CommandValidator.validate(c, c.getSerializedSize(), state.limits);
+    if (r == null) {
+      r = Authorization.check(c, principal, state.acl);
+    }
+    if (r == null) {
+      r = membership.checkOwnership(c, principal);
+    }
+    return r != null ? r : Liveness.quiet(state, hb, atMs);
   }
 
   /** Null when the principal may run the query on this ACL, else the PERMISSION_DENIED it gets (R11). */

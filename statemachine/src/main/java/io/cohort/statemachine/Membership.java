@@ -129,7 +129,7 @@ final class Membership {
       Assignor.rebalance(group, index, state);
     }
     return Result.newBuilder().setCode(Code.OK)
-        .setHeartbeat(describeTo(group, member, out, notHeld)).build();
+        .setHeartbeat(describeTo(group, member, out, notHeld, true)).build();
   }
 
   private void renew(GroupState group, MemberState member) {
@@ -184,8 +184,9 @@ final class Membership {
     return notHeld == null ? List.of() : notHeld;
   }
 
-  private static HeartbeatResult describeTo(GroupState group, MemberState member,
-      HeartbeatResult.Builder out, List<PartitionRef> notHeld) {
+  /** @param announce marks each grant told (false: read-only, for a quiet heartbeat whose grants all were) */
+  static HeartbeatResult describeTo(GroupState group, MemberState member,
+      HeartbeatResult.Builder out, List<PartitionRef> notHeld, boolean announce) {
     boolean handoff = !member.incoming.isEmpty() || member.takeoverPending();
     for (int i = 0, n = member.held.size(); i < n; i++) {
       Slot slot = member.held.get(i);
@@ -193,7 +194,9 @@ final class Membership {
         continue; // the replaced session's: this one must not read it yet (R2)
       }
       out.addGrants(grantOf(group, slot));
-      slot.announced = true;
+      if (announce) {
+        slot.announced = true;
+      }
       if (slot.releasing) {
         out.addRelease(PartitionRef.newBuilder().setTopic(slot.topic).setPartition(slot.info.id));
         handoff = true;
@@ -269,14 +272,17 @@ final class Membership {
     return Result.newBuilder().setCode(Code.OK).setMessage(message).setCommit(codes).build();
   }
 
-  /** R7: removes every member whose deadline passed; their grants go to the others. */
-  TickResult expire(long index) {
+  /**
+   * R7: removes every member whose deadline is before {@code cutoffMs} (the tick's time, or earlier
+   * when the leader answered renewals after it drained them into the tick); their grants go to the others.
+   */
+  TickResult expire(long index, long cutoffMs) {
     TickResult.Builder out = TickResult.newBuilder();
     for (GroupState group : state.groups.values()) {
       Timers.fire(group, index, state);
       List<MemberState> dead = null;
       for (MemberState m : group.members.values()) {
-        if (state.nowMs > m.deadlineMs) {
+        if (cutoffMs > m.deadlineMs) {
           if (dead == null) {
             dead = new ArrayList<>();
           }

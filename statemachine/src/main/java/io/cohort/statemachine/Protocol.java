@@ -10,5 +10,11 @@ public final class Protocol {
   /** A reader error's message, in UTF-8 bytes (step 9): the client cuts longer ones, the leader refuses them. */
   public static final int MAX_ERROR_MESSAGE_BYTES = 256;
 
+  /**
+   * Renewals in one Tick (step 11). The leader also keeps a tick's bytes well under the command
+   * limit (a renewal with the longest names is about 550 bytes) and carries the rest to the next tick.
+   */
+  public static final int MAX_RENEWALS_PER_TICK = 2_000;
+
   private Protocol() {}
 }

@@ -19,7 +19,10 @@ final class Takeovers {
     if (!member.held.isEmpty()) {
       member.oldLeaveEnds = !alreadyPending; // two replaced sessions: only the deadline covers both
       member.oldSession = member.session;
-      member.oldDeadlineMs = Math.max(member.oldDeadlineMs, member.deadlineMs);
+      // A full session from the join at least: the leader may have confirmed the old session off the
+      // log (step 11) after the deadline the state has, and that renewal will be skipped (new session).
+      member.oldDeadlineMs = Math.max(member.oldDeadlineMs,
+          Math.max(member.deadlineMs, nowMs + group.sessionTimeoutMs));
       for (Slot slot : member.held) {
         slot.oldSession = true;
         if (slot.releaseAskedAtMs == 0) {

@@ -65,6 +65,13 @@ abstract class SimCluster {
   final Map<String, Long> heardUntil = new HashMap<>();
   /** group -> until when (real time) a term's start pushed its members' deadlines (R6), the latest. */
   final Map<String, Long> pushedUntil = new HashMap<>();
+  /**
+   * Step 11: what the leader answered off the log and keeps in memory for its next tick; lost when
+   * it stops leading. A deposed leader keeps running on its last state for a while.
+   */
+  final Map<String, io.cohort.statemachine.proto.Renewal> renewals = new java.util.LinkedHashMap<>();
+  Coordinator deposed;
+  long deposedUntilRealMs;
   int dynamicSeq;
   long cursorSeq;
   final Map<String, Integer> stats = new TreeMap<>();
@@ -119,7 +126,8 @@ abstract class SimCluster {
   }
 
   void tick() {
-    Result r = append(Command.newBuilder().setTick(Tick.getDefaultInstance()).build());
+    Result r = append(Command.newBuilder().setTick(Tick.newBuilder().addAllRenewals(renewals.values())).build());
+    renewals.clear();
     check(r.getCode() == Code.OK, "tick: " + r);
     stats.merge("expired", r.getTick().getExpiredCount(), Integer::sum);
     checkExpiry();
@@ -147,6 +155,11 @@ abstract class SimCluster {
   }
 
   void newLeader() {
+    // The old leader's renewals are lost with it (the new term's push covers them, R6); it keeps
+    // running on its last state for a while, cut off from the majority.
+    renewals.clear();
+    deposed = Coordinator.rebuild(CoordinatorTestContext.records(primary).iterator(), LIMITS);
+    deposedUntilRealMs = realMs + rnd.nextInt(8_000);
     term++;
     wallOffsetMs = rnd.nextInt(40_001) - 20_000; // another machine: its wall clock is off either way
     monoOffsetNs = rnd.nextLong() >>> 4;
@@ -154,6 +167,42 @@ abstract class SimCluster {
     for (String g : groups.keySet()) {
       pushedUntil.merge(g, realMs + describe(g).getSummary().getSessionTimeoutMs(), Math::max);
     }
+  }
+
+  /**
+   * A quiet heartbeat (step 11), as the leader's query answers it: from its state, with no log
+   * entry, the liveness kept for the next tick. Now and then it reaches the deposed leader instead,
+   * which must refuse it (it has not heard from a majority since the election). Null: lost.
+   */
+  Result quiet(io.cohort.statemachine.proto.Heartbeat hb) {
+    if (!quiet && rnd.nextInt(100) < 3) {
+      stats.merge("lost quiet heartbeats", 1, Integer::sum);
+      return null;
+    }
+    if (!quiet && deposed != null && realMs < deposedUntilRealMs && rnd.nextInt(3) == 0) {
+      stats.merge("quiet heartbeats to a deposed leader", 1, Integer::sum);
+      if (!deposedLeaderIsFresh()) {
+        return Result.newBuilder().setCode(Code.NEEDS_WRITE).setMessage("not a fresh leader").build();
+      }
+      return deposed.quietHeartbeat(hb, Principals.INTERNAL, deposed.nowMs()); // its renewals die with it
+    }
+    long at = leader.stampMs(monoNs());
+    Result r = primary.quietHeartbeat(hb, Principals.INTERNAL, at);
+    stats.merge("quiet heartbeats " + r.getCode(), 1, Integer::sum);
+    if (r.getCode() == Code.OK) {
+      String key = hb.getGroup() + "/" + hb.getConsumerId();
+      renewals.remove(key);
+      renewals.put(key, io.cohort.statemachine.proto.Renewal.newBuilder().setGroup(hb.getGroup())
+          .setConsumerId(hb.getConsumerId()).setSessionToken(hb.getSessionToken()).setSeenAtMs(at)
+          .setSessionTimeoutMs(r.getHeartbeat().getSessionTimeoutMs()).build());
+      heardUntil.merge(key, realMs + r.getHeartbeat().getSessionTimeoutMs(), Math::max);
+    }
+    return r;
+  }
+
+  /** The leader's freshness check (LeaderFreshness): a deposed leader has not heard from a majority. */
+  boolean deposedLeaderIsFresh() {
+    return false;
   }
 
   void setUp() {

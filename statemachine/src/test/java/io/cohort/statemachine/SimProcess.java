@@ -39,6 +39,8 @@ final class SimProcess {
   final Map<String, Integer> releasing = new TreeMap<>();
   /** Read to its end: a finished commit was sent. */
   final Set<String> finishedSent = new TreeSet<>();
+  /** Its last heartbeat's answer (null after anything else): whether the next may go quietly (step 11). */
+  io.cohort.statemachine.proto.HeartbeatResult lastAnswer;
   /** The last command it sent whose answer it never got, to send again. */
   io.cohort.statemachine.proto.Command unanswered;
   /** Fenced: the Leave (old session, final commits) it sends next. */

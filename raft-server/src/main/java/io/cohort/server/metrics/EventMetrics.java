@@ -42,6 +42,9 @@ public final class EventMetrics implements NodeEvents, CoordinatorEvents {
   private final Counter expirations;
   private final Counter groupsDeleted;
   private final Counter leaderChanges;
+  private final Counter quietHeartbeats;
+  private final Counter renewals;
+  private final CounterDataPoint[] quietPoints = new CounterDataPoint[CODES.length];
   private final Counter grants;
   private final Histogram handoff;
   private final Counter releaseTimeouts;
@@ -72,6 +75,13 @@ public final class EventMetrics implements NodeEvents, CoordinatorEvents {
         .labelNames("group").withoutExemplars().register(registry);
     groupsDeleted = Counter.builder().name("cohort_groups_deleted_by_retention_total")
         .help("Empty groups deleted by the tick once their retention ran out (R7)")
+        .withoutExemplars().register(registry);
+    quietHeartbeats = Counter.builder().name("cohort_quiet_heartbeats_total")
+        .help("Heartbeats this leader answered off the log (step 11), by code: OK renewed the member in"
+            + " memory for the next tick, NEEDS_WRITE sent the client to the log")
+        .labelNames("code").withoutExemplars().register(registry);
+    renewals = Counter.builder().name("cohort_renewals_applied_total")
+        .help("Renewals applied from ticks (liveness answered off the log or shed), every replica")
         .withoutExemplars().register(registry);
     leaderChanges = Counter.builder().name("cohort_raft_leader_changes_total")
         .help("Times this node learned of a new leader").withoutExemplars().register(registry);
@@ -135,6 +145,9 @@ public final class EventMetrics implements NodeEvents, CoordinatorEvents {
         if (t.getDeletedGroupsCount() > 0) {
           groupsDeleted.inc(t.getDeletedGroupsCount());
         }
+        if (t.getRenewed() > 0) {
+          renewals.inc(t.getRenewed());
+        }
       }
       default -> {
         // nothing more to count
@@ -145,6 +158,16 @@ public final class EventMetrics implements NodeEvents, CoordinatorEvents {
   @Override
   public void refused(Command.BodyCase command, Code code) {
     point(admissionPoints, rejected, "admission", command, code).inc();
+  }
+
+  @Override
+  public void quietHeartbeat(Code code) {
+    CounterDataPoint p = quietPoints[code.ordinal()];
+    if (p == null) {
+      p = quietHeartbeats.labelValues(code.name());
+      quietPoints[code.ordinal()] = p;
+    }
+    p.inc();
   }
 
   @Override

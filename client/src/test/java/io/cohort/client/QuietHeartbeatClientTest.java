@@ -1,0 +1,122 @@
+package io.cohort.client;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.Command;
+import io.cohort.statemachine.proto.Heartbeat;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Step 11 in the client: which heartbeats go quietly (off the log), and what their answers do. */
+class QuietHeartbeatClientTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  private LocalCoordinator coordinator;
+  private ScriptedTransport transport;
+  private InMemoryLog log;
+  private GroupConsumer<InMemoryLog.Record> consumer;
+
+  @BeforeEach
+  void setUp() {
+    coordinator = new LocalCoordinator();
+    transport = new ScriptedTransport(coordinator);
+    log = new InMemoryLog();
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (consumer != null) {
+      consumer.close();
+    }
+    coordinator.close();
+    assertEquals(List.of(), log.doubleReaders);
+  }
+
+  private Recorder start(ConsumerConfig config) {
+    Recorder r = new Recorder(config.consumerId(), new AtomicLong(), new CopyOnWriteArrayList<>());
+    consumer = GroupConsumer.start(transport, config, log, r, r);
+    return r;
+  }
+
+  @Test
+  void R2_anIdleConsumersHeartbeatsGoQuietlyConfirmItsSessionAndRenewItThroughTheTick() {
+    coordinator.createTopic("t", 2);
+    coordinator.createGroup("g", "t", 1_000, 200);
+    start(ConsumerConfig.builder("g", "a").pollWaitMs(20).build());
+    await().atMost(TIMEOUT).until(() -> consumer.reading().size() == 2);
+    long logged = coordinator.count(Command.BodyCase.HEARTBEAT);
+    // two session timeouts of quiet heartbeats, the coordinator ticking now and then
+    await().atMost(TIMEOUT).until(() -> {
+      coordinator.tick();
+      return consumer.quietHeartbeatsOk() >= 20;
+    });
+    assertTrue(coordinator.count(Command.BodyCase.HEARTBEAT) - logged <= 1,
+        "heartbeats that changed nothing stayed off the log");
+    assertEquals(GroupConsumer.Status.ACTIVE, consumer.status());
+    assertEquals(2, consumer.reading().size(), "its session was confirmed: it reads on");
+    coordinator.tick();
+    assertEquals(1, coordinator.members("g"), "the ticks' renewals kept it a member");
+    for (Heartbeat hb : transport.quiet) {
+      assertEquals(0, hb.getCommitsCount());
+      assertEquals(2, hb.getHeldCount());
+    }
+  }
+
+  @Test
+  void needsWrite_aQuietHeartbeatTheLeaderWillNotAnswerIsSentThroughTheLogAtOnce() {
+    coordinator.createTopic("t", 1);
+    coordinator.createGroup("g", "t", 1_000, 200);
+    transport.quietRefusal = Code.NEEDS_WRITE;
+    start(ConsumerConfig.builder("g", "a").pollWaitMs(20).build());
+    await().atMost(TIMEOUT).until(() -> transport.quiet.size() >= 10);
+    long replicated = coordinator.count(Command.BodyCase.HEARTBEAT);
+    assertTrue(replicated >= transport.quiet.size(), replicated + " replicated heartbeats for "
+        + transport.quiet.size() + " refused quiet ones: each went through the log");
+    coordinator.tick();
+    assertEquals(1, coordinator.members("g"));
+    assertEquals(GroupConsumer.Status.ACTIVE, consumer.status());
+    assertEquals(0, consumer.quietHeartbeatsOk());
+  }
+
+  @Test
+  void R3_heartbeatsWithCommitsAndThoseAfterAReleaseGoThroughTheLog() {
+    coordinator.createTopic("t", 2);
+    coordinator.createGroup("g", "t", 10_000, 200);
+    log.append("t", 0, 5);
+    log.append("t", 1, 5);
+    Recorder a = start(ConsumerConfig.builder("g", "a").commitIntervalMs(50).pollWaitMs(20).build());
+    PartitionId p0 = new PartitionId("t", 0);
+    await().atMost(TIMEOUT).until(() -> a.acked.getOrDefault(p0, 0L) == 5L
+        && a.acked.getOrDefault(new PartitionId("t", 1), 0L) == 5L);
+    // a second member: one partition is asked back; the answer that asks it is never followed by a quiet heartbeat
+    coordinator.heartbeat(Heartbeat.newBuilder().setGroup("g").setConsumerId("b").build()).join();
+    await().atMost(TIMEOUT).until(() -> consumer.reading().size() == 1);
+    for (Heartbeat hb : transport.quiet) {
+      assertEquals(0, hb.getCommitsCount(), "a commit is never quiet: " + hb);
+    }
+    long commits = transport.sent.stream().filter(c -> c.hasHeartbeat() && c.getHeartbeat().getCommitsCount() > 0)
+        .count();
+    assertEquals(commits, coordinator.log.stream().filter(c -> c.hasHeartbeat()
+        && c.getHeartbeat().getCommitsCount() > 0).count(), "every heartbeat with commits went through the log");
+    long released = coordinator.log.stream().filter(c -> c.hasHeartbeat() && c.getHeartbeat().getConsumerId().equals("a")
+        && c.getHeartbeat().getHeldCount() == 1).count();
+    assertTrue(released >= 1, "the release went through the log");
+  }
+
+  @Test
+  void quietHeartbeatsOff_everyHeartbeatGoesThroughTheLog() {
+    coordinator.createTopic("t", 1);
+    coordinator.createGroup("g", "t", 1_000, 200);
+    start(ConsumerConfig.builder("g", "a").pollWaitMs(20).quietHeartbeats(false).build());
+    await().atMost(TIMEOUT).until(() -> coordinator.count(Command.BodyCase.HEARTBEAT) >= 10);
+    assertEquals(0, transport.quiet.size());
+  }
+}

@@ -1,0 +1,90 @@
+package io.cohort.server;
+
+import com.google.protobuf.ByteString;
+import io.cohort.statemachine.proto.Renewal;
+import io.cohort.statemachine.proto.Tick;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Liveness the leader confirmed off the log (step 11: quiet heartbeats, shed heartbeats), kept in
+ * memory until its ticker drains it into the next {@code Tick}. One entry per member, the latest.
+ *
+ * <p>Why a tick never expires a member whose quiet heartbeat was answered OK: the answer is given
+ * under this lock at leader time {@code L} only while the member's deadline is not before {@code L};
+ * a tick drained earlier carries an expiry cutoff read under this lock before, so no later than
+ * {@code L}; a tick drained later carries the renewal, applied before its expiry check. A tick that
+ * fails goes back here, and no other tick is drained while one is in flight ({@link LeaderTicker}).
+ *
+ * <p>Cleared when this node stops leading: the new leader's first entry of its term pushes every
+ * deadline a full session timeout out (R6), which covers every renewal lost here.
+ */
+final class Renewals {
+  private record Key(String group, String consumer) {}
+
+  private final Map<Key, Renewal> pending = new LinkedHashMap<>();
+
+  /** Runs {@code body} holding the lock that orders answers against drains. */
+  synchronized <T> T locked(Supplier<T> body) {
+    return body.get();
+  }
+
+  /** @param sessionTimeoutMs the session the answer told the client; 0 = the group's when applied */
+  synchronized void record(String group, String consumer, ByteString session, long seenAtMs, long sessionTimeoutMs) {
+    Key k = new Key(group, consumer);
+    Renewal had = pending.get(k);
+    if (had != null && had.getSessionToken().equals(session) && had.getSeenAtMs() >= seenAtMs) {
+      return;
+    }
+    pending.remove(k); // re-inserted at the end: drained in the order last heard
+    pending.put(k, Renewal.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session)
+        .setSeenAtMs(seenAtMs).setSessionTimeoutMs(sessionTimeoutMs).build());
+  }
+
+  synchronized boolean isEmpty() {
+    return pending.isEmpty();
+  }
+
+  synchronized int size() {
+    return pending.size();
+  }
+
+  synchronized void clear() {
+    pending.clear();
+  }
+
+  /**
+   * The next tick: at most {@code maxCount} renewals in at most about {@code maxBytes}, oldest
+   * first, and the expiry cutoff: now, or the oldest renewal left behind if that is earlier.
+   */
+  synchronized Tick drain(LongSupplier nowMs, int maxCount, int maxBytes) {
+    Tick.Builder t = Tick.newBuilder();
+    long cutoff = nowMs.getAsLong();
+    int bytes = 0;
+    Iterator<Renewal> it = pending.values().iterator();
+    while (it.hasNext()) {
+      Renewal r = it.next();
+      int size = r.getSerializedSize() + 4;
+      if (t.getRenewalsCount() >= maxCount || bytes + size > maxBytes) {
+        break;
+      }
+      t.addRenewals(r);
+      bytes += size;
+      it.remove();
+    }
+    for (Renewal left : pending.values()) {
+      cutoff = Math.min(cutoff, left.getSeenAtMs());
+    }
+    return t.setExpiryCutoffMs(cutoff).build();
+  }
+
+  /** A drained tick was not applied: its renewals wait for the next one (newer ones kept). */
+  synchronized void restore(Tick tick) {
+    for (Renewal r : tick.getRenewalsList()) {
+      record(r.getGroup(), r.getConsumerId(), r.getSessionToken(), r.getSeenAtMs(), r.getSessionTimeoutMs());
+    }
+  }
+}
