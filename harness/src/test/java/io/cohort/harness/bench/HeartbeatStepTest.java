@@ -4,10 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cohort.harness.Harness;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Issue 14's goals for `cohort bench heartbeat`: when a step holds, R / ceiling, no collapse at 1.5x. */
 class HeartbeatStepTest {
+  @TempDir
+  Path tmp;
+
   /** 10,000 consumers at 1 s: due 10,000/s. */
   private static HeartbeatStep step(double perS, double p99Ms, long rejoins, long expiries) {
     return new HeartbeatStep(10_000, 1000, perS, 10_000, 5, p99Ms, 9_000, 1_000, 10, 0, rejoins, expiries, 0, 1.5, 0.4);
@@ -60,5 +71,19 @@ class HeartbeatStepTest {
   void quietShareIsOfTheAnsweredHeartbeats() {
     assertEquals(0.9, step(10_000, 5, 0, 0).quietShare(), 1e-9);
     assertTrue(Double.isNaN(new HeartbeatStep(1, 1000, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0).quietShare()));
+  }
+
+  @Test
+  void benchHeartbeatRefusesBadNumbersBeforeStartingAnything() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Harness h = new Harness(new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8),
+        Map.of());
+    String never = tmp.resolve("never").toString();
+    assertEquals(2, h.run("bench", "heartbeat", "--capacity-factor", "1", "--dir", never));
+    assertEquals(2, h.run("bench", "heartbeat", "--capacity-max", "10", "--capacity-start", "20", "--dir", never));
+    assertEquals(2, h.run("bench", "heartbeat", "--noop-in-flight", "128,0", "--dir", never));
+    assertEquals(2, h.run("bench", "heartbeat", "--quiet", "maybe", "--dir", never));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--capacity-factor > 1"), err.toString(StandardCharsets.UTF_8));
+    assertTrue(!Files.exists(tmp.resolve("never")), "nothing started, no work dir");
   }
 }
