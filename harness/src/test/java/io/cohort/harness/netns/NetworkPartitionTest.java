@@ -61,6 +61,8 @@ class NetworkPartitionTest {
   Probe probe;
   FileLog log;
   ScheduledExecutorService producer;
+  /** While set, nothing is produced: the consumers commit nothing, so their heartbeats go quietly (step 11). */
+  volatile boolean idle;
   final Map<String, String> findings = new TreeMap<>();
   String skipped;
   /** The servers the probe's reads go to: during a cut, the side that can serve them. */
@@ -93,7 +95,7 @@ class NetworkPartitionTest {
     producer = Executors.newSingleThreadScheduledExecutor();
     long stopAt = System.nanoTime() + TimeUnit.MINUTES.toNanos(6); // bounded even if a test hangs
     producer.scheduleWithFixedDelay(() -> {
-      if (System.nanoTime() < stopAt) {
+      if (System.nanoTime() < stopAt && !idle) {
         for (int p = 0; p < PARTITIONS; p++) {
           try {
             log.append(TOPIC, p, 2, System.currentTimeMillis());
@@ -209,6 +211,11 @@ class NetworkPartitionTest {
     List<String> majority = new ArrayList<>(others(old));
     majority.add("c2");
     Set<String> c1Had = heldBy("c1");
+    // Idle consumers: their heartbeats go as quiet ones, which the cut-off leader must refuse (it has
+    // not heard from a majority) or c1 would read on while c2 is granted its partitions.
+    idle = true;
+    await("the consumers commit what they read").pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10))
+        .until(() -> true);
     long cutAt = System.currentTimeMillis();
     try {
       net.split(List.of(old, "c1"), majority);
@@ -225,6 +232,7 @@ class NetworkPartitionTest {
       findings.put("4 split 1|2", old + "+c1 | " + majority + ": " + next + " leads term " + term(next) + " within "
           + electedMs + " ms of the cut; c1 stopped " + stopped + " on its own clock; " + stale);
     } finally {
+      idle = false;
       net.healAll();
       serving = NsCluster.SERVERS;
     }
