@@ -160,7 +160,7 @@ public final class HeartbeatBench implements CliCommand {
         hb.toByteArray().length, noopLevels);
     double windowS = Math.max(1, Math.min(5, noopWarmupS));
     CommitPhase phase = new CommitPhase(out, new CommitPhase.WarmUp(windowS, noopWarmupS,
-        new WarmUpCurve.Rule(0, 0, 1, 10)), noopMeasureS, new double[0]);
+        new WarmUpCurve.Rule(0, 0, 3, 10)), noopMeasureS, new double[0]); // "stable": the last 3 windows within ±10 %
     CommitPhase.Result r;
     try (ServerProcesses servers = options.startServers(ServerProcesses.Kind.NOOP, work, out);
         CohortClient client = options.client(servers)) {
