@@ -3,9 +3,12 @@ package io.cohort.harness.bench;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import com.beust.jcommander.ParametersDelegate;
+import com.google.protobuf.ByteString;
 import io.cohort.client.CohortClient;
-import io.cohort.client.CohortClientConfig;
+import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.CreateGroup;
+import io.cohort.statemachine.proto.Heartbeat;
+import io.cohort.statemachine.proto.PartitionRef;
 import io.cohort.statemachine.proto.StartFrom;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
@@ -17,181 +20,282 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * {@code cohort bench heartbeat}: simulated consumers (groups of {@code --group-size} members, each
- * group on its own topic of as many partitions) heartbeating at the suggested interval: sustained
- * heartbeats/s and latency at 1,000 and 10,000 consumers; then the largest count held at a 3 s
- * interval with p99 under 1 s (counts grow by {@code --capacity-factor} until one fails).
+ * {@code cohort bench heartbeat} (issue 14): simulated consumers (groups of {@code --group-size}
+ * members, each group on its own topic of as many partitions) heartbeating as the real consumer
+ * does (quiet heartbeats answered off the log unless {@code --quiet false}). First the no-op Ratis
+ * write ceiling of heartbeat-sized commands on three no-op servers with the same TLS; then, on three
+ * Cohort servers, a capacity search at a fixed interval: the consumer count grows by {@code
+ * --capacity-factor} while a step holds (p99 < 200 ms, >= 90 % of the heartbeats due served, no
+ * session lost), the last that held gives the sustainable rate R; then one overload step at 1.5x
+ * its consumers. Prints R / ceiling (goal >= 4) and whether the overload step collapsed.
  */
-@Parameters(commandDescription = "Benchmark: heartbeats/s and p99 of 1,000 and 10,000 simulated consumers; most consumers at a 3 s interval")
+@Parameters(commandDescription = "Benchmark: sustainable heartbeats/s (p99 < 200 ms) vs the no-op Ratis write ceiling, and 1.5x overload")
 public final class HeartbeatBench implements CliCommand {
   @ParametersDelegate
   BenchOptions options = new BenchOptions();
 
-  @Parameter(names = "--consumers", description = "comma-separated consumer counts, at --interval-ms")
-  String counts = "1000,10000";
+  @Parameter(names = "--quiet", arity = 1, description = "heartbeats that change nothing go quietly, answered off the log, "
+      + "as the consumer sends them (false: every heartbeat through the log, for comparison)")
+  boolean quiet = true;
 
-  @Parameter(names = "--interval-ms", description = "the groups' heartbeat interval for --consumers")
+  @Parameter(names = "--interval-ms", description = "the groups' heartbeat interval")
   long intervalMs = 1000;
 
   @Parameter(names = "--group-size", description = "consumers per group (each group reads a topic of as many partitions)")
   int groupSize = 100;
 
-  @Parameter(names = "--warmup-s", description = "seconds after the joins before measuring (the first step also warms the JIT)")
-  int warmupS = 30;
+  @Parameter(names = "--capacity-start", description = "consumers of the first step")
+  int capacityStart = 2000;
 
-  @Parameter(names = "--first-warmup-s", description = "extra warm-up before the first step (JIT)")
-  int firstWarmupS = 60;
-
-  @Parameter(names = "--measure-s", description = "measured seconds per step")
-  int measureS = 20;
-
-  @Parameter(names = "--capacity-interval-ms", description = "interval of the capacity search")
-  long capacityIntervalMs = 3000;
-
-  @Parameter(names = "--capacity-start", description = "first consumer count of the capacity search (0 = skip it)")
-  int capacityStart = 4000;
-
-  @Parameter(names = "--capacity-factor", description = "growth per capacity step")
+  @Parameter(names = "--capacity-factor", description = "growth of the consumer count per step (> 1)")
   double capacityFactor = 1.5;
 
-  @Parameter(names = "--capacity-max", description = "largest count tried")
-  int capacityMax = 40000;
+  @Parameter(names = "--capacity-max", description = "largest consumer count tried")
+  int capacityMax = 100_000;
+
+  @Parameter(names = "--warmup-s", description = "seconds after the joins before measuring a step")
+  int warmupS = 15;
+
+  @Parameter(names = "--first-warmup-s", description = "extra warm-up before the first step (the servers' JIT)")
+  int firstWarmupS = 30;
+
+  @Parameter(names = "--measure-s", description = "measured seconds per step")
+  int measureS = 15;
 
   @Parameter(names = "--clients", description = "CohortClients (Ratis clients) the simulated consumers share")
   int clientCount = 4;
 
-  record Step(int consumers, long intervalMs, double perS, double expectedPerS, double p50Ms, double p99Ms,
-      long errors, long rejoins, long shed, double serverCores, double loadCores) {
-    boolean held() {
-      return p99Ms < 1000 && rejoins == 0 && perS >= 0.9 * expectedPerS;
-    }
-  }
+  @Parameter(names = "--no-baseline", description = "skip the no-op Ratis write ceiling (no ratio); also with --peers")
+  boolean noBaseline;
+
+  @Parameter(names = "--noop-in-flight", description = "comma-separated in-flight levels of the no-op ceiling (the best counts)")
+  String noopLevels = "128,512";
+
+  @Parameter(names = "--noop-warmup-s", description = "warm-up of the no-op servers at the highest level (s)")
+  int noopWarmupS = 30;
+
+  @Parameter(names = "--noop-measure-s", description = "measured seconds per no-op level")
+  int noopMeasureS = 10;
 
   private PrintStream out;
   private int step;
   private Scratch scratch;
+  private final List<String> groups = new ArrayList<>();
 
   @Override
   public int run(CliContext ctx) throws Exception {
     out = ctx.out;
+    int[] levels = positives("--noop-in-flight", noopLevels);
+    if (intervalMs < 100 || groupSize < 1 || capacityStart < 1 || capacityFactor <= 1 || capacityMax < capacityStart
+        || warmupS < 0 || firstWarmupS < 0 || measureS < 1 || clientCount < 1 || noopWarmupS < 0 || noopMeasureS < 1) {
+      throw new IllegalArgumentException("need --interval-ms >= 100, --group-size >= 1, --capacity-start >= 1, "
+          + "--capacity-factor > 1, --capacity-max >= --capacity-start, --warmup-s/--first-warmup-s/--noop-warmup-s >= 0, "
+          + "--measure-s/--noop-measure-s >= 1, --clients >= 1");
+    }
+    boolean baseline = !noBaseline && options.peers == null;
+    out.printf("bench heartbeat: %s heartbeats%s at a %d ms interval, groups of %d; steps from %,d consumers x%.2f "
+            + "up to %,d, %d s warm-up (first +%d s) and %d s measured each; %s; %d cores%n",
+        quiet ? "quiet" : "all-replicated (--quiet false)", quiet ? " (NEEDS_WRITE falls back to the log)" : "", intervalMs,
+        groupSize, capacityStart, capacityFactor, capacityMax, warmupS, firstWarmupS, measureS,
+        options.peers != null ? "the cluster at " + options.peers : options.insecure ? "plaintext" : "mutual TLS",
+        Runtime.getRuntime().availableProcessors());
     Path work = options.workDir("cohort-bench-heartbeat-", out);
-    List<Step> fixed = new ArrayList<>();
-    Step best = null;
-    Step failed = null;
-    ServerProcesses servers = options.peers == null ? options.startServers(ServerProcesses.Kind.COHORT, work, out) : null;
-    List<CohortClient> clients = new ArrayList<>();
+    double ceiling = Double.NaN;
+    List<HeartbeatStep> steps = new ArrayList<>();
+    HeartbeatStep sustainable = null;
+    HeartbeatStep overload = null;
     try {
-      String peers = servers != null ? servers.peers() : options.peers;
-      for (int i = 0; i < clientCount; i++) {
-        clients.add(CohortClient.connect(options.clientConfig(servers).maxOutstanding(Math.max(options.maxOutstanding,
-            16384)).callTimeout(Duration.ofSeconds(30)).build()));
+      if (baseline) {
+        ceiling = noopCeiling(work, levels);
       }
-      scratch = new Scratch(clients.get(0), servers == null, out);
-      boolean first = true;
-      for (int n : Arrays.stream(counts.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray()) {
-        fixed.add(runStep(clients, servers, n, intervalMs, first ? firstWarmupS + warmupS : warmupS));
-        first = false;
-      }
-      if (capacityStart > 0) {
-        out.printf("capacity at a %d ms interval: the largest count with p99 < 1 s, no expiry, >= 90%% of the heartbeats due%n",
-            capacityIntervalMs);
+      ServerProcesses servers = options.peers == null ? options.startServers(ServerProcesses.Kind.COHORT, work, out) : null;
+      List<CohortClient> clients = new ArrayList<>();
+      try {
+        for (int i = 0; i < clientCount; i++) {
+          clients.add(CohortClient.connect(options.clientConfig(servers).maxOutstanding(Math.max(options.maxOutstanding,
+              16384)).callTimeout(Duration.ofSeconds(30)).build()));
+        }
+        scratch = new Scratch(clients.get(0), servers == null, out);
+        out.printf("capacity at a %d ms interval: a step holds with p99 < %.0f ms, >= %.0f%% of the heartbeats due served, "
+            + "no rejoin, no expiry%n", intervalMs, HeartbeatStep.P99_LIMIT_MS, HeartbeatStep.SERVED_FRACTION * 100);
+        int prev = 0;
         for (double n = capacityStart; n <= capacityMax; n *= capacityFactor) {
-          int count = (int) (Math.round(n / groupSize) * groupSize);
-          Step s = runStep(clients, servers, count, capacityIntervalMs, first ? firstWarmupS + warmupS : warmupS);
-          first = false;
+          int count = Math.max(prev + 1, HeartbeatStep.wholeGroups(n, groupSize));
+          HeartbeatStep s = runStep(clients, servers, count, step == 0 ? firstWarmupS + warmupS : warmupS, "capacity");
+          steps.add(s);
+          prev = count;
           if (!s.held()) {
-            failed = s;
             break;
           }
-          best = s;
+          sustainable = s;
+        }
+        if (sustainable != null) {
+          int n = HeartbeatStep.overloadConsumers(sustainable.consumers(), groupSize);
+          out.printf("overload: %.1fx the sustainable %,d consumers%n", HeartbeatStep.OVERLOAD_FACTOR, sustainable.consumers());
+          overload = runStep(clients, servers, n, warmupS, "overload");
+          steps.add(overload);
+        }
+      } finally {
+        if (scratch != null) {
+          scratch.close();
+        }
+        for (CohortClient c : clients) {
+          c.close();
+        }
+        if (servers != null) {
+          servers.close();
         }
       }
     } finally {
-      if (scratch != null) {
-        scratch.close();
-      }
-      for (CohortClient c : clients) {
-        c.close();
-      }
-      if (servers != null) {
-        servers.close();
-      }
       options.cleanUp(work, out);
     }
-    out.println();
-    out.println("| consumers | interval ms | heartbeats/s | due/s | p50 ms | p99 ms | errors | rejoins | shed | CPU servers+load |");
-    out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
-    List<Step> all = new ArrayList<>(fixed);
-    if (best != null) {
-      all.add(best);
-    }
-    if (failed != null) {
-      all.add(failed);
-    }
-    for (Step s : all) {
-      out.printf("| %,d | %d | %,.0f | %,.0f | %.1f | %.1f | %d | %d | %d | %.2f+%.2f |%n", s.consumers, s.intervalMs,
-          s.perS, s.expectedPerS, s.p50Ms, s.p99Ms, s.errors, s.rejoins, s.shed, s.serverCores, s.loadCores);
-    }
-    StringBuilder last = new StringBuilder("bench heartbeat");
-    for (Step s : fixed) {
-      last.append(String.format(" c%d_per_s=%.0f c%d_p50_ms=%.1f c%d_p99_ms=%.1f", s.consumers, s.perS, s.consumers,
-          s.p50Ms, s.consumers, s.p99Ms));
-    }
-    if (capacityStart > 0) {
-      last.append(" max_consumers_at_").append(capacityIntervalMs).append("ms=").append(best == null ? 0 : best.consumers);
-      if (best != null) {
-        last.append(String.format(" at_max_p99_ms=%.1f", best.p99Ms));
-      }
-      if (failed != null) {
-        last.append(" failed_at=").append(failed.consumers).append(String.format(" failed_p99_ms=%.1f", failed.p99Ms));
-      }
-    }
-    out.println(last);
+    printReport(steps, ceiling, sustainable, overload);
     return 0;
   }
 
-  private Step runStep(List<CohortClient> clients, ServerProcesses servers, int consumers, long interval, int warmS)
+  /** The no-op Ratis write ceiling: heartbeat-sized commands, closed loop at each level after a warm-up; the best level. */
+  private double noopCeiling(Path work, int[] levels) throws Exception {
+    Command hb = heartbeatSized();
+    out.printf("no-op ceiling: closed loop of %d-byte commands (a heartbeat of one held partition) at %s in flight%n",
+        hb.toByteArray().length, noopLevels);
+    double windowS = Math.max(1, Math.min(5, noopWarmupS));
+    CommitPhase phase = new CommitPhase(out, new CommitPhase.WarmUp(windowS, noopWarmupS,
+        new WarmUpCurve.Rule(0, 0, 3, 10)), noopMeasureS, new double[0]); // "stable": the last 3 windows within ±10 %
+    CommitPhase.Result r;
+    try (ServerProcesses servers = options.startServers(ServerProcesses.Kind.NOOP, work, out);
+        CohortClient client = options.client(servers)) {
+      r = phase.run("no-op", client, seq -> hb, false, levels, servers);
+    }
+    double best = r.levels().values().stream().mapToDouble(CommitPhase.Level::opsPerS).max().orElse(Double.NaN);
+    out.printf("no-op ceiling: %,.0f ops/s%n", best);
+    return best;
+  }
+
+  /** A heartbeat as the simulated consumers send it: a bench group's name, a member id, a session, one held partition. */
+  static Command heartbeatSized() {
+    String name = "bench-" + Long.toString(System.currentTimeMillis(), 36) + "zz-hb-0";
+    return Command.newBuilder().setHeartbeat(Heartbeat.newBuilder().setGroup(name).setConsumerId("s1-c-42")
+        .setSessionToken(ByteString.copyFrom(new byte[16]))
+        .addHeld(PartitionRef.newBuilder().setTopic(name).setPartition(42))).build();
+  }
+
+  private HeartbeatStep runStep(List<CohortClient> clients, ServerProcesses servers, int consumers, int warmS, String kind)
       throws InterruptedException {
     step++;
-    int groups = Math.max(1, (consumers + groupSize - 1) / groupSize);
-    long session = Math.max(10_000, 3 * interval + 1000);
-    List<String> names = new ArrayList<>();
-    for (int g = 0; g < groups; g++) {
-      names.add(scratch.topicAndGroup("hb" + step + "-" + g, groupSize, CreateGroup.newBuilder().setSessionTimeoutMs(session)
-          .setHeartbeatIntervalMs(interval).setStartFrom(StartFrom.BEGIN)));
+    int needed = Math.max(1, (consumers + groupSize - 1) / groupSize);
+    long session = Math.max(10_000, 3 * intervalMs + 1000);
+    long t0 = System.nanoTime();
+    for (int g = groups.size(); g < needed; g++) { // groups are reused: every member leaves after its step
+      groups.add(scratch.topicAndGroup("hb-" + g, groupSize, CreateGroup.newBuilder().setSessionTimeoutMs(session)
+          .setHeartbeatIntervalMs(intervalMs).setStartFrom(StartFrom.BEGIN)));
     }
-    HeartbeatSim sim = new HeartbeatSim(clients, 2);
-    for (int g = 0; g < groups; g++) {
-      String name = names.get(g);
-      sim.add(name, "c", Math.min(groupSize, consumers - g * groupSize), interval);
+    HeartbeatSim sim = new HeartbeatSim(clients, 2, quiet);
+    for (int g = 0; g < needed; g++) {
+      sim.add(groups.get(g), "s" + step + "-c", Math.min(groupSize, consumers - g * groupSize), intervalMs);
     }
-    out.printf("step %d: %,d consumers in %d groups at %d ms (session %d ms): warm-up %d s ...%n", step, consumers, groups,
-        interval, session, warmS);
+    out.printf("step %d (%s): %,d consumers in %d groups at %d ms (session %d ms; groups ready in %.1f s): warm-up %d s ...%n",
+        step, kind, consumers, needed, intervalMs, session, (System.nanoTime() - t0) / 1e9, warmS);
     out.flush();
     ServerProcesses.sleepMs(warmS * 1000L);
     long c0 = sim.completed.get();
+    long q0 = sim.quietOk.get();
+    long f0 = sim.fallbacks.get();
     long e0 = sim.errors.get();
     long r0 = sim.rejoins.get();
+    long x0 = sim.expired.get();
     long s0 = sim.shed.get();
     Latencies lat = new Latencies();
     Cpu cpu = Cpu.start(servers);
-    long t0 = System.nanoTime();
+    long m0 = System.nanoTime();
     sim.record(lat);
     ServerProcesses.sleepMs(measureS * 1000L);
     sim.record(null);
-    double secs = (System.nanoTime() - t0) / 1e9;
+    double secs = (System.nanoTime() - m0) / 1e9;
     double sc = cpu.serverCores();
     double lc = cpu.loadCores();
     long done = sim.completed.get() - c0;
+    long quietDone = sim.quietOk.get() - q0;
+    long expiries = sim.expired.get() - x0;
     long[] sorted = lat.sorted();
-    Step s = new Step(consumers, interval, done / secs, consumers * 1000.0 / interval, Latencies.quantileMs(sorted, 0.5),
-        Latencies.quantileMs(sorted, 0.99), sim.errors.get() - e0, sim.rejoins.get() - r0, sim.shed.get() - s0, sc, lc);
+    HeartbeatStep s = new HeartbeatStep(consumers, intervalMs, done / secs, consumers * 1000.0 / intervalMs,
+        Latencies.quantileMs(sorted, 0.5), Latencies.quantileMs(sorted, 0.99), quietDone, done - quietDone,
+        sim.fallbacks.get() - f0, sim.errors.get() - e0, sim.rejoins.get() - r0, expiries, sim.shed.get() - s0, sc, lc);
+    String reasons = sim.fallbackReasons();
     sim.stop();
-    out.printf("  %,d consumers at %d ms: %,.0f heartbeats/s (due %,.0f/s)  p50 %.1f ms  p99 %.1f ms  errors %d  rejoins %d  shed %d  CPU servers %.2f + load %.2f%s%n",
-        consumers, interval, s.perS, s.expectedPerS, s.p50Ms, s.p99Ms, s.errors, s.rejoins, s.shed, sc, lc,
-        interval == capacityIntervalMs ? (s.held() ? "  [held]" : "  [NOT held]") : "");
+    out.printf("  %,d consumers: %,.0f heartbeats/s (due %,.0f/s)  p50 %.1f ms  p99 %.1f ms  quiet %,d  replicated %,d "
+            + "(fall-backs %,d)  shed %d  rejoins %d  expiries %d  errors %d  CPU servers %.2f + load %.2f  [%s]%n",
+        consumers, s.perS(), s.duePerS(), s.p50Ms(), s.p99Ms(), s.quiet(), s.replicated(), s.fallbacks(), s.shed(),
+        s.rejoins(), expiries, s.errors(), sc, lc,
+        s.held() ? "held" : "NOT held: " + s.whyNotHeld());
+    if (!reasons.isEmpty()) {
+      out.printf("  fall-backs to the log: %s%n", reasons);
+    }
     out.flush();
     ServerProcesses.sleepMs(3000);
     return s;
+  }
+
+  private void printReport(List<HeartbeatStep> steps, double ceiling, HeartbeatStep sustainable, HeartbeatStep overload) {
+    out.println();
+    out.println("| consumers | heartbeats/s | due/s | p50 ms | p99 ms | quiet | replicated | shed | rejoins | expiries | CPU servers+load | |");
+    out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    for (HeartbeatStep s : steps) {
+      out.printf("| %,d | %,.0f | %,.0f | %.1f | %.1f | %,d | %,d | %d | %d | %d | %.2f+%.2f | %s |%n", s.consumers(), s.perS(),
+          s.duePerS(), s.p50Ms(), s.p99Ms(), s.quiet(), s.replicated(), s.shed(), s.rejoins(),
+          s.expiries(), s.serverCores(), s.loadCores(),
+          s == overload ? "overload" : s.held() ? "held" : "not held");
+    }
+    out.println();
+    double r = sustainable == null ? Double.NaN : sustainable.perS();
+    double ratio = HeartbeatStep.ratio(r, ceiling);
+    HeartbeatStep last = steps.isEmpty() ? null : steps.get(steps.size() - (overload != null ? 2 : 1));
+    boolean capped = last != null && last.held();
+    out.println(Double.isNaN(ceiling) ? "no-op Ratis write ceiling: not measured (--no-baseline or --peers)"
+        : String.format("no-op Ratis write ceiling: %,.0f ops/s (heartbeat-sized commands, same TLS, best of %s in flight)",
+            ceiling, noopLevels));
+    if (sustainable == null) {
+      out.printf("verdict sustainable: NONE: the first step (%,d consumers) did not hold%n", capacityStart);
+    } else {
+      out.printf("verdict sustainable: R = %,.0f heartbeats/s (%,d consumers at %d ms) with p99 %.1f ms < %.0f ms; %s%n", r,
+          sustainable.consumers(), intervalMs, sustainable.p99Ms(), HeartbeatStep.P99_LIMIT_MS,
+          capped ? "--capacity-max reached: R is a lower bound" : "the next step did not hold");
+    }
+    out.printf("verdict ratio: R / ceiling = %s (goal >= %.0f): %s%n", Double.isNaN(ratio) ? "?" : String.format("%.2f", ratio),
+        HeartbeatStep.RATIO_GOAL, Double.isNaN(ratio) ? "UNKNOWN" : HeartbeatStep.ratioMet(ratio) ? "MET" : "NOT MET");
+    if (overload == null) {
+      out.println("verdict no collapse at 1.5x: UNKNOWN (no sustainable rate)");
+    } else {
+      out.printf("verdict no collapse at 1.5x: %,d consumers (due %,.0f/s) served %,.0f/s %s R, p99 %.1f ms, shed %d, "
+              + "rejoins %d, expiries %d: %s%n", overload.consumers(), overload.duePerS(), overload.perS(),
+          overload.perS() >= r ? ">=" : "<", overload.p99Ms(), overload.shed(), overload.rejoins(),
+          overload.expiries(), overload.noCollapse(r) ? "MET" : "NOT MET");
+    }
+    StringBuilder b = new StringBuilder("bench heartbeat quiet=").append(quiet).append(" interval_ms=").append(intervalMs);
+    b.append(String.format(" noop_ceiling_per_s=%.0f", ceiling));
+    b.append(" sustainable_consumers=").append(sustainable == null ? 0 : sustainable.consumers());
+    b.append(String.format(" sustainable_per_s=%.0f sustainable_p99_ms=%.1f", sustainable == null ? 0 : r,
+        sustainable == null ? Double.NaN : sustainable.p99Ms()));
+    b.append(String.format(" sustainable_quiet_share=%.3f", sustainable == null ? Double.NaN : sustainable.quietShare()));
+    b.append(" capped=").append(capped);
+    b.append(String.format(" ratio=%.2f ratio_met=%s", ratio, HeartbeatStep.ratioMet(ratio)));
+    if (overload != null) {
+      b.append(String.format(" overload_consumers=%d overload_per_s=%.0f overload_p99_ms=%.1f overload_shed=%d "
+              + "overload_rejoins=%d overload_expiries=%d no_collapse=%s", overload.consumers(), overload.perS(),
+          overload.p99Ms(), overload.shed(), overload.rejoins(), overload.expiries(), overload.noCollapse(r)));
+    }
+    out.println(b);
+  }
+
+  /** A comma-separated list of positive whole numbers, or a clear refusal. */
+  private static int[] positives(String option, String list) {
+    try {
+      int[] v = Arrays.stream(list.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+      if (v.length > 0 && Arrays.stream(v).allMatch(x -> x > 0)) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new IllegalArgumentException(option + " takes comma-separated positive whole numbers, got '" + list + "'");
   }
 }

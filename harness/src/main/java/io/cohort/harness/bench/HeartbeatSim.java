@@ -10,29 +10,49 @@ import io.cohort.statemachine.proto.Leave;
 import io.cohort.statemachine.proto.PartitionRef;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 /**
- * Simulated consumers: each keeps its session and held list and sends a {@code Heartbeat} command
- * at the interval the coordinator suggests (counted from when it sent the previous one), through a
- * few shared {@link CohortClient}s. A granted partition is held at once, a partition to release is
- * dropped at once (no data to flush).
+ * Simulated consumers: each keeps its session and held list and heartbeats at the interval the
+ * coordinator suggests (counted from when it sent the previous one), through a few shared {@link
+ * CohortClient}s. A granted partition is held at once, a partition to release is dropped at once
+ * (no data to flush). With {@code quiet} a heartbeat that would change nothing goes as the real
+ * consumer sends it (step 11): a quiet query the leader answers off the log, and on NEEDS_WRITE or
+ * any other refusal but a session's, the same heartbeat through the log at once.
  */
 final class HeartbeatSim {
+  /** As the client's Exchange: an answer with a shorter interval means a handoff is pending. */
+  private static final long HANDOFF_INTERVAL_MS = 100;
+
   private final List<CohortClient> clients;
+  private final boolean quiet;
   private final ScheduledExecutorService scheduler;
   private final List<Sim> sims = new ArrayList<>();
   private volatile boolean stopped;
   private volatile Latencies recording;
+  /** Heartbeats answered OK (quiet or replicated), latency from the first send. */
   final AtomicLong completed = new AtomicLong();
+  /** ... of which answered off the log. */
+  final AtomicLong quietOk = new AtomicLong();
+  /** Quiet heartbeats not answered off the log (NEEDS_WRITE, no fresh leader, ...): sent through the log at once. */
+  final AtomicLong fallbacks = new AtomicLong();
+  /** Why quiet heartbeats fell back, while a phase records: the refusal's code and reason, or the failure's class. */
+  private final Map<String, LongAdder> fallbackReasons = new ConcurrentHashMap<>();
   final AtomicLong errors = new AtomicLong();
+  /** Session refusals (UNKNOWN_MEMBER: expired; FENCED: replaced): the consumer joins again. */
   final AtomicLong rejoins = new AtomicLong();
+  /** ... of which UNKNOWN_MEMBER: the session had expired. */
+  final AtomicLong expired = new AtomicLong();
   /** Heartbeats an overloaded leader shed (RETRY_LATER, step 11): retried after its retry-after, session kept. */
   final AtomicLong shed = new AtomicLong();
 
@@ -42,6 +62,8 @@ final class HeartbeatSim {
     final CohortClient client;
     com.google.protobuf.ByteString session = com.google.protobuf.ByteString.EMPTY;
     List<PartitionRef> held = List.of();
+    /** The last OK answer, null after a failure: whether the next heartbeat may be quiet. */
+    HeartbeatResult last;
 
     Sim(String group, String id, CohortClient client) {
       this.group = group;
@@ -55,54 +77,111 @@ final class HeartbeatSim {
       }
       long sent = System.nanoTime();
       Heartbeat hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(session).addAllHeld(held).build();
-      CompletableFuture<HeartbeatResult> f;
-      try {
-        f = client.heartbeat(hb);
-      } catch (RuntimeException e) {
-        f = CompletableFuture.failedFuture(e);
-      }
-      f.whenComplete((r, e) -> {
-        long now = System.nanoTime();
-        long nextMs;
-        if (e == null) {
-          completed.incrementAndGet();
-          Latencies rec = recording;
-          if (rec != null) {
-            rec.add(now - sent);
-          }
-          session = r.getSessionToken();
-          List<PartitionRef> h = new ArrayList<>();
-          for (Grant g : r.getGrantsList()) {
-            PartitionRef ref = PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()).build();
-            if (!r.getReleaseList().contains(ref)) {
-              h.add(ref);
+      if (quiet && quietFits()) {
+        call(() -> client.quietHeartbeat(hb)).whenComplete((r, e) -> {
+          if (e == null || sessionRefusal(e)) {
+            if (e == null) {
+              quietOk.incrementAndGet();
             }
-          }
-          held = h;
-          nextMs = r.getNextHeartbeatMs();
-        } else {
-          Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-          if (t instanceof CohortRejectedException re && re.code() == Code.RETRY_LATER) {
-            shed.incrementAndGet(); // as GroupConsumer does: wait the retry-after with jitter, keep the session
-            nextMs = TimeUnit.NANOSECONDS.toMillis(now - sent) // counted from the answer, not the send
-                + (long) (re.retryAfterMs(500) * (0.5 + ThreadLocalRandom.current().nextDouble()));
-          } else if (t instanceof CohortRejectedException re && (re.code() == Code.UNKNOWN_MEMBER || re.code() == Code.FENCED)) {
-            rejoins.incrementAndGet();
-            session = com.google.protobuf.ByteString.EMPTY;
-            held = List.of();
-            nextMs = 0;
+            answered(sent, r, e);
           } else {
-            errors.incrementAndGet();
-            nextMs = 500;
+            fallbacks.incrementAndGet();
+            if (recording != null) {
+              fallbackReasons.computeIfAbsent(reason(e), k -> new LongAdder()).increment();
+            }
+            call(() -> client.heartbeat(hb)).whenComplete((r2, e2) -> answered(sent, r2, e2));
+          }
+        });
+      } else {
+        call(() -> client.heartbeat(hb)).whenComplete((r, e) -> answered(sent, r, e));
+      }
+    }
+
+    /** As the client's Exchange: the same session, exactly the last grants, no release asked, no handoff pending. */
+    private boolean quietFits() {
+      HeartbeatResult l = last;
+      return l != null && !session.isEmpty() && session.equals(l.getSessionToken()) && l.getReleaseCount() == 0
+          && l.getNextHeartbeatMs() > HANDOFF_INTERVAL_MS && held.size() == l.getGrantsCount();
+    }
+
+    private void answered(long sent, HeartbeatResult r, Throwable e) {
+      long now = System.nanoTime();
+      long nextMs;
+      if (e == null) {
+        completed.incrementAndGet();
+        Latencies rec = recording;
+        if (rec != null) {
+          rec.add(now - sent);
+        }
+        last = r;
+        session = r.getSessionToken();
+        List<PartitionRef> h = new ArrayList<>();
+        for (Grant g : r.getGrantsList()) {
+          PartitionRef ref = PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()).build();
+          if (!r.getReleaseList().contains(ref)) {
+            h.add(ref);
           }
         }
-        long delayNs = Math.max(0, sent + TimeUnit.MILLISECONDS.toNanos(nextMs) - now);
-        schedule(this, delayNs);
-      });
+        held = h;
+        nextMs = r.getNextHeartbeatMs();
+      } else {
+        last = null;
+        Throwable t = unwrap(e);
+        if (t instanceof CohortRejectedException re && re.code() == Code.RETRY_LATER) {
+          shed.incrementAndGet(); // as GroupConsumer does: wait the retry-after with jitter, keep the session
+          nextMs = TimeUnit.NANOSECONDS.toMillis(now - sent) // counted from the answer, not the send
+              + (long) (re.retryAfterMs(500) * (0.5 + ThreadLocalRandom.current().nextDouble()));
+        } else if (t instanceof CohortRejectedException re && (re.code() == Code.UNKNOWN_MEMBER || re.code() == Code.FENCED)) {
+          rejoins.incrementAndGet();
+          if (re.code() == Code.UNKNOWN_MEMBER) {
+            expired.incrementAndGet();
+          }
+          session = com.google.protobuf.ByteString.EMPTY;
+          held = List.of();
+          nextMs = 0;
+        } else {
+          errors.incrementAndGet();
+          nextMs = 500;
+        }
+      }
+      long delayNs = Math.max(0, sent + TimeUnit.MILLISECONDS.toNanos(nextMs) - now);
+      schedule(this, delayNs);
     }
   }
 
-  HeartbeatSim(List<CohortClient> clients, int threads) {
+  private static CompletableFuture<HeartbeatResult> call(Supplier<CompletableFuture<HeartbeatResult>> send) {
+    try {
+      return send.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+  }
+
+  private static String reason(Throwable e) {
+    Throwable t = unwrap(e);
+    if (t instanceof CohortRejectedException re) {
+      String m = String.valueOf(re.getMessage());
+      int i = m.indexOf("heartbeat: ");
+      return re.code() + (i >= 0 ? ": " + m.substring(i + "heartbeat: ".length()) : "");
+    }
+    return t.getClass().getSimpleName();
+  }
+
+  /** A refusal the replicated heartbeat would get too (as the client: not sent again through the log). */
+  private static boolean sessionRefusal(Throwable e) {
+    return unwrap(e) instanceof CohortRejectedException re && switch (re.code()) {
+      case FENCED, UNKNOWN_MEMBER, NOT_FOUND, PERMISSION_DENIED -> true;
+      default -> false;
+    };
+  }
+
+  /** @param quiet send heartbeats that change nothing as quiet queries (false: every one through the log) */
+  HeartbeatSim(List<CohortClient> clients, int threads, boolean quiet) {
+    this.quiet = quiet;
     this.clients = clients;
     this.scheduler = Executors.newScheduledThreadPool(threads, r -> {
       Thread t = new Thread(r, "bench-heartbeat");
@@ -134,8 +213,20 @@ final class HeartbeatSim {
     return sims.size();
   }
 
+  /** Records latencies (and why quiet heartbeats fell back) into {@code into} from now on; null stops. */
   void record(Latencies into) {
+    if (into != null) {
+      fallbackReasons.clear();
+    }
     recording = into;
+  }
+
+  /** Why quiet heartbeats fell back while recording, most frequent first. */
+  String fallbackReasons() {
+    StringBuilder b = new StringBuilder();
+    fallbackReasons.entrySet().stream().sorted((a, c) -> Long.compare(c.getValue().sum(), a.getValue().sum()))
+        .forEach(en -> b.append(b.length() == 0 ? "" : "; ").append(en.getValue().sum()).append(" x ").append(en.getKey()));
+    return b.toString();
   }
 
   /** Stops heartbeating; every member leaves (so the next step starts from an empty cluster). */
