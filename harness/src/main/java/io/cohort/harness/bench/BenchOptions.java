@@ -49,6 +49,19 @@ public final class BenchOptions {
   @Parameter(names = "--tls-ca", description = "with --peers: the cluster's CA (default: $COHORT_TLS_CA)")
   public String tlsCa;
 
+  /** A comma-separated list of positive whole numbers, or a clear refusal. */
+  public static int[] positives(String option, String list) {
+    try {
+      int[] v = Arrays.stream(list.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+      if (v.length > 0 && Arrays.stream(v).allMatch(x -> x > 0)) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new IllegalArgumentException(option + " takes comma-separated positive whole numbers, got '" + list + "'");
+  }
+
   public List<String> serverJavaOptsList() {
     return Arrays.stream(serverJavaOpts.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
   }

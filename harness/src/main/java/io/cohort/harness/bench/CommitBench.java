@@ -112,8 +112,8 @@ public final class CommitBench implements CliCommand {
   @Override
   public int run(CliContext ctx) throws Exception {
     out = ctx.out;
-    int[] inFlight = positives("--in-flight", levels);
-    ageList = Arrays.stream(positives("--ages", ages)).asDoubleStream().toArray();
+    int[] inFlight = BenchOptions.positives("--in-flight", levels);
+    ageList = Arrays.stream(BenchOptions.positives("--ages", ages)).asDoubleStream().toArray();
     if (pairs < 1 || windowS <= 0 || measureS < 1 || partitions < 1 || loadWarmupS < 0
         || (warmupS != null && warmupS < 0)) {
       throw new IllegalArgumentException("need --pairs >= 1, --window-s > 0, --measure-s >= 1, --partitions >= 1, "
@@ -217,19 +217,6 @@ public final class CommitBench implements CliCommand {
     });
     out.println(b.append(" (* leader); load JVM during the phase ")
         .append(String.format("%.1f+%.1f", result.loadJit().c1(), result.loadJit().c2())));
-  }
-
-  /** A comma-separated list of positive whole numbers, or a clear refusal. */
-  private static int[] positives(String option, String list) {
-    try {
-      int[] v = Arrays.stream(list.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
-      if (v.length > 0 && Arrays.stream(v).allMatch(x -> x > 0)) {
-        return v;
-      }
-    } catch (NumberFormatException e) {
-      // refused below
-    }
-    throw new IllegalArgumentException(option + " takes comma-separated positive whole numbers, got '" + list + "'");
   }
 
   /** Fresh servers of one kind under {@code work/<kind>-<pair>}, warmed and measured, then stopped. */

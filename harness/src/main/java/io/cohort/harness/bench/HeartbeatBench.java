@@ -16,7 +16,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -85,7 +84,7 @@ public final class HeartbeatBench implements CliCommand {
   @Override
   public int run(CliContext ctx) throws Exception {
     out = ctx.out;
-    int[] levels = positives("--noop-in-flight", noopLevels);
+    int[] levels = BenchOptions.positives("--noop-in-flight", noopLevels);
     if (intervalMs < 100 || groupSize < 1 || capacityStart < 1 || capacityFactor <= 1 || capacityMax < capacityStart
         || warmupS < 0 || firstWarmupS < 0 || measureS < 1 || clientCount < 1 || noopWarmupS < 0 || noopMeasureS < 1) {
       throw new IllegalArgumentException("need --interval-ms >= 100, --group-size >= 1, --capacity-start >= 1, "
@@ -284,18 +283,5 @@ public final class HeartbeatBench implements CliCommand {
           overload.p99Ms(), overload.shed(), overload.rejoins(), overload.expiries(), overload.noCollapse(r)));
     }
     out.println(b);
-  }
-
-  /** A comma-separated list of positive whole numbers, or a clear refusal. */
-  private static int[] positives(String option, String list) {
-    try {
-      int[] v = Arrays.stream(list.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
-      if (v.length > 0 && Arrays.stream(v).allMatch(x -> x > 0)) {
-        return v;
-      }
-    } catch (NumberFormatException e) {
-      // refused below
-    }
-    throw new IllegalArgumentException(option + " takes comma-separated positive whole numbers, got '" + list + "'");
   }
 }
