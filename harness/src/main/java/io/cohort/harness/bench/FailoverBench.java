@@ -7,9 +7,12 @@ import io.cohort.client.CohortClient;
 import io.cohort.client.CohortClientConfig;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -69,7 +72,7 @@ public final class FailoverBench implements CliCommand {
         ServerProcesses.sleepMs(3000);
         long errors0 = loop.errors();
         long killed = System.nanoTime();
-        java.time.LocalTime killedAt = java.time.LocalTime.now(); // to read beside the servers' logs
+        LocalTime killedAt = LocalTime.now(); // to read beside the servers' logs
         servers.kill(leader);
         // wait for commits to flow again, then 2 s more
         long ok0 = loop.ok();
@@ -83,7 +86,7 @@ public final class FailoverBench implements CliCommand {
         errors += loop.errors() - errors0;
         String next = servers.leaderOrNull();
         out.printf("run %d: killed leader %s at %s; commits resumed after a gap of %.0f ms (new leader %s), errors %d%n",
-            run, leader, killedAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS), gapMs, next, loop.errors() - errors0);
+            run, leader, killedAt.truncatedTo(ChronoUnit.MILLIS), gapMs, next, loop.errors() - errors0);
         out.flush();
         servers.startNode(leader);
         if (!servers.awaitCaughtUp(Duration.ofSeconds(90), 2000)) {
@@ -107,14 +110,14 @@ public final class FailoverBench implements CliCommand {
   }
 
   /** The client's defaults but for the flags given, and a 30 s call deadline (a slow election is a figure, not an error). */
-  private CohortClientConfig clientConfig(ServerProcesses servers) throws java.io.IOException {
+  private CohortClientConfig clientConfig(ServerProcesses servers) throws IOException {
     CohortClientConfig.Builder b = servers.clientConfig().maxOutstanding(options.maxOutstanding)
         .callTimeout(Duration.ofSeconds(30));
-    CohortClientConfig defaults = servers.clientConfig().build();
     if (attemptTimeoutMs != null) {
       b.attemptTimeout(Duration.ofMillis(attemptTimeoutMs));
     }
     if (backoffBaseMs != null || backoffMaxMs != null) {
+      CohortClientConfig defaults = servers.clientConfig().build();
       b.backoff(backoffBaseMs != null ? Duration.ofMillis(backoffBaseMs) : defaults.backoffBase(),
           backoffMaxMs != null ? Duration.ofMillis(backoffMaxMs) : defaults.backoffMax());
     }
