@@ -148,8 +148,9 @@ final class Exchange {
 
   /**
    * An OK answer confirms the session exactly as a replicated heartbeat's (R2: from this send
-   * time). A session refusal is handled as the heartbeat's would be; anything else (NEEDS_WRITE, no
-   * fresh leader, a failed call) sends the replicated heartbeat at once.
+   * time). A session refusal, or a saturated leader's RETRY_LATER (back off, keep the session), is
+   * handled as the heartbeat's would be; anything else (NEEDS_WRITE, no fresh leader, a failed
+   * call) sends the replicated heartbeat at once.
    */
   private void onQuietHeartbeat(Flush f, Heartbeat hb, long sentAt, HeartbeatResult r, Throwable e) {
     if (e == null) {
@@ -159,7 +160,7 @@ final class Exchange {
     }
     CohortException ce = Failures.map(e, "quiet heartbeat");
     if (ce instanceof CohortRejectedException rej && switch (rej.code()) {
-      case FENCED, UNKNOWN_MEMBER, NOT_FOUND, PERMISSION_DENIED -> true;
+      case FENCED, UNKNOWN_MEMBER, NOT_FOUND, PERMISSION_DENIED, RETRY_LATER -> true;
       default -> false;
     }) {
       onHeartbeat(f, sentAt, null, ce);

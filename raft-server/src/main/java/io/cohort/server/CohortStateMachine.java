@@ -146,7 +146,9 @@ public final class CohortStateMachine extends BaseStateMachine {
   /** Describe and checkpoint list judge stalls with this unless the query names a threshold (step 9). */
   private volatile long stallAfterMs = Health.DEFAULT_STALL_AFTER_MS;
   /** Commands this leader admitted that are not applied or cancelled yet (step 11's queue). */
-  private final java.util.concurrent.atomic.AtomicLong writesInFlight = new java.util.concurrent.atomic.AtomicLong();
+  private final PendingWrites pendingWrites;
+  /** Runs quiet heartbeats' answers that waited for writes; inline until {@link #initialize}. */
+  private volatile java.util.concurrent.ExecutorService quietAnswers;
   /** Heartbeats are shed while more writes than this wait to be applied (step 11). */
   private volatile long shedAbovePending = Shedding.DEFAULT_SHED_ABOVE_PENDING;
   /** The largest command this server's Ratis log carries (R9). */
@@ -186,7 +188,15 @@ public final class CohortStateMachine extends BaseStateMachine {
         (file, cause) -> failures.snapshotWriteFailed(file, cause));
     this.snapshotChunks = new SnapshotChunks(snapshots::storage);
     this.stamps = new LeaderStamps(clock);
-    this.liveness = new OffLogLiveness(stamps, writesInFlight, events, this::underLock);
+    this.pendingWrites = new PendingWrites(clock::monotonicNanos);
+    this.liveness = new OffLogLiveness(stamps, pendingWrites, events, this::underLock, r -> {
+      java.util.concurrent.ExecutorService e = quietAnswers;
+      if (e == null) {
+        r.run();
+      } else {
+        e.execute(r);
+      }
+    });
   }
 
   // ------------------------------------------------------------------ life cycle
@@ -201,6 +211,11 @@ public final class CohortStateMachine extends BaseStateMachine {
     maxCommandBytes = RatisSettings.maxCommandBytes(server.getProperties());
     tickScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "cohort-ticker-" + selfId);
+      t.setDaemon(true);
+      return t;
+    });
+    quietAnswers = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "cohort-quiet-heartbeats-" + selfId);
       t.setDaemon(true);
       return t;
     });
@@ -243,6 +258,10 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (tickScheduler != null) {
       tickScheduler.shutdownNow();
     }
+    pendingWrites.clear();
+    if (quietAnswers != null) {
+      quietAnswers.shutdown(); // what still waits was released by clear() and answers NEEDS_WRITE
+    }
     snapshots.close();
     staleReads.close(selfId + ": state machine closed");
     getLifeCycle().checkStateAndClose();
@@ -259,8 +278,8 @@ public final class CohortStateMachine extends BaseStateMachine {
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
     RaftServer.Division d = division();
-    return d == null ? startTransaction(request, 0, true, writesInFlight.get())
-        : startTransaction(request, d.getInfo().getCurrentTerm(), d.getInfo().isLeaderReady(), writesInFlight.get());
+    return d == null ? startTransaction(request, 0, true, pendingWrites.size())
+        : startTransaction(request, d.getInfo().getCurrentTerm(), d.getInfo().isLeaderReady(), pendingWrites.size());
   }
 
   TransactionContext startTransaction(RaftClientRequest request, long term, boolean leaderReady) {
@@ -276,20 +295,25 @@ public final class CohortStateMachine extends BaseStateMachine {
     TransactionContext.Builder trx = TransactionContext.newBuilder().setStateMachine(this)
         .setClientRequest(request);
     CommandAdmission.Admitted admitted;
+    long[] ticket = {0};
     try {
-      // Counted before it is stamped, until applied or cancelled: a quiet heartbeat is answered only
-      // when every command stamped before it is applied (step 11).
+      // A ticket before the stamp, until applied or cancelled: a quiet heartbeat is answered once
+      // every command admitted before it is applied (step 11).
       admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, this::aclFor,
           maxCommandBytes, () -> {
-            writesInFlight.incrementAndGet();
+            ticket[0] = this.pendingWrites.admit();
             return stamps.stampMs(term, leaderReady, () -> appliedNowMs);
-          }, this::newSessionToken);
-      if (admitted.command().hasHeartbeat() && pendingWrites > shedAbovePending) {
-        writesInFlight.updateAndGet(n -> Math.max(0, n - 1));
+          }, this::newSessionToken).withTicket(ticket[0]);
+      long lagMs = this.pendingWrites.oldestAgeMs();
+      if (admitted.command().hasHeartbeat() && Shedding.saturated(pendingWrites, shedAbovePending, lagMs)) {
+        this.pendingWrites.done(ticket[0]);
         liveness.renewShed(admitted);
-        throw Shedding.refuse(admitted, pendingWrites, shedAbovePending);
+        throw Shedding.refuse(admitted, pendingWrites, shedAbovePending, lagMs);
       }
     } catch (IllegalArgumentException refused) {
+      if (ticket[0] != 0) {
+        this.pendingWrites.done(ticket[0]);
+      }
       if (refused instanceof CommandAdmission.Refused r) {
         events.refused(r.command(), r.code());
         if (audited(r.command(), r.code())) {
@@ -363,14 +387,14 @@ public final class CohortStateMachine extends BaseStateMachine {
     try {
       result = parsed != null ? coordinator.apply(parsed.command(), index, term, parsed.stamp())
           : coordinator.applyLogEntry(entry.getStateMachineLogEntry().getLogData().toByteArray(), index, term);
-      if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted) {
-        writesInFlight.updateAndGet(n -> Math.max(0, n - 1)); // admitted by this node as leader: now applied
-      }
       updateLastAppliedTermIndex(term, index);
       noteApplied();
       members = touched.drain();
     } finally {
       lock.unlock();
+    }
+    if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted a) {
+      pendingWrites.done(a.ticket()); // admitted by this node as leader: now applied (after the lock: the state has it)
     }
     afterApplied();
     staleReads.release(index);
@@ -387,15 +411,15 @@ public final class CohortStateMachine extends BaseStateMachine {
   /** A command this leader admitted will not be applied (Ratis could not append it). */
   @Override
   public TransactionContext cancelTransaction(TransactionContext trx) throws IOException {
-    if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted) {
-      writesInFlight.updateAndGet(n -> Math.max(0, n - 1));
+    if (trx.getStateMachineContext() instanceof CommandAdmission.Admitted a) {
+      pendingWrites.done(a.ticket());
     }
     return super.cancelTransaction(trx);
   }
 
   /** Commands this node admitted as leader that are not applied or cancelled yet (tests, metrics). */
   public long writesInFlight() {
-    return writesInFlight.get();
+    return pendingWrites.size();
   }
 
   /** R12: the watch service serves the watches of this node; the apply thread signals it. */
@@ -478,19 +502,21 @@ public final class CohortStateMachine extends BaseStateMachine {
     }
     if (accessBootstrapPending(principal)) {
       return accessBootstrapped.copy().completeOnTimeout(null, ACCESS_BOOTSTRAP_WAIT_MS, TimeUnit.MILLISECONDS)
-          .handleAsync((v, e) -> Messages.of(answer(q, principal)));
+          .thenCompose(v -> answer(q, principal)).thenApply(Messages::of);
     }
-    return CompletableFuture.completedFuture(Messages.of(answer(q, principal)));
+    return answer(q, principal).thenApply(Messages::of);
   }
 
   /**
    * The state digest and snapshot chunks are served here, not by the coordinator: the rights are
    * checked here for them (snapshot chunks hold the whole state: admins only).
    */
-  private QueryResult answer(Query q, String principal) {
+  private CompletableFuture<QueryResult> answer(Query q, String principal) {
+    if (q.hasQuietHeartbeat()) { // may wait for this leader's writes ahead of it (step 11)
+      return liveness.answer(q.getQuietHeartbeat(), principal).thenApply(r -> audited(q, principal, r));
+    }
     QueryResult r;
     switch (q.getBodyCase()) {
-      case QUIET_HEARTBEAT -> r = liveness.answer(q.getQuietHeartbeat(), principal, divisionOrNull());
       case STATE_DIGEST, SNAPSHOT_CHUNK -> {
         QueryResult denied = Coordinator.checkQuery(q, principal, appliedAcl);
         r = denied != null ? denied : q.hasStateDigest()
@@ -499,6 +525,10 @@ public final class CohortStateMachine extends BaseStateMachine {
       }
       default -> r = localQuery(q, principal);
     }
+    return CompletableFuture.completedFuture(audited(q, principal, r));
+  }
+
+  private QueryResult audited(Query q, String principal, QueryResult r) {
     if (r.getCode() == Code.PERMISSION_DENIED) {
       Audit.command(selfId.toString(), principal, "QUERY_" + q.getBodyCase(), r.getCode().name(), -1, r.getMessage());
     }
@@ -621,7 +651,24 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /** Step 11: how the leader's freshness is judged (the server's sampled {@link LeaderFreshness}); never, until set. */
   void judgeLeadershipBy(java.util.function.BooleanSupplier fresh) {
-    liveness.judgeLeadershipBy(fresh);
+    judgeLeadershipWith(() -> {
+      RaftServer.Division d = divisionOrNull();
+      if (d == null || !d.getInfo().isLeader() || !d.getInfo().isLeaderReady() || !fresh.getAsBoolean()) {
+        return -1;
+      }
+      long term = d.getInfo().getCurrentTerm();
+      return stamps.leads(term) ? term : -1;
+    });
+  }
+
+  /** Who may answer quiet heartbeats: the term this node leads while fresh, else -1 (tests set it directly). */
+  void judgeLeadershipWith(OffLogLiveness.Leadership leadership) {
+    liveness.judgeLeadershipBy(leadership);
+  }
+
+  /** Quiet heartbeats that waited for this leader's earlier writes to be applied (tests). */
+  long quietHeartbeatsWaited() {
+    return liveness.waited();
   }
 
   /** Quiet heartbeats this node answered (any code), and answered OK off the log (tests, metrics). */
@@ -732,7 +779,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     if (ticker != null) {
       ticker.stop();
     }
-    writesInFlight.set(0); // what it admitted is the next leader's to apply or drop
+    pendingWrites.clear(); // what it admitted is the next leader's to apply or drop
     liveness.clear(); // lost with the leadership: the next term's first entry pushes every deadline (R6)
     WatchService w = watches;
     if (w != null) {

@@ -27,9 +27,14 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 final class CommandAdmission {
   /**
    * A command accepted on the leader: parsed once, carried to {@code applyTransaction} in the
-   * transaction's state machine context; {@code logData} is the {@code LogEntry} appended.
+   * transaction's state machine context; {@code logData} is the {@code LogEntry} appended, {@code
+   * ticket} its place among the leader's {@link PendingWrites} (0 when read from the log).
    */
-  record Admitted(Command command, Stamp stamp, byte[] logData) {}
+  record Admitted(Command command, Stamp stamp, byte[] logData, long ticket) {
+    Admitted withTicket(long t) {
+      return new Admitted(command, stamp, logData, t);
+    }
+  }
 
   /** A refusal: the code and the kind of command ({@code BODY_NOT_SET} if it did not decode), for metrics. */
   static final class Refused extends IllegalArgumentException {
@@ -109,7 +114,7 @@ final class CommandAdmission {
         join ? newToken.get() : com.google.protobuf.ByteString.EMPTY);
     byte[] logData = LogEntry.newBuilder().setTimeMs(stamp.timeMs()).setCommand(opened.payload())
         .setPrincipal(principal).setSessionToken(stamp.sessionToken()).build().toByteArray();
-    return new Admitted(command, stamp, logData);
+    return new Admitted(command, stamp, logData, 0);
   }
 
   /**
@@ -119,7 +124,7 @@ final class CommandAdmission {
   static Admitted parseLogged(ByteString logData) {
     try {
       LogEntry entry = LogEntry.parseFrom(logData.asReadOnlyByteBuffer());
-      return new Admitted(Command.parseFrom(entry.getCommand()), Coordinator.stampOf(entry), null);
+      return new Admitted(Command.parseFrom(entry.getCommand()), Coordinator.stampOf(entry), null, 0);
     } catch (InvalidProtocolBufferException e) {
       return null;
     }

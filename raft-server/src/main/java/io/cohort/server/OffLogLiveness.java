@@ -7,10 +7,10 @@ import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
-import org.apache.ratis.server.RaftServer;
 
 /**
  * Heartbeats off the log on the leader (step 11): answers a quiet heartbeat from the applied state
@@ -18,12 +18,14 @@ import org.apache.ratis.server.RaftServer;
  * heartbeat of the current session leaves a renewal too.
  *
  * <p>A quiet heartbeat is answered only when this node is the leader, ready, leading its term's
- * clock, heard from a majority within the election timeout's minimum ({@link LeaderFreshness}: a
- * follower votes for another leader only after that long without hearing from this one), and
- * every command it stamped is applied (its writes in flight are counted before they are stamped),
- * so the answer reflects everything stamped before the client sent it. Anything else: NEEDS_WRITE,
- * and the client sends the replicated heartbeat at once. Never a ReadIndex round: the client sends
- * it as a non-linearizable read, which Ratis gives to the leader's {@code query} directly.
+ * clock and heard from a majority within the election timeout's minimum ({@link LeaderFreshness}:
+ * a follower votes for another leader only after that long without hearing from this one), and
+ * only once every command it admitted before the query arrived is applied ({@link PendingWrites}:
+ * a ticket is taken before the stamp), so the answer reflects everything stamped before the client
+ * sent it (R2). Not the leader: NEEDS_WRITE, and the client sends the replicated heartbeat. Writes
+ * not applied within {@link Shedding#SHED_AGE_MS}: RETRY_LATER (the leader is saturated), and the
+ * member is renewed. Never a ReadIndex round: the client sends it as a non-linearizable read,
+ * which Ratis gives to the leader's {@code query} directly.
  */
 final class OffLogLiveness {
   /** Runs a read of the applied state under the state machine's apply lock. */
@@ -31,48 +33,80 @@ final class OffLogLiveness {
     <T> T read(Function<Coordinator, T> read);
   }
 
+  /** Who may answer: the term this node leads, ready and heard from a majority lately, else -1. */
+  interface Leadership {
+    long freshTerm();
+  }
+
   private final LeaderStamps stamps;
-  private final AtomicLong writesInFlight;
+  private final PendingWrites pending;
   private final NodeEvents events;
   private final AppliedState applied;
+  private final Executor afterWait;
   private final Renewals renewals = new Renewals();
-  private volatile BooleanSupplier leaderFresh = () -> false;
+  private volatile Leadership leadership = () -> -1;
   private final AtomicLong answered = new AtomicLong();
   private final AtomicLong answeredOk = new AtomicLong();
+  private final AtomicLong waited = new AtomicLong();
   private final AtomicLong shedRenewed = new AtomicLong();
 
-  OffLogLiveness(LeaderStamps stamps, AtomicLong writesInFlight, NodeEvents events, AppliedState applied) {
+  /** @param afterWait runs the answers that waited for writes (not the apply thread that released them) */
+  OffLogLiveness(LeaderStamps stamps, PendingWrites pending, NodeEvents events, AppliedState applied,
+      Executor afterWait) {
     this.stamps = stamps;
-    this.writesInFlight = writesInFlight;
+    this.pending = pending;
     this.events = events;
     this.applied = applied;
+    this.afterWait = afterWait;
   }
 
-  void judgeLeadershipBy(BooleanSupplier fresh) {
-    leaderFresh = fresh;
+  void judgeLeadershipBy(Leadership l) {
+    leadership = l;
   }
 
-  QueryResult answer(Heartbeat hb, String principal, RaftServer.Division d) {
-    long term = d == null ? -1 : d.getInfo().getCurrentTerm();
-    Result r;
-    if (d == null || !d.getInfo().isLeader() || !d.getInfo().isLeaderReady() || !leaderFresh.getAsBoolean()
-        || !stamps.leads(term)) {
-      r = needsWrite("this node is not a leader that heard from a majority lately");
-    } else {
-      r = renewals.locked(() -> {
-        long at = stamps.peekMs();
-        Result answer = applied.read(c -> writesInFlight.get() > 0
-            ? needsWrite("writes this leader stamped are not applied yet") : c.quietHeartbeat(hb, principal, at));
-        if (answer.getCode() == Code.OK) {
-          if (!d.getInfo().isLeader() || d.getInfo().getCurrentTerm() != term) {
-            return needsWrite("this node stopped leading");
-          }
-          renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at,
-              answer.getHeartbeat().getSessionTimeoutMs());
-        }
-        return answer;
-      });
+  CompletableFuture<QueryResult> answer(Heartbeat hb, String principal) {
+    long term = leadership.freshTerm();
+    if (term < 0) {
+      return CompletableFuture.completedFuture(
+          finish(needsWrite("this node is not a leader that heard from a majority lately")));
     }
+    long lagMs = pending.oldestAgeMs();
+    if (lagMs > Shedding.SHED_AGE_MS) {
+      return CompletableFuture.completedFuture(finish(shed(hb, principal, lagMs)));
+    }
+    CompletableFuture<Boolean> ready = pending.applied(Shedding.SHED_AGE_MS);
+    if (ready.isDone() && ready.join()) {
+      return CompletableFuture.completedFuture(finish(answerNow(hb, principal, term)));
+    }
+    waited.incrementAndGet();
+    return ready.thenApplyAsync(ok -> finish(ok ? answerNow(hb, principal, term)
+        : shed(hb, principal, Math.max(Shedding.SHED_AGE_MS, pending.oldestAgeMs()))), afterWait);
+  }
+
+  /** Every command admitted before the query is applied: the answer from the applied state. */
+  private Result answerNow(Heartbeat hb, String principal, long term) {
+    if (leadership.freshTerm() != term) {
+      return needsWrite("this node stopped leading");
+    }
+    return renewals.locked(() -> {
+      long at = stamps.peekMs();
+      Result answer = applied.read(c -> c.quietHeartbeat(hb, principal, at));
+      if (answer.getCode() == Code.OK) {
+        renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at,
+            answer.getHeartbeat().getSessionTimeoutMs());
+      }
+      return answer;
+    });
+  }
+
+  /** Saturated: RETRY_LATER with a retry-after, and a renewal if the session is current. */
+  private Result shed(Heartbeat hb, String principal, long lagMs) {
+    renewIfCurrent(hb, principal);
+    return Result.newBuilder().setCode(Code.RETRY_LATER).setMessage("retry after " + Shedding.retryAfterMs(lagMs)
+        + " ms: this leader's oldest write waiting to be applied was admitted " + lagMs + " ms ago").build();
+  }
+
+  private QueryResult finish(Result r) {
     answered.incrementAndGet();
     if (r.getCode() == Code.OK) {
       answeredOk.incrementAndGet();
@@ -96,14 +130,17 @@ final class OffLogLiveness {
    * not move; only its expiry waits (and it need not rejoin).
    */
   void renewShed(CommandAdmission.Admitted admitted) {
-    Heartbeat hb = admitted.command().getHeartbeat();
+    renewIfCurrent(admitted.command().getHeartbeat(), admitted.stamp().principal());
+  }
+
+  private void renewIfCurrent(Heartbeat hb, String principal) {
     if (hb.getSessionToken().isEmpty()) {
       return;
     }
     renewals.locked(() -> {
       long at = stamps.peekMs();
       boolean current = applied.read(c -> c.watch(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(),
-          admitted.stamp().principal()).getCode() == Code.OK);
+          principal).getCode() == Code.OK);
       if (current) {
         renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at, 0);
         shedRenewed.incrementAndGet();
@@ -142,5 +179,10 @@ final class OffLogLiveness {
 
   long shedRenewed() {
     return shedRenewed.get();
+  }
+
+  /** Quiet heartbeats that waited for this leader's writes to be applied before their answer. */
+  long waited() {
+    return waited.get();
   }
 }

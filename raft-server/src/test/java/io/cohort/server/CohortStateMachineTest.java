@@ -49,7 +49,7 @@ class CohortStateMachineTest {
     }
   }
 
-  private static RaftClientRequest request(byte[] message) {
+  static RaftClientRequest request(byte[] message) {
     return RaftClientRequest.newBuilder().setClientId(ClientId.randomId())
         .setServerId(RaftPeerId.valueOf("n1")).setGroupId(io.cohort.client.CohortGroup.ID).setCallId(1)
         .setMessage(Message.valueOf(Envelopes.internal(message))).setType(RaftClientRequest.writeRequestType()).build();
@@ -65,7 +65,7 @@ class CohortStateMachineTest {
   }
 
   /** As Ratis does on the leader: append at {@code index}, then apply the same context. */
-  private static Result applyOnLeader(CohortStateMachine leader, TransactionContext trx, long term, long index)
+  static Result applyOnLeader(CohortStateMachine leader, TransactionContext trx, long term, long index)
       throws Exception {
     trx.initLogEntry(term, index);
     return Result.parseFrom(Messages.bytes(leader.applyTransaction(trx).get()));

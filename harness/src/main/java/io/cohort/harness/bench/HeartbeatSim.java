@@ -28,7 +28,7 @@ import java.util.function.Supplier;
  * CohortClient}s. A granted partition is held at once, a partition to release is dropped at once
  * (no data to flush). With {@code quiet} a heartbeat that would change nothing goes as the real
  * consumer sends it (step 11): a quiet query the leader answers off the log, and on NEEDS_WRITE or
- * any other refusal but a session's, the same heartbeat through the log at once.
+ * any other refusal but a session's or RETRY_LATER, the same heartbeat through the log at once.
  */
 final class HeartbeatSim {
   /** As the client's Exchange: an answer with a shorter interval means a handoff is pending. */
@@ -171,10 +171,13 @@ final class HeartbeatSim {
     return t.getClass().getSimpleName();
   }
 
-  /** A refusal the replicated heartbeat would get too (as the client: not sent again through the log). */
+  /**
+   * A refusal the replicated heartbeat would get too, or a saturated leader's RETRY_LATER (as the
+   * client: not sent again through the log; the shed one waits its retry-after).
+   */
   private static boolean sessionRefusal(Throwable e) {
     return unwrap(e) instanceof CohortRejectedException re && switch (re.code()) {
-      case FENCED, UNKNOWN_MEMBER, NOT_FOUND, PERMISSION_DENIED -> true;
+      case FENCED, UNKNOWN_MEMBER, NOT_FOUND, PERMISSION_DENIED, RETRY_LATER -> true;
       default -> false;
     };
   }

@@ -1,0 +1,73 @@
+package io.cohort.server;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The leader's admitted-but-unapplied writes, and the wait a quiet heartbeat makes on them (step 11). */
+class PendingWritesTest {
+  private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+  private final PendingWrites pending = new PendingWrites(nanos::get);
+
+  @Test
+  void R2_aQuietAnswerWaitsForEveryWriteAdmittedBeforeIt_notForThoseAfter() {
+    assertTrue(pending.applied(1_000).join(), "nothing pending: at once");
+    long first = pending.admit();
+    long second = pending.admit();
+    CompletableFuture<Boolean> waiting = pending.applied(60_000);
+    long later = pending.admit();
+    pending.done(second);
+    assertFalse(waiting.isDone(), "the first write is not applied");
+    pending.done(first);
+    assertTrue(waiting.isDone() && waiting.join(), "both writes ahead of it are applied; the later one does not count");
+    assertEquals(1, pending.size());
+    pending.done(later);
+    assertEquals(0, pending.size());
+  }
+
+  @Test
+  void completionsInAnyOrderReleaseEachWaiterExactlyWhenItsWritesAreBack() {
+    long a = pending.admit();
+    CompletableFuture<Boolean> afterA = pending.applied(60_000);
+    long b = pending.admit();
+    CompletableFuture<Boolean> afterB = pending.applied(60_000);
+    pending.done(b);
+    assertFalse(afterA.isDone());
+    assertFalse(afterB.isDone());
+    pending.done(a);
+    assertTrue(afterA.isDone() && afterB.isDone());
+    pending.done(a); // applied twice (a cancelled write Ratis still applied): ignored
+    assertEquals(0, pending.size());
+  }
+
+  @Test
+  void aWaitThatOutlivesItsTimeoutEndsFalse_andTheOldestWritesAgeIsMeasured() {
+    long stuck = pending.admit();
+    nanos.addAndGet(1_500_000_000L);
+    assertEquals(1_500, pending.oldestAgeMs());
+    CompletableFuture<Boolean> waiting = pending.applied(50);
+    await().atMost(Duration.ofSeconds(10)).until(waiting::isDone);
+    assertFalse(waiting.join(), "timed out");
+    pending.done(stuck);
+    assertEquals(0, pending.oldestAgeMs());
+  }
+
+  @Test
+  void losingTheLeadershipReleasesEveryWaiterAndForgetsItsWrites() {
+    long t = pending.admit();
+    CompletableFuture<Boolean> waiting = pending.applied(60_000);
+    pending.clear();
+    assertTrue(waiting.isDone());
+    assertEquals(0, pending.size());
+    pending.done(t); // applied later as a follower: nothing to release
+    assertEquals(0, pending.size());
+    assertSame(Boolean.TRUE, pending.applied(1).join());
+  }
+}

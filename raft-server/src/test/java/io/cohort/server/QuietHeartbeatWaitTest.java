@@ -1,0 +1,119 @@
+package io.cohort.server;
+
+import static io.cohort.server.CohortStateMachineTest.applyOnLeader;
+import static io.cohort.server.CohortStateMachineTest.request;
+import static io.cohort.server.Commands.createGroup;
+import static io.cohort.server.Commands.createTopic;
+import static io.cohort.server.Commands.heartbeat;
+import static io.cohort.server.Commands.join;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.HeartbeatResult;
+import io.cohort.statemachine.proto.Query;
+import io.cohort.statemachine.proto.QueryResult;
+import io.cohort.statemachine.proto.Result;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Step 11 on the state machine's callbacks: a quiet heartbeat waits for the writes its leader
+ * admitted before it (instead of refusing while any is in flight), and a saturated leader sheds
+ * quiet and replicated heartbeats alike by the age of its oldest unapplied write.
+ */
+class QuietHeartbeatWaitTest {
+  private final CohortStateMachineTest.ManualClock clock = new CohortStateMachineTest.ManualClock();
+  private final CohortStateMachine leader = new CohortStateMachine(CohortStateMachine.Settings.DEFAULTS, clock);
+  private long index;
+
+  private HeartbeatResult setUp() throws Exception {
+    clock.wallMs = 1_000_000;
+    leader.leaderReady(1);
+    leader.judgeLeadershipWith(() -> 1);
+    write(createTopic("t", 2).toByteArray());
+    write(createGroup("g", "t", 10_000).toByteArray());
+    Result a = write(join("g", "A").toByteArray());
+    assertEquals(2, a.getHeartbeat().getGrantsCount(), a.toString());
+    return a.getHeartbeat();
+  }
+
+  private Result write(byte[] command) throws Exception {
+    Result r = applyOnLeader(leader, leader.startTransaction(request(command), 1, true), 1, ++index);
+    assertEquals(Code.OK, r.getCode(), r.getMessage());
+    return r;
+  }
+
+  private CompletableFuture<Message> quiet(HeartbeatResult of) {
+    byte[] q = Query.newBuilder().setQuietHeartbeat(heartbeat("g", "A", of.getSessionToken(), of.getGrantsList())
+        .getHeartbeat()).build().toByteArray();
+    return leader.query(Message.valueOf(Envelopes.internal(q)));
+  }
+
+  private static QueryResult result(CompletableFuture<Message> f) throws Exception {
+    return QueryResult.parseFrom(Messages.bytes(f.get(30, TimeUnit.SECONDS)));
+  }
+
+  @Test
+  void R2_aQuietHeartbeatWaitsForAJoinStampedBeforeIt_andAnswersFromTheStateThatHasIt() throws Exception {
+    HeartbeatResult a = setUp();
+    assertEquals(Code.OK, result(quiet(a)).getCode(), "nothing pending: answered at once");
+
+    TransactionContext joinB = leader.startTransaction(request(join("g", "B").toByteArray()), 1, true);
+    CompletableFuture<Message> waiting = quiet(a);
+    assertFalse(waiting.isDone(), "B's join was stamped before it and is not applied: A must not hear 'keep both'");
+    assertEquals(1, leader.quietHeartbeatsWaited());
+    applyOnLeader(leader, joinB, 1, ++index);
+    QueryResult r = result(waiting);
+    assertEquals(Code.OK, r.getCode(), r.toString());
+    assertEquals(1, r.getHeartbeat().getReleaseCount(), "A hears that it must release a partition to B: " + r);
+  }
+
+  @Test
+  void aWriteAdmittedAfterTheQuietHeartbeatArrivedDoesNotHoldItsAnswer() throws Exception {
+    HeartbeatResult a = setUp();
+    TransactionContext topic = leader.startTransaction(request(createTopic("u", 1).toByteArray()), 1, true);
+    CompletableFuture<Message> waiting = quiet(a);
+    TransactionContext later = leader.startTransaction(request(createTopic("v", 1).toByteArray()), 1, true);
+    applyOnLeader(leader, topic, 1, ++index);
+    QueryResult r = result(waiting);
+    assertEquals(Code.OK, r.getCode(), r.toString());
+    assertEquals(a.getGrantsList(), r.getHeartbeat().getGrantsList());
+    assertEquals(1, leader.pendingRenewals(), "A's liveness waits for the next tick");
+    applyOnLeader(leader, later, 1, ++index);
+  }
+
+  @Test
+  void overload_aLeaderWhoseOldestWriteIsOverASecondOldShedsQuietAndReplicatedHeartbeatsAndRenewsTheirMembers()
+      throws Exception {
+    HeartbeatResult a = setUp();
+    TransactionContext stuck = leader.startTransaction(request(createTopic("u", 1).toByteArray()), 1, true);
+    clock.advanceMs(1_500);
+    QueryResult shed = result(quiet(a));
+    assertEquals(Code.RETRY_LATER, shed.getCode(), shed.toString());
+    assertTrue(shed.getMessage().startsWith("retry after 1500 ms: "), shed.getMessage());
+    assertEquals(1, leader.pendingRenewals(), "a shed heartbeat of the current session counts as life");
+
+    TransactionContext replicated = leader.startTransaction(request(heartbeat("g", "A", a.getSessionToken(),
+        a.getGrantsList()).toByteArray()), 1, true);
+    assertTrue(replicated.getException().getMessage().startsWith("RETRY_LATER: retry after 1500 ms: "),
+        replicated.getException().getMessage());
+    assertEquals(1, leader.writesInFlight(), "the shed heartbeat is not pending; the stuck write is");
+
+    applyOnLeader(leader, stuck, 1, ++index);
+    assertEquals(Code.OK, result(quiet(a)).getCode(), "applied: answered again");
+  }
+
+  @Test
+  void R2_aNodeThatIsNotAFreshLeaderNeverAnswersOffTheLog() throws Exception {
+    HeartbeatResult a = setUp();
+    leader.judgeLeadershipWith(() -> -1);
+    QueryResult r = result(quiet(a));
+    assertEquals(Code.NEEDS_WRITE, r.getCode());
+    assertEquals(0, leader.pendingRenewals());
+  }
+}
