@@ -326,7 +326,8 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * Step 11: a heartbeat that would change nothing but the session's liveness, answered by the
    * leader from its state without a log entry (a non-linearizable read to the leader: no ReadIndex
    * round). Fails with {@link CohortRejectedException} NEEDS_WRITE when it must be sent with {@link
-   * #heartbeat} instead, or with the refusal the heartbeat would get (FENCED, UNKNOWN_MEMBER, ...).
+   * #heartbeat} instead, RETRY_LATER when a saturated leader shed it (wait its retry-after), or with
+   * the refusal the heartbeat would get (FENCED, UNKNOWN_MEMBER, ...).
    */
   @Override
   public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
