@@ -25,10 +25,15 @@ class PendingWritesTest {
     long later = pending.admit();
     pending.done(second);
     assertFalse(waiting.isDone(), "the first write is not applied");
+    long third = pending.admit();
+    CompletableFuture<Boolean> behindTwo = pending.applied(60_000);
     pending.done(first);
+    assertFalse(behindTwo.isDone(), "the later and the third write were admitted before it too");
     assertTrue(waiting.isDone() && waiting.join(), "both writes ahead of it are applied; the later one does not count");
-    assertEquals(1, pending.size());
+    assertEquals(2, pending.size());
     pending.done(later);
+    pending.done(third);
+    assertTrue(behindTwo.isDone() && behindTwo.join());
     assertEquals(0, pending.size());
   }
 

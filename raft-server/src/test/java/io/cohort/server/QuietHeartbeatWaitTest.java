@@ -8,6 +8,7 @@ import static io.cohort.server.Commands.heartbeat;
 import static io.cohort.server.Commands.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cohort.statemachine.proto.Code;
@@ -100,6 +101,7 @@ class QuietHeartbeatWaitTest {
 
     TransactionContext replicated = leader.startTransaction(request(heartbeat("g", "A", a.getSessionToken(),
         a.getGrantsList()).toByteArray()), 1, true);
+    assertNotNull(replicated.getException(), "a replicated heartbeat is shed too");
     assertTrue(replicated.getException().getMessage().startsWith("RETRY_LATER: retry after 1500 ms: "),
         replicated.getException().getMessage());
     assertEquals(1, leader.writesInFlight(), "the shed heartbeat is not pending; the stuck write is");
