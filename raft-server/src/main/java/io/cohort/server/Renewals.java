@@ -39,7 +39,8 @@ final class Renewals {
     if (had != null && had.getSessionToken().equals(session) && had.getSeenAtMs() >= seenAtMs) {
       return;
     }
-    pending.remove(k); // re-inserted at the end: drained in the order last heard
+    // Replaced in place: drained in the order first heard since the last drain. Moving it to the end
+    // starved members heard every interval whenever drains fell behind, until their deadlines ran out.
     pending.put(k, Renewal.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session)
         .setSeenAtMs(seenAtMs).setSessionTimeoutMs(sessionTimeoutMs).build());
   }

@@ -66,6 +66,19 @@ class RenewalsTest {
     assertEquals(0, r.drain(() -> 300, 10, 10_000).getRenewalsCount());
   }
 
+  @Test
+  void R7_membersHeardEveryIntervalAreDrainedInTurnWhenTicksFallBehind_noneStarves() {
+    Renewals r = new Renewals();
+    java.util.Set<String> drained = new java.util.TreeSet<>();
+    for (int round = 0; round < 3; round++) {
+      for (String m : List.of("a", "b", "c")) {
+        r.record("g", m, S1, 100 + round, 0); // each heard again before the next tick
+      }
+      r.drain(() -> 200, 1, 10_000).getRenewalsList().forEach(x -> drained.add(x.getConsumerId()));
+    }
+    assertEquals(java.util.Set.of("a", "b", "c"), drained, "one per tick, three ticks: each member once");
+  }
+
   private static List<String> names(Tick t) {
     return t.getRenewalsList().stream().map((Renewal x) -> x.getConsumerId() + "@" + x.getSeenAtMs()).sorted().toList();
   }

@@ -23,7 +23,8 @@ import java.util.List;
  * measures each level. The load JVM is warmed first against throwaway clusters of both kinds,
  * so no phase pays for the load's own JIT; their servers also write each kind's class archive,
  * which the phases' servers map as {@code scripts/cohort} does (class data sharing). Prints the
- * levels and ratio per pair, both curves, and the throughput at 60 s and 120 s of server age.
+ * levels and ratio per pair, both curves, and the throughput at 60 s and 120 s of server age (the
+ * mean over the 20 s centred on each).
  */
 @Parameters(commandDescription = "Benchmark: single-partition commits at 1/16/128 in flight vs a no-op Ratis baseline (A B A B)")
 public final class CommitBench implements CliCommand {
@@ -36,7 +37,8 @@ public final class CommitBench implements CliCommand {
   @Parameter(names = "--warmup-s", description = "warm up for exactly this long (s of load) instead of until stable")
   Integer warmupS;
 
-  @Parameter(names = "--warmup-min-s", description = "warm up at least to this server age (s); at least the largest --ages")
+  @Parameter(names = "--warmup-min-s", description = "warm up at least to this server age (s); at least the largest --ages "
+      + "+ half --age-span-s")
   double warmupMinS = 120;
 
   @Parameter(names = "--warmup-max-s", description = "stop warming up at this server age (s) even if not stable")
@@ -53,6 +55,10 @@ public final class CommitBench implements CliCommand {
 
   @Parameter(names = "--ages", description = "comma-separated server ages (s) whose warm-up throughput is compared")
   String ages = "60,120";
+
+  @Parameter(names = "--age-span-s", description = "each age's throughput is the mean over this span of server age "
+      + "centred on it (one --window-s window: just that window)")
+  double ageSpanS = 20;
 
   @Parameter(names = "--load-warmup-s", description = "warm the load JVM first: this many s against a throwaway cluster of each kind (0: no)")
   int loadWarmupS = 45;
@@ -115,11 +121,11 @@ public final class CommitBench implements CliCommand {
     int[] inFlight = BenchOptions.positives("--in-flight", levels);
     ageList = Arrays.stream(BenchOptions.positives("--ages", ages)).asDoubleStream().toArray();
     if (pairs < 1 || windowS <= 0 || measureS < 1 || partitions < 1 || loadWarmupS < 0
-        || (warmupS != null && warmupS < 0)) {
+        || (warmupS != null && warmupS < 0) || ageSpanS < 0) {
       throw new IllegalArgumentException("need --pairs >= 1, --window-s > 0, --measure-s >= 1, --partitions >= 1, "
-          + "--load-warmup-s >= 0, --warmup-s >= 0");
+          + "--load-warmup-s >= 0, --warmup-s >= 0, --age-span-s >= 0");
     }
-    double minAge = Math.max(warmupMinS, Arrays.stream(ageList).max().orElse(0));
+    double minAge = Math.max(warmupMinS, Arrays.stream(ageList).max().orElse(0) + ageSpanS / 2);
     WarmUpCurve.Rule rule = new WarmUpCurve.Rule(minAge, Math.max(minAge, warmupMaxS), stableWindows, stablePct);
     CommitPhase.WarmUp warmUp = new CommitPhase.WarmUp(windowS, warmupS, rule);
     phase = new CommitPhase(out, warmUp, measureS, ageList);
@@ -173,7 +179,7 @@ public final class CommitBench implements CliCommand {
           results.add(new CommitReport.Pair(p, first, second));
         }
       }
-      CommitReport report = new CommitReport(out, inFlight, ageList, windowS,
+      CommitReport report = new CommitReport(out, inFlight, ageList, windowS, ageSpanS,
           new CommitReport.Labels(a.label(), b.label(), a.key(), b.key()));
       report.print(results);
       out.println();

@@ -25,16 +25,18 @@ final class CommitReport {
   private final int[] levels;
   private final double[] ages;
   private final double windowS;
+  /** The span of server age each age's throughput is averaged over ({@link WarmUpCurve#opsAround}). */
+  private final double ageSpanS;
   private final String aLabel;
   private final String bLabel;
   private final String aKey;
   private final String bKey;
 
   CommitReport(PrintStream out, int[] levels, double[] ages, double windowS) {
-    this(out, levels, ages, windowS, Labels.COHORT_VS_NOOP);
+    this(out, levels, ages, windowS, windowS, Labels.COHORT_VS_NOOP);
   }
 
-  CommitReport(PrintStream out, int[] levels, double[] ages, double windowS, Labels labels) {
+  CommitReport(PrintStream out, int[] levels, double[] ages, double windowS, double ageSpanS, Labels labels) {
     this.aLabel = labels.a();
     this.bLabel = labels.b();
     this.aKey = labels.aKey();
@@ -43,6 +45,7 @@ final class CommitReport {
     this.levels = levels;
     this.ages = ages;
     this.windowS = windowS;
+    this.ageSpanS = ageSpanS;
   }
 
   void print(List<Pair> pairs) {
@@ -101,10 +104,11 @@ final class CommitReport {
         line.append(", " + bLabel + " ").append(stable(p.noop()));
       }
       for (double age : ages) {
-        double c = p.cohort().curve().opsAtAge(age, windowS);
-        line.append(String.format("; at age %.0f s " + aLabel + " %s", age, ops(c)));
+        double c = p.cohort().curve().opsAround(age, ageSpanS, windowS);
+        line.append(String.format("; at age %.0f s (%.0f–%.0f s) " + aLabel + " %s", age, age - ageSpanS / 2,
+            age + ageSpanS / 2, ops(c)));
         if (p.noop() != null) {
-          double b = p.noop().curve().opsAtAge(age, windowS);
+          double b = p.noop().curve().opsAround(age, ageSpanS, windowS);
           line.append(String.format(" vs " + bLabel + " %s (%s)", ops(b), ratio(c, b)));
         }
       }
@@ -164,11 +168,11 @@ final class CommitReport {
     for (double age : ages) {
       double minRatio = Double.NaN;
       for (Pair p : pairs) {
-        double c = p.cohort().curve().opsAtAge(age, windowS);
+        double c = p.cohort().curve().opsAround(age, ageSpanS, windowS);
         s.append(String.format(" p%d_" + aKey + "_age%.0f_ops=%.0f p%d_" + aKey + "_jit_s_age%.0f=%.1f", p.index(), age, c, p.index(),
             age, p.cohort().jitSecondsAt(age)));
         if (p.noop() != null) {
-          double b = p.noop().curve().opsAtAge(age, windowS);
+          double b = p.noop().curve().opsAround(age, ageSpanS, windowS);
           double r = c / b;
           s.append(String.format(" p%d_" + bKey + "_age%.0f_ops=%.0f p%d_ratio_age%.0f=%.2f", p.index(), age, b, p.index(), age, r));
           s.append(String.format(" p%d_" + bKey + "_jit_s_age%.0f=%.1f", p.index(), age, p.noop().jitSecondsAt(age)));

@@ -58,6 +58,11 @@ public final class HeartbeatBench implements CliCommand {
   @Parameter(names = "--first-warmup-s", description = "extra warm-up before the first step (the servers' JIT)")
   int firstWarmupS = 30;
 
+  @Parameter(names = "--join-rate", description = "a step's consumers join at most this many per second (their first "
+      + "heartbeats spread over consumers / rate s, at least one interval); the warm-up starts once all joined; 0: all "
+      + "within one interval")
+  int joinRate = 500;
+
   @Parameter(names = "--measure-s", description = "measured seconds per step")
   int measureS = 15;
 
@@ -86,10 +91,11 @@ public final class HeartbeatBench implements CliCommand {
     out = ctx.out;
     int[] levels = BenchOptions.positives("--noop-in-flight", noopLevels);
     if (intervalMs < 100 || groupSize < 1 || capacityStart < 1 || capacityFactor <= 1 || capacityMax < capacityStart
-        || warmupS < 0 || firstWarmupS < 0 || measureS < 1 || clientCount < 1 || noopWarmupS < 0 || noopMeasureS < 1) {
+        || warmupS < 0 || firstWarmupS < 0 || measureS < 1 || clientCount < 1 || noopWarmupS < 0 || noopMeasureS < 1
+        || joinRate < 0) {
       throw new IllegalArgumentException("need --interval-ms >= 100, --group-size >= 1, --capacity-start >= 1, "
           + "--capacity-factor > 1, --capacity-max >= --capacity-start, --warmup-s/--first-warmup-s/--noop-warmup-s >= 0, "
-          + "--measure-s/--noop-measure-s >= 1, --clients >= 1");
+          + "--measure-s/--noop-measure-s >= 1, --clients >= 1, --join-rate >= 0");
     }
     boolean baseline = !noBaseline && options.peers == null;
     out.printf("bench heartbeat: %s heartbeats%s at a %d ms interval, groups of %d; steps from %,d consumers x%.2f "
@@ -189,13 +195,15 @@ public final class HeartbeatBench implements CliCommand {
           .setHeartbeatIntervalMs(intervalMs).setStartFrom(StartFrom.BEGIN)));
     }
     HeartbeatSim sim = new HeartbeatSim(clients, 2, quiet);
+    long joinMs = joinRate == 0 ? intervalMs : Math.max(intervalMs, consumers * 1000L / joinRate);
     for (int g = 0; g < needed; g++) {
-      sim.add(groups.get(g), "s" + step + "-c", Math.min(groupSize, consumers - g * groupSize), intervalMs);
+      sim.add(groups.get(g), "s" + step + "-c", Math.min(groupSize, consumers - g * groupSize), joinMs);
     }
-    out.printf("step %d (%s): %,d consumers in %d groups at %d ms (session %d ms; groups ready in %.1f s): warm-up %d s ...%n",
-        step, kind, consumers, needed, intervalMs, session, (System.nanoTime() - t0) / 1e9, warmS);
+    out.printf("step %d (%s): %,d consumers in %d groups at %d ms (session %d ms; groups ready in %.1f s): joining over "
+            + "%.1f s, then warm-up %d s ...%n",
+        step, kind, consumers, needed, intervalMs, session, (System.nanoTime() - t0) / 1e9, joinMs / 1000.0, warmS);
     out.flush();
-    ServerProcesses.sleepMs(warmS * 1000L);
+    ServerProcesses.sleepMs(joinMs + warmS * 1000L);
     long c0 = sim.completed.get();
     long q0 = sim.quietOk.get();
     long f0 = sim.fallbacks.get();

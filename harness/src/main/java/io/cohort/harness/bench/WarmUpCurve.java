@@ -72,6 +72,27 @@ public final class WarmUpCurve {
     return true;
   }
 
+  /**
+   * Mean ops/s over the {@code spanS} of server age centred on {@code ageS} (the windows ending in
+   * (age - span/2, age + span/2]), NaN unless the curve has every window of it. One 5 s window
+   * swings by half on the 2-core machine; four of them measure the age rather than the noise.
+   */
+  public double opsAround(double ageS, double spanS, double windowS) {
+    int expected = Math.max(1, (int) Math.round(spanS / windowS));
+    if (expected == 1) {
+      return opsAtAge(ageS, windowS);
+    }
+    double sum = 0;
+    int n = 0;
+    for (Window w : windows) {
+      if (w.endAgeS() > ageS - spanS / 2 + windowS / 4 && w.endAgeS() <= ageS + spanS / 2 + windowS / 4) {
+        sum += w.opsPerS();
+        n++;
+      }
+    }
+    return n >= expected ? sum / n : Double.NaN;
+  }
+
   /** Ops/s of the window that ends at {@code ageS} (within half a window), NaN when the curve has none. */
   public double opsAtAge(double ageS, double windowS) {
     for (Window w : windows) {

@@ -56,6 +56,14 @@ class WarmUpCurveTest {
   }
 
   @Test
+  void throughputAroundAnAgeIsTheMeanOfTheWindowsCentredOnIt_NaNUntilTheyAllExist() {
+    WarmUpCurve c = curve(10, 20, 30, 40, 50, 60); // windows ending at 5, 10, ..., 30 s
+    assertEquals((20 + 30 + 40 + 50) / 4.0, c.opsAround(15, 20, 5), 1e-9, "5-25 s: the windows ending at 10..25");
+    assertEquals(c.opsAtAge(15, 5), c.opsAround(15, 5, 5), "a span of one window is that window");
+    assertTrue(Double.isNaN(c.opsAround(25, 20, 5)), "15-35 s: the curve ends at 30 s");
+  }
+
+  @Test
   void jitLogCountsTiersAndThrownAwayC2CodeUpToAnAge() {
     List<String> log = List.of(
         "[0.069s]    1       3       java.lang.Object::<init> (1 bytes)",
