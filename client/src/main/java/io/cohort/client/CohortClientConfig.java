@@ -65,16 +65,20 @@ public record CohortClientConfig(
   }
 
   /**
-   * Defaults: 1 s per attempt, 10 s per call, backoff 25 ms doubling to 100 ms (Kafka's
-   * retry.backoff.ms), 1024 in flight (a leader kill costs one to two election timeouts plus one
-   * backoff step: docs/BENCHMARKS.md, failover; retries are safe, Ratis' retry cache answers a
-   * repeated call id once). No
-   * default transport: {@link #tls} or {@link #insecure} must be chosen.
+   * Defaults: 10 s per attempt and per call, backoff 25 ms doubling to 100 ms (Kafka's
+   * retry.backoff.ms), 1024 in flight. A leader kill costs one to two election timeouts plus one
+   * backoff step whatever the attempt timeout (the dead leader's connection fails at once:
+   * docs/BENCHMARKS.md, failover, the same with 1 s and 10 s attempts); retries are safe, Ratis'
+   * retry cache answers a repeated call id once. The attempt is long because a short one turns
+   * overload into collapse: a call whose answer is late is sent again while the first still
+   * queues on the leader (docs/BENCHMARKS.md, heartbeat). Its cost: a client whose leader goes
+   * silent without failing the connection waits up to 10 s. No default transport: {@link #tls}
+   * or {@link #insecure} must be chosen.
    */
   public static final class Builder {
     private final Peers peers;
     private RaftGroupId groupId = CohortGroup.ID;
-    private Duration attemptTimeout = Duration.ofSeconds(1);
+    private Duration attemptTimeout = Duration.ofSeconds(10);
     private Duration callTimeout = Duration.ofSeconds(10);
     private Duration backoffBase = Duration.ofMillis(25);
     private Duration backoffMax = Duration.ofMillis(100);
