@@ -287,11 +287,11 @@ public final class CohortStateMachine extends BaseStateMachine {
   }
 
   /**
-   * @param queued commands this leader admitted that are not applied (nor cancelled) yet:
+   * @param pendingWrites commands this leader admitted that are not applied (nor cancelled) yet:
    *     beyond {@link #shedHeartbeatsAbove} heartbeats are shed with RETRY_LATER before the log
    */
   TransactionContext startTransaction(RaftClientRequest request, long term, boolean leaderReady,
-      long queued) {
+      long pendingWrites) {
     TransactionContext.Builder trx = TransactionContext.newBuilder().setStateMachine(this)
         .setClientRequest(request);
     CommandAdmission.Admitted admitted;
@@ -301,20 +301,18 @@ public final class CohortStateMachine extends BaseStateMachine {
       // every command admitted before it is applied (step 11).
       admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, this::aclFor,
           maxCommandBytes, () -> {
-            ticket[0] = pendingWrites.admit();
+            ticket[0] = this.pendingWrites.admit();
             return stamps.stampMs(term, leaderReady, () -> appliedNowMs);
           }, this::newSessionToken).withTicket(ticket[0]);
-      if (admitted.command().hasHeartbeat()) { // only heartbeats are shed: commits and the rest never read the age
-        long lagMs = pendingWrites.oldestAgeMs();
-        if (Shedding.saturated(queued, shedAbovePending, lagMs)) {
-          pendingWrites.done(ticket[0]);
-          liveness.renewShed(admitted);
-          throw Shedding.refuse(admitted, queued, shedAbovePending, lagMs);
-        }
+      long lagMs = this.pendingWrites.oldestAgeMs();
+      if (admitted.command().hasHeartbeat() && Shedding.saturated(pendingWrites, shedAbovePending, lagMs)) {
+        this.pendingWrites.done(ticket[0]);
+        liveness.renewShed(admitted);
+        throw Shedding.refuse(admitted, pendingWrites, shedAbovePending, lagMs);
       }
     } catch (IllegalArgumentException refused) {
       if (ticket[0] != 0) {
-        pendingWrites.done(ticket[0]);
+        this.pendingWrites.done(ticket[0]);
       }
       if (refused instanceof CommandAdmission.Refused r) {
         events.refused(r.command(), r.code());
