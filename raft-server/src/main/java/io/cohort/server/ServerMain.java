@@ -5,6 +5,7 @@ import com.beust.jcommander.ParameterException;
 import io.cohort.server.snapshot.CorruptSnapshotException;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -120,6 +121,21 @@ public final class ServerMain {
     return sb.toString();
   }
 
+  /** {@link StartupWarmup}: a failure only costs the warm-up (logged), never the start. */
+  private static void warmUp(ServerConfig config, long budgetMs) {
+    if (budgetMs <= 0) {
+      return;
+    }
+    try {
+      StartupWarmup.Report r = StartupWarmup.run(Path.of(System.getProperty("java.io.tmpdir")), budgetMs);
+      LoggerFactory.getLogger(ServerMain.class).info("[{}] warmed up in {} ms: {} commands applied, a snapshot of {}"
+          + " records written and loaded (--warmup-ms 0: off)", config.id(), r.elapsedMs(), r.commands(),
+          r.snapshotRecords());
+    } catch (IOException | RuntimeException e) {
+      LoggerFactory.getLogger(ServerMain.class).warn("[{}] warm-up skipped: {}", config.id(), e.toString());
+    }
+  }
+
   /** {@link #runServer(ServerOptions, Map, PrintStream, PrintStream)} with help printed on {@code err}. */
   public static int runServer(ServerOptions o, Map<String, String> env, PrintStream err) {
     return runServer(o, env, err, err);
@@ -154,6 +170,7 @@ public final class ServerMain {
       err.flush();
       stopped.countDown();
     };
+    warmUp(config, o.warmupMs);
     CohortServer server;
     try {
       server = CohortServer.start(config, mode, ServerClock.SYSTEM, failStop);

@@ -42,6 +42,10 @@ public final class ServerOptions {
       + CohortStateMachine.Settings.DEFAULT_AUTO_SNAPSHOT_EVERY + ")")
   public Long snapshotEvery;
 
+  @Parameter(names = "--warmup-ms", description = "Before the node starts, run the write and snapshot paths on a "
+      + "throwaway state for up to this long, so the JIT has them before requests arrive (0 = off)")
+  public long warmupMs = StartupWarmup.DEFAULT_BUDGET_MS;
+
   @Parameter(names = "--snapshots-retained", description = "Snapshot files kept per node (default "
       + ServerConfig.DEFAULT_SNAPSHOTS_RETAINED + ")")
   public Integer snapshotsRetained;
