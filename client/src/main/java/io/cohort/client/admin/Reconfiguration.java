@@ -44,6 +44,8 @@ final class Reconfiguration {
   private static final long PROGRESS_EVERY_NS = TimeUnit.SECONDS.toNanos(2);
   /** How long a new node may take to answer before the change is given up. */
   static final long NEW_NODE_WAIT_S = 30;
+  /** Tries of a leaving leader's hand-off before the change gives up. */
+  static final int HANDOFF_ATTEMPTS = 3;
 
   /**
    * A leader elected a moment ago refuses until its first entry is applied, a follower redirects
@@ -89,10 +91,7 @@ final class Reconfiguration {
       throw new CohortException("the configuration would have no voter left (" + before.describe() + ")", null);
     }
     if (removing.contains(v.leader())) {
-      String to = mostCaughtUp(v, target.stream().map(Peers.Peer::id).filter(before::isVoter).toList());
-      progress.accept("leader " + v.leader() + " is leaving: handing leadership to " + to + " first");
-      transfer(v, to);
-      v = stableView();
+      v = handOff(v, removing, target.stream().map(Peers.Peer::id).filter(before::isVoter).toList());
       if (!v.conf().equals(before)) {
         throw new CohortException("the configuration changed meanwhile (now " + v.conf().describe() + "): run again", null);
       }
@@ -194,6 +193,33 @@ final class Reconfiguration {
       throw new CohortException(p.id() + " at " + p.address() + " already belongs to a configuration (" + own.describe()
           + "): a node to add starts empty, with --join", null);
     }
+  }
+
+  /**
+   * The leaving leader hands its leadership to the most caught-up staying voter. Ratis' transfer
+   * can lose a race under load (the target's election fails and the old leader is elected again:
+   * DIFFERENT_LEADER; seen in the chaos run right after the target restarted), so it is tried up
+   * to {@link #HANDOFF_ATTEMPTS} times, each time to the voter then furthest along.
+   */
+  private ClusterView handOff(ClusterView v, List<String> removing, List<String> staying) {
+    CohortException last = null;
+    for (int attempt = 1; attempt <= HANDOFF_ATTEMPTS; attempt++) {
+      String to = mostCaughtUp(v, staying);
+      progress.accept("leader " + v.leader() + " is leaving: handing leadership to " + to + " first"
+          + (attempt > 1 ? " (attempt " + attempt + " of " + HANDOFF_ATTEMPTS + ")" : ""));
+      try {
+        transfer(v, to);
+        return stableView();
+      } catch (CohortException e) {
+        last = e;
+        progress.accept("  " + e.getMessage());
+      }
+      v = stableView();
+      if (!removing.contains(v.leader())) {
+        return v; // it moved to a staying voter after all
+      }
+    }
+    throw last;
   }
 
   /** The voter among {@code candidates} the leader knows to be furthest along (reachable first). */
