@@ -121,8 +121,8 @@ public final class RestoredStorage {
     }
   }
 
-  /** Removes what a failed restore made: the dir's contents, and the dir itself if it made it. */
-  private static void deleteContents(Path dir, boolean andDir) {
+  /** Removes what a failed restore (or the start-up warm-up) made: the dir's contents, and the dir itself if asked. */
+  static void deleteContents(Path dir, boolean andDir) {
     try (Stream<Path> files = Files.walk(dir)) {
       files.sorted(Comparator.reverseOrder()).filter(p -> andDir || !p.equals(dir)).forEach(p -> p.toFile().delete());
     } catch (IOException ignored) {
