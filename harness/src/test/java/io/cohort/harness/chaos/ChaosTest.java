@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * replaced by a fresh node (first after 20 s), consumer restarts, splits of an order=true topic;
  * every check of {@link ChaosDriver} must pass.
  */
+@Tag("alone") // loads both cores: after the other classes, one at a time
 class ChaosTest {
   @TempDir
   Path tmp;
