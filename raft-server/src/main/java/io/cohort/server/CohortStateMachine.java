@@ -184,8 +184,8 @@ public final class CohortStateMachine extends BaseStateMachine {
     this.touched = new TouchedMembers(coordinatorEvents);
     this.coordinator = new Coordinator(Limits.DEFAULTS);
     this.coordinator.observe(touched);
-    this.snapshots = new SnapshotKeeper("unknown", settings.autoSnapshotEveryEntries(),
-        settings.explicitSnapshotWaitMs(), events, (file, cause) -> failures.snapshotWriteFailed(file, cause));
+    this.snapshots = new SnapshotKeeper("unknown", settings.explicitSnapshotWaitMs(), events,
+        (file, cause) -> failures.snapshotWriteFailed(file, cause));
     this.snapshotChunks = new SnapshotChunks(snapshots::storage);
     this.stamps = new LeaderStamps(clock);
     this.pendingWrites = new PendingWrites(clock::monotonicNanos);

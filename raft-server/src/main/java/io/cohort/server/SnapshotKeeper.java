@@ -51,7 +51,6 @@ final class SnapshotKeeper implements AutoCloseable {
   record Loaded(Coordinator coordinator, TermIndex termIndex) {}
 
   private volatile String name;
-  private final long autoEveryEntries;
   private final long explicitWaitMs;
   private final NodeEvents events;
   private final java.util.function.BiConsumer<String, Throwable> writeFailed;
@@ -71,14 +70,10 @@ final class SnapshotKeeper implements AutoCloseable {
   private final AtomicReference<SnapshotStats> stats =
       new AtomicReference<>(new SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1));
 
-  /**
-   * @param autoEveryEntries Ratis' automatic snapshot threshold (0: none)
-   * @param writeFailed told of a snapshot file that could not be written (the node fail-stops)
-   */
-  SnapshotKeeper(String name, long autoEveryEntries, long explicitWaitMs, NodeEvents events,
+  /** @param writeFailed told of a snapshot file that could not be written (the node fail-stops) */
+  SnapshotKeeper(String name, long explicitWaitMs, NodeEvents events,
       java.util.function.BiConsumer<String, Throwable> writeFailed) {
     this.name = name;
-    this.autoEveryEntries = autoEveryEntries;
     this.explicitWaitMs = explicitWaitMs;
     this.events = events;
     this.writeFailed = writeFailed;
@@ -127,10 +122,7 @@ final class SnapshotKeeper implements AutoCloseable {
    * its file becomes durable in the background (close waits for it).
    */
   long take(TermIndex applied, Supplier<FrozenState> freeze) throws IOException {
-    boolean finishedNow = collect(false);
-    if (finishedNow && automaticAlreadyServed(applied.getIndex())) {
-      return report(durableIndex);
-    }
+    collect(false);
     if (inFlight == null && applied.getIndex() > Math.max(durableIndex, 0)) {
       long t0 = System.nanoTime();
       FrozenState frozen = freeze.get();
@@ -143,17 +135,6 @@ final class SnapshotKeeper implements AutoCloseable {
       inFlight = writer.submit(() -> write(frozen, applied, target));
     }
     return report(durableIndex);
-  }
-
-  /**
-   * Ratis asks again on every apply while the applied index is a threshold past what it was last
-   * told, so the call that finds the write finished is one of those asks, already served: starting
-   * a write there made a second snapshot a few entries after the first, every time. A call Ratis
-   * makes for another reason (an explicit request, at stop) still starts one. Ratis asks again at
-   * the next apply if what it is told now is itself a threshold behind.
-   */
-  private boolean automaticAlreadyServed(long applied) {
-    return autoEveryEntries > 0 && applied - reportedIndex >= autoEveryEntries;
   }
 
   private long report(long index) {
@@ -194,20 +175,16 @@ final class SnapshotKeeper implements AutoCloseable {
     }
   }
 
-  /**
-   * Picks up a finished background write; with {@code wait}, waits for a running one first.
-   * Returns whether it picked one up.
-   */
-  private boolean collect(boolean wait) throws IOException {
+  /** Picks up a finished background write; with {@code wait}, waits for a running one first. */
+  private void collect(boolean wait) throws IOException {
     Future<SnapshotWriter.Written> f = inFlight;
     if (f == null || (!wait && !f.isDone())) {
-      return false;
+      return;
     }
     inFlight = null;
     try {
       SnapshotWriter.Written w = wait ? f.get(explicitWaitMs, TimeUnit.MILLISECONDS) : f.get();
       durableIndex = Math.max(durableIndex, w.index());
-      return true;
     } catch (TimeoutException e) {
       inFlight = f;
       throw new IOException(name + ": snapshot still being written after " + explicitWaitMs + " ms");
