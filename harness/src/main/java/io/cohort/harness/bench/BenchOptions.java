@@ -68,6 +68,15 @@ public final class BenchOptions {
 
   public Path workDir(String prefix) throws IOException {
     if (dir != null) {
+      // a kept dir holds Raft storage with the old run's ports: servers recovering it never elect
+      if (Files.isDirectory(dir)) {
+        try (var entries = Files.list(dir)) {
+          if (entries.findAny().isPresent()) {
+            throw new IllegalArgumentException("--dir " + dir + " is not empty: a bench starts new servers; "
+                + "give a new or empty directory");
+          }
+        }
+      }
       keepDir = true;
       return Files.createDirectories(dir);
     }

@@ -1,0 +1,38 @@
+package io.cohort.harness.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A bench's --dir: new or empty only, since old Raft storage would be recovered with old ports. */
+class BenchOptionsTest {
+  @TempDir Path tmp;
+
+  @Test
+  void aNewOrEmptyDirIsUsedAndKept() throws IOException {
+    BenchOptions fresh = new BenchOptions();
+    fresh.dir = tmp.resolve("new");
+    assertEquals(fresh.dir, fresh.workDir("bench"));
+    assertTrue(fresh.keepDir);
+
+    BenchOptions empty = new BenchOptions();
+    empty.dir = fresh.dir; // exists now, still empty
+    assertEquals(empty.dir, empty.workDir("bench"));
+  }
+
+  @Test
+  void aDirWithAnEarlierRunIsRefusedUntouched() throws IOException {
+    Path old = Files.createDirectories(tmp.resolve("old/load-warmup-cohort"));
+    BenchOptions o = new BenchOptions();
+    o.dir = tmp.resolve("old");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> o.workDir("bench"));
+    assertTrue(e.getMessage().contains("is not empty"), e.getMessage());
+    assertTrue(Files.isDirectory(old));
+  }
+}
