@@ -173,7 +173,7 @@ start() {
     else
       security=(--tls-cert "$tls_dir/$n.crt" --tls-key "$tls_dir/$n.key" --tls-ca "$tls_dir/ca.crt" --admin admin)
     fi
-    COHORT_JAVA_OPTS="${COHORT_SERVER_JAVA_OPTS:--XX:+UseZGC -Xms256m -Xmx1g}" \
+    COHORT_JAVA_OPTS="${COHORT_SERVER_JAVA_OPTS:--XX:+UseZGC -Xms256m -Xmx2g}" \
       nohup "$cohort" server $bootstrap --id "$n" --storage "$dir/$n" --peers "$p" "${security[@]}" >> "$dir/$n.log" 2>&1 < /dev/null &
     echo $! > "$dir/$n.pid"
     echo "$n started (pid $!, 127.0.0.1:$((base_port + ${n#n} - 1)), log $dir/$n.log)"

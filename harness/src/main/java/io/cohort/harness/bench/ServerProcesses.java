@@ -37,9 +37,10 @@ public final class ServerProcesses implements AutoCloseable {
   /**
    * The servers' JVM options unless told otherwise, as scripts/cluster.sh and the systemd unit use:
    * ZGC, whose pauses stay far below the 250 ms minimum election timeout (G1 paused a loaded
-   * leader 405 ms and cost it its term: docs/BENCHMARKS.md "soak").
+   * leader 405 ms and cost it its term: docs/BENCHMARKS.md "soak"), with a 2 GB ceiling: under full
+   * write load Ratis keeps 60 s of replies in its retry cache, and at 1 GB ZGC stalled allocations.
    */
-  public static final String DEFAULT_JAVA_OPTS = "-XX:+UseZGC -Xms256m -Xmx1g";
+  public static final String DEFAULT_JAVA_OPTS = "-XX:+UseZGC -Xms256m -Xmx2g";
   /** In a JVM option, stands for the node's id (per-node files: archives, recordings). */
   public static final String NODE_ID = "{id}";
 
