@@ -38,6 +38,7 @@ import io.cohort.statemachine.proto.TopicView;
 import io.cohort.statemachine.proto.UpdateGroup;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -104,7 +105,30 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * @throws IllegalArgumentException if a stale read names a peer that is not in the peers list
    */
   public CompletableFuture<QueryResult> query(Query query, ReadMode mode) {
-    return channel.read(query.toByteArray(), mode, "query " + query.getBodyCase(), QueryResult::parseFrom);
+    String what = "query " + query.getBodyCase();
+    if (mode.isStale()) {
+      return channel.read(query.toByteArray(), mode, what, QueryResult::parseFrom);
+    }
+    return linearizable(query.toByteArray(), what, System.nanoTime() + config.callTimeout().toNanos());
+  }
+
+  /**
+   * R10: a leader cut off from its followers refuses linearizable reads with RETRY_LATER (its state
+   * may be stale); asked again after its retry-after until the call's deadline, by when it has
+   * stepped down and Ratis sends the read to the new leader. The last refusal is returned as is.
+   */
+  private CompletableFuture<QueryResult> linearizable(byte[] bytes, String what, long deadlineNanos) {
+    return channel.read(bytes, ReadMode.linearizable(), what, QueryResult::parseFrom).thenCompose(r -> {
+      if (r.getCode() != Code.RETRY_LATER) {
+        return CompletableFuture.completedFuture(r);
+      }
+      long waitMs = new CohortRejectedException(r.getCode(), r.getMessage()).retryAfterMs(100);
+      if (System.nanoTime() + waitMs * 1_000_000 > deadlineNanos) {
+        return CompletableFuture.completedFuture(r);
+      }
+      return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(waitMs, TimeUnit.MILLISECONDS))
+          .thenCompose(x -> linearizable(bytes, what, deadlineNanos));
+    });
   }
 
   /** Runs a command and returns its body, or fails with {@link CohortRejectedException}. */

@@ -120,6 +120,7 @@ public final class CohortServer implements AutoCloseable {
     AtomicReference<RaftServer> raft = new AtomicReference<>();
     AtomicBoolean fresh = new AtomicBoolean();
     sm.judgeLeadershipBy(fresh::get); // quiet heartbeats are answered only while it holds (step 11)
+    sm.judgeReadsBy(() -> LeaderFreshness.cutOff(divisionOrNull(raft.get(), config))); // R10
     WatchService watches = new WatchService(config.id().toString(), sm::watchView,
         () -> notLeader(divisionOrNull(raft.get(), config), fresh.get()));
     sm.watchedBy(watches);

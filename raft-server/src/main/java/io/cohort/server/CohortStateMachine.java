@@ -164,6 +164,9 @@ public final class CohortStateMachine extends BaseStateMachine {
   private LocalWrites localWrites;
   private RaftServer raftServer;
   private volatile RaftServer.Division division;
+  private volatile java.util.function.BooleanSupplier cutOffLeader = () -> false;
+  /** How long a client waits before asking a cut-off leader again: about one election (R10). */
+  static final long CUT_OFF_RETRY_MS = 100;
   private RaftPeerId selfId = RaftPeerId.valueOf("unknown");
 
   public CohortStateMachine(Settings settings) {
@@ -490,6 +493,14 @@ public final class CohortStateMachine extends BaseStateMachine {
    */
   @Override
   public CompletableFuture<Message> query(Message request) {
+    return query(request, true);
+  }
+
+  /**
+   * @param linearizable Ratis called {@link #query} (a ReadIndex read, or the leader's own
+   *     non-linearizable read), not {@link #queryStale}: refused by a cut-off leader (R10)
+   */
+  private CompletableFuture<Message> query(Message request, boolean linearizable) {
     Query q;
     String principal;
     try {
@@ -499,6 +510,12 @@ public final class CohortStateMachine extends BaseStateMachine {
     } catch (InvalidProtocolBufferException e) {
       return CompletableFuture.completedFuture(Messages.of(QueryResult.newBuilder()
           .setCode(Code.INVALID_ARGUMENT).setMessage("not a Cohort query: " + e.getMessage()).build()));
+    }
+    if (linearizable && !q.hasQuietHeartbeat() && cutOffLeader.getAsBoolean()) { // quiet ones judge their own
+      return CompletableFuture.completedFuture(Messages.of(QueryResult.newBuilder().setCode(Code.RETRY_LATER)
+          .setMessage("retry after " + CUT_OFF_RETRY_MS + " ms: this node leads but has not heard from a majority"
+              + " lately, so its state may be stale; ask again (a new leader answers) or read with --stale")
+          .build()));
     }
     if (accessBootstrapPending(principal)) {
       return accessBootstrapped.copy().completeOnTimeout(null, ACCESS_BOOTSTRAP_WAIT_MS, TimeUnit.MILLISECONDS)
@@ -539,10 +556,10 @@ public final class CohortStateMachine extends BaseStateMachine {
   @Override
   public CompletableFuture<Message> queryStale(Message request, long minIndex) {
     if (getLastAppliedTermIndex().getIndex() >= minIndex) {
-      return query(request);
+      return query(request, false);
     }
     return staleReads.await(minIndex, () -> getLastAppliedTermIndex().getIndex())
-        .thenCompose(v -> query(request));
+        .thenCompose(v -> query(request, false));
   }
 
   /**
@@ -648,6 +665,15 @@ public final class CohortStateMachine extends BaseStateMachine {
   }
 
   // ------------------------------------------------------------------ heartbeats off the log (step 11)
+
+  /**
+   * R10: whether this node leads without having heard from a majority lately ({@link
+   * LeaderFreshness#cutOff}); such a leader refuses linearizable reads with RETRY_LATER. Never,
+   * until set (a state machine outside a server).
+   */
+  void judgeReadsBy(java.util.function.BooleanSupplier cutOff) {
+    cutOffLeader = cutOff;
+  }
 
   /** Step 11: how the leader's freshness is judged (the server's sampled {@link LeaderFreshness}); never, until set. */
   void judgeLeadershipBy(java.util.function.BooleanSupplier fresh) {
