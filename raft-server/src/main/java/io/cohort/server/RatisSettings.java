@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
  * under 1.5 s at p99 with the client's retries, docs/BENCHMARKS.md "Failover"; the soak there shows
  * no spurious election under load with GC logging); the batch profile (appender wait 5 ms, sync every 512 entries);
  * linearizable reads (ReadIndex, R10); fast appender retries while a log tail is reconciled;
+ * direct (not composed) follower appends;
  * automatic snapshots, retention, and log purge up to the snapshot index; and the sizes that bound
  * one command (R9, see {@link #sizes}).
  */
@@ -59,6 +60,12 @@ public final class RatisSettings {
     // 30) a restarted ex-leader holding a hundred uncommitted entries takes minutes to rejoin. Keep
     // retries fast for 500 errors, then 100 ms (a dead follower: ~10 attempts a second).
     RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, APPENDER_RETRY_POLICY);
+    // Ratis 3.3's composed follower appends tell concurrent requests apart by their first index
+    // only: a resend from the same index carrying more entries is answered SUCCESS unwritten, so the
+    // leader counts a copy that does not exist and the follower's commit index can pass its log end
+    // (then it refuses every append). Direct appends, serialised by the log's lock, are Ratis' path
+    // before 3.1.3, which RATIS-2387 made selectable again for speed. FollowerAppendTest.
+    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
 
     long every = config.stateMachine().autoSnapshotEveryEntries();
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, every > 0);

@@ -515,7 +515,7 @@ public final class MiniCluster implements AutoCloseable {
     return value;
   }
 
-  static List<Integer> freePorts(int n) {
+  public static List<Integer> freePorts(int n) {
     List<ServerSocket> sockets = new ArrayList<>();
     try {
       List<Integer> ports = new ArrayList<>();
