@@ -33,6 +33,9 @@ public final class RatisSettings {
   /** See {@link #forServer}: fast retries while a follower's log is reconciled. */
   public static final String APPENDER_RETRY_POLICY = "1ms,500, 100ms,1000000";
 
+  /** Ratis' composed follower appends: off, and an override to on is refused (see {@link #forServer}). */
+  public static final String COMPOSED_APPENDS_KEY = RaftServerConfigKeys.Log.APPEND_ENTRIES_COMPOSE_ENABLED_KEY;
+
   /** Room in a log entry beside the command: Ratis' entry header, the stamp, later the principal. */
   public static final int ENTRY_OVERHEAD_BYTES = 64 * 1024;
   /** The largest command a client can send at all: larger ones gRPC refuses before Ratis sees them. */

@@ -48,6 +48,10 @@ public record ServerConfig(RaftPeerId id, Path storageDir, List<RaftPeer> peers,
         throw new ConfigException("unknown Ratis property '" + key + "'");
       }
     }
+    if (Boolean.parseBoolean(ratis.getOrDefault(RatisSettings.COMPOSED_APPENDS_KEY, "false").trim())) {
+      throw new ConfigException(RatisSettings.COMPOSED_APPENDS_KEY + "=true is refused: with it a follower can"
+          + " acknowledge entries it never wrote (docs/RATIS-NOTES.md H)");
+    }
     if (metrics.enabled() && metrics.httpPort() == address(self(id, peers)).port()) {
       throw new ConfigException("--http-port " + metrics.httpPort() + " is the node's Raft port: choose another");
     }

@@ -160,6 +160,8 @@ class ServerConfigTest {
         "--limit", "max_command_bytes=5000000");
     assertError("unknown Ratis property 'raft.server.rpc.timout.min'", "--id", "n1", "--storage", "d",
         "--ratis", "raft.server.rpc.timout.min=1s");
+    assertError("raft.server.log.append-entries.compose.enabled=true is refused", "--id", "n1", "--storage", "d",
+        "--ratis", "raft.server.log.append-entries.compose.enabled=true");
     assertError("--id is required", "--storage", "d");
     assertError("--storage is required", "--id", "n1");
   }
