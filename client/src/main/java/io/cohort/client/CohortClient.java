@@ -122,7 +122,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
       if (r.getCode() != Code.RETRY_LATER) {
         return CompletableFuture.completedFuture(r);
       }
-      long waitMs = new CohortRejectedException(r.getCode(), r.getMessage()).retryAfterMs(100);
+      long waitMs = CohortRejectedException.retryAfterMs(r.getMessage(), 100);
       if (System.nanoTime() + waitMs * 1_000_000 > deadlineNanos) {
         return CompletableFuture.completedFuture(r);
       }

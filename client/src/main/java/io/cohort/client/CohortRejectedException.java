@@ -22,7 +22,12 @@ public class CohortRejectedException extends CohortException {
    * to wait, from its message ("retry after N ms: ..."); {@code fallbackMs} when it names none.
    */
   public long retryAfterMs(long fallbackMs) {
-    java.util.regex.Matcher m = RETRY_AFTER.matcher(getMessage());
+    return retryAfterMs(getMessage(), fallbackMs);
+  }
+
+  /** The same, from a refusal's message (a query's RETRY_LATER result, which is not thrown). */
+  static long retryAfterMs(String message, long fallbackMs) {
+    java.util.regex.Matcher m = RETRY_AFTER.matcher(message);
     return m.find() ? Long.parseLong(m.group(1)) : fallbackMs;
   }
 }

@@ -6,8 +6,6 @@ import io.cohort.server.metrics.NodeMetrics;
 import io.cohort.server.tls.AccessInterceptor;
 import io.cohort.server.tls.PeerDirectory;
 import io.cohort.server.tls.ServerTls;
-import org.apache.ratis.conf.Parameters;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,14 +14,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
-import java.util.concurrent.TimeUnit;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -120,7 +118,9 @@ public final class CohortServer implements AutoCloseable {
     AtomicReference<RaftServer> raft = new AtomicReference<>();
     AtomicBoolean fresh = new AtomicBoolean();
     sm.judgeLeadershipBy(fresh::get); // quiet heartbeats are answered only while it holds (step 11)
-    sm.judgeReadsBy(() -> LeaderFreshness.cutOff(divisionOrNull(raft.get(), config))); // R10
+    RaftProperties properties = RatisSettings.forServer(config);
+    long freshnessBoundMs = LeaderFreshness.boundMs(properties);
+    sm.judgeReadsBy(() -> LeaderFreshness.cutOff(divisionOrNull(raft.get(), config), freshnessBoundMs)); // R10
     WatchService watches = new WatchService(config.id().toString(), sm::watchView,
         () -> notLeader(divisionOrNull(raft.get(), config), fresh.get()));
     sm.watchedBy(watches);
@@ -136,7 +136,7 @@ public final class CohortServer implements AutoCloseable {
           .setServerId(config.id())
           .setGroup(group)
           .setStateMachine(sm)
-          .setProperties(RatisSettings.forServer(config))
+          .setProperties(properties)
           .setParameters(parameters(tls, access, joinGuard, watches))
           .setOption(RaftStorage.StartupOption.RECOVER)
           .build();
@@ -162,7 +162,6 @@ public final class CohortServer implements AutoCloseable {
         tls == null ? "INSECURE: plaintext, every caller is the admin 'anonymous'"
             : "mutual TLS as " + tls.certificate().getSubjectX500Principal().getName());
     CohortServer node = new CohortServer(config, server, sm, metrics, tls, access, closed, guard, watches);
-    long freshnessBoundMs = RaftServerConfigKeys.Rpc.timeoutMin(server.getProperties()).toLong(TimeUnit.MILLISECONDS);
     node.checks.scheduleWithFixedDelay(() -> {
       boolean now = LeaderFreshness.fresh(node.divisionOrNull(), freshnessBoundMs);
       if (fresh.getAndSet(now) && !now) {

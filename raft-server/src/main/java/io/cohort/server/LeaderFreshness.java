@@ -2,6 +2,7 @@ package io.cohort.server;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.server.RaftServer;
@@ -32,12 +33,13 @@ final class LeaderFreshness {
    * index a majority already acknowledged, so such a leader would answer linearizable reads from
    * its old state until it steps down, while the others may have elected a new leader.
    */
-  static boolean cutOff(RaftServer.Division d) {
-    if (d == null || !d.getInfo().isLeader()) {
-      return false;
-    }
-    long boundMs = RaftServerConfigKeys.Rpc.timeoutMin(d.getRaftServer().getProperties()).toLong(TimeUnit.MILLISECONDS);
-    return !fresh(d, boundMs);
+  static boolean cutOff(RaftServer.Division d, long boundMs) {
+    return d != null && d.getInfo().isLeader() && !fresh(d, boundMs);
+  }
+
+  /** The bound both judgements use: the election timeout's minimum. */
+  static long boundMs(RaftProperties properties) {
+    return RaftServerConfigKeys.Rpc.timeoutMin(properties).toLong(TimeUnit.MILLISECONDS);
   }
 
   /** A majority of {@code voters}, the leader included, responded within {@code boundMs}. */

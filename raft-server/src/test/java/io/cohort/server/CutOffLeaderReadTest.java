@@ -51,7 +51,7 @@ class CutOffLeaderReadTest {
       ok(admin.write(createTopic("t", 2)));
       assertEquals(Code.OK, admin.read(DESCRIBE).getCode());
       for (String id : cluster.ids()) {
-        assertFalse(LeaderFreshness.cutOff(cluster.server(id).division()), id + ": a healthy leader, or a follower");
+        assertFalse(cutOff(cluster.server(id)), id + ": a healthy leader, or a follower");
         assertEquals(Code.OK, direct(cluster.server(id)).getCode(), id);
       }
       long applied = cluster.server(leader).stateMachine().appliedIndex();
@@ -71,7 +71,7 @@ class CutOffLeaderReadTest {
           }
         }
         await("the leader notices it lost its majority").atMost(Duration.ofSeconds(20))
-            .pollInterval(Duration.ofMillis(10)).until(() -> LeaderFreshness.cutOff(server.division()));
+            .pollInterval(Duration.ofMillis(10)).until(() -> cutOff(server));
         // What Ratis does for a read at a commit index a majority acknowledged before (it answers
         // without a round): call query. The state it would read may be one the others moved past.
         QueryResult r = direct(server);
@@ -90,6 +90,11 @@ class CutOffLeaderReadTest {
   }
 
   /** The state machine's linearizable query, as Ratis calls it once a ReadIndex is confirmed. */
+  private static boolean cutOff(CohortServer server) throws Exception {
+    var d = server.division();
+    return LeaderFreshness.cutOff(d, LeaderFreshness.boundMs(d.getRaftServer().getProperties()));
+  }
+
   private static QueryResult direct(CohortServer server) throws Exception {
     return QueryResult.parseFrom(Messages.bytes(server.stateMachine()
         .query(Message.valueOf(Envelopes.internal(DESCRIBE.toByteArray()))).get(30, TimeUnit.SECONDS)));
