@@ -27,12 +27,13 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 final class CommandAdmission {
   /**
    * A command accepted on the leader: parsed once, carried to {@code applyTransaction} in the
-   * transaction's state machine context; {@code logData} is the {@code LogEntry} appended, {@code
-   * ticket} its place among the leader's {@link PendingWrites} (0 when read from the log).
+   * transaction's state machine context; {@code commandBytes} the size of the command as logged
+   * (what apply checks against the size limit), {@code logData} the {@code LogEntry} appended,
+   * {@code ticket} its place among the leader's {@link PendingWrites} (0 when read from the log).
    */
-  record Admitted(Command command, Stamp stamp, byte[] logData, long ticket) {
+  record Admitted(Command command, int commandBytes, Stamp stamp, byte[] logData, long ticket) {
     Admitted withTicket(long t) {
-      return new Admitted(command, stamp, logData, t);
+      return new Admitted(command, commandBytes, stamp, logData, t);
     }
   }
 
@@ -114,7 +115,7 @@ final class CommandAdmission {
         join ? newToken.get() : com.google.protobuf.ByteString.EMPTY);
     byte[] logData = LogEntry.newBuilder().setTimeMs(stamp.timeMs()).setCommand(opened.payload())
         .setPrincipal(principal).setSessionToken(stamp.sessionToken()).build().toByteArray();
-    return new Admitted(command, stamp, logData, 0);
+    return new Admitted(command, size, stamp, logData, 0);
   }
 
   /**
@@ -124,7 +125,8 @@ final class CommandAdmission {
   static Admitted parseLogged(ByteString logData) {
     try {
       LogEntry entry = LogEntry.parseFrom(logData.asReadOnlyByteBuffer());
-      return new Admitted(Command.parseFrom(entry.getCommand()), Coordinator.stampOf(entry), null, 0);
+      return new Admitted(Command.parseFrom(entry.getCommand()), entry.getCommand().size(), Coordinator.stampOf(entry),
+          null, 0);
     } catch (InvalidProtocolBufferException e) {
       return null;
     }

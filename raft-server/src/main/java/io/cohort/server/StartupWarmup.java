@@ -130,7 +130,7 @@ final class StartupWarmup {
         p -> Acl.EMPTY, Integer.MAX_VALUE, () -> nowMs, this::token);
     CommandAdmission.Admitted logged = CommandAdmission.parseLogged(ByteString.copyFrom(admitted.logData()));
     commands++;
-    Result r = state.apply(logged.command(), ++index, 1, logged.stamp());
+    Result r = state.apply(logged.command(), logged.commandBytes(), ++index, 1, logged.stamp());
     if (r.getCode() != Code.OK || r.hasCommit() && r.getCommit().getCodesList().stream().anyMatch(c -> c != Code.OK)) {
       notOk++;
     }

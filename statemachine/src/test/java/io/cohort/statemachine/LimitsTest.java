@@ -94,6 +94,24 @@ class LimitsTest {
     assertTrue(ctx.members("g").isEmpty());
   }
 
+  /**
+   * Apply checks the command's size as it was logged (what the leader measured before appending),
+   * not as it would encode again: bytes a client padded with a repeated field count, on every
+   * replica alike.
+   */
+  @Test
+  void R9_applyMeasuresTheCommandAsLogged() {
+    CoordinatorTestContext ctx = new CoordinatorTestContext().withTopic("t", 2);
+    int max = ctx.coordinator.limits().maxCommandBytes();
+    Command c = Command.newBuilder().setCreateGroup(CreateGroup.newBuilder().setGroup("g").addTopics("t")).build();
+    assertTrue(c.getSerializedSize() < 100);
+    Result refused = ctx.coordinator.apply(c, max + 1, ++ctx.index, ctx.term,
+        TestStamps.as(Principals.INTERNAL, ctx.nowMs, ctx.index));
+    assertEquals(Code.LIMIT_EXCEEDED, refused.getCode(), refused.getMessage());
+    // created now, so the refusal created nothing (else ALREADY_EXISTS)
+    ok(ctx.coordinator.apply(c, max, ++ctx.index, ctx.term, TestStamps.as(Principals.INTERNAL, ctx.nowMs, ctx.index)));
+  }
+
   @Test
   void R9_countsAreDerivedAgainOnRebuild() {
     CoordinatorTestContext ctx = new CoordinatorTestContext().withTopic("t", 5).withTopic("u", 3)
