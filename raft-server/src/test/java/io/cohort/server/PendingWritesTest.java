@@ -75,4 +75,35 @@ class PendingWritesTest {
     assertEquals(0, pending.size());
     assertSame(Boolean.TRUE, pending.applied(1).join());
   }
+
+  /** Thousands in flight (the ring grows), returned in a shuffled order, against a sorted-set model. */
+  @Test
+  void manyWritesBackInAnyOrder_releaseWaitersAndReportTheOldestAsASortedSetWould() {
+    java.util.Random random = new java.util.Random(14);
+    java.util.TreeMap<Long, Long> model = new java.util.TreeMap<>();
+    java.util.List<Long> open = new java.util.ArrayList<>();
+    java.util.Map<CompletableFuture<Boolean>, Long> waiters = new java.util.HashMap<>();
+    for (int step = 0; step < 20_000; step++) {
+      nanos.addAndGet(1_000_000L + random.nextInt(1_000_000));
+      if (open.isEmpty() || random.nextInt(100) < (step < 10_000 ? 60 : 40)) {
+        long t = pending.admit();
+        model.put(t, nanos.get());
+        open.add(t);
+      } else {
+        long t = open.remove(random.nextInt(open.size()));
+        pending.done(t);
+        model.remove(t);
+      }
+      if (random.nextInt(50) == 0) {
+        waiters.put(pending.applied(600_000), model.isEmpty() ? 0 : model.lastKey());
+      }
+      assertEquals(model.size(), pending.size());
+      assertEquals(model.isEmpty() ? 0 : (nanos.get() - model.firstEntry().getValue()) / 1_000_000, pending.oldestAgeMs());
+      long lowest = model.isEmpty() ? Long.MAX_VALUE : model.firstKey();
+      waiters.forEach((w, upTo) -> assertEquals(upTo < lowest, w.isDone(), "a waiter for tickets up to " + upTo));
+    }
+    open.forEach(pending::done);
+    assertEquals(0, pending.size());
+    assertTrue(waiters.keySet().stream().allMatch(w -> w.isDone() && w.join()));
+  }
 }
