@@ -28,12 +28,13 @@ final class CommandAdmission {
   /**
    * A command accepted on the leader: parsed once, carried to {@code applyTransaction} in the
    * transaction's state machine context; {@code commandBytes} the size of the command as logged
-   * (what apply checks against the size limit), {@code logData} the {@code LogEntry} appended,
-   * {@code ticket} its place among the leader's {@link PendingWrites} (0 when read from the log).
+   * (what apply checks against the size limit), {@code validUnder} the limits the leader validated
+   * it under (null when read from the log), {@code logData} the {@code LogEntry} appended, {@code
+   * ticket} its place among the leader's {@link PendingWrites} (0 when read from the log).
    */
-  record Admitted(Command command, int commandBytes, Stamp stamp, byte[] logData, long ticket) {
+  record Admitted(Command command, int commandBytes, Limits validUnder, Stamp stamp, byte[] logData, long ticket) {
     Admitted withTicket(long t) {
-      return new Admitted(command, commandBytes, stamp, logData, t);
+      return new Admitted(command, commandBytes, validUnder, stamp, logData, t);
     }
   }
 
@@ -115,7 +116,7 @@ final class CommandAdmission {
         join ? newToken.get() : com.google.protobuf.ByteString.EMPTY);
     byte[] logData = LogEntry.newBuilder().setTimeMs(stamp.timeMs()).setCommand(opened.payload())
         .setPrincipal(principal).setSessionToken(stamp.sessionToken()).build().toByteArray();
-    return new Admitted(command, size, stamp, logData, 0);
+    return new Admitted(command, size, limits, stamp, logData, 0);
   }
 
   /**
@@ -125,8 +126,8 @@ final class CommandAdmission {
   static Admitted parseLogged(ByteString logData) {
     try {
       LogEntry entry = LogEntry.parseFrom(logData.asReadOnlyByteBuffer());
-      return new Admitted(Command.parseFrom(entry.getCommand()), entry.getCommand().size(), Coordinator.stampOf(entry),
-          null, 0);
+      return new Admitted(Command.parseFrom(entry.getCommand()), entry.getCommand().size(), null,
+          Coordinator.stampOf(entry), null, 0);
     } catch (InvalidProtocolBufferException e) {
       return null;
     }

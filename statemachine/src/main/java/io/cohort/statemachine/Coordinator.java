@@ -154,13 +154,23 @@ public final class Coordinator {
    * the leader's apply in a profile).
    */
   public Result apply(Command command, int sizeBytes, long index, long term, Stamp stamp) {
+    return apply(command, sizeBytes, null, index, term, stamp);
+  }
+
+  /**
+   * As above, on the leader that admitted the command: {@code validUnder} are the limits its
+   * {@link #validate} passed under. When they are the very limits in force, the stateless checks
+   * are skipped, as they are a pure function of the command, its size and the limits and would
+   * pass again; after any change of limits they run. Rights and state are always checked.
+   */
+  public Result apply(Command command, int sizeBytes, Limits validUnder, long index, long term, Stamp stamp) {
     if (index <= state.appliedIndex) {
       return Results.rejected(Code.INVALID_ARGUMENT, "entry " + index + " is not after the applied index "
           + state.appliedIndex);
     }
     Result result;
     try {
-      result = CommandValidator.validate(command, sizeBytes, state.limits);
+      result = validUnder == state.limits ? null : CommandValidator.validate(command, sizeBytes, state.limits);
       if (result == null) {
         result = Authorization.check(command, stamp.principal(), state.acl);
       }

@@ -112,6 +112,29 @@ class LimitsTest {
     ok(ctx.coordinator.apply(c, max, ++ctx.index, ctx.term, TestStamps.as(Principals.INTERNAL, ctx.nowMs, ctx.index)));
   }
 
+  /**
+   * The leader's apply skips the stateless checks only under the very limits its admission passed;
+   * a command admitted before the limits changed is checked again, and refused like on followers.
+   */
+  @Test
+  void R9_aCommandAdmittedUnderOlderLimitsIsCheckedAgainByApply() {
+    CoordinatorTestContext ctx = new CoordinatorTestContext().withTopic("t", 2);
+    Limits admittedUnder = ctx.coordinator.limits();
+    Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup("g").setConsumerId("A");
+    for (int p = 0; p < 2; p++) {
+      hb.addHeld(PartitionRef.newBuilder().setTopic("t").setPartition(p));
+    }
+    Command c = Command.newBuilder().setHeartbeat(hb).build();
+    assertEquals(null, Coordinator.validate(c, c.getSerializedSize(), admittedUnder), "valid when admitted");
+    ok(createGroup(ctx, "g", "t"));
+    ok(ctx.apply(Command.newBuilder().setSetLimits(io.cohort.statemachine.proto.SetLimits.newBuilder()
+        .setLimits(LimitsRecord.newBuilder().setMaxHeldPerHeartbeat(1)))));
+    Result r = ctx.coordinator.apply(c, c.getSerializedSize(), admittedUnder, ++ctx.index, ctx.term,
+        TestStamps.as(Principals.INTERNAL, ctx.nowMs, ctx.index));
+    assertEquals(Code.LIMIT_EXCEEDED, r.getCode(), r.getMessage());
+    assertTrue(ctx.members("g").isEmpty(), "nothing applied");
+  }
+
   @Test
   void R9_countsAreDerivedAgainOnRebuild() {
     CoordinatorTestContext ctx = new CoordinatorTestContext().withTopic("t", 5).withTopic("u", 3)
