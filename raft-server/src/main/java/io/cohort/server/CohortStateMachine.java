@@ -225,7 +225,9 @@ public final class CohortStateMachine extends BaseStateMachine {
     localWrites = new LocalWrites(() -> server, groupId, selfId);
     ticker = new LeaderTicker(localWrites, this::tickWanted, settings.tickIntervalMs(), tickScheduler,
         () -> liveness.nextTick(Math.min(appliedLimits.maxCommandBytes(), maxCommandBytes) / 2), liveness::restore);
-    snapshots.init(raftStorage, RaftServerConfigKeys.Snapshot.retentionFileNum(server.getProperties()));
+    snapshots.init(raftStorage, RaftServerConfigKeys.Snapshot.retentionFileNum(server.getProperties()),
+        RaftServerConfigKeys.Snapshot.autoTriggerEnabled(server.getProperties())
+            ? RaftServerConfigKeys.Snapshot.autoTriggerThreshold(server.getProperties()) : 0);
     getLifeCycle().startAndTransition(this::loadLatestSnapshot, IOException.class);
   }
 

@@ -55,18 +55,35 @@ final class SnapshotKeeper implements AutoCloseable {
   private final NodeEvents events;
   private final java.util.function.BiConsumer<String, Throwable> writeFailed;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage() {
+    /** {@link #newestOnDisk} when the directory was last cleaned up. */
+    private long cleanedAt = Long.MIN_VALUE;
+
+    /**
+     * Ratis (apply thread, after every {@link #take}) and our writer both clean up. A scan of the
+     * directory when no snapshot was written since the last one would find nothing new to delete:
+     * skipped, as Ratis calls this on every apply while a write runs.
+     */
     @Override
     public synchronized void cleanupOldSnapshots(SnapshotRetentionPolicy policy) throws IOException {
-      super.cleanupOldSnapshots(policy); // Ratis (apply thread) and our writer both clean up
+      long newest = newestOnDisk;
+      if (newest == cleanedAt) {
+        return;
+      }
+      super.cleanupOldSnapshots(policy);
+      cleanedAt = newest;
     }
   };
   private SnapshotRetentionPolicy retention = retained(SnapshotRetentionPolicy.DEFAULT_ALL_SNAPSHOTS_RETAINED);
+  /** Ratis' automatic snapshot threshold in entries (0: none). */
+  private long autoEveryEntries;
   private ExecutorService writer;
 
   // Touched on the apply thread, and by pause (RPC thread) and close.
   private volatile Future<SnapshotWriter.Written> inFlight;
   private volatile long reportedIndex = RaftLog.INVALID_LOG_INDEX;
   private volatile long durableIndex = RaftLog.INVALID_LOG_INDEX;
+  /** The newest snapshot file written or loaded (the writer's view, ahead of durableIndex). */
+  private volatile long newestOnDisk = RaftLog.INVALID_LOG_INDEX;
   private final AtomicReference<SnapshotStats> stats =
       new AtomicReference<>(new SnapshotStats(0, 0, 0, 0, 0, -1, 0, 0, -1));
 
@@ -84,8 +101,10 @@ final class SnapshotKeeper implements AutoCloseable {
     this.name = nodeName;
   }
 
-  void init(RaftStorage raftStorage, int retainedFiles) throws IOException {
+  /** @param autoEveryEntries Ratis' automatic snapshot threshold, 0 when automatic snapshots are off */
+  void init(RaftStorage raftStorage, int retainedFiles, long autoEveryEntries) throws IOException {
     retention = retained(retainedFiles);
+    this.autoEveryEntries = autoEveryEntries;
     writer = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "cohort-snapshot-" + name);
       t.setDaemon(true);
@@ -117,12 +136,23 @@ final class SnapshotKeeper implements AutoCloseable {
   }
 
   /**
-   * On the apply thread, every apply complete. {@code freeze} runs under the state lock. Never
-   * waits for a write: an explicit request (admin, or at stop) returns like an automatic one, and
-   * its file becomes durable in the background (close waits for it).
+   * On the apply thread. {@code freeze} runs under the state lock. Never waits for a write: an
+   * explicit request (admin, or at stop) returns like an automatic one, and its file becomes
+   * durable in the background (close waits for it).
+   *
+   * <p>Ratis asks on every apply while the applied index is a threshold past the last index it was
+   * told (an automatic ask). The first ask starts a write and each ask while it runs is told
+   * nothing new ({@link RaftLog#INVALID_LOG_INDEX}: Ratis neither logs nor purges); the ask that
+   * finds it durable returns its index and starts nothing, so Ratis stops asking until the next
+   * threshold. (Starting a write there, as before, wrote every snapshot twice, ~1,000 entries
+   * apart.) Any other call — an explicit request, at stop — starts a write if none runs and returns
+   * the newest durable index.
    */
   long take(TermIndex applied, Supplier<FrozenState> freeze) throws IOException {
-    collect(false);
+    boolean automatic = autoEveryEntries > 0 && applied.getIndex() - reportedIndex >= autoEveryEntries;
+    if (collect(false) && automatic) {
+      return report(durableIndex, true);
+    }
     if (inFlight == null && applied.getIndex() > Math.max(durableIndex, 0)) {
       long t0 = System.nanoTime();
       FrozenState frozen = freeze.get();
@@ -134,12 +164,13 @@ final class SnapshotKeeper implements AutoCloseable {
           target.getFileName());
       inFlight = writer.submit(() -> write(frozen, applied, target));
     }
-    return report(durableIndex);
+    return report(durableIndex, automatic);
   }
 
-  private long report(long index) {
+  /** What Ratis is told: a newer durable index once; the same one again only when not automatic. */
+  private long report(long index, boolean automatic) {
     if (index <= reportedIndex) {
-      return index == reportedIndex ? index : RaftLog.INVALID_LOG_INDEX;
+      return index == reportedIndex && !automatic ? index : RaftLog.INVALID_LOG_INDEX;
     }
     reportedIndex = index;
     return index;
@@ -160,6 +191,7 @@ final class SnapshotKeeper implements AutoCloseable {
             MD5FileUtil.saveMD5File(target.toFile(), md5[0]);
           });
       storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target, md5[0]), ti));
+      newestOnDisk = Math.max(newestOnDisk, ti.getIndex());
       long ms = (System.nanoTime() - t0) / 1_000_000;
       stats.updateAndGet(st -> st.written(ms, w.bytes(), ti.getIndex()));
       events.snapshotWritten(ms, w.bytes(), ti.getIndex());
@@ -175,16 +207,20 @@ final class SnapshotKeeper implements AutoCloseable {
     }
   }
 
-  /** Picks up a finished background write; with {@code wait}, waits for a running one first. */
-  private void collect(boolean wait) throws IOException {
+  /**
+   * Picks up a finished background write; with {@code wait}, waits for a running one first.
+   * Returns whether it picked one up.
+   */
+  private boolean collect(boolean wait) throws IOException {
     Future<SnapshotWriter.Written> f = inFlight;
     if (f == null || (!wait && !f.isDone())) {
-      return;
+      return false;
     }
     inFlight = null;
     try {
       SnapshotWriter.Written w = wait ? f.get(explicitWaitMs, TimeUnit.MILLISECONDS) : f.get();
       durableIndex = Math.max(durableIndex, w.index());
+      return true;
     } catch (TimeoutException e) {
       inFlight = f;
       throw new IOException(name + ": snapshot still being written after " + explicitWaitMs + " ms");
@@ -245,6 +281,7 @@ final class SnapshotKeeper implements AutoCloseable {
     }
     long ms = (System.nanoTime() - t0) / 1_000_000;
     durableIndex = info.getIndex();
+    newestOnDisk = Math.max(newestOnDisk, info.getIndex());
     reportedIndex = Math.max(reportedIndex, info.getIndex());
     stats.updateAndGet(st -> st.loaded(ms, info.getIndex()));
     events.snapshotLoaded(ms, info.getIndex());
