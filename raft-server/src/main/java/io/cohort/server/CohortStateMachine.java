@@ -390,8 +390,8 @@ public final class CohortStateMachine extends BaseStateMachine {
     List<TouchedMembers.Member> members;
     lock.lock();
     try {
-      result = parsed != null ? coordinator.apply(parsed.command(), parsed.commandBytes(), parsed.validUnder(), index, term,
-          parsed.stamp())
+      result = parsed != null
+          ? coordinator.apply(parsed.command(), parsed.commandBytes(), parsed.validUnder(), index, term, parsed.stamp())
           : coordinator.applyLogEntry(entry.getStateMachineLogEntry().getLogData().toByteArray(), index, term);
       updateLastAppliedTermIndex(term, index);
       noteApplied();
