@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
@@ -345,7 +345,7 @@ public final class CohortServer implements AutoCloseable {
 
   /** Blocks until {@link #close()} has finished or the time is up; true if it finished. */
   public boolean awaitTermination(long ms) throws InterruptedException {
-    return terminated.await(ms, java.util.concurrent.TimeUnit.MILLISECONDS);
+    return terminated.await(ms, TimeUnit.MILLISECONDS);
   }
 
   /** Stops the node: applies what is committed, closes the state machine and the log. Idempotent. */

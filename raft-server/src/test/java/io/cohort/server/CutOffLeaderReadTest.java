@@ -89,12 +89,13 @@ class CutOffLeaderReadTest {
     }
   }
 
-  /** The state machine's linearizable query, as Ratis calls it once a ReadIndex is confirmed. */
+  /** The server's own judgement, with the bound it derives from its Ratis properties. */
   private static boolean cutOff(CohortServer server) throws Exception {
     var d = server.division();
     return LeaderFreshness.cutOff(d, LeaderFreshness.boundMs(d.getRaftServer().getProperties()));
   }
 
+  /** The state machine's linearizable query, as Ratis calls it once a ReadIndex is confirmed. */
   private static QueryResult direct(CohortServer server) throws Exception {
     return QueryResult.parseFrom(Messages.bytes(server.stateMachine()
         .query(Message.valueOf(Envelopes.internal(DESCRIBE.toByteArray()))).get(30, TimeUnit.SECONDS)));
