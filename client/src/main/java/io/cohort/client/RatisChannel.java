@@ -11,6 +11,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLException;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -64,6 +66,14 @@ final class RatisChannel implements AutoCloseable {
   private final Object lock = new Object();
   private volatile RaftClient raft;
   private volatile boolean closed;
+  /**
+   * The last attempt that failed in a TLS handshake. A refused certificate can surface as a reset
+   * connection on the attempt Ratis gives up on; the call's failure then still names the refusal.
+   */
+  private volatile TlsFailure lastTlsFailure;
+
+  /** An attempt's TLS failure and when it was seen. */
+  record TlsFailure(long atNanos, SSLException cause) {}
 
   RatisChannel(CohortClientConfig config) {
     this.config = config;
@@ -107,7 +117,7 @@ final class RatisChannel implements AutoCloseable {
         .setClientId(clientId)
         .setProperties(properties(config))
         .setRaftGroup(group)
-        .setRetryPolicy(retryPolicy(config))
+        .setRetryPolicy(observing(retryPolicy(config), this::attemptFailed))
         .setParameters(tls == null ? new Parameters() : tls.parameters())
         .build();
   }
@@ -146,6 +156,31 @@ final class RatisChannel implements AutoCloseable {
       b.setTimeout(type, total);
     }
     return b.build();
+  }
+
+  /** The policy, shown each failed attempt's cause first. */
+  static RetryPolicy observing(RetryPolicy policy, Consumer<Throwable> attemptFailed) {
+    return new RetryPolicy() {
+      @Override
+      public Action handleAttemptFailure(Event event) {
+        if (event.getCause() != null) {
+          attemptFailed.accept(event.getCause());
+        }
+        return policy.handleAttemptFailure(event);
+      }
+
+      @Override
+      public String toString() {
+        return policy.toString();
+      }
+    };
+  }
+
+  private void attemptFailed(Throwable cause) {
+    SSLException tls = Failures.find(cause, SSLException.class);
+    if (tls != null) {
+      lastTlsFailure = new TlsFailure(System.nanoTime(), tls);
+    }
   }
 
   private static RetryPolicy backoff(long baseMs, long maxMs, int attempts) {
@@ -272,7 +307,8 @@ final class RatisChannel implements AutoCloseable {
    * is replaced by one with the same client id for the calls that follow.
    */
   private CohortException failed(RaftClient used, Throwable error, String what) {
-    CohortException mapped = Failures.map(error, what, closed);
+    CohortException mapped = withTlsFailure(Failures.map(error, what, closed), lastTlsFailure,
+        System.nanoTime(), config.callTimeout().toNanos());
     if (mapped instanceof CohortUnavailableException && !closed && Failures.poisonsWindow(error)) {
       RaftClient old = null;
       synchronized (lock) {
@@ -287,6 +323,18 @@ final class RatisChannel implements AutoCloseable {
             what, mapped.getMessage(), clientId);
         closeLater(old);
       }
+    }
+    return mapped;
+  }
+
+  /**
+   * An unavailable call whose own cause shows no TLS failure gets, as a suppressed exception, the
+   * one an attempt saw within the last call timeout.
+   */
+  static CohortException withTlsFailure(CohortException mapped, TlsFailure seen, long nowNanos, long windowNanos) {
+    if (mapped instanceof CohortUnavailableException && seen != null && nowNanos - seen.atNanos() <= windowNanos
+        && Failures.find(mapped, SSLException.class) == null) {
+      mapped.addSuppressed(seen.cause());
     }
     return mapped;
   }

@@ -71,6 +71,16 @@ public final class ErrorLines {
    * shows only as an alert.
    */
   static String tlsProblem(Throwable e) {
+    String reason = tlsProblemIn(e);
+    for (Throwable t = e; t != null && reason == null; t = t.getCause() == t ? null : t.getCause()) {
+      for (Throwable earlier : t.getSuppressed()) { // an earlier attempt's TLS failure (the client keeps it)
+        reason = reason != null ? reason : tlsProblemIn(earlier);
+      }
+    }
+    return reason;
+  }
+
+  private static String tlsProblemIn(Throwable e) {
     String reason = null;
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       String m = t.getMessage() == null ? "" : t.getMessage();

@@ -8,7 +8,10 @@ import io.cohort.client.CohortRejectedException;
 import io.cohort.client.CohortUnavailableException;
 import io.cohort.statemachine.proto.Code;
 import java.io.IOException;
+import java.security.cert.CertificateException;
 import java.util.concurrent.CompletionException;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
 
 /** What the operator reads for each kind of failure: one line, the code once, no internals. */
@@ -26,6 +29,24 @@ class ErrorLinesTest {
         + "not answer in time (RaftRetryFailureException: Failed RaftClientRequest:client-1@group-436F)", null),
         "n1=127.0.0.1:1", 3);
     assertEquals(new ErrorLines.Failure(1, "cluster unreachable at n1=127.0.0.1:1 after 3 s"), f);
+  }
+
+  @Test
+  void R11_aTlsFailureAnEarlierAttemptSawIsNamedWhenTheLastOneTimedOut() {
+    CohortUnavailableException refusedEarlier = new CohortUnavailableException("query LIST_GROUPS: the cluster did "
+        + "not answer in time (IOException: Connection reset by peer)", new IOException("Connection reset by peer"));
+    refusedEarlier.addSuppressed(new SSLException("error:1000045c:SSL routines:OPENSSL_internal:TLSV1_ALERT_CERTIFICATE_REQUIRED"));
+    assertEquals(new ErrorLines.Failure(1, "TLS handshake with the cluster at n1=127.0.0.1:1 failed: the cluster refused "
+        + "this certificate: is --tls-cert from this cluster's CA, and not expired?"),
+        ErrorLines.describe(new CompletionException(refusedEarlier), "n1=127.0.0.1:1", 3));
+
+    CohortUnavailableException untrustedEarlier = new CohortUnavailableException("query LIST_GROUPS: timed out", null);
+    SSLHandshakeException handshake = new SSLHandshakeException("General OpenSslEngine problem");
+    handshake.initCause(new CertificateException("PKIX path building failed"));
+    untrustedEarlier.addSuppressed(handshake);
+    assertEquals(new ErrorLines.Failure(1, "TLS handshake with the cluster at n1=127.0.0.1:1 failed: the cluster's "
+        + "certificate is not trusted (PKIX path building failed): is --tls-ca this cluster's CA?"),
+        ErrorLines.describe(untrustedEarlier, "n1=127.0.0.1:1", 3));
   }
 
   @Test
