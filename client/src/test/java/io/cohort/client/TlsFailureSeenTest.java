@@ -2,7 +2,9 @@ package io.cohort.client;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cohort.statemachine.proto.Code;
 import java.io.IOException;
@@ -12,6 +14,7 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,12 +28,12 @@ class TlsFailureSeenTest {
   @Test
   void everyFailedAttemptIsShownToTheObserverAndThePolicyStillDecides() {
     List<Throwable> seen = new ArrayList<>();
-    RetryPolicy inner = RetryPolicies.retryUpToMaximumCountWithFixedSleep(2, org.apache.ratis.util.TimeDuration.ONE_SECOND);
+    RetryPolicy inner = RetryPolicies.retryUpToMaximumCountWithFixedSleep(2, TimeDuration.ONE_SECOND);
     RetryPolicy observed = RatisChannel.observing(inner, seen::add);
     IOException first = new IOException("io exception", alert);
     IOException second = new IOException("Connection reset by peer");
-    assertEquals(true, observed.handleAttemptFailure(event(1, first)).shouldRetry());
-    assertEquals(false, observed.handleAttemptFailure(event(2, second)).shouldRetry());
+    assertTrue(observed.handleAttemptFailure(event(1, first)).shouldRetry());
+    assertFalse(observed.handleAttemptFailure(event(2, second)).shouldRetry());
     assertEquals(List.of(first, second), seen);
     assertEquals(inner.toString(), observed.toString(), "Ratis prints the policy in its failure message");
   }
