@@ -74,7 +74,10 @@ public final class ErrorLines {
     String reason = tlsProblemIn(e);
     for (Throwable t = e; t != null && reason == null; t = t.getCause() == t ? null : t.getCause()) {
       for (Throwable earlier : t.getSuppressed()) { // an earlier attempt's TLS failure (the client keeps it)
-        reason = reason != null ? reason : tlsProblemIn(earlier);
+        reason = tlsProblemIn(earlier);
+        if (reason != null) {
+          break;
+        }
       }
     }
     return reason;
