@@ -27,6 +27,10 @@ public final class BenchOptions {
   @Parameter(names = "--server-java-opts", description = "JVM options of the server processes it starts")
   public String serverJavaOpts = ServerProcesses.DEFAULT_JAVA_OPTS;
 
+  @Parameter(names = "--server-args", description = "more arguments for the servers it starts, both kinds, e.g. "
+      + "--server-args \"--warmup-ms 0\" (the no-op takes the same flags as cohort server and ignores most)")
+  public String serverArgs = "";
+
   @DynamicParameter(names = "--ratis", description = "a Ratis property for the servers it starts, e.g. --ratis raft.server.log.appender.wait-time.min=5ms (repeatable)")
   public Map<String, String> ratis = new LinkedHashMap<>();
 
@@ -142,13 +146,15 @@ public final class BenchOptions {
       List<String> serverArgs, PrintStream out, boolean secure) throws IOException {
     List<String> opts = new ArrayList<>(serverJavaOptsList());
     opts.addAll(extraJavaOpts);
+    List<String> args = new ArrayList<>(serverArgs);
+    Arrays.stream(this.serverArgs.trim().split("\\s+")).filter(a -> !a.isEmpty()).forEach(args::add);
     out.printf("starting 3 %s server processes (%s, JVM %s%s%s) ...%n",
         kind == ServerProcesses.Kind.COHORT ? "Cohort" : "no-op", secure ? "mutual TLS" : "plaintext",
         String.join(" ", opts), ratis.isEmpty() ? "" : ", ratis " + ratis,
-        serverArgs.isEmpty() ? "" : ", args " + String.join(" ", serverArgs));
+        args.isEmpty() ? "" : ", args " + String.join(" ", args));
     out.flush();
     long t0 = System.nanoTime();
-    ServerProcesses s = ServerProcesses.start(kind, dir, opts, ratis, serverArgs, secure);
+    ServerProcesses s = ServerProcesses.start(kind, dir, opts, ratis, args, secure);
     out.printf("  up on %s in %.1f s, leader %s%n", s.peers(), (System.nanoTime() - t0) / 1e9, s.leaderOrNull());
     out.flush();
     return s;
