@@ -38,8 +38,13 @@ import org.apache.ratis.util.MD5FileUtil;
  * Touches nothing of the node's own: its state, storage and Ratis are not built yet.
  */
 final class StartupWarmup {
-  /** By default; {@code cohort server --warmup-ms}. */
-  static final long DEFAULT_BUDGET_MS = 2_000;
+  /**
+   * Off by default ({@code cohort server --warmup-ms N} turns it on): on the second 2-core machine
+   * three servers warming at once applied only 5,000-7,000 commands in 2 s, mostly interpreted, and
+   * started Raft 4-6 s later; Cohort alone served fewer writes at 60 s of age with it than without
+   * in every alternated run (docs/BENCHMARKS.md, "Warm-up (step 11)").
+   */
+  static final long DEFAULT_BUDGET_MS = 0;
   /** Enough for C2 to take the apply path's hot methods; more only costs start time. */
   static final int MAX_COMMANDS = 30_000;
 
