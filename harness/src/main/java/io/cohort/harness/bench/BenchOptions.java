@@ -28,7 +28,7 @@ public final class BenchOptions {
   public String serverJavaOpts = ServerProcesses.DEFAULT_JAVA_OPTS;
 
   @Parameter(names = "--server-args", description = "more arguments for the servers it starts, both kinds, e.g. "
-      + "--server-args \"--warmup-ms 0\" (the no-op takes the same flags as cohort server and ignores most)")
+      + "--server-args \"--warmup-ms 2000\" (the no-op takes the same flags as cohort server and ignores most)")
   public String serverArgs = "";
 
   @DynamicParameter(names = "--ratis", description = "a Ratis property for the servers it starts, e.g. --ratis raft.server.log.appender.wait-time.min=5ms (repeatable)")
@@ -68,6 +68,11 @@ public final class BenchOptions {
 
   public List<String> serverJavaOptsList() {
     return Arrays.stream(serverJavaOpts.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+  }
+
+  /** {@link #serverArgs} split on white space, for every server a bench starts. */
+  public List<String> serverArgsList() {
+    return Arrays.stream(serverArgs.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
   }
 
   public Path workDir(String prefix) throws IOException {
@@ -147,7 +152,7 @@ public final class BenchOptions {
     List<String> opts = new ArrayList<>(serverJavaOptsList());
     opts.addAll(extraJavaOpts);
     List<String> args = new ArrayList<>(serverArgs);
-    Arrays.stream(this.serverArgs.trim().split("\\s+")).filter(a -> !a.isEmpty()).forEach(args::add);
+    args.addAll(serverArgsList());
     out.printf("starting 3 %s server processes (%s, JVM %s%s%s) ...%n",
         kind == ServerProcesses.Kind.COHORT ? "Cohort" : "no-op", secure ? "mutual TLS" : "plaintext",
         String.join(" ", opts), ratis.isEmpty() ? "" : ", ratis " + ratis,
