@@ -52,20 +52,36 @@ public final class Chaos implements CliCommand {
     boolean temp = dir == null;
     Path work = temp ? Files.createTempDirectory("cohort-chaos-") : Files.createDirectories(dir);
     List<String> opts = Arrays.stream(javaOpts.trim().split("\\s+")).filter(o -> !o.isEmpty()).toList();
-    ChaosDriver.Report report;
+    ChaosDriver.Report report = null;
     try {
       report = new ChaosDriver(new ChaosDriver.Settings(Duration.ofMillis((long) (minutes * 60_000)), work, opts, s,
           0.8, Duration.ofSeconds(25), Duration.ofSeconds(replaceEverySeconds)), ctx.out).run();
     } finally {
-      if (temp && !keep) {
+      String why = keepReason(report);
+      if (temp && !keep && why == null) {
         BenchOptions.deleteTree(work);
       } else {
-        ctx.out.println("work dir: " + work);
+        ctx.out.println("work dir: " + work + (why == null || keep ? "" : " (kept: " + why + ")"));
       }
     }
     print(ctx.out, report, s);
     return report.ok() ? 0 : 1;
   }
+
+  /** The server logs are kept without --keep-dir when there is something to read in them. */
+  static String keepReason(ChaosDriver.Report report) {
+    if (report == null) {
+      return "the run did not finish";
+    }
+    if (!report.ok()) {
+      return "a check failed";
+    }
+    long slowest = report.counts().getOrDefault(ChaosDriver.SLOWEST_ELECTION_MS, 0L);
+    return slowest > KEEP_IF_ELECTION_OVER_MS ? "an election took " + slowest + " ms" : null;
+  }
+
+  /** Well past the failover target (p99 1.5 s): a cluster that long without a leader is worth reading. */
+  static final long KEEP_IF_ELECTION_OVER_MS = 5_000;
 
   static void print(PrintStream out, ChaosDriver.Report report, long seed) {
     out.println();

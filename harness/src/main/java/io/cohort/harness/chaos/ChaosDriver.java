@@ -47,6 +47,9 @@ public final class ChaosDriver {
   public record Settings(Duration duration, Path dir, List<String> serverJavaOpts, long seed, double leaderKillShare,
       Duration splitEvery, Duration replaceEvery) {}
 
+  /** The counts' key for the longest wait for a new leader after a leader kill. */
+  public static final String SLOWEST_ELECTION_MS = "slowest election after a leader kill (ms)";
+
   /** Counts it checked and what failed. */
   public record Report(Map<String, Long> counts, List<String> violations) {
     public boolean ok() {
@@ -231,6 +234,7 @@ public final class ChaosDriver {
     counts.put("follower kills", (long) followerKills);
     elections.sort(Double::compare);
     if (!elections.isEmpty()) {
+      counts.put(SLOWEST_ELECTION_MS, Math.round(elections.get(elections.size() - 1) * 1000));
       say(String.format("elections after a leader kill: median %.1f s, max %.1f s", elections.get(elections.size() / 2),
           elections.get(elections.size() - 1)));
     }
