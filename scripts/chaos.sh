@@ -49,7 +49,9 @@ cleanup() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done
-  if [[ $own_dir -eq 1 && $keep -eq 0 ]]; then
+  if [[ -f "$dir/KEPT" ]]; then               # the driver found something worth reading in the logs
+    echo "chaos.sh: kept $dir: $(cat "$dir/KEPT")" >&2
+  elif [[ $own_dir -eq 1 && $keep -eq 0 ]]; then
     rm -rf "$dir"
   fi
 }

@@ -67,12 +67,17 @@ public final class BenchOptions {
   }
 
   public List<String> serverJavaOptsList() {
-    return Arrays.stream(serverJavaOpts.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+    return words(serverJavaOpts);
   }
 
   /** {@link #serverArgs} split on white space, for every server a bench starts. */
   public List<String> serverArgsList() {
-    return Arrays.stream(serverArgs.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+    return words(serverArgs);
+  }
+
+  /** A command-line string split on white space, no empty words. */
+  public static List<String> words(String line) {
+    return Arrays.stream(line.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
   }
 
   public Path workDir(String prefix) throws IOException {

@@ -11,7 +11,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -51,13 +50,16 @@ public final class Chaos implements CliCommand {
     String javaOpts = ctx.env().getOrDefault("COHORT_SERVER_JAVA_OPTS", ServerProcesses.DEFAULT_JAVA_OPTS);
     boolean temp = dir == null;
     Path work = temp ? Files.createTempDirectory("cohort-chaos-") : Files.createDirectories(dir);
-    List<String> opts = Arrays.stream(javaOpts.trim().split("\\s+")).filter(o -> !o.isEmpty()).toList();
+    List<String> opts = BenchOptions.words(javaOpts);
     ChaosDriver.Report report = null;
     try {
       report = new ChaosDriver(new ChaosDriver.Settings(Duration.ofMillis((long) (minutes * 60_000)), work, opts, s,
           0.8, Duration.ofSeconds(25), Duration.ofSeconds(replaceEverySeconds)), ctx.out).run();
     } finally {
       String why = keepReason(report);
+      if (why != null) {
+        markKept(work, why);
+      }
       if (temp && !keep && why == null) {
         BenchOptions.deleteTree(work);
       } else {
@@ -78,6 +80,17 @@ public final class Chaos implements CliCommand {
     }
     long slowest = report.counts().getOrDefault(ChaosDriver.SLOWEST_ELECTION_MS, 0L);
     return slowest > KEEP_IF_ELECTION_OVER_MS ? "an election took " + slowest + " ms" : null;
+  }
+
+  /** A file in the work dir saying why it is kept: scripts/chaos.sh, which owns the dir it passes, reads it. */
+  static final String KEPT_MARKER = "KEPT";
+
+  static void markKept(Path work, String why) {
+    try {
+      Files.writeString(work.resolve(KEPT_MARKER), why + "\n");
+    } catch (java.io.IOException e) {
+      // best effort: the reason is printed as well
+    }
   }
 
   /** Well past the failover target (p99 1.5 s): a cluster that long without a leader is worth reading. */
