@@ -6,7 +6,9 @@ import io.cohort.client.CohortRejectedException;
 import io.cohort.client.PermissionDeniedIOException;
 import io.cohort.client.tls.ClientTls;
 import io.cohort.client.tls.TlsFiles;
+import io.cohort.statemachine.proto.ClusterInfoQuery;
 import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.Query;
 import org.apache.ratis.conf.Parameters;
 import io.cohort.client.CohortGroup;
 import io.cohort.client.CohortUnavailableException;
@@ -32,12 +34,14 @@ import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.proto.RaftProtos.LogInfoProto;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.TimeDuration;
 
 /**
@@ -50,6 +54,10 @@ import org.apache.ratis.util.TimeDuration;
  * is reported unreachable (status) or fails the call with {@link CohortUnavailableException}.
  */
 public final class ClusterAdmin implements AutoCloseable {
+  /** A cheap query any principal may read: {@link #refusesReadAt} sends it. */
+  private static final Message CLUSTER_INFO = Message.valueOf(ByteString.copyFrom(
+      Query.newBuilder().setClusterInfo(ClusterInfoQuery.getDefaultInstance()).build().toByteArray()));
+
   private final Peers peers;
   private final RaftGroupId groupId;
   private final TlsFiles tls;
@@ -178,6 +186,21 @@ public final class ClusterAdmin implements AutoCloseable {
     Answer a = ask(peer);
     return new Answer(a.peer(), a.status().with(-1, PeerStatus.Membership.UNKNOWN, peers.find(peer.id()).isPresent()),
         a.reply());
+  }
+
+  /**
+   * Whether {@code peer} serves a stale read at {@code minIndex}: Ratis takes client calls only on
+   * a running member (one that votes, not one still being caught up), and a stale read only once
+   * its commit index reached {@code minIndex}. Null when it did; otherwise why not, in one line.
+   */
+  String refusesReadAt(Peers.Peer peer, long minIndex) {
+    raft.getClientRpc().addRaftPeers(List.of(peer.toRaftPeer()));
+    try {
+      RaftClientReply r = raft.io().sendStaleRead(CLUSTER_INFO, minIndex, RaftPeerId.valueOf(peer.id()));
+      return r.isSuccess() ? null : firstLine(r.getException());
+    } catch (IOException | RuntimeException e) {
+      return reason(e);
+    }
   }
 
   /** The caller's certificate, or null on a plaintext cluster: every Raft client of this admin uses it. */

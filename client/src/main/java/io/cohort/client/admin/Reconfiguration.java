@@ -15,6 +15,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -46,6 +48,8 @@ final class Reconfiguration {
   static final long NEW_NODE_WAIT_S = 30;
   /** Tries of a leaving leader's hand-off before the change gives up. */
   static final int HANDOFF_ATTEMPTS = 3;
+  /** How long an added node may take to vote once the configuration naming it committed. */
+  static final long VOTING_WAIT_MS = 10_000;
 
   /**
    * A leader elected a moment ago refuses until its first entry is applied, a follower redirects
@@ -122,6 +126,9 @@ final class Reconfiguration {
       failure = e;
     }
     ClusterView after = awaitConf(target, failure == null ? wait.toMillis() : 3000);
+    if (after != null && !adding.isEmpty()) {
+      after = awaitVoting(what, after, adding);
+    }
     if (after != null) {
       return new MembershipResult(what + ": configuration " + after.conf().describe() + " (leader " + after.leader()
           + ", " + seconds() + ")", before, after.conf(), after.leader(), millis());
@@ -296,6 +303,80 @@ final class Reconfiguration {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Waits until every added node votes: serves a stale read at the commit index the new
+   * configuration settled at (Ratis takes client calls only on a running member). Ratis 3.3.0 can
+   * leave an added node un-started for the rest of a leader's term: a log sender restarted during
+   * the catch-up comes back treating the node as still being caught up (LeaderStateImpl.restart
+   * makes its FollowerInfo with caughtUp=false), so every append says "initializing" and the node
+   * never starts as a voter. Seen in chaos (docs/BENCHMARKS.md), where the next leader kill left
+   * the two others without a quorum for 60 s. A new leader makes new senders: leadership is
+   * handed to another voter once.
+   */
+  private ClusterView awaitVoting(String what, ClusterView after, List<Peers.Peer> adding) {
+    long bar = after.leaderCommit();
+    List<String> others = after.conf().voterIds().stream()
+        .filter(id -> !id.equals(after.leader()) && adding.stream().noneMatch(p -> p.id().equals(id))).toList();
+    ensureVoting(what, adding, p -> admin.refusesReadAt(p, bar), VOTING_WAIT_MS,
+        Math.max(VOTING_WAIT_MS, wait.toMillis() - millis()), () -> {
+          if (others.isEmpty()) {
+            throw new CohortException(what + ": no other voter to hand leadership to (" + after.conf().describe()
+                + ")", null);
+          }
+          String to = mostCaughtUp(after, others);
+          progress.accept("handing leadership from " + after.leader() + " to " + to + ", whose new log senders"
+              + " start " + ids(adding) + " as voters");
+          transfer(after, to);
+        }, progress);
+    return admin.view();
+  }
+
+  /**
+   * Waits up to {@code firstMs} for every added node to vote ({@code refusal} says why one does
+   * not, or null); if one does not, runs {@code newLeader} once and waits up to {@code thenMs}.
+   *
+   * @throws CohortException naming the nodes that still do not vote
+   */
+  static void ensureVoting(String what, List<Peers.Peer> adding, Function<Peers.Peer, String> refusal, long firstMs,
+      long thenMs, Runnable newLeader, Consumer<String> progress) {
+    Map<String, String> refusing = notVotingAfter(adding, refusal, firstMs);
+    if (refusing.isEmpty()) {
+      return;
+    }
+    progress.accept("  " + describe(refusing) + " " + firstMs / 1000 + " s after the configuration naming it committed");
+    newLeader.run();
+    refusing = notVotingAfter(adding, refusal, thenMs);
+    if (!refusing.isEmpty()) {
+      throw new CohortException(what + ": committed, but " + describe(refusing) + " even under a new leader: see its log",
+          null);
+    }
+  }
+
+  private static String describe(Map<String, String> refusing) {
+    return refusing.entrySet().stream().map(e -> e.getKey() + " does not vote yet (" + e.getValue() + ")")
+        .collect(Collectors.joining("; "));
+  }
+
+  /** The added nodes that still do not vote after up to {@code ms}, with why; empty once all do. */
+  private static Map<String, String> notVotingAfter(List<Peers.Peer> adding, Function<Peers.Peer, String> refusal,
+      long ms) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+    Map<String, String> refusing = new LinkedHashMap<>();
+    while (true) {
+      refusing.clear();
+      for (Peers.Peer p : adding) {
+        String why = refusal.apply(p);
+        if (why != null) {
+          refusing.put(p.id(), why);
+        }
+      }
+      if (refusing.isEmpty() || System.nanoTime() >= deadline) {
+        return refusing;
+      }
+      pause(250);
     }
   }
 
