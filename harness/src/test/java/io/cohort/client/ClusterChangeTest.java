@@ -4,6 +4,7 @@ import static io.cohort.client.ClusterFixture.TIMEOUT;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cohort.client.admin.ClusterAdmin;
@@ -135,8 +136,12 @@ class ClusterChangeTest {
       // Same id, same address (Ratis' peers remember an id's address), empty directory, --join.
       String address = fx.cluster.addNode(victim, oldAddress);
       try (ClusterAdmin admin = admin()) {
+        // Not a voter yet: Ratis keeps a node that is not in its configuration initializing.
+        await(victim + " refuses reads while it waits to be added").atMost(TIMEOUT)
+            .until(() -> admin.refusesReadAt(peer(victim, address), 0), why -> why != null && why.contains("STARTING"));
         MembershipResult added = admin.add(peer(victim, address), WAIT, progress::add);
         assertEquals(3, added.after().voters().size(), added.summary());
+        assertNull(admin.refusesReadAt(peer(victim, address), 0), victim + " votes once add returned");
         awaitCaughtUp(admin, victim);
       }
       load.awaitProgress(100);

@@ -193,7 +193,7 @@ public final class ClusterAdmin implements AutoCloseable {
    * a running member (one that votes, not one still being caught up), and a stale read only once
    * its commit index reached {@code minIndex}. Null when it did; otherwise why not, in one line.
    */
-  String refusesReadAt(Peers.Peer peer, long minIndex) {
+  public String refusesReadAt(Peers.Peer peer, long minIndex) {
     raft.getClientRpc().addRaftPeers(List.of(peer.toRaftPeer()));
     try {
       RaftClientReply r = raft.io().sendStaleRead(CLUSTER_INFO, minIndex, RaftPeerId.valueOf(peer.id()));

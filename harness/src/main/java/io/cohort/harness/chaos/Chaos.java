@@ -104,7 +104,8 @@ public final class Chaos implements CliCommand {
     }
     if (report.ok()) {
       out.println("chaos: PASSED (no lost commit, never two holders, epochs increase, order kept, replicas identical, "
-          + "replaced nodes stopped by themselves)");
+          + "replaced nodes stopped by themselves, a new leader within " + ChaosDriver.ELECTION_BOUND_S
+          + " s of every leader kill)");
     } else {
       out.println("chaos: FAILED, " + report.violations().size() + " violation(s):");
       report.violations().forEach(v -> out.println("  " + v));

@@ -47,6 +47,13 @@ public final class ChaosDriver {
   public record Settings(Duration duration, Path dir, List<String> serverJavaOpts, long seed, double leaderKillShare,
       Duration splitEvery, Duration replaceEvery) {}
 
+  /**
+   * After a leader kill the two members left must elect a leader within this (liveness): they do in
+   * 1-3 s on two cores; a member that cannot vote (an added node Ratis left initializing) made
+   * it 60 s.
+   */
+  static final long ELECTION_BOUND_S = 30;
+
   /** The counts' key for the longest wait for a new leader after a leader kill. */
   public static final String SLOWEST_ELECTION_MS = "slowest election after a leader kill (ms)";
 
@@ -213,6 +220,10 @@ public final class ChaosDriver {
         }
         double s = (System.nanoTime() - killed) / 1e9;
         elections.add(s);
+        if (next == null || next.equals(victim) || s > ELECTION_BOUND_S) {
+          violations.add(String.format("kill -9 leader %s: no new leader within %d s (after %.1f s: %s); members %s",
+              victim, ELECTION_BOUND_S, s, next, servers.ids()));
+        }
         what = String.format("kill -9 leader %s (pid %d): new leader %s after %.1f s", victim, pid, next, s);
       } else {
         followerKills++;
