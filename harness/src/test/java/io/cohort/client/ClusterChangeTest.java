@@ -13,6 +13,7 @@ import io.cohort.client.admin.MembershipResult;
 import io.cohort.client.admin.PeerStatus;
 import io.cohort.server.FailStop;
 import io.cohort.server.testing.MiniCluster;
+import io.cohort.client.tls.ClientTls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,6 +22,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.rpc.SupportedRpcType;
 
 /**
  * Cluster changes under consumer load (step 10): replacing a node with a fresh one on a new port,
@@ -173,6 +181,45 @@ class ClusterChangeTest {
       load.awaitProgress(100);
       load.finishAndCheck();
       assertThreeIdenticalReplicas(List.of("n1", "n2", "n3"));
+    }
+  }
+
+  /**
+   * RATIS-NOTES D.3 and D.7: a member Ratis keeps initializing (here a listener promoted to voter,
+   * which 3.3.0 never starts) answers Ratis but refuses reads, and {@code notVoting} (cluster
+   * status) names it; a new leader's log senders start it, which is what {@code cluster add} and
+   * {@code replace} fall back on when an added node does not vote.
+   */
+  @Test
+  void aMemberLeftInitializingIsReportedAndANewLeaderStartsIt() throws Exception {
+    Peers old = Peers.parse(fx.cluster.peers());
+    Peers.Peer n4 = peer("n4", fx.cluster.addNode("n4"));
+    List<RaftPeer> voters = old.toRaftPeers();
+    List<RaftPeer> all = new java.util.ArrayList<>(voters);
+    all.add(n4.toRaftPeer());
+    RaftProperties props = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
+    Peers everyone = Peers.parse(fx.cluster.peers());
+    try (RaftClient raft = RaftClient.newBuilder().setProperties(props)
+        .setRaftGroup(RaftGroup.valueOf(CohortGroup.ID, all))
+        .setParameters(ClientTls.of(fx.cluster.adminTls(), everyone).parameters()).build();
+        ClusterAdmin admin = ClusterAdmin.connect(everyone, Duration.ofSeconds(5), fx.cluster.adminTls())) {
+      assertTrue(raft.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+          .setServersInNewConf(voters).setListenersInNewConf(List.of(n4.toRaftPeer()))
+          .setMode(SetConfigurationRequest.Mode.SET_UNCONDITIONALLY).build()).isSuccess());
+      assertTrue(raft.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+          .setServersInNewConf(all).setMode(SetConfigurationRequest.Mode.SET_UNCONDITIONALLY).build()).isSuccess());
+      await("n4 a voter that refuses reads").atMost(TIMEOUT).until(() -> {
+        ClusterView v = admin.view();
+        return v.conf() != null && v.conf().isVoter("n4") && !v.conf().joint()
+            && admin.notVoting(v).stream().anyMatch(l -> l.startsWith("n4 is a member but refuses reads")
+            && l.contains("STARTING"));
+      });
+      String leader = fx.cluster.leaderId();
+      String to = old.list().stream().map(Peers.Peer::id).filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+      admin.transferLeadership(to, WAIT, progress::add);
+      await("n4 serves reads under the new leader " + to).atMost(TIMEOUT)
+          .until(() -> admin.refusesReadAt(n4, 0) == null && admin.notVoting(admin.view()).isEmpty());
     }
   }
 }

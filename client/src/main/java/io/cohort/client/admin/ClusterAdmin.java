@@ -203,6 +203,24 @@ public final class ClusterAdmin implements AutoCloseable {
     }
   }
 
+  /**
+   * The members that answer Ratis but refuse a read, one line each: a member Ratis left
+   * initializing (RATIS-NOTES D.7) looks caught up in {@link #view} yet cannot vote, so the next
+   * failure may leave the others without a quorum.
+   */
+  public List<String> notVoting(ClusterView view) {
+    List<String> out = new ArrayList<>();
+    for (PeerStatus s : view.peers()) {
+      if (s.reachable() && s.membership() == PeerStatus.Membership.MEMBER) {
+        String why = refusesReadAt(Peers.parse(s.id() + "=" + s.address()).list().get(0), 0);
+        if (why != null) {
+          out.add(s.id() + " is a member but refuses reads, so it may not vote (" + why + ")");
+        }
+      }
+    }
+    return out;
+  }
+
   /** The caller's certificate, or null on a plaintext cluster: every Raft client of this admin uses it. */
   TlsFiles tls() {
     return tls;

@@ -19,11 +19,12 @@ import io.cohort.tools.ClusterOptions;
 import io.cohort.tools.cli.ErrorLines;
 import io.cohort.tools.json.Json;
 import io.cohort.tools.json.JsonViews;
+import java.util.ArrayList;
 import java.util.List;
 
 @Parameters(commandDescription = "Each peer: reachable, role, term, commit and applied index, lag behind the leader, "
     + "membership; the Raft configuration; the replicated limits and usage (exit 1 unless a leader, every peer "
-    + "answers, is a member and at most --max-lag behind)")
+    + "answers, is a member that serves reads and at most --max-lag behind)")
 public final class ClusterStatus implements CliCommand {
   public static final long DEFAULT_MAX_LAG = 1000;
 
@@ -44,7 +45,8 @@ public final class ClusterStatus implements CliCommand {
     ClusterAdmin admin = ctx.admin(cluster);
     ClusterView view = admin.view();
     List<PeerStatus> peers = view.peers();
-    List<String> problems = view.problems(maxLag);
+    List<String> problems = new ArrayList<>(view.problems(maxLag));
+    problems.addAll(admin.notVoting(view));
     boolean healthy = problems.isEmpty();
     ClusterInfoView info = null;
     String infoError = null;
