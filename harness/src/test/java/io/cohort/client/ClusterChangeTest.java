@@ -215,11 +215,14 @@ class ClusterChangeTest {
             && admin.notVoting(v).stream().anyMatch(l -> l.startsWith("n4 is a member but refuses reads")
             && l.contains("STARTING"));
       });
+      await("n4 says it is a voter Ratis has not started").atMost(TIMEOUT)
+          .until(() -> fx.cluster.server("n4").unstartedVoter());
       String leader = fx.cluster.leaderId();
       String to = old.list().stream().map(Peers.Peer::id).filter(id -> !id.equals(leader)).findFirst().orElseThrow();
       admin.transferLeadership(to, WAIT, progress::add);
       await("n4 serves reads under the new leader " + to).atMost(TIMEOUT)
-          .until(() -> admin.refusesReadAt(n4, 0) == null && admin.notVoting(admin.view()).isEmpty());
+          .until(() -> admin.refusesReadAt(n4, 0) == null && admin.notVoting(admin.view()).isEmpty()
+              && !fx.cluster.server("n4").unstartedVoter());
     }
   }
 }

@@ -333,6 +333,11 @@ public final class CohortServer implements AutoCloseable {
     return closed.get();
   }
 
+  /** A committed configuration names this node a voter, but Ratis has not started it (it cannot vote). */
+  public boolean unstartedVoter() {
+    return guard.unstartedVoter();
+  }
+
   /** True once this node decided to stop for good (log or snapshot write failed, removed, ...). */
   public boolean failStopped() {
     return guard.fired();

@@ -32,6 +32,8 @@ final class NodeGuard implements NodeFailures {
   static final long CHECK_EVERY_MS = 500;
   static final int UNCOMMITTED_CHECKS = 10;
   static final int CLOSED_CHECKS = 8;
+  /** Checks in a row (10 s) a committed configuration names this node a voter that Ratis has not started. */
+  static final int UNSTARTED_CHECKS = 20;
 
   private final RaftPeerId self;
   private final NodeStorage storage;
@@ -41,6 +43,8 @@ final class NodeGuard implements NodeFailures {
   private final AtomicBoolean fired = new AtomicBoolean();
   private int absentChecks;
   private int closedChecks;
+  private int unstartedChecks;
+  private volatile boolean unstartedVoter;
 
   /**
    * @param division the node's division, or null when there is none (yet)
@@ -61,6 +65,11 @@ final class NodeGuard implements NodeFailures {
 
   boolean fired() {
     return fired.get();
+  }
+
+  /** True while a committed configuration names this node a voter but Ratis has not started it (D.7). */
+  boolean unstartedVoter() {
+    return unstartedVoter;
   }
 
   // ------------------------------------------------------------------ reported by the state machine
@@ -136,6 +145,7 @@ final class NodeGuard implements NodeFailures {
     }
     RaftConfiguration conf = d.getRaftConf();
     if (storage.isJoining()) {
+      noteUnstarted(d, state, conf);
       if (state == LifeCycle.State.RUNNING && conf.getPeer(self, RaftPeerRole.FOLLOWER, RaftPeerRole.LISTENER) != null) {
         clearJoining(conf);
       }
@@ -157,6 +167,25 @@ final class NodeGuard implements NodeFailures {
     boolean committed = !initializing && conf.getLogEntryIndex() <= d.getRaftLog().getLastCommittedIndex();
     if (absentChecks >= (committed ? 2 : UNCOMMITTED_CHECKS)) {
       removed(conf);
+    }
+  }
+
+  /**
+   * Ratis 3.3.0 can leave an added node initializing although a committed configuration names it
+   * a voter (RATIS-NOTES D.7, D.3): it cannot vote, so one more failure can cost the quorum. Said
+   * once, after {@link #UNSTARTED_CHECKS} checks; {@code cluster add} hands leadership off then.
+   */
+  private void noteUnstarted(RaftServer.Division d, LifeCycle.State state, RaftConfiguration conf) {
+    boolean voter = state == LifeCycle.State.STARTING && conf.getPreviousPeers().isEmpty()
+        && conf.getCurrentPeers(RaftPeerRole.FOLLOWER).stream().anyMatch(p -> p.getId().equals(self))
+        && conf.getLogEntryIndex() <= d.getRaftLog().getLastCommittedIndex();
+    unstartedChecks = voter ? unstartedChecks + 1 : 0;
+    boolean was = unstartedVoter;
+    unstartedVoter = unstartedChecks >= UNSTARTED_CHECKS;
+    if (unstartedVoter && !was) {
+      LOG.warn("[{}] a voter of the committed configuration {}, but Ratis has not started this node: it cannot vote,"
+          + " so one more failure can leave the others without a quorum; `cohort leader transfer` starts it", self,
+          ids(conf));
     }
   }
 
