@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
@@ -142,6 +143,7 @@ final class Reconfiguration {
 
   MembershipResult transferLeadership(String to) {
     ClusterView v = stableView();
+    boolean anyone = to == null;
     if (to == null) {
       to = mostCaughtUp(v, v.conf().voterIds().stream().filter(id -> !id.equals(v.leader())).toList());
     } else if (!v.conf().isVoter(to)) {
@@ -151,9 +153,13 @@ final class Reconfiguration {
     }
     String from = v.leader();
     progress.accept("handing leadership from " + from + " to " + to);
-    transfer(v, to);
-    return new MembershipResult("leadership moved from " + from + " to " + to + " (" + seconds() + ")", v.conf(),
-        v.conf(), to, millis());
+    String now = transfer(v, to);
+    if (!anyone && !now.equals(to)) {
+      throw new CohortException("leadership moved from " + from + " to " + now + ", not to " + to
+          + " (an election won the race): run again", null);
+    }
+    return new MembershipResult("leadership moved from " + from + " to " + now + " (" + seconds() + ")", v.conf(),
+        v.conf(), now, millis());
   }
 
   // ------------------------------------------------------------------ checks
@@ -246,7 +252,12 @@ final class Reconfiguration {
 
   // ------------------------------------------------------------------ doing it
 
-  private void transfer(ClusterView v, String to) {
+  /**
+   * Asks the leader to hand leadership to {@code to} and waits until another voter leads: usually
+   * {@code to}, but an election can win the race (seen in chaos: n2 elected while n1 handed off to
+   * n3). Returns the new leader; throws when the leader did not change.
+   */
+  private String transfer(ClusterView v, String to) {
     Throwable failure = null;
     try (RaftClient client = leaderClient(v.conf().all(), v.leader())) {
       RaftClientReply r = client.admin().transferLeadership(RaftPeerId.valueOf(to), RaftPeerId.valueOf(v.leader()),
@@ -258,12 +269,9 @@ final class Reconfiguration {
       failure = e;
     }
     long deadline = System.nanoTime() + (failure == null ? wait.toNanos() : TimeUnit.SECONDS.toNanos(3));
-    while (System.nanoTime() < deadline) {
-      ClusterView now = admin.view();
-      if (to.equals(now.leader())) {
-        return;
-      }
-      pause(200);
+    String now = awaitOtherLeader(() -> admin.view().leader(), v.leader(), deadline);
+    if (now != null) {
+      return now;
     }
     throw new CohortException("leadership did not move to " + to + ": " + (failure == null ? "no leader change within "
         + wait.toSeconds() + " s" : explain(failure, List.of())), failure);
@@ -404,6 +412,18 @@ final class Reconfiguration {
         : io.cohort.client.tls.ClientTls.of(admin.tls(), new Peers(peers)).parameters();
     return RaftClient.newBuilder().setProperties(p).setRaftGroup(RaftGroup.valueOf(admin.groupId(), raftPeers))
         .setParameters(params).setLeaderId(RaftPeerId.valueOf(leader)).setRetryPolicy(TRANSIENT).build();
+  }
+
+  /** Polls {@code leader} until it names a leader other than {@code old} (whoever); null if none by the deadline. */
+  static String awaitOtherLeader(Supplier<String> leader, String old, long deadlineNanos) {
+    while (System.nanoTime() < deadlineNanos) {
+      String now = leader.get();
+      if (now != null && !now.equals(old)) {
+        return now;
+      }
+      pause(200);
+    }
+    return null;
   }
 
   private static String explain(Throwable failure, List<Peers.Peer> adding) {

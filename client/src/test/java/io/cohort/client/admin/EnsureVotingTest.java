@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** The wait for added nodes to vote after a membership change, and the new leader made when one does not. */
+/** The wait for added nodes to vote after a membership change, the new leader made when one does not, and the wait for a new leader. */
 class EnsureVotingTest {
   private static final List<Peers.Peer> ADDING = Peers.parse("n4=127.0.0.1:9004").list();
   private static final String NOT_RUNNING = "n4@group is not in [RUNNING]: current state is STARTING";
@@ -46,5 +46,15 @@ class EnsureVotingTest {
     assertEquals(1, newLeaders.get());
     assertTrue(e.getMessage().startsWith("n4 added: committed, but n4 does not vote yet (" + NOT_RUNNING + ")"),
         e.getMessage());
+  }
+
+  /** A hand-off that an election overtook ends as soon as another voter leads, not after the whole wait. */
+  @Test
+  void aLeaderOtherThanTheOneAskedForEndsTheWaitAtOnce() {
+    java.util.Iterator<String> seen = List.of("n1", "n1", "n2").iterator();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    assertEquals("n2", Reconfiguration.awaitOtherLeader(() -> seen.hasNext() ? seen.next() : "n2", "n1", deadline));
+    assertTrue(System.nanoTime() < deadline - java.util.concurrent.TimeUnit.SECONDS.toNanos(50));
+    assertEquals(null, Reconfiguration.awaitOtherLeader(() -> "n1", "n1", System.nanoTime() + 300_000_000L));
   }
 }
