@@ -3,6 +3,14 @@ package io.cohort.client;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.util.ProtoUtils;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -58,7 +66,9 @@ final class RatisChannel implements AutoCloseable {
 
   private final CohortClientConfig config;
   private final ClientTls tls;
-  private final RaftGroup group;
+  /** The configured peers plus the members seen last (see {@link #learnMembers}): what a new RaftClient uses. */
+  private volatile RaftGroup group;
+  private volatile Set<String> knownMembers;
   private final ClientId clientId = ClientId.randomId();
   private final List<RaftPeerId> peerIds;
   private final ExecutorService staleReads;
@@ -84,6 +94,7 @@ final class RatisChannel implements AutoCloseable {
       ids.add(RaftPeerId.valueOf(p.id()));
     }
     this.peerIds = List.copyOf(ids);
+    this.knownMembers = config.peers().list().stream().map(Peers.Peer::id).collect(Collectors.toUnmodifiableSet());
     this.raft = newRaftClient();
     this.staleReads = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "cohort-client-stale-read");
@@ -370,7 +381,49 @@ final class RatisChannel implements AutoCloseable {
     }
   }
 
+  /**
+   * Ratis learns new peers only from a NotLeaderException, and a replaced RaftClient starts from
+   * the configured peers: a client whose known peers were all replaced one by one lost the cluster
+   * for good (chaos with --replace-every-s 20). Every reply carries commit infos, one per member
+   * the answering server replicates to or hears from, with its address; when they name a member
+   * this channel does not know, the group the next RaftClient is built with becomes the configured
+   * peers plus these members, and the current client gets their addresses.
+   */
+  void learnMembers(RaftClientReply reply) {
+    Collection<CommitInfoProto> infos = reply.getCommitInfos();
+    if (infos == null || infos.isEmpty()) {
+      return;
+    }
+    Set<String> known = knownMembers;
+    boolean news = false;
+    for (CommitInfoProto i : infos) {
+      if (!known.contains(i.getServer().getId().toStringUtf8())) {
+        news = true;
+        break;
+      }
+    }
+    if (!news) {
+      return;
+    }
+    List<RaftPeer> seen = infos.stream().map(i -> ProtoUtils.toRaftPeer(i.getServer())).toList();
+    Map<RaftPeerId, RaftPeer> members = new LinkedHashMap<>();
+    config.peers().toRaftPeers().forEach(p -> members.put(p.getId(), p));
+    seen.forEach(p -> members.put(p.getId(), p));
+    synchronized (lock) {
+      group = RaftGroup.valueOf(config.groupId(), List.copyOf(members.values()));
+      knownMembers = seen.stream().map(p -> p.getId().toString()).collect(Collectors.toUnmodifiableSet());
+    }
+    raft.getClientRpc().addRaftPeers(seen);
+    LOG.info("{}: members seen {}; a new Ratis client would use {}", clientId, knownMembers, group.getPeers());
+  }
+
+  /** The group a new RaftClient of this channel is built with. */
+  RaftGroup group() {
+    return group;
+  }
+
   private <T> T decode(RaftClientReply reply, String what, Parser<T> parser) {
+    learnMembers(reply);
     if (!reply.isSuccess()) {
       throw Failures.map(reply.getException() != null ? reply.getException()
           : new IOException("unsuccessful reply " + reply), what, closed);

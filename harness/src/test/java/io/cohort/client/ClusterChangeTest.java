@@ -225,4 +225,33 @@ class ClusterChangeTest {
               && !fx.cluster.server("n4").unstartedVoter());
     }
   }
+
+  /**
+   * A long-lived client configured with n1, n2 and n3 keeps working after all three were replaced
+   * one by one: Ratis learns peers only from a NotLeaderException and a replaced RaftClient used to
+   * start from the configured peers, all gone (chaos with --replace-every-s 20); the channel now
+   * learns the members from its replies.
+   */
+  @Test
+  void aClientFollowsTheMembersWhenEveryConfiguredPeerIsReplaced() {
+    CohortClientConfig.Builder b = CohortClientConfig.builder(fx.cluster.peers());
+    try (CohortClient c = CohortClient.connect(b.tls(fx.cluster.adminTls()).callTimeout(Duration.ofSeconds(5)).build())) {
+      c.blocking().listTopics();
+      for (int i = 1; i <= 3; i++) {
+        String old = "n" + i;
+        String fresh = "n" + (i + 3);
+        String address = fx.cluster.addNode(fresh);
+        try (ClusterAdmin admin = admin()) {
+          admin.replace(old, peer(fresh, address), WAIT, progress::add);
+        }
+        awaitStoppedItself(old);
+        fx.cluster.forget(old);
+        await("a call after " + old + " was replaced by " + fresh).atMost(TIMEOUT).ignoreExceptions()
+            .until(() -> c.blocking().listTopics() != null);
+      }
+      assertEquals(List.of("n4", "n5", "n6"), fx.cluster.running());
+      assertTrue(c.channel().group().getPeers().stream().map(p -> p.getId().toString()).toList()
+          .containsAll(List.of("n4", "n5", "n6")), c.channel().group().toString());
+    }
+  }
 }
