@@ -39,6 +39,7 @@ import org.apache.ratis.retry.ExponentialBackoffRetry;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.ProtoUtils;
 import org.apache.ratis.util.TimeDuration;
@@ -68,7 +69,8 @@ final class RatisChannel implements AutoCloseable {
   private final ClientTls tls;
   /** The configured peers plus the members seen last (see {@link #learnMembers}): what a new RaftClient uses. */
   private volatile RaftGroup group;
-  private volatile Set<String> knownMembers;
+  /** Ids as Ratis sends them: comparing them allocates nothing on the path of every reply. */
+  private volatile Set<ByteString> knownMembers;
   private final ClientId clientId = ClientId.randomId();
   private final List<RaftPeerId> peerIds;
   private final ExecutorService staleReads;
@@ -94,7 +96,8 @@ final class RatisChannel implements AutoCloseable {
       ids.add(RaftPeerId.valueOf(p.id()));
     }
     this.peerIds = List.copyOf(ids);
-    this.knownMembers = config.peers().list().stream().map(Peers.Peer::id).collect(Collectors.toUnmodifiableSet());
+    this.knownMembers = config.peers().toRaftPeers().stream().map(p -> p.getId().toByteString())
+        .collect(Collectors.toUnmodifiableSet());
     this.raft = newRaftClient();
     this.staleReads = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "cohort-client-stale-read");
@@ -394,10 +397,10 @@ final class RatisChannel implements AutoCloseable {
     if (infos == null || infos.isEmpty()) {
       return;
     }
-    Set<String> known = knownMembers;
+    Set<ByteString> known = knownMembers;
     boolean news = false;
     for (CommitInfoProto i : infos) {
-      if (!known.contains(i.getServer().getId().toStringUtf8())) {
+      if (!known.contains(i.getServer().getId())) {
         news = true;
         break;
       }
@@ -411,10 +414,11 @@ final class RatisChannel implements AutoCloseable {
     seen.forEach(p -> members.put(p.getId(), p));
     synchronized (lock) {
       group = RaftGroup.valueOf(config.groupId(), List.copyOf(members.values()));
-      knownMembers = seen.stream().map(p -> p.getId().toString()).collect(Collectors.toUnmodifiableSet());
+      knownMembers = seen.stream().map(p -> p.getId().toByteString()).collect(Collectors.toUnmodifiableSet());
     }
     raft.getClientRpc().addRaftPeers(seen);
-    LOG.info("{}: members seen {}; a new Ratis client would use {}", clientId, knownMembers, group.getPeers());
+    LOG.info("{}: members seen {}; a new Ratis client would use {}", clientId,
+        seen.stream().map(RaftPeer::getId).toList(), group.getPeers());
   }
 
   /** The group a new RaftClient of this channel is built with. */
