@@ -103,7 +103,8 @@ public final class Chaos implements CliCommand {
       out.printf("  %-58s %,d%n", e.getKey(), e.getValue());
     }
     if (report.ok()) {
-      out.println("chaos: PASSED (no lost commit, never two holders, epochs increase, order kept, replicas identical, "
+      out.println("chaos: PASSED (no lost commit, no acknowledged record read again, never two holders, epochs increase,"
+          + " order kept, replicas identical, "
           + "replaced nodes stopped by themselves, a new leader within " + ChaosDriver.ELECTION_BOUND_S
           + " s of every leader kill)");
     } else {

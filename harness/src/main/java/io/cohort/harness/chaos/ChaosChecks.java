@@ -66,6 +66,10 @@ final class ChaosChecks {
         violation("lost commit: " + e.getKey() + " acknowledged " + e.getValue() + ", final checkpoint " + fin);
       }
     }
+    for (String start : ledger.startsBelowAcked()) {
+      violation("acknowledged records read again: " + start);
+    }
+    counts.put("reader starts compared with the acknowledged cursor", ledger.startsChecked());
     counts.put("acknowledged commits", ledger.acked());
     counts.put("partitions with acknowledged commits", partitions);
     long records = 0;
@@ -76,6 +80,7 @@ final class ChaosChecks {
     }
     counts.put("records processed", records);
     counts.put("records processed again (at-least-once, not a violation)", dup);
+    ledger.againAfter().forEach((after, n) -> counts.put("records processed again after " + after, n));
   }
 
   private void checkHolds() {

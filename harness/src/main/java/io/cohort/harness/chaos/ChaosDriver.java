@@ -159,7 +159,7 @@ public final class ChaosDriver {
         new ConsumerListener() {
           @Override
           public void onAssigned(PartitionGrant grant, String startCursor) {
-            ledger.assigned(id, grant.id(), grant.epoch());
+            ledger.assigned(id, grant.id(), grant.epoch(), startCursor);
           }
 
           @Override

@@ -54,6 +54,12 @@ final class Ledger {
   private final List<Hold> holds = new ArrayList<>();
   private final Map<String, Hold> open = new HashMap<>();
   private final Map<PartitionId, Reads> reads = new TreeMap<>();
+  /** Per partition, the latest hold started: a record read again is put down to how the one before it ended. */
+  private final Map<PartitionId, Hold> latest = new HashMap<>();
+  private final Map<PartitionId, String> afterWhat = new HashMap<>();
+  private final Map<String, Long> againAfter = new TreeMap<>();
+  private long startsChecked;
+  private final List<String> startsBelowAcked = new ArrayList<>();
 
   synchronized void committed(PartitionId p, String cursor) {
     acked++;
@@ -61,8 +67,25 @@ final class Ledger {
     ackedMax.merge(p, c, Math::max);
   }
 
-  synchronized void assigned(String consumer, PartitionId p, long epoch) {
+  /**
+   * A reader starts at {@code startCursor} (null: the partition's start). Starting below a cursor
+   * already acknowledged to any consumer would read acknowledged records again: noted as a start
+   * below the acknowledged cursor. (An acknowledgement that reaches its consumer after this start
+   * is not counted here: no false alarm, at most a miss.)
+   */
+  synchronized void assigned(String consumer, PartitionId p, long epoch, String startCursor) {
+    startsChecked++;
+    long start = startCursor == null ? 0 : Long.parseLong(startCursor);
+    Long acked = ackedMax.get(p);
+    if (acked != null && start < acked) {
+      startsBelowAcked.add(consumer + " started " + p + " (epoch " + epoch + ") at " + start
+          + ", below the acknowledged cursor " + acked);
+    }
     Hold h = new Hold(consumer, p, epoch, System.nanoTime());
+    Hold before = latest.put(p, h);
+    afterWhat.put(p, before == null ? "the first grant"
+        : before.consumer.equals(consumer) && before.epoch == epoch ? "the same grant resumed"
+        : before.endNanos < 0 ? "a hold not yet ended" : before.reason);
     Hold prev = open.put(consumer + "|" + p, h);
     if (prev != null && prev.endNanos < 0) {
       prev.endNanos = h.startNanos;
@@ -91,11 +114,25 @@ final class Ledger {
     for (long o : offsets) {
       if (o <= r.maxOffset) {
         r.duplicates++;
+        againAfter.merge(afterWhat.getOrDefault(p, "no grant seen"), 1L, Long::sum);
       }
       r.maxOffset = Math.max(r.maxOffset, o);
       r.lastNanos = now;
       r.records++;
     }
+  }
+
+  /** Records read again, by how the hold before the one that read them again ended. */
+  synchronized Map<String, Long> againAfter() {
+    return new TreeMap<>(againAfter);
+  }
+
+  synchronized long startsChecked() {
+    return startsChecked;
+  }
+
+  synchronized List<String> startsBelowAcked() {
+    return new ArrayList<>(startsBelowAcked);
   }
 
   synchronized long acked() {
