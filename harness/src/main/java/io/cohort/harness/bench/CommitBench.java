@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code cohort bench commit}: single-partition checkpoint commits (one {@code CommitCheckpoints}
@@ -225,6 +226,35 @@ public final class CommitBench implements CliCommand {
         .append(String.format("%.1f+%.1f", result.loadJit().c1(), result.loadJit().c2())));
   }
 
+  /** Thread classes shown by name in {@link #printThreadCpu}; the rest are summed as "other". */
+  static final int THREAD_CLASSES_SHOWN = 8;
+
+  /**
+   * Where the servers' CPU went from their start to each age, by thread class, the largest first:
+   * compares what a Cohort and a no-op server spend besides compiling (Linux only).
+   */
+  private void printThreadCpu(String name, CommitPhase.Result result) {
+    result.threadsAtAge().forEach((age, byThread) -> {
+      if (!byThread.isEmpty()) {
+        out.printf("%s: CPU of the 3 servers by age %.0f s, by thread: %s%n", name, age, topThreads(byThread));
+      }
+    });
+  }
+
+  /** "total 104.2 s: a 40.1, b 23.0, ..., other 3.2" (thread classes by CPU, largest first). */
+  static String topThreads(Map<String, Double> byThread) {
+    List<Map.Entry<String, Double>> sorted = new ArrayList<>(byThread.entrySet());
+    sorted.sort(Map.Entry.<String, Double>comparingByValue().reversed());
+    double total = sorted.stream().mapToDouble(Map.Entry::getValue).sum();
+    StringBuilder b = new StringBuilder(String.format("total %.1f s:", total));
+    double other = total;
+    for (int i = 0; i < Math.min(THREAD_CLASSES_SHOWN, sorted.size()); i++) {
+      b.append(String.format(" %s %.1f,", sorted.get(i).getKey(), sorted.get(i).getValue()));
+      other -= sorted.get(i).getValue();
+    }
+    return b.append(String.format(" other %.1f", Math.max(0, other))).toString();
+  }
+
   /** Fresh servers of one kind under {@code work/<kind>-<pair>}, warmed and measured, then stopped. */
   private CommitPhase.Result runPhase(Variant v, int pair, Path work, int[] inFlight) throws Exception {
     ServerProcesses.Kind kind = v.kind();
@@ -267,6 +297,7 @@ public final class CommitBench implements CliCommand {
       }
     }
     printCompilerCpu(name, result, leader);
+    printThreadCpu(name, result);
     if (jitLog) {
       out.printf("%s: JIT per server (compilations by server age; C2 code made not entrant = thrown away):%n", name);
       for (int i = 0; i < pids.length; i++) {

@@ -24,9 +24,18 @@ final class CommitPhase {
    * @param stableAgeS the server age at which the curve met the rule, or NaN
    * @param jitAtAge per age asked for: each server's compiler-thread CPU from its start to that age
    * @param loadJit the load JVM's compiler-thread CPU during the phase (how far the load itself was warm)
+   * @param threadsAtAge per age asked for: the three servers' CPU from their start to that age, by
+   *     thread class ({@link CompilerCpu#byThread(long)})
    */
   record Result(String name, WarmUpCurve curve, double stableAgeS, Map<Integer, Level> levels,
-      Map<Double, Map<String, CompilerCpu.Seconds>> jitAtAge, CompilerCpu.Seconds loadJit) {
+      Map<Double, Map<String, CompilerCpu.Seconds>> jitAtAge, CompilerCpu.Seconds loadJit,
+      Map<Double, Map<String, Double>> threadsAtAge) {
+    /** The three servers' CPU (all threads) from their start to {@code age}, NaN if not sampled. */
+    double cpuSecondsAt(double age) {
+      Map<String, Double> m = threadsAtAge.get(age);
+      return m == null || m.isEmpty() ? Double.NaN : m.values().stream().mapToDouble(Double::doubleValue).sum();
+    }
+
     /** The servers' compiler CPU (C1 + C2, all three) from their start to {@code age}, NaN if not sampled. */
     double jitSecondsAt(double age) {
       Map<String, CompilerCpu.Seconds> m = jitAtAge.get(age);
@@ -70,17 +79,19 @@ final class CommitPhase {
     }
     WarmUpCurve curve = new WarmUpCurve();
     Map<Double, Map<String, CompilerCpu.Seconds>> jitAtAge = new TreeMap<>();
-    double stableAge = warm(name, client, commands, checkOk, max, servers, curve, jitAtAge);
+    Map<Double, Map<String, Double>> threadsAtAge = new TreeMap<>();
+    double stableAge = warm(name, client, commands, checkOk, max, servers, curve, jitAtAge, threadsAtAge);
     Map<Integer, Level> measured = new LinkedHashMap<>();
     for (int n : levels) {
       measured.put(n, measure(name, client, commands, checkOk, n, servers));
     }
-    return new Result(name, curve, stableAge, measured, jitAtAge, CompilerCpu.of(self).minus(loadJit0));
+    return new Result(name, curve, stableAge, measured, jitAtAge, CompilerCpu.of(self).minus(loadJit0),
+        threadsAtAge);
   }
 
   private double warm(String name, CohortClient client, LongFunction<Command> commands, boolean checkOk, int max,
-      ServerProcesses servers, WarmUpCurve curve, Map<Double, Map<String, CompilerCpu.Seconds>> jitAtAge)
-      throws InterruptedException {
+      ServerProcesses servers, WarmUpCurve curve, Map<Double, Map<String, CompilerCpu.Seconds>> jitAtAge,
+      Map<Double, Map<String, Double>> threadsAtAge) throws InterruptedException {
     long origin = servers != null ? servers.startedNanos() : System.nanoTime();
     double windowS = warmUp.windowS();
     ClosedLoop loop = new ClosedLoop(client, commands, checkOk);
@@ -121,6 +132,7 @@ final class CommitPhase {
               perServer.put(id, CompilerCpu.of(servers.pid(id)));
             }
             jitAtAge.put(age, perServer);
+            threadsAtAge.put(age, CompilerCpu.byThread(servers));
           }
         }
         prevOk = ok;

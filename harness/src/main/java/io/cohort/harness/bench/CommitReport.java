@@ -119,6 +119,13 @@ final class CommitReport {
           line.append(" vs " + bLabel + " ").append(secs(p.noop().jitSecondsAt(age)));
         }
       }
+      for (double age : ages) {
+        line.append(String.format("; CPU of the 3 servers (all threads) by age %.0f s: " + aLabel + " %s", age,
+            secs(p.cohort().cpuSecondsAt(age))));
+        if (p.noop() != null) {
+          line.append(" vs " + bLabel + " ").append(secs(p.noop().cpuSecondsAt(age)));
+        }
+      }
       line.append(String.format("; the load JVM's JIT CPU during " + aLabel + " %s", secs(p.cohort().loadJit().c1()
           + p.cohort().loadJit().c2())));
       if (p.noop() != null) {
@@ -171,11 +178,13 @@ final class CommitReport {
         double c = p.cohort().curve().opsAround(age, ageSpanS, windowS);
         s.append(String.format(" p%d_" + aKey + "_age%.0f_ops=%.0f p%d_" + aKey + "_jit_s_age%.0f=%.1f", p.index(), age, c, p.index(),
             age, p.cohort().jitSecondsAt(age)));
+        s.append(String.format(" p%d_" + aKey + "_cpu_s_age%.0f=%.1f", p.index(), age, p.cohort().cpuSecondsAt(age)));
         if (p.noop() != null) {
           double b = p.noop().curve().opsAround(age, ageSpanS, windowS);
           double r = c / b;
           s.append(String.format(" p%d_" + bKey + "_age%.0f_ops=%.0f p%d_ratio_age%.0f=%.2f", p.index(), age, b, p.index(), age, r));
           s.append(String.format(" p%d_" + bKey + "_jit_s_age%.0f=%.1f", p.index(), age, p.noop().jitSecondsAt(age)));
+          s.append(String.format(" p%d_" + bKey + "_cpu_s_age%.0f=%.1f", p.index(), age, p.noop().cpuSecondsAt(age)));
           minRatio = Double.isNaN(minRatio) ? r : Math.min(minRatio, r);
         }
       }

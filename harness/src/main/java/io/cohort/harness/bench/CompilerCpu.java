@@ -3,6 +3,8 @@ package io.cohort.harness.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -61,6 +63,43 @@ final class CompilerCpu {
       return Seconds.UNKNOWN;
     }
     return new Seconds(c1 / 1e9, c2 / 1e9);
+  }
+
+  /**
+   * Every thread's CPU so far, in seconds, by thread class: the thread's {@code comm} (its name cut
+   * to 15 characters by Linux) with each run of digits written {@code #}, so that {@code n1@group-1}'s
+   * and {@code n2@group-1}'s threads, or the pool threads of one pool, add up. Empty when unknown.
+   */
+  static Map<String, Double> byThread(long pid) {
+    Map<String, Double> out = new TreeMap<>();
+    if (pid <= 0 || !available()) {
+      return out;
+    }
+    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path t : (Iterable<Path>) tasks::iterator) {
+        try {
+          String comm = Files.readString(t.resolve("comm")).strip().replaceAll("[0-9]+", "#");
+          long ns = Long.parseLong(Files.readString(t.resolve("schedstat")).strip().split("\\s+")[0]);
+          out.merge(comm, ns / 1e9, Double::sum);
+        } catch (IOException | RuntimeException e) {
+          // the thread exited while we looked
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return new TreeMap<>();
+    }
+    return out;
+  }
+
+  /** {@link #byThread(long)} summed over the processes of {@code servers} (empty without processes). */
+  static Map<String, Double> byThread(ServerProcesses servers) {
+    Map<String, Double> sum = new TreeMap<>();
+    if (servers != null) {
+      for (String id : ServerProcesses.IDS) {
+        byThread(servers.pid(id)).forEach((k, v) -> sum.merge(k, v, Double::sum));
+      }
+    }
+    return sum;
   }
 
   /** The sum over the processes of {@code servers} (UNKNOWN without processes). */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -88,6 +89,30 @@ class WarmUpCurveTest {
     Assumptions.assumeTrue(CompilerCpu.available(), "needs Linux /proc");
     CompilerCpu.Seconds s = CompilerCpu.of(ProcessHandle.current().pid());
     assertTrue(s.c1() > 0 && s.c2() >= 0, "this JVM has compiled something by now: " + s);
+  }
+
+  @Test
+  void threadCpuOfThisJvmAddsUpByThreadClass() {
+    assertTrue(CompilerCpu.byThread(-1).isEmpty(), "no such process");
+    assertTrue(CompilerCpu.byThread((ServerProcesses) null).isEmpty());
+    Assumptions.assumeTrue(CompilerCpu.available(), "needs Linux /proc");
+    Map<String, Double> byThread = CompilerCpu.byThread(ProcessHandle.current().pid());
+    CompilerCpu.Seconds jit = CompilerCpu.of(ProcessHandle.current().pid());
+    assertTrue(byThread.getOrDefault("C# CompilerThre", 0.0) >= jit.c1() + jit.c2() - 0.5,
+        "both compiler threads are one class: " + byThread + " against " + jit);
+    assertTrue(byThread.keySet().stream().noneMatch(k -> k.matches(".*[0-9].*")), "digits folded: " + byThread);
+    assertTrue(byThread.getOrDefault("java", 0.0) > 0, "the main thread, named after the process: " + byThread);
+  }
+
+  @Test
+  void theLargestThreadClassesComeFirstAndTheRestIsOther() {
+    Map<String, Double> byThread = new java.util.TreeMap<>();
+    for (int i = 0; i < CommitBench.THREAD_CLASSES_SHOWN + 2; i++) {
+      byThread.put("t" + (char) ('a' + i), (double) i + 1);
+    }
+    String line = CommitBench.topThreads(byThread);
+    assertTrue(line.startsWith("total 55.0 s: tj 10.0, ti 9.0,"), line);
+    assertTrue(line.endsWith(", tc 3.0, other 3.0"), line);
   }
 
   @Test
