@@ -4,7 +4,9 @@ import io.cohort.harness.bench.CommitPhase.Level;
 import io.cohort.harness.bench.CommitPhase.Result;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 
 /**
@@ -66,6 +68,46 @@ final class CommitReport {
     }
     printCurves(pairs);
     printAges(pairs);
+    if (bKey.equals(Labels.COHORT_VS_NOOP.bKey()) && pairs.stream().allMatch(p -> p.noop() != null)) {
+      printVerdicts(pairs);
+    }
+  }
+
+  /** Issue 14's lines for Cohort against the no-op: every pair, at each level and at each age. */
+  static final double LEVEL_GOAL = 0.9;
+  static final double AGE_GOAL = 0.8;
+
+  private void printVerdicts(List<Pair> pairs) {
+    Map<String, Double> lowestAtLevel = new LinkedHashMap<>();
+    for (int n : levels) {
+      lowestAtLevel.put(n + " in flight", pairs.stream()
+          .mapToDouble(p -> p.cohort().levels().get(n).opsPerS() / p.noop().levels().get(n).opsPerS()).min().orElse(Double.NaN));
+    }
+    Map<String, Double> lowestAtAge = new LinkedHashMap<>();
+    for (double age : ages) {
+      lowestAtAge.put(String.format("age %.0f s", age), pairs.stream()
+          .mapToDouble(p -> p.cohort().curve().opsAround(age, ageSpanS, windowS) / p.noop().curve().opsAround(age, ageSpanS, windowS))
+          .min().orElse(Double.NaN));
+    }
+    out.println();
+    out.println(verdict("levels", lowestAtLevel, LEVEL_GOAL));
+    out.println(verdict("ages", lowestAtAge, AGE_GOAL));
+  }
+
+  /**
+   * "verdict levels: lowest Cohort/no-op over the pairs: 1 in flight 0.971, ... (goal >= 0.9 in
+   * every pair): MET". Three decimals, so that a ratio just under the goal does not print as it.
+   */
+  static String verdict(String what, Map<String, Double> lowest, double goal) {
+    StringBuilder b = new StringBuilder("verdict " + what + ": lowest Cohort/no-op over the pairs:");
+    boolean met = !lowest.isEmpty();
+    String sep = " ";
+    for (Map.Entry<String, Double> e : lowest.entrySet()) {
+      b.append(sep).append(e.getKey()).append(' ').append(String.format("%.3f", e.getValue()));
+      met &= e.getValue() >= goal; // NaN (not measured) is not met
+      sep = ", ";
+    }
+    return b.append(String.format(" (goal >= %.1f in every pair): %s", goal, met ? "MET" : "NOT MET")).toString();
   }
 
   /** Both warm-up curves side by side: ops/s per window, by server age. */

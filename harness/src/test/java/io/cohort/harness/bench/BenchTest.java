@@ -89,6 +89,9 @@ class BenchTest {
           text);
     }
     assertTrue(text.lines().anyMatch(l -> l.matches("  n[123]( \\(leader\\))?: by 1 s C1 [0-9,]+ C2 0 C2-not-entrant 0;.*")), text);
+    assertTrue(text.lines().anyMatch(l -> l.matches("verdict levels: lowest Cohort/no-op over the pairs: 4 in flight "
+        + "[0-9.]+ \\(goal >= 0.9 in every pair\\): (MET|NOT MET)")), text);
+    assertTrue(text.lines().anyMatch(l -> l.startsWith("verdict ages: lowest Cohort/no-op over the pairs: age 1 s ")), text);
     String last = text.strip().lines().reduce((a, b) -> b).orElse("");
     assertTrue(last.startsWith("bench commit ") && last.contains(" cohort_4_ops=") && last.contains(" ratio_4=")
         && last.contains(" p1_ratio_4=") && last.contains(" p2_ratio_4=") && last.contains(" pairs=2"), last);
