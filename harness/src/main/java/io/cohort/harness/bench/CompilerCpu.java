@@ -5,13 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
- * CPU time a JVM's JIT compiler threads used so far, read from Linux {@code /proc} (each thread's
- * {@code comm} and the first field of its {@code schedstat}, ns on a CPU). CPU time, unlike
- * compile wall time, does not grow when other processes hold the cores, so it compares runs on a
- * shared machine. Where {@code /proc} is missing the figures are NaN.
+ * CPU time a JVM's JIT compiler threads, or all its threads by class, used so far, read from Linux
+ * {@code /proc} (each thread's {@code comm} and the first field of its {@code schedstat}, ns on a
+ * CPU). CPU time, unlike compile wall time, does not grow when other processes hold the cores, so
+ * it compares runs on a shared machine. Where {@code /proc} is missing the figures are NaN (empty).
  */
 final class CompilerCpu {
   /** C1 and C2 compiler threads' CPU so far, in seconds (NaN when unknown). */
@@ -35,32 +36,18 @@ final class CompilerCpu {
 
   /** The compiler threads' CPU of process {@code pid} (a thread that exited no longer counts). */
   static Seconds of(long pid) {
-    if (pid <= 0 || !available()) {
+    Map<String, Long> ns = threadNanos(pid, c -> c.startsWith("C1 CompilerThre") || c.startsWith("C2 CompilerThre"));
+    if (ns == null) {
       return Seconds.UNKNOWN;
     }
     long c1 = 0;
     long c2 = 0;
-    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-      for (Path t : (Iterable<Path>) tasks::iterator) {
-        String comm;
-        long ns;
-        try {
-          comm = Files.readString(t.resolve("comm")).strip();
-          if (!comm.startsWith("C1 CompilerThre") && !comm.startsWith("C2 CompilerThre")) {
-            continue;
-          }
-          ns = Long.parseLong(Files.readString(t.resolve("schedstat")).strip().split("\\s+")[0]);
-        } catch (IOException | RuntimeException e) {
-          continue; // the thread exited while we looked
-        }
-        if (comm.startsWith("C1")) {
-          c1 += ns;
-        } else {
-          c2 += ns;
-        }
+    for (Map.Entry<String, Long> e : ns.entrySet()) {
+      if (e.getKey().startsWith("C1")) {
+        c1 += e.getValue();
+      } else {
+        c2 += e.getValue();
       }
-    } catch (IOException | RuntimeException e) {
-      return Seconds.UNKNOWN;
     }
     return new Seconds(c1 / 1e9, c2 / 1e9);
   }
@@ -72,21 +59,36 @@ final class CompilerCpu {
    */
   static Map<String, Double> byThread(long pid) {
     Map<String, Double> out = new TreeMap<>();
-    if (pid <= 0 || !available()) {
-      return out;
+    Map<String, Long> ns = threadNanos(pid, c -> true);
+    if (ns != null) {
+      ns.forEach((comm, n) -> out.merge(comm.replaceAll("[0-9]+", "#"), n / 1e9, Double::sum));
     }
+    return out;
+  }
+
+  /**
+   * CPU ns so far of the threads of {@code pid} whose {@code comm} passes {@code which}, summed by
+   * {@code comm}; null when unknown (no such process, no /proc). A thread that exits while this
+   * reads is left out.
+   */
+  private static Map<String, Long> threadNanos(long pid, Predicate<String> which) {
+    if (pid <= 0 || !available()) {
+      return null;
+    }
+    Map<String, Long> out = new TreeMap<>();
     try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
       for (Path t : (Iterable<Path>) tasks::iterator) {
         try {
-          String comm = Files.readString(t.resolve("comm")).strip().replaceAll("[0-9]+", "#");
-          long ns = Long.parseLong(Files.readString(t.resolve("schedstat")).strip().split("\\s+")[0]);
-          out.merge(comm, ns / 1e9, Double::sum);
+          String comm = Files.readString(t.resolve("comm")).strip();
+          if (which.test(comm)) {
+            out.merge(comm, Long.parseLong(Files.readString(t.resolve("schedstat")).strip().split("\\s+")[0]), Long::sum);
+          }
         } catch (IOException | RuntimeException e) {
           // the thread exited while we looked
         }
       }
     } catch (IOException | RuntimeException e) {
-      return new TreeMap<>();
+      return null;
     }
     return out;
   }
