@@ -96,7 +96,7 @@ final class Reconfiguration {
       throw new CohortException("the configuration would have no voter left (" + before.describe() + ")", null);
     }
     if (removing.contains(v.leader())) {
-      v = handOff(v, removing, target.stream().map(Peers.Peer::id).filter(before::isVoter).toList());
+      v = handOff(v, removing, target.stream().map(Peers.Peer::id).filter(before::isVoter).toList(), true);
       if (!v.conf().equals(before)) {
         throw new CohortException("the configuration changed meanwhile (now " + v.conf().describe() + "): run again", null);
       }
@@ -152,8 +152,13 @@ final class Reconfiguration {
       return new MembershipResult(to + " leads already", v.conf(), v.conf(), to, millis());
     }
     String from = v.leader();
-    progress.accept("handing leadership from " + from + " to " + to);
-    String now = transfer(v, to);
+    String now;
+    if (anyone) { // any other voter will do: a transfer that loses its race is tried again, as for a leaving leader
+      now = handOff(v, List.of(from), v.conf().voterIds(), false).leader();
+    } else {
+      progress.accept("handing leadership from " + from + " to " + to);
+      now = transfer(v, to);
+    }
     if (!anyone && !now.equals(to)) {
       throw new CohortException("leadership moved from " + from + " to " + now + ", not to " + to
           + " (an election won the race): run again", null);
@@ -209,16 +214,18 @@ final class Reconfiguration {
   }
 
   /**
-   * The leaving leader hands its leadership to the most caught-up staying voter. Ratis' transfer
+   * The leader (leaving, or asked to hand off to anyone) hands its leadership to the most caught-up
+   * staying voter. Ratis' transfer
    * can lose a race under load (the target's election fails and the old leader is elected again:
    * DIFFERENT_LEADER; seen in the chaos run right after the target restarted), so it is tried up
    * to {@link #HANDOFF_ATTEMPTS} times, each time to the voter then furthest along.
    */
-  private ClusterView handOff(ClusterView v, List<String> removing, List<String> staying) {
+  private ClusterView handOff(ClusterView v, List<String> removing, List<String> staying, boolean leaving) {
     CohortException last = null;
     for (int attempt = 1; attempt <= HANDOFF_ATTEMPTS; attempt++) {
       String to = mostCaughtUp(v, staying);
-      progress.accept("leader " + v.leader() + " is leaving: handing leadership to " + to + " first"
+      progress.accept((leaving ? "leader " + v.leader() + " is leaving: handing leadership to " + to + " first"
+          : "handing leadership from " + v.leader() + " to " + to)
           + (attempt > 1 ? " (attempt " + attempt + " of " + HANDOFF_ATTEMPTS + ")" : ""));
       try {
         transfer(v, to);
