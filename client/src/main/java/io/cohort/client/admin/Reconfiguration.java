@@ -215,10 +215,10 @@ final class Reconfiguration {
 
   /**
    * The leader (leaving, or asked to hand off to anyone) hands its leadership to the most caught-up
-   * staying voter. Ratis' transfer
-   * can lose a race under load (the target's election fails and the old leader is elected again:
-   * DIFFERENT_LEADER; seen in the chaos run right after the target restarted), so it is tried up
-   * to {@link #HANDOFF_ATTEMPTS} times, each time to the voter then furthest along.
+   * staying voter. Ratis' transfer can lose a race under load (the target's election fails and the
+   * old leader is elected again: DIFFERENT_LEADER; seen in the chaos run right after the target
+   * restarted), so it is tried up to {@link #HANDOFF_ATTEMPTS} times, each time to the voter then
+   * furthest along.
    */
   private ClusterView handOff(ClusterView v, List<String> removing, List<String> staying, boolean leaving) {
     CohortException last = null;
