@@ -55,8 +55,10 @@ public final class HeartbeatBench implements CliCommand {
   @Parameter(names = "--warmup-s", description = "seconds after the joins before measuring a step")
   int warmupS = 15;
 
+  // Both kinds warm ~150 s or more before they are measured: on 2 cores the servers' JIT runs for
+  // 100-200 s, and a step measured earlier failed on it where the same load held a minute later.
   @Parameter(names = "--first-warmup-s", description = "extra warm-up before the first step (the servers' JIT)")
-  int firstWarmupS = 30;
+  int firstWarmupS = 170;
 
   @Parameter(names = "--join-rate", description = "a step's consumers join at most this many per second (their first "
       + "heartbeats spread over consumers / rate s, at least one interval); the warm-up starts once all joined; 0: all "
@@ -76,7 +78,7 @@ public final class HeartbeatBench implements CliCommand {
   String noopLevels = "128,512";
 
   @Parameter(names = "--noop-warmup-s", description = "warm-up of the no-op servers at the highest level (s)")
-  int noopWarmupS = 30;
+  int noopWarmupS = 150;
 
   @Parameter(names = "--noop-measure-s", description = "measured seconds per no-op level")
   int noopMeasureS = 10;
