@@ -143,25 +143,21 @@ final class Reconfiguration {
 
   MembershipResult transferLeadership(String to) {
     ClusterView v = stableView();
-    boolean anyone = to == null;
-    if (to == null) {
-      to = mostCaughtUp(v, v.conf().voterIds().stream().filter(id -> !id.equals(v.leader())).toList());
-    } else if (!v.conf().isVoter(to)) {
-      throw new CohortException(to + " is not a voter of the configuration (" + v.conf().describe() + ")", null);
-    } else if (to.equals(v.leader())) {
-      return new MembershipResult(to + " leads already", v.conf(), v.conf(), to, millis());
-    }
     String from = v.leader();
     String now;
-    if (anyone) { // any other voter will do: a transfer that loses its race is tried again, as for a leaving leader
+    if (to == null) { // any other voter will do: a transfer that loses its race is tried again, as for a leaving leader
       now = handOff(v, List.of(from), v.conf().voterIds(), false).leader();
+    } else if (!v.conf().isVoter(to)) {
+      throw new CohortException(to + " is not a voter of the configuration (" + v.conf().describe() + ")", null);
+    } else if (to.equals(from)) {
+      return new MembershipResult(to + " leads already", v.conf(), v.conf(), to, millis());
     } else {
       progress.accept("handing leadership from " + from + " to " + to);
       now = transfer(v, to);
-    }
-    if (!anyone && !now.equals(to)) {
-      throw new CohortException("leadership moved from " + from + " to " + now + ", not to " + to
-          + " (an election won the race): run again", null);
+      if (!now.equals(to)) {
+        throw new CohortException("leadership moved from " + from + " to " + now + ", not to " + to
+            + " (an election won the race): run again", null);
+      }
     }
     return new MembershipResult("leadership moved from " + from + " to " + now + " (" + seconds() + ")", v.conf(),
         v.conf(), now, millis());
