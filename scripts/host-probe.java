@@ -4,7 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Random;
 import java.util.concurrent.SynchronousQueue;
 
@@ -26,6 +27,7 @@ public class HostProbe {
   private static final int DIGESTS = 200;
   private static final int HOPS = 200_000;
   private static final int HANDOFFS = 1_000;
+  private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("HH:mm:ss");
 
   public static void main(String[] args) throws Exception {
     if (args.length != 1 || !args[0].matches("[0-9]{1,6}")) {
@@ -54,7 +56,7 @@ public class HostProbe {
       long[] handoff = pingPong(HANDOFFS);
       long[] now = machineJiffies();
       System.out.printf("%s sha %.1f us/16KB  chase %.1f ns/hop  handoff %.1f us wall %.1f us cpu  steal %d user+sys %d%n",
-          LocalTime.now(java.time.ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS), (t1 - t0) / 1e3 / DIGESTS,
+          LocalTime.now(ZoneOffset.UTC).format(SECONDS), (t1 - t0) / 1e3 / DIGESTS,
           (t2 - t1) / (double) HOPS, handoff[0] / 1e3 / HANDOFFS, handoff[1] / 1e3 / HANDOFFS, now[0] - before[0],
           now[1] - before[1]);
       before = now;
