@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.apache.ratis.protocol.RaftPeerId;
 
 /**
  * Talks to a Cohort cluster: admin calls, queries, and the consumer calls (heartbeat, commit,
@@ -348,20 +349,31 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
 
   /**
    * Step 11: a heartbeat that would change nothing but the session's liveness, answered by the
-   * leader from its state without a log entry (a non-linearizable read to the leader: no ReadIndex
-   * round). Fails with {@link CohortRejectedException} NEEDS_WRITE when it must be sent with {@link
-   * #heartbeat} instead, RETRY_LATER when a saturated leader shed it (wait its retry-after), or with
-   * the refusal the heartbeat would get (FENCED, UNKNOWN_MEMBER, ...).
+   * leader from its state without a log entry. It goes in one attempt on this client's stream of
+   * quiet heartbeats to the peer the Raft client takes for the leader (Cohort's own service: no
+   * ReadIndex round, none of the Ratis client protocol's per-request work). Fails with {@link
+   * CohortRejectedException} NEEDS_WRITE when it must be sent with {@link #heartbeat} instead (also
+   * when no leader is known or the peer does not lead: the replicated heartbeat finds the leader),
+   * RETRY_LATER when a saturated leader shed it (wait its retry-after), or with the refusal the
+   * heartbeat would get (FENCED, UNKNOWN_MEMBER, ...). Completes on a gRPC thread: do not block in
+   * what depends on it.
    */
   @Override
   public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
-    byte[] q = Query.newBuilder().setQuietHeartbeat(heartbeat).build().toByteArray();
-    return channel.leaderRead(q, "quiet heartbeat", QueryResult::parseFrom).thenApply(r -> {
-      if (r.getCode() != Code.OK) {
-        throw new CohortRejectedException(r.getCode(), r.getMessage());
-      }
-      return r.getHeartbeat();
-    });
+    RaftPeerId leader = channel.raftClient().getLeaderId();
+    if (leader == null) {
+      return CompletableFuture.failedFuture(new CohortRejectedException(Code.NEEDS_WRITE, "no leader known yet"));
+    }
+    return watchChannel().quietHeartbeat(leader.toString(), heartbeat, config.attemptTimeout().toMillis())
+        .handle((r, e) -> {
+          if (e != null) {
+            throw Failures.map(e, "quiet heartbeat");
+          }
+          if (r.getCode() != Code.OK) {
+            throw new CohortRejectedException(r.getCode(), r.getMessage());
+          }
+          return r.getHeartbeat();
+        });
   }
 
   /** Commits checkpoints (R3); the result has one code per entry (FENCED entries changed nothing). */

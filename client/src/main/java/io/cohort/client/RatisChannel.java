@@ -242,22 +242,6 @@ final class RatisChannel implements AutoCloseable {
   }
 
   /**
-   * A read the leader answers from its applied state with no ReadIndex round (Ratis'
-   * non-linearizable read: a follower refuses it as not the leader, and Ratis retries on the
-   * leader). One attempt: the caller has a fallback.
-   */
-  <T> CompletableFuture<T> leaderRead(byte[] bytes, String what, Parser<T> parser) {
-    RaftClient used = raft;
-    Message msg = message(bytes);
-    return sendSafely(() -> used.async().sendReadOnlyNonLinearizable(msg)).handle((reply, error) -> {
-      if (error != null) {
-        throw failed(used, error, what);
-      }
-      return decode(reply, what, parser);
-    });
-  }
-
-  /**
    * A ReadIndex read. A follower that knows no leader answers at once (ReadIndexException) and
    * Ratis does not retry that, so it is retried here with backoff until the call timeout; a
    * refusal (not retriable) is returned at once.

@@ -1,6 +1,10 @@
 package io.cohort.client;
 
 import io.cohort.client.tls.ClientTls;
+import io.cohort.statemachine.proto.Heartbeat;
+import io.cohort.statemachine.proto.QueryResult;
+import io.cohort.statemachine.proto.QuietHeartbeatAnswer;
+import io.cohort.statemachine.proto.QuietHeartbeatRequest;
 import io.cohort.statemachine.proto.WatchRequest;
 import io.cohort.statemachine.proto.WatchResult;
 import java.util.ArrayList;
@@ -9,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ClientCall;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
@@ -22,9 +27,9 @@ import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
 import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslContext;
 
 /**
- * A client's gRPC channels for watches (R12): one per peer, opened on first use, with the same TLS
- * key and trust material as its Raft client (a node must present the certificate of the peer id
- * expected at that address).
+ * A client's gRPC channels to Cohort's own service ({@link WatchProtocol}: watches, R12, and quiet
+ * heartbeats, step 11): one per peer, opened on first use, with the same TLS key and trust material
+ * as its Raft client (a node must present the certificate of the peer id expected at that address).
  */
 final class WatchChannel implements AutoCloseable {
   /** A follower answered: the leader is elsewhere ({@code leader} may be null when it knows none). */
@@ -44,6 +49,7 @@ final class WatchChannel implements AutoCloseable {
   private final Peers peers;
   private final SslContext tls; // null: plaintext
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final Map<String, QuietStream> quietStreams = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   WatchChannel(Peers peers, ClientTls tls) {
@@ -88,6 +94,102 @@ final class WatchChannel implements AutoCloseable {
     return new Call(out, () -> call.cancel("superseded", null));
   }
 
+  /**
+   * Sends a quiet heartbeat to {@code peer} on this client's stream to it (opened on first use,
+   * again after it broke): its off-log answer, whatever the code. Not answered within {@code
+   * timeoutMs}: fails with a timeout and resets the stream (a wedged connection is not reused).
+   */
+  CompletableFuture<QueryResult> quietHeartbeat(String peer, Heartbeat hb, long timeoutMs) {
+    QuietStream s;
+    try {
+      s = quietStream(peer);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return s.send(hb, timeoutMs);
+  }
+
+  private QuietStream quietStream(String peer) {
+    ManagedChannel channel = channel(peer);
+    return quietStreams.compute(peer, (id, s) -> s != null && !s.broken ? s : new QuietStream(peer, channel));
+  }
+
+  /** One long-lived stream of quiet heartbeats to one peer; answers are matched to requests by id. */
+  private final class QuietStream implements StreamObserver<QuietHeartbeatAnswer> {
+    private final String peer;
+    private final Map<Long, CompletableFuture<QueryResult>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+    private final StreamObserver<QuietHeartbeatRequest> requests;
+    private volatile boolean broken;
+
+    QuietStream(String peer, ManagedChannel channel) {
+      this.peer = peer;
+      this.requests = ClientCalls.asyncBidiStreamingCall(channel.newCall(WatchProtocol.QUIET_HEARTBEATS,
+          CallOptions.DEFAULT), this);
+    }
+
+    CompletableFuture<QueryResult> send(Heartbeat hb, long timeoutMs) {
+      long id = ids.incrementAndGet();
+      CompletableFuture<QueryResult> answer = new CompletableFuture<>();
+      pending.put(id, answer);
+      synchronized (this) { // a StreamObserver takes one caller at a time
+        if (broken) {
+          pending.remove(id);
+          return CompletableFuture.failedFuture(new IllegalStateException("the quiet heartbeat stream to " + peer
+              + " broke"));
+        }
+        requests.onNext(QuietHeartbeatRequest.newBuilder().setId(id).setHeartbeat(hb).build());
+      }
+      return answer.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
+        pending.remove(id);
+        if (e instanceof java.util.concurrent.TimeoutException) {
+          reset("a quiet heartbeat was not answered within " + timeoutMs + " ms");
+        }
+      });
+    }
+
+    private void reset(String why) {
+      synchronized (this) {
+        if (broken) {
+          return;
+        }
+        broken = true;
+        requests.onError(Status.CANCELLED.withDescription(why).asRuntimeException());
+      }
+    }
+
+    @Override
+    public void onNext(QuietHeartbeatAnswer a) {
+      CompletableFuture<QueryResult> f = pending.remove(a.getId());
+      if (f != null) {
+        f.complete(a.getResult());
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      ended(mapped(peer, t));
+    }
+
+    @Override
+    public void onCompleted() {
+      ended(new IllegalStateException(peer + " ended the quiet heartbeat stream"));
+    }
+
+    private void ended(Throwable why) {
+      synchronized (this) {
+        broken = true;
+      }
+      quietStreams.remove(peer, this);
+      for (Long id : List.copyOf(pending.keySet())) {
+        CompletableFuture<QueryResult> f = pending.remove(id);
+        if (f != null) {
+          f.completeExceptionally(why);
+        }
+      }
+    }
+  }
+
   private static Throwable mapped(String peer, Throwable t) {
     if (t instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
       Metadata trailers = e.getTrailers();
@@ -119,8 +221,9 @@ final class WatchChannel implements AutoCloseable {
   public void close() {
     closed = true;
     for (ManagedChannel c : channels.values()) {
-      c.shutdownNow();
+      c.shutdownNow(); // open streams fail their pending quiet heartbeats
     }
     channels.clear();
+    quietStreams.clear();
   }
 }

@@ -3,6 +3,8 @@ package io.cohort.client;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
+import io.cohort.statemachine.proto.QuietHeartbeatAnswer;
+import io.cohort.statemachine.proto.QuietHeartbeatRequest;
 import io.cohort.statemachine.proto.WatchRequest;
 import io.cohort.statemachine.proto.WatchResult;
 import java.io.ByteArrayInputStream;
@@ -13,10 +15,17 @@ import org.apache.ratis.thirdparty.io.grpc.MethodDescriptor;
 import org.apache.ratis.thirdparty.io.grpc.Status;
 
 /**
- * The watch (R12) on the wire: one unary gRPC method, {@code cohort.Watch/watch}, served on each
- * node's Raft port next to Ratis' services (behind the same TLS and access interceptor). A
- * follower answers UNAVAILABLE with the leader's id in the {@link #LEADER} trailer when it knows
- * it. Messages are Cohort's protobuf ones, marshalled as bytes (the shaded gRPC is Ratis').
+ * Cohort's own service on each node's Raft port, next to Ratis' services (behind the same TLS and
+ * access interceptor):
+ * <ul>
+ *   <li>the watch (R12), {@code cohort.Watch/watch}, unary: a follower answers UNAVAILABLE with the
+ *       leader's id in the {@link #LEADER} trailer when it knows it;
+ *   <li>quiet heartbeats (step 11), {@code cohort.Watch/quietHeartbeats}, one long-lived stream per
+ *       client and leader carrying requests with ids and answers in any order, which the leader
+ *       answers off the log without the Ratis client protocol's per-request work (a node that does
+ *       not lead answers NEEDS_WRITE).
+ * </ul>
+ * Messages are Cohort's protobuf ones, marshalled as bytes (the shaded gRPC is Ratis').
  */
 public final class WatchProtocol {
   public static final String SERVICE = "cohort.Watch";
@@ -31,6 +40,14 @@ public final class WatchProtocol {
           .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "watch"))
           .setRequestMarshaller(new Bytes<>(WatchRequest.parser()))
           .setResponseMarshaller(new Bytes<>(WatchResult.parser()))
+          .build();
+
+  public static final MethodDescriptor<QuietHeartbeatRequest, QuietHeartbeatAnswer> QUIET_HEARTBEATS =
+      MethodDescriptor.<QuietHeartbeatRequest, QuietHeartbeatAnswer>newBuilder()
+          .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+          .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "quietHeartbeats"))
+          .setRequestMarshaller(new Bytes<>(QuietHeartbeatRequest.parser()))
+          .setResponseMarshaller(new Bytes<>(QuietHeartbeatAnswer.parser()))
           .build();
 
   private WatchProtocol() {}
@@ -52,10 +69,10 @@ public final class WatchProtocol {
       try {
         return parser.parseFrom(stream);
       } catch (InvalidProtocolBufferException e) {
-        throw Status.INVALID_ARGUMENT.withDescription("not a Cohort watch message: " + e.getMessage())
+        throw Status.INVALID_ARGUMENT.withDescription("not a Cohort message of " + SERVICE + ": " + e.getMessage())
             .asRuntimeException();
       } catch (IOException e) {
-        throw Status.INTERNAL.withDescription("reading a watch message: " + e.getMessage()).asRuntimeException();
+        throw Status.INTERNAL.withDescription("reading a message of " + SERVICE + ": " + e.getMessage()).asRuntimeException();
       }
     }
   }

@@ -59,8 +59,11 @@ class WatchClusterTest {
 
   /**
    * From C's start (its client and first heartbeat included) until the group is balanced 2/2/2
-   * over a, b, c; checks that each of them was woken by its watch meanwhile (A and B: a release
-   * asked; C: a grant ready).
+   * over a, b, c; checks that A and B were woken by their watches meanwhile (a release asked: their
+   * interval is far longer than the bound). C is not checked: its join answer paces it at the
+   * handoff interval (100 ms), so its grant may come with a paced heartbeat before its watch is
+   * answered, and then the watch has nothing to tell (the server-side test checks that a grant
+   * ready wakes a watch).
    */
   private static long handoffMs(String group, GroupConsumer<InMemoryLog.Record> a,
       GroupConsumer<InMemoryLog.Record> b, String third) {
@@ -68,13 +71,10 @@ class WatchClusterTest {
     long bBefore = b.watchChanges();
     long t0 = System.nanoTime();
     var c = consumer(group, third);
-    // balanced is the servers' view; C is woken when its watch answer arrives, which can come a few
-    // ms after a describe already shows its grants (a full CI run caught the assertion in between)
-    await("balanced with " + third + ", and " + third + " woken by its watch").atMost(TIMEOUT)
-        .pollInterval(Duration.ofMillis(20))
-        .until(() -> ClusterFixture.isBalanced(fx.describe(group), List.of(a, b, c)) && c.watchChanges() > 0);
+    await("balanced with " + third).atMost(TIMEOUT).pollInterval(Duration.ofMillis(20))
+        .until(() -> ClusterFixture.isBalanced(fx.describe(group), List.of(a, b, c)));
     long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    assertTrue(a.watchChanges() > aBefore && b.watchChanges() > bBefore && c.watchChanges() > 0,
+    assertTrue(a.watchChanges() > aBefore && b.watchChanges() > bBefore,
         "woken by their watches: a " + (a.watchChanges() - aBefore) + ", b " + (b.watchChanges() - bBefore)
             + ", c " + c.watchChanges());
     return took;

@@ -121,7 +121,7 @@ public final class CohortServer implements AutoCloseable {
     RaftProperties properties = RatisSettings.forServer(config);
     long freshnessBoundMs = LeaderFreshness.boundMs(properties);
     sm.judgeReadsBy(() -> LeaderFreshness.cutOff(divisionOrNull(raft.get(), config), freshnessBoundMs)); // R10
-    WatchService watches = new WatchService(config.id().toString(), sm::watchView,
+    WatchService watches = new WatchService(config.id().toString(), sm::watchView, sm::quietHeartbeat,
         () -> notLeader(divisionOrNull(raft.get(), config), fresh.get()));
     sm.watchedBy(watches);
     AtomicBoolean closed = new AtomicBoolean();

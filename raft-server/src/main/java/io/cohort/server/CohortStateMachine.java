@@ -11,6 +11,7 @@ import io.cohort.statemachine.MetricsView;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.DigestView;
+import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.LimitsRecord;
 import io.cohort.statemachine.proto.Query;
 import io.cohort.statemachine.proto.QueryResult;
@@ -546,6 +547,19 @@ public final class CohortStateMachine extends BaseStateMachine {
       default -> r = localQuery(q, principal);
     }
     return CompletableFuture.completedFuture(audited(q, principal, r));
+  }
+
+  /**
+   * A quiet heartbeat sent on Cohort's own service ({@link WatchService}) rather than as a Ratis
+   * read: the same off-log answer, after the same wait for the access bootstrap.
+   */
+  CompletableFuture<QueryResult> quietHeartbeat(Heartbeat hb, String principal) {
+    Query q = Query.newBuilder().setQuietHeartbeat(hb).build();
+    if (accessBootstrapPending(principal)) {
+      return accessBootstrapped.copy().completeOnTimeout(null, ACCESS_BOOTSTRAP_WAIT_MS, TimeUnit.MILLISECONDS)
+          .thenCompose(v -> answer(q, principal));
+    }
+    return answer(q, principal);
   }
 
   private QueryResult audited(Query q, String principal, QueryResult r) {

@@ -24,8 +24,9 @@ import java.util.function.Function;
  * a ticket is taken before the stamp), so the answer reflects everything stamped before the client
  * sent it (R2). Not the leader: NEEDS_WRITE, and the client sends the replicated heartbeat. Writes
  * not applied within {@link Shedding#SHED_AGE_MS}: RETRY_LATER (the leader is saturated), and the
- * member is renewed. Never a ReadIndex round: the client sends it as a non-linearizable read,
- * which Ratis gives to the leader's {@code query} directly.
+ * member is renewed. Never a ReadIndex round: the client sends it on its stream of quiet
+ * heartbeats ({@link WatchService}); one sent as a Ratis read (the query {@code quiet_heartbeat})
+ * gets the same answer, for clients that still send it that way.
  */
 final class OffLogLiveness {
   /** Runs a read of the applied state under the state machine's apply lock. */

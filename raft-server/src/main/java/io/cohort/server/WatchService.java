@@ -5,12 +5,17 @@ import io.cohort.client.PermissionDeniedIOException;
 import io.cohort.client.WatchProtocol;
 import io.cohort.server.tls.AccessInterceptor;
 import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.Heartbeat;
+import io.cohort.statemachine.proto.QueryResult;
+import io.cohort.statemachine.proto.QuietHeartbeatAnswer;
+import io.cohort.statemachine.proto.QuietHeartbeatRequest;
 import io.cohort.statemachine.proto.WatchRequest;
 import io.cohort.statemachine.proto.WatchResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -37,6 +42,11 @@ import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
  * costs one pass per spacing, not one per applied command. Only the leader answers: a follower
  * answers UNAVAILABLE with the leader's id, and a node that stops leading sends every parked watch
  * away the same way. A hint only: nothing here changes the state.
+ *
+ * <p>The same service carries quiet heartbeats (step 11) to the leader's off-log answer ({@link
+ * QuietHeartbeats}): one stream per client, answers in any order. It skips the Ratis client
+ * protocol's per-request work (request wrapping, sliding windows, per-request timers) and its
+ * ordered replies, where one answer that waits for the leader's writes held back every later one.
  */
 final class WatchService implements AutoCloseable {
   static final long PASS_SPACING_MS = 2;
@@ -45,12 +55,19 @@ final class WatchService implements AutoCloseable {
   /** Names are at most 255 characters (R9); a session token is 16 bytes. */
   static final int MAX_NAME_CHARS = 255;
   static final int MAX_TOKEN_BYTES = 64;
+  /** Quiet heartbeats one stream may have taken in and not yet answered to a ready stream. */
+  static final int MAX_QUIET_IN_FLIGHT = 4096;
   private static final Metadata.Key<String> EXCEPTION_TYPE =
       Metadata.Key.of("exception-type", Metadata.ASCII_STRING_MARSHALLER);
 
   /** The applied state's answer for one member (takes the state machine's lock). */
   interface Views {
     WatchResult watch(String group, String consumerId, ByteString session, String principal);
+  }
+
+  /** The leader's answer to a quiet heartbeat ({@link OffLogLiveness}: it judges its own leadership). */
+  interface QuietHeartbeats {
+    CompletableFuture<QueryResult> answer(Heartbeat hb, String principal);
   }
 
   /** Null when this node leads and may answer; else the leader's id ("" when it knows none). */
@@ -60,6 +77,7 @@ final class WatchService implements AutoCloseable {
 
   private final String self;
   private final Views views;
+  private final QuietHeartbeats quiet;
   private final Leadership leadership;
   /** group -> consumer id -> its parked watches (at most {@link #MAX_PER_CONSUMER}). */
   private final Map<String, Map<String, List<Parked>>> byGroup = new ConcurrentHashMap<>();
@@ -71,9 +89,10 @@ final class WatchService implements AutoCloseable {
   private final AtomicLong answered = new AtomicLong();
   private volatile long lastPassNanos;
 
-  WatchService(String self, Views views, Leadership leadership) {
+  WatchService(String self, Views views, QuietHeartbeats quiet, Leadership leadership) {
     this.self = self;
     this.views = views;
+    this.quiet = quiet;
     this.leadership = leadership;
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "cohort-watch-" + self);
@@ -85,6 +104,7 @@ final class WatchService implements AutoCloseable {
   ServerServiceDefinition definition() {
     return ServerServiceDefinition.builder(WatchProtocol.SERVICE)
         .addMethod(WatchProtocol.METHOD, ServerCalls.asyncUnaryCall(this::watch))
+        .addMethod(WatchProtocol.QUIET_HEARTBEATS, ServerCalls.asyncBidiStreamingCall(this::quietHeartbeats))
         .build();
   }
 
@@ -156,6 +176,128 @@ final class WatchService implements AutoCloseable {
       return;
     }
     changed(req.getGroup(), req.getConsumerId()); // a change applied between the look above and the parking
+  }
+
+  /** A client's stream of quiet heartbeats; no principal: refused. */
+  private StreamObserver<QuietHeartbeatRequest> quietHeartbeats(StreamObserver<QuietHeartbeatAnswer> out) {
+    String principal = AccessInterceptor.PRINCIPAL.get();
+    if (principal == null || !(out instanceof ServerCallStreamObserver<QuietHeartbeatAnswer> call)) {
+      out.onError(Status.PERMISSION_DENIED.withDescription("no principal").asRuntimeException());
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(QuietHeartbeatRequest value) {}
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {}
+      };
+    }
+    return new QuietStream(principal, call);
+  }
+
+  /**
+   * One client's quiet heartbeats. Each is answered on its own, in any order: the leader's off-log
+   * answer whatever its code (the coordinator validates the heartbeat and checks the principal's
+   * rights, as for one sent as a Ratis read), NEEDS_WRITE from a node that does not lead. Flow
+   * control bounds what a client can make this node hold: at most {@link #MAX_QUIET_IN_FLIGHT}
+   * requests are taken in before their answers went out to a ready stream.
+   */
+  private final class QuietStream implements StreamObserver<QuietHeartbeatRequest> {
+    private final String principal;
+    private final ServerCallStreamObserver<QuietHeartbeatAnswer> out;
+    /** Requests not taken in again because their answers met a stream that was not ready (guarded by out). */
+    private int owed;
+    /** Requests taken in and not answered yet (guarded by out). */
+    private int unanswered;
+    /** The client sent its last request: the stream ends after the last answer (guarded by out). */
+    private boolean halfClosed;
+    private boolean ended;
+
+    QuietStream(String principal, ServerCallStreamObserver<QuietHeartbeatAnswer> out) {
+      this.principal = principal;
+      this.out = out;
+      out.disableAutoRequest();
+      out.setOnReadyHandler(this::ready);
+      out.setOnCancelHandler(() -> {
+        synchronized (out) {
+          ended = true;
+        }
+      });
+      out.request(MAX_QUIET_IN_FLIGHT);
+    }
+
+    @Override
+    public void onNext(QuietHeartbeatRequest req) {
+      synchronized (out) {
+        unanswered++;
+      }
+      String leader = leadership.notLeader();
+      if (leader != null) {
+        answer(req.getId(), QueryResult.newBuilder().setCode(Code.NEEDS_WRITE).setMessage(
+            "send it as a replicated heartbeat: " + self + " is not the leader"
+                + (leader.isEmpty() ? "" : "; the leader is " + leader)).build());
+        return;
+      }
+      CompletableFuture<QueryResult> answer;
+      try {
+        answer = quiet.answer(req.getHeartbeat(), principal);
+      } catch (RuntimeException e) {
+        answer = CompletableFuture.failedFuture(e);
+      }
+      answer.whenComplete((r, e) -> answer(req.getId(), e == null ? r : QueryResult.newBuilder()
+          .setCode(Code.NEEDS_WRITE).setMessage("send it as a replicated heartbeat: not answered off the log: " + e)
+          .build()));
+    }
+
+    private void answer(long id, QueryResult r) {
+      synchronized (out) {
+        unanswered--;
+        if (ended) {
+          return;
+        }
+        out.onNext(QuietHeartbeatAnswer.newBuilder().setId(id).setResult(r).build());
+        if (halfClosed) {
+          endIfAnswered();
+        } else if (out.isReady()) {
+          out.request(1);
+        } else {
+          owed++;
+        }
+      }
+    }
+
+    private void endIfAnswered() {
+      if (unanswered == 0 && !ended) {
+        ended = true;
+        out.onCompleted();
+      }
+    }
+
+    private void ready() {
+      synchronized (out) {
+        if (owed > 0 && !ended && out.isReady()) {
+          out.request(owed);
+          owed = 0;
+        }
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      synchronized (out) {
+        ended = true;
+      }
+    }
+
+    @Override
+    public void onCompleted() {
+      synchronized (out) {
+        halfClosed = true;
+        endIfAnswered();
+      }
+    }
   }
 
   /** Why the request cannot be served, or null. Checked before anything is looked up. */

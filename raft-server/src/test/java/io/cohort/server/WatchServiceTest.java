@@ -21,7 +21,11 @@ import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.DeleteGroup;
 import io.cohort.statemachine.proto.GrantAccess;
+import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.HeartbeatResult;
+import io.cohort.statemachine.proto.QueryResult;
+import io.cohort.statemachine.proto.QuietHeartbeatAnswer;
+import io.cohort.statemachine.proto.QuietHeartbeatRequest;
 import io.cohort.statemachine.proto.Result;
 import io.cohort.statemachine.proto.Role;
 import io.cohort.statemachine.proto.WatchRequest;
@@ -30,12 +34,15 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
+import org.apache.ratis.thirdparty.io.grpc.MethodDescriptor;
 import org.apache.ratis.thirdparty.io.grpc.Status;
 import org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException;
 import org.apache.ratis.thirdparty.io.grpc.netty.NettyChannelBuilder;
@@ -99,18 +106,63 @@ class WatchServiceTest {
   }
 
   private static CompletableFuture<WatchResult> watch(TlsFiles tls, String peer, WatchRequest req) {
-    long timeoutMs = req.getTimeoutMs();
+    return call(tls, peer, WatchProtocol.METHOD, req, req.getTimeoutMs() + 30_000);
+  }
+
+  /** Quiet heartbeats on one stream of Cohort's own service (step 11), as the client sends them: the answers by id. */
+  private static CompletableFuture<Map<Long, QueryResult>> quiet(TlsFiles tls, String peer, Heartbeat... hbs) {
     Peers peers = Peers.parse(cluster.peers());
     ManagedChannel ch = NettyChannelBuilder.forTarget(cluster.address(peer)).useTransportSecurity()
         .sslContext(ClientTls.of(tls, peers).grpcClientContext()).build();
     synchronized (channels) {
       channels.add(ch);
     }
-    CompletableFuture<WatchResult> out = new CompletableFuture<>();
-    ClientCalls.asyncUnaryCall(ch.newCall(WatchProtocol.METHOD, CallOptions.DEFAULT
-        .withDeadlineAfter(timeoutMs + 30_000, TimeUnit.MILLISECONDS)), req, new StreamObserver<>() {
+    Map<Long, QueryResult> answers = new ConcurrentHashMap<>();
+    CompletableFuture<Map<Long, QueryResult>> out = new CompletableFuture<>();
+    StreamObserver<QuietHeartbeatRequest> requests = ClientCalls.asyncBidiStreamingCall(
+        ch.newCall(WatchProtocol.QUIET_HEARTBEATS, CallOptions.DEFAULT.withDeadlineAfter(30_000, TimeUnit.MILLISECONDS)),
+        new StreamObserver<QuietHeartbeatAnswer>() {
           @Override
-          public void onNext(WatchResult v) {
+          public void onNext(QuietHeartbeatAnswer a) {
+            answers.put(a.getId(), a.getResult());
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            out.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            out.complete(answers);
+          }
+        });
+    for (int i = 0; i < hbs.length; i++) {
+      requests.onNext(QuietHeartbeatRequest.newBuilder().setId(100 + i).setHeartbeat(hbs[i]).build());
+    }
+    requests.onCompleted(); // the server ends the stream once it answered everything taken in
+    return out;
+  }
+
+  private static QueryResult quietOne(TlsFiles tls, String peer, Heartbeat hb) throws Exception {
+    Map<Long, QueryResult> answers = quiet(tls, peer, hb).get(WAKE_MS, TimeUnit.MILLISECONDS);
+    assertEquals(List.of(100L), List.copyOf(answers.keySet()), "one answer, with the request's id");
+    return answers.get(100L);
+  }
+
+  private static <Q, R> CompletableFuture<R> call(TlsFiles tls, String peer, MethodDescriptor<Q, R> method, Q req,
+      long deadlineMs) {
+    Peers peers = Peers.parse(cluster.peers());
+    ManagedChannel ch = NettyChannelBuilder.forTarget(cluster.address(peer)).useTransportSecurity()
+        .sslContext(ClientTls.of(tls, peers).grpcClientContext()).build();
+    synchronized (channels) {
+      channels.add(ch);
+    }
+    CompletableFuture<R> out = new CompletableFuture<>();
+    ClientCalls.asyncUnaryCall(ch.newCall(method, CallOptions.DEFAULT
+        .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)), req, new StreamObserver<>() {
+          @Override
+          public void onNext(R v) {
             out.complete(v);
           }
 
@@ -233,7 +285,7 @@ class WatchServiceTest {
     }
   }
 
-  private static Status.Code refusal(CompletableFuture<WatchResult> w) {
+  private static Status.Code refusal(CompletableFuture<?> w) {
     ExecutionException e = assertThrows(ExecutionException.class, () -> w.get(WAKE_MS, TimeUnit.MILLISECONDS));
     return assertInstanceOf(StatusRuntimeException.class, e.getCause()).getStatus().getCode();
   }
@@ -271,5 +323,82 @@ class WatchServiceTest {
     assertFalse(r.getChanged(), "evicted, not woken");
     assertFalse(second.isDone());
     assertFalse(third.isDone());
+  }
+
+  // ------------------------------------------------------------------ the quiet heartbeat (step 11)
+
+  private static Heartbeat quietOf(String g, String consumer, HeartbeatResult last) {
+    return heartbeat(g, consumer, last.getSessionToken(), last.getGrantsList()).getHeartbeat();
+  }
+
+  @Test
+  void step11_quietHeartbeatsAreAnsweredByTheLeaderOffTheLogEachByItsId() throws Exception {
+    String g = group("quiet", 30_000);
+    HeartbeatResult a = hb(join(g, "A"));
+    HeartbeatResult b = hb(join(g, "B"));
+    HeartbeatResult told = hb(heartbeat(g, "A", a.getSessionToken(), a.getGrantsList()));
+    assertEquals(1, told.getReleaseCount());
+    var kept = a.getGrantsList().stream()
+        .filter(x -> x.getPartition() != told.getRelease(0).getPartition()).toList();
+    a = hb(heartbeat(g, "A", a.getSessionToken(), kept)); // released
+    b = hb(heartbeat(g, "B", b.getSessionToken(), List.of())); // granted
+    assertEquals(1, a.getGrantsCount());
+    assertEquals(1, b.getGrantsCount());
+    String leader = cluster.leaderId();
+    CohortStateMachine sm = cluster.server(leader).stateMachine();
+    long okBefore = sm.quietHeartbeatsOk();
+    Map<Long, QueryResult> answers = quiet(cluster.tls(MiniCluster.ADMIN), leader, quietOf(g, "A", a),
+        quietOf(g, "B", b)).get(WAKE_MS, TimeUnit.MILLISECONDS);
+    assertEquals(2, answers.size(), answers.toString());
+    for (var e : Map.of(100L, a, 101L, b).entrySet()) {
+      QueryResult r = answers.get(e.getKey());
+      assertEquals(Code.OK, r.getCode(), r.getMessage());
+      assertEquals(e.getValue().getSessionToken(), r.getHeartbeat().getSessionToken(), "answer " + e.getKey());
+      assertEquals(e.getValue().getGrantsList(), r.getHeartbeat().getGrantsList(), "answer " + e.getKey());
+    }
+    assertEquals(okBefore + 2, sm.quietHeartbeatsOk(), "answered off the log by the leader's liveness");
+  }
+
+  @Test
+  void step11_aFollowerAnswersAQuietHeartbeatNeedsWriteNamingTheLeader() throws Exception {
+    String g = group("quiet-follower", 30_000);
+    HeartbeatResult a = hb(join(g, "A"));
+    String leader = cluster.leaderId();
+    String follower = cluster.ids().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+    QueryResult r = quietOne(cluster.tls(MiniCluster.ADMIN), follower, quietOf(g, "A", a));
+    assertEquals(Code.NEEDS_WRITE, r.getCode(), r.getMessage());
+    assertTrue(r.getMessage().contains("the leader is " + leader), r.getMessage());
+  }
+
+  @Test
+  void step11_aQuietHeartbeatIsCheckedAsAHeartbeatIs() throws Exception {
+    String g = group("quiet-checked", 30_000);
+    HeartbeatResult a = hb(join(g, "A"));
+    String leader = cluster.leaderId();
+    for (String who : List.of("mallory", "bob")) { // no role; a consumer of another group
+      QueryResult r = quietOne(cluster.tls(who), leader, quietOf(g, "A", a));
+      assertEquals(Code.PERMISSION_DENIED, r.getCode(), who + ": " + r.getMessage());
+    }
+    Heartbeat oversized = quietOf(g, "A", a).toBuilder().setConsumerId("c".repeat(256)).build();
+    QueryResult r = quietOne(cluster.tls(MiniCluster.ADMIN), leader, oversized);
+    assertEquals(Code.INVALID_ARGUMENT, r.getCode(), r.getMessage());
+    HeartbeatResult b = hb(join(g, "A")); // a second process with A's id: the first session is fenced
+    r = quietOne(cluster.tls(MiniCluster.ADMIN), leader, quietOf(g, "A", a));
+    assertEquals(Code.FENCED, r.getCode(), r.getMessage());
+    assertEquals(Status.Code.PERMISSION_DENIED,
+        refusal(quiet(cluster.certs().node(leader), leader, quietOf(g, "A", b))), "a node certificate may not");
+  }
+
+  @Test
+  void step11_aStreamKeepsTakingQuietHeartbeatsPastItsWindowAsItsAnswersGoOut() throws Exception {
+    String g = group("quiet-many", 30_000);
+    HeartbeatResult a = hb(join(g, "A"));
+    int n = WatchService.MAX_QUIET_IN_FLIGHT + 904;
+    Heartbeat[] hbs = new Heartbeat[n];
+    java.util.Arrays.fill(hbs, quietOf(g, "A", a));
+    Map<Long, QueryResult> answers = quiet(cluster.tls(MiniCluster.ADMIN), cluster.leaderId(), hbs)
+        .get(60_000, TimeUnit.MILLISECONDS);
+    assertEquals(n, answers.size(), "every request answered, by its id");
+    assertTrue(answers.values().stream().allMatch(r -> r.getCode() == Code.OK), "all answered OK off the log");
   }
 }

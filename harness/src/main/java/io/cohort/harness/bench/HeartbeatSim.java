@@ -27,8 +27,9 @@ import java.util.function.Supplier;
  * coordinator suggests (counted from when it sent the previous one), through a few shared {@link
  * CohortClient}s. A granted partition is held at once, a partition to release is dropped at once
  * (no data to flush). With {@code quiet} a heartbeat that would change nothing goes as the real
- * consumer sends it (step 11): a quiet query the leader answers off the log, and on NEEDS_WRITE or
- * any other refusal but a session's or RETRY_LATER, the same heartbeat through the log at once.
+ * consumer sends it (step 11): on the client's stream of quiet heartbeats, answered by the leader
+ * off the log, and on NEEDS_WRITE or any other refusal but a session's or RETRY_LATER, the same
+ * heartbeat through the log at once.
  */
 final class HeartbeatSim {
   /** As the client's Exchange: an answer with a shorter interval means a handoff is pending. */

@@ -44,9 +44,10 @@ import org.apache.ratis.thirdparty.io.grpc.Status;
  *   <li>Ratis' admin API: group info and list for any authenticated caller ({@code cluster
  *       status}); everything else (leadership transfer, set configuration, group, snapshot and
  *       election management) for admins of the replicated ACL only.
- *   <li>Cohort's watch ({@code cohort.Watch}, R12): users only (a node certificate is refused);
- *       it runs with the principal in {@link #PRINCIPAL} and refuses, per request, a principal
- *       that may not heartbeat in the group as that consumer id (the group is in the request).
+ *   <li>Cohort's service ({@code cohort.Watch}: the watch, R12, and the quiet heartbeat, step 11):
+ *       users only (a node certificate is refused); it runs with the principal in {@link
+ *       #PRINCIPAL} and refuses, per request, a principal that may not heartbeat in the group as
+ *       that consumer id (the group is in the request).
  *   <li>Any other service is refused: nothing else is served on this port.
  * </ul>
  *
