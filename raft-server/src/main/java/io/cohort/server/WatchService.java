@@ -178,8 +178,8 @@ final class WatchService implements AutoCloseable {
     changed(req.getGroup(), req.getConsumerId()); // a change applied between the look above and the parking
   }
 
-  /** A client's stream of quiet heartbeats; no principal: refused. */
-  private StreamObserver<QuietHeartbeatRequest> quietHeartbeats(StreamObserver<QuietHeartbeatAnswer> out) {
+  /** A client's stream of quiet heartbeats; no principal: refused. Package-private for tests. */
+  StreamObserver<QuietHeartbeatRequest> quietHeartbeats(StreamObserver<QuietHeartbeatAnswer> out) {
     String principal = AccessInterceptor.PRINCIPAL.get();
     if (principal == null || !(out instanceof ServerCallStreamObserver<QuietHeartbeatAnswer> call)) {
       out.onError(Status.PERMISSION_DENIED.withDescription("no principal").asRuntimeException());
