@@ -97,7 +97,9 @@ final class WatchChannel implements AutoCloseable {
   /**
    * Sends a quiet heartbeat to {@code peer} on this client's stream to it (opened on first use,
    * again after it broke): its off-log answer, whatever the code. Not answered within {@code
-   * timeoutMs}: fails with a timeout and resets the stream (a wedged connection is not reused).
+   * timeoutMs}: fails with a timeout; if no answer at all came on the stream meanwhile, the stream
+   * is reset (a wedged connection is not reused). A stream still answering is kept: resetting it
+   * would fail every heartbeat waiting on it at once, and under overload send them all to the log.
    */
   CompletableFuture<QueryResult> quietHeartbeat(String peer, Heartbeat hb, long timeoutMs) {
     QuietStream s;
@@ -121,6 +123,8 @@ final class WatchChannel implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong();
     private final StreamObserver<QuietHeartbeatRequest> requests;
     private volatile boolean broken;
+    /** When the last answer arrived (nanoTime): a timeout resets the stream only if it fell silent. */
+    private volatile long lastAnswerNanos = System.nanoTime();
 
     QuietStream(String peer, ManagedChannel channel) {
       this.peer = peer;
@@ -140,10 +144,11 @@ final class WatchChannel implements AutoCloseable {
         }
         requests.onNext(QuietHeartbeatRequest.newBuilder().setId(id).setHeartbeat(hb).build());
       }
+      long sentNanos = System.nanoTime();
       return answer.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
         pending.remove(id);
-        if (e instanceof java.util.concurrent.TimeoutException) {
-          reset("a quiet heartbeat was not answered within " + timeoutMs + " ms");
+        if (e instanceof java.util.concurrent.TimeoutException && lastAnswerNanos - sentNanos < 0) {
+          reset("no quiet heartbeat was answered in the " + timeoutMs + " ms since one was sent");
         }
       });
     }
@@ -160,6 +165,7 @@ final class WatchChannel implements AutoCloseable {
 
     @Override
     public void onNext(QuietHeartbeatAnswer a) {
+      lastAnswerNanos = System.nanoTime();
       CompletableFuture<QueryResult> f = pending.remove(a.getId());
       if (f != null) {
         f.complete(a.getResult());
