@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.cohort.client.CohortException;
 import io.cohort.client.CohortGroup;
 import io.cohort.client.Peers;
 import io.cohort.client.admin.ClusterAdmin;
@@ -147,7 +148,12 @@ class FailStopTest {
       String leader = await("a leader").atMost(MiniCluster.TIMEOUT).until(
           () -> ClusterAdmin.leader(admin.status()).map(PeerStatus::id).orElse(null), java.util.Objects::nonNull);
       if (victimDisk != null && leader.equals("n3")) {
-        admin.transferLeadership("n1", Duration.ofSeconds(60), null);
+        // a fresh cluster may still hold an election (no leader for a moment, or another one won the
+        // race): the transfer is asked again until n1 leads
+        await("n1 leads").atMost(MiniCluster.TIMEOUT).ignoreExceptionsInstanceOf(CohortException.class).until(() -> {
+          admin.transferLeadership("n1", Duration.ofSeconds(60), null);
+          return true;
+        });
         leader = "n1";
       }
       String theLeader = leader;
