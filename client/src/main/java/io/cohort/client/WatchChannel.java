@@ -112,6 +112,10 @@ final class WatchChannel implements AutoCloseable {
   }
 
   private QuietStream quietStream(String peer) {
+    QuietStream open = quietStreams.get(peer); // every quiet heartbeat comes here: no lock while the stream lives
+    if (open != null && !open.broken) {
+      return open;
+    }
     ManagedChannel channel = channel(peer);
     return quietStreams.compute(peer, (id, s) -> s != null && !s.broken ? s : new QuietStream(peer, channel));
   }

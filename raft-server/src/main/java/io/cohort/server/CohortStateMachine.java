@@ -521,11 +521,7 @@ public final class CohortStateMachine extends BaseStateMachine {
               + " lately, so its state may be stale; ask again (a new leader answers) or read with --stale")
           .build()));
     }
-    if (accessBootstrapPending(principal)) {
-      return accessBootstrapped.copy().completeOnTimeout(null, ACCESS_BOOTSTRAP_WAIT_MS, TimeUnit.MILLISECONDS)
-          .thenCompose(v -> answer(q, principal)).thenApply(Messages::of);
-    }
-    return answer(q, principal).thenApply(Messages::of);
+    return answerOnceBootstrapped(q, principal).thenApply(Messages::of);
   }
 
   /**
@@ -554,7 +550,11 @@ public final class CohortStateMachine extends BaseStateMachine {
    * read: the same off-log answer, after the same wait for the access bootstrap.
    */
   CompletableFuture<QueryResult> quietHeartbeat(Heartbeat hb, String principal) {
-    Query q = Query.newBuilder().setQuietHeartbeat(hb).build();
+    return answerOnceBootstrapped(Query.newBuilder().setQuietHeartbeat(hb).build(), principal);
+  }
+
+  /** {@link #answer}, after the access bootstrap when it is still pending for this principal. */
+  private CompletableFuture<QueryResult> answerOnceBootstrapped(Query q, String principal) {
     if (accessBootstrapPending(principal)) {
       return accessBootstrapped.copy().completeOnTimeout(null, ACCESS_BOOTSTRAP_WAIT_MS, TimeUnit.MILLISECONDS)
           .thenCompose(v -> answer(q, principal));

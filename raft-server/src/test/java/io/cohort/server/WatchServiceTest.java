@@ -111,12 +111,7 @@ class WatchServiceTest {
 
   /** Quiet heartbeats on one stream of Cohort's own service (step 11), as the client sends them: the answers by id. */
   private static CompletableFuture<Map<Long, QueryResult>> quiet(TlsFiles tls, String peer, Heartbeat... hbs) {
-    Peers peers = Peers.parse(cluster.peers());
-    ManagedChannel ch = NettyChannelBuilder.forTarget(cluster.address(peer)).useTransportSecurity()
-        .sslContext(ClientTls.of(tls, peers).grpcClientContext()).build();
-    synchronized (channels) {
-      channels.add(ch);
-    }
+    ManagedChannel ch = channel(tls, peer);
     Map<Long, QueryResult> answers = new ConcurrentHashMap<>();
     CompletableFuture<Map<Long, QueryResult>> out = new CompletableFuture<>();
     StreamObserver<QuietHeartbeatRequest> requests = ClientCalls.asyncBidiStreamingCall(
@@ -150,14 +145,19 @@ class WatchServiceTest {
     return answers.get(100L);
   }
 
-  private static <Q, R> CompletableFuture<R> call(TlsFiles tls, String peer, MethodDescriptor<Q, R> method, Q req,
-      long deadlineMs) {
-    Peers peers = Peers.parse(cluster.peers());
+  /** A channel to {@code peer} with {@code tls}'s certificate, closed after all tests. */
+  private static ManagedChannel channel(TlsFiles tls, String peer) {
     ManagedChannel ch = NettyChannelBuilder.forTarget(cluster.address(peer)).useTransportSecurity()
-        .sslContext(ClientTls.of(tls, peers).grpcClientContext()).build();
+        .sslContext(ClientTls.of(tls, Peers.parse(cluster.peers())).grpcClientContext()).build();
     synchronized (channels) {
       channels.add(ch);
     }
+    return ch;
+  }
+
+  private static <Q, R> CompletableFuture<R> call(TlsFiles tls, String peer, MethodDescriptor<Q, R> method, Q req,
+      long deadlineMs) {
+    ManagedChannel ch = channel(tls, peer);
     CompletableFuture<R> out = new CompletableFuture<>();
     ClientCalls.asyncUnaryCall(ch.newCall(method, CallOptions.DEFAULT
         .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)), req, new StreamObserver<>() {
