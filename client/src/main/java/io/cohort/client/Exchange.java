@@ -27,8 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Exchange {
   private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
-  /** The coordinator's interval while a handoff involves the member (Membership.HANDOFF_INTERVAL_MS). */
-  private static final long HANDOFF_INTERVAL_MS = 100;
 
   private final ConsumerLoop<?> loop;
   private final ConsumerTransport transport;
@@ -124,13 +122,17 @@ final class Exchange {
   /**
    * Whether the heartbeat would change nothing on the leader as far as this consumer knows: same
    * session, no commits or errors, exactly the grants of the last answer, which asked for no
-   * release and had no handoff pending (its interval was not shortened). The leader checks again.
+   * release. The leader checks again. A member that only waits for a grant (a handoff pending, the
+   * interval shortened) polls quietly too: the poll that finds the grant ready is answered
+   * NEEDS_WRITE (a grant not yet told) and sent through the log at once. Polling through the log
+   * cost a write every handoff interval per waiting member, which under a join storm is what
+   * saturated the leader.
    */
   private boolean quietFits(Heartbeat hb) {
     HeartbeatResult last = lastAnswer;
     if (!config.quietHeartbeats() || last == null || hb.getSessionToken().isEmpty()
         || !hb.getSessionToken().equals(last.getSessionToken()) || hb.getCommitsCount() > 0
-        || hb.getErrorsCount() > 0 || last.getReleaseCount() > 0 || last.getNextHeartbeatMs() <= HANDOFF_INTERVAL_MS
+        || hb.getErrorsCount() > 0 || last.getReleaseCount() > 0
         || hb.getHeldCount() != last.getGrantsCount()) {
       return false;
     }

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.Heartbeat;
+import io.cohort.statemachine.proto.HeartbeatResult;
+import io.cohort.statemachine.proto.PartitionRef;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -109,6 +111,35 @@ class QuietHeartbeatClientTest {
     long released = coordinator.log.stream().filter(c -> c.hasHeartbeat() && c.getHeartbeat().getConsumerId().equals("a")
         && c.getHeartbeat().getHeldCount() == 1).count();
     assertTrue(released >= 1, "the release went through the log");
+  }
+
+  @Test
+  void handoff_aMemberWaitingForAGrantPollsQuietlyAndTakesTheGrantThroughTheLogOnceReleased() {
+    coordinator.createTopic("t", 2);
+    coordinator.createGroup("g", "t", 10_000, 200);
+    HeartbeatResult b = coordinator.heartbeat(Heartbeat.newBuilder().setGroup("g").setConsumerId("b").build()).join();
+    assertEquals(2, b.getGrantsCount(), "b holds both partitions");
+    start(ConsumerConfig.builder("g", "a").pollWaitMs(20).build());
+    await().atMost(TIMEOUT).until(() -> coordinator.members("g") == 2);
+    Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup("g").setConsumerId("b").setSessionToken(b.getSessionToken())
+        .addHeld(PartitionRef.newBuilder().setTopic("t").setPartition(0))
+        .addHeld(PartitionRef.newBuilder().setTopic("t").setPartition(1));
+    b = coordinator.heartbeat(hb.build()).join();
+    assertEquals(1, b.getReleaseCount(), "b is asked to give one partition to a");
+    int released = b.getRelease(0).getPartition();
+    // b does not release yet: a waits, polling at the handoff interval
+    int quietBefore = transport.quiet.size();
+    await().atMost(TIMEOUT).until(() -> transport.quiet.size() >= quietBefore + 10);
+    long aLogged = coordinator.log.stream().filter(c -> c.hasHeartbeat()
+        && c.getHeartbeat().getConsumerId().equals("a")).count();
+    assertTrue(aLogged <= 2, aLogged + " heartbeats of a through the log while it only waited: its join (and one "
+        + "before the handoff began); its polls went quietly");
+    assertEquals(0, consumer.reading().size(), "nothing granted to a before b released");
+    // b releases: a's next poll finds its grant and takes it through the log
+    coordinator.heartbeat(Heartbeat.newBuilder().setGroup("g").setConsumerId("b").setSessionToken(b.getSessionToken())
+        .addHeld(PartitionRef.newBuilder().setTopic("t").setPartition(1 - released)).build()).join();
+    await().atMost(TIMEOUT).until(() -> consumer.reading().size() == 1);
+    assertTrue(consumer.reading().containsKey(new PartitionId("t", released)), "a reads what b released");
   }
 
   @Test

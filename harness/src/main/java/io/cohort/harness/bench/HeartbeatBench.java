@@ -65,6 +65,10 @@ public final class HeartbeatBench implements CliCommand {
       + "within one interval")
   int joinRate = 500;
 
+  @Parameter(names = "--quiet-while-waiting", arity = 1, description = "with --quiet: a member whose only handoff is a "
+      + "grant it waits for polls at the handoff interval quietly (false: through the log, as before)")
+  boolean quietWhileWaiting = true;
+
   @Parameter(names = "--measure-s", description = "measured seconds per step")
   int measureS = 15;
 
@@ -197,6 +201,7 @@ public final class HeartbeatBench implements CliCommand {
           .setHeartbeatIntervalMs(intervalMs).setStartFrom(StartFrom.BEGIN)));
     }
     HeartbeatSim sim = new HeartbeatSim(clients, 2, quiet);
+    sim.quietWhileWaiting = quietWhileWaiting;
     long joinMs = joinRate == 0 ? intervalMs : Math.max(intervalMs, consumers * 1000L / joinRate);
     for (int g = 0; g < needed; g++) {
       sim.add(groups.get(g), "s" + step + "-c", Math.min(groupSize, consumers - g * groupSize), joinMs);
@@ -239,6 +244,11 @@ public final class HeartbeatBench implements CliCommand {
     if (!reasons.isEmpty()) {
       out.printf("  fall-backs to the log: %s%n", reasons);
     }
+    long[] sh = sim.shedLatency.sorted();
+    long[] rf = sim.refusedLatency.sorted();
+    out.printf("  answered RETRY_LATER after p50 %.1f / p99 %.1f ms (%d); a session refusal after p50 %.1f / p99 %.1f ms (%d)%n",
+        Latencies.quantileMs(sh, 0.5), Latencies.quantileMs(sh, 0.99), sh.length, Latencies.quantileMs(rf, 0.5),
+        Latencies.quantileMs(rf, 0.99), rf.length);
     out.flush();
     ServerProcesses.sleepMs(3000);
     return s;

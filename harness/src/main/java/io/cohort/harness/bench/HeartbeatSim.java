@@ -37,6 +37,8 @@ final class HeartbeatSim {
 
   private final List<CohortClient> clients;
   private final boolean quiet;
+  /** A member that only waits for a grant polls quietly (as the client's Exchange since step 11's last change). */
+  volatile boolean quietWhileWaiting = true;
   private final ScheduledExecutorService scheduler;
   private final List<Sim> sims = new ArrayList<>();
   private volatile boolean stopped;
@@ -56,6 +58,9 @@ final class HeartbeatSim {
   final AtomicLong expired = new AtomicLong();
   /** Heartbeats an overloaded leader shed (RETRY_LATER, step 11): retried after its retry-after, session kept. */
   final AtomicLong shed = new AtomicLong();
+  /** Time from send to a RETRY_LATER, and to a session refusal, while recording (where writes wait). */
+  final Latencies shedLatency = new Latencies();
+  final Latencies refusedLatency = new Latencies();
 
   private final class Sim {
     final String group;
@@ -90,19 +95,23 @@ final class HeartbeatSim {
             if (recording != null) {
               fallbackReasons.computeIfAbsent(reason(e), k -> new LongAdder()).increment();
             }
-            call(() -> client.heartbeat(hb)).whenComplete((r2, e2) -> answered(sent, r2, e2));
+            replicated(hb, sent);
           }
         });
       } else {
-        call(() -> client.heartbeat(hb)).whenComplete((r, e) -> answered(sent, r, e));
+        replicated(hb, sent);
       }
+    }
+
+    private void replicated(Heartbeat hb, long sent) {
+      call(() -> client.heartbeat(hb)).whenComplete((r, e) -> answered(sent, r, e));
     }
 
     /** As the client's Exchange: the same session, exactly the last grants, no release asked, no handoff pending. */
     private boolean quietFits() {
       HeartbeatResult l = last;
       return l != null && !session.isEmpty() && session.equals(l.getSessionToken()) && l.getReleaseCount() == 0
-          && l.getNextHeartbeatMs() > HANDOFF_INTERVAL_MS && held.size() == l.getGrantsCount();
+          && (quietWhileWaiting || l.getNextHeartbeatMs() > HANDOFF_INTERVAL_MS) && held.size() == l.getGrantsCount();
     }
 
     private void answered(long sent, HeartbeatResult r, Throwable e) {
@@ -129,11 +138,18 @@ final class HeartbeatSim {
         last = null;
         Throwable t = unwrap(e);
         if (t instanceof CohortRejectedException re && re.code() == Code.RETRY_LATER) {
-          shed.incrementAndGet(); // as GroupConsumer does: wait the retry-after with jitter, keep the session
+          shed.incrementAndGet();
+          Latencies sl = recording;
+          if (sl != null) {
+            shedLatency.add(now - sent);
+          } // as GroupConsumer does: wait the retry-after with jitter, keep the session
           nextMs = TimeUnit.NANOSECONDS.toMillis(now - sent) // counted from the answer, not the send
               + (long) (re.retryAfterMs(500) * (0.5 + ThreadLocalRandom.current().nextDouble()));
         } else if (t instanceof CohortRejectedException re && (re.code() == Code.UNKNOWN_MEMBER || re.code() == Code.FENCED)) {
           rejoins.incrementAndGet();
+          if (recording != null) {
+            refusedLatency.add(now - sent);
+          }
           if (re.code() == Code.UNKNOWN_MEMBER) {
             expired.incrementAndGet();
           }
