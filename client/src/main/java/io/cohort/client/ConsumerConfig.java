@@ -31,8 +31,8 @@ import java.util.Objects;
  *     placed again (at most {@link WatchProtocol#MAX_TIMEOUT_MS}); 0 = no watch, heartbeats keep
  *     their interval
  * @param quietHeartbeats step 11: a heartbeat that would change nothing (no commits, the same
- *     grants, no release or handoff pending) is answered by the leader off the log; false = every
- *     heartbeat goes through the log
+ *     grants, no release asked; also a poll while waiting for a grant) is answered by the leader
+ *     off the log; false = every heartbeat goes through the log
  */
 public record ConsumerConfig(String group, String consumerId, long commitIntervalMs,
     int maxBatchRecords, long pollWaitMs, long sessionMarginMs, long errorBackoffMs, long retryMs,

@@ -124,9 +124,8 @@ final class Exchange {
    * session, no commits or errors, exactly the grants of the last answer, which asked for no
    * release. The leader checks again. A member that only waits for a grant (a handoff pending, the
    * interval shortened) polls quietly too: the poll that finds the grant ready is answered
-   * NEEDS_WRITE (a grant not yet told) and sent through the log at once. Polling through the log
-   * cost a write every handoff interval per waiting member, which under a join storm is what
-   * saturated the leader.
+   * NEEDS_WRITE (a grant not yet told) and sent through the log at once; polling through the log
+   * cost a write every handoff interval per waiting member.
    */
   private boolean quietFits(Heartbeat hb) {
     HeartbeatResult last = lastAnswer;

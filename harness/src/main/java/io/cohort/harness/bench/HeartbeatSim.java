@@ -37,7 +37,7 @@ final class HeartbeatSim {
 
   private final List<CohortClient> clients;
   private final boolean quiet;
-  /** A member that only waits for a grant polls quietly (as the client's Exchange since step 11's last change). */
+  /** A member that only waits for a grant polls quietly, as the client's Exchange does since 97c9ae5. */
   volatile boolean quietWhileWaiting = true;
   private final ScheduledExecutorService scheduler;
   private final List<Sim> sims = new ArrayList<>();
@@ -95,19 +95,18 @@ final class HeartbeatSim {
             if (recording != null) {
               fallbackReasons.computeIfAbsent(reason(e), k -> new LongAdder()).increment();
             }
-            replicated(hb, sent);
+            call(() -> client.heartbeat(hb)).whenComplete((r2, e2) -> answered(sent, r2, e2));
           }
         });
       } else {
-        replicated(hb, sent);
+        call(() -> client.heartbeat(hb)).whenComplete((r, e) -> answered(sent, r, e));
       }
     }
 
-    private void replicated(Heartbeat hb, long sent) {
-      call(() -> client.heartbeat(hb)).whenComplete((r, e) -> answered(sent, r, e));
-    }
-
-    /** As the client's Exchange: the same session, exactly the last grants, no release asked, no handoff pending. */
+    /**
+     * As the client's Exchange: the same session, exactly the last grants, no release asked; with
+     * {@code quietWhileWaiting} false, also no handoff pending (as before 97c9ae5).
+     */
     private boolean quietFits() {
       HeartbeatResult l = last;
       return l != null && !session.isEmpty() && session.equals(l.getSessionToken()) && l.getReleaseCount() == 0
@@ -138,11 +137,10 @@ final class HeartbeatSim {
         last = null;
         Throwable t = unwrap(e);
         if (t instanceof CohortRejectedException re && re.code() == Code.RETRY_LATER) {
-          shed.incrementAndGet();
-          Latencies sl = recording;
-          if (sl != null) {
+          shed.incrementAndGet(); // as GroupConsumer does: wait the retry-after with jitter, keep the session
+          if (recording != null) {
             shedLatency.add(now - sent);
-          } // as GroupConsumer does: wait the retry-after with jitter, keep the session
+          }
           nextMs = TimeUnit.NANOSECONDS.toMillis(now - sent) // counted from the answer, not the send
               + (long) (re.retryAfterMs(500) * (0.5 + ThreadLocalRandom.current().nextDouble()));
         } else if (t instanceof CohortRejectedException re && (re.code() == Code.UNKNOWN_MEMBER || re.code() == Code.FENCED)) {
