@@ -200,8 +200,7 @@ public final class HeartbeatBench implements CliCommand {
       groups.add(scratch.topicAndGroup("hb-" + g, groupSize, CreateGroup.newBuilder().setSessionTimeoutMs(session)
           .setHeartbeatIntervalMs(intervalMs).setStartFrom(StartFrom.BEGIN)));
     }
-    HeartbeatSim sim = new HeartbeatSim(clients, 2, quiet);
-    sim.quietWhileWaiting = quietWhileWaiting;
+    HeartbeatSim sim = new HeartbeatSim(clients, 2, quiet, quietWhileWaiting);
     long joinMs = joinRate == 0 ? intervalMs : Math.max(intervalMs, consumers * 1000L / joinRate);
     for (int g = 0; g < needed; g++) {
       sim.add(groups.get(g), "s" + step + "-c", Math.min(groupSize, consumers - g * groupSize), joinMs);

@@ -38,7 +38,7 @@ final class HeartbeatSim {
   private final List<CohortClient> clients;
   private final boolean quiet;
   /** A member that only waits for a grant polls quietly, as the client's Exchange does since 97c9ae5. */
-  volatile boolean quietWhileWaiting = true;
+  private final boolean quietWhileWaiting;
   private final ScheduledExecutorService scheduler;
   private final List<Sim> sims = new ArrayList<>();
   private volatile boolean stopped;
@@ -197,9 +197,13 @@ final class HeartbeatSim {
     };
   }
 
-  /** @param quiet send heartbeats that change nothing as quiet queries (false: every one through the log) */
-  HeartbeatSim(List<CohortClient> clients, int threads, boolean quiet) {
+  /**
+   * @param quiet send heartbeats that change nothing as quiet queries (false: every one through the log)
+   * @param quietWhileWaiting with quiet, also the polls of a member waiting for a grant (false: as before 97c9ae5)
+   */
+  HeartbeatSim(List<CohortClient> clients, int threads, boolean quiet, boolean quietWhileWaiting) {
     this.quiet = quiet;
+    this.quietWhileWaiting = quietWhileWaiting;
     this.clients = clients;
     this.scheduler = Executors.newScheduledThreadPool(threads, r -> {
       Thread t = new Thread(r, "bench-heartbeat");
