@@ -73,6 +73,17 @@ class ServerConfigTest {
   }
 
   @Test
+  void nodesStaggerTheirAutomaticSnapshotsByTheirPlaceInThePeersList() {
+    String peers = "n3=127.0.0.1:7003,n1=127.0.0.1:7001,n2=127.0.0.1:7002";
+    long[] every = new long[3];
+    for (int i = 0; i < 3; i++) {
+      every[i] = RaftServerConfigKeys.Snapshot.autoTriggerThreshold(
+          RatisSettings.forServer(ServerConfig.insecure("n" + (i + 1), Path.of("/tmp/s"), peers)));
+    }
+    assertArrayEquals(new long[] {100_000, 119_000, 138_000}, every, "by id, not by the order given");
+  }
+
+  @Test
   void snapshotEveryZeroMeansOnlyExplicitSnapshots() {
     ServerConfig c = parse("--id", "n1", "--storage", "d", "--peers", "n1=h:1", "--snapshot-every", "0")
         .toConfig(INSECURE);
@@ -186,6 +197,8 @@ class ServerConfigTest {
         .replaceAll("(?m)^#(id|storage)=", "$1=");
     Path all = Files.writeString(dir.resolve("all.properties"), uncommented);
     ServerConfig d = parse("--config", all.toString()).toConfig(INSECURE);
+    assertEquals("n1", d.id().toString(), "the file's id");
+    d = parse("--config", all.toString(), "--id", "n2").toConfig(INSECURE); // c's node: the same snapshot stagger
     assertEquals(Limits.DEFAULTS.toRecord(), d.stateMachine().bootstrapLimits());
     assertFalse(d.ratis().isEmpty());
     assertEquals(toMap(RatisSettings.forServer(c)), toMap(RatisSettings.forServer(d)), "no Ratis default changes");
