@@ -294,7 +294,8 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /**
    * @param pendingWrites commands this leader admitted that are not applied (nor cancelled) yet:
-   *     beyond {@link #shedHeartbeatsAbove} heartbeats are shed with RETRY_LATER before the log
+   *     beyond {@link #shedHeartbeatsAbove} heartbeats are shed with RETRY_LATER before the log,
+   *     joins beyond half of it (the age bound is the same for both)
    */
   TransactionContext startTransaction(RaftClientRequest request, long term, boolean leaderReady,
       long pendingWrites) {
@@ -311,10 +312,11 @@ public final class CohortStateMachine extends BaseStateMachine {
             return stamps.stampMs(term, leaderReady, () -> appliedNowMs);
           }, this::newSessionToken).withTicket(ticket[0]);
       long lagMs = this.pendingWrites.oldestAgeMs();
-      if (admitted.command().hasHeartbeat() && Shedding.saturated(pendingWrites, shedAbovePending, lagMs)) {
+      boolean join = admitted.command().hasHeartbeat() && admitted.command().getHeartbeat().getSessionToken().isEmpty();
+      if (admitted.command().hasHeartbeat() && Shedding.saturated(pendingWrites, shedAbovePending, lagMs, join)) {
         this.pendingWrites.done(ticket[0]);
         liveness.renewShed(admitted);
-        throw Shedding.refuse(admitted, pendingWrites, shedAbovePending, lagMs);
+        throw Shedding.refuse(admitted, pendingWrites, shedAbovePending, lagMs, join);
       }
     } catch (IllegalArgumentException refused) {
       if (ticket[0] != 0) {
