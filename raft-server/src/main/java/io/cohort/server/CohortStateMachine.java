@@ -294,8 +294,7 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /**
    * @param pendingWrites commands this leader admitted that are not applied (nor cancelled) yet:
-   *     beyond {@link #shedHeartbeatsAbove} heartbeats are shed with RETRY_LATER before the log,
-   *     joins beyond half of it (the age bound is the same for both)
+   *     beyond {@link #shedHeartbeatsAbove} heartbeats are shed with RETRY_LATER before the log
    */
   TransactionContext startTransaction(RaftClientRequest request, long term, boolean leaderReady,
       long pendingWrites) {
@@ -312,11 +311,10 @@ public final class CohortStateMachine extends BaseStateMachine {
             return stamps.stampMs(term, leaderReady, () -> appliedNowMs);
           }, this::newSessionToken).withTicket(ticket[0]);
       long lagMs = this.pendingWrites.oldestAgeMs();
-      boolean join = admitted.command().hasHeartbeat() && admitted.command().getHeartbeat().getSessionToken().isEmpty();
-      if (admitted.command().hasHeartbeat() && Shedding.saturated(pendingWrites, shedAbovePending, lagMs, join)) {
+      if (admitted.command().hasHeartbeat() && Shedding.saturated(pendingWrites, shedAbovePending, lagMs)) {
         this.pendingWrites.done(ticket[0]);
         liveness.renewShed(admitted);
-        throw Shedding.refuse(admitted, pendingWrites, shedAbovePending, lagMs, join);
+        throw Shedding.refuse(admitted, pendingWrites, shedAbovePending, lagMs);
       }
     } catch (IllegalArgumentException refused) {
       if (ticket[0] != 0) {

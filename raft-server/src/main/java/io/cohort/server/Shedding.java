@@ -8,7 +8,7 @@ import io.cohort.statemachine.proto.Code;
  * oldest command was admitted more than {@link #SHED_AGE_MS} ago, heartbeats (replicated or quiet)
  * are refused before the log with RETRY_LATER and a retry-after that grows with the queue or its
  * age, so the queue (and every heartbeat's latency) stays short instead of growing until sessions
- * expire and their rejoins add load. Joins are shed first, above half the queue bound. Clients back off with jitter and keep their session (they
+ * expire and their rejoins add load. Clients back off with jitter and keep their session (they
  * rejoin only when the leader says UNKNOWN_MEMBER).
  *
  * <p>A shed heartbeat still counts as life (step 11): if its session is the member's, the leader
@@ -44,23 +44,10 @@ final class Shedding {
     return pending > bound || lagMs > SHED_AGE_MS;
   }
 
-  /**
-   * Joins are shed first, above half the queue bound: a join is new work (its rebalance asks
-   * holders to release, and each release and grant is a write of its own), while the members
-   * already in the queue are finishing handoffs. A join storm on a saturated leader then slows to
-   * what the leader drains instead of piling moves on moves; members already joined keep the
-   * leader. The age bound stays whole: one slow apply (an explicit snapshot) is not a storm.
-   */
-  static boolean saturated(long pending, long bound, long lagMs, boolean join) {
-    return saturated(join ? 2 * pending : pending, bound, lagMs);
-  }
-
-  static CommandAdmission.Refused refuse(CommandAdmission.Admitted admitted, long pending, long bound, long lagMs,
-      boolean join) {
-    long queueBound = join ? bound / 2 : bound;
-    String why = pending > queueBound
-        ? "retry after " + retryAfterMs(pending, Math.max(1, queueBound)) + " ms: the leader has " + pending
-            + " writes waiting to be applied (shedding " + (join ? "joins" : "heartbeats") + " above " + queueBound + ")"
+  static CommandAdmission.Refused refuse(CommandAdmission.Admitted admitted, long pending, long bound, long lagMs) {
+    String why = pending > bound
+        ? "retry after " + retryAfterMs(pending, bound) + " ms: the leader has " + pending
+            + " writes waiting to be applied (shedding heartbeats above " + bound + ")"
         : "retry after " + retryAfterMs(lagMs) + " ms: the leader's oldest write waiting to be applied was admitted "
             + lagMs + " ms ago";
     return new CommandAdmission.Refused(Code.RETRY_LATER, admitted.command().getBodyCase(),

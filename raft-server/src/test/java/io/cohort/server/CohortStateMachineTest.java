@@ -270,8 +270,7 @@ class CohortStateMachineTest {
     CohortStateMachine leader = new CohortStateMachine(CohortStateMachine.Settings.DEFAULTS);
     leader.leaderReady(1);
     leader.shedHeartbeatsAbove(100);
-    byte[] hb = Commands.heartbeat("g", "a", com.google.protobuf.ByteString.copyFrom(new byte[16]), List.of())
-        .toByteArray();
+    byte[] hb = Commands.join("g", "a").toByteArray();
     byte[] topic = createTopic("t", 1).toByteArray();
 
     TransactionContext shed = leader.startTransaction(request(hb), 1, true, 101); // 200 ms x 101 / 100
@@ -283,22 +282,6 @@ class CohortStateMachineTest {
 
     assertNull(leader.startTransaction(request(hb), 1, true, 100).getException(), "at the bound: admitted");
     assertNull(leader.startTransaction(request(topic), 1, true, 10_000).getException(), "only heartbeats are shed");
-  }
-
-  @Test
-  void shedding_joinsAreShedFirstAtHalfTheBound() throws Exception {
-    CohortStateMachine leader = new CohortStateMachine(CohortStateMachine.Settings.DEFAULTS);
-    leader.leaderReady(1);
-    leader.shedHeartbeatsAbove(100);
-    byte[] join = Commands.join("g", "b").toByteArray();
-    byte[] hb = Commands.heartbeat("g", "a", com.google.protobuf.ByteString.copyFrom(new byte[16]), List.of())
-        .toByteArray();
-
-    assertNull(leader.startTransaction(request(join), 1, true, 50).getException(), "at half the bound: admitted");
-    String shed = leader.startTransaction(request(join), 1, true, 51).getException().getMessage();
-    assertTrue(shed.startsWith("RETRY_LATER: retry after 204 ms: ") && shed.contains("shedding joins above 50"), shed);
-    assertNull(leader.startTransaction(request(hb), 1, true, 100).getException(), "a member's heartbeat still goes");
-    assertEquals(0, leader.pendingRenewals(), "a shed join renews nobody");
   }
 
   @Test
