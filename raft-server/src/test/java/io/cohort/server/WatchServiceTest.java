@@ -399,6 +399,17 @@ class WatchServiceTest {
     Map<Long, QueryResult> answers = quiet(cluster.tls(MiniCluster.ADMIN), cluster.leaderId(), hbs)
         .get(60_000, TimeUnit.MILLISECONDS);
     assertEquals(n, answers.size(), "every request answered, by its id");
-    assertTrue(answers.values().stream().allMatch(r -> r.getCode() == Code.OK), "all answered OK off the log");
+    // On a loaded 2-core CI machine the leader may fail to prove its lease (NEEDS_WRITE) or see its
+    // oldest write age past the shedding bound (RETRY_LATER) for a moment: both are right answers.
+    // Anything else, or no OK at all, is not.
+    Map<Code, Long> codes = answers.values().stream()
+        .collect(java.util.stream.Collectors.groupingBy(QueryResult::getCode, java.util.stream.Collectors.counting()));
+    assertTrue(codes.getOrDefault(Code.OK, 0L) > 0, "answered OK off the log: " + codes);
+    for (QueryResult r : answers.values()) {
+      assertTrue(r.getCode() == Code.OK
+          || r.getCode() == Code.NEEDS_WRITE && r.getMessage().contains("heard from a majority lately")
+          || r.getCode() == Code.RETRY_LATER && r.getMessage().contains("oldest write waiting"),
+          r.getCode() + ": " + r.getMessage() + " (all: " + codes + ")");
+    }
   }
 }
