@@ -40,7 +40,7 @@ public final class ServerOptions {
 
   @Parameter(names = "--snapshot-every", description = "Take a snapshot every N applied entries (0 = only when asked; default "
       + CohortStateMachine.Settings.DEFAULT_AUTO_SNAPSHOT_EVERY + "); the k-th node of --peers by id waits "
-      + "N x (1 + 0.19 k), so the nodes do not all write at once")
+      + "N x (1 + " + RatisSettings.SNAPSHOT_STAGGER + " k), so the nodes do not all write at once")
   public Long snapshotEvery;
 
   @Parameter(names = "--warmup-ms", description = "Before the node starts, run the write and snapshot paths on a "
