@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -130,10 +129,8 @@ class FailStopTest {
    * @param victimDisk where the victim's storage lives (a small disk), or null
    */
   private String breakFollower(Function<String, Path> storageOf, Breaker breaker, Path victimDisk) throws Exception {
-    List<Integer> ports = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      ports.add(ServerMainTest.MiniClusterPorts.one());
-    }
+    // all three held open at once while picked, so no port is handed out twice
+    List<Integer> ports = MiniCluster.freePorts(3);
     String peers = "n1=127.0.0.1:" + ports.get(0) + ",n2=127.0.0.1:" + ports.get(1) + ",n3=127.0.0.1:" + ports.get(2);
     Map<String, ServerProcess> nodes = new LinkedHashMap<>();
     Map<String, Path> storages = new LinkedHashMap<>();

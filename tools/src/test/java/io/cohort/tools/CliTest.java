@@ -347,8 +347,8 @@ class CliTest {
   /** `cohort server` as an operator runs it: three processes, a leader, and SIGTERM stops each cleanly. */
   @Test
   void serverProcessesFormAClusterAndStopOnSigterm() throws Exception {
-    int[] ports = {freePort(), freePort(), freePort()};
-    String peers = "n1=127.0.0.1:" + ports[0] + ",n2=127.0.0.1:" + ports[1] + ",n3=127.0.0.1:" + ports[2];
+    List<Integer> ports = MiniCluster.freePorts(3); // held open together: no port twice
+    String peers = "n1=127.0.0.1:" + ports.get(0) + ",n2=127.0.0.1:" + ports.get(1) + ",n3=127.0.0.1:" + ports.get(2);
     String javaBin = ProcessHandle.current().info().command().orElse("java");
     List<Process> servers = new ArrayList<>();
     try {
@@ -375,12 +375,6 @@ class CliTest {
     for (Process p : servers) {
       assertFalse(p.isAlive());
       assertEquals(143, p.exitValue(), "ended by SIGTERM through the shutdown hook, not killed");
-    }
-  }
-
-  private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 }
