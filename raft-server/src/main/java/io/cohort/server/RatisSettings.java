@@ -12,7 +12,6 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
-import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
@@ -47,7 +46,8 @@ public final class RatisSettings {
 
   public static RaftProperties forServer(ServerConfig config) {
     RaftProperties p = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    // gRPC, with log appenders that survive a race of Ratis 3.3.0 (AppendRequestRace)
+    RaftConfigKeys.Rpc.setType(p, new CohortGrpc());
     RaftServerConfigKeys.setStorageDir(p, List.of(config.storageDir().toFile()));
     Peers.Peer self = Peers.of(List.of(config.self())).list().get(0);
     GrpcConfigKeys.Server.setHost(p, self.host());
