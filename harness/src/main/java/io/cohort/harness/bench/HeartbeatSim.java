@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -43,6 +44,9 @@ final class HeartbeatSim {
   private final List<Sim> sims = new ArrayList<>();
   private volatile boolean stopped;
   private volatile Latencies recording;
+  /** While recording: answers slower than {@link HeartbeatStep#P99_LIMIT_MS}, per second of the window (where a stall fell). */
+  private volatile AtomicIntegerArray slowPerSecond = new AtomicIntegerArray(0);
+  private volatile long recordingSinceNs;
   /** Heartbeats answered OK (quiet or replicated), latency from the first send. */
   final AtomicLong completed = new AtomicLong();
   /** ... of which answered off the log. */
@@ -67,9 +71,9 @@ final class HeartbeatSim {
     final String id;
     final CohortClient client;
     com.google.protobuf.ByteString session = com.google.protobuf.ByteString.EMPTY;
-    List<PartitionRef> held = List.of();
+    volatile List<PartitionRef> held = List.of();
     /** The last OK answer, null after a failure: whether the next heartbeat may be quiet. */
-    HeartbeatResult last;
+    volatile HeartbeatResult last;
 
     Sim(String group, String id, CohortClient client) {
       this.group = group;
@@ -121,6 +125,13 @@ final class HeartbeatSim {
         Latencies rec = recording;
         if (rec != null) {
           rec.add(now - sent);
+          if (now - sent >= (long) (HeartbeatStep.P99_LIMIT_MS * 1e6)) {
+            AtomicIntegerArray slow = slowPerSecond;
+            int second = (int) ((now - recordingSinceNs) / 1_000_000_000L);
+            if (second >= 0 && second < slow.length()) {
+              slow.incrementAndGet(second);
+            }
+          }
         }
         last = r;
         session = r.getSessionToken();
@@ -235,12 +246,40 @@ final class HeartbeatSim {
     return sims.size();
   }
 
+  /**
+   * Members still in a handoff of the step's join storm: no OK answer yet or since a failure, a
+   * release asked of them, a grant they wait for (the short poll interval), or grants not all held.
+   */
+  int inHandoff() {
+    int n = 0;
+    for (Sim s : sims) {
+      HeartbeatResult l = s.last;
+      if (l == null || l.getReleaseCount() > 0 || l.getNextHeartbeatMs() <= HANDOFF_INTERVAL_MS
+          || s.held.size() != l.getGrantsCount()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Records latencies (and why quiet heartbeats fell back) into {@code into} from now on; null stops. */
   void record(Latencies into) {
     if (into != null) {
       fallbackReasons.clear();
+      slowPerSecond = new AtomicIntegerArray(600);
+      recordingSinceNs = System.nanoTime();
     }
     recording = into;
+  }
+
+  /** Answers slower than the p99 limit per second of the last recording, up to {@code seconds}. */
+  String slowPerSecond(int seconds) {
+    AtomicIntegerArray slow = slowPerSecond;
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < Math.min(seconds, slow.length()); i++) {
+      b.append(i == 0 ? "" : " ").append(slow.get(i));
+    }
+    return b.toString();
   }
 
   /** Why quiet heartbeats fell back while recording, most frequent first. */

@@ -83,7 +83,9 @@ class HeartbeatStepTest {
     assertEquals(2, h.run("bench", "heartbeat", "--capacity-max", "10", "--capacity-start", "20", "--dir", never));
     assertEquals(2, h.run("bench", "heartbeat", "--noop-in-flight", "128,0", "--dir", never));
     assertEquals(2, h.run("bench", "heartbeat", "--quiet", "maybe", "--dir", never));
+    assertEquals(2, h.run("bench", "heartbeat", "--settle-max-s", "-1", "--dir", never));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("--capacity-factor > 1"), err.toString(StandardCharsets.UTF_8));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--settle-max-s >= 0"), err.toString(StandardCharsets.UTF_8));
     assertTrue(!Files.exists(tmp.resolve("never")), "nothing started, no work dir");
   }
 }
