@@ -254,7 +254,7 @@ public final class HeartbeatBench implements CliCommand {
     long stepExpiries = sim.expired.get() - settleExpired0;
     long[] sorted = lat.sorted();
     HeartbeatStep s = new HeartbeatStep(consumers, intervalMs, done / secs, consumers * 1000.0 / intervalMs,
-        Latencies.quantileMs(sorted, 0.5), Latencies.quantileMs(sorted, 0.99), quietDone, done - quietDone,
+        Latencies.quantileMs(sorted, 0.5), Latencies.quantileMs(sorted, 0.99), quietDone, Math.max(0, done - quietDone), // a quiet answer is counted just before its completion
         sim.fallbacks.get() - f0, sim.errors.get() - e0, stepRejoins, stepExpiries, sim.shed.get() - s0, sc, lc);
     String reasons = sim.fallbackReasons();
     sim.stop();
