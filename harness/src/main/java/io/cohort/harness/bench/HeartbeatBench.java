@@ -250,18 +250,19 @@ public final class HeartbeatBench implements CliCommand {
     long quietDone = sim.quietOk.get() - q0;
     long expiries = sim.expired.get() - x0;
     long windowRejoins = sim.rejoins.get() - r0;
-    long stepRejoins = sim.rejoins.get() - settleRejoins0;
-    long stepExpiries = sim.expired.get() - settleExpired0;
+    long judgedRejoins = sim.rejoins.get() - settleRejoins0;
+    long judgedExpiries = sim.expired.get() - settleExpired0;
     long[] sorted = lat.sorted();
     HeartbeatStep s = new HeartbeatStep(consumers, intervalMs, done / secs, consumers * 1000.0 / intervalMs,
-        Latencies.quantileMs(sorted, 0.5), Latencies.quantileMs(sorted, 0.99), quietDone, Math.max(0, done - quietDone), // a quiet answer is counted just before its completion
-        sim.fallbacks.get() - f0, sim.errors.get() - e0, stepRejoins, stepExpiries, sim.shed.get() - s0, sc, lc);
+        // a quiet answer is counted just before its completion: one can straddle the window's end
+        Latencies.quantileMs(sorted, 0.5), Latencies.quantileMs(sorted, 0.99), quietDone, Math.max(0, done - quietDone),
+        sim.fallbacks.get() - f0, sim.errors.get() - e0, judgedRejoins, judgedExpiries, sim.shed.get() - s0, sc, lc);
     String reasons = sim.fallbackReasons();
     sim.stop();
     out.printf("  %,d consumers: %,.0f heartbeats/s (due %,.0f/s)  p50 %.1f ms  p99 %.1f ms  quiet %,d  replicated %,d "
             + "(fall-backs %,d)  shed %d  rejoins %d / %d  expiries %d / %d  errors %d  CPU servers %.2f + load %.2f  [%s]%n",
         consumers, s.perS(), s.duePerS(), s.p50Ms(), s.p99Ms(), s.quiet(), s.replicated(), s.fallbacks(), s.shed(),
-        windowRejoins, stepRejoins, expiries, stepExpiries, s.errors(), sc, lc,
+        windowRejoins, judgedRejoins, expiries, judgedExpiries, s.errors(), sc, lc,
         s.held() ? "held" : "NOT held: " + s.whyNotHeld());
     out.printf("  (rejoins and expiries: measured window / settling and window)  members in a handoff of the join storm: %,d "
             + "after the warm-up, %s, %,d when measuring started, %,d when it ended; answers >= %.0f ms per second "
