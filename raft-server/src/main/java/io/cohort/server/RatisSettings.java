@@ -92,8 +92,8 @@ public final class RatisSettings {
    * Nodes apply the same entries, so with one threshold all of them froze their state and wrote
    * their snapshot at the same index, the first one on cold code: 4-6 s of three MapDB writes at
    * once on the 2-core machine, which broke a heartbeat bench step twice (docs/BENCHMARKS.md). The
-   * k-th node of the peers list by id waits {@code every * (1 + SNAPSHOT_STAGGER k)} entries instead, so the
-   * nodes write one after the other. With 0.19 the three nodes' later snapshots stay apart too: at
+   * k-th node of the peers list by id waits {@code every * (1 + SNAPSHOT_STAGGER k)} entries
+   * instead, so the nodes write one after the other. With 0.19 the three nodes' later snapshots stay apart too: at
    * 100,000, at least 4,000 entries apart over the first two million.
    */
   static long staggeredSnapshotEvery(long every, ServerConfig config) {

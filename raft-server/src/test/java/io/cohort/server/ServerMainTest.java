@@ -74,7 +74,7 @@ class ServerMainTest {
   void anUnusableStorageDirIsOneClearLine() throws Exception {
     Path file = Files.writeString(dir.resolve("a-file"), "x");
     assertEquals(1, run("server", "--bootstrap", "--id", "n1", "--storage", file.resolve("sub").toString(),
-        "--peers", "n1=127.0.0.1:" + MiniClusterPorts.one()));
+        "--peers", "n1=127.0.0.1:" + MiniCluster.freePorts(1).get(0)));
     assertTrue(err().startsWith("cohort server: storage dir " + file.resolve("sub") + " cannot be created"), err());
     assertEquals(1, err().lines().count(), err());
   }
@@ -121,7 +121,7 @@ class ServerMainTest {
 
   @Test
   void aSnapshotThatFailsItsChecksumStopsTheStartWithAClearError() throws Exception {
-    String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
+    String peers = "n1=127.0.0.1:" + MiniCluster.freePorts(1).get(0);
     ServerConfig config = ServerConfig.insecure("n1", dir.resolve("n1"), peers);
     try (CohortServer server = CohortServer.start(config, StartMode.BOOTSTRAP)) {
       await().atMost(MiniCluster.TIMEOUT).until(server::isLeaderReady);
@@ -155,7 +155,7 @@ class ServerMainTest {
 
   @Test
   void aTakenHttpPortIsOneClearLine_andTheNodeDoesNotRun() throws Exception {
-    String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
+    String peers = "n1=127.0.0.1:" + MiniCluster.freePorts(1).get(0);
     try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       int code = CompletableFuture.supplyAsync(() -> run("server", "--bootstrap", "--id", "n1", "--storage",
           dir.resolve("n1").toString(), "--peers", peers, "--http-port", Integer.toString(taken.getLocalPort())))
@@ -178,7 +178,7 @@ class ServerMainTest {
   @Test
   void R11_aNodeRefusesToStartWithACertificateThatIsNotItsOwn() throws Exception {
     io.cohort.server.testing.TestCerts certs = io.cohort.server.testing.TestCerts.create(dir.resolve("tls"));
-    String peers = "n1=127.0.0.1:" + MiniClusterPorts.one();
+    String peers = "n1=127.0.0.1:" + MiniCluster.freePorts(1).get(0);
     for (io.cohort.client.tls.TlsFiles wrong : List.of(certs.user("n1"), certs.node("n2"))) {
       err.reset();
       assertEquals(1, run(Map.of(), "server", "--bootstrap", "--id", "n1", "--storage", dir.resolve("n1").toString(),
@@ -194,14 +194,5 @@ class ServerMainTest {
         "--peers", peers, "--tls-cert", noSuchKey.cert().toString(), "--tls-key", noSuchKey.key().toString(), "--tls-ca",
         noSuchKey.ca().toString()));
     assertEquals("cohort server: TLS file " + dir.resolve("none.key") + " does not exist\n", err());
-  }
-
-  /** Free ports for single-node tests. */
-  static final class MiniClusterPorts {
-    static int one() throws Exception {
-      try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-        return s.getLocalPort();
-      }
-    }
   }
 }

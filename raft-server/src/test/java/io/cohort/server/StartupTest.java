@@ -35,7 +35,7 @@ class StartupTest {
   private ServerConfig config;
 
   private void singleNode(Map<String, String> ratis) throws Exception {
-    peers = "n1=127.0.0.1:" + ServerMainTest.MiniClusterPorts.one();
+    peers = "n1=127.0.0.1:" + MiniCluster.freePorts(1).get(0);
     config = ServerConfig.insecure("n1", dir.resolve("n1"), peers)
         .withStateMachine(CohortStateMachine.Settings.DEFAULTS.withAutoSnapshotEveryEntries(0)
             .withBootstrapAdmins(List.of(io.cohort.statemachine.Principals.ANONYMOUS))).withRatis(ratis);

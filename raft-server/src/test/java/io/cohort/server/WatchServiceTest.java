@@ -40,6 +40,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
 import org.apache.ratis.thirdparty.io.grpc.MethodDescriptor;
@@ -403,7 +404,7 @@ class WatchServiceTest {
     // oldest write age past the shedding bound (RETRY_LATER) for a moment: both are right answers.
     // Anything else, or no OK at all, is not.
     Map<Code, Long> codes = answers.values().stream()
-        .collect(java.util.stream.Collectors.groupingBy(QueryResult::getCode, java.util.stream.Collectors.counting()));
+        .collect(Collectors.groupingBy(QueryResult::getCode, Collectors.counting()));
     assertTrue(codes.getOrDefault(Code.OK, 0L) > 0, "answered OK off the log: " + codes);
     for (QueryResult r : answers.values()) {
       assertTrue(r.getCode() == Code.OK

@@ -44,7 +44,10 @@ final class HeartbeatSim {
   private final List<Sim> sims = new ArrayList<>();
   private volatile boolean stopped;
   private volatile Latencies recording;
-  /** While recording: answers slower than {@link HeartbeatStep#P99_LIMIT_MS}, per second of the window (where a stall fell). */
+  /**
+   * While recording: answers slower than {@link HeartbeatStep#P99_LIMIT_MS}, per second of the
+   * window (where a stall fell).
+   */
   private volatile AtomicIntegerArray slowPerSecond = new AtomicIntegerArray(0);
   private volatile long recordingSinceNs;
   /** Heartbeats answered OK (quiet or replicated), latency from the first send. */
