@@ -309,6 +309,13 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
       } else if (plan.send() == Pacer.Send.COMMIT) {
         exchange.sendCommit();
       }
+    } else if (member && target == null && !heartbeatsStopped) {
+      // a call waits: keep the session alive on the quiet stream every quarter session (or interval)
+      long period = Math.max(state.nextHeartbeatMs(), sto / 4);
+      if (exchange.keepAliveDueMs(period) <= pacer.now()) {
+        exchange.sendKeepAlive();
+      }
+      wakeAt = Math.min(wakeAt, exchange.keepAliveDueMs(period));
     }
     schedule(wakeAt);
   }

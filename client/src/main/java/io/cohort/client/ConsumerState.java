@@ -165,6 +165,11 @@ final class ConsumerState {
         .addAllHeld(f.held()).addAllCommits(f.entries()).addAllErrors(f.errors()).build();
   }
 
+  /** A quiet heartbeat that only shows this session alive (step 11): no held list, no commits. */
+  Heartbeat keepAlive() {
+    return Heartbeat.newBuilder().setGroup(group).setConsumerId(consumerId).setSessionToken(session).build();
+  }
+
   CommitCheckpoints commit(Flush f) {
     return CommitCheckpoints.newBuilder().setGroup(group).setConsumerId(consumerId)
         .setSessionToken(f.session()).addAllEntries(f.entries()).addAllErrors(f.errors()).build();

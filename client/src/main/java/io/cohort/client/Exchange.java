@@ -38,6 +38,10 @@ final class Exchange {
   private final Effects effects;
   private final CommandBudget budget = new CommandBudget();
   private boolean inFlight;
+  /** When the call in flight was sent, and the last keep-alive while it waits (step 11). */
+  private long inFlightSinceMs;
+  private long lastKeepAliveMs;
+  private volatile long keepAlivesSent;
   /** The last heartbeat's answer, null after a failure: whether the next one may be quiet (step 11). */
   private HeartbeatResult lastAnswer;
   private volatile long quietSent; // written on the loop thread only
@@ -173,6 +177,45 @@ final class Exchange {
     send(() -> transport.heartbeat(hb), (r2, e2) -> onHeartbeat(f, again, r2, e2));
   }
 
+  /**
+   * When the next keep-alive is due while a call has been in flight for {@code periodMs}
+   * (Long.MAX_VALUE: none). A replicated heartbeat or commit can queue behind other writes for
+   * longer than the session; the leader counts a quiet heartbeat of a live session as life even
+   * when the log must carry it (NEEDS_WRITE), so the session does not expire while it waits.
+   */
+  long keepAliveDueMs(long periodMs) {
+    if (!inFlight || !config.quietHeartbeats() || state.session().isEmpty() || periodMs <= 0) {
+      return Long.MAX_VALUE;
+    }
+    return Math.max(inFlightSinceMs, lastKeepAliveMs) + periodMs;
+  }
+
+  /**
+   * Sends a keep-alive on the quiet stream. Its answer is not read: it tells nothing this
+   * consumer may act on (R2: its readers' deadline moves only with the call in flight).
+   */
+  void sendKeepAlive() {
+    lastKeepAliveMs = pacer.now();
+    keepAlivesSent++;
+    try {
+      CompletableFuture<HeartbeatResult> sent = transport.quietHeartbeat(state.keepAlive());
+      if (sent != null) {
+        sent.whenComplete((r, e) -> {
+          if (e != null) {
+            LOG.debug("{} keep-alive: {}", logPrefix, e.toString());
+          }
+        });
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("{} keep-alive not sent: {}", logPrefix, e.toString());
+    }
+  }
+
+  /** Keep-alives sent while a call waited (tests, metrics). */
+  long keepAlivesSent() {
+    return keepAlivesSent;
+  }
+
   /** Quiet heartbeats sent, and answered OK off the log (tests). */
   long quietSent() {
     return quietSent;
@@ -209,6 +252,9 @@ final class Exchange {
   }
 
   private <T> void send(Call<T> call, Answer<T> answer) {
+    if (!inFlight) {
+      inFlightSinceMs = pacer.now();
+    }
     inFlight = true;
     CompletableFuture<T> f;
     try {

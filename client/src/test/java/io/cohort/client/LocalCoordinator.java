@@ -75,11 +75,12 @@ final class LocalCoordinator implements ConsumerTransport, AutoCloseable {
         quietLog.add(heartbeat);
         long now = System.currentTimeMillis();
         r = coordinator.quietHeartbeat(heartbeat, io.cohort.statemachine.Principals.INTERNAL, now);
-        if (r.getCode() == Code.OK) {
+        // as the leader (OffLogLiveness): an OK answer renews; so does NEEDS_WRITE while the session is live
+        if (r.getCode() == Code.OK || r.getCode() == Code.NEEDS_WRITE && coordinator.sessionLive(heartbeat, now)) {
           renewals.put(heartbeat.getGroup() + "/" + heartbeat.getConsumerId(), io.cohort.statemachine.proto.Renewal
               .newBuilder().setGroup(heartbeat.getGroup()).setConsumerId(heartbeat.getConsumerId())
               .setSessionToken(heartbeat.getSessionToken()).setSeenAtMs(now)
-              .setSessionTimeoutMs(r.getHeartbeat().getSessionTimeoutMs()).build());
+              .setSessionTimeoutMs(r.getCode() == Code.OK ? r.getHeartbeat().getSessionTimeoutMs() : 0).build());
         }
       }
       if (r.getCode() != Code.OK) {

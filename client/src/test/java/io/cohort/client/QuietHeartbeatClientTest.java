@@ -11,6 +11,7 @@ import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.PartitionRef;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -86,6 +87,37 @@ class QuietHeartbeatClientTest {
     assertEquals(1, coordinator.members("g"));
     assertEquals(GroupConsumer.Status.ACTIVE, consumer.status());
     assertEquals(0, consumer.quietHeartbeatsOk());
+  }
+
+  private long keepAlives() {
+    return transport.quiet.stream().filter(h -> h.getHeldCount() == 0 && !h.getSessionToken().isEmpty()).count();
+  }
+
+  @Test
+  void R7_whileItsReplicatedHeartbeatWaitsAConsumerShowsItsSessionAliveQuietly_R2_butReadsNothingByIt() {
+    coordinator.createTopic("t", 2);
+    coordinator.createGroup("g", "t", 1_000, 200);
+    start(ConsumerConfig.builder("g", "a").pollWaitMs(20).build());
+    await().atMost(TIMEOUT).until(() -> consumer.reading().size() == 2);
+    assertEquals(0, keepAlives(), "nothing waited: no keep-alive");
+
+    CompletableFuture<Void> hold = new CompletableFuture<>();
+    transport.holdHeartbeats = hold;
+    transport.quietRefusal = Code.NEEDS_WRITE; // every heartbeat must go through the log, where it waits
+    // every quarter session (250 ms) the waiting consumer says it is alive on the quiet stream ...
+    await().atMost(TIMEOUT).until(() -> keepAlives() >= 4);
+    // ... and still stops reading by its own deadline: a keep-alive's answer confirms nothing (R2)
+    await().atMost(TIMEOUT).until(() -> consumer.reading().isEmpty());
+    assertEquals(GroupConsumer.Status.ACTIVE, consumer.status());
+
+    transport.quietRefusal = null;
+    transport.holdHeartbeats = null;
+    hold.complete(null);
+    await().atMost(TIMEOUT).until(() -> consumer.reading().size() == 2);
+    long after = keepAlives();
+    await().during(Duration.ofMillis(1_000)).atMost(TIMEOUT).until(() -> keepAlives() == after);
+    assertEquals(1, transport.sent.stream().filter(c -> c.hasHeartbeat() && c.getHeartbeat().getSessionToken()
+        .isEmpty()).count(), "the session was never lost: one join");
   }
 
   @Test

@@ -68,8 +68,15 @@ final class ScriptedTransport implements ConsumerTransport {
     return call.get();
   }
 
+  /** When set, replicated heartbeats wait for it (a write path queued behind other writes) before going out. */
+  volatile CompletableFuture<Void> holdHeartbeats;
+
   @Override
   public CompletableFuture<HeartbeatResult> heartbeat(Heartbeat heartbeat) {
+    CompletableFuture<Void> hold = holdHeartbeats;
+    if (hold != null) {
+      return hold.thenCompose(v -> heartbeat(heartbeat));
+    }
     return send(Command.newBuilder().setHeartbeat(heartbeat).build(), () -> target.heartbeat(heartbeat));
   }
 

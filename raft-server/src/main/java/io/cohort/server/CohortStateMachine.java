@@ -728,6 +728,11 @@ public final class CohortStateMachine extends BaseStateMachine {
     return liveness.shedRenewed();
   }
 
+  /** Quiet heartbeats answered NEEDS_WRITE whose live member was renewed all the same (tests). */
+  long needsWriteRenewed() {
+    return liveness.needsWriteRenewed();
+  }
+
   /** Renewals waiting for the next tick (tests). */
   int pendingRenewals() {
     return liveness.pending();

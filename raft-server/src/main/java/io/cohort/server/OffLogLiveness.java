@@ -15,7 +15,9 @@ import java.util.function.Function;
 /**
  * Heartbeats off the log on the leader (step 11): answers a quiet heartbeat from the applied state
  * and keeps the liveness it proves in {@link Renewals} for the ticker's next {@code Tick}; a shed
- * heartbeat of the current session leaves a renewal too.
+ * heartbeat of the current session leaves a renewal too, and so does one answered NEEDS_WRITE
+ * while its session is live (the client got no answer it may read by, so R2 is untouched; only the
+ * expiry waits while its replicated copy queues behind other writes).
  *
  * <p>A quiet heartbeat is answered only when this node is the leader, ready, leading its term's
  * clock and heard from a majority within the election timeout's minimum ({@link LeaderFreshness}:
@@ -50,6 +52,7 @@ final class OffLogLiveness {
   private final AtomicLong answeredOk = new AtomicLong();
   private final AtomicLong waited = new AtomicLong();
   private final AtomicLong shedRenewed = new AtomicLong();
+  private final AtomicLong needsWriteRenewed = new AtomicLong();
 
   /** @param afterWait runs the answers that waited for writes (not the apply thread that released them) */
   OffLogLiveness(LeaderStamps stamps, PendingWrites pending, NodeEvents events, AppliedState applied,
@@ -95,6 +98,10 @@ final class OffLogLiveness {
       if (answer.getCode() == Code.OK) {
         renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at,
             answer.getHeartbeat().getSessionTimeoutMs());
+      } else if (answer.getCode() == Code.NEEDS_WRITE && applied.read(c -> c.sessionLive(hb, at))) {
+        // Life, as a shed heartbeat is: its replicated copy may wait long behind a busy write path.
+        renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at, 0);
+        needsWriteRenewed.incrementAndGet();
       }
       return answer;
     });
@@ -180,6 +187,11 @@ final class OffLogLiveness {
 
   long shedRenewed() {
     return shedRenewed.get();
+  }
+
+  /** Quiet heartbeats answered NEEDS_WRITE that renewed their live member all the same. */
+  long needsWriteRenewed() {
+    return needsWriteRenewed.get();
   }
 
   /** Quiet heartbeats that waited for this leader's writes to be applied before their answer. */

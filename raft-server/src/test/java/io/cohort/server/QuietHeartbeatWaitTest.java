@@ -118,4 +118,31 @@ class QuietHeartbeatWaitTest {
     assertEquals(Code.NEEDS_WRITE, r.getCode());
     assertEquals(0, leader.pendingRenewals());
   }
+  private CompletableFuture<Message> quietHolding(com.google.protobuf.ByteString session,
+      java.util.List<io.cohort.statemachine.proto.Grant> held) {
+    byte[] q = Query.newBuilder().setQuietHeartbeat(heartbeat("g", "A", session, held).getHeartbeat()).build()
+        .toByteArray();
+    return leader.query(Message.valueOf(Envelopes.internal(q)));
+  }
+
+  @Test
+  void R7_aQuietHeartbeatTheLogMustCarryStillShowsItsLiveMemberAlive_butNotAnotherSessionOrOnePastItsDeadline()
+      throws Exception {
+    HeartbeatResult a = setUp();
+    // holding none of its two grants: the change must go through the log, while A is plainly alive
+    QueryResult r = result(quietHolding(a.getSessionToken(), java.util.List.of()));
+    assertEquals(Code.NEEDS_WRITE, r.getCode(), r.toString());
+    assertEquals(1, leader.needsWriteRenewed());
+    assertEquals(1, leader.pendingRenewals(), "the next tick renews A while its replicated heartbeat waits");
+
+    QueryResult other = result(quietHolding(com.google.protobuf.ByteString.copyFrom(new byte[16]), a.getGrantsList()));
+    assertTrue(other.getCode() != Code.OK, other.toString());
+    assertEquals(1, leader.needsWriteRenewed(), "another session's heartbeat shows nothing about A");
+
+    clock.wallMs += 20_000; // past A's 10 s deadline: only the log may say whether it expired
+    clock.monotonicNanos += 20_000_000_000L;
+    QueryResult late = result(quietHolding(a.getSessionToken(), java.util.List.of()));
+    assertEquals(Code.NEEDS_WRITE, late.getCode(), late.toString());
+    assertEquals(1, leader.needsWriteRenewed(), "a heartbeat past its deadline renews nothing");
+  }
 }

@@ -325,6 +325,14 @@ public final class Coordinator {
     return r != null ? r : Liveness.quiet(state, hb, atMs);
   }
 
+  /**
+   * After a quiet heartbeat got NEEDS_WRITE: whether it is from its member's current session, not
+   * past its deadline at {@code atMs}, so the leader may count it as life while the log carries it.
+   */
+  public boolean sessionLive(Heartbeat hb, long atMs) {
+    return Liveness.live(state, hb, atMs);
+  }
+
   /** Null when the principal may run the query on this ACL, else the PERMISSION_DENIED it gets (R11). */
   public static QueryResult checkQuery(Query q, String principal, Acl acl) {
     return Authorization.checkQuery(q, principal, acl);

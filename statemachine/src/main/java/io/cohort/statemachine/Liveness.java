@@ -86,6 +86,17 @@ final class Liveness {
     return true;
   }
 
+  /**
+   * Whether {@code hb} is from its member's current session, whose deadline has not passed at
+   * {@code atMs}: a heartbeat the log must carry still shows that member alive. Reads only.
+   */
+  static boolean live(CoordinatorState state, Heartbeat hb, long atMs) {
+    GroupState group = state.groups.get(hb.getGroup());
+    MemberState member = group == null ? null : group.members.get(hb.getConsumerId());
+    return member != null && !hb.getSessionToken().isEmpty() && member.session.equals(hb.getSessionToken())
+        && Math.max(atMs, state.nowMs) <= member.deadlineMs;
+  }
+
   private static Result needsWrite(String why) {
     return Results.rejected(Code.NEEDS_WRITE, "send it as a replicated heartbeat: " + why);
   }
