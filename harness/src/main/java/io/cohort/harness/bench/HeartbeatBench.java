@@ -73,7 +73,8 @@ public final class HeartbeatBench implements CliCommand {
   // joins. Measured 15 s after the joins, the first 6,800 step of the default run still had 455
   // members in such a handoff, and its p99 came from the first 5 s of the window (docs/BENCHMARKS.md).
   @Parameter(names = "--settle-max-s", description = "after the warm-up, wait up to this long for the step's join "
-      + "storm to settle (no member in a handoff) before measuring; 0: measure right after the warm-up")
+      + "storm to settle (no member in a handoff, no answer >= 200 ms for a second) before measuring; 0: measure "
+      + "right after the warm-up")
   int settleMaxS = 60;
 
   @Parameter(names = "--measure-s", description = "measured seconds per step")
@@ -223,12 +224,17 @@ public final class HeartbeatBench implements CliCommand {
     // (The joins and the warm-up were never judged: the first step's warm-up is the servers' JIT.)
     long settleRejoins0 = sim.rejoins.get();
     long settleExpired0 = sim.expired.get();
+    sim.judge();
     int handoffsAfterWarmUp = sim.inHandoff();
-    while (sim.inHandoff() > 0 && System.nanoTime() - settleFrom < settleMaxS * 1_000_000_000L) {
+    // Settled: nobody in a handoff, and the storm's backlog answered (no answer >= the p99 limit for a second).
+    while ((sim.inHandoff() > 0 || sim.sinceSlowAnswerNs() < 1_000_000_000L)
+        && System.nanoTime() - settleFrom < settleMaxS * 1_000_000_000L) {
       ServerProcesses.sleepMs(250);
     }
     double settleS = (System.nanoTime() - settleFrom) / 1e9;
     int handoffsAtStart = sim.inHandoff();
+    boolean backlogAtStart = sim.sinceSlowAnswerNs() < 1_000_000_000L;
+    java.time.LocalTime windowStart = java.time.LocalTime.now(java.time.ZoneOffset.UTC).withNano(0);
     long c0 = sim.completed.get();
     long q0 = sim.quietOk.get();
     long f0 = sim.fallbacks.get();
@@ -236,12 +242,14 @@ public final class HeartbeatBench implements CliCommand {
     long r0 = sim.rejoins.get();
     long x0 = sim.expired.get();
     long s0 = sim.shed.get();
+    long k0 = sim.keepAlives.get();
     Latencies lat = new Latencies();
     Cpu cpu = Cpu.start(servers);
     long m0 = System.nanoTime();
     sim.record(lat);
     ServerProcesses.sleepMs(measureS * 1000L);
     sim.record(null);
+    long keepAlives = sim.keepAlives.get() - k0;
     int handoffsAtEnd = sim.inHandoff();
     double secs = (System.nanoTime() - m0) / 1e9;
     double sc = cpu.serverCores();
@@ -258,6 +266,8 @@ public final class HeartbeatBench implements CliCommand {
         Latencies.quantileMs(sorted, 0.5), Latencies.quantileMs(sorted, 0.99), quietDone, Math.max(0, done - quietDone),
         sim.fallbacks.get() - f0, sim.errors.get() - e0, judgedRejoins, judgedExpiries, sim.shed.get() - s0, sc, lc);
     String reasons = sim.fallbackReasons();
+    String expiryTraces = sim.expirySummary();
+    String errorReasons = sim.errorReasons();
     sim.stop();
     out.printf("  %,d consumers: %,.0f heartbeats/s (due %,.0f/s)  p50 %.1f ms  p99 %.1f ms  quiet %,d  replicated %,d "
             + "(fall-backs %,d)  shed %d  rejoins %d / %d  expiries %d / %d  errors %d  CPU servers %.2f + load %.2f  [%s]%n",
@@ -266,11 +276,22 @@ public final class HeartbeatBench implements CliCommand {
         s.held() ? "held" : "NOT held: " + s.whyNotHeld());
     out.printf("  (rejoins and expiries: measured window / settling and window)  members in a handoff of the join storm: %,d "
             + "after the warm-up, %s, %,d when measuring started, %,d when it ended; answers >= %.0f ms per second "
-            + "measured: %s%n", handoffsAfterWarmUp,
-        handoffsAtStart == 0 ? String.format("settled %.1f s later", settleS) : String.format("not settled in %.0f s", settleS),
-        handoffsAtStart, handoffsAtEnd, HeartbeatStep.P99_LIMIT_MS, sim.slowPerSecond(measureS));
+            + "measured from %s UTC: %s%n", handoffsAfterWarmUp,
+        handoffsAtStart == 0 && !backlogAtStart ? String.format("settled %.1f s later", settleS)
+            : String.format("not settled in %.0f s%s", settleS,
+                handoffsAtStart == 0 ? " (slow answers still coming)" : ""),
+        handoffsAtStart, handoffsAtEnd, HeartbeatStep.P99_LIMIT_MS, windowStart, sim.slowPerSecond(measureS));
     if (!reasons.isEmpty()) {
       out.printf("  fall-backs to the log: %s%n", reasons);
+    }
+    if (keepAlives > 0) {
+      out.printf("  keep-alives while a replicated heartbeat waited (window): %,d%n", keepAlives);
+    }
+    if (!expiryTraces.isEmpty()) {
+      out.printf("  expiries (settling and window): %s%n", expiryTraces);
+    }
+    if (!errorReasons.isEmpty()) {
+      out.printf("  errors (settling and window): %s%n", errorReasons);
     }
     long[] sh = sim.shedLatency.sorted();
     long[] rf = sim.refusedLatency.sorted();

@@ -50,6 +50,8 @@ final class HeartbeatSim {
    */
   private volatile AtomicIntegerArray slowPerSecond = new AtomicIntegerArray(0);
   private volatile long recordingSinceNs;
+  /** When the latest answer slower than the p99 limit came, whatever it said (0: none yet): a backlog draining. */
+  private final AtomicLong lastSlowAnswerNs = new AtomicLong();
   /** Heartbeats answered OK (quiet or replicated), latency from the first send. */
   final AtomicLong completed = new AtomicLong();
   /** ... of which answered off the log. */
@@ -65,9 +67,22 @@ final class HeartbeatSim {
   final AtomicLong expired = new AtomicLong();
   /** Heartbeats an overloaded leader shed (RETRY_LATER, step 11): retried after its retry-after, session kept. */
   final AtomicLong shed = new AtomicLong();
+  /** Keep-alives sent on the quiet stream while a replicated heartbeat waited (as the client does, step 11). */
+  final AtomicLong keepAlives = new AtomicLong();
   /** Time from send to a RETRY_LATER, and to a session refusal, while recording (where writes wait). */
   final Latencies shedLatency = new Latencies();
   final Latencies refusedLatency = new Latencies();
+  /** While judging: what each expired member lived through since its last OK answer (at most 10,000). */
+  private volatile List<ExpiryTrace> expiryTraces;
+  /** While judging: heartbeats that failed outside the protocol's codes (timeouts, transport), by class. */
+  private final Map<String, LongAdder> errorReasons = new ConcurrentHashMap<>();
+
+  /**
+   * One expiry as its member saw it: since its last OK answer (or its first send, when it never had
+   * one) how long, how many heartbeats shed, fallen back to the log or failed, and how long the
+   * heartbeat that got UNKNOWN_MEMBER waited.
+   */
+  record ExpiryTrace(long sinceOkMs, long refusedAfterMs, boolean everOk, int shed, int fallbacks, int errors) {}
 
   private final class Sim {
     final String group;
@@ -77,6 +92,17 @@ final class HeartbeatSim {
     volatile List<PartitionRef> held = List.of();
     /** The last OK answer, null after a failure: whether the next heartbeat may be quiet. */
     volatile HeartbeatResult last;
+    /** Since the last OK answer (for {@link ExpiryTrace}): when it came (0: none yet), and what failed since. */
+    long lastOkNs;
+    long firstSentNs;
+    int shedSinceOk;
+    int fallbacksSinceOk;
+    int errorsSinceOk;
+    /** The replicated heartbeat waiting (its number; 0: none), and the session and interval last told. */
+    volatile long waiting;
+    long replicatedSeq;
+    volatile long sessionTimeoutMs;
+    volatile long intervalMs;
 
     Sim(String group, String id, CohortClient client) {
       this.group = group;
@@ -89,6 +115,9 @@ final class HeartbeatSim {
         return;
       }
       long sent = System.nanoTime();
+      if (firstSentNs == 0) {
+        firstSentNs = sent;
+      }
       Heartbeat hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(session).addAllHeld(held).build();
       if (quiet && quietFits()) {
         call(() -> client.quietHeartbeat(hb)).whenComplete((r, e) -> {
@@ -99,14 +128,46 @@ final class HeartbeatSim {
             answered(sent, r, e);
           } else {
             fallbacks.incrementAndGet();
+            fallbacksSinceOk++;
             if (recording != null) {
               fallbackReasons.computeIfAbsent(reason(e), k -> new LongAdder()).increment();
             }
-            call(() -> client.heartbeat(hb)).whenComplete((r2, e2) -> answered(sent, r2, e2));
+            replicated(hb, sent);
           }
         });
       } else {
-        call(() -> client.heartbeat(hb)).whenComplete((r, e) -> answered(sent, r, e));
+        replicated(hb, sent);
+      }
+    }
+
+    /** Through the log; while it waits, keep-alives on the quiet stream as the client sends them. */
+    private void replicated(Heartbeat hb, long sent) {
+      long seq = ++replicatedSeq;
+      waiting = seq;
+      scheduleKeepAlive(seq);
+      call(() -> client.heartbeat(hb)).whenComplete((r, e) -> {
+        waiting = 0;
+        answered(sent, r, e);
+      });
+    }
+
+    /** As ConsumerLoop: every max(interval, session / 4) while a replicated heartbeat waits, answer unread. */
+    private void scheduleKeepAlive(long seq) {
+      long period = Math.max(intervalMs, sessionTimeoutMs / 4);
+      if (!quiet || sessionTimeoutMs <= 0 || session.isEmpty() || stopped) {
+        return;
+      }
+      try {
+        scheduler.schedule(() -> {
+          if (waiting == seq && !stopped) {
+            keepAlives.incrementAndGet();
+            Heartbeat alive = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(session).build();
+            call(() -> client.quietHeartbeat(alive));
+            scheduleKeepAlive(seq);
+          }
+        }, period, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // stopping
       }
     }
 
@@ -122,6 +183,9 @@ final class HeartbeatSim {
 
     private void answered(long sent, HeartbeatResult r, Throwable e) {
       long now = System.nanoTime();
+      if (now - sent >= (long) (HeartbeatStep.P99_LIMIT_MS * 1e6)) {
+        lastSlowAnswerNs.accumulateAndGet(now, Math::max);
+      }
       long nextMs;
       if (e == null) {
         completed.incrementAndGet();
@@ -137,6 +201,10 @@ final class HeartbeatSim {
           }
         }
         last = r;
+        sessionTimeoutMs = r.getSessionTimeoutMs();
+        intervalMs = r.getNextHeartbeatMs();
+        lastOkNs = now;
+        shedSinceOk = fallbacksSinceOk = errorsSinceOk = 0;
         session = r.getSessionToken();
         List<PartitionRef> h = new ArrayList<>();
         for (Grant g : r.getGrantsList()) {
@@ -152,6 +220,7 @@ final class HeartbeatSim {
         Throwable t = unwrap(e);
         if (t instanceof CohortRejectedException re && re.code() == Code.RETRY_LATER) {
           shed.incrementAndGet(); // as GroupConsumer does: wait the retry-after with jitter, keep the session
+          shedSinceOk++;
           if (recording != null) {
             shedLatency.add(now - sent);
           }
@@ -164,12 +233,22 @@ final class HeartbeatSim {
           }
           if (re.code() == Code.UNKNOWN_MEMBER) {
             expired.incrementAndGet();
+            List<ExpiryTrace> traces = expiryTraces;
+            if (traces != null && traces.size() < 10_000) {
+              long since = now - (lastOkNs != 0 ? lastOkNs : firstSentNs);
+              traces.add(new ExpiryTrace(TimeUnit.NANOSECONDS.toMillis(since), TimeUnit.NANOSECONDS.toMillis(now - sent),
+                  lastOkNs != 0, shedSinceOk, fallbacksSinceOk, errorsSinceOk));
+            }
           }
           session = com.google.protobuf.ByteString.EMPTY;
           held = List.of();
           nextMs = 0;
         } else {
           errors.incrementAndGet();
+          errorsSinceOk++;
+          if (expiryTraces != null) {
+            errorReasons.computeIfAbsent(reason(e), k -> new LongAdder()).increment();
+          }
           nextMs = 500;
         }
       }
@@ -265,6 +344,12 @@ final class HeartbeatSim {
     return n;
   }
 
+  /** Nanoseconds since the latest answer slower than the p99 limit (Long.MAX_VALUE: none yet). */
+  long sinceSlowAnswerNs() {
+    long at = lastSlowAnswerNs.get();
+    return at == 0 ? Long.MAX_VALUE : System.nanoTime() - at;
+  }
+
   /** Records latencies (and why quiet heartbeats fell back) into {@code into} from now on; null stops. */
   void record(Latencies into) {
     if (into != null) {
@@ -273,6 +358,37 @@ final class HeartbeatSim {
       recordingSinceNs = System.nanoTime();
     }
     recording = into;
+  }
+
+  /** From now on keeps an {@link ExpiryTrace} per expiry and the errors' reasons (the step's judged part). */
+  void judge() {
+    errorReasons.clear();
+    expiryTraces = java.util.Collections.synchronizedList(new ArrayList<>());
+  }
+
+  /** What the expired members lived through since {@link #judge()}: counts and spans, one line. */
+  String expirySummary() {
+    List<ExpiryTrace> traces = expiryTraces;
+    if (traces == null || traces.isEmpty()) {
+      return "";
+    }
+    List<ExpiryTrace> t;
+    synchronized (traces) {
+      t = new ArrayList<>(traces);
+    }
+    long[] since = t.stream().mapToLong(ExpiryTrace::sinceOkMs).sorted().toArray();
+    long[] waited = t.stream().mapToLong(ExpiryTrace::refusedAfterMs).sorted().toArray();
+    return String.format("%d expired; since their last OK answer (or first send) p50 %,d / max %,d ms; the refused "
+            + "heartbeat waited p50 %,d / max %,d ms; never answered OK %d; since the last OK: shed %d, fell back %d, "
+            + "failed %d of them", t.size(), since[since.length / 2], since[since.length - 1],
+        waited[waited.length / 2], waited[waited.length - 1], t.stream().filter(x -> !x.everOk()).count(),
+        t.stream().filter(x -> x.shed() > 0).count(), t.stream().filter(x -> x.fallbacks() > 0).count(),
+        t.stream().filter(x -> x.errors() > 0).count());
+  }
+
+  /** Why heartbeats failed outside the protocol's codes since {@link #judge()}, most frequent first. */
+  String errorReasons() {
+    return byCount(errorReasons);
   }
 
   /** Answers slower than the p99 limit per second of the last recording, up to {@code seconds}. */
@@ -287,8 +403,12 @@ final class HeartbeatSim {
 
   /** Why quiet heartbeats fell back while recording, most frequent first. */
   String fallbackReasons() {
+    return byCount(fallbackReasons);
+  }
+
+  private static String byCount(Map<String, LongAdder> reasons) {
     StringBuilder b = new StringBuilder();
-    fallbackReasons.entrySet().stream().sorted((a, c) -> Long.compare(c.getValue().sum(), a.getValue().sum()))
+    reasons.entrySet().stream().sorted((a, c) -> Long.compare(c.getValue().sum(), a.getValue().sum()))
         .forEach(en -> b.append(b.length() == 0 ? "" : "; ").append(en.getValue().sum()).append(" x ").append(en.getKey()));
     return b.toString();
   }
