@@ -26,6 +26,13 @@ final class Renewals {
   private record Key(String group, String consumer) {}
 
   private final Map<Key, Renewal> pending = new LinkedHashMap<>();
+  /**
+   * When each pending member was first heard since it was last drained: the expiry cutoff's bound.
+   * A member heard again keeps its place and its latest renewal, but it was alive since then, so a
+   * tick that leaves it behind must not expire it from that time on (under a backlog, cutting at its
+   * latest time expired members that were heard all along: bench heartbeat, 10,200 consumers).
+   */
+  private final Map<Key, Long> firstHeardMs = new java.util.HashMap<>();
 
   /** Runs {@code body} holding the lock that orders answers against drains. */
   synchronized <T> T locked(Supplier<T> body) {
@@ -35,6 +42,7 @@ final class Renewals {
   /** @param sessionTimeoutMs the session the answer told the client; 0 = the group's when applied */
   synchronized void record(String group, String consumer, ByteString session, long seenAtMs, long sessionTimeoutMs) {
     Key k = new Key(group, consumer);
+    firstHeardMs.merge(k, seenAtMs, Math::min);
     Renewal had = pending.get(k);
     if (had != null && had.getSessionToken().equals(session) && had.getSeenAtMs() >= seenAtMs) {
       return;
@@ -55,11 +63,12 @@ final class Renewals {
 
   synchronized void clear() {
     pending.clear();
+    firstHeardMs.clear();
   }
 
   /**
    * The next tick: at most {@code maxCount} renewals in at most about {@code maxBytes}, oldest
-   * first, and the expiry cutoff: now, or the oldest renewal left behind if that is earlier.
+   * first, and the expiry cutoff: now, or when a member left behind was first heard, if earlier.
    */
   synchronized Tick drain(LongSupplier nowMs, int maxCount, int maxBytes) {
     Tick.Builder t = Tick.newBuilder();
@@ -75,9 +84,10 @@ final class Renewals {
       t.addRenewals(r);
       bytes += size;
       it.remove();
+      firstHeardMs.remove(new Key(r.getGroup(), r.getConsumerId()));
     }
-    for (Renewal left : pending.values()) {
-      cutoff = Math.min(cutoff, left.getSeenAtMs());
+    for (long heard : firstHeardMs.values()) {
+      cutoff = Math.min(cutoff, heard);
     }
     return t.setExpiryCutoffMs(cutoff).build();
   }

@@ -43,6 +43,20 @@ class RenewalsTest {
   }
 
   @Test
+  void R7_aMemberHeardAgainWhileLeftBehindHoldsTheCutoffAtWhenItWasFirstHeard() {
+    Renewals r = new Renewals();
+    r.record("g", "a", S1, 100, 0);
+    r.record("g", "b", S1, 150, 0);
+    r.record("g", "b", S1, 900, 0); // b heard again: its latest renewal, but alive since 150
+    Tick first = r.drain(() -> 1_000, 1, 10_000);
+    assertEquals(List.of("a@100"), names(first));
+    assertEquals(150, first.getExpiryCutoffMs(), "b was alive at 150: a tick leaving it behind cuts there, not at 900");
+    Tick next = r.drain(() -> 1_100, 10, 10_000);
+    assertEquals(List.of("b@900"), names(next));
+    assertEquals(1_100, next.getExpiryCutoffMs());
+  }
+
+  @Test
   void R2_aTickThatWasNotAppliedGivesItsRenewalsBackWithoutUndoingNewerOnes() {
     Renewals r = new Renewals();
     r.record("g", "a", S1, 100, 0);

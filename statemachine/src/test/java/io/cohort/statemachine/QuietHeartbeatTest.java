@@ -54,6 +54,7 @@ class QuietHeartbeatTest {
     assertTrue(run.quietOk >= 10, "seed " + seed + ": only " + run.quietOk + " quiet answers were OK: the run"
         + " does not exercise the property");
     assertTrue(run.needsWrite >= 10, "seed " + seed + ": only " + run.needsWrite + " NEEDS_WRITE answers");
+    assertTrue(run.liveNeedsWrite >= 1, "seed " + seed + ": no NEEDS_WRITE answer showed a live session");
   }
 
   /** Replays one seed: {@code -Dquiet.seed=N}. */
@@ -205,6 +206,7 @@ class QuietHeartbeatTest {
     final Map<String, Integer> partitions = new HashMap<>();
     int quietOk;
     int needsWrite;
+    int liveNeedsWrite;
     int step;
 
     Run(long seed) {
@@ -401,6 +403,21 @@ class QuietHeartbeatTest {
       assertEquals(before, CoordinatorTestContext.records(c), where + ": the predicate changed the state");
       if (quiet.getCode() == Code.NEEDS_WRITE) {
         needsWrite++;
+        // the leader then asks whether the heartbeat still shows a live session (a renewal, no answer)
+        boolean live = c.sessionLive(hb, at);
+        assertEquals(before, CoordinatorTestContext.records(c), where + ": sessionLive changed the state");
+        if (live) {
+          liveNeedsWrite++;
+          // the same heartbeat through the log, now, would find its session (no refusal, no rejoin)
+          index++;
+          Result applied = c.apply(Command.newBuilder().setHeartbeat(hb).build(), index, c.appliedTerm(),
+              new Stamp(c.nowMs(), principal, TestStamps.token(index)));
+          assertTrue(applied.getCode() != Code.UNKNOWN_MEMBER && applied.getCode() != Code.FENCED
+              && applied.getCode() != Code.NOT_FOUND, where + ": live, but the log refused its session: " + applied);
+          if (applied.getCode() == Code.OK) {
+            observe(p, applied);
+          }
+        }
         return;
       }
       // The same heartbeat through the log, at the state's own time and term: nothing else moves.
