@@ -41,7 +41,6 @@ final class Exchange {
   /** When the call in flight was sent, and the last keep-alive while it waits (step 11). */
   private long inFlightSinceMs;
   private long lastKeepAliveMs;
-  private volatile long keepAlivesSent;
   /** The last heartbeat's answer, null after a failure: whether the next one may be quiet (step 11). */
   private HeartbeatResult lastAnswer;
   private volatile long quietSent; // written on the loop thread only
@@ -196,7 +195,6 @@ final class Exchange {
    */
   void sendKeepAlive() {
     lastKeepAliveMs = pacer.now();
-    keepAlivesSent++;
     try {
       CompletableFuture<HeartbeatResult> sent = transport.quietHeartbeat(state.keepAlive());
       if (sent != null) {
@@ -209,11 +207,6 @@ final class Exchange {
     } catch (RuntimeException e) {
       LOG.debug("{} keep-alive not sent: {}", logPrefix, e.toString());
     }
-  }
-
-  /** Keep-alives sent while a call waited (tests, metrics). */
-  long keepAlivesSent() {
-    return keepAlivesSent;
   }
 
   /** Quiet heartbeats sent, and answered OK off the log (tests). */

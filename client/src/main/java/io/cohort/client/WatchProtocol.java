@@ -59,7 +59,7 @@ public final class WatchProtocol {
    * Protobuf messages as bytes, without gRPC's per-message buffers: a quiet heartbeat is ~100 bytes,
    * and the leader takes thousands a second (step 11). A plain stream made gRPC copy each answer
    * through a new 8 KiB buffer, and parsing from a stream made protobuf allocate 4 KiB per request:
-   * most of the leader's allocation at 6,800 quiet heartbeats a second (docs/BENCHMARKS.md).
+   * the largest part of the leader's allocation at 6,800 quiet heartbeats a second (BENCHMARKS).
    */
   private static final class Bytes<T extends MessageLite> implements MethodDescriptor.Marshaller<T> {
     private final Parser<T> parser;

@@ -3,6 +3,7 @@ package io.cohort.server;
 import com.google.protobuf.ByteString;
 import io.cohort.statemachine.proto.Renewal;
 import io.cohort.statemachine.proto.Tick;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,7 +33,7 @@ final class Renewals {
    * tick that leaves it behind must not expire it from that time on (under a backlog, cutting at its
    * latest time expired members that were heard all along: bench heartbeat, 10,200 consumers).
    */
-  private final Map<Key, Long> firstHeardMs = new java.util.HashMap<>();
+  private final Map<Key, Long> firstHeardMs = new HashMap<>();
 
   /** Runs {@code body} holding the lock that orders answers against drains. */
   synchronized <T> T locked(Supplier<T> body) {
