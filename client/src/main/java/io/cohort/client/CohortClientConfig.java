@@ -15,7 +15,9 @@ import org.apache.ratis.protocol.RaftGroupId;
  *     {@link CohortUnavailableException}; never infinite
  * @param backoffBase first retry delay; it doubles per attempt (with jitter) up to backoffMax
  * @param backoffMax the largest retry delay
- * @param maxOutstanding async requests in flight per client before {@code send} blocks
+ * @param maxOutstanding calls in flight per client; further ones wait in order in the client (never
+ *     blocking the caller), at most 16 times as many, each no longer than callTimeout; beyond that a
+ *     call fails at once with a {@link CohortUnavailableException}
  * @param tls this client's certificate, key and CA for mutual TLS (R11); null only for a cluster
  *     started {@code --insecure}, chosen explicitly with {@link Builder#insecure()}
  */

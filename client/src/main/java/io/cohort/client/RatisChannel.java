@@ -59,6 +59,8 @@ import org.slf4j.LoggerFactory;
  */
 final class RatisChannel implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RatisChannel.class);
+  /** Calls that may wait for a slot, per call allowed in flight (maxOutstanding). */
+  static final int QUEUED_PER_OUTSTANDING = 16;
 
   /** Parses the state machine's reply bytes. */
   interface Parser<T> {
@@ -78,6 +80,8 @@ final class RatisChannel implements AutoCloseable {
   private final Object lock = new Object();
   private volatile RaftClient raft;
   private volatile boolean closed;
+  /** Ratis' async calls beyond maxOutstanding wait here, not in Ratis' semaphore that blocks the caller. */
+  private final CallAdmission admission;
   /**
    * The last attempt that failed in a TLS handshake. A refused certificate can surface as a reset
    * connection on the attempt Ratis gives up on; the call's failure then still names the refusal.
@@ -99,6 +103,8 @@ final class RatisChannel implements AutoCloseable {
     this.knownMembers = config.peers().toRaftPeers().stream().map(p -> p.getId().toByteString())
         .collect(Collectors.toUnmodifiableSet());
     this.raft = newRaftClient();
+    this.admission = new CallAdmission(config.maxOutstanding(), QUEUED_PER_OUTSTANDING * config.maxOutstanding(),
+        System::nanoTime);
     this.staleReads = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "cohort-client-stale-read");
       t.setDaemon(true);
@@ -209,10 +215,10 @@ final class RatisChannel implements AutoCloseable {
 
   /** Sends command bytes; the reply is parsed, failures are typed. Never retried here. */
   <T> CompletableFuture<T> write(byte[] bytes, String what, Parser<T> parser) {
-    RaftClient used = raft;
-    return sendSafely(() -> used.async().send(message(bytes))).handle((reply, error) -> {
+    RaftClient[] used = new RaftClient[1]; // the client the call went out on (none if it never did)
+    return admitted(() -> (used[0] = raft).async().send(message(bytes)), what).handle((reply, error) -> {
       if (error != null) {
-        throw failed(used, error, what);
+        throw failed(used[0], error, what);
       }
       return decode(reply, what, parser);
     });
@@ -248,10 +254,10 @@ final class RatisChannel implements AutoCloseable {
    */
   private <T> CompletableFuture<T> linearizableRead(Message msg, String what, Parser<T> parser,
       long deadlineNanos, int attempt) {
-    RaftClient used = raft;
-    return sendSafely(() -> used.async().sendReadOnly(msg)).handle((reply, error) -> {
+    RaftClient[] used = new RaftClient[1];
+    return admitted(() -> (used[0] = raft).async().sendReadOnly(msg), what).handle((reply, error) -> {
       if (error != null) {
-        throw failed(used, error, what);
+        throw failed(used[0], error, what);
       }
       return decode(reply, what, parser);
     }).exceptionallyCompose(e -> {
@@ -360,12 +366,12 @@ final class RatisChannel implements AutoCloseable {
     CompletableFuture<RaftClientReply> send();
   }
 
-  private static CompletableFuture<RaftClientReply> sendSafely(Send send) {
-    try {
-      return send.send();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+  /**
+   * An async Ratis call through {@link #admission}; a call that waited there for a slot longer than
+   * the call timeout fails unsent.
+   */
+  private CompletableFuture<RaftClientReply> admitted(Send send, String what) {
+    return admission.submit(send::send, System.nanoTime() + config.callTimeout().toNanos(), what);
   }
 
   /**
