@@ -3,7 +3,6 @@ package io.cohort.server;
 import com.google.protobuf.ByteString;
 import io.cohort.statemachine.proto.Renewal;
 import io.cohort.statemachine.proto.Tick;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,14 +25,16 @@ import java.util.function.Supplier;
 final class Renewals {
   private record Key(String group, String consumer) {}
 
-  private final Map<Key, Renewal> pending = new LinkedHashMap<>();
   /**
-   * When each pending member was first heard since it was last drained: the expiry cutoff's bound.
-   * A member heard again keeps its place and its latest renewal, but it was alive since then, so a
-   * tick that leaves it behind must not expire it from that time on (under a backlog, cutting at its
-   * latest time expired members that were heard all along: bench heartbeat, 10,200 consumers).
+   * A pending member's latest renewal, and when it was first heard since it was last drained: the
+   * expiry cutoff's bound. A member heard again keeps its place and its latest renewal, but it was
+   * alive since then, so a tick that leaves it behind must not expire it from that time on (under a
+   * backlog, cutting at its latest time expired members that were heard all along: bench heartbeat,
+   * 10,200 consumers).
    */
-  private final Map<Key, Long> firstHeardMs = new HashMap<>();
+  private record Pending(Renewal latest, long firstHeardMs) {}
+
+  private final Map<Key, Pending> pending = new LinkedHashMap<>();
 
   /** Runs {@code body} holding the lock that orders answers against drains. */
   synchronized <T> T locked(Supplier<T> body) {
@@ -43,15 +44,18 @@ final class Renewals {
   /** @param sessionTimeoutMs the session the answer told the client; 0 = the group's when applied */
   synchronized void record(String group, String consumer, ByteString session, long seenAtMs, long sessionTimeoutMs) {
     Key k = new Key(group, consumer);
-    firstHeardMs.merge(k, seenAtMs, Math::min);
-    Renewal had = pending.get(k);
-    if (had != null && had.getSessionToken().equals(session) && had.getSeenAtMs() >= seenAtMs) {
-      return;
-    }
+    Pending had = pending.get(k);
+    long first = had == null ? seenAtMs : Math.min(had.firstHeardMs(), seenAtMs);
     // Replaced in place: drained in the order first heard since the last drain. Moving it to the end
     // starved members heard every interval whenever drains fell behind, until their deadlines ran out.
-    pending.put(k, Renewal.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session)
-        .setSeenAtMs(seenAtMs).setSessionTimeoutMs(sessionTimeoutMs).build());
+    if (had != null && had.latest().getSessionToken().equals(session) && had.latest().getSeenAtMs() >= seenAtMs) {
+      if (first != had.firstHeardMs()) {
+        pending.put(k, new Pending(had.latest(), first));
+      }
+      return;
+    }
+    pending.put(k, new Pending(Renewal.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session)
+        .setSeenAtMs(seenAtMs).setSessionTimeoutMs(sessionTimeoutMs).build(), first));
   }
 
   synchronized boolean isEmpty() {
@@ -64,7 +68,6 @@ final class Renewals {
 
   synchronized void clear() {
     pending.clear();
-    firstHeardMs.clear();
   }
 
   /**
@@ -75,20 +78,19 @@ final class Renewals {
     Tick.Builder t = Tick.newBuilder();
     long cutoff = nowMs.getAsLong();
     int bytes = 0;
-    Iterator<Renewal> it = pending.values().iterator();
+    Iterator<Pending> it = pending.values().iterator();
     while (it.hasNext()) {
-      Renewal r = it.next();
-      int size = r.getSerializedSize() + 4;
+      Pending p = it.next();
+      int size = p.latest().getSerializedSize() + 4;
       if (t.getRenewalsCount() >= maxCount || bytes + size > maxBytes) {
         break;
       }
-      t.addRenewals(r);
+      t.addRenewals(p.latest());
       bytes += size;
       it.remove();
-      firstHeardMs.remove(new Key(r.getGroup(), r.getConsumerId()));
     }
-    for (long heard : firstHeardMs.values()) {
-      cutoff = Math.min(cutoff, heard);
+    for (Pending p : pending.values()) {
+      cutoff = Math.min(cutoff, p.firstHeardMs());
     }
     return t.setExpiryCutoffMs(cutoff).build();
   }
