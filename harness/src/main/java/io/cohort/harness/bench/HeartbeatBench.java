@@ -95,6 +95,10 @@ public final class HeartbeatBench implements CliCommand {
   @Parameter(names = "--noop-measure-s", description = "measured seconds per no-op level")
   int noopMeasureS = 10;
 
+  @Parameter(names = "--overload-consumers", description = "diagnostic: after the capacity steps, an overload step of "
+      + "this many consumers whether or not a step held (0: 1.5x the sustainable count, run only if one held)")
+  int overloadConsumers;
+
   private PrintStream out;
   private int step;
   private Scratch scratch;
@@ -106,10 +110,10 @@ public final class HeartbeatBench implements CliCommand {
     int[] levels = BenchOptions.positives("--noop-in-flight", noopLevels);
     if (intervalMs < 100 || groupSize < 1 || capacityStart < 1 || capacityFactor <= 1 || capacityMax < capacityStart
         || warmupS < 0 || firstWarmupS < 0 || measureS < 1 || clientCount < 1 || noopWarmupS < 0 || noopMeasureS < 1
-        || joinRate < 0 || settleMaxS < 0) {
+        || joinRate < 0 || settleMaxS < 0 || overloadConsumers < 0) {
       throw new IllegalArgumentException("need --interval-ms >= 100, --group-size >= 1, --capacity-start >= 1, "
           + "--capacity-factor > 1, --capacity-max >= --capacity-start, --warmup-s/--first-warmup-s/--noop-warmup-s/--settle-max-s >= 0, "
-          + "--measure-s/--noop-measure-s >= 1, --clients >= 1, --join-rate >= 0");
+          + "--measure-s/--noop-measure-s >= 1, --clients >= 1, --join-rate >= 0, --overload-consumers >= 0");
     }
     boolean baseline = !noBaseline && options.peers == null;
     out.printf("bench heartbeat: %s heartbeats%s at a %d ms interval, groups of %d; steps from %,d consumers x%.2f "
@@ -149,7 +153,11 @@ public final class HeartbeatBench implements CliCommand {
           }
           sustainable = s;
         }
-        if (sustainable != null) {
+        if (overloadConsumers > 0) {
+          out.printf("overload: %,d consumers (--overload-consumers)%n", overloadConsumers);
+          overload = runStep(clients, servers, overloadConsumers, warmupS, "overload");
+          steps.add(overload);
+        } else if (sustainable != null) {
           int n = HeartbeatStep.overloadConsumers(sustainable.consumers(), groupSize);
           out.printf("overload: %.1fx the sustainable %,d consumers%n", HeartbeatStep.OVERLOAD_FACTOR, sustainable.consumers());
           overload = runStep(clients, servers, n, warmupS, "overload");
@@ -330,8 +338,11 @@ public final class HeartbeatBench implements CliCommand {
     }
     out.printf("verdict ratio: R / ceiling = %s (goal >= %.0f): %s%n", Double.isNaN(ratio) ? "?" : String.format("%.2f", ratio),
         HeartbeatStep.RATIO_GOAL, Double.isNaN(ratio) ? "UNKNOWN" : HeartbeatStep.ratioMet(ratio) ? "MET" : "NOT MET");
-    if (overload == null) {
-      out.println("verdict no collapse at 1.5x: UNKNOWN (no sustainable rate)");
+    if (overload == null || Double.isNaN(r)) {
+      out.println("verdict no collapse at 1.5x: UNKNOWN (no sustainable rate)" + (overload == null ? ""
+          : String.format("; the overload step (%,d consumers, due %,.0f/s) served %,.0f/s, p99 %.1f ms, shed %d, "
+              + "rejoins %d, expiries %d", overload.consumers(), overload.duePerS(), overload.perS(), overload.p99Ms(),
+              overload.shed(), overload.rejoins(), overload.expiries())));
     } else {
       out.printf("verdict no collapse at 1.5x: %,d consumers (due %,.0f/s) served %,.0f/s %s R, p99 %.1f ms, shed %d, "
               + "rejoins %d, expiries %d: %s%n", overload.consumers(), overload.duePerS(), overload.perS(),

@@ -124,6 +124,17 @@ class BenchTest {
     assertTrue(!Files.exists(tmp.resolve("never")), "nothing started, no work dir");
   }
 
+  @Test
+  void benchHeartbeatRefusesBadNumbersBeforeStartingAnything() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Harness h = new Harness(new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8),
+        Map.of());
+    assertEquals(2, h.run("bench", "heartbeat", "--overload-consumers", "-1", "--dir", tmp.resolve("never").toString()));
+    assertEquals(2, h.run("bench", "heartbeat", "--capacity-factor", "1", "--dir", tmp.resolve("never").toString()));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--overload-consumers >= 0"), err.toString(StandardCharsets.UTF_8));
+    assertTrue(!Files.exists(tmp.resolve("never")), "nothing started, no work dir");
+  }
+
   /** On a cluster given with --peers, a bench removes what it created, also when it fails; a rerun starts clean. */
   @Test
   void benchOnAGivenClusterLeavesNothingBehind() throws Exception {
