@@ -103,8 +103,8 @@ final class RatisChannel implements AutoCloseable {
     this.knownMembers = config.peers().toRaftPeers().stream().map(p -> p.getId().toByteString())
         .collect(Collectors.toUnmodifiableSet());
     this.raft = newRaftClient();
-    this.admission = new CallAdmission(config.maxOutstanding(), QUEUED_PER_OUTSTANDING * config.maxOutstanding(),
-        System::nanoTime);
+    this.admission = new CallAdmission(config.maxOutstanding(),
+        (int) Math.min(Integer.MAX_VALUE, (long) QUEUED_PER_OUTSTANDING * config.maxOutstanding()), System::nanoTime);
     this.staleReads = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "cohort-client-stale-read");
       t.setDaemon(true);
