@@ -146,9 +146,10 @@ class FailStopTest {
           () -> ClusterAdmin.leader(admin.status()).map(PeerStatus::id).orElse(null), java.util.Objects::nonNull);
       if (victimDisk != null && leader.equals("n3")) {
         // a fresh cluster may still hold an election (no leader for a moment, or another one won the
-        // race): the transfer is asked again until n1 leads
+        // race): the transfer is asked again until n1 leads. Each try waits well under the whole
+        // wait: one try that hung for all of it failed the test once (CI at e100b8f).
         await("n1 leads").atMost(MiniCluster.TIMEOUT).ignoreExceptionsInstanceOf(CohortException.class).until(() -> {
-          admin.transferLeadership("n1", Duration.ofSeconds(60), null);
+          admin.transferLeadership("n1", Duration.ofSeconds(10), null);
           return true;
         });
         leader = "n1";
