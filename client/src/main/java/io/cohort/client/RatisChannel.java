@@ -17,6 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLException;
 import org.apache.ratis.RaftConfigKeys;
@@ -362,16 +363,12 @@ final class RatisChannel implements AutoCloseable {
     }
   }
 
-  private interface Send {
-    CompletableFuture<RaftClientReply> send();
-  }
-
   /**
    * An async Ratis call through {@link #admission}; a call that waited there for a slot longer than
    * the call timeout fails unsent.
    */
-  private CompletableFuture<RaftClientReply> admitted(Send send, String what) {
-    return admission.submit(send::send, System.nanoTime() + config.callTimeout().toNanos(), what);
+  private CompletableFuture<RaftClientReply> admitted(Supplier<CompletableFuture<RaftClientReply>> send, String what) {
+    return admission.submit(send, System.nanoTime() + config.callTimeout().toNanos(), what);
   }
 
   /**
