@@ -36,6 +36,8 @@ import io.cohort.statemachine.proto.StartFrom;
 import io.cohort.statemachine.proto.StateDigest;
 import io.cohort.statemachine.proto.TopicView;
 import io.cohort.statemachine.proto.UpdateGroup;
+import io.cohort.statemachine.proto.WatchRequest;
+import io.cohort.statemachine.proto.WatchResult;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -374,6 +376,39 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
           }
           return r.getHeartbeat();
         });
+  }
+
+  /**
+   * R12: one watch on the peer the Raft client takes for the leader, for a consumer that keeps its
+   * own session instead of a {@link GroupConsumer}. It completes when the member's assignment view
+   * differs from the request's known view ({@code AssignmentView.of} the last heartbeat result), or
+   * the session or group is gone (a code other than OK), or unchanged at the request's timeout. A
+   * hint only: heartbeat to learn what changed. Cancelling the future gives the watch up. Fails with
+   * {@link CohortUnavailableException} when no leader is known, the peer does not lead or does not
+   * answer (place it again after the next heartbeat answer), PERMISSION_DENIED as a rejection.
+   */
+  public CompletableFuture<WatchResult> watch(WatchRequest request) {
+    RaftPeerId leader = channel.raftClient().getLeaderId();
+    if (leader == null) {
+      return CompletableFuture.failedFuture(new CohortUnavailableException("watch: no leader known yet", null));
+    }
+    WatchChannel.Call call = watchChannel().watch(leader.toString(), request, Watcher.SLACK_MS);
+    CompletableFuture<WatchResult> out = new CompletableFuture<>();
+    call.result().whenComplete((r, e) -> {
+      if (e == null) {
+        out.complete(r);
+      } else {
+        CohortException mapped = Failures.map(e, "watch");
+        out.completeExceptionally(mapped instanceof CohortRejectedException ? mapped
+            : new CohortUnavailableException("watch on " + leader + ": " + mapped.getMessage(), e));
+      }
+    });
+    out.whenComplete((r, e) -> {
+      if (out.isCancelled()) {
+        call.cancel().run();
+      }
+    });
+    return out;
   }
 
   /** Commits checkpoints (R3); the result has one code per entry (FENCED entries changed nothing). */

@@ -83,6 +83,11 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
       }
 
       @Override
+      public void watchLost() {
+        pump(); // a handoff's poll is due at its own interval again
+      }
+
+      @Override
       public boolean post(Runnable r) {
         return ConsumerLoop.this.post(r);
       }
@@ -280,8 +285,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     long sto = state.sessionTimeoutMs();
     boolean member = !state.session().isEmpty();
     Pacer.Plan plan = pacer.plan(new Pacer.Inputs(member, sto, state.heartbeatNow() || watchSawChange,
-        state.commitNow(),
-        state.hasPending(), state.oldestPendingMs()));
+        state.commitNow(), state.hasPending(), state.oldestPendingMs(), watcher != null && watcher.placed()));
     if (member && sto > 0) {
       readers.fenceAt(pacer.fenceAtMs(sto));
     }

@@ -273,7 +273,7 @@ final class Exchange {
       return;
     }
     long sto = r.getSessionTimeoutMs();
-    pacer.heartbeatOk(sentAt, r.getNextHeartbeatMs());
+    pacer.heartbeatOk(sentAt, r.getNextHeartbeatMs(), r.getGroupHeartbeatMs());
     committed(f, sentAt);
     String problem = config.sessionTimeoutProblem(sto);
     if (problem != null) {

@@ -9,6 +9,8 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li>Heartbeats go at the interval the coordinator suggested (from the send time of the last one
  *       that succeeded), or at once when the protocol asks (a release is ready, a rejoin is due).
+ *       A handoff's shorter interval is kept only while no watch is placed; with one, the group's
+ *       interval (the watch makes the consumer heartbeat once the handoff has news for it).
  *   <li>A checkpoint not yet sent goes in its own command once it is {@code commitIntervalMs} old
  *       (or at once when asked) unless a heartbeat is due within half of that: then it rides on it.
  *   <li>After a failure nothing goes for {@code retryMs}, doubling while failures repeat, up to 10 s.
@@ -36,9 +38,10 @@ final class Pacer {
    * @param commitNow pending checkpoints should go at once
    * @param hasPending some checkpoint is not acknowledged yet
    * @param oldestUnsentMs when the oldest checkpoint not yet sent was recorded (MAX_VALUE: none)
+   * @param watchPlaced a watch waits on the leader for this consumer's assignment to change (R12)
    */
   record Inputs(boolean member, long sessionTimeoutMs, boolean heartbeatNow, boolean commitNow,
-      boolean hasPending, long oldestUnsentMs) {}
+      boolean hasPending, long oldestUnsentMs, boolean watchPlaced) {}
 
   /**
    * @param send what to send now (only asked while nothing is in flight)
@@ -50,6 +53,8 @@ final class Pacer {
   private final ConsumerConfig config;
   private final LongSupplier clockMs;
   private long nextHeartbeatAtMs;
+  /** While a watch is placed: when a handoff's poll is due (the group's interval; MIN_VALUE: no stretch). */
+  private long watchedHeartbeatAtMs = Long.MIN_VALUE;
   private long lastOkSentAtMs;
   private long retryNotBeforeMs = Long.MIN_VALUE;
   private int failuresInARow;
@@ -67,13 +72,19 @@ final class Pacer {
   /** A heartbeat goes now; {@code suggestedMs} is the last suggested interval (0: none yet). */
   void heartbeatSent(long suggestedMs) {
     nextHeartbeatAtMs = now() + (suggestedMs > 0 ? suggestedMs : FIRST_INTERVAL_MS);
+    watchedHeartbeatAtMs = Long.MIN_VALUE;
   }
 
-  /** The heartbeat sent at {@code sentAtMs} succeeded. */
-  void heartbeatOk(long sentAtMs, long nextHeartbeatMs) {
+  /**
+   * The heartbeat sent at {@code sentAtMs} succeeded. {@code groupIntervalMs} (0: unknown) is the
+   * group's own interval: while a watch is placed ({@link Inputs#watchPlaced}) a handoff's shorter
+   * poll waits for it, since the watch says when the handoff has something for this consumer.
+   */
+  void heartbeatOk(long sentAtMs, long nextHeartbeatMs, long groupIntervalMs) {
     lastOkSentAtMs = sentAtMs;
     failuresInARow = 0;
     nextHeartbeatAtMs = sentAtMs + Math.max(1, nextHeartbeatMs);
+    watchedHeartbeatAtMs = groupIntervalMs > nextHeartbeatMs ? sentAtMs + groupIntervalMs : Long.MIN_VALUE;
   }
 
   void commitOk() {
@@ -86,6 +97,7 @@ final class Pacer {
     failuresInARow++;
     retryNotBeforeMs = now() + delay;
     nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);
+    watchedHeartbeatAtMs = Long.MIN_VALUE;
     return delay;
   }
 
@@ -97,6 +109,7 @@ final class Pacer {
   void retryAfter(long delayMs) {
     retryNotBeforeMs = now() + Math.max(0, delayMs);
     nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);
+    watchedHeartbeatAtMs = Long.MIN_VALUE;
   }
 
   /** Send time of the last heartbeat that succeeded. */
@@ -124,13 +137,14 @@ final class Pacer {
     if (now < retryNotBeforeMs) {
       return new Plan(Send.NONE, atRisk, Math.min(retryNotBeforeMs, wakeForFence));
     }
-    if (in.heartbeatNow() || now >= nextHeartbeatAtMs) {
+    long heartbeatAt = in.watchPlaced() ? Math.max(nextHeartbeatAtMs, watchedHeartbeatAtMs) : nextHeartbeatAtMs;
+    if (in.heartbeatNow() || now >= heartbeatAt) {
       return new Plan(Send.HEARTBEAT, atRisk, wakeForFence);
     }
     long commitAt = Long.MAX_VALUE;
     if (in.member() && in.hasPending()) {
       long due = in.oldestUnsentMs() == Long.MAX_VALUE ? Long.MAX_VALUE : in.oldestUnsentMs() + config.commitIntervalMs();
-      boolean heartbeatSoon = nextHeartbeatAtMs - now <= config.commitIntervalMs() / 2;
+      boolean heartbeatSoon = heartbeatAt - now <= config.commitIntervalMs() / 2;
       if ((in.commitNow() || now >= due) && !heartbeatSoon) {
         return new Plan(Send.COMMIT, atRisk, wakeForFence);
       }
@@ -138,6 +152,6 @@ final class Pacer {
         commitAt = due;
       }
     }
-    return new Plan(Send.NONE, atRisk, Math.min(wakeForFence, Math.min(nextHeartbeatAtMs, commitAt)));
+    return new Plan(Send.NONE, atRisk, Math.min(wakeForFence, Math.min(heartbeatAt, commitAt)));
   }
 }

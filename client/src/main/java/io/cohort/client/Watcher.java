@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * the leader (or the next peer is tried); any other failure tries the next peer. Once every peer
  * failed in a row it waits (100 ms, doubling per failed sweep up to the heartbeat interval or 5 s,
  * with jitter) before the next sweep; the regular heartbeat interval goes on meanwhile, so a watch
- * that cannot be placed costs nothing but the hint.
+ * that cannot be placed costs nothing but the hint. While a watch is placed a pending handoff is
+ * not polled at its short interval (the watch says when it has news); once one fails, it is again.
  */
 final class Watcher {
   private static final Logger LOG = LoggerFactory.getLogger(Watcher.class);
@@ -39,6 +40,9 @@ final class Watcher {
   interface Host {
     /** Heartbeat at once (the watch saw a change). */
     void heartbeatNow();
+
+    /** The placed watch failed or was refused: no watch covers a handoff until one is placed again. */
+    void watchLost();
 
     boolean post(Runnable r);
   }
@@ -81,6 +85,14 @@ final class Watcher {
   /** Watches that said "heartbeat now" so far (tests, metrics). */
   long changes() {
     return changes;
+  }
+
+  /**
+   * A watch for the current session and view is on its way or parked: a handoff needs no short
+   * poll, the watch makes the consumer heartbeat. False once it failed, until the next is placed.
+   */
+  boolean placed() {
+    return placed != null && !stopped;
   }
 
   /** A heartbeat was answered: the session and the view it gave. */
@@ -142,6 +154,7 @@ final class Watcher {
       if (r.getCode() == Code.PERMISSION_DENIED) {
         LOG.warn("{} watch refused, heartbeats keep their interval: {}", logPrefix, r.getMessage());
         stop();
+        host.watchLost();
         return;
       }
       if (r.getCode() != Code.OK || (r.getChanged() && r.getView() != view)) {
@@ -157,9 +170,11 @@ final class Watcher {
     if (cause instanceof StatusRuntimeException sre && sre.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
       LOG.warn("{} watch refused, heartbeats keep their interval: {}", logPrefix, sre.getStatus().getDescription());
       stop();
+      host.watchLost();
       return;
     }
     failuresInARow++;
+    host.watchLost(); // before the next try: the pacer judges that one as placed again
     if (cause instanceof WatchChannel.NotLeader nl && nl.leader != null && peers.contains(nl.leader)
         && !nl.leader.equals(peer)) {
       preferred = nl.leader;

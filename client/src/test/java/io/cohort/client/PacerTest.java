@@ -24,19 +24,19 @@ class PacerTest {
   }
 
   private static Inputs idle(long sto) {
-    return new Inputs(true, sto, false, false, false, NONE);
+    return new Inputs(true, sto, false, false, false, NONE, false);
   }
 
   private static Inputs pending(long sto, long oldestUnsentMs) {
-    return new Inputs(true, sto, false, false, true, oldestUnsentMs);
+    return new Inputs(true, sto, false, false, true, oldestUnsentMs, false);
   }
 
   /** Joins at the current time: the first heartbeat goes and succeeds at once. */
   private void joined(long nextHeartbeatMs) {
-    assertEquals(Send.HEARTBEAT, pacer.plan(new Inputs(false, 0, false, false, false, NONE)).send());
+    assertEquals(Send.HEARTBEAT, pacer.plan(new Inputs(false, 0, false, false, false, NONE, false)).send());
     long sentAt = clock.get();
     pacer.heartbeatSent(0);
-    pacer.heartbeatOk(sentAt, nextHeartbeatMs);
+    pacer.heartbeatOk(sentAt, nextHeartbeatMs, 0);
   }
 
   @Test
@@ -54,7 +54,7 @@ class PacerTest {
   @Test
   void aHeartbeatAskedForGoesAtOnce() {
     joined(1000);
-    assertEquals(Send.HEARTBEAT, pacer.plan(new Inputs(true, 10_000, true, false, false, NONE)).send());
+    assertEquals(Send.HEARTBEAT, pacer.plan(new Inputs(true, 10_000, true, false, false, NONE, false)).send());
   }
 
   @Test
@@ -82,10 +82,10 @@ class PacerTest {
   @Test
   void aCommitAskedForGoesAtOnceUnlessAHeartbeatIsAboutToGo() {
     joined(10_000);
-    Inputs asked = new Inputs(true, 30_000, false, true, true, clock.get());
+    Inputs asked = new Inputs(true, 30_000, false, true, true, clock.get(), false);
     assertEquals(Send.COMMIT, pacer.plan(asked).send());
     advance(9_600); // the heartbeat is 400 ms away: it carries the commit
-    assertEquals(Send.NONE, pacer.plan(new Inputs(true, 30_000, false, true, true, clock.get())).send());
+    assertEquals(Send.NONE, pacer.plan(new Inputs(true, 30_000, false, true, true, clock.get(), false)).send());
   }
 
   @Test
@@ -94,13 +94,13 @@ class PacerTest {
     long[] expected = {500, 1000, 2000, 4000, 8000, 10_000, 10_000};
     for (long delay : expected) {
       assertEquals(delay, pacer.failed());
-      Plan p = pacer.plan(new Inputs(true, 60_000, true, true, true, 0));
+      Plan p = pacer.plan(new Inputs(true, 60_000, true, true, true, 0, false));
       assertEquals(Send.NONE, p.send(), "nothing goes during the back-off");
       assertEquals(clock.get() + delay, p.wakeAtMs());
       advance(delay);
-      assertEquals(Send.HEARTBEAT, pacer.plan(new Inputs(true, 60_000, true, true, true, 0)).send());
+      assertEquals(Send.HEARTBEAT, pacer.plan(new Inputs(true, 60_000, true, true, true, 0, false)).send());
     }
-    pacer.heartbeatOk(clock.get(), 1000);
+    pacer.heartbeatOk(clock.get(), 1000, 1000);
     assertEquals(500, pacer.failed(), "a success resets the back-off");
   }
 
@@ -134,13 +134,47 @@ class PacerTest {
     ConsumerConfig slowPolls = ConsumerConfig.builder("g", "a").pollWaitMs(400).build();
     assertEquals(400 + ConsumerConfig.MARGIN_SLACK_MS, slowPolls.marginFor(1000));
     Pacer p = new Pacer(slowPolls, clock::get);
-    p.heartbeatOk(clock.get(), 300);
+    p.heartbeatOk(clock.get(), 300, 300);
     assertEquals(clock.get() + 1000 - 500, p.fenceAtMs(1000));
+  }
+
+  private static Inputs idle(long sto, boolean watchPlaced) {
+    return new Inputs(true, sto, false, false, false, NONE, watchPlaced);
+  }
+
+  @Test
+  void R12_aPlacedWatchLetsAHandoffWaitForTheGroupsIntervalInsteadOfItsShortPoll() {
+    long sentAt = clock.get();
+    pacer.heartbeatSent(0);
+    pacer.heartbeatOk(sentAt, 100, 1000); // a handoff pending: the short poll
+    Plan watched = pacer.plan(idle(10_000, true));
+    assertEquals(Send.NONE, watched.send());
+    assertEquals(sentAt + 1000, watched.wakeAtMs(), "the watch says when the handoff has news");
+    assertEquals(sentAt + 100, pacer.plan(idle(10_000, false)).wakeAtMs(), "no watch: the handoff's own poll");
+    advance(100);
+    assertEquals(Send.NONE, pacer.plan(idle(10_000, true)).send());
+    assertEquals(Send.HEARTBEAT, pacer.plan(idle(10_000, false)).send(), "the watch failed: poll at once");
+    advance(900);
+    assertEquals(Send.HEARTBEAT, pacer.plan(idle(10_000, true)).send(), "the group's interval still holds");
+  }
+
+  @Test
+  void R12_aWatchNeverStretchesTheGroupsOwnIntervalNorABackoff() {
+    joined(1000);
+    long sentAt = clock.get();
+    pacer.heartbeatSent(0);
+    pacer.heartbeatOk(sentAt, 1000, 1000);
+    assertEquals(sentAt + 1000, pacer.plan(idle(10_000, true)).wakeAtMs());
+    pacer.heartbeatSent(0);
+    pacer.heartbeatOk(sentAt, 100, 1000);
+    pacer.retryAfter(50); // shed: the retry-after decides, not the watch
+    advance(50);
+    assertEquals(Send.HEARTBEAT, pacer.plan(idle(10_000, true)).send());
   }
 
   @Test
   void notAMemberMeansNoWatchdog() {
-    Plan p = pacer.plan(new Inputs(false, 0, false, false, false, NONE));
+    Plan p = pacer.plan(new Inputs(false, 0, false, false, false, NONE, false));
     assertFalse(p.atRisk());
   }
 

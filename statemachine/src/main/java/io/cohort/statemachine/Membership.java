@@ -208,7 +208,7 @@ final class Membership {
     long interval = handoff ? Math.min(HANDOFF_INTERVAL_MS, group.heartbeatIntervalMs)
         : group.heartbeatIntervalMs;
     return out.setSessionToken(member.session).setNextHeartbeatMs(interval)
-        .setSessionTimeoutMs(group.sessionTimeoutMs).build();
+        .setGroupHeartbeatMs(group.heartbeatIntervalMs).setSessionTimeoutMs(group.sessionTimeoutMs).build();
   }
 
   /** The grant as its holder is told it (built when asked: slots keep no protos, R9 memory). */

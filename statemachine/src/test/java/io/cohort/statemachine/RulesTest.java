@@ -77,9 +77,11 @@ class RulesTest {
           .withMember("g", "A");
       HeartbeatResult joining = ctx.heartbeat("g", "B");
       assertEquals(Membership.HANDOFF_INTERVAL_MS, joining.getNextHeartbeatMs(), "B waits for a partition");
+      assertEquals(1000, joining.getGroupHeartbeatMs(), "the group's interval, for a member whose watch is placed");
       HeartbeatResult releasing = ctx.heartbeat("g", "A");
       assertEquals(1, releasing.getReleaseCount());
       assertEquals(Membership.HANDOFF_INTERVAL_MS, releasing.getNextHeartbeatMs(), "A must release");
+      assertEquals(1000, releasing.getGroupHeartbeatMs());
       ctx.settle("g");
       assertEquals(1000, ctx.heartbeat("g", "A").getNextHeartbeatMs());
       assertEquals(1000, ctx.heartbeat("g", "B").getNextHeartbeatMs());
