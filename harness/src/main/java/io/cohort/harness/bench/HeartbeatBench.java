@@ -69,6 +69,11 @@ public final class HeartbeatBench implements CliCommand {
       + "grant it waits for polls at the handoff interval quietly (false: through the log, as before)")
   boolean quietWhileWaiting = true;
 
+  @Parameter(names = "--watches", arity = 1, description = "each consumer keeps a watch on the leader, as the client "
+      + "does (R12), and while it is placed polls a handoff at the group's interval (false: no watch, a handoff is "
+      + "polled at the handoff interval)")
+  boolean watches = true;
+
   // A step starts from empty groups: its members join one by one and the partitions move as each
   // joins. Measured 15 s after the joins, the first 6,800 step of the default run still had 455
   // members in such a handoff, and its p99 came from the first 5 s of the window (docs/BENCHMARKS.md).
@@ -119,7 +124,8 @@ public final class HeartbeatBench implements CliCommand {
     out.printf("bench heartbeat: %s heartbeats%s at a %d ms interval, groups of %d; steps from %,d consumers x%.2f "
             + "up to %,d, %d s warm-up (first +%d s), then up to %d s more until the joins' handoffs settled, and %d s "
             + "measured each; %s; %d cores%n",
-        quiet ? "quiet" : "all-replicated (--quiet false)", quiet ? " (NEEDS_WRITE falls back to the log)" : "", intervalMs,
+        quiet ? "quiet" : "all-replicated (--quiet false)", (quiet ? " (NEEDS_WRITE falls back to the log)" : "")
+            + (watches ? ", members watching" : ", no watches (--watches false)"), intervalMs,
         groupSize, capacityStart, capacityFactor, capacityMax, warmupS, firstWarmupS, settleMaxS, measureS,
         options.peers != null ? "the cluster at " + options.peers : options.insecure ? "plaintext" : "mutual TLS",
         Runtime.getRuntime().availableProcessors());
@@ -217,7 +223,7 @@ public final class HeartbeatBench implements CliCommand {
       groups.add(scratch.topicAndGroup("hb-" + g, groupSize, CreateGroup.newBuilder().setSessionTimeoutMs(session)
           .setHeartbeatIntervalMs(intervalMs).setStartFrom(StartFrom.BEGIN)));
     }
-    HeartbeatSim sim = new HeartbeatSim(clients, 2, quiet, quietWhileWaiting);
+    HeartbeatSim sim = new HeartbeatSim(clients, 2, quiet, quietWhileWaiting, watches);
     long joinMs = joinRate == 0 ? intervalMs : Math.max(intervalMs, consumers * 1000L / joinRate);
     for (int g = 0; g < needed; g++) {
       sim.add(groups.get(g), "s" + step + "-c", Math.min(groupSize, consumers - g * groupSize), joinMs);
@@ -251,6 +257,8 @@ public final class HeartbeatBench implements CliCommand {
     long x0 = sim.expired.get();
     long s0 = sim.shed.get();
     long k0 = sim.keepAlives.get();
+    long wc0 = sim.watchChanges.get();
+    long wf0 = sim.watchFailures.get();
     Latencies lat = new Latencies();
     Cpu cpu = Cpu.start(servers);
     long m0 = System.nanoTime();
@@ -258,6 +266,8 @@ public final class HeartbeatBench implements CliCommand {
     ServerProcesses.sleepMs(measureS * 1000L);
     sim.record(null);
     long keepAlives = sim.keepAlives.get() - k0;
+    long watchChanges = sim.watchChanges.get() - wc0;
+    long watchFailures = sim.watchFailures.get() - wf0;
     int handoffsAtEnd = sim.inHandoff();
     double secs = (System.nanoTime() - m0) / 1e9;
     double sc = cpu.serverCores();
@@ -291,6 +301,11 @@ public final class HeartbeatBench implements CliCommand {
         handoffsAtStart, handoffsAtEnd, HeartbeatStep.P99_LIMIT_MS, windowStart, sim.slowPerSecond(measureS));
     if (!reasons.isEmpty()) {
       out.printf("  fall-backs to the log: %s%n", reasons);
+    }
+    if (watches) {
+      out.printf("  watches (window): %,d said heartbeat now, %,d failed; since the step began: %,d and %,d%s%n",
+          watchChanges, watchFailures, sim.watchChanges.get(), sim.watchFailures.get(),
+          sim.watchFailures.get() == 0 ? "" : " (" + sim.watchFailureReasons() + ")");
     }
     if (keepAlives > 0) {
       out.printf("  keep-alives while a replicated heartbeat waited (window): %,d%n", keepAlives);

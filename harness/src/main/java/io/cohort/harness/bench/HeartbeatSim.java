@@ -2,12 +2,16 @@ package io.cohort.harness.bench;
 
 import io.cohort.client.CohortClient;
 import io.cohort.client.CohortRejectedException;
+import io.cohort.client.ConsumerConfig;
+import io.cohort.statemachine.AssignmentView;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Grant;
 import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.Leave;
 import io.cohort.statemachine.proto.PartitionRef;
+import io.cohort.statemachine.proto.WatchRequest;
+import io.cohort.statemachine.proto.WatchResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +20,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -40,6 +45,8 @@ final class HeartbeatSim {
   private final boolean quiet;
   /** A member that only waits for a grant polls quietly, as the client's Exchange does since 97c9ae5. */
   private final boolean quietWhileWaiting;
+  /** Each member keeps a watch on the leader as the client's Watcher does (R12), and polls a handoff as its Pacer. */
+  private final boolean watches;
   private final ScheduledExecutorService scheduler;
   private final List<Sim> sims = new ArrayList<>();
   private volatile boolean stopped;
@@ -69,6 +76,10 @@ final class HeartbeatSim {
   final AtomicLong shed = new AtomicLong();
   /** Keep-alives sent on the quiet stream while a replicated heartbeat waited (as the client does, step 11). */
   final AtomicLong keepAlives = new AtomicLong();
+  /** Watches that said "heartbeat now", and watches that failed (the member polls a handoff again). */
+  final AtomicLong watchChanges = new AtomicLong();
+  final AtomicLong watchFailures = new AtomicLong();
+  private final Map<String, LongAdder> watchFailureReasons = new ConcurrentHashMap<>();
   /** Time from send to a RETRY_LATER, and to a session refusal, while recording (where writes wait). */
   final Latencies shedLatency = new Latencies();
   final Latencies refusedLatency = new Latencies();
@@ -103,6 +114,18 @@ final class HeartbeatSim {
     long replicatedSeq;
     volatile long sessionTimeoutMs;
     volatile long intervalMs;
+    // The next beat (guarded by this): scheduled, or a heartbeat in flight.
+    private ScheduledFuture<?> nextBeat;
+    private long nextBeatAtNs;
+    private boolean beating;
+    /** The watch saw a change: the next heartbeat goes through the log at once, as the client's (it has news to learn). */
+    private boolean watchAsked;
+    /** When a handoff's short poll is due, counted from the last OK send (a failed watch brings it back). */
+    private long handoffPollAtNs = Long.MAX_VALUE;
+    /** The watch placed for {@link #watchSession} at {@link #watchView}; null: none. */
+    private CompletableFuture<WatchResult> watch;
+    private com.google.protobuf.ByteString watchSession;
+    private long watchView;
 
     Sim(String group, String id, CohortClient client) {
       this.group = group;
@@ -114,12 +137,19 @@ final class HeartbeatSim {
       if (stopped) {
         return;
       }
+      boolean asked;
+      synchronized (this) {
+        beating = true;
+        nextBeat = null;
+        asked = watchAsked;
+        watchAsked = false;
+      }
       long sent = System.nanoTime();
       if (firstSentNs == 0) {
         firstSentNs = sent;
       }
       Heartbeat hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(session).addAllHeld(held).build();
-      if (quiet && quietFits()) {
+      if (quiet && !asked && quietFits()) {
         call(() -> client.quietHeartbeat(hb)).whenComplete((r, e) -> {
           if (e == null || sessionRefusal(e)) {
             if (e == null) {
@@ -215,6 +245,19 @@ final class HeartbeatSim {
         }
         held = h;
         nextMs = r.getNextHeartbeatMs();
+        if (watches && keepWatching(r) && r.getGroupHeartbeatMs() > nextMs && r.getReleaseCount() == 0) {
+          // as the client's Pacer: a placed watch says when the handoff has news, the poll keeps the group's interval
+          // (a release asked goes at the handoff interval: the sim's stand-in for the client's "at once when ready")
+          long handoffAt = sent + TimeUnit.MILLISECONDS.toNanos(nextMs);
+          nextMs = r.getGroupHeartbeatMs();
+          synchronized (this) {
+            handoffPollAtNs = handoffAt;
+          }
+        } else {
+          synchronized (this) {
+            handoffPollAtNs = Long.MAX_VALUE;
+          }
+        }
       } else {
         last = null;
         Throwable t = unwrap(e);
@@ -253,7 +296,73 @@ final class HeartbeatSim {
         }
       }
       long delayNs = Math.max(0, sent + TimeUnit.MILLISECONDS.toNanos(nextMs) - now);
-      schedule(this, delayNs);
+      synchronized (this) {
+        beating = false;
+        beatIn(watchAsked ? 0 : delayNs); // a watch that fired while this heartbeat was out: at once
+      }
+    }
+
+    /** Guarded by this: the next beat in {@code delayNs}. */
+    private void beatIn(long delayNs) {
+      nextBeat = schedule(this, delayNs);
+      nextBeatAtNs = System.nanoTime() + delayNs;
+    }
+
+    /** Guarded by this: the scheduled beat goes by {@code atNs} at the latest (none while one is in flight). */
+    private void beatBy(long atNs) {
+      if (!beating && nextBeat != null && atNs < nextBeatAtNs && nextBeat.cancel(false)) {
+        beatIn(Math.max(0, atNs - System.nanoTime()));
+      }
+    }
+
+    /**
+     * After an OK answer: the watch for its session and view, placed unless one already waits (as
+     * the client's Watcher). Whether one is placed (a failed one is placed again after the next answer).
+     */
+    private boolean keepWatching(HeartbeatResult r) {
+      long view = AssignmentView.of(r);
+      CompletableFuture<WatchResult> w;
+      synchronized (this) {
+        if (watch != null && !watch.isDone() && view == watchView && r.getSessionToken().equals(watchSession)) {
+          return true;
+        }
+        if (watch != null) {
+          watch.cancel(false);
+        }
+        watchSession = r.getSessionToken();
+        watchView = view;
+        w = client.watch(WatchRequest.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(watchSession)
+            .setKnownView(view).setTimeoutMs(ConsumerConfig.DEFAULT_WATCH_TIMEOUT_MS).build());
+        watch = w;
+      }
+      w.whenComplete((wr, e) -> watched(w, view, wr, e));
+      return !w.isCompletedExceptionally();
+    }
+
+    private void watched(CompletableFuture<WatchResult> w, long view, WatchResult wr, Throwable e) {
+      if (stopped || w.isCancelled()) {
+        return;
+      }
+      synchronized (this) {
+        if (w != watch) {
+          return; // superseded
+        }
+        if (e == null && wr.getCode() == Code.OK && !(wr.getChanged() && wr.getView() != view)) {
+          watch = null; // timed out unchanged: the next answer places it again
+          return;
+        }
+        watch = null;
+        if (e == null) {
+          watchChanges.incrementAndGet();
+          watchAsked = true;
+          beatBy(System.nanoTime()); // the view changed (or the session or group is gone): heartbeat now
+        } else {
+          watchFailures.incrementAndGet();
+          String m = String.valueOf(unwrap(e).getMessage()).replaceAll("[0-9]+", "N");
+          watchFailureReasons.computeIfAbsent(m.substring(0, Math.min(120, m.length())), k -> new LongAdder()).increment();
+          beatBy(handoffPollAtNs); // no watch: a handoff is polled at its own interval again
+        }
+      }
     }
   }
 
@@ -293,10 +402,12 @@ final class HeartbeatSim {
   /**
    * @param quiet send heartbeats that change nothing as quiet queries (false: every one through the log)
    * @param quietWhileWaiting with quiet, also the polls of a member waiting for a grant (false: as before 97c9ae5)
+   * @param watches each member keeps a watch, and a handoff is polled at the group's interval while it is placed
    */
-  HeartbeatSim(List<CohortClient> clients, int threads, boolean quiet, boolean quietWhileWaiting) {
+  HeartbeatSim(List<CohortClient> clients, int threads, boolean quiet, boolean quietWhileWaiting, boolean watches) {
     this.quiet = quiet;
     this.quietWhileWaiting = quietWhileWaiting;
+    this.watches = watches;
     this.clients = clients;
     this.scheduler = Executors.newScheduledThreadPool(threads, r -> {
       Thread t = new Thread(r, "bench-heartbeat");
@@ -305,14 +416,15 @@ final class HeartbeatSim {
     });
   }
 
-  private void schedule(Sim s, long delayNs) {
+  private ScheduledFuture<?> schedule(Sim s, long delayNs) {
     if (!stopped) {
       try {
-        scheduler.schedule(s::beat, delayNs, TimeUnit.NANOSECONDS);
+        return scheduler.schedule(s::beat, delayNs, TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.RejectedExecutionException e) {
         // stopping
       }
     }
+    return null;
   }
 
   /** Adds consumers {@code prefix-0..n-1} of {@code group}; their first heartbeats spread over {@code spreadMs}. */
@@ -320,7 +432,9 @@ final class HeartbeatSim {
     for (int i = 0; i < n; i++) {
       Sim s = new Sim(group, prefix + "-" + i, clients.get(sims.size() % clients.size()));
       sims.add(s);
-      schedule(s, TimeUnit.MILLISECONDS.toNanos(ThreadLocalRandom.current().nextLong(Math.max(1, spreadMs))));
+      synchronized (s) {
+        s.beatIn(TimeUnit.MILLISECONDS.toNanos(ThreadLocalRandom.current().nextLong(Math.max(1, spreadMs))));
+      }
     }
   }
 
@@ -401,6 +515,11 @@ final class HeartbeatSim {
     return b.toString();
   }
 
+  /** Why watches failed since the step began, most frequent first. */
+  String watchFailureReasons() {
+    return byCount(watchFailureReasons);
+  }
+
   /** Why quiet heartbeats fell back while recording, most frequent first. */
   String fallbackReasons() {
     return byCount(fallbackReasons);
@@ -416,6 +535,13 @@ final class HeartbeatSim {
   /** Stops heartbeating; every member leaves (so the next step starts from an empty cluster). */
   void stop() throws InterruptedException {
     stopped = true;
+    for (Sim s : sims) {
+      synchronized (s) {
+        if (s.watch != null) {
+          s.watch.cancel(false);
+        }
+      }
+    }
     scheduler.shutdownNow();
     scheduler.awaitTermination(10, TimeUnit.SECONDS);
     List<CompletableFuture<?>> leaves = new ArrayList<>();
