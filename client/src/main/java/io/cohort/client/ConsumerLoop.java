@@ -307,9 +307,10 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     }
     if (!exchange.inFlight() && !heartbeatsStopped && (target == null || member)) {
       if (plan.send() == Pacer.Send.HEARTBEAT) {
-        boolean asked = watchSawChange || state.heartbeatNow(); // it has something to learn or tell
+        // What a watch's change tells (a release asked, most of a join storm's changes) a quiet answer
+        // tells too; a new grant the leader answers NEEDS_WRITE and it goes through the log at once.
         watchSawChange = false;
-        exchange.sendHeartbeat(!asked);
+        exchange.sendHeartbeat(!state.heartbeatNow());
       } else if (plan.send() == Pacer.Send.COMMIT) {
         exchange.sendCommit();
       }

@@ -97,8 +97,9 @@ final class Exchange {
   }
 
   /**
-   * @param mayBeQuiet nothing asked for this heartbeat (no watch fired, no release to report): if
-   *     it would change nothing, it goes as a quiet heartbeat the leader answers off the log (step 11)
+   * @param mayBeQuiet no release to report, no rejoin due (a watch that fired may be answered
+   *     quietly): if it would change nothing, it goes as a quiet heartbeat the leader answers off
+   *     the log (step 11)
    */
   void sendHeartbeat(boolean mayBeQuiet) {
     Flush f = state.flush(true, budget);

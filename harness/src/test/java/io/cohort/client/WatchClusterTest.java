@@ -63,13 +63,15 @@ class WatchClusterTest {
   /**
    * From C's start (its client and first heartbeat included) until the group is balanced 2/2/2
    * over a, b, c; checks that A and B were woken by their watches meanwhile (a release asked: their
-   * interval is far longer than the bound). C's side is checked by {@link
+   * interval is far longer than the bound) and asked quietly what changed. C's side is checked by {@link
    * #R12_aWatchingNewcomerDoesNotPollItsHandoffAndIsWokenWhenItsGrantIsReady}.
    */
   private static long handoffMs(String group, GroupConsumer<InMemoryLog.Record> a,
       GroupConsumer<InMemoryLog.Record> b, String third) {
     long aBefore = a.watchChanges();
     long bBefore = b.watchChanges();
+    long aQuiet = a.quietHeartbeatsSent();
+    long bQuiet = b.quietHeartbeatsSent();
     long t0 = System.nanoTime();
     var c = consumer(group, third);
     await("balanced with " + third).atMost(TIMEOUT).pollInterval(Duration.ofMillis(20))
@@ -78,6 +80,9 @@ class WatchClusterTest {
     assertTrue(a.watchChanges() > aBefore && b.watchChanges() > bBefore,
         "woken by their watches: a " + (a.watchChanges() - aBefore) + ", b " + (b.watchChanges() - bBefore)
             + ", c " + c.watchChanges());
+    // their interval is far longer than the bound: each heartbeat meanwhile came from the watch
+    assertTrue(a.quietHeartbeatsSent() > aQuiet && b.quietHeartbeatsSent() > bQuiet,
+        "a release asked is learnt quietly, not through the log");
     return took;
   }
 

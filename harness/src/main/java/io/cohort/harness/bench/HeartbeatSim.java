@@ -118,7 +118,7 @@ final class HeartbeatSim {
     private ScheduledFuture<?> nextBeat;
     private long nextBeatAtNs;
     private boolean beating;
-    /** The watch saw a change: the next heartbeat goes through the log at once, as the client's (it has news to learn). */
+    /** The watch saw a change while a heartbeat was out: the next one goes at once. */
     private boolean watchAsked;
     /** When a handoff's short poll is due, counted from the last OK send (a failed watch brings it back). */
     private long handoffPollAtNs = Long.MAX_VALUE;
@@ -137,11 +137,9 @@ final class HeartbeatSim {
       if (stopped) {
         return;
       }
-      boolean asked;
       synchronized (this) {
         beating = true;
         nextBeat = null;
-        asked = watchAsked;
         watchAsked = false;
       }
       long sent = System.nanoTime();
@@ -149,7 +147,7 @@ final class HeartbeatSim {
         firstSentNs = sent;
       }
       Heartbeat hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(session).addAllHeld(held).build();
-      if (quiet && !asked && quietFits()) {
+      if (quiet && quietFits()) {
         call(() -> client.quietHeartbeat(hb)).whenComplete((r, e) -> {
           if (e == null || sessionRefusal(e)) {
             if (e == null) {
