@@ -40,7 +40,9 @@ import io.cohort.statemachine.proto.WatchRequest;
 import io.cohort.statemachine.proto.WatchResult;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.apache.ratis.protocol.RaftPeerId;
 
@@ -384,31 +386,49 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * differs from the request's known view ({@code AssignmentView.of} the last heartbeat result), or
    * the session or group is gone (a code other than OK), or unchanged at the request's timeout. A
    * hint only: heartbeat to learn what changed. Cancelling the future gives the watch up. Fails with
-   * {@link CohortUnavailableException} when no leader is known, the peer does not lead or does not
-   * answer (place it again after the next heartbeat answer), PERMISSION_DENIED as a rejection.
+   * {@link CohortUnavailableException} when no leader is known, neither that peer nor the leader it
+   * names leads, or no answer came (place it again after the next heartbeat answer);
+   * PERMISSION_DENIED as a rejection.
    */
   public CompletableFuture<WatchResult> watch(WatchRequest request) {
     RaftPeerId leader = channel.raftClient().getLeaderId();
     if (leader == null) {
       return CompletableFuture.failedFuture(new CohortUnavailableException("watch: no leader known yet", null));
     }
-    WatchChannel.Call call = watchChannel().watch(leader.toString(), request, Watcher.SLACK_MS);
     CompletableFuture<WatchResult> out = new CompletableFuture<>();
-    call.result().whenComplete((r, e) -> {
-      if (e == null) {
-        out.complete(r);
-      } else {
-        CohortException mapped = Failures.map(e, "watch");
-        out.completeExceptionally(mapped instanceof CohortRejectedException ? mapped
-            : new CohortUnavailableException("watch on " + leader + ": " + mapped.getMessage(), e));
-      }
-    });
+    AtomicReference<Runnable> cancel = new AtomicReference<>();
+    watchOn(leader.toString(), request, out, cancel, true);
     out.whenComplete((r, e) -> {
       if (out.isCancelled()) {
-        call.cancel().run();
+        cancel.get().run();
       }
     });
     return out;
+  }
+
+  /** Places the watch on {@code peer}; a follower that names the leader sends it there, once. */
+  private void watchOn(String peer, WatchRequest request, CompletableFuture<WatchResult> out,
+      AtomicReference<Runnable> cancel, boolean followLeader) {
+    WatchChannel.Call call = watchChannel().watch(peer, request, Watcher.SLACK_MS);
+    cancel.set(call.cancel());
+    if (out.isCancelled()) {
+      call.cancel().run(); // given up while it moved to the leader
+    }
+    call.result().whenComplete((r, e) -> {
+      if (e == null) {
+        out.complete(r);
+        return;
+      }
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (followLeader && cause instanceof WatchChannel.NotLeader nl && nl.leader != null && !nl.leader.equals(peer)
+          && !out.isDone()) {
+        watchOn(nl.leader, request, out, cancel, false);
+        return;
+      }
+      CohortException mapped = Failures.map(e, "watch");
+      out.completeExceptionally(mapped instanceof CohortRejectedException ? mapped
+          : new CohortUnavailableException("watch on " + peer + ": " + mapped.getMessage(), e));
+    });
   }
 
   /** Commits checkpoints (R3); the result has one code per entry (FENCED entries changed nothing). */
