@@ -38,7 +38,8 @@ final class Balancer {
 
   private final GroupState group;
   private final MemberState[] members;
-  private final TreeSet<MemberState> lightest = new TreeSet<>(LIGHTEST);
+  /** Members by load, built once the intended owners are known ({@link #ranked}): null before. */
+  private TreeSet<MemberState> lightest;
   private TreeSet<MemberState> heaviest;
   /** Slots each member owns, possibly with stale entries (moved away since): see {@link #owned}. */
   private final ArrayList<Slot>[] owned;
@@ -61,23 +62,37 @@ final class Balancer {
       member.incoming.clear();
       members[i] = member;
       owned[i] = new ArrayList<>();
-      lightest.add(member);
       i++;
     }
   }
 
-  /** Before balancing: the slot's intended owner. */
+  /**
+   * Before balancing: the slot's intended owner. The members are ordered by load only once the
+   * first free slot is placed: one sort instead of a remove and an add per owned slot.
+   */
   void own(Slot slot, MemberState member) {
-    lightest.remove(member);
+    if (lightest != null) {
+      lightest.remove(member);
+    }
     slot.owner = member;
     member.loadMicros += slot.info.weightMicros;
     owned[member.ordinal].add(slot);
-    lightest.add(member);
+    if (lightest != null) {
+      lightest.add(member);
+    }
+  }
+
+  private TreeSet<MemberState> ranked() {
+    if (lightest == null) {
+      lightest = new TreeSet<>(LIGHTEST);
+      lightest.addAll(Arrays.asList(members));
+    }
+    return lightest;
   }
 
   /** The least loaded member; among equals, a holder of one of the slot's parents, then by id. */
   MemberState lightestFor(Slot slot) {
-    MemberState best = lightest.first();
+    MemberState best = ranked().first();
     MemberState withParent = null;
     for (int parent : slot.info.parents) {
       Slot p = group.slot(slot.topic, parent);
@@ -90,6 +105,7 @@ final class Balancer {
   }
 
   void balance(long maxWeight, long guard) {
+    ranked();
     heaviest = new TreeSet<>(HEAVIEST);
     heaviest.addAll(lightest);
     while (guard-- > 0) {
