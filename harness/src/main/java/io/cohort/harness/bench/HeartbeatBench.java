@@ -21,7 +21,8 @@ import java.util.List;
 /**
  * {@code cohort bench heartbeat} (issue 14): simulated consumers (groups of {@code --group-size}
  * members, each group on its own topic of as many partitions) heartbeating as the real consumer
- * does (quiet heartbeats answered off the log unless {@code --quiet false}). First the no-op Ratis
+ * does (quiet heartbeats answered off the log unless {@code --quiet false}; each keeps a watch on
+ * the leader unless {@code --watches false}, as the client does since step 11). First the no-op Ratis
  * write ceiling of heartbeat-sized commands on three no-op servers with the same TLS; then, on three
  * Cohort servers, a capacity search at a fixed interval: the consumer count grows by {@code
  * --capacity-factor} while a step holds (p99 < 200 ms, >= 90 % of the heartbeats due served, no

@@ -35,7 +35,10 @@ import java.util.function.Supplier;
  * (no data to flush). With {@code quiet} a heartbeat that would change nothing goes as the real
  * consumer sends it (step 11): on the client's stream of quiet heartbeats, answered by the leader
  * off the log, and on NEEDS_WRITE or any other refusal but a session's or RETRY_LATER, the same
- * heartbeat through the log at once.
+ * heartbeat through the log at once. With {@code watches} each keeps one watch on the leader as the
+ * client's Watcher does: a change makes it heartbeat at once, and while the watch is placed a
+ * handoff is polled at the group's interval, not the handoff's (a release asked still goes at the
+ * handoff interval: the sim's stand-in for the client's "at once when its readers stopped").
  */
 final class HeartbeatSim {
   /** As the client's Exchange: an answer with a shorter interval means a handoff is pending. */
