@@ -6,12 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cohort.statemachine.AssignmentView;
+import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.PartitionRef;
+import io.cohort.statemachine.proto.WatchRequest;
+import io.cohort.statemachine.proto.WatchResult;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -132,6 +137,25 @@ class WatchClusterTest {
     assertTrue(took < HANDOFF_BOUND_MS, "c read the released partition after " + took + " ms; the interval is "
         + INTERVAL_MS + " ms");
     assertTrue(c.watchChanges() > 0, "woken by its watch");
+  }
+
+  /** The client's own watch call, for a consumer that keeps its session itself (and the heartbeat bench). */
+  @Test
+  void R12_aWatchPlacedThroughTheClientCompletesWhenTheMembersViewChanges() throws Exception {
+    fx.admin.blocking().createTopic("wc", 2);
+    fx.createGroup("g-wc", "wc", false, SESSION_MS, INTERVAL_MS);
+    HeartbeatResult joined = fx.admin.heartbeat(Heartbeat.newBuilder().setGroup("g-wc").setConsumerId("holder").build())
+        .join();
+    assertEquals(2, joined.getGrantsCount());
+    WatchRequest request = WatchRequest.newBuilder().setGroup("g-wc").setConsumerId("holder")
+        .setSessionToken(joined.getSessionToken()).setKnownView(AssignmentView.of(joined)).setTimeoutMs(30_000).build();
+    CompletableFuture<WatchResult> watch = fx.admin.watch(request);
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> !watch.isDone());
+    fx.admin.heartbeat(Heartbeat.newBuilder().setGroup("g-wc").setConsumerId("newcomer").build()).join();
+    WatchResult changed = watch.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    assertEquals(Code.OK, changed.getCode());
+    assertTrue(changed.getChanged(), "a release asked of the holder changes its view");
+    assertNotEquals(request.getKnownView(), changed.getView());
   }
 
   @Test
