@@ -40,7 +40,6 @@ import io.cohort.statemachine.proto.WatchRequest;
 import io.cohort.statemachine.proto.WatchResult;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -419,8 +418,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
         out.complete(r);
         return;
       }
-      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-      if (followLeader && cause instanceof WatchChannel.NotLeader nl && nl.leader != null && !nl.leader.equals(peer)
+      if (followLeader && Failures.unwrap(e) instanceof WatchChannel.NotLeader nl && nl.leader != null && !nl.leader.equals(peer)
           && !out.isDone()) {
         watchOn(nl.leader, request, out, cancel, false);
         return;
