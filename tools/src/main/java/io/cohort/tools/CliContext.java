@@ -4,12 +4,18 @@ import io.cohort.client.CohortClient;
 import io.cohort.client.CohortClientConfig;
 import io.cohort.client.Peers;
 import io.cohort.client.admin.ClusterAdmin;
+import io.cohort.client.CohortUnavailableException;
+import io.cohort.client.tls.ClientTls;
 import io.cohort.client.tls.TlsFiles;
+import io.cohort.client.tls.TlsProbe;
+import io.cohort.tools.cli.ErrorLines;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 
 /**
  * What a command may use: its output streams, the environment, and the clients it opens (closed
@@ -21,6 +27,8 @@ public final class CliContext implements AutoCloseable {
   private final Map<String, String> env;
   private final List<AutoCloseable> opened = new ArrayList<>();
   private String cluster;
+  private Peers peers;
+  private TlsFiles tls;
   private long timeoutSeconds = ClusterOptions.DEFAULT_TIMEOUT_S;
 
   public CliContext(PrintStream out, PrintStream err, Map<String, String> env) {
@@ -38,6 +46,8 @@ public final class CliContext implements AutoCloseable {
     Duration timeout = options.timeout();
     Peers peers = Peers.parse(Peers.specOrDefault(options.peers, env));
     this.cluster = peers.toString();
+    this.peers = peers;
+    this.tls = options.tls(env);
     this.timeoutSeconds = timeout.toSeconds();
     return peers;
   }
@@ -74,6 +84,37 @@ public final class CliContext implements AutoCloseable {
   /** The cluster the command talked to, as id=host:port,...; null before it did. */
   public String cluster() {
     return cluster;
+  }
+
+  /**
+   * R11: the failure, with a TLS handshake failure attached when the cluster was unreachable, the
+   * failure itself shows none and a direct handshake with a peer gives one (within 2 s in all).
+   */
+  public Throwable diagnosed(Throwable t) {
+    Throwable e = ErrorLines.unwrap(t);
+    if (!(e instanceof CohortUnavailableException) || tls == null || peers == null
+        || ErrorLines.tlsProblem(e) != null) {
+      return t;
+    }
+    SSLContext context;
+    try {
+      context = ClientTls.of(tls, peers).jdkContext();
+    } catch (RuntimeException notLoadable) {
+      return t;
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(Math.min(2, Math.max(1, timeoutSeconds))).toNanos();
+    for (Peers.Peer p : peers.list()) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      SSLException refused = TlsProbe.handshake(context, p.host(), p.port(), Duration.ofNanos(left));
+      if (refused != null) {
+        e.addSuppressed(refused);
+        break;
+      }
+    }
+    return t;
   }
 
   public long timeoutSeconds() {

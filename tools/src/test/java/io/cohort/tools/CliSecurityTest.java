@@ -2,22 +2,30 @@ package io.cohort.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohort.client.Peers;
 import io.cohort.client.tls.Certificates;
+import io.cohort.client.tls.ClientTls;
 import io.cohort.client.tls.Pem;
 import io.cohort.client.tls.TlsFiles;
+import io.cohort.client.tls.TlsProbe;
 import io.cohort.server.testing.MiniCluster;
 import io.cohort.server.testing.TestCerts;
+import io.cohort.tools.cli.ErrorLines;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import javax.net.ssl.SSLException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -142,5 +150,29 @@ class CliSecurityTest {
     Cli plain = new Cli(Map.of("COHORT_PEERS", cluster.peers(), "COHORT_INSECURE", "1"));
     plain.failsWith(1, "(plaintext to a TLS port? --insecure reaches only a cluster started --insecure)",
         "group", "list", "--timeout", "3");
+  }
+
+  @Test
+  void aDirectHandshakeTellsWhichSideRefusedTheOther(MiniCluster cluster) {
+    Peers peers = Peers.parse(cluster.peers());
+    Peers.Peer n1 = peers.list().get(0);
+    TlsFiles admin = cluster.adminTls();
+    TlsFiles rogue = TestCerts.create(tmp.resolve("rogue-probe")).user(MiniCluster.ADMIN);
+    TlsFiles rogueCert = new TlsFiles(rogue.cert(), rogue.key(), admin.ca());
+    TlsFiles wrongCa = new TlsFiles(admin.cert(), admin.key(), rogue.ca());
+    Duration timeout = Duration.ofSeconds(10);
+
+    assertNull(TlsProbe.handshake(ClientTls.of(admin, peers).jdkContext(), n1.host(), n1.port(), timeout),
+        "this cluster's certificate is taken");
+    SSLException refused = TlsProbe.handshake(ClientTls.of(rogueCert, peers).jdkContext(), n1.host(), n1.port(),
+        timeout);
+    assertNotNull(refused, "a certificate from another CA is refused by the node");
+    assertEquals("the cluster refused this certificate: is --tls-cert from this cluster's CA, and not expired?",
+        ErrorLines.tlsProblem(refused), refused.toString());
+    SSLException untrusted = TlsProbe.handshake(ClientTls.of(wrongCa, peers).jdkContext(), n1.host(), n1.port(),
+        timeout);
+    assertNotNull(untrusted, "the node's certificate is refused by a client that trusts another CA");
+    assertTrue(ErrorLines.tlsProblem(untrusted).startsWith("the cluster's certificate is not trusted"),
+        untrusted.toString());
   }
 }

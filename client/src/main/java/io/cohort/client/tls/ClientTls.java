@@ -9,7 +9,11 @@ import java.util.Optional;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.grpc.GrpcTlsConfig;
+import java.security.GeneralSecurityException;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManager;
 import org.apache.ratis.thirdparty.io.grpc.netty.GrpcSslContexts;
 import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslContext;
 import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslContextBuilder;
@@ -63,6 +67,18 @@ public final class ClientTls {
           .trustManager(grpc.getTrustManager().getTrustManager())
           .build();
     } catch (SSLException e) {
+      throw new IllegalStateException("the client TLS context does not build: " + e.getMessage(), e);
+    }
+  }
+
+  /** A JDK context with the same key and trust managers, for a {@link TlsProbe}. */
+  public SSLContext jdkContext() {
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(new KeyManager[] {grpc.getKeyManager().getKeyManager()},
+          new TrustManager[] {grpc.getTrustManager().getTrustManager()}, null);
+      return context;
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the client TLS context does not build: " + e.getMessage(), e);
     }
   }

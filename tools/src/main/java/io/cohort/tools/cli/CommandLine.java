@@ -135,7 +135,7 @@ public final class CommandLine {
     try (ctx) {
       return command.run(ctx);
     } catch (Throwable t) {
-      ErrorLines.Failure f = ErrorLines.describe(t, ctx.cluster(), ctx.timeoutSeconds());
+      ErrorLines.Failure f = ErrorLines.describe(ctx.diagnosed(t), ctx.cluster(), ctx.timeoutSeconds());
       err.println(path + ": " + f.line());
       return f.exitCode();
     }

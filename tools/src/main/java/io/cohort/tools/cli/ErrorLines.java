@@ -68,9 +68,9 @@ public final class ErrorLines {
   /**
    * R11: why a TLS handshake failed, in an operator's words, or null when the failure was not one.
    * Our side refusing the cluster's certificate carries the JDK's reason; the cluster refusing ours
-   * shows only as an alert.
+   * shows only as an alert (gRPC's OpenSSL says "ALERT", the JDK of a {@code TlsProbe} "Received fatal alert").
    */
-  static String tlsProblem(Throwable e) {
+  public static String tlsProblem(Throwable e) {
     String reason = tlsProblemIn(e);
     for (Throwable t = e; t != null && reason == null; t = t.getCause() == t ? null : t.getCause()) {
       for (Throwable earlier : t.getSuppressed()) { // an earlier attempt's TLS failure (the client keeps it)
@@ -89,7 +89,7 @@ public final class ErrorLines {
       String m = t.getMessage() == null ? "" : t.getMessage();
       if (t instanceof java.security.cert.CertificateException || t instanceof java.security.cert.CertPathValidatorException) {
         reason = "the cluster's certificate is not trusted (" + clean(m) + "): is --tls-ca this cluster's CA?";
-      } else if (reason == null && (m.contains("ALERT") || m.contains("ssl exception"))) {
+      } else if (reason == null && (m.contains("ALERT") || m.contains("Received fatal alert") || m.contains("ssl exception"))) {
         reason = "the cluster refused this certificate: is --tls-cert from this cluster's CA, and not expired?";
       }
     }
@@ -105,7 +105,7 @@ public final class ErrorLines {
     return false;
   }
 
-  static Throwable unwrap(Throwable t) {
+  public static Throwable unwrap(Throwable t) {
     Throwable e = t;
     while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
       e = e.getCause();
