@@ -315,8 +315,8 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
         exchange.sendCommit();
       }
     } else if (member && target == null && !heartbeatsStopped) {
-      // a call waits: keep the session alive on the quiet stream every quarter session (or interval)
-      long period = Math.max(state.nextHeartbeatMs(), sto / 4);
+      // a call waits: keep the session alive on the quiet stream
+      long period = WatchProtocol.keepAlivePeriodMs(state.nextHeartbeatMs(), sto);
       if (exchange.keepAliveDueMs(period) <= pacer.now()) {
         exchange.sendKeepAlive();
       }

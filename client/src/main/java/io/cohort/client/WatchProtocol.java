@@ -56,6 +56,15 @@ public final class WatchProtocol {
   private WatchProtocol() {}
 
   /**
+   * How often a consumer whose replicated heartbeat or commit waits keeps its session alive on the
+   * quiet stream: every quarter session, or every interval when that is longer (the client and the
+   * heartbeat bench's simulated consumers both follow it).
+   */
+  public static long keepAlivePeriodMs(long heartbeatIntervalMs, long sessionTimeoutMs) {
+    return Math.max(heartbeatIntervalMs, sessionTimeoutMs / 4);
+  }
+
+  /**
    * Protobuf messages as bytes, without gRPC's per-message buffers: a quiet heartbeat is ~100 bytes,
    * and the leader takes thousands a second (step 11). A plain stream made gRPC copy each answer
    * through a new 8 KiB buffer, and parsing from a stream made protobuf allocate 4 KiB per request:

@@ -3,6 +3,7 @@ package io.cohort.harness.bench;
 import io.cohort.client.CohortClient;
 import io.cohort.client.CohortRejectedException;
 import io.cohort.client.ConsumerConfig;
+import io.cohort.client.WatchProtocol;
 import io.cohort.statemachine.AssignmentView;
 import io.cohort.statemachine.proto.Code;
 import io.cohort.statemachine.proto.Grant;
@@ -182,9 +183,9 @@ final class HeartbeatSim {
       });
     }
 
-    /** As ConsumerLoop: every max(interval, session / 4) while a replicated heartbeat waits, answer unread. */
+    /** As ConsumerLoop: while a replicated heartbeat waits, keep-alives at the client's period, answer unread. */
     private void scheduleKeepAlive(long seq) {
-      long period = Math.max(intervalMs, sessionTimeoutMs / 4);
+      long period = WatchProtocol.keepAlivePeriodMs(intervalMs, sessionTimeoutMs);
       if (!quiet || sessionTimeoutMs <= 0 || session.isEmpty() || stopped) {
         return;
       }
