@@ -694,14 +694,27 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   /** Step 11: how the leader's freshness is judged (the server's sampled {@link LeaderFreshness}); never, until set. */
   void judgeLeadershipBy(java.util.function.BooleanSupplier fresh) {
-    judgeLeadershipWith(() -> {
-      RaftServer.Division d = divisionOrNull();
-      if (d == null || !d.getInfo().isLeader() || !d.getInfo().isLeaderReady() || !fresh.getAsBoolean()) {
-        return -1;
+    judgeLeadershipWith(new OffLogLiveness.Leadership() {
+      @Override
+      public long freshTerm() {
+        return fresh.getAsBoolean() ? leadingTerm() : -1;
       }
-      long term = d.getInfo().getCurrentTerm();
-      return stamps.leads(term) ? term : -1;
+
+      @Override
+      public boolean leads() {
+        return leadingTerm() >= 0;
+      }
     });
+  }
+
+  /** The term this node leads, ready and leading its clock, fresh or not; else -1. */
+  private long leadingTerm() {
+    RaftServer.Division d = divisionOrNull();
+    if (d == null || !d.getInfo().isLeader() || !d.getInfo().isLeaderReady()) {
+      return -1;
+    }
+    long term = d.getInfo().getCurrentTerm();
+    return stamps.leads(term) ? term : -1;
   }
 
   /** Who may answer quiet heartbeats: the term this node leads while fresh, else -1 (tests set it directly). */
@@ -721,6 +734,11 @@ public final class CohortStateMachine extends BaseStateMachine {
 
   public long quietHeartbeatsOk() {
     return liveness.answeredOk();
+  }
+
+  /** Heartbeats sent to the log by this leader while not fresh that renewed their member (tests). */
+  long unfreshRenewed() {
+    return liveness.unfreshRenewed();
   }
 
   /** Shed heartbeats that renewed their member (tests). */

@@ -16,6 +16,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Heartbeats off the log on the leader (step 11): answers a quiet heartbeat from the applied state
@@ -29,13 +31,18 @@ import java.util.function.Function;
  * a follower votes for another leader only after that long without hearing from this one), and
  * only once every command it admitted before the query arrived is applied ({@link PendingWrites}:
  * a ticket is taken before the stamp), so the answer reflects everything stamped before the client
- * sent it (R2). Not the leader: NEEDS_WRITE, and the client sends the replicated heartbeat. Writes
+ * sent it (R2). Not the leader: NEEDS_WRITE, and the client sends the replicated heartbeat; a
+ * leader that is not fresh renews a live member all the same (its ticks commit only through a
+ * majority, and it forgets its renewals when it stops leading). Writes
  * not applied within {@link Shedding#SHED_AGE_MS}: RETRY_LATER (the leader is saturated), and the
  * member is renewed. Never a ReadIndex round: the client sends it on its stream of quiet
  * heartbeats ({@link WatchService}); one sent as a Ratis read (the query {@code quiet_heartbeat})
  * gets the same answer, for clients that still send it that way.
  */
 final class OffLogLiveness {
+  private static final Logger LOG = LoggerFactory.getLogger(OffLogLiveness.class);
+  private static final long UNFRESH_NOTE_EVERY_NANOS = 10_000_000_000L;
+
   /** Runs a read of the applied state under the state machine's apply lock. */
   interface AppliedState {
     <T> T read(Function<Coordinator, T> read);
@@ -44,6 +51,16 @@ final class OffLogLiveness {
   /** Who may answer: the term this node leads, ready and heard from a majority lately, else -1. */
   interface Leadership {
     long freshTerm();
+
+    /**
+     * Whether this node leads its term (ready, leading the term's clock), fresh or not: a leader
+     * that has not heard from a majority lately answers nothing off the log, but may still count a
+     * live member's heartbeat as life; only its ticks carry that, and they commit only through a
+     * majority.
+     */
+    default boolean leads() {
+      return freshTerm() >= 0;
+    }
   }
 
   private final LeaderStamps stamps;
@@ -68,6 +85,8 @@ final class OffLogLiveness {
   private final AtomicLong waited = new AtomicLong();
   private final AtomicLong shedRenewed = new AtomicLong();
   private final AtomicLong needsWriteRenewed = new AtomicLong();
+  private final AtomicLong unfreshRenewed = new AtomicLong();
+  private final AtomicLong lastUnfreshNoteNanos = new AtomicLong(System.nanoTime() - UNFRESH_NOTE_EVERY_NANOS);
 
   /** A quiet heartbeat whose wait for earlier writes ended: {@code applied} false if it timed out. */
   private record Waiting(Heartbeat hb, String principal, long term, boolean applied,
@@ -90,6 +109,11 @@ final class OffLogLiveness {
   CompletableFuture<QueryResult> answer(Heartbeat hb, String principal) {
     long term = leadership.freshTerm();
     if (term < 0) {
+      if (leadership.leads()) {
+        // A saturated leader slow to hear from its followers (> the election timeout's minimum):
+        // every heartbeat goes through the log now; its sender is alive all the same (R7).
+        renewIfLive(hb, principal);
+      }
       return CompletableFuture.completedFuture(
           finish(needsWrite("this node is not a leader that heard from a majority lately")));
     }
@@ -250,6 +274,37 @@ final class OffLogLiveness {
     }
   }
 
+  /**
+   * A heartbeat this leader sends to the log because it is not fresh: as one answered NEEDS_WRITE,
+   * it renews its member if it may use the consumer id and its session is live (R7).
+   */
+  private void renewIfLive(Heartbeat hb, String principal) {
+    if (hb.getSessionToken().isEmpty()) {
+      return;
+    }
+    renewals.locked(() -> {
+      long at = stamps.peekMs();
+      return applied.read(c -> {
+        if (c.watch(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), principal).getCode() == Code.OK
+            && c.sessionLive(hb, at)) {
+          renewals.record(hb.getGroup(), hb.getConsumerId(), hb.getSessionToken(), at, 0);
+          noteUnfresh(unfreshRenewed.incrementAndGet());
+        }
+        return null;
+      });
+    });
+  }
+
+  /** At most one line per 10 s: a leader that is not fresh under load is saturated, and says so. */
+  private void noteUnfresh(long total) {
+    long now = System.nanoTime();
+    long last = lastUnfreshNoteNanos.get();
+    if (now - last >= UNFRESH_NOTE_EVERY_NANOS && lastUnfreshNoteNanos.compareAndSet(last, now)) {
+      LOG.info("heartbeats sent to the log because this leader heard from no majority lately: {} in all; their"
+          + " live members were renewed (a saturated leader, or slow followers)", total);
+    }
+  }
+
   /** The ticker's next tick: pending renewals in about {@code budgetBytes}, and the expiry cutoff. */
   Command nextTick(int budgetBytes) {
     return Command.newBuilder().setTick(renewals.drain(stamps::peekMs, Protocol.MAX_RENEWALS_PER_TICK, budgetBytes))
@@ -285,6 +340,11 @@ final class OffLogLiveness {
   /** Quiet heartbeats answered NEEDS_WRITE that renewed their live member all the same. */
   long needsWriteRenewed() {
     return needsWriteRenewed.get();
+  }
+
+  /** Heartbeats a leader that had not heard from a majority lately sent to the log, renewing their member. */
+  long unfreshRenewed() {
+    return unfreshRenewed.get();
   }
 
   /** Quiet heartbeats that waited for this leader's writes to be applied before their answer. */

@@ -118,6 +118,35 @@ class QuietHeartbeatWaitTest {
     assertEquals(Code.NEEDS_WRITE, r.getCode());
     assertEquals(0, leader.pendingRenewals());
   }
+  @Test
+  void R7_aLeaderThatHeardFromNoMajorityLatelySendsHeartbeatsToTheLog_butCountsALiveMemberAlive() throws Exception {
+    HeartbeatResult a = setUp();
+    leader.judgeLeadershipWith(new OffLogLiveness.Leadership() {
+      @Override
+      public long freshTerm() {
+        return -1; // saturated: no follower answered within the election timeout's minimum
+      }
+
+      @Override
+      public boolean leads() {
+        return true;
+      }
+    });
+    QueryResult r = result(quiet(a));
+    assertEquals(Code.NEEDS_WRITE, r.getCode(), r.toString());
+    assertFalse(r.hasHeartbeat(), "R2: nothing to read by");
+    assertEquals(1, leader.unfreshRenewed());
+    assertEquals(1, leader.pendingRenewals(), "the next tick renews A while its replicated heartbeat waits");
+
+    QueryResult other = result(quietHolding(com.google.protobuf.ByteString.copyFrom(new byte[16]), a.getGrantsList()));
+    assertTrue(other.getCode() != Code.OK, other.toString());
+    assertEquals(1, leader.unfreshRenewed(), "another session's heartbeat shows nothing about A");
+    clock.wallMs += 20_000; // past A's 10 s deadline: only the log may say whether it expired
+    clock.monotonicNanos += 20_000_000_000L;
+    result(quiet(a));
+    assertEquals(1, leader.unfreshRenewed(), "a heartbeat past its deadline renews nothing");
+  }
+
   private CompletableFuture<Message> quietHolding(com.google.protobuf.ByteString session,
       java.util.List<io.cohort.statemachine.proto.Grant> held) {
     byte[] q = Query.newBuilder().setQuietHeartbeat(heartbeat("g", "A", session, held).getHeartbeat()).build()
