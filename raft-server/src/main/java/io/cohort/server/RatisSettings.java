@@ -42,6 +42,9 @@ public final class RatisSettings {
   /** One log entry at most (and one AppendEntries batch): 4 MiB of command plus the overhead. */
   public static final SizeInBytes LOG_ENTRY_MAX = SizeInBytes.valueOf(4 * 1024 * 1024 + ENTRY_OVERHEAD_BYTES);
 
+  /** How long a leader that lost its majority's heartbeats waits before it may stand again. */
+  static final TimeDuration LEADER_STEP_DOWN_WAIT = TimeDuration.valueOf(1, TimeUnit.SECONDS);
+
   private RatisSettings() {}
 
   public static RaftProperties forServer(ServerConfig config) {
@@ -55,6 +58,13 @@ public final class RatisSettings {
 
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(250, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(400, TimeUnit.MILLISECONDS));
+    // A leader that loses its majority's heartbeats (400 ms without a response: a new leader whose
+    // one live follower answers its first append late, on a loaded 2-core machine) does not stand
+    // again for this long; the default 10 s left the cluster leaderless when the other live node's
+    // log was behind, so it could not win (demo failover, 2026-12-02: commits resumed after 12 s).
+    // Pre-vote keeps a cut-off ex-leader from disrupting anyway. A JVM pause this long steps a
+    // leader down too, which its followers (400 ms) have already done.
+    RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, LEADER_STEP_DOWN_WAIT);
     RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.valueOf(5, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Log.setForceSyncNum(p, 512);
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
