@@ -2,9 +2,9 @@ package io.cohort.tools;
 
 import io.cohort.client.CohortClient;
 import io.cohort.client.CohortClientConfig;
+import io.cohort.client.CohortUnavailableException;
 import io.cohort.client.Peers;
 import io.cohort.client.admin.ClusterAdmin;
-import io.cohort.client.CohortUnavailableException;
 import io.cohort.client.tls.ClientTls;
 import io.cohort.client.tls.TlsFiles;
 import io.cohort.client.tls.TlsProbe;

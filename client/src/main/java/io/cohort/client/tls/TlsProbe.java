@@ -3,7 +3,6 @@ package io.cohort.client.tls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -37,9 +36,7 @@ public final class TlsProbe {
       return null;
     } catch (SSLException e) {
       return e;
-    } catch (SocketTimeoutException e) {
-      return null;
-    } catch (IOException e) {
+    } catch (IOException noAnswerOrUnreachable) {
       return null;
     }
   }
