@@ -39,7 +39,7 @@ import java.util.concurrent.locks.LockSupport;
  * restart, and every {@code replaceEvery} the replacement of a random member by a fresh node on a
  * new port (started with {@code --join}, {@code cluster replace old new}; the old one must stop by
  * itself). A slow machine gets more time (up to three times the duration) until the run killed
- * two leaders and tried a replacement. Then it checks: no acknowledged commit lost, never two
+ * two leaders and replaced a node. Then it checks: no acknowledged commit lost, never two
  * holders of a partition at once and epochs that increase, order kept across the splits, the final
  * members' state identical.
  */
@@ -189,17 +189,15 @@ public final class ChaosDriver {
     int followerKills = 0;
     List<Double> elections = new ArrayList<>();
     // A slow machine may reach the deadline before the run did what it is for: it goes on, up to
-    // three times as long, until it killed FIRST_LEADER_KILLS leaders and tried a replacement.
+    // three times as long, until it killed FIRST_LEADER_KILLS leaders and replaced a node.
     long hardDeadline = System.nanoTime() + 3 * settings.duration().toNanos();
-    int replaceTries = 0;
     for (int round = 0; round < 10_000 && System.nanoTime() < hardDeadline && (System.nanoTime() < deadline
-        || leaderKills < FIRST_LEADER_KILLS || (replacing && replaceTries == 0)); round++) {
+        || leaderKills < FIRST_LEADER_KILLS || (replacing && replaces == 0)); round++) {
       if (System.nanoTime() > nextSplit) {
         split(admin);
         nextSplit = System.nanoTime() + settings.splitEvery().toNanos();
       }
-      if (replacing && (System.nanoTime() > nextReplace || (replaceTries == 0 && System.nanoTime() > deadline))) {
-        replaceTries++;
+      if (replacing && (System.nanoTime() > nextReplace || (replaces == 0 && System.nanoTime() > deadline))) {
         replace(servers);
         nextReplace = System.nanoTime() + settings.replaceEvery().toNanos();
         continue;
