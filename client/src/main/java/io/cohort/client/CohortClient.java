@@ -352,35 +352,64 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
 
   /**
    * Step 11: a heartbeat that would change nothing but the session's liveness, answered by the
-   * leader from its state without a log entry. It goes in one attempt on this client's stream of
-   * quiet heartbeats to the peer the Raft client takes for the leader (Cohort's own service: no
-   * ReadIndex round, none of the Ratis client protocol's per-request work). Fails with {@link
-   * CohortRejectedException} NEEDS_WRITE when it must be sent with {@link #heartbeat} instead (also
-   * when no leader is known or the peer does not lead: the replicated heartbeat finds the leader),
+   * leader from its state without a log entry. It goes on this client's stream of quiet heartbeats
+   * to the peer last seen leading, else the one the Raft client takes for the leader (Cohort's own
+   * service: no ReadIndex round, none of the Ratis client protocol's per-request work); a follower
+   * that names the leader sends it there, once. Fails with {@link CohortRejectedException}
+   * NEEDS_WRITE when it must be sent with {@link #heartbeat} instead (also when no leader is known or
+   * no peer asked leads: the replicated heartbeat finds the leader),
    * RETRY_LATER when a saturated leader shed it (wait its retry-after), or with the refusal the
    * heartbeat would get (FENCED, UNKNOWN_MEMBER, ...). Completes on a gRPC thread: do not block in
    * what depends on it.
    */
   @Override
   public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
-    RaftPeerId leader = channel.raftClient().getLeaderId();
+    RaftPeerId leader = channel.leader();
     if (leader == null) {
       return CompletableFuture.failedFuture(new CohortRejectedException(Code.NEEDS_WRITE, "no leader known yet"));
     }
-    return watchChannel().quietHeartbeat(leader.toString(), heartbeat, config.attemptTimeout().toMillis())
-        .handle((r, e) -> {
+    return quietOn(leader.toString(), heartbeat, true);
+  }
+
+  /** Off-log calls go to {@code peer} until a reply shows another leader (tests: a Raft client's wrong guess). */
+  void takeForLeader(String peer) {
+    channel.sawLeader(RaftPeerId.valueOf(peer));
+  }
+
+  /** The peer off-log calls go to now, or null (tests). */
+  String offLogPeer() {
+    RaftPeerId leader = channel.leader();
+    return leader == null ? null : leader.toString();
+  }
+
+  /** Sends it to {@code peer}; a follower that names the leader sends it there, once. */
+  private CompletableFuture<HeartbeatResult> quietOn(String peer, Heartbeat heartbeat, boolean followLeader) {
+    return watchChannel().quietHeartbeat(peer, heartbeat, config.attemptTimeout().toMillis())
+        .handle((a, e) -> {
           if (e != null) {
             throw Failures.map(e, "quiet heartbeat");
           }
-          if (r.getCode() != Code.OK) {
-            throw new CohortRejectedException(r.getCode(), r.getMessage());
+          return a;
+        })
+        .thenCompose(a -> {
+          QueryResult r = a.getResult();
+          if (!a.getLeader().isEmpty() && !a.getLeader().equals(peer)) {
+            channel.sawLeader(RaftPeerId.valueOf(a.getLeader()));
+            if (followLeader) {
+              return quietOn(a.getLeader(), heartbeat, false);
+            }
+          } else if (r.getCode() != Code.NEEDS_WRITE) {
+            channel.sawLeader(RaftPeerId.valueOf(peer)); // only a leader answers other than NEEDS_WRITE
           }
-          return r.getHeartbeat();
+          if (r.getCode() != Code.OK) {
+            return CompletableFuture.failedFuture(new CohortRejectedException(r.getCode(), r.getMessage()));
+          }
+          return CompletableFuture.completedFuture(r.getHeartbeat());
         });
   }
 
   /**
-   * R12: one watch on the peer the Raft client takes for the leader, for a consumer that keeps its
+   * R12: one watch on the peer last seen leading (else the Raft client's leader), for a consumer that keeps its
    * own session instead of a {@link GroupConsumer}. It completes when the member's assignment view
    * differs from the request's known view ({@code AssignmentView.of} the last heartbeat result), or
    * the session or group is gone (a code other than OK), or unchanged at the request's timeout. A
@@ -390,7 +419,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * PERMISSION_DENIED as a rejection.
    */
   public CompletableFuture<WatchResult> watch(WatchRequest request) {
-    RaftPeerId leader = channel.raftClient().getLeaderId();
+    RaftPeerId leader = channel.leader();
     if (leader == null) {
       return CompletableFuture.failedFuture(new CohortUnavailableException("watch: no leader known yet", null));
     }
@@ -415,13 +444,16 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     }
     call.result().whenComplete((r, e) -> {
       if (e == null) {
+        channel.sawLeader(RaftPeerId.valueOf(peer)); // only the leader answers a watch
         out.complete(r);
         return;
       }
-      if (followLeader && Failures.unwrap(e) instanceof WatchChannel.NotLeader nl && nl.leader != null && !nl.leader.equals(peer)
-          && !out.isDone()) {
-        watchOn(nl.leader, request, out, cancel, false);
-        return;
+      if (Failures.unwrap(e) instanceof WatchChannel.NotLeader nl && nl.leader != null && !nl.leader.equals(peer)) {
+        channel.sawLeader(RaftPeerId.valueOf(nl.leader));
+        if (followLeader && !out.isDone()) {
+          watchOn(nl.leader, request, out, cancel, false);
+          return;
+        }
       }
       CohortException mapped = Failures.map(e, "watch");
       out.completeExceptionally(mapped instanceof CohortRejectedException ? mapped

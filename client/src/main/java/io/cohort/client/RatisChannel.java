@@ -80,6 +80,8 @@ final class RatisChannel implements AutoCloseable {
   private final AtomicInteger replacements = new AtomicInteger();
   private final Object lock = new Object();
   private volatile RaftClient raft;
+  /** The peer last seen leading (a write's reply, a leader's off-log answer), or null: see {@link #leader}. */
+  private volatile RaftPeerId leaderSeen;
   private volatile boolean closed;
   /** Ratis' async calls beyond maxOutstanding wait here, not in Ratis' semaphore that blocks the caller. */
   private final CallAdmission admission;
@@ -221,8 +223,26 @@ final class RatisChannel implements AutoCloseable {
       if (error != null) {
         throw failed(used[0], error, what);
       }
-      return decode(reply, what, parser);
+      T decoded = decode(reply, what, parser);
+      leaderSeen = reply.getServerId(); // a write is answered by the leader that committed it
+      return decoded;
     });
+  }
+
+  /**
+   * The peer to send off-log calls to (quiet heartbeats, watches): the one last seen leading, else
+   * the Raft client's leader, else null. Not the Raft client's alone: after an attempt timed out,
+   * Ratis takes a random other peer for the leader until a reply says otherwise, and a keep-alive
+   * sent to a follower renews nothing (bench heartbeat: sessions expired behind such guesses).
+   */
+  RaftPeerId leader() {
+    RaftPeerId seen = leaderSeen;
+    return seen != null ? seen : raft.getLeaderId();
+  }
+
+  /** {@code peer} answered as the leader, or a peer named it the leader. */
+  void sawLeader(RaftPeerId peer) {
+    leaderSeen = peer;
   }
 
   // ------------------------------------------------------------------ reads

@@ -2,7 +2,6 @@ package io.cohort.client;
 
 import io.cohort.client.tls.ClientTls;
 import io.cohort.statemachine.proto.Heartbeat;
-import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.QuietHeartbeatAnswer;
 import io.cohort.statemachine.proto.QuietHeartbeatRequest;
 import io.cohort.statemachine.proto.WatchRequest;
@@ -96,12 +95,12 @@ final class WatchChannel implements AutoCloseable {
 
   /**
    * Sends a quiet heartbeat to {@code peer} on this client's stream to it (opened on first use,
-   * again after it broke): its off-log answer, whatever the code. Not answered within {@code
+   * again after it broke): its off-log answer, whatever the code, and the leader a follower named. Not answered within {@code
    * timeoutMs}: fails with a timeout; if no answer at all came on the stream meanwhile, the stream
    * is reset (a wedged connection is not reused). A stream still answering is kept: resetting it
    * would fail every heartbeat waiting on it at once, and under overload send them all to the log.
    */
-  CompletableFuture<QueryResult> quietHeartbeat(String peer, Heartbeat hb, long timeoutMs) {
+  CompletableFuture<QuietHeartbeatAnswer> quietHeartbeat(String peer, Heartbeat hb, long timeoutMs) {
     QuietStream s;
     try {
       s = quietStream(peer);
@@ -123,7 +122,7 @@ final class WatchChannel implements AutoCloseable {
   /** One long-lived stream of quiet heartbeats to one peer; answers are matched to requests by id. */
   private final class QuietStream implements StreamObserver<QuietHeartbeatAnswer> {
     private final String peer;
-    private final Map<Long, CompletableFuture<QueryResult>> pending = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<QuietHeartbeatAnswer>> pending = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final StreamObserver<QuietHeartbeatRequest> requests;
     private volatile boolean broken;
@@ -136,9 +135,9 @@ final class WatchChannel implements AutoCloseable {
           CallOptions.DEFAULT), this);
     }
 
-    CompletableFuture<QueryResult> send(Heartbeat hb, long timeoutMs) {
+    CompletableFuture<QuietHeartbeatAnswer> send(Heartbeat hb, long timeoutMs) {
       long id = ids.incrementAndGet();
-      CompletableFuture<QueryResult> answer = new CompletableFuture<>();
+      CompletableFuture<QuietHeartbeatAnswer> answer = new CompletableFuture<>();
       pending.put(id, answer);
       synchronized (this) { // a StreamObserver takes one caller at a time
         if (broken) {
@@ -170,9 +169,9 @@ final class WatchChannel implements AutoCloseable {
     @Override
     public void onNext(QuietHeartbeatAnswer a) {
       lastAnswerNanos = System.nanoTime();
-      CompletableFuture<QueryResult> f = pending.remove(a.getId());
+      CompletableFuture<QuietHeartbeatAnswer> f = pending.remove(a.getId());
       if (f != null) {
-        f.complete(a.getResult());
+        f.complete(a);
       }
     }
 
@@ -192,7 +191,7 @@ final class WatchChannel implements AutoCloseable {
       }
       quietStreams.remove(peer, this);
       for (Long id : List.copyOf(pending.keySet())) {
-        CompletableFuture<QueryResult> f = pending.remove(id);
+        CompletableFuture<QuietHeartbeatAnswer> f = pending.remove(id);
         if (f != null) {
           f.completeExceptionally(why);
         }

@@ -158,6 +158,32 @@ class WatchClusterTest {
     assertNotEquals(request.getKnownView(), changed.getView());
   }
 
+  /**
+   * After an attempt timed out, Ratis takes a random other peer for the leader until a reply says
+   * otherwise. A keep-alive sent there renewed nothing (bench heartbeat: sessions expired while
+   * their keep-alives went to a follower); now the follower names the leader and the client sends
+   * it on, once, and sends later ones there.
+   */
+  @Test
+  void aQuietHeartbeatSentToAFollowerIsAnsweredByTheLeaderItNames() {
+    fx.admin.blocking().createTopic("wq", 2);
+    fx.createGroup("g-wq", "wq", false, SESSION_MS, INTERVAL_MS);
+    CohortClient client = fx.newClient();
+    HeartbeatResult joined = client.heartbeat(Heartbeat.newBuilder().setGroup("g-wq").setConsumerId("m").build()).join();
+    assertEquals(2, joined.getGrantsCount());
+    String leader = fx.cluster.leaderId();
+    String follower = Peers.parse(fx.cluster.peers()).list().stream().map(Peers.Peer::id).filter(id -> !id.equals(leader))
+        .findFirst().orElseThrow();
+    client.takeForLeader(follower);
+    Heartbeat quiet = Heartbeat.newBuilder().setGroup("g-wq").setConsumerId("m").setSessionToken(joined.getSessionToken())
+        .addAllHeld(joined.getGrantsList().stream().map(g -> PartitionRef.newBuilder().setTopic(g.getTopic())
+            .setPartition(g.getPartition()).build()).toList()).build();
+    HeartbeatResult answered = client.quietHeartbeat(quiet).join();
+    assertEquals(joined.getSessionToken(), answered.getSessionToken());
+    assertEquals(2, answered.getGrantsCount(), "answered off the log by the leader, not NEEDS_WRITE from " + follower);
+    assertEquals(leader, client.offLogPeer(), "later off-log calls go to the leader the follower named");
+  }
+
   @Test
   void R12_theWatchFollowsALeaderChange() {
     fx.admin.blocking().createTopic("wl", 6);

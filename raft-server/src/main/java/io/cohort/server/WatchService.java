@@ -235,9 +235,9 @@ final class WatchService implements AutoCloseable {
       }
       String leader = leadership.notLeader();
       if (leader != null) {
-        answer(req.getId(), QueryResult.newBuilder().setCode(Code.NEEDS_WRITE).setMessage(
-            "send it as a replicated heartbeat: " + self + " is not the leader"
-                + (leader.isEmpty() ? "" : "; the leader is " + leader)).build());
+        answer(QuietHeartbeatAnswer.newBuilder().setId(req.getId()).setLeader(leader).setResult(
+            QueryResult.newBuilder().setCode(Code.NEEDS_WRITE).setMessage("send it as a replicated heartbeat: " + self
+                + " is not the leader" + (leader.isEmpty() ? "" : "; the leader is " + leader))).build());
         return;
       }
       CompletableFuture<QueryResult> answer;
@@ -252,12 +252,16 @@ final class WatchService implements AutoCloseable {
     }
 
     private void answer(long id, QueryResult r) {
+      answer(QuietHeartbeatAnswer.newBuilder().setId(id).setResult(r).build());
+    }
+
+    private void answer(QuietHeartbeatAnswer a) {
       synchronized (out) {
         unanswered--;
         if (ended) {
           return;
         }
-        out.onNext(QuietHeartbeatAnswer.newBuilder().setId(id).setResult(r).build());
+        out.onNext(a);
         if (halfClosed) {
           endIfAnswered();
         } else if (out.isReady()) {
