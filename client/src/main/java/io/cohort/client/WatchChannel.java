@@ -95,10 +95,11 @@ final class WatchChannel implements AutoCloseable {
 
   /**
    * Sends a quiet heartbeat to {@code peer} on this client's stream to it (opened on first use,
-   * again after it broke): its off-log answer, whatever the code, and the leader a follower named. Not answered within {@code
-   * timeoutMs}: fails with a timeout; if no answer at all came on the stream meanwhile, the stream
-   * is reset (a wedged connection is not reused). A stream still answering is kept: resetting it
-   * would fail every heartbeat waiting on it at once, and under overload send them all to the log.
+   * again after it broke): its off-log answer, whatever the code, and the leader a follower named.
+   * Not answered within {@code timeoutMs}: fails with a timeout; if no answer at all came on the
+   * stream meanwhile, the stream is reset (a wedged connection is not reused). A stream still
+   * answering is kept: resetting it would fail every heartbeat waiting on it at once, and under
+   * overload send them all to the log.
    */
   CompletableFuture<QuietHeartbeatAnswer> quietHeartbeat(String peer, Heartbeat hb, long timeoutMs) {
     QuietStream s;

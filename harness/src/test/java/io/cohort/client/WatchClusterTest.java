@@ -169,15 +169,17 @@ class WatchClusterTest {
     fx.admin.blocking().createTopic("wq", 2);
     fx.createGroup("g-wq", "wq", false, SESSION_MS, INTERVAL_MS);
     CohortClient client = fx.newClient();
-    HeartbeatResult joined = client.heartbeat(Heartbeat.newBuilder().setGroup("g-wq").setConsumerId("m").build()).join();
+    HeartbeatResult joined = client.heartbeat(Heartbeat.newBuilder().setGroup("g-wq").setConsumerId("m").build())
+        .join();
     assertEquals(2, joined.getGrantsCount());
     String leader = fx.cluster.leaderId();
-    String follower = Peers.parse(fx.cluster.peers()).list().stream().map(Peers.Peer::id).filter(id -> !id.equals(leader))
-        .findFirst().orElseThrow();
+    String follower = Peers.parse(fx.cluster.peers()).list().stream().map(Peers.Peer::id)
+        .filter(id -> !id.equals(leader)).findFirst().orElseThrow();
     client.takeForLeader(follower);
-    Heartbeat quiet = Heartbeat.newBuilder().setGroup("g-wq").setConsumerId("m").setSessionToken(joined.getSessionToken())
-        .addAllHeld(joined.getGrantsList().stream().map(g -> PartitionRef.newBuilder().setTopic(g.getTopic())
-            .setPartition(g.getPartition()).build()).toList()).build();
+    List<PartitionRef> held = joined.getGrantsList().stream()
+        .map(g -> PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()).build()).toList();
+    Heartbeat quiet = Heartbeat.newBuilder().setGroup("g-wq").setConsumerId("m")
+        .setSessionToken(joined.getSessionToken()).addAllHeld(held).build();
     HeartbeatResult answered = client.quietHeartbeat(quiet).join();
     assertEquals(joined.getSessionToken(), answered.getSessionToken());
     assertEquals(2, answered.getGrantsCount(), "answered off the log by the leader, not NEEDS_WRITE from " + follower);
