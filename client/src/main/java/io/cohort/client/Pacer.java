@@ -1,5 +1,6 @@
 package io.cohort.client;
 
+import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -13,7 +14,9 @@ import java.util.function.LongSupplier;
  *       interval (the watch makes the consumer heartbeat once the handoff has news for it).
  *   <li>A checkpoint not yet sent goes in its own command once it is {@code commitIntervalMs} old
  *       (or at once when asked) unless a heartbeat is due within half of that: then it rides on it.
- *   <li>After a failure nothing goes for {@code retryMs}, doubling while failures repeat, up to 10 s.
+ *   <li>After a failure nothing goes for {@code retryMs}, doubling while failures repeat, up to 10 s,
+ *       each spread over [0.5, 1.5) of itself: consumers whose calls failed together (a leader lost,
+ *       one Ratis client's window failed at once) do not come back together.
  *   <li>Self-fencing (R2, R6): the session is judged from the send time of the last heartbeat that
  *       succeeded; the server's deadline is at least that plus the session timeout. Readers stop at
  *       that instant minus the margin ({@link ConsumerConfig#marginFor}), which covers one poll.
@@ -52,6 +55,8 @@ final class Pacer {
 
   private final ConsumerConfig config;
   private final LongSupplier clockMs;
+  /** A failure's back-off factor, in [0.5, 1.5). */
+  private final DoubleSupplier jitter;
   private long nextHeartbeatAtMs;
   /** While a watch is placed: when a handoff's poll is due (the group's interval; MIN_VALUE: no stretch). */
   private long watchedHeartbeatAtMs = Long.MIN_VALUE;
@@ -59,9 +64,16 @@ final class Pacer {
   private long retryNotBeforeMs = Long.MIN_VALUE;
   private int failuresInARow;
 
+  /** Back-offs exactly as configured (tests). */
   Pacer(ConsumerConfig config, LongSupplier clockMs) {
+    this(config, clockMs, () -> 1.0);
+  }
+
+  /** @param jitter a failure's back-off factor, in [0.5, 1.5) */
+  Pacer(ConsumerConfig config, LongSupplier clockMs, DoubleSupplier jitter) {
     this.config = config;
     this.clockMs = clockMs;
+    this.jitter = jitter;
     this.nextHeartbeatAtMs = clockMs.getAsLong();
   }
 
@@ -93,7 +105,8 @@ final class Pacer {
 
   /** A call failed: wait before the next one. Returns the delay. */
   long failed() {
-    long delay = Math.min(MAX_BACKOFF_MS, config.retryMs() << Math.min(failuresInARow, 10));
+    long nominal = Math.min(MAX_BACKOFF_MS, config.retryMs() << Math.min(failuresInARow, 10));
+    long delay = Math.min(MAX_BACKOFF_MS, Math.max(1, (long) (nominal * jitter.getAsDouble())));
     failuresInARow++;
     retryNotBeforeMs = now() + delay;
     nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);

@@ -105,6 +105,25 @@ class PacerTest {
   }
 
   @Test
+  void eachFailuresBackOffIsSpreadOverHalfToOneAndAHalfOfItsDoublingDelay() {
+    double[] factors = {0.5, 1.499, 1.0, 0.75, 1.4};
+    java.util.concurrent.atomic.AtomicInteger i = new java.util.concurrent.atomic.AtomicInteger();
+    Pacer p = new Pacer(config, clock::get, () -> factors[i.getAndIncrement()]);
+    long sentAt = clock.get();
+    p.heartbeatSent(0);
+    p.heartbeatOk(sentAt, 1000, 0);
+    // nominal 500, 1000, 2000, 4000, 8000; never past the 10 s cap
+    long[] expected = {250, 1499, 2000, 3000, 10_000};
+    for (long delay : expected) {
+      assertEquals(delay, p.failed());
+      Plan plan = p.plan(new Inputs(true, 60_000, true, true, true, 0, false));
+      assertEquals(Send.NONE, plan.send(), "nothing goes during the back-off");
+      assertEquals(clock.get() + delay, plan.wakeAtMs());
+      advance(delay);
+    }
+  }
+
+  @Test
   void R2_readersStopAtTheLastSuccessfulSendPlusTheSessionTimeoutMinusTheMargin() {
     joined(1000);
     long sentAt = clock.get();

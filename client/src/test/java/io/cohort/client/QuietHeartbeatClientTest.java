@@ -121,6 +121,30 @@ class QuietHeartbeatClientTest {
   }
 
   @Test
+  void aKeepAliveTheLeaderRefusesAsAnUnknownSessionIsTheLastForThatSession() {
+    coordinator.createTopic("t", 2);
+    coordinator.createGroup("g", "t", 1_000, 200);
+    start(ConsumerConfig.builder("g", "a").pollWaitMs(20).build());
+    await().atMost(TIMEOUT).until(() -> consumer.reading().size() == 2);
+
+    CompletableFuture<Void> hold = new CompletableFuture<>();
+    transport.holdHeartbeats = hold;
+    transport.quietRefusal = Code.NEEDS_WRITE; // the next heartbeat waits in the log
+    await().atMost(TIMEOUT).until(() -> keepAlives() >= 2);
+    transport.quietRefusal = Code.UNKNOWN_MEMBER; // its session expired meanwhile
+    long refusedAt = keepAlives();
+    await().atMost(TIMEOUT).until(() -> keepAlives() > refusedAt);
+    long last = keepAlives();
+    // four keep-alive periods (250 ms each) with no keep-alive: the session is gone, keeping it alive cannot help
+    await().during(Duration.ofMillis(1_000)).atMost(TIMEOUT).until(() -> keepAlives() == last);
+
+    transport.quietRefusal = null;
+    transport.holdHeartbeats = null;
+    hold.complete(null); // the waiting heartbeat is answered (here still OK): the consumer goes on
+    await().atMost(TIMEOUT).until(() -> consumer.reading().size() == 2);
+  }
+
+  @Test
   void R3_heartbeatsWithCommitsAndThoseAfterAReleaseGoThroughTheLog() {
     coordinator.createTopic("t", 2);
     coordinator.createGroup("g", "t", 10_000, 200);
