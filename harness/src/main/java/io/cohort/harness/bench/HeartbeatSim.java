@@ -113,6 +113,8 @@ final class HeartbeatSim {
     int shedSinceOk;
     int fallbacksSinceOk;
     int errorsSinceOk;
+    /** Calls failed since the last OK answer: the back-off doubles with each. */
+    int failuresInARow;
     /** The replicated heartbeat waiting (its number; 0: none), and the session and interval last told. */
     volatile long waiting;
     long replicatedSeq;
@@ -194,8 +196,12 @@ final class HeartbeatSim {
           if (waiting == seq && !stopped) {
             keepAlives.incrementAndGet();
             Heartbeat alive = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(session).build();
-            call(() -> client.quietHeartbeat(alive));
-            scheduleKeepAlive(seq);
+            // as the client's Exchange: a keep-alive refused for the session is the last for it
+            call(() -> client.quietHeartbeat(alive)).whenComplete((r, e) -> {
+              if (e == null || !sessionGone(e)) {
+                scheduleKeepAlive(seq);
+              }
+            });
           }
         }, period, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -236,7 +242,7 @@ final class HeartbeatSim {
         sessionTimeoutMs = r.getSessionTimeoutMs();
         intervalMs = r.getNextHeartbeatMs();
         lastOkNs = now;
-        shedSinceOk = fallbacksSinceOk = errorsSinceOk = 0;
+        shedSinceOk = fallbacksSinceOk = errorsSinceOk = failuresInARow = 0;
         session = r.getSessionToken();
         List<PartitionRef> h = new ArrayList<>();
         for (Grant g : r.getGrantsList()) {
@@ -294,7 +300,9 @@ final class HeartbeatSim {
           if (expiryTraces != null) {
             errorReasons.computeIfAbsent(reason(e), k -> new LongAdder()).increment();
           }
-          nextMs = 500;
+          // as the client's Pacer: 500 ms doubling while failures repeat, up to 10 s, spread over [0.5, 1.5)
+          nextMs = Math.min(10_000, (long) (Math.min(10_000, 500L << Math.min(failuresInARow++, 10))
+              * (0.5 + ThreadLocalRandom.current().nextDouble())));
         }
       }
       long delayNs = Math.max(0, sent + TimeUnit.MILLISECONDS.toNanos(nextMs) - now);
@@ -397,6 +405,14 @@ final class HeartbeatSim {
   private static boolean sessionRefusal(Throwable e) {
     return unwrap(e) instanceof CohortRejectedException re && switch (re.code()) {
       case FENCED, UNKNOWN_MEMBER, NOT_FOUND, PERMISSION_DENIED, RETRY_LATER -> true;
+      default -> false;
+    };
+  }
+
+  /** The session is gone for good: expired, replaced, its group deleted, or not this principal's. */
+  private static boolean sessionGone(Throwable e) {
+    return unwrap(e) instanceof CohortRejectedException re && switch (re.code()) {
+      case FENCED, UNKNOWN_MEMBER, NOT_FOUND, PERMISSION_DENIED -> true;
       default -> false;
     };
   }
