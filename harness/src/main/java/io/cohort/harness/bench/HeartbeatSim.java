@@ -113,6 +113,8 @@ final class HeartbeatSim {
     int shedSinceOk;
     int fallbacksSinceOk;
     int errorsSinceOk;
+    /** The session a keep-alive was refused for: no more keep-alives for it. */
+    volatile com.google.protobuf.ByteString keepAliveRefused = com.google.protobuf.ByteString.EMPTY;
     /** Calls failed since the last OK answer: the back-off doubles with each. */
     int failuresInARow;
     /** The replicated heartbeat waiting (its number; 0: none), and the session and interval last told. */
@@ -185,7 +187,10 @@ final class HeartbeatSim {
       });
     }
 
-    /** As ConsumerLoop: while a replicated heartbeat waits, keep-alives at the client's period, answer unread. */
+    /**
+     * As ConsumerLoop: while a replicated heartbeat waits, keep-alives at the client's period from
+     * each send (not from its answer), until one is refused for the session (as the client's Exchange).
+     */
     private void scheduleKeepAlive(long seq) {
       long period = WatchProtocol.keepAlivePeriodMs(intervalMs, sessionTimeoutMs);
       if (!quiet || sessionTimeoutMs <= 0 || session.isEmpty() || stopped) {
@@ -193,15 +198,16 @@ final class HeartbeatSim {
       }
       try {
         scheduler.schedule(() -> {
-          if (waiting == seq && !stopped) {
+          com.google.protobuf.ByteString s = session;
+          if (waiting == seq && !stopped && !s.equals(keepAliveRefused)) {
             keepAlives.incrementAndGet();
-            Heartbeat alive = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(session).build();
-            // as the client's Exchange: a keep-alive refused for the session is the last for it
+            Heartbeat alive = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(s).build();
             call(() -> client.quietHeartbeat(alive)).whenComplete((r, e) -> {
-              if (e == null || !sessionGone(e)) {
-                scheduleKeepAlive(seq);
+              if (e != null && sessionGone(e)) {
+                keepAliveRefused = s;
               }
             });
+            scheduleKeepAlive(seq);
           }
         }, period, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException e) {
