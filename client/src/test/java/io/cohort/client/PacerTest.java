@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cohort.client.Pacer.Inputs;
 import io.cohort.client.Pacer.Plan;
 import io.cohort.client.Pacer.Send;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -107,7 +108,7 @@ class PacerTest {
   @Test
   void eachFailuresBackOffIsSpreadOverHalfToOneAndAHalfOfItsDoublingDelay() {
     double[] factors = {0.5, 1.499, 1.0, 0.75, 1.4};
-    java.util.concurrent.atomic.AtomicInteger i = new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger i = new AtomicInteger();
     Pacer p = new Pacer(config, clock::get, () -> factors[i.getAndIncrement()]);
     long sentAt = clock.get();
     p.heartbeatSent(0);

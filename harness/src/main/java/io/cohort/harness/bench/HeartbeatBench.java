@@ -144,9 +144,10 @@ public final class HeartbeatBench implements CliCommand {
       ServerProcesses servers = options.peers == null ? options.startServers(ServerProcesses.Kind.COHORT, work, out) : null;
       List<CohortClient> clients = new ArrayList<>();
       try {
-        // One attempt per call, as a consumer's own client makes (10 s and 10 s by default), here of 30 s: with 10 s
-        // attempts in a 30 s call, Ratis sent every call late by 10 s again, and in a cold 10,100-consumer join storm
-        // more than half the writes reaching the leader were such repeats (its retry cache: 84,656 hits, 67,909 misses).
+        // One attempt per call, as a consumer's own client makes (10 s and 10 s by default), here of 30 s: with
+        // 10 s attempts in a 30 s call, Ratis sent every call late by 10 s again, and in a cold 10,100-consumer
+        // join storm more than half the writes reaching the leader were such repeats (its retry cache: 84,656
+        // hits, 67,909 misses).
         for (int i = 0; i < clientCount; i++) {
           clients.add(CohortClient.connect(options.clientConfig(servers).maxOutstanding(Math.max(options.maxOutstanding,
               16384)).attemptTimeout(CALL_TIMEOUT).callTimeout(CALL_TIMEOUT).build()));
