@@ -93,9 +93,13 @@ final class NodeGuard implements NodeFailures {
       return;
     }
     RaftServer.Division d = division.get();
-    // Ratis tells a removed node's candidate to shut down (LeaderElection): its conf may still be joint.
-    if (!allServer && (role.getRole() == RaftPeerRole.CANDIDATE || (d != null && removedFrom(d.getRaftConf())))) {
-      removed(d == null ? null : d.getRaftConf());
+    if (!allServer && d != null && removedFrom(d.getRaftConf())) {
+      removed(d.getRaftConf());
+    } else if (!allServer && role.getRole() == RaftPeerRole.CANDIDATE) {
+      // The leader answered this node's vote request with "shut down" (Ratis' LeaderElection): its
+      // committed configuration leaves this node out, though this node's own may still name it.
+      fail(FailStop.REMOVED, "[" + self + "] the leader says this node is not in the Raft configuration: stopping;"
+          + " its storage " + storage.root() + " is no longer needed");
     } else {
       fail(FailStop.FAILED, "[" + self + "] Raft closed " + (allServer ? "the server" : "this node's group")
           + " (see the log above): stopping so that it restarts");

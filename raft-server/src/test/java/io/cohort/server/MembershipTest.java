@@ -95,6 +95,39 @@ class MembershipTest {
     }
   }
 
+  /**
+   * A follower removed while it was down never receives the configuration that leaves it out: it
+   * restarts believing it is a voter and stands for election. Its pre-votes must reach the leader,
+   * which refuses them and tells it to stop (Ratis' shouldShutdown); refused at the door instead,
+   * it would stand for election forever.
+   */
+  @Test
+  void aFollowerRemovedWhileDownStopsByItselfOnceRestarted() throws Exception {
+    try (MiniCluster cluster = MiniCluster.start(3, dir); TestClient client = cluster.client()) {
+      String leader = cluster.leaderId();
+      client.write(createTopic("before", 1));
+      String victim = cluster.ids().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+      cluster.awaitSameDigest();
+      cluster.kill(victim);
+      try (ClusterAdmin admin = ClusterAdmin.connect(Peers.parse(cluster.peers()), Duration.ofSeconds(5), cluster.adminTls())) {
+        admin.remove(victim, WAIT, null);
+      }
+      long term = cluster.server(leader).division().getInfo().getCurrentTerm();
+      cluster.restart(victim);
+      assertNotNull(cluster.server(victim).division().getRaftConf().getPeer(RaftPeerId.valueOf(victim),
+          RaftPeerRole.FOLLOWER), "restarted from storage that still names it a voter");
+      await(victim + " stops by itself").atMost(MiniCluster.TIMEOUT)
+          .until(() -> cluster.stopped().stream().anyMatch(s -> s.id().equals(victim)));
+      MiniCluster.Stopped stopped = cluster.stopped().get(0);
+      assertEquals(FailStop.REMOVED, stopped.exitCode(), stopped.line());
+      assertTrue(stopped.line().startsWith("[" + victim + "] the leader says this node is not in the Raft configuration"),
+          stopped.line());
+      assertEquals(leader, cluster.leaderId(), "the group kept its leader");
+      assertEquals(term, cluster.server(leader).division().getInfo().getCurrentTerm(), "and its term");
+      assertEquals(Code.OK, client.write(createTopic("after", 1)).getCode());
+    }
+  }
+
   @Test
   void anEmptyNodeStartedWithJoinUnderTheIdOfAMemberStopsBeforeRatisSeesAnAppend() throws Exception {
     try (MiniCluster cluster = MiniCluster.start(3, dir); TestClient client = cluster.client()) {

@@ -35,7 +35,8 @@ import org.apache.ratis.thirdparty.io.grpc.Status;
  *   <li>The caller's principal is its client certificate's subject CN ({@code anonymous} on an
  *       insecure node). A node certificate (serverAuth) is a peer, not a user.
  *   <li>Raft traffic ({@code RaftServerProtocolService}): only a node certificate whose CN is a
- *       peer of the group ({@link PeerDirectory}).
+ *       peer of the group ({@link PeerDirectory}); a vote request from any node certificate
+ *       ({@link #VOTE_METHOD}).
  *   <li>Client requests: each write and read is wrapped in an {@code Envelope} carrying the
  *       principal, which the leader copies into the log entry beside its time stamp; the state
  *       machine decides from it (the gRPC Context does not reach {@code startTransaction}: it runs
@@ -63,6 +64,12 @@ public final class AccessInterceptor implements ServerInterceptor {
   static final String CLIENT_SERVICE = "ratis.grpc.RaftClientProtocolService";
   static final String ADMIN_SERVICE = "ratis.grpc.AdminProtocolService";
   static final String WATCH_SERVICE = io.cohort.client.WatchProtocol.SERVICE;
+  /**
+   * The one Raft method any node certificate may call: Ratis refuses a non-member its vote (its
+   * term changes nothing) and, from the leader, tells a removed node to stop, which is how a node
+   * removed while down or behind learns it (refused here, it would stand for election forever).
+   */
+  static final String VOTE_METHOD = "requestVote";
   /** Admin methods any authenticated caller may use: they only read. */
   static final Set<String> OPEN_ADMIN_METHODS = Set.of("groupInfo", "groupList");
 
@@ -104,7 +111,8 @@ public final class AccessInterceptor implements ServerInterceptor {
     String shortMethod = method.substring(method.lastIndexOf('/') + 1);
     switch (service) {
       case RAFT_SERVICE -> {
-        if (secure && (!caller.node() || !peers.allowsInbound(caller.principal()))) {
+        boolean peer = caller.node() && (peers.allowsInbound(caller.principal()) || shortMethod.equals(VOTE_METHOD));
+        if (secure && !peer) {
           return refuse(call, caller.principal(), method, (caller.node() ? "node " : "a user certificate ")
               + "'" + caller.principal() + "' is not a peer of this Raft group");
         }
