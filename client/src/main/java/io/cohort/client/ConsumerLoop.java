@@ -11,7 +11,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -63,7 +62,7 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     this.listener = listener;
     this.logPrefix = "[group " + config.group() + "] consumer " + config.consumerId() + ":";
     this.state = new ConsumerState(config.group(), config.consumerId());
-    this.pacer = new Pacer(config, clockMs, () -> 0.5 + ThreadLocalRandom.current().nextDouble());
+    this.pacer = new Pacer(config, clockMs, Jitter::factor);
     String name = "cohort-consumer-" + config.group() + "-" + config.consumerId();
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, name);

@@ -389,7 +389,7 @@ final class Exchange {
         // shed by an overloaded leader: back off with jitter; the session stays (no rejoin)
         config.metrics().failed(null, "shed");
         effects.apply(state.onFailed(f, rej));
-        long delay = jittered(rej.retryAfterMs(config.retryMs()));
+        long delay = Jitter.spread(rej.retryAfterMs(config.retryMs()));
         pacer.retryAfter(delay);
         LOG.debug("{} {} shed by the leader, retrying in {} ms: {}", logPrefix, what, delay, rej.getMessage());
       }
@@ -414,11 +414,6 @@ final class Exchange {
         LOG.warn("{} {} refused, retrying in {} ms: {}", logPrefix, what, delay, rej.getMessage());
       }
     }
-  }
-
-  /** A retry-after spread over [0.5, 1.5) of itself, so shed consumers do not come back together. */
-  private static long jittered(long ms) {
-    return (long) (ms * (0.5 + java.util.concurrent.ThreadLocalRandom.current().nextDouble()));
   }
 
   /**

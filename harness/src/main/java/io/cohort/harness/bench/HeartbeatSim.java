@@ -3,6 +3,7 @@ package io.cohort.harness.bench;
 import io.cohort.client.CohortClient;
 import io.cohort.client.CohortRejectedException;
 import io.cohort.client.ConsumerConfig;
+import io.cohort.client.Jitter;
 import io.cohort.client.WatchProtocol;
 import io.cohort.statemachine.AssignmentView;
 import io.cohort.statemachine.proto.Code;
@@ -282,7 +283,7 @@ final class HeartbeatSim {
             shedLatency.add(now - sent);
           }
           nextMs = TimeUnit.NANOSECONDS.toMillis(now - sent) // counted from the answer, not the send
-              + (long) (re.retryAfterMs(500) * (0.5 + ThreadLocalRandom.current().nextDouble()));
+              + Jitter.spread(re.retryAfterMs(500));
         } else if (t instanceof CohortRejectedException re && (re.code() == Code.UNKNOWN_MEMBER || re.code() == Code.FENCED)) {
           rejoins.incrementAndGet();
           if (recording != null) {
@@ -307,8 +308,7 @@ final class HeartbeatSim {
             errorReasons.computeIfAbsent(reason(e), k -> new LongAdder()).increment();
           }
           // as the client's Pacer: 500 ms doubling while failures repeat, up to 10 s, spread over [0.5, 1.5)
-          nextMs = Math.min(10_000, (long) (Math.min(10_000, 500L << Math.min(failuresInARow++, 10))
-              * (0.5 + ThreadLocalRandom.current().nextDouble())));
+          nextMs = Math.min(10_000, Jitter.spread(Math.min(10_000, 500L << Math.min(failuresInARow++, 10))));
         }
       }
       long delayNs = Math.max(0, sent + TimeUnit.MILLISECONDS.toNanos(nextMs) - now);
