@@ -32,6 +32,7 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
@@ -247,10 +248,10 @@ class SecurityClusterTest {
    */
   @Test
   void R11_onlyAPeersNodeCertificateMayCallTheRaftService() throws Exception {
-    for (var call : List.of(List.of(cluster.tls("n2"), "requestVote"), List.of(cluster.certs().node("n5"), "readIndex"),
-        List.of(cluster.certs().node("n5"), "startLeaderElection"))) {
+    for (Map.Entry<TlsFiles, String> call : List.of(Map.entry(cluster.tls("n2"), "requestVote"),
+        Map.entry(cluster.certs().node("n5"), "readIndex"), Map.entry(cluster.certs().node("n5"), "startLeaderElection"))) {
       var status = assertThrows(org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException.class,
-          () -> rawCall((TlsFiles) call.get(0), "ratis.grpc.RaftServerProtocolService/" + call.get(1)));
+          () -> rawCall(call.getKey(), "ratis.grpc.RaftServerProtocolService/" + call.getValue()));
       assertEquals(org.apache.ratis.thirdparty.io.grpc.Status.Code.PERMISSION_DENIED, status.getStatus().getCode());
       assertTrue(status.getStatus().getDescription().contains("is not a peer of this Raft group"),
           status.getStatus().getDescription());

@@ -111,8 +111,8 @@ public final class AccessInterceptor implements ServerInterceptor {
     String shortMethod = method.substring(method.lastIndexOf('/') + 1);
     switch (service) {
       case RAFT_SERVICE -> {
-        boolean peer = caller.node() && (peers.allowsInbound(caller.principal()) || shortMethod.equals(VOTE_METHOD));
-        if (secure && !peer) {
+        boolean admitted = caller.node() && (peers.allowsInbound(caller.principal()) || shortMethod.equals(VOTE_METHOD));
+        if (secure && !admitted) {
           return refuse(call, caller.principal(), method, (caller.node() ? "node " : "a user certificate ")
               + "'" + caller.principal() + "' is not a peer of this Raft group");
         }
