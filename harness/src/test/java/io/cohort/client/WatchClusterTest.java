@@ -3,6 +3,7 @@ package io.cohort.client;
 import static io.cohort.client.ClusterFixture.TIMEOUT;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -150,12 +151,24 @@ class WatchClusterTest {
     WatchRequest request = WatchRequest.newBuilder().setGroup("g-wc").setConsumerId("holder")
         .setSessionToken(joined.getSessionToken()).setKnownView(AssignmentView.of(joined)).setTimeoutMs(30_000).build();
     CompletableFuture<WatchResult> watch = fx.admin.watch(request);
-    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> !watch.isDone());
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+        .failFast(() -> assertFalse(watch.isDone(), () -> "the watch returned before any change: " + outcome(watch)))
+        .until(() -> !watch.isDone());
     fx.admin.heartbeat(Heartbeat.newBuilder().setGroup("g-wc").setConsumerId("newcomer").build()).join();
     WatchResult changed = watch.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     assertEquals(Code.OK, changed.getCode());
     assertTrue(changed.getChanged(), "a release asked of the holder changes its view");
     assertNotEquals(request.getKnownView(), changed.getView());
+  }
+
+  /** What a completed watch returned, for a failure message (null while it waits). */
+  private static String outcome(CompletableFuture<WatchResult> watch) {
+    try {
+      WatchResult r = watch.getNow(null);
+      return r == null ? null : "answered " + r.getCode() + " changed=" + r.getChanged() + " " + r.getMessage();
+    } catch (RuntimeException e) {
+      return "failed: " + e;
+    }
   }
 
   /**
