@@ -151,9 +151,8 @@ class WatchClusterTest {
     WatchRequest request = WatchRequest.newBuilder().setGroup("g-wc").setConsumerId("holder")
         .setSessionToken(joined.getSessionToken()).setKnownView(AssignmentView.of(joined)).setTimeoutMs(30_000).build();
     CompletableFuture<WatchResult> watch = fx.admin.watch(request);
-    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
-        .failFast(() -> assertFalse(watch.isDone(), () -> "the watch returned before any change: " + outcome(watch)))
-        .until(() -> !watch.isDone());
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertFalse(watch.isDone(), () -> "the watch returned before any change: " + outcome(watch)));
     fx.admin.heartbeat(Heartbeat.newBuilder().setGroup("g-wc").setConsumerId("newcomer").build()).join();
     WatchResult changed = watch.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     assertEquals(Code.OK, changed.getCode());
@@ -161,11 +160,11 @@ class WatchClusterTest {
     assertNotEquals(request.getKnownView(), changed.getView());
   }
 
-  /** What a completed watch returned, for a failure message (null while it waits). */
+  /** What a completed watch returned, for a failure message. */
   private static String outcome(CompletableFuture<WatchResult> watch) {
     try {
       WatchResult r = watch.getNow(null);
-      return r == null ? null : "answered " + r.getCode() + " changed=" + r.getChanged() + " " + r.getMessage();
+      return "answered " + r.getCode() + " changed=" + r.getChanged() + " " + r.getMessage();
     } catch (RuntimeException e) {
       return "failed: " + e;
     }

@@ -98,8 +98,7 @@ final class NodeGuard implements NodeFailures {
     } else if (!allServer && role.getRole() == RaftPeerRole.CANDIDATE) {
       // The leader answered this node's vote request with "shut down" (Ratis' LeaderElection): its
       // committed configuration leaves this node out, though this node's own may still name it.
-      fail(FailStop.REMOVED, "[" + self + "] the leader says this node is not in the Raft configuration: stopping;"
-          + " its storage " + storage.root() + " is no longer needed");
+      stopRemoved("the leader says this node is not in the Raft configuration");
     } else {
       fail(FailStop.FAILED, "[" + self + "] Raft closed " + (allServer ? "the server" : "this node's group")
           + " (see the log above): stopping so that it restarts");
@@ -216,8 +215,12 @@ final class NodeGuard implements NodeFailures {
   }
 
   private void removed(RaftConfiguration conf) {
-    fail(FailStop.REMOVED, "[" + self + "] removed from the Raft configuration" + (conf == null ? "" : " (now "
-        + ids(conf) + ")") + ": stopping; its storage " + storage.root() + " is no longer needed");
+    stopRemoved("removed from the Raft configuration (now " + ids(conf) + ")");
+  }
+
+  private void stopRemoved(String what) {
+    fail(FailStop.REMOVED, "[" + self + "] " + what + ": stopping; its storage " + storage.root()
+        + " is no longer needed");
   }
 
   /** The voters (and listeners) of the newest configuration: during a change, the one it moves to. */
