@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
@@ -117,12 +118,15 @@ public final class CohortServer implements AutoCloseable {
     AccessInterceptor access = new AccessInterceptor(tls != null, peers, sm::acl, config.id().toString());
     AtomicReference<RaftServer> raft = new AtomicReference<>();
     AtomicBoolean fresh = new AtomicBoolean();
-    sm.judgeLeadershipBy(fresh::get); // quiet heartbeats are answered only while it holds (step 11)
     RaftProperties properties = RatisSettings.forServer(config);
     long freshnessBoundMs = LeaderFreshness.boundMs(properties);
+    // The sample, else a look now: a leader ready within the last sample period is not refused.
+    BooleanSupplier freshNow = () -> fresh.get()
+        || LeaderFreshness.fresh(divisionOrNull(raft.get(), config), freshnessBoundMs);
+    sm.judgeLeadershipBy(freshNow); // quiet heartbeats are answered only while it holds (step 11)
     sm.judgeReadsBy(() -> LeaderFreshness.cutOff(divisionOrNull(raft.get(), config), freshnessBoundMs)); // R10
     WatchService watches = new WatchService(config.id().toString(), sm::watchView, sm::quietHeartbeat,
-        () -> notLeader(divisionOrNull(raft.get(), config), fresh.get()));
+        () -> notLeader(divisionOrNull(raft.get(), config), freshNow));
     sm.watchedBy(watches);
     AtomicBoolean closed = new AtomicBoolean();
     NodeGuard guard = new NodeGuard(config.id(), storage, () -> divisionOrNull(raft.get(), config),
@@ -208,16 +212,16 @@ public final class CohortServer implements AutoCloseable {
 
   /**
    * The watch's leadership check (R12): null when this node leads, is ready and heard from a
-   * majority lately ({@link LeaderFreshness}, sampled); else the leader's id, or "" when it knows
-   * none or leads without a fresh majority (a leader cut off from its followers: the consumers'
-   * watches go to the other peers).
+   * majority lately ({@link LeaderFreshness}: the sample, or a look now when it says not); else the
+   * leader's id, or "" when it knows none or leads without a fresh majority (a leader cut off from
+   * its followers: the consumers' watches go to the other peers).
    */
-  private static String notLeader(RaftServer.Division d, boolean fresh) {
+  private static String notLeader(RaftServer.Division d, BooleanSupplier fresh) {
     if (d == null) {
       return "";
     }
     if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
-      return fresh ? null : "";
+      return fresh.getAsBoolean() ? null : "";
     }
     RaftPeerId leader = d.getInfo().getLeaderId();
     return leader == null ? "" : leader.toString();

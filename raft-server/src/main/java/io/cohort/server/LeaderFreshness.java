@@ -13,8 +13,9 @@ import org.apache.ratis.server.RaftServerConfigKeys;
  * leader that keeps appending (its own ticks) in office even when cut off from every follower, so
  * {@code isLeader()} alone does not say the cluster follows it. Counts itself and each follower
  * whose last response is younger than {@code boundMs} (the election timeout's minimum). Sampled
- * by a background task for quiet heartbeats and watches (R12); checked per request for linearizable
- * reads ({@link #cutOff}), which are rare.
+ * by a background task for quiet heartbeats and watches (R12), and looked at again when the sample
+ * says stale (a leader that became ready since); checked per request for linearizable reads
+ * ({@link #cutOff}), which are rare.
  */
 final class LeaderFreshness {
   private LeaderFreshness() {}
