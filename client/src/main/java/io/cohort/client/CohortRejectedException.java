@@ -2,12 +2,15 @@ package io.cohort.client;
 
 import io.cohort.statemachine.proto.Code;
 
-/** The state machine answered and refused the request (R8): the code says why; nothing changed. */
+/**
+ * The state machine answered and refused the request (R8): the code says why; nothing changed. No
+ * stack trace: the answer is the whole story.
+ */
 public class CohortRejectedException extends CohortException {
   private final Code code;
 
   public CohortRejectedException(Code code, String message) {
-    super(code + ": " + message, null);
+    super(code + ": " + message, null, false);
     this.code = code;
   }
 

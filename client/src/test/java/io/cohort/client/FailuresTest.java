@@ -71,4 +71,18 @@ class FailuresTest {
         new CohortRejectedException(io.cohort.statemachine.proto.Code.RETRY_LATER, "busy").retryAfterMs(500),
         "no figure: the fallback");
   }
+
+  /** Answers and timeouts carry no stack trace (a shed storm makes thousands a second); the cause keeps its own. */
+  @Test
+  void refusalsAndUnavailabilityCostNoStackTrace() {
+    CohortException shed = Failures.map(new StateMachineException("RETRY_LATER: retry after 450 ms: busy"), "x");
+    assertInstanceOf(CohortRejectedException.class, shed);
+    assertEquals(0, shed.getStackTrace().length);
+    TimeoutIOException slow = new TimeoutIOException("slow");
+    CohortException timedOut = Failures.map(new CompletionException(slow), "x");
+    assertInstanceOf(CohortUnavailableException.class, timedOut);
+    assertEquals(0, timedOut.getStackTrace().length);
+    assertTrue(slow.getStackTrace().length > 0, "the transport's trace is kept in the cause");
+    assertTrue(new CohortClosedException("closed", null).getStackTrace().length > 0, "a caller's mistake keeps its trace");
+  }
 }
