@@ -12,7 +12,7 @@
 #
 # The Java driver (scripts/cohort chaos) starts and stops its own server processes (their pids in
 # DIR/cluster/nK.pid); if the driver itself dies, this script stops exactly those pids.
-#   COHORT_SERVER_JAVA_OPTS  the servers' JVM options (default: G1, 1 GB heap)
+#   COHORT_SERVER_JAVA_OPTS  the servers' JVM options (default: -XX:+UseZGC -Xms256m -Xmx2g, as cluster.sh)
 #   COHORT_JAVA_OPTS         the driver's JVM options
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

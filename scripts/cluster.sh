@@ -18,7 +18,7 @@
 # COHORT_TLS_CERT/KEY/CA (or COHORT_INSECURE=1), so scripts/cohort reaches this cluster without
 # flags; with the default DIR the launcher reads it by itself when no TLS flag or variable is set.
 # The base port given to start is remembered in DIR/cluster.env for stop and status.
-# COHORT_SERVER_JAVA_OPTS sets the servers' JVM options (default: G1, 1 GB heap).
+# COHORT_SERVER_JAVA_OPTS sets the servers' JVM options (default: -XX:+UseZGC -Xms256m -Xmx2g; README "Configuration").
 # COHORT_START_WAIT_S: how long start waits for a leader (default 180 s; a loaded machine is slow).
 set -euo pipefail
 
