@@ -727,6 +727,11 @@ public final class CohortStateMachine extends BaseStateMachine {
     return liveness.waited();
   }
 
+  /** Of those, the ones answered 200 ms or more after they arrived (tests; the log says so too). */
+  long quietHeartbeatsSlow() {
+    return liveness.slowWaits();
+  }
+
   /** Quiet heartbeats this node answered (any code), and answered OK off the log (tests, metrics). */
   public long quietHeartbeatsAnswered() {
     return liveness.answered();

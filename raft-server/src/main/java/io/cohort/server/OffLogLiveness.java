@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
 final class OffLogLiveness {
   private static final Logger LOG = LoggerFactory.getLogger(OffLogLiveness.class);
   private static final long UNFRESH_NOTE_EVERY_NANOS = 10_000_000_000L;
+  /** A wait for earlier writes this long is noted (the heartbeat bench's p99 limit). */
+  static final long SLOW_WAIT_NANOS = 200_000_000L;
+  private static final long SLOW_WAIT_NOTE_EVERY_NANOS = 5_000_000_000L;
 
   /** Runs a read of the applied state under the state machine's apply lock. */
   interface AppliedState {
@@ -87,9 +90,17 @@ final class OffLogLiveness {
   private final AtomicLong needsWriteRenewed = new AtomicLong();
   private final AtomicLong unfreshRenewed = new AtomicLong();
   private final AtomicLong lastUnfreshNoteNanos = new AtomicLong(System.nanoTime() - UNFRESH_NOTE_EVERY_NANOS);
+  private final AtomicLong slowWaits = new AtomicLong();
+  private final AtomicLong slowWaitsNoted = new AtomicLong();
+  private final java.util.concurrent.atomic.LongAccumulator longestWaitNanos =
+      new java.util.concurrent.atomic.LongAccumulator(Math::max, 0);
+  private final AtomicLong lastSlowWaitNoteNanos = new AtomicLong(System.nanoTime() - SLOW_WAIT_NOTE_EVERY_NANOS);
 
-  /** A quiet heartbeat whose wait for earlier writes ended: {@code applied} false if it timed out. */
-  private record Waiting(Heartbeat hb, String principal, long term, boolean applied,
+  /**
+   * A quiet heartbeat whose wait for earlier writes ended: {@code applied} false if it timed out;
+   * {@code sinceNanos} when it arrived.
+   */
+  private record Waiting(Heartbeat hb, String principal, long term, boolean applied, long sinceNanos,
       CompletableFuture<QueryResult> answer) {}
 
   /** @param afterWait runs the answers that waited for writes (not the apply thread that released them) */
@@ -126,8 +137,10 @@ final class OffLogLiveness {
       return CompletableFuture.completedFuture(finish(answerNow(hb, principal, term)));
     }
     waited.incrementAndGet();
+    long since = System.nanoTime();
     CompletableFuture<QueryResult> answer = new CompletableFuture<>();
-    ready.whenComplete((ok, e) -> answerLater(new Waiting(hb, principal, term, Boolean.TRUE.equals(ok), answer)));
+    ready.whenComplete((ok, e) -> answerLater(new Waiting(hb, principal, term, Boolean.TRUE.equals(ok), since,
+        answer)));
     return answer;
   }
 
@@ -185,8 +198,10 @@ final class OffLogLiveness {
         continue;
       }
       List<Result> results = answerAll(batch);
+      long now = System.nanoTime();
       for (int i = 0; i < batch.size(); i++) {
         batch.get(i).answer().complete(finish(results.get(i)));
+        noteWait(now - batch.get(i).sinceNanos());
       }
       batch.clear();
     }
@@ -213,6 +228,32 @@ final class OffLogLiveness {
         return out;
       });
     });
+  }
+
+  /**
+   * Slow answers have one cause the client cannot see: a quiet heartbeat waits for every write the
+   * leader admitted before it (R2), so one slow write delays every heartbeat that arrived
+   * meanwhile. At most one line every 5 s says how many and how long.
+   */
+  private void noteWait(long nanos) {
+    if (nanos < SLOW_WAIT_NANOS) {
+      return;
+    }
+    slowWaits.incrementAndGet();
+    longestWaitNanos.accumulate(nanos);
+    long now = System.nanoTime();
+    long last = lastSlowWaitNoteNanos.get();
+    if (now - last >= SLOW_WAIT_NOTE_EVERY_NANOS && lastSlowWaitNoteNanos.compareAndSet(last, now)) {
+      long total = slowWaits.get();
+      LOG.info("quiet heartbeats answered {} ms or more after they arrived, waiting for this leader's earlier writes"
+              + " to be applied: {} since the last such line (longest {} ms), {} in all", SLOW_WAIT_NANOS / 1_000_000,
+          total - slowWaitsNoted.getAndSet(total), longestWaitNanos.getThenReset() / 1_000_000, total);
+    }
+  }
+
+  /** Quiet heartbeats answered {@link #SLOW_WAIT_NANOS} or more after they arrived (tests). */
+  long slowWaits() {
+    return slowWaits.get();
   }
 
   /** Saturated: RETRY_LATER with a retry-after, and a renewal if the session is current. */

@@ -6,6 +6,7 @@ import static io.cohort.server.Commands.createGroup;
 import static io.cohort.server.Commands.createTopic;
 import static io.cohort.server.Commands.heartbeat;
 import static io.cohort.server.Commands.join;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -16,6 +17,7 @@ import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.Query;
 import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.protocol.Message;
@@ -68,10 +70,13 @@ class QuietHeartbeatWaitTest {
     CompletableFuture<Message> waiting = quiet(a);
     assertFalse(waiting.isDone(), "B's join was stamped before it and is not applied: A must not hear 'keep both'");
     assertEquals(1, leader.quietHeartbeatsWaited());
+    await().during(Duration.ofMillis(OffLogLiveness.SLOW_WAIT_NANOS / 1_000_000 + 50)).atMost(Duration.ofSeconds(5))
+        .until(() -> !waiting.isDone());
     applyOnLeader(leader, joinB, 1, ++index);
     QueryResult r = result(waiting);
     assertEquals(Code.OK, r.getCode(), r.toString());
     assertEquals(1, r.getHeartbeat().getReleaseCount(), "A hears that it must release a partition to B: " + r);
+    assertEquals(1, leader.quietHeartbeatsSlow(), "its answer came over 200 ms after it arrived: counted (and logged)");
   }
 
   @Test
