@@ -15,6 +15,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAccumulator;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,8 +93,7 @@ final class OffLogLiveness {
   private final AtomicLong lastUnfreshNoteNanos = new AtomicLong(System.nanoTime() - UNFRESH_NOTE_EVERY_NANOS);
   private final AtomicLong slowWaits = new AtomicLong();
   private final AtomicLong slowWaitsNoted = new AtomicLong();
-  private final java.util.concurrent.atomic.LongAccumulator longestWaitNanos =
-      new java.util.concurrent.atomic.LongAccumulator(Math::max, 0);
+  private final LongAccumulator longestWaitNanos = new LongAccumulator(Math::max, 0);
   private final AtomicLong lastSlowWaitNoteNanos = new AtomicLong(System.nanoTime() - SLOW_WAIT_NOTE_EVERY_NANOS);
 
   /**
@@ -118,6 +118,7 @@ final class OffLogLiveness {
   }
 
   CompletableFuture<QueryResult> answer(Heartbeat hb, String principal) {
+    long arrived = System.nanoTime();
     long term = leadership.freshTerm();
     if (term < 0) {
       if (leadership.leads()) {
@@ -137,9 +138,8 @@ final class OffLogLiveness {
       return CompletableFuture.completedFuture(finish(answerNow(hb, principal, term)));
     }
     waited.incrementAndGet();
-    long since = System.nanoTime();
     CompletableFuture<QueryResult> answer = new CompletableFuture<>();
-    ready.whenComplete((ok, e) -> answerLater(new Waiting(hb, principal, term, Boolean.TRUE.equals(ok), since,
+    ready.whenComplete((ok, e) -> answerLater(new Waiting(hb, principal, term, Boolean.TRUE.equals(ok), arrived,
         answer)));
     return answer;
   }
