@@ -98,7 +98,7 @@ final class OffLogLiveness {
 
   /**
    * A quiet heartbeat whose wait for earlier writes ended: {@code applied} false if it timed out;
-   * {@code sinceNanos} when it arrived.
+   * {@code sinceNanos} when it began to wait.
    */
   private record Waiting(Heartbeat hb, String principal, long term, boolean applied, long sinceNanos,
       CompletableFuture<QueryResult> answer) {}
@@ -118,7 +118,6 @@ final class OffLogLiveness {
   }
 
   CompletableFuture<QueryResult> answer(Heartbeat hb, String principal) {
-    long arrived = System.nanoTime();
     long term = leadership.freshTerm();
     if (term < 0) {
       if (leadership.leads()) {
@@ -138,8 +137,9 @@ final class OffLogLiveness {
       return CompletableFuture.completedFuture(finish(answerNow(hb, principal, term)));
     }
     waited.incrementAndGet();
+    long since = System.nanoTime(); // only here: most heartbeats are answered at once, untimed
     CompletableFuture<QueryResult> answer = new CompletableFuture<>();
-    ready.whenComplete((ok, e) -> answerLater(new Waiting(hb, principal, term, Boolean.TRUE.equals(ok), arrived,
+    ready.whenComplete((ok, e) -> answerLater(new Waiting(hb, principal, term, Boolean.TRUE.equals(ok), since,
         answer)));
     return answer;
   }
@@ -241,14 +241,19 @@ final class OffLogLiveness {
     }
     slowWaits.incrementAndGet();
     longestWaitNanos.accumulate(nanos);
-    long now = System.nanoTime();
-    long last = lastSlowWaitNoteNanos.get();
-    if (now - last >= SLOW_WAIT_NOTE_EVERY_NANOS && lastSlowWaitNoteNanos.compareAndSet(last, now)) {
+    if (due(lastSlowWaitNoteNanos, SLOW_WAIT_NOTE_EVERY_NANOS)) {
       long total = slowWaits.get();
       LOG.info("quiet heartbeats answered {} ms or more after they arrived, waiting for this leader's earlier writes"
               + " to be applied: {} since the last such line (longest {} ms), {} in all", SLOW_WAIT_NANOS / 1_000_000,
           total - slowWaitsNoted.getAndSet(total), longestWaitNanos.getThenReset() / 1_000_000, total);
     }
+  }
+
+  /** Whether a note kept at most every {@code everyNanos} is due now; true for one caller only. */
+  private static boolean due(AtomicLong lastNanos, long everyNanos) {
+    long now = System.nanoTime();
+    long last = lastNanos.get();
+    return now - last >= everyNanos && lastNanos.compareAndSet(last, now);
   }
 
   /** Quiet heartbeats answered {@link #SLOW_WAIT_NANOS} or more after they arrived (tests). */
@@ -338,9 +343,7 @@ final class OffLogLiveness {
 
   /** At most one line per 10 s: a leader that is not fresh under load is saturated, and says so. */
   private void noteUnfresh(long total) {
-    long now = System.nanoTime();
-    long last = lastUnfreshNoteNanos.get();
-    if (now - last >= UNFRESH_NOTE_EVERY_NANOS && lastUnfreshNoteNanos.compareAndSet(last, now)) {
+    if (due(lastUnfreshNoteNanos, UNFRESH_NOTE_EVERY_NANOS)) {
       LOG.info("heartbeats sent to the log because this leader heard from no majority lately: {} in all; their"
           + " live members were renewed (a saturated leader, or slow followers)", total);
     }
