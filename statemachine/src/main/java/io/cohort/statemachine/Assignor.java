@@ -132,7 +132,7 @@ final class Assignor {
       MemberState h = slot.holder;
       state.events.memberTouched(group.name, h.consumerId);
       slot.releaseDeadlineMs = Math.max(nowMs + group.effectiveReleaseTimeoutMs(),
-          Math.max(h.deadlineMs, slot.oldSession ? h.oldDeadlineMs : 0));
+          Math.max(h.deadlineMs(), slot.oldSession ? h.oldDeadlineMs : 0));
     }
     if (target != null && slot.releaseAskedAtMs == 0) {
       slot.releaseAskedAtMs = nowMs;

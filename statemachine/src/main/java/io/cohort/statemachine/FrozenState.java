@@ -119,7 +119,7 @@ public final class FrozenState {
     for (MemberState m : g.members.values()) {
       MemberRecord.Builder mr = MemberRecord.newBuilder().setGroup(g.name).setConsumerId(m.consumerId)
           .setSessionToken(m.session).setOwner(m.owner).setLastHeartbeatMs(m.lastHeartbeatMs)
-          .setDeadlineMs(m.deadlineMs).setReplacedDeadlineMs(m.oldDeadlineMs).setReplacedLeaveEnds(m.oldLeaveEnds);
+          .setDeadlineMs(m.deadlineMs()).setReplacedDeadlineMs(m.oldDeadlineMs).setReplacedLeaveEnds(m.oldLeaveEnds);
       if (m.oldSession != null) {
         mr.setReplacedSessionToken(m.oldSession);
       }

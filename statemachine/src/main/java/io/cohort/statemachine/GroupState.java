@@ -29,6 +29,12 @@ final class GroupState {
   final ArrayList<Slot> releasing = new ArrayList<>(0);
   /** Derived: no release timeout or takeover deadline falls before this time (state machine ms). */
   long timersAtMs = Long.MAX_VALUE;
+  /**
+   * No member's session deadline is before this: a Tick whose cutoff is not past it skips the
+   * group without looking at its members (R7). Lowered by every deadline set, raised only by the
+   * scan that expires; derived, never in a snapshot (a restored group starts unknown, and scans).
+   */
+  long earliestDeadlineMs = Long.MIN_VALUE;
 
   GroupState(String name, boolean order, StartFrom startFrom, long sessionTimeoutMs,
       long heartbeatIntervalMs, long releaseTimeoutMs, Counters counters) {
@@ -88,6 +94,10 @@ final class GroupState {
     counters.members++;
     emptySinceMs = -1;
     dirty = true;
+  }
+
+  void deadlineSet(long ms) {
+    earliestDeadlineMs = Math.min(earliestDeadlineMs, ms);
   }
 
   /** Forgets the whole group (DeleteGroup): what it counted against the limits is freed. */

@@ -50,7 +50,7 @@ final class Liveness {
     if (group.dirty) {
       return needsWrite("the group awaits a rebalance");
     }
-    if (Math.max(atMs, state.nowMs) > member.deadlineMs) {
+    if (Math.max(atMs, state.nowMs) > member.deadlineMs()) {
       return needsWrite("the session's deadline passed: only the log may say whether it expired");
     }
     if (!holdsExactly(group, member, hb.getHeldList())) {
@@ -94,7 +94,7 @@ final class Liveness {
     GroupState group = state.groups.get(hb.getGroup());
     MemberState member = group == null ? null : group.members.get(hb.getConsumerId());
     return member != null && !hb.getSessionToken().isEmpty() && member.session.equals(hb.getSessionToken())
-        && Math.max(atMs, state.nowMs) <= member.deadlineMs;
+        && Math.max(atMs, state.nowMs) <= member.deadlineMs();
   }
 
   private static Result needsWrite(String why) {
@@ -119,7 +119,7 @@ final class Liveness {
       long session = r.getSessionTimeoutMs() > 0 ? Math.min(r.getSessionTimeoutMs(), Groups.MAX_SESSION_TIMEOUT_MS)
           : group.sessionTimeoutMs;
       member.lastHeartbeatMs = Math.max(member.lastHeartbeatMs, at);
-      member.deadlineMs = Math.max(member.deadlineMs, at + session);
+      member.setDeadline(group, Math.max(member.deadlineMs(), at + session));
       renewed++;
     }
     out.setRenewed(renewed).setRenewalsSkipped(skipped);

@@ -12,7 +12,8 @@ final class MemberState {
   /** The session token the leader drew at join (R11). */
   ByteString session;
   long lastHeartbeatMs;
-  long deadlineMs;
+  /** Set only through {@link #setDeadline}, which keeps the group's {@link GroupState#earliestDeadlineMs} a bound. */
+  private long deadlineMs;
   final ArrayList<Slot> held = new ArrayList<>();
 
   /**
@@ -35,6 +36,15 @@ final class MemberState {
     this.consumerId = consumerId;
     this.owner = owner;
     this.session = session;
+  }
+
+  long deadlineMs() {
+    return deadlineMs;
+  }
+
+  void setDeadline(GroupState group, long ms) {
+    deadlineMs = ms;
+    group.deadlineSet(ms);
   }
 
   boolean takeoverPending() {

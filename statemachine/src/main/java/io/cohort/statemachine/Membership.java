@@ -134,7 +134,7 @@ final class Membership {
 
   private void renew(GroupState group, MemberState member) {
     member.lastHeartbeatMs = state.nowMs;
-    member.deadlineMs = state.nowMs + group.sessionTimeoutMs;
+    member.setDeadline(group, state.nowMs + group.sessionTimeoutMs);
   }
 
   /**
@@ -275,20 +275,31 @@ final class Membership {
   /**
    * R7: removes every member whose deadline is before {@code cutoffMs} (the tick's time, or earlier
    * when the leader answered renewals after it drained them into the tick); their grants go to the others.
+   * A group none of whose deadlines can be before the cutoff is passed over: every Tick looked at
+   * every member of every group (on each replica, 4 times a second), most of a follower's work at
+   * 13,300 live consumers.
    */
   TickResult expire(long index, long cutoffMs) {
     TickResult.Builder out = TickResult.newBuilder();
     for (GroupState group : state.groups.values()) {
       Timers.fire(group, index, state);
+      if (cutoffMs <= group.earliestDeadlineMs) {
+        continue; // nobody's deadline is before the cutoff: no need to look at each member
+      }
       List<MemberState> dead = null;
+      long earliestLeft = Long.MAX_VALUE;
       for (MemberState m : group.members.values()) {
-        if (cutoffMs > m.deadlineMs) {
+        long deadline = m.deadlineMs();
+        if (cutoffMs > deadline) {
           if (dead == null) {
             dead = new ArrayList<>();
           }
           dead.add(m);
+        } else {
+          earliestLeft = Math.min(earliestLeft, deadline);
         }
       }
+      group.earliestDeadlineMs = earliestLeft; // before a revert below lowers it again
       if (dead != null) {
         for (MemberState m : dead) {
           if (m.takeoverPending()) {
@@ -310,7 +321,7 @@ final class Membership {
   void pushDeadlines() {
     for (GroupState group : state.groups.values()) {
       for (MemberState m : group.members.values()) {
-        m.deadlineMs = Math.max(m.deadlineMs, state.nowMs + group.sessionTimeoutMs);
+        m.setDeadline(group, Math.max(m.deadlineMs(), state.nowMs + group.sessionTimeoutMs));
         if (m.takeoverPending()) {
           m.oldDeadlineMs = Math.max(m.oldDeadlineMs, state.nowMs + group.sessionTimeoutMs);
         }

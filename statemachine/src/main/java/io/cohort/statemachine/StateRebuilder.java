@@ -125,7 +125,7 @@ final class StateRebuilder {
     MemberState member = new MemberState(m.getConsumerId(), m.getOwner(), version >= 4 ? m.getSessionToken()
         : legacyToken(m.getLegacySession()));
     member.lastHeartbeatMs = m.getLastHeartbeatMs();
-    member.deadlineMs = m.getDeadlineMs();
+    member.setDeadline(group, m.getDeadlineMs());
     if (version >= 4) {
       member.oldSession = m.getReplacedSessionToken().isEmpty() ? null : m.getReplacedSessionToken();
     } else {
@@ -198,7 +198,7 @@ final class StateRebuilder {
           if (slot.releasing) {
             if (slot.releaseDeadlineMs == 0 && slot.holder != null) {
               // Written before format 3, which kept no release timer: it starts at the snapshot's time.
-              slot.releaseDeadlineMs = Math.max(state.nowMs + group.effectiveReleaseTimeoutMs(), slot.holder.deadlineMs);
+              slot.releaseDeadlineMs = Math.max(state.nowMs + group.effectiveReleaseTimeoutMs(), slot.holder.deadlineMs());
             }
             group.releasing.add(slot);
             if (slot.target != null) {

@@ -22,7 +22,7 @@ final class Takeovers {
       // A full session from the join at least: the leader may have confirmed the old session off the
       // log (step 11) after the deadline the state has, and that renewal will be skipped (new session).
       member.oldDeadlineMs = Math.max(member.oldDeadlineMs,
-          Math.max(member.deadlineMs, nowMs + group.sessionTimeoutMs));
+          Math.max(member.deadlineMs(), nowMs + group.sessionTimeoutMs));
       for (Slot slot : member.held) {
         slot.oldSession = true;
         if (slot.releaseAskedAtMs == 0) {
@@ -84,7 +84,7 @@ final class Takeovers {
     member.held.clear();
     member.held.addAll(kept);
     member.session = member.oldSession;
-    member.deadlineMs = member.oldDeadlineMs;
+    member.setDeadline(group, member.oldDeadlineMs);
     member.oldSession = null;
     member.oldDeadlineMs = 0;
     member.oldLeaveEnds = false;

@@ -63,7 +63,7 @@ final class Timers {
     }
     if (due != null) {
       for (Slot s : due) {
-        if (s.target != null && state.nowMs > s.target.deadlineMs) {
+        if (s.target != null && state.nowMs > s.target.deadlineMs()) {
           cancel(s); // the target is gone (its expiry waits for a Tick): as if it had left (R4)
           state.events.memberTouched(group.name, s.holder.consumerId);
         } else {

@@ -113,7 +113,7 @@ final class Views {
     for (MemberState m : g.members.values()) {
       MemberView.Builder mv = MemberView.newBuilder().setConsumerId(m.consumerId)
           .setSessionId(SessionIds.of(m.session)).setOwner(m.owner)
-          .setLastHeartbeatMs(m.lastHeartbeatMs).setDeadlineMs(m.deadlineMs)
+          .setLastHeartbeatMs(m.lastHeartbeatMs).setDeadlineMs(m.deadlineMs())
           .setReplacedSessionId(SessionIds.of(m.oldSession)).setReplacedDeadlineMs(m.oldDeadlineMs);
       for (Slot s : m.held) {
         if (!s.oldSession) {

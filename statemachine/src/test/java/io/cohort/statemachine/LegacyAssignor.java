@@ -70,7 +70,7 @@ final class LegacyAssignor {
         slot.releaseDeadlineMs = 0;
       } else {
         if (!slot.releasing) {
-          slot.releaseDeadlineMs = Math.max(nowMs + group.effectiveReleaseTimeoutMs(), slot.holder.deadlineMs);
+          slot.releaseDeadlineMs = Math.max(nowMs + group.effectiveReleaseTimeoutMs(), slot.holder.deadlineMs());
         }
         slot.releasing = true;
         slot.target = owner;

@@ -82,7 +82,7 @@ class QuietHeartbeatTest {
     assertEquals(1, r.getTick().getRenewed());
     var member = ctx.coordinator.state().groups.get("g").members.get("A");
     assertEquals(seen, member.lastHeartbeatMs);
-    assertEquals(seen + 1_000, member.deadlineMs);
+    assertEquals(seen + 1_000, member.deadlineMs());
     assertTrue(joinedAt + 1_000 < ctx.nowMs);
   }
 
@@ -96,11 +96,11 @@ class QuietHeartbeatTest {
     ctx.apply(Command.newBuilder().setTick(Tick.newBuilder()
         .addRenewals(renewal("g", "A", a.getSessionToken(), ctx.nowMs + 60_000))));
     var member = ctx.coordinator.state().groups.get("g").members.get("A");
-    assertEquals(ctx.nowMs + 1_000, member.deadlineMs, "a seen time ahead of the tick counts as the tick's");
+    assertEquals(ctx.nowMs + 1_000, member.deadlineMs(), "a seen time ahead of the tick counts as the tick's");
     ctx.nowMs += 100;
     ctx.apply(Command.newBuilder().setTick(Tick.newBuilder()
         .addRenewals(renewal("g", "A", a.getSessionToken(), heard - 5_000))));
-    assertEquals(ctx.nowMs - 100 + 1_000, member.deadlineMs, "an old renewal moves nothing back");
+    assertEquals(ctx.nowMs - 100 + 1_000, member.deadlineMs(), "an old renewal moves nothing back");
   }
 
   @Test
@@ -109,7 +109,7 @@ class QuietHeartbeatTest {
     ctx.withTopic("t", 1).withGroup(CoordinatorTestContext.group("g", "t").setSessionTimeoutMs(1_000));
     HeartbeatResult a = ctx.heartbeat("g", "A");
     ctx.nowMs += 500;
-    long before = ctx.coordinator.state().groups.get("g").members.get("A").deadlineMs;
+    long before = ctx.coordinator.state().groups.get("g").members.get("A").deadlineMs();
     Result r = ctx.apply(Command.newBuilder().setTick(Tick.newBuilder()
         .addRenewals(renewal("g", "A", TestStamps.token(999), ctx.nowMs))
         .addRenewals(renewal("g", "B", a.getSessionToken(), ctx.nowMs))
@@ -117,7 +117,7 @@ class QuietHeartbeatTest {
     assertEquals(Code.OK, r.getCode());
     assertEquals(0, r.getTick().getRenewed());
     assertEquals(3, r.getTick().getRenewalsSkipped());
-    assertEquals(before, ctx.coordinator.state().groups.get("g").members.get("A").deadlineMs);
+    assertEquals(before, ctx.coordinator.state().groups.get("g").members.get("A").deadlineMs());
   }
 
   @Test
@@ -125,7 +125,7 @@ class QuietHeartbeatTest {
     CoordinatorTestContext ctx = new CoordinatorTestContext();
     ctx.withTopic("t", 1).withGroup(CoordinatorTestContext.group("g", "t").setSessionTimeoutMs(1_000));
     ctx.heartbeat("g", "A");
-    long deadline = ctx.coordinator.state().groups.get("g").members.get("A").deadlineMs;
+    long deadline = ctx.coordinator.state().groups.get("g").members.get("A").deadlineMs();
     ctx.nowMs = deadline + 50;
     Result kept = ctx.apply(Command.newBuilder().setTick(Tick.newBuilder().setExpiryCutoffMs(deadline)));
     assertEquals(0, kept.getTick().getExpiredCount(), "renewals answered after the cutoff may be on their way");
@@ -145,9 +145,9 @@ class QuietHeartbeatTest {
     ctx.apply(Command.newBuilder().setTick(Tick.newBuilder().addRenewals(renewal("g", "A", a.getSessionToken(), seen)
         .toBuilder().setSessionTimeoutMs(1_000))));
     var member = ctx.coordinator.state().groups.get("g").members.get("A");
-    assertEquals(seen + 1_000, member.deadlineMs, "the client was told 1 s");
+    assertEquals(seen + 1_000, member.deadlineMs(), "the client was told 1 s");
     ctx.apply(Command.newBuilder().setTick(Tick.newBuilder().addRenewals(renewal("g", "A", a.getSessionToken(), seen))));
-    assertEquals(seen + 5_000, member.deadlineMs, "no session told (a shed heartbeat): the group's");
+    assertEquals(seen + 5_000, member.deadlineMs(), "no session told (a shed heartbeat): the group's");
   }
 
   @Test
@@ -230,6 +230,7 @@ class QuietHeartbeatTest {
       }
       for (step = 0; step < steps; step++) {
         act();
+        checkEarliestDeadlines();
         for (int k = 0; k < 4; k++) {
           check();
         }
@@ -292,7 +293,29 @@ class QuietHeartbeatTest {
       if (rnd.nextInt(4) == 0) {
         t.setExpiryCutoffMs(nowMs - rnd.nextInt(500));
       }
+      Map<MemberState, Boolean> takeoverBefore = new HashMap<>();
+      c.state().groups.values().forEach(g -> g.members.values().forEach(m -> takeoverBefore.put(m, m.takeoverPending())));
       admin(Command.newBuilder().setTick(t).build());
+      // R7: the tick left nobody whose deadline is before its cutoff, though it may skip whole groups
+      long cutoff = t.hasExpiryCutoffMs() ? Math.min(t.getExpiryCutoffMs(), c.state().nowMs) : c.state().nowMs;
+      for (GroupState g : c.state().groups.values()) {
+        for (MemberState m : g.members.values()) {
+          boolean reverted = takeoverBefore.getOrDefault(m, false) && !m.takeoverPending();
+          assertTrue(m.deadlineMs() >= cutoff || reverted, "seed " + seed + " step " + step + ": " + g.name + "/"
+              + m.consumerId + " outlived its deadline " + m.deadlineMs() + " at the tick's cutoff " + cutoff);
+        }
+      }
+    }
+
+    /** What lets a tick skip a group: no member's deadline is before the group's bound. */
+    void checkEarliestDeadlines() {
+      for (GroupState g : c.state().groups.values()) {
+        for (MemberState m : g.members.values()) {
+          assertTrue(g.earliestDeadlineMs <= m.deadlineMs(), "seed " + seed + " step " + step + ": " + g.name
+              + "/" + m.consumerId + "'s deadline " + m.deadlineMs() + " is before the group's bound "
+              + g.earliestDeadlineMs);
+        }
+      }
     }
 
     /** What an honest process would send: its grants minus those it was asked to release. */
