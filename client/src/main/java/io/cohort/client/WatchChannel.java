@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ClientCall;
@@ -49,7 +52,16 @@ final class WatchChannel implements AutoCloseable {
   private final SslContext tls; // null: plaintext
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final Map<String, QuietStream> quietStreams = new ConcurrentHashMap<>();
+  /**
+   * Fails quiet heartbeats past their timeout, every {@link #SWEEP_EVERY_MS}: one pass over what is
+   * in flight instead of a timer set and cancelled per heartbeat (at 16,600 heartbeats/s those
+   * timers' shared queue and wake-ups were a visible part of a load's CPU). Started with the first stream.
+   */
+  private volatile ScheduledExecutorService sweeper;
   private volatile boolean closed;
+
+  /** A quiet heartbeat fails at most this long after its timeout. */
+  static final long SWEEP_EVERY_MS = 50;
 
   WatchChannel(Peers peers, ClientTls tls) {
     this.peers = peers;
@@ -96,7 +108,8 @@ final class WatchChannel implements AutoCloseable {
   /**
    * Sends a quiet heartbeat to {@code peer} on this client's stream to it (opened on first use,
    * again after it broke): its off-log answer, whatever the code, and the leader a follower named.
-   * Not answered within {@code timeoutMs}: fails with a timeout; if no answer at all came on the
+   * Not answered within {@code timeoutMs}: fails with a {@link TimeoutException} (at most {@link
+   * #SWEEP_EVERY_MS} later); if no answer at all came on the
    * stream meanwhile, the stream is reset (a wedged connection is not reused). A stream still
    * answering is kept: resetting it would fail every heartbeat waiting on it at once, and under
    * overload send them all to the log.
@@ -117,13 +130,51 @@ final class WatchChannel implements AutoCloseable {
       return open;
     }
     ManagedChannel channel = channel(peer);
+    startSweeper();
     return quietStreams.compute(peer, (id, s) -> s != null && !s.broken ? s : new QuietStream(peer, channel));
   }
+
+  private void startSweeper() {
+    if (sweeper != null) {
+      return;
+    }
+    synchronized (this) {
+      if (sweeper == null && !closed) {
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "cohort-quiet-timeouts");
+          t.setDaemon(true);
+          return t;
+        });
+        s.scheduleWithFixedDelay(this::sweep, SWEEP_EVERY_MS, SWEEP_EVERY_MS, TimeUnit.MILLISECONDS);
+        sweeper = s;
+      }
+    }
+  }
+
+  /** Whether the timeout thread runs (tests). */
+  boolean sweeping() {
+    ScheduledExecutorService s = sweeper;
+    return s != null && !s.isTerminated();
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    for (QuietStream s : quietStreams.values()) {
+      try {
+        s.failOverdue(now);
+      } catch (RuntimeException e) {
+        s.reset("a timeout check failed: " + e); // never lose the sweeper to one stream
+      }
+    }
+  }
+
+  /** A quiet heartbeat waiting for its answer: when it was sent, and when it times out (nanoTime). */
+  private record Sent(CompletableFuture<QuietHeartbeatAnswer> answer, long sentNanos, long dueNanos, long timeoutMs) {}
 
   /** One long-lived stream of quiet heartbeats to one peer; answers are matched to requests by id. */
   private final class QuietStream implements StreamObserver<QuietHeartbeatAnswer> {
     private final String peer;
-    private final Map<Long, CompletableFuture<QuietHeartbeatAnswer>> pending = new ConcurrentHashMap<>();
+    private final Map<Long, Sent> pending = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final StreamObserver<QuietHeartbeatRequest> requests;
     private volatile boolean broken;
@@ -139,7 +190,8 @@ final class WatchChannel implements AutoCloseable {
     CompletableFuture<QuietHeartbeatAnswer> send(Heartbeat hb, long timeoutMs) {
       long id = ids.incrementAndGet();
       CompletableFuture<QuietHeartbeatAnswer> answer = new CompletableFuture<>();
-      pending.put(id, answer);
+      long now = System.nanoTime();
+      pending.put(id, new Sent(answer, now, now + TimeUnit.MILLISECONDS.toNanos(timeoutMs), timeoutMs));
       synchronized (this) { // a StreamObserver takes one caller at a time
         if (broken) {
           pending.remove(id);
@@ -148,13 +200,25 @@ final class WatchChannel implements AutoCloseable {
         }
         requests.onNext(QuietHeartbeatRequest.newBuilder().setId(id).setHeartbeat(hb).build());
       }
-      long sentNanos = System.nanoTime();
-      return answer.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
-        pending.remove(id);
-        if (e instanceof java.util.concurrent.TimeoutException && lastAnswerNanos - sentNanos < 0) {
-          reset("no quiet heartbeat was answered in the " + timeoutMs + " ms since one was sent");
+      return answer;
+    }
+
+    /** Fails what is past its timeout; resets the stream if one of them had no answer at all after it. */
+    void failOverdue(long nowNanos) {
+      Sent silentSince = null;
+      for (Map.Entry<Long, Sent> e : pending.entrySet()) {
+        Sent s = e.getValue();
+        if (nowNanos - s.dueNanos() >= 0 && pending.remove(e.getKey(), s)) {
+          s.answer().completeExceptionally(new TimeoutException("quiet heartbeat to " + peer + ": no answer in "
+              + s.timeoutMs() + " ms"));
+          if (lastAnswerNanos - s.sentNanos() < 0) {
+            silentSince = s;
+          }
         }
-      });
+      }
+      if (silentSince != null) {
+        reset("no quiet heartbeat was answered in the " + silentSince.timeoutMs() + " ms since one was sent");
+      }
     }
 
     private void reset(String why) {
@@ -170,9 +234,9 @@ final class WatchChannel implements AutoCloseable {
     @Override
     public void onNext(QuietHeartbeatAnswer a) {
       lastAnswerNanos = System.nanoTime();
-      CompletableFuture<QuietHeartbeatAnswer> f = pending.remove(a.getId());
-      if (f != null) {
-        f.complete(a);
+      Sent s = pending.remove(a.getId());
+      if (s != null) {
+        s.answer().complete(a);
       }
     }
 
@@ -192,9 +256,9 @@ final class WatchChannel implements AutoCloseable {
       }
       quietStreams.remove(peer, this);
       for (Long id : List.copyOf(pending.keySet())) {
-        CompletableFuture<QuietHeartbeatAnswer> f = pending.remove(id);
-        if (f != null) {
-          f.completeExceptionally(why);
+        Sent s = pending.remove(id);
+        if (s != null) {
+          s.answer().completeExceptionally(why);
         }
       }
     }
@@ -230,6 +294,11 @@ final class WatchChannel implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    synchronized (this) {
+      if (sweeper != null) {
+        sweeper.shutdownNow();
+      }
+    }
     for (ManagedChannel c : channels.values()) {
       c.shutdownNow(); // open streams fail their pending quiet heartbeats
     }
