@@ -8,7 +8,7 @@
 # Extra JMH arguments, e.g. -f 1 -wi 1, or -p partitions=10000 -p members=1000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -o -q -pl statemachine test-compile dependency:build-classpath \
+mvn -B -q -pl statemachine test-compile org.apache.maven.plugins:maven-dependency-plugin:3.11.0:build-classpath \
   -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test
 # A private copy of the classes, so a build during a long run cannot pull them from under the forks.
 classes=$(mktemp -d /tmp/cohort-bench-classes.XXXXXX)
