@@ -275,9 +275,8 @@ final class Membership {
   /**
    * R7: removes every member whose deadline is before {@code cutoffMs} (the tick's time, or earlier
    * when the leader answered renewals after it drained them into the tick); their grants go to the others.
-   * A group none of whose deadlines can be before the cutoff is passed over: every Tick looked at
-   * every member of every group (on each replica, 4 times a second), most of a follower's work at
-   * 13,300 live consumers.
+   * A group none of whose deadlines can be before the cutoff is passed over: a Tick (4 a second, on
+   * every replica) walked every member of every group, ~330 µs at 16,600 members (ApplyBenchmark.tick).
    */
   TickResult expire(long index, long cutoffMs) {
     TickResult.Builder out = TickResult.newBuilder();
