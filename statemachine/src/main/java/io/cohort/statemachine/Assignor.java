@@ -21,6 +21,17 @@ final class Assignor {
 
   static void rebalance(GroupState group, long index, CoordinatorState state) {
     long nowMs = state.nowMs;
+    if (group.formingUntilMs != 0) {
+      if (group.forming(nowMs)) {
+        // Nobody holds anything while the group forms (only joins into an empty group start it):
+        // nothing to release or grant until its timer ends it.
+        group.dirty = false;
+        group.releasing.clear();
+        group.timersAtMs = Timers.nextAt(group, state);
+        return;
+      }
+      group.endForming();
+    }
     group.dirty = false;
     group.releasing.clear();
     ArrayList<Slot> assignable = new ArrayList<>();

@@ -186,6 +186,10 @@ final class CommandValidator {
         return r;
       }
     }
+    r = Groups.checkInitialRebalanceDelay(c.getInitialRebalanceDelayMs());
+    if (r != null) {
+      return r;
+    }
     return Groups.checkTiming(Groups.sessionOf(c), Groups.intervalOf(c), c.getReleaseTimeoutMs());
   }
 
@@ -216,6 +220,12 @@ final class CommandValidator {
         && (release < minRelease || release > Groups.MAX_RELEASE_TIMEOUT_MS)) {
       return invalid("release timeout must be 0 (the session timeout) or in " + minRelease + ".."
           + Groups.MAX_RELEASE_TIMEOUT_MS + " ms (at least the session timeout), got " + release);
+    }
+    if (u.hasInitialRebalanceDelayMs()) {
+      r = Groups.checkInitialRebalanceDelay(u.getInitialRebalanceDelayMs());
+      if (r != null) {
+        return r;
+      }
     }
     return u.hasRetentionMs() ? Groups.checkRetention(u.getRetentionMs()) : null;
   }

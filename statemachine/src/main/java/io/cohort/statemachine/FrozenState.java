@@ -111,9 +111,13 @@ public final class FrozenState {
         .setOrder(g.order).setSessionTimeoutMs(g.sessionTimeoutMs)
         .setHeartbeatIntervalMs(g.heartbeatIntervalMs).setStartFrom(g.startFrom)
         .setReleaseTimeoutMs(g.releaseTimeoutMs).setRetentionMs(g.retentionMs)
+        .setInitialRebalanceDelayMs(g.initialRebalanceDelayMs)
         .build();
     if (g.emptySinceMs >= 0) {
       group = group.toBuilder().setEmptySinceMs(g.emptySinceMs).build();
+    }
+    if (g.formingUntilMs != 0) {
+      group = group.toBuilder().setFormingSinceMs(g.formingSinceMs).setFormingUntilMs(g.formingUntilMs).build();
     }
     List<MemberRecord> members = new ArrayList<>(g.members.size());
     for (MemberState m : g.members.values()) {

@@ -18,6 +18,18 @@ final class GroupState {
   long retentionMs = Groups.DEFAULT_RETENTION_MS;
   /** Since when it has no members (state machine ms); -1 while it has members (or since unknown). */
   long emptySinceMs = -1;
+  /**
+   * R4, as Kafka's {@code group.initial.rebalance.delay.ms}: when members join an empty group, it
+   * assigns nothing until this long after the latest join (at most {@link #MAX_FORMING_DELAYS} times
+   * this after the first), so a cold start of many consumers is one assignment, not a handoff per
+   * join. 0 = none.
+   */
+  long initialRebalanceDelayMs;
+  /** While non-zero the group forms: nothing is assigned before this time (state machine ms). */
+  long formingUntilMs;
+  /** When the forming began (the first join into the empty group); meaningful while forming. */
+  long formingSinceMs;
+  static final int MAX_FORMING_DELAYS = 10;
   final TreeMap<String, MemberState> members = new TreeMap<>();
   /** topic -> slots indexed by partition id. */
   final TreeMap<String, ArrayList<Slot>> slots = new TreeMap<>();
@@ -86,6 +98,34 @@ final class GroupState {
       list.add(new Slot(topic.name, topic.partition(id)));
     }
     counters.slots += list.size() - before;
+    dirty = true;
+  }
+
+  /**
+   * A new member joins at {@code nowMs}: an empty group with an initial delay starts to form, and
+   * a forming group waits the delay again, within its cap. Nobody holds anything while it forms.
+   */
+  void formOnJoin(long nowMs) {
+    if (initialRebalanceDelayMs == 0) {
+      return;
+    }
+    if (members.isEmpty()) {
+      formingSinceMs = nowMs;
+    } else if (formingUntilMs == 0) {
+      return; // assigned already: a join into a running group is handed its share at once
+    }
+    formingUntilMs = Math.min(nowMs + initialRebalanceDelayMs, formingSinceMs + MAX_FORMING_DELAYS * initialRebalanceDelayMs);
+  }
+
+  /** Whether the group still forms at {@code nowMs}: it assigns nothing yet. */
+  boolean forming(long nowMs) {
+    return formingUntilMs != 0 && nowMs < formingUntilMs;
+  }
+
+  /** The group stops forming: its next rebalance assigns. */
+  void endForming() {
+    formingUntilMs = 0;
+    formingSinceMs = 0;
     dirty = true;
   }
 

@@ -23,6 +23,8 @@ final class Groups {
   static final long DEFAULT_RETENTION_MS = 7L * 24 * 3600 * 1000;
   static final long MIN_RETENTION_MS = 1_000;
   static final long MAX_RETENTION_MS = 3650L * 24 * 3600 * 1000;
+  /** R4: at most ten times this after its first join a forming group assigns (Kafka's default rebalance timeout: 5 min). */
+  static final long MAX_INITIAL_REBALANCE_DELAY_MS = 30_000;
 
   private final CoordinatorState state;
 
@@ -61,6 +63,15 @@ final class Groups {
     return null;
   }
 
+  /** Null when the initial rebalance delay is in range. */
+  static Result checkInitialRebalanceDelay(long delayMs) {
+    if (delayMs < 0 || delayMs > MAX_INITIAL_REBALANCE_DELAY_MS) {
+      return Results.rejected(Code.INVALID_ARGUMENT, "initial rebalance delay must be in 0.."
+          + MAX_INITIAL_REBALANCE_DELAY_MS + " ms, got " + delayMs);
+    }
+    return null;
+  }
+
   /** Null when the retention is 0 (kept forever) or in range. */
   static Result checkRetention(long retentionMs) {
     if (retentionMs != 0 && (retentionMs < MIN_RETENTION_MS || retentionMs > MAX_RETENTION_MS)) {
@@ -87,6 +98,7 @@ final class Groups {
     GroupState group = state.newGroup(c.getGroup(), c.getOrder(), startFrom, sessionOf(c), intervalOf(c),
         c.getReleaseTimeoutMs());
     group.retentionMs = c.hasRetentionMs() ? c.getRetentionMs() : DEFAULT_RETENTION_MS;
+    group.initialRebalanceDelayMs = c.getInitialRebalanceDelayMs();
     group.emptySinceMs = state.nowMs; // no members yet: its retention runs from its creation (R7)
     for (String t : topics) {
       group.addTopic(state.topics.get(t));
@@ -145,6 +157,12 @@ final class Groups {
     }
     if (u.hasRetentionMs()) {
       group.retentionMs = u.getRetentionMs();
+    }
+    if (u.hasInitialRebalanceDelayMs()) {
+      group.initialRebalanceDelayMs = u.getInitialRebalanceDelayMs();
+      if (group.initialRebalanceDelayMs == 0 && group.formingUntilMs != 0) {
+        group.endForming(); // no delay any more: it assigns now
+      }
     }
     for (String t : added) {
       group.addTopic(state.topics.get(t));

@@ -107,6 +107,7 @@ final class Membership {
               + state.limits.maxMembers() + " members");
         }
         member = new MemberState(consumerId, stamp.principal(), stamp.sessionToken());
+        group.formOnJoin(state.nowMs);
         group.addMember(member);
       } else {
         Takeovers.start(group, member, stamp.sessionToken(), state.nowMs);

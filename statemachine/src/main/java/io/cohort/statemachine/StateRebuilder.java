@@ -101,6 +101,9 @@ final class StateRebuilder {
     // member joins and leaves (every replica that loads the record decides the same).
     group.retentionMs = g.hasRetentionMs() ? g.getRetentionMs() : Groups.DEFAULT_RETENTION_MS;
     group.emptySinceMs = g.hasEmptySinceMs() ? g.getEmptySinceMs() : -1;
+    group.initialRebalanceDelayMs = g.getInitialRebalanceDelayMs();
+    group.formingSinceMs = g.getFormingSinceMs();
+    group.formingUntilMs = g.getFormingUntilMs();
     for (String t : g.getTopicsList()) {
       TopicState topic = state.topics.get(t);
       if (topic == null) {

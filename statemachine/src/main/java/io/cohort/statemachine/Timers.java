@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The two deadlines a group keeps besides its members' sessions (R2): a holder asked to release
+ * The deadlines a group keeps besides its members' sessions (R2): a holder asked to release
  * that has not done so within the release timeout loses the grant to its target, and a replaced
  * session (static-membership takeover) whose deadline passed hands its grants to the new session.
  * Checked by every command that touches the group and by Tick; cheap when nothing is due.
@@ -24,7 +24,7 @@ final class Timers {
 
   /** No timer of the group fires before this time. */
   static long nextAt(GroupState group, CoordinatorState state) {
-    long at = Long.MAX_VALUE;
+    long at = group.formingUntilMs != 0 ? group.formingUntilMs : Long.MAX_VALUE;
     for (int i = 0, n = group.releasing.size(); i < n; i++) {
       Slot s = group.releasing.get(i);
       if (s.releasing && s.holder != null) {
@@ -39,12 +39,19 @@ final class Timers {
     return at;
   }
 
-  /** Fires what is due (ended takeovers first, then release timeouts) and rebalances if anything changed. */
+  /**
+   * Fires what is due (the end of a group's forming, ended takeovers, then release timeouts) and
+   * rebalances if anything changed.
+   */
   static void fire(GroupState group, long index, CoordinatorState state) {
     if (state.nowMs < group.timersAtMs) {
       return;
     }
     boolean changed = false;
+    if (group.formingUntilMs != 0 && !group.forming(state.nowMs)) {
+      group.endForming(); // its first assignment
+      changed = true;
+    }
     for (MemberState m : group.members.values()) {
       if (m.takeoverPending() && state.nowMs > m.oldDeadlineMs) {
         Takeovers.end(group, m, index, state);

@@ -73,7 +73,11 @@ final class Views {
     GroupSummary.Builder b = GroupSummary.newBuilder().setGroup(g.name).addAllTopics(g.slots.keySet())
         .setOrder(g.order).setMembers(g.members.size()).setSessionTimeoutMs(g.sessionTimeoutMs)
         .setHeartbeatIntervalMs(g.heartbeatIntervalMs).setStartFrom(g.startFrom)
-        .setReleaseTimeoutMs(g.effectiveReleaseTimeoutMs()).setRetentionMs(g.retentionMs);
+        .setReleaseTimeoutMs(g.effectiveReleaseTimeoutMs()).setRetentionMs(g.retentionMs)
+        .setInitialRebalanceDelayMs(g.initialRebalanceDelayMs);
+    if (g.formingUntilMs != 0) {
+      b.setFormingUntilMs(g.formingUntilMs);
+    }
     if (g.emptySinceMs >= 0) {
       b.setEmptySinceMs(g.emptySinceMs);
       if (g.deleteAtMs() != Long.MAX_VALUE) {

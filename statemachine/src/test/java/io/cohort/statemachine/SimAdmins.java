@@ -138,6 +138,9 @@ abstract class SimAdmins extends SimCluster {
     if (rnd.nextInt(4) == 0) {
       u.addAddTopics(anyTopic());
     }
+    if (delays.nextInt(3) == 0) {
+      u.setInitialRebalanceDelayMs(initialRebalanceDelayMs()); // 0 ends a forming group's wait at once
+    }
     action += " update " + group + " session " + session;
     append(Command.newBuilder().setUpdateGroup(u).build());
   }

@@ -79,6 +79,18 @@ abstract class SimCluster {
   SimCluster(long seed) {
     this.seed = seed;
     this.rnd = new Random(seed);
+    this.delays = new Random(~seed);
+  }
+
+  /**
+   * Draws the groups' initial rebalance delays (R4), apart from {@link #rnd} so that adding them left
+   * every other choice of a seed as it was.
+   */
+  final Random delays;
+
+  /** An initial rebalance delay: none in half the groups, else up to 1 s (forming ends within a quiet period). */
+  long initialRebalanceDelayMs() {
+    return delays.nextBoolean() ? 0 : 100 + delays.nextInt(901);
   }
 
   // ------------------------------------------------------------------ the cluster
@@ -221,7 +233,8 @@ abstract class SimCluster {
   void createGroup(String name, boolean order, long sessionMs, String... topicNames) {
     Result r = append(Command.newBuilder().setCreateGroup(CreateGroup.newBuilder().setGroup(name).setOrder(order)
         .addAllTopics(List.of(topicNames)).setSessionTimeoutMs(sessionMs).setHeartbeatIntervalMs(sessionMs / 4)
-        .setReleaseTimeoutMs(rnd.nextBoolean() ? 0 : sessionMs + rnd.nextInt(3_000))).build());
+        .setReleaseTimeoutMs(rnd.nextBoolean() ? 0 : sessionMs + rnd.nextInt(3_000))
+        .setInitialRebalanceDelayMs(initialRebalanceDelayMs())).build());
     if (r.getCode() == Code.OK) {
       groups.put(name, order);
       activeIds.put(name, 2 + rnd.nextInt(6));

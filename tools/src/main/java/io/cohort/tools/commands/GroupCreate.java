@@ -36,6 +36,11 @@ public final class GroupCreate implements CliCommand {
       + "(7d, 12h, 30m, ...; 0 = keep it forever; default 7d)")
   String retention;
 
+  @Parameter(names = "--initial-rebalance-delay-ms", description = "when consumers join the empty group, assign nothing "
+      + "until this long after the latest join (at most ten times this after the first), so a cold start of many "
+      + "consumers is one assignment, not a handoff per join (0..30000; default 0: at once)")
+  long initialRebalanceDelayMs;
+
   @Parameter(names = "--json", description = "print JSON")
   boolean json;
 
@@ -51,7 +56,8 @@ public final class GroupCreate implements CliCommand {
     };
     CreateGroup spec = CreateGroup.newBuilder().setGroup(Args.newName("group", group.get(0)))
         .addAllTopics(Args.distinctTopics(topics)).setOrder(order).setSessionTimeoutMs(sessionTimeoutMs)
-        .setHeartbeatIntervalMs(heartbeatIntervalMs).setStartFrom(start).build();
+        .setHeartbeatIntervalMs(heartbeatIntervalMs).setStartFrom(start)
+        .setInitialRebalanceDelayMs(initialRebalanceDelayMs).build();
     if (retention != null) {
       spec = spec.toBuilder().setRetentionMs(Args.durationMs("--retention", retention)).build();
     }

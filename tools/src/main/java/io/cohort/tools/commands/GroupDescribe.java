@@ -60,6 +60,10 @@ public final class GroupDescribe implements CliCommand {
           s.hasDeleteAtMs() ? "deleted with its checkpoints in " + Tables.duration(Math.max(0, s.getDeleteAtMs() - g.getNowMs()))
               + " unless a consumer joins (R7)" : "kept forever (retention 0)");
     }
+    if (s.hasFormingUntilMs()) {
+      ctx.out.printf("forming: nothing is assigned for another %s (initial rebalance delay %dms after each join)%n",
+          Tables.duration(Math.max(0, s.getFormingUntilMs() - g.getNowMs())), s.getInitialRebalanceDelayMs());
+    }
     ctx.out.println();
     Table members = new Table("MEMBER", "PARTITIONS", "LAST-HEARTBEAT");
     for (MemberView m : g.getMembersList()) {

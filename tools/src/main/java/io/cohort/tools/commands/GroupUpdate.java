@@ -31,6 +31,10 @@ public final class GroupUpdate implements CliCommand {
       + "(7d, 12h, 30m, ...; 0 = keep it forever)")
   String retention;
 
+  @Parameter(names = "--initial-rebalance-delay-ms", description = "when consumers join the empty group, assign nothing "
+      + "until this long after the latest join (0..30000; 0 = at once, and a forming group assigns now)")
+  Long initialRebalanceDelayMs;
+
   @Parameter(names = "--add-topic", description = "a topic to read too (repeat for more)")
   List<String> addTopics = new ArrayList<>();
 
@@ -55,12 +59,15 @@ public final class GroupUpdate implements CliCommand {
     if (retention != null) {
       u.setRetentionMs(Args.durationMs("--retention", retention));
     }
+    if (initialRebalanceDelayMs != null) {
+      u.setInitialRebalanceDelayMs(initialRebalanceDelayMs);
+    }
     if (!addTopics.isEmpty()) {
       u.addAllAddTopics(Args.distinctTopics(addTopics));
     }
     if (u.build().equals(UpdateGroup.newBuilder().setGroup(group.get(0)).build())) {
       throw new ParameterException("nothing to change: give --session-timeout-ms, --heartbeat-interval-ms, "
-          + "--release-timeout-ms, --retention or --add-topic");
+          + "--release-timeout-ms, --retention, --initial-rebalance-delay-ms or --add-topic");
     }
     Writes.report(ctx, json, Writes.send(ctx.client(cluster), Command.newBuilder().setUpdateGroup(u).build()));
     return 0;

@@ -119,6 +119,8 @@ public final class JsonViews {
     out.put("retentionMs", s.getRetentionMs());
     out.put("emptySinceMs", s.hasEmptySinceMs() ? s.getEmptySinceMs() : null);
     out.put("deleteAtMs", s.hasDeleteAtMs() ? s.getDeleteAtMs() : null);
+    out.put("initialRebalanceDelayMs", s.getInitialRebalanceDelayMs());
+    out.put("formingUntilMs", s.hasFormingUntilMs() ? s.getFormingUntilMs() : null);
   }
 
   public static ObjectNode summary(GroupSummary s) {
