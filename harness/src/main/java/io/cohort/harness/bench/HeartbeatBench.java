@@ -68,6 +68,15 @@ public final class HeartbeatBench implements CliCommand {
       + "within one interval")
   int joinRate = 500;
 
+  // Each step starts from empty groups. Without a delay the first member takes all 100 partitions and
+  // each later join takes its share from the others: ~86,000 handoffs at 16,600 consumers, two
+  // replicated heartbeats each, which on 2 cores outlast the warm-up and were where every collapse
+  // began (docs/BENCHMARKS.md). Kafka's brokers default to 3 s for the same reason.
+  @Parameter(names = "--initial-rebalance-delay-ms", description = "the groups' initial rebalance delay: joins into an "
+      + "empty group are assigned together this long after the latest (at most ten times this after the first); 0: "
+      + "each join is handed its share at once")
+  long initialRebalanceDelayMs = 3_000;
+
   @Parameter(names = "--quiet-while-waiting", arity = 1, description = "with --quiet: a member whose only handoff is a "
       + "grant it waits for polls at the handoff interval quietly (false: through the log, as before)")
   boolean quietWhileWaiting = true;
@@ -118,10 +127,11 @@ public final class HeartbeatBench implements CliCommand {
     int[] levels = BenchOptions.positives("--noop-in-flight", noopLevels);
     if (intervalMs < 100 || groupSize < 1 || capacityStart < 1 || capacityFactor <= 1 || capacityMax < capacityStart
         || warmupS < 0 || firstWarmupS < 0 || measureS < 1 || clientCount < 1 || noopWarmupS < 0 || noopMeasureS < 1
-        || joinRate < 0 || settleMaxS < 0 || overloadConsumers < 0) {
+        || joinRate < 0 || settleMaxS < 0 || overloadConsumers < 0 || initialRebalanceDelayMs < 0) {
       throw new IllegalArgumentException("need --interval-ms >= 100, --group-size >= 1, --capacity-start >= 1, "
           + "--capacity-factor > 1, --capacity-max >= --capacity-start, --warmup-s/--first-warmup-s/--noop-warmup-s/--settle-max-s >= 0, "
-          + "--measure-s/--noop-measure-s >= 1, --clients >= 1, --join-rate >= 0, --overload-consumers >= 0");
+          + "--measure-s/--noop-measure-s >= 1, --clients >= 1, --join-rate >= 0, --overload-consumers >= 0, "
+          + "--initial-rebalance-delay-ms >= 0");
     }
     boolean baseline = !noBaseline && options.peers == null;
     out.printf("bench heartbeat: %s heartbeats%s at a %d ms interval, groups of %d; steps from %,d consumers x%.2f "
@@ -228,16 +238,18 @@ public final class HeartbeatBench implements CliCommand {
     long t0 = System.nanoTime();
     for (int g = groups.size(); g < needed; g++) { // groups are reused: every member leaves after its step
       groups.add(scratch.topicAndGroup("hb-" + g, groupSize, CreateGroup.newBuilder().setSessionTimeoutMs(session)
-          .setHeartbeatIntervalMs(intervalMs).setStartFrom(StartFrom.BEGIN)));
+          .setHeartbeatIntervalMs(intervalMs).setStartFrom(StartFrom.BEGIN)
+          .setInitialRebalanceDelayMs(initialRebalanceDelayMs)));
     }
     HeartbeatSim sim = new HeartbeatSim(clients, 2, quiet, quietWhileWaiting, watches);
     long joinMs = joinRate == 0 ? intervalMs : Math.max(intervalMs, consumers * 1000L / joinRate);
     for (int g = 0; g < needed; g++) {
       sim.add(groups.get(g), "s" + step + "-c", Math.min(groupSize, consumers - g * groupSize), joinMs);
     }
-    out.printf("step %d (%s): %,d consumers in %d groups at %d ms (session %d ms; groups ready in %.1f s): joining over "
-            + "%.1f s, then warm-up %d s ...%n",
-        step, kind, consumers, needed, intervalMs, session, (System.nanoTime() - t0) / 1e9, joinMs / 1000.0, warmS);
+    out.printf("step %d (%s): %,d consumers in %d groups at %d ms (session %d ms, initial rebalance delay %d ms; groups "
+            + "ready in %.1f s): joining over %.1f s, then warm-up %d s ...%n",
+        step, kind, consumers, needed, intervalMs, session, initialRebalanceDelayMs, (System.nanoTime() - t0) / 1e9,
+        joinMs / 1000.0, warmS);
     out.flush();
     ServerProcesses.sleepMs(joinMs + warmS * 1000L);
     long settleFrom = System.nanoTime();
