@@ -23,7 +23,7 @@ final class Groups {
   static final long DEFAULT_RETENTION_MS = 7L * 24 * 3600 * 1000;
   static final long MIN_RETENTION_MS = 1_000;
   static final long MAX_RETENTION_MS = 3650L * 24 * 3600 * 1000;
-  /** R4: at most ten times this after its first join a forming group assigns (Kafka's default rebalance timeout: 5 min). */
+  /** R4: the longest initial rebalance delay (Kafka's default is 3 s). */
   static final long MAX_INITIAL_REBALANCE_DELAY_MS = 30_000;
 
   private final CoordinatorState state;

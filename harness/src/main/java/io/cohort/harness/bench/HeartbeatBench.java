@@ -73,7 +73,7 @@ public final class HeartbeatBench implements CliCommand {
   // replicated heartbeats each, which on 2 cores outlast the warm-up and were where every collapse
   // began (docs/BENCHMARKS.md). Kafka's brokers default to 3 s for the same reason.
   @Parameter(names = "--initial-rebalance-delay-ms", description = "the groups' initial rebalance delay: joins into an "
-      + "empty group are assigned together this long after the latest (at most ten times this after the first); 0: "
+      + "empty group are assigned together this long after the latest (at most a minute after the first); 0: "
       + "each join is handed its share at once")
   long initialRebalanceDelayMs = 3_000;
 

@@ -37,7 +37,7 @@ public final class GroupCreate implements CliCommand {
   String retention;
 
   @Parameter(names = "--initial-rebalance-delay-ms", description = "when consumers join the empty group, assign nothing "
-      + "until this long after the latest join (at most ten times this after the first), so a cold start of many "
+      + "until this long after the latest join (at most a minute after the first), so a cold start of many "
       + "consumers is one assignment, not a handoff per join (0..30000; default 0: at once)")
   long initialRebalanceDelayMs;
 
