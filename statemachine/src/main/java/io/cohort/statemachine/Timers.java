@@ -6,8 +6,9 @@ import java.util.List;
 /**
  * The deadlines a group keeps besides its members' sessions (R2): a holder asked to release
  * that has not done so within the release timeout loses the grant to its target, and a replaced
- * session (static-membership takeover) whose deadline passed hands its grants to the new session.
- * Checked by every command that touches the group and by Tick; cheap when nothing is due.
+ * session (static-membership takeover) whose deadline passed hands its grants to the new session;
+ * and a forming group's first assignment (R4, the initial rebalance delay). Checked by every
+ * command that touches the group and by Tick; cheap when nothing is due.
  *
  * <p>Why this never gives a second reader: a holder that has not heard the request has had no
  * successful heartbeat since it was asked (every answer repeats it), so it stops reading by its own

@@ -70,8 +70,8 @@ public final class HeartbeatBench implements CliCommand {
 
   // Each step starts from empty groups. Without a delay the first member takes all 100 partitions and
   // each later join takes its share from the others: ~86,000 handoffs at 16,600 consumers, two
-  // replicated heartbeats each, which on 2 cores outlast the warm-up and were where every collapse
-  // began (docs/BENCHMARKS.md). Kafka's brokers default to 3 s for the same reason.
+  // replicated heartbeats each, which on 2 cores often outlasted the warm-up (docs/BENCHMARKS.md).
+  // Kafka's brokers default to 3 s for the same reason.
   @Parameter(names = "--initial-rebalance-delay-ms", description = "the groups' initial rebalance delay: joins into an "
       + "empty group are assigned together this long after the latest (at most a minute after the first); 0: "
       + "each join is handed its share at once")
