@@ -50,8 +50,7 @@ final class Timers {
     }
     boolean changed = false;
     if (group.formingUntilMs != 0 && !group.forming(state.nowMs)) {
-      group.endForming(); // its first assignment
-      changed = true;
+      changed = true; // its first assignment: the rebalance below ends the forming
     }
     for (MemberState m : group.members.values()) {
       if (m.takeoverPending() && state.nowMs > m.oldDeadlineMs) {
