@@ -65,16 +65,28 @@ final class Takeovers {
   }
 
   /**
+   * Stands for a replaced session no command can name (tokens are {@link Stamp#TOKEN_BYTES} bytes):
+   * after a second takeover is reverted, only the deadline ends the first one.
+   */
+  static final ByteString NO_SESSION = ByteString.copyFrom(new byte[] {0});
+
+  /**
    * The new session leaves while the replaced one may still read: the member goes back to the
    * replaced session (which keeps its grants and epochs); what the new session held is released.
+   * After a second takeover the grants may be the first replaced session's, which may read until
+   * the deadline that covers both: they stay unread by anyone until then (R2), and then pass to
+   * the session that came back, as to the newest one.
    */
   static void revert(GroupState group, MemberState member) {
+    boolean olderMayRead = !member.oldLeaveEnds;
     ArrayList<Slot> kept = new ArrayList<>(member.held.size());
     for (Slot slot : member.held) {
       if (slot.oldSession) {
-        slot.oldSession = false;
-        if (!slot.releasing) {
-          slot.releaseAskedAtMs = 0; // the replaced session keeps it: no handoff
+        if (!olderMayRead) {
+          slot.oldSession = false;
+          if (!slot.releasing) {
+            slot.releaseAskedAtMs = 0; // the replaced session keeps it: no handoff
+          }
         }
         kept.add(slot);
       } else {
@@ -85,8 +97,12 @@ final class Takeovers {
     member.held.addAll(kept);
     member.session = member.oldSession;
     member.setDeadline(group, member.oldDeadlineMs);
-    member.oldSession = null;
-    member.oldDeadlineMs = 0;
+    if (olderMayRead) {
+      member.oldSession = NO_SESSION; // still pending, until oldDeadlineMs (the group's timers have it)
+    } else {
+      member.oldSession = null;
+      member.oldDeadlineMs = 0;
+    }
     member.oldLeaveEnds = false;
     group.dirty = true;
   }

@@ -161,6 +161,27 @@ class TakeoverTest {
   }
 
   @Test
+  void R2_theNewestSessionLeavingAfterTwoTakeoversHandsTheFirstSessionsGrantsToNobody() {
+    CoordinatorTestContext ctx = group();
+    long oldEpoch = ctx.grant("g", "A", "t", 0).getEpoch();
+    takenOver(ctx); // the first process, still reading 0 and 1
+    ConsumerView middle = takenOver(ctx);
+    ok(ctx.leave("g", "A")); // the newest process gives up at once: the middle session is current again
+    for (int i = 0; i < 3; i++) { // asked again, as a consumer would poll
+      HeartbeatResult hb = ok(ctx.heartbeatResult(middle, "g", "A")).getHeartbeat();
+      assertEquals(0, hb.getGrantsCount(), "the first process may still read 0 and 1: " + hb);
+      ctx.heartbeat("g", "B");
+      for (int p : List.of(0, 1)) {
+        assertEquals(oldEpoch, ctx.partition("g", "t", p).getEpoch(), "nobody else was granted " + p);
+      }
+    }
+    ctx.advanceMs(10_001);
+    ctx.heartbeat("g", "B");
+    assertEquals(2, ok(ctx.heartbeatResult(middle, "g", "A")).getHeartbeat().getGrantsCount(),
+        "after both replaced sessions' deadline");
+  }
+
+  @Test
   void R6_aNewTermPushesTheOldSessionsDeadline() {
     CoordinatorTestContext ctx = group();
     takenOver(ctx);
