@@ -307,8 +307,8 @@ final class ConsumerLoop<R> implements Readers.Sink, Effects.Host {
     }
     if (!exchange.inFlight() && !heartbeatsStopped && (target == null || member)) {
       if (plan.send() == Pacer.Send.HEARTBEAT) {
-        // What a watch's change tells (a release asked, most of a join storm's changes) a quiet answer
-        // tells too; a new grant the leader answers NEEDS_WRITE and it goes through the log at once.
+        // What a watch's change tells (a release asked, a new grant, most of a join storm's changes) a
+        // quiet answer tells too.
         watchSawChange = false;
         exchange.sendHeartbeat(!state.heartbeatNow());
       } else if (plan.send() == Pacer.Send.COMMIT) {

@@ -135,9 +135,8 @@ final class Exchange {
    * Whether the heartbeat would change nothing on the leader as far as this consumer knows: same
    * session, no commits or errors, exactly the grants of the last answer, which asked for no
    * release. The leader checks again. A member that only waits for a grant (a handoff pending, the
-   * interval shortened) polls quietly too: the poll that finds the grant ready is answered
-   * NEEDS_WRITE (a grant not yet told) and sent through the log at once; polling through the log
-   * cost a write every handoff interval per waiting member.
+   * interval shortened) polls quietly too, and the poll that finds the grant ready is told it off the
+   * log; polling through the log cost a write every handoff interval per waiting member.
    */
   private boolean quietFits(Heartbeat hb) {
     HeartbeatResult last = lastAnswer;

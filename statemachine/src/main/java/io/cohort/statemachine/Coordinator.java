@@ -307,8 +307,9 @@ public final class Coordinator {
 
   /**
    * Step 11: what applying {@code hb} as {@code principal} now would answer, when it would change
-   * nothing but the member's last heartbeat and deadline (no join, commit, error, release or new
-   * grant, no timer due, the deadline not passed at {@code atMs}, the leader's time of the answer);
+   * nothing but the member's last heartbeat and deadline, and mark new grants told (no join,
+   * commit, error or release, no timer due, the deadline not passed at {@code atMs}, the leader's
+   * time of the answer);
    * else NEEDS_WRITE: send it through the log. Refusals apply would give (PERMISSION_DENIED,
    * NOT_FOUND, UNKNOWN_MEMBER, FENCED, a validation code) come as they are. Reads only: the
    * liveness it proves reaches the state as a {@code Renewal} in a later tick.
