@@ -62,14 +62,12 @@ final class Liveness {
   }
 
   /**
-   * {@code held} lists each grant of the current session at most once, every grant already told
-   * among them, and nothing else. A grant not yet told may be missing: the answer tells it, as the
+   * {@code held} lists each grant of the current session at most once, every grant already told or
+   * asked back among them, and nothing else. A new grant may be missing: the answer tells it, as the
    * apply's would (the apply also marks it told, which only decides whether leaving it out of a
-   * later held list releases it: until a replicated answer marks it, leaving it out releases
-   * nothing and that answer tells it again, so a consumer never loses a partition it was not sure
-   * to know of, R2). At a group's first assignment every member takes its grants this way instead
-   * of with one replicated heartbeat each, all within about a second (bench heartbeat: a burst the
-   * log queued for ~20 s while sessions ran out).
+   * later held list releases it). At a group's first assignment every member takes its grants this
+   * way instead of with one replicated heartbeat each, all within about a second (bench heartbeat:
+   * a burst the log queued for ~20 s while sessions ran out).
    */
   private static boolean listsWhatItHolds(GroupState group, MemberState member, List<PartitionRef> held) {
     if (held.size() > member.held.size()) {
@@ -88,8 +86,8 @@ final class Liveness {
           return false;
         }
         next++;
-      } else if (slot.announced) {
-        return false; // a grant it was told and did not list: a release, through the log
+      } else if (slot.announced || slot.releasing) {
+        return false; // not listed, and told or asked back: a release, through the log
       }
     }
     return next == sorted.size(); // anything left is not (or twice) a grant of this session

@@ -164,7 +164,11 @@ final class Membership {
       ArrayList<Slot> kept = null;
       for (int i = 0, n = member.held.size(); i < n; i++) {
         Slot slot = member.held.get(i);
-        boolean released = slot.announced && !slot.mark && !slot.oldSession;
+        // Left out: released if it was told in a replicated answer, or asked back. A grant not yet
+        // told stays (a consumer never loses one it may be about to learn of); one asked back may go
+        // even if it was told only off the log, or never: a consumer's heartbeats go one at a time, so
+        // it has read every answer it will for earlier ones, and a grant told with its release is never read.
+        boolean released = (slot.announced || slot.releasing) && !slot.mark && !slot.oldSession;
         if (released && kept == null) {
           kept = new ArrayList<>(member.held.subList(0, i));
         }

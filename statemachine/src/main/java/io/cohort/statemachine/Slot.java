@@ -25,7 +25,10 @@ final class Slot {
   ReaderFailure failure;
 
   Checkpoint checkpoint; // null = none yet
-  /** The holder has seen this grant in a heartbeat result, so omitting it from `held` releases it. */
+  /**
+   * A replicated heartbeat's answer told the holder this grant, so omitting it from `held` releases
+   * it (so does omitting a grant whose release is asked). A grant told off the log is not marked.
+   */
   boolean announced;
   /** The grant belongs to the holder's replaced session: a static-membership takeover is pending (R2). */
   boolean oldSession;

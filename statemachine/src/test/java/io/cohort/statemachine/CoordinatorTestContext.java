@@ -188,6 +188,20 @@ final class CoordinatorTestContext {
     return r;
   }
 
+  /** The consumer's next heartbeat sent quietly (step 11): the leader's answer off the log at {@code nowMs}. */
+  Result quietHeartbeat(String group, String consumer) {
+    ConsumerView view = consumer(group, consumer);
+    Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(view.session);
+    for (Grant g : view.held.values()) {
+      hb.addHeld(PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()));
+    }
+    Result r = coordinator.quietHeartbeat(hb.build(), Principals.INTERNAL, nowMs);
+    if (r.getCode() == Code.OK) {
+      observe(view, r.getHeartbeat());
+    }
+    return r;
+  }
+
   private static void observe(ConsumerView view, HeartbeatResult hb) {
     view.session = hb.getSessionToken();
     view.last = hb;

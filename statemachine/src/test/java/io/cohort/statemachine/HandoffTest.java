@@ -11,6 +11,7 @@ import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.CreateGroup;
 import io.cohort.statemachine.proto.GroupPartitionView;
 import io.cohort.statemachine.proto.HeartbeatResult;
+import io.cohort.statemachine.proto.PartitionRef;
 import io.cohort.statemachine.proto.PartitionStatus;
 import io.cohort.statemachine.proto.Result;
 import io.cohort.statemachine.proto.UpdateGroup;
@@ -36,6 +37,25 @@ class HandoffTest {
     var view = ctx.consumer("g", "A");
     claims.forEach(p -> view.held.putIfAbsent("t/" + p, ctx.grant("g", "A", "t", 0).toBuilder().setPartition(p).build()));
     return ctx.heartbeat("g", "A");
+  }
+
+  @Test
+  void R2_aGrantToldOffTheLogIsReleasedByTheHeartbeatThatLeavesItOutOnceAskedBack() {
+    CoordinatorTestContext ctx = new CoordinatorTestContext().withTopic("t", 6)
+        .withGroup(CoordinatorTestContext.group("g", "t").setSessionTimeoutMs(10_000).setHeartbeatIntervalMs(1_000));
+    ctx.heartbeat("g", "A");
+    ctx.heartbeat("g", "B");
+    ctx.heartbeat("g", "A"); // told to let three go
+    ctx.heartbeat("g", "A"); // lets them go to B
+    assertEquals(3, ok(ctx.quietHeartbeat("g", "B")).getHeartbeat().getGrantsCount(), "told off the log");
+    ctx.heartbeat("g", "C"); // A and B are each asked for one
+    HeartbeatResult asked = ok(ctx.quietHeartbeat("g", "B")).getHeartbeat();
+    assertEquals(1, asked.getReleaseCount(), "the release is told off the log too: " + asked);
+    PartitionRef back = asked.getRelease(0);
+    HeartbeatResult after = ctx.heartbeat("g", "B"); // leaves it out: through the log
+    assertEquals(2, after.getGrantsCount(), "released by this heartbeat, not told again: " + after);
+    assertEquals(0, after.getReleaseCount());
+    assertFalse(ctx.assignment("g").get("B").contains(back.getPartition()), ctx.assignment("g").toString());
   }
 
   @Test
