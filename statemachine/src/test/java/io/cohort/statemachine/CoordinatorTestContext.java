@@ -176,26 +176,27 @@ final class CoordinatorTestContext {
 
   Result heartbeatResult(ConsumerView view, String group, String consumer, List<ReaderError> errors,
       CheckpointEntry... commits) {
-    Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer)
-        .setSessionToken(view.session).addAllCommits(List.of(commits)).addAllErrors(errors);
-    for (Grant g : view.held.values()) {
-      hb.addHeld(PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()));
-    }
-    Result r = apply(Command.newBuilder().setHeartbeat(hb));
-    if (r.getCode() == Code.OK) {
-      observe(view, r.getHeartbeat());
-    }
-    return r;
+    Heartbeat.Builder hb = heartbeatOf(view, group, consumer).addAllCommits(List.of(commits)).addAllErrors(errors);
+    return observed(view, apply(Command.newBuilder().setHeartbeat(hb)));
   }
 
   /** The consumer's next heartbeat sent quietly (step 11): the leader's answer off the log at {@code nowMs}. */
   Result quietHeartbeat(String group, String consumer) {
     ConsumerView view = consumer(group, consumer);
+    return observed(view, coordinator.quietHeartbeat(heartbeatOf(view, group, consumer).build(), Principals.INTERNAL,
+        nowMs));
+  }
+
+  /** What the process knows: its session, and every grant it was told and has not let go. */
+  private static Heartbeat.Builder heartbeatOf(ConsumerView view, String group, String consumer) {
     Heartbeat.Builder hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(view.session);
     for (Grant g : view.held.values()) {
       hb.addHeld(PartitionRef.newBuilder().setTopic(g.getTopic()).setPartition(g.getPartition()));
     }
-    Result r = coordinator.quietHeartbeat(hb.build(), Principals.INTERNAL, nowMs);
+    return hb;
+  }
+
+  private static Result observed(ConsumerView view, Result r) {
     if (r.getCode() == Code.OK) {
       observe(view, r.getHeartbeat());
     }
