@@ -400,15 +400,16 @@ class WatchServiceTest {
     Map<Long, QueryResult> answers = quiet(cluster.tls(MiniCluster.ADMIN), cluster.leaderId(), hbs)
         .get(60_000, TimeUnit.MILLISECONDS);
     assertEquals(n, answers.size(), "every request answered, by its id");
-    // On a loaded 2-core CI machine the leader may fail to prove its lease (NEEDS_WRITE) or see its
-    // oldest write age past the shedding bound (RETRY_LATER) for a moment: both are right answers.
-    // Anything else, or no OK at all, is not.
+    // On a loaded 2-core CI machine the leader may fail to prove its lease (NEEDS_WRITE), lose its
+    // leadership (NEEDS_WRITE: CI at 779d479 saw 110 such) or see its oldest write age past the
+    // shedding bound (RETRY_LATER) for a moment: all right answers. Anything else, or no OK, is not.
     Map<Code, Long> codes = answers.values().stream()
         .collect(Collectors.groupingBy(QueryResult::getCode, Collectors.counting()));
     assertTrue(codes.getOrDefault(Code.OK, 0L) > 0, "answered OK off the log: " + codes);
     for (QueryResult r : answers.values()) {
       assertTrue(r.getCode() == Code.OK
-          || r.getCode() == Code.NEEDS_WRITE && r.getMessage().contains("heard from a majority lately")
+          || r.getCode() == Code.NEEDS_WRITE && (r.getMessage().contains("heard from a majority lately")
+              || r.getMessage().contains("is not the leader") || r.getMessage().contains("stopped leading"))
           || r.getCode() == Code.RETRY_LATER && r.getMessage().contains("oldest write waiting"),
           r.getCode() + ": " + r.getMessage() + " (all: " + codes + ")");
     }
