@@ -27,7 +27,7 @@ final class Assignor {
         // nothing to release or grant until its timer ends it.
         group.dirty = false;
         group.releasing.clear();
-        group.timersAtMs = Timers.nextAt(group, state);
+        Timers.reschedule(group, state);
         return;
       }
       group.endForming();
@@ -65,7 +65,7 @@ final class Assignor {
     }
     group.dirty = false;
     if (group.members.isEmpty()) {
-      group.timersAtMs = Timers.nextAt(group, state);
+      Timers.reschedule(group, state);
       return;
     }
 
@@ -127,7 +127,7 @@ final class Assignor {
         m.addAllHeld(grants[m.ordinal]);
       }
     }
-    group.timersAtMs = Timers.nextAt(group, state);
+    Timers.reschedule(group, state);
   }
 
   /**

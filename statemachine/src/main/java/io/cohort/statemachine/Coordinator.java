@@ -179,6 +179,7 @@ public final class Coordinator {
       }
       if (result == null) {
         advanceClock(term, stamp.timeMs());
+        Timers.fireDue(index, state);
         result = dispatch(command, index, stamp);
       }
     } catch (RuntimeException e) {

@@ -20,6 +20,13 @@ final class CoordinatorState {
   long lastTerm;
   /** State machine time at the first command of the current term: release timers restart there (R6). */
   long termStartMs;
+  /**
+   * Derived: no group's timer fires before this ({@link Timers#fireDue}). Lowered whenever a group's
+   * is set ({@link Timers#schedule}), made exact by the scan that fires; never later than any
+   * group's, so a replica that restored a snapshot (exact) and one that applied the log (perhaps
+   * lower) fire the same timers at the same entry.
+   */
+  long timersDueAtMs = Long.MAX_VALUE;
   long appliedIndex;
   long appliedTerm;
   /** Not state: told of grants and release timeouts as they happen (metrics); never changes anything. */

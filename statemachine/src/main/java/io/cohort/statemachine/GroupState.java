@@ -45,7 +45,10 @@ final class GroupState {
 
   /** Derived by the assignor: the slots whose holder was asked to release. */
   final ArrayList<Slot> releasing = new ArrayList<>(0);
-  /** Derived: no release timeout or takeover deadline falls before this time (state machine ms). */
+  /**
+   * Derived: no release timeout, takeover deadline or forming end falls before this time (state
+   * machine ms). Set only through {@link Timers#schedule}, which keeps the state's bound below it.
+   */
   long timersAtMs = Long.MAX_VALUE;
   /**
    * No member's session deadline is before this: a Tick whose cutoff is not past it skips the

@@ -153,7 +153,7 @@ final class Groups {
     group.heartbeatIntervalMs = interval;
     if (group.releaseTimeoutMs != release) {
       group.releaseTimeoutMs = release;
-      group.timersAtMs = Timers.nextAt(group, state);
+      Timers.reschedule(group, state);
     }
     if (u.hasRetentionMs()) {
       group.retentionMs = u.getRetentionMs();

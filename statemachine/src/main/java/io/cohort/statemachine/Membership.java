@@ -110,7 +110,7 @@ final class Membership {
         group.formOnJoin(state.nowMs);
         group.addMember(member);
       } else {
-        Takeovers.start(group, member, stamp.sessionToken(), state.nowMs);
+        Takeovers.start(group, member, stamp.sessionToken(), state);
         state.events.memberTouched(group.name, consumerId); // the replaced session is fenced
         member.owner = stamp.principal();
       }

@@ -211,7 +211,7 @@ final class StateRebuilder {
         }
       }
       group.dirty = false;
-      group.timersAtMs = Timers.nextAt(group, state);
+      Timers.reschedule(group, state);
     }
   }
 

@@ -14,7 +14,8 @@ import java.util.ArrayList;
 final class Takeovers {
   private Takeovers() {}
 
-  static void start(GroupState group, MemberState member, ByteString token, long nowMs) {
+  static void start(GroupState group, MemberState member, ByteString token, CoordinatorState state) {
+    long nowMs = state.nowMs;
     boolean alreadyPending = member.takeoverPending();
     if (!member.held.isEmpty()) {
       member.oldLeaveEnds = !alreadyPending; // two replaced sessions: only the deadline covers both
@@ -29,7 +30,7 @@ final class Takeovers {
           slot.releaseAskedAtMs = nowMs; // the handoff to the new session starts (metrics)
         }
       }
-      group.timersAtMs = Math.min(group.timersAtMs, member.oldDeadlineMs + 1);
+      Timers.schedule(group, Math.min(group.timersAtMs, member.oldDeadlineMs + 1), state);
     }
     member.session = token;
   }

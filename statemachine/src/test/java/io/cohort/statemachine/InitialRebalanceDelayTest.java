@@ -61,6 +61,21 @@ class InitialRebalanceDelayTest {
   }
 
   @Test
+  void R4_aDueFormingEndFiresWithTheNextCommandOfAnyGroupSoItsMembersHeartbeatOffTheLog() {
+    group(1_000);
+    ctx.withGroup("other", "t");
+    ctx.heartbeat("g", "A");
+    ctx.advanceMs(1_000);
+    ok(ctx.apply(Command.newBuilder().setCreateTopic(
+        io.cohort.statemachine.proto.CreateTopic.newBuilder().setTopic("u").setPartitions(1))));
+    assertFalse(ctx.describe("g").getSummary().hasFormingUntilMs(), "formed by a command of no member of g");
+    assertEquals(6, held());
+    Result quiet = ctx.quietHeartbeat("g", "A");
+    assertEquals(Code.OK, quiet.getCode(), "no timer left due: answered off the log: " + quiet.getMessage());
+    assertEquals(6, quiet.getHeartbeat().getGrantsCount(), "and told its grants there");
+  }
+
+  @Test
   void R4_aJoinAfterTheGroupAssignedIsHandedItsShareAtOnce() {
     group(1_000);
     ctx.heartbeat("g", "A");
