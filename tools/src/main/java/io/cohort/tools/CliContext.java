@@ -22,6 +22,8 @@ import javax.net.ssl.SSLException;
  * after it). Remembers which cluster it talked to, so a failure can say where.
  */
 public final class CliContext implements AutoCloseable {
+  private static final Duration PROBE_BUDGET = Duration.ofSeconds(5);
+
   public final PrintStream out;
   public final PrintStream err;
   private final Map<String, String> env;
@@ -29,7 +31,6 @@ public final class CliContext implements AutoCloseable {
   private String cluster;
   private Peers peers;
   private TlsFiles tls;
-  private static final Duration PROBE_BUDGET = Duration.ofSeconds(5);
   private long timeoutSeconds = ClusterOptions.DEFAULT_TIMEOUT_S;
 
   public CliContext(PrintStream out, PrintStream err, Map<String, String> env) {
@@ -90,9 +91,9 @@ public final class CliContext implements AutoCloseable {
   /**
    * R11: the failure, with a TLS handshake failure attached when the cluster was unreachable, the
    * failure itself shows none and a direct handshake with a peer gives one. The handshakes get
-   * {@link #PROBE_BUDGET} in all, whatever --timeout: a JVM's first handshake on a loaded machine
-   * can take seconds (CI printed "unreachable" with 2 s), and only a peer that accepts the
-   * connection and then stays silent uses it up.
+   * {@link #PROBE_BUDGET} in all, whatever --timeout (with 2 s, CI on a loaded machine once printed
+   * "unreachable" for a refused certificate); only a peer that accepts the connection and then
+   * stays silent uses it up.
    */
   public Throwable diagnosed(Throwable t) {
     Throwable e = ErrorLines.unwrap(t);
