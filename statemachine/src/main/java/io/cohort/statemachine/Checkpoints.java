@@ -29,7 +29,6 @@ final class Checkpoints {
     if (group == null) {
       return Results.rejected(Code.NOT_FOUND, "group '" + c.getGroup() + "' does not exist");
     }
-    Timers.fire(group, index, state);
     MemberState member = group.members.get(c.getConsumerId());
     boolean replaced = Membership.isReplacedSession(member, c.getSessionToken());
     if (!replaced) {
@@ -120,7 +119,6 @@ final class Checkpoints {
       return Results.rejected(Code.NOT_FOUND, "group '" + r.getGroup() + "' reads no partition "
           + r.getTopic() + "/" + r.getPartition());
     }
-    Timers.fire(group, index, state);
     resetSlot(group, slot, Checkpoint.reset(r.getCursor(), false, state.nowMs, index), index);
     if (group.dirty) {
       Assignor.rebalance(group, index, state);
@@ -148,7 +146,6 @@ final class Checkpoints {
       }
       slots.add(slot);
     }
-    Timers.fire(group, index, state);
     ResetResult.Builder epochs = ResetResult.newBuilder();
     for (int i = 0; i < n; i++) {
       CheckpointReset e = r.getEntries(i);

@@ -148,7 +148,6 @@ final class Groups {
     if (topicProblem != null) {
       return topicProblem;
     }
-    Timers.fire(group, index, state);
     group.sessionTimeoutMs = session;
     group.heartbeatIntervalMs = interval;
     if (group.releaseTimeoutMs != release) {

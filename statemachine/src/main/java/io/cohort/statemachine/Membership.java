@@ -88,7 +88,6 @@ final class Membership {
     if (group == null) {
       return Results.rejected(Code.NOT_FOUND, "group '" + hb.getGroup() + "' does not exist");
     }
-    Timers.fire(group, index, state);
     String consumerId = hb.getConsumerId();
     MemberState member = group.members.get(consumerId);
     boolean joining = hb.getSessionToken().isEmpty();
@@ -236,7 +235,6 @@ final class Membership {
     if (group == null) {
       return Results.rejected(Code.NOT_FOUND, "group '" + leave.getGroup() + "' does not exist");
     }
-    Timers.fire(group, index, state);
     MemberState member = group.members.get(leave.getConsumerId());
     CommitResult.Builder codes = CommitResult.newBuilder();
     if (isReplacedSession(member, leave.getSessionToken())) {
@@ -286,7 +284,6 @@ final class Membership {
   TickResult expire(long index, long cutoffMs) {
     TickResult.Builder out = TickResult.newBuilder();
     for (GroupState group : state.groups.values()) {
-      Timers.fire(group, index, state);
       if (cutoffMs <= group.earliestDeadlineMs) {
         continue; // nobody's deadline is before the cutoff: no need to look at each member
       }

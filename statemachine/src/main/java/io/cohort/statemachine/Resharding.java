@@ -164,7 +164,6 @@ final class Resharding {
     for (GroupState group : state.groups.values()) {
       if (group.slots.containsKey(topic.name)) {
         group.slot(topic.name, p.id).info = weighed;
-        Timers.fire(group, index, state);
         Assignor.rebalance(group, index, state);
       }
     }
@@ -197,7 +196,6 @@ final class Resharding {
         for (Slot slot : group.slots.get(topic.name)) {
           slot.info = topic.partition(slot.info.id); // the sealed parents are new objects
         }
-        Timers.fire(group, index, state);
         Assignor.rebalance(group, index, state);
       }
     }

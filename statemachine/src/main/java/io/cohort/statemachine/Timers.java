@@ -74,7 +74,7 @@ final class Timers {
    * Fires what is due (the end of a group's forming, ended takeovers, then release timeouts) and
    * rebalances if anything changed.
    */
-  static void fire(GroupState group, long index, CoordinatorState state) {
+  private static void fire(GroupState group, long index, CoordinatorState state) {
     if (state.nowMs < group.timersAtMs) {
       return;
     }
