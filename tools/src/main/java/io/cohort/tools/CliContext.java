@@ -89,16 +89,33 @@ public final class CliContext implements AutoCloseable {
   }
 
   /**
-   * R11: the failure, with a TLS handshake failure attached when the cluster was unreachable, the
-   * failure itself shows none and a direct handshake with a peer gives one. The handshakes get
-   * {@link #PROBE_BUDGET} in all, whatever --timeout (with 2 s, CI on a loaded machine once printed
-   * "unreachable" for a refused certificate); only a peer that accepts the connection and then
-   * stays silent uses it up.
+   * R11: an unreachable failure that shows no cause of its own gets what direct handshakes with
+   * the peers find. With a certificate: the first refusal that names its problem (a peer whose
+   * handshake ends otherwise is passed over). In plaintext: whether a peer answers in TLS (gRPC's
+   * own failure says so only on some attempts; a reset reads "io exception", as CI once printed).
+   * The handshakes get {@link #PROBE_BUDGET} in all, whatever --timeout; only a peer that accepts
+   * the connection and then stays silent uses it up.
    */
   public Throwable diagnosed(Throwable t) {
     Throwable e = ErrorLines.unwrap(t);
-    if (!(e instanceof CohortUnavailableException) || tls == null || peers == null
-        || ErrorLines.tlsProblem(e) != null) {
+    if (!(e instanceof CohortUnavailableException) || peers == null) {
+      return t;
+    }
+    long deadline = System.nanoTime() + PROBE_BUDGET.toNanos();
+    if (tls == null) {
+      for (Peers.Peer p : peers.list()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        if (TlsProbe.answersInTls(p.host(), p.port(), Duration.ofNanos(left))) {
+          e.addSuppressed(new ErrorLines.AnsweredInTls(p.id()));
+          break;
+        }
+      }
+      return t;
+    }
+    if (ErrorLines.tlsProblem(e) != null) {
       return t;
     }
     SSLContext context;
@@ -107,14 +124,13 @@ public final class CliContext implements AutoCloseable {
     } catch (RuntimeException notLoadable) {
       return t;
     }
-    long deadline = System.nanoTime() + PROBE_BUDGET.toNanos();
     for (Peers.Peer p : peers.list()) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         break;
       }
       SSLException refused = TlsProbe.handshake(context, p.host(), p.port(), Duration.ofNanos(left));
-      if (refused != null) {
+      if (refused != null && ErrorLines.tlsProblem(refused) != null) {
         e.addSuppressed(refused);
         break;
       }

@@ -164,6 +164,7 @@ class CliSecurityTest {
 
     assertNull(TlsProbe.handshake(ClientTls.of(admin, peers).jdkContext(), n1.host(), n1.port(), timeout),
         "this cluster's certificate is taken");
+    assertTrue(TlsProbe.answersInTls(n1.host(), n1.port(), timeout), "a node's port answers in TLS");
     SSLException refused = TlsProbe.handshake(ClientTls.of(rogueCert, peers).jdkContext(), n1.host(), n1.port(),
         timeout);
     assertNotNull(refused, "a certificate from another CA is refused by the node");

@@ -22,6 +22,13 @@ public final class ErrorLines {
       Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b:?\\s*");
   private static final int MAX_CHARS = 300;
 
+  /** Attached to an unreachable failure of a plaintext command whose peer answered in TLS. */
+  public static final class AnsweredInTls extends Exception {
+    public AnsweredInTls(String peer) {
+      super(peer + " answered in TLS", null, false, false);
+    }
+  }
+
   /** What the operator reads, and the exit code. */
   public record Failure(int exitCode, String line) {}
 
@@ -96,10 +103,16 @@ public final class ErrorLines {
     return reason;
   }
 
+  /** gRPC's close of a plaintext call by a TLS port (not on every attempt: a reset says "io exception"), or a probe's finding. */
   private static boolean plaintextToTls(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t.getMessage() != null && t.getMessage().contains("Network closed for unknown reason")) {
         return true;
+      }
+      for (Throwable s : t.getSuppressed()) {
+        if (s instanceof AnsweredInTls) {
+          return true;
+        }
       }
     }
     return false;

@@ -32,6 +32,23 @@ class ErrorLinesTest {
   }
 
   @Test
+  void plaintextToATlsPortIsHintedWhenGrpcSaysSoOrAProbeFoundTls() {
+    String hint = " (plaintext to a TLS port? --insecure reaches only a cluster started --insecure)";
+    CohortUnavailableException closed = new CohortUnavailableException("query LIST_GROUPS: timed out",
+        new IOException("UNAVAILABLE: Network closed for unknown reason"));
+    assertEquals(new ErrorLines.Failure(1, "cluster unreachable at n1=127.0.0.1:1 after 3 s" + hint),
+        ErrorLines.describe(closed, "n1=127.0.0.1:1", 3));
+
+    CohortUnavailableException reset = new CohortUnavailableException("query LIST_GROUPS: timed out",
+        new IOException("UNAVAILABLE: io exception", new IOException("Connection reset by peer")));
+    assertEquals(new ErrorLines.Failure(1, "cluster unreachable at n1=127.0.0.1:1 after 3 s"),
+        ErrorLines.describe(reset, "n1=127.0.0.1:1", 3), "a reset alone says nothing of TLS");
+    reset.addSuppressed(new ErrorLines.AnsweredInTls("n1"));
+    assertEquals(new ErrorLines.Failure(1, "cluster unreachable at n1=127.0.0.1:1 after 3 s" + hint),
+        ErrorLines.describe(new CompletionException(reset), "n1=127.0.0.1:1", 3));
+  }
+
+  @Test
   void R11_aTlsFailureAnEarlierAttemptSawIsNamedWhenTheLastOneTimedOut() {
     CohortUnavailableException refusedEarlier = new CohortUnavailableException("query LIST_GROUPS: the cluster did "
         + "not answer in time (IOException: Connection reset by peer)", new IOException("Connection reset by peer"));
