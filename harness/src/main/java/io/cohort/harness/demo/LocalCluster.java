@@ -5,9 +5,8 @@ import io.cohort.client.Peers;
 import io.cohort.client.tls.TlsFiles;
 import io.cohort.client.admin.ClusterAdmin;
 import io.cohort.client.admin.PeerStatus;
+import io.cohort.server.FreePorts;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,26 +91,9 @@ final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** The first of three consecutive free loopback ports. */
-  static int freePorts() throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int base;
-      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        base = s.getLocalPort();
-      }
-      if (base <= 65000 && free(base + 1) && free(base + 2)) {
-        return base;
-      }
-    }
-    throw new IOException("found no three free consecutive ports on 127.0.0.1");
-  }
-
-  private static boolean free(int port) {
-    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
+  /** The first of three consecutive free ports (see {@link FreePorts}). */
+  static int freePorts() {
+    return FreePorts.consecutive(3);
   }
 
   @Override

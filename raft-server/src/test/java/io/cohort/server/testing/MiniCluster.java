@@ -5,14 +5,13 @@ import static org.awaitility.Awaitility.await;
 import io.cohort.client.Peers;
 import io.cohort.server.CohortServer;
 import io.cohort.server.CohortStateMachine;
+import io.cohort.server.FreePorts;
 import io.cohort.server.ServerConfig;
 import io.cohort.server.StartMode;
 import io.cohort.server.metrics.MetricsSettings;
 import io.cohort.statemachine.proto.DigestView;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,6 +68,12 @@ public final class MiniCluster implements AutoCloseable {
   private final Map<String, SteppableClock> clocks = new TreeMap<>();
   private final Map<String, CohortServer> servers = new TreeMap<>();
   private final List<RaftClient> clients = new ArrayList<>();
+
+  static {
+    // Ratis exits the JVM when a server cannot start (a port taken); in a test that is one failure,
+    // not a crashed fork that takes every test after it along
+    org.apache.ratis.util.ExitUtils.disableSystemExit();
+  }
 
   private MiniCluster(Map<String, ServerConfig> configs, TestCerts certs) {
     this.configs = configs;
@@ -515,27 +520,8 @@ public final class MiniCluster implements AutoCloseable {
     return value;
   }
 
+  /** Ports for nodes and their HTTP endpoints: see {@link FreePorts}. */
   public static List<Integer> freePorts(int n) {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      List<Integer> ports = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        s.setReuseAddress(true);
-        sockets.add(s);
-        ports.add(s.getLocalPort());
-      }
-      return ports;
-    } catch (IOException e) {
-      throw new UncheckedIOException("no free loopback port", e);
-    } finally {
-      for (ServerSocket s : sockets) {
-        try {
-          s.close();
-        } catch (IOException ignored) {
-          // best effort
-        }
-      }
-    }
+    return FreePorts.pick(n);
   }
 }
