@@ -1,5 +1,6 @@
 package io.cohort.server;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -21,6 +22,8 @@ public final class FreePorts {
   /** A node's metrics endpoint defaults to its Raft port + 1000: that one stays below the range too. */
   private static final int HEADROOM = 1_000;
   private static final int ATTEMPTS = 1_000;
+  static final Path RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+  private static final int DEFAULT_EPHEMERAL_LOW = 32_768;
 
   private FreePorts() {}
 
@@ -68,14 +71,14 @@ public final class FreePorts {
     }
   }
 
-  /** Linux's first ephemeral port (32768 by default); 32768 where the file is not there. */
+  /** Linux's first ephemeral port (32768 by default); 32768 where the file is not there or implausible. */
   static int ephemeralLow() {
-    try {
-      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
-      int low = Integer.parseInt(range.split("\\s+")[0]);
-      return Math.max(LOWEST + 2 * HEADROOM, low);
+    // a line reader: Files.readString gets one byte of this /proc file on JDK 17
+    try (BufferedReader r = Files.newBufferedReader(RANGE)) {
+      int low = Integer.parseInt(r.readLine().trim().split("\\s+")[0]);
+      return low >= LOWEST + 10 * HEADROOM ? low : DEFAULT_EPHEMERAL_LOW;
     } catch (IOException | RuntimeException unknown) {
-      return 32_768;
+      return DEFAULT_EPHEMERAL_LOW;
     }
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.util.HashSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -21,6 +22,14 @@ class FreePortsTest {
       try (ServerSocket s = new ServerSocket()) {
         s.bind(new InetSocketAddress("127.0.0.1", p));
       }
+    }
+  }
+
+  @Test
+  void theRangeIsReadFromTheKernel() throws IOException {
+    if (Files.isReadable(FreePorts.RANGE)) {
+      String first = Files.readAllLines(FreePorts.RANGE).get(0).trim().split("\\s+")[0];
+      assertEquals(Integer.parseInt(first), FreePorts.ephemeralLow(), "the range's low end, " + first);
     }
   }
 
