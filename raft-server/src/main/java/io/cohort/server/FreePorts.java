@@ -14,8 +14,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Ports for local clusters (tests, the demo, benches), picked below the kernel's ephemeral range.
  * A port the kernel handed out (bind to port 0) is also where it puts the source ports of outgoing
- * connections, so a node restarted on its port could find it taken by one: CI saw that, and Ratis
- * exits the JVM when its server cannot bind. Below the range only another listener can take it.
+ * connections, so a node restarted on its port could find it taken by one (CI saw restarts fail to
+ * bind; whether to such a connection or to the other test fork is not known). Below the range only
+ * another listener can take it, and forks picking at random over ~21,000 ports rarely meet.
  */
 public final class FreePorts {
   private static final int LOWEST = 10_000;
