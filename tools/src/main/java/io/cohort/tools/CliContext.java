@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 
@@ -101,37 +102,33 @@ public final class CliContext implements AutoCloseable {
     if (!(e instanceof CohortUnavailableException) || peers == null) {
       return t;
     }
-    long deadline = System.nanoTime() + PROBE_BUDGET.toNanos();
+    BiFunction<Peers.Peer, Duration, Throwable> finding; // what one peer's handshake shows, or null
     if (tls == null) {
-      for (Peers.Peer p : peers.list()) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          break;
-        }
-        if (TlsProbe.answersInTls(p.host(), p.port(), Duration.ofNanos(left))) {
-          e.addSuppressed(new ErrorLines.AnsweredInTls(p.id()));
-          break;
-        }
+      finding = (p, left) -> TlsProbe.answersInTls(p.host(), p.port(), left) ? new ErrorLines.AnsweredInTls(p.id()) : null;
+    } else {
+      if (ErrorLines.tlsProblem(e) != null) {
+        return t;
       }
-      return t;
+      SSLContext context;
+      try {
+        context = ClientTls.of(tls, peers).jdkContext();
+      } catch (RuntimeException notLoadable) {
+        return t;
+      }
+      finding = (p, left) -> {
+        SSLException refused = TlsProbe.handshake(context, p.host(), p.port(), left);
+        return refused != null && ErrorLines.tlsProblem(refused) != null ? refused : null;
+      };
     }
-    if (ErrorLines.tlsProblem(e) != null) {
-      return t;
-    }
-    SSLContext context;
-    try {
-      context = ClientTls.of(tls, peers).jdkContext();
-    } catch (RuntimeException notLoadable) {
-      return t;
-    }
+    long deadline = System.nanoTime() + PROBE_BUDGET.toNanos();
     for (Peers.Peer p : peers.list()) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         break;
       }
-      SSLException refused = TlsProbe.handshake(context, p.host(), p.port(), Duration.ofNanos(left));
-      if (refused != null && ErrorLines.tlsProblem(refused) != null) {
-        e.addSuppressed(refused);
+      Throwable found = finding.apply(p, Duration.ofNanos(left));
+      if (found != null) {
+        e.addSuppressed(found);
         break;
       }
     }
