@@ -3,6 +3,7 @@ package io.cohort.harness.demo;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import io.cohort.client.CohortClient;
+import io.cohort.harness.bench.Ports;
 import io.cohort.tools.CliCommand;
 import io.cohort.tools.CliContext;
 import io.cohort.tools.cli.CommandFailedException;
@@ -36,7 +37,7 @@ public final class Demo implements CliCommand {
       throw new CommandFailedException("no scripts/cluster.sh under " + root + " (give --root: the Cohort checkout)");
     }
     dir = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("cohort-demo-");
-    int base = basePort > 0 ? basePort : LocalCluster.freePorts();
+    int base = basePort > 0 ? basePort : Ports.freeBase();
     Narrator narrator = new Narrator(ctx.out);
     long started = System.nanoTime();
     narrator.say("Cohort demo: work dir " + dir);

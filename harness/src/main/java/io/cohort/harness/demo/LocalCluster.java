@@ -5,7 +5,7 @@ import io.cohort.client.Peers;
 import io.cohort.client.tls.TlsFiles;
 import io.cohort.client.admin.ClusterAdmin;
 import io.cohort.client.admin.PeerStatus;
-import io.cohort.server.FreePorts;
+import io.cohort.harness.bench.Ports;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +28,7 @@ final class LocalCluster implements AutoCloseable {
     this.root = root;
     this.dir = dir;
     this.basePort = basePort;
-    this.peers = "n1=127.0.0.1:" + basePort + ",n2=127.0.0.1:" + (basePort + 1) + ",n3=127.0.0.1:" + (basePort + 2);
+    this.peers = Ports.peers(basePort);
     this.admin = null;
   }
 
@@ -89,11 +89,6 @@ final class LocalCluster implements AutoCloseable {
     if (p.exitValue() != 0) {
       throw new IOException("scripts/cluster.sh " + command + " failed; see " + dir.resolve("cluster.out"));
     }
-  }
-
-  /** The first of three consecutive free ports (see {@link FreePorts}). */
-  static int freePorts() {
-    return FreePorts.consecutive(3);
   }
 
   @Override
