@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.thirdparty.com.google.common.util.concurrent.MoreExecutors;
 import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ClientCall;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
@@ -183,8 +184,11 @@ final class WatchChannel implements AutoCloseable {
 
     QuietStream(String peer, ManagedChannel channel) {
       this.peer = peer;
+      // Answers are taken on the transport thread that read them: what depends on an answer must
+      // not block anyway (see CohortClient#quietHeartbeat), and a hand-off per answer costs a
+      // thread wake-up per heartbeat.
       this.requests = ClientCalls.asyncBidiStreamingCall(channel.newCall(WatchProtocol.QUIET_HEARTBEATS,
-          CallOptions.DEFAULT), this);
+          CallOptions.DEFAULT.withExecutor(MoreExecutors.directExecutor())), this);
     }
 
     CompletableFuture<QuietHeartbeatAnswer> send(Heartbeat hb, long timeoutMs) {
