@@ -550,7 +550,26 @@ public final class CohortStateMachine extends BaseStateMachine {
    * read: the same off-log answer, after the same wait for the access bootstrap.
    */
   CompletableFuture<QueryResult> quietHeartbeat(Heartbeat hb, String principal) {
-    return answerOnceBootstrapped(Query.newBuilder().setQuietHeartbeat(hb).build(), principal);
+    Query q = Query.newBuilder().setQuietHeartbeat(hb).build();
+    java.util.concurrent.ExecutorService e = quietAnswers;
+    if (e == null || (!lock.isLocked() && !liveness.renewalsBusy())) {
+      return answerOnceBootstrapped(q, principal); // both locks free: held for microseconds
+    }
+    // Called on the transport thread that read it, which must not wait behind a long apply, a query
+    // or a snapshot's freeze (its connections would wait too): answered on the quiet answers' thread.
+    CompletableFuture<QueryResult> answer = new CompletableFuture<>();
+    try {
+      e.execute(() -> answerOnceBootstrapped(q, principal).whenComplete((r, x) -> {
+        if (x != null) {
+          answer.completeExceptionally(x);
+        } else {
+          answer.complete(r);
+        }
+      }));
+    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+      answer.completeExceptionally(stopping);
+    }
+    return answer;
   }
 
   /** {@link #answer}, after the access bootstrap when it is still pending for this principal. */
@@ -759,6 +778,24 @@ public final class CohortStateMachine extends BaseStateMachine {
   /** Renewals waiting for the next tick (tests). */
   int pendingRenewals() {
     return liveness.pending();
+  }
+
+  /** Tests: quiet heartbeats that find the state held are answered on {@code e} (else: where they came). */
+  void quietAnswersOn(java.util.concurrent.ExecutorService e) {
+    quietAnswers = e;
+  }
+
+  /** Tests: runs {@code r} holding the applied state, as a long apply, query or freeze would. */
+  void holdingAppliedState(Runnable r) {
+    underLock(c -> {
+      r.run();
+      return null;
+    });
+  }
+
+  /** Tests: runs {@code r} holding the renewals, as a tick's drain would. */
+  void holdingRenewals(Runnable r) {
+    liveness.holdingRenewals(r);
   }
 
   /** Runs {@code read} on the applied state under the apply lock. */

@@ -369,6 +369,19 @@ final class OffLogLiveness {
     return renewals.size();
   }
 
+  /** Tests: runs {@code r} holding the renewals. */
+  void holdingRenewals(Runnable r) {
+    renewals.locked(() -> {
+      r.run();
+      return null;
+    });
+  }
+
+  /** Whether another thread holds the renewals now (a hint for a thread that must not wait). */
+  boolean renewalsBusy() {
+    return renewals.busy();
+  }
+
   long answered() {
     return answered.get();
   }

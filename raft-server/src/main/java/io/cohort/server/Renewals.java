@@ -6,6 +6,7 @@ import io.cohort.statemachine.proto.Tick;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -35,70 +36,111 @@ final class Renewals {
   private record Pending(Renewal latest, long firstHeardMs) {}
 
   private final Map<Key, Pending> pending = new LinkedHashMap<>();
+  private final ReentrantLock lock = new ReentrantLock();
 
   /** Runs {@code body} holding the lock that orders answers against drains. */
-  synchronized <T> T locked(Supplier<T> body) {
-    return body.get();
+  <T> T locked(Supplier<T> body) {
+    lock.lock();
+    try {
+      return body.get();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Whether a thread holds the lock now (a hint: a thread that must not wait goes elsewhere). */
+  boolean busy() {
+    return lock.isLocked();
   }
 
   /** @param sessionTimeoutMs the session the answer told the client; 0 = the group's when applied */
-  synchronized void record(String group, String consumer, ByteString session, long seenAtMs, long sessionTimeoutMs) {
-    Key k = new Key(group, consumer);
-    Pending had = pending.get(k);
-    long first = had == null ? seenAtMs : Math.min(had.firstHeardMs(), seenAtMs);
-    // Replaced in place: drained in the order first heard since the last drain. Moving it to the end
-    // starved members heard every interval whenever drains fell behind, until their deadlines ran out.
-    if (had != null && had.latest().getSessionToken().equals(session) && had.latest().getSeenAtMs() >= seenAtMs) {
-      if (first != had.firstHeardMs()) {
-        pending.put(k, new Pending(had.latest(), first));
+  void record(String group, String consumer, ByteString session, long seenAtMs, long sessionTimeoutMs) {
+    lock.lock();
+    try {
+      Key k = new Key(group, consumer);
+      Pending had = pending.get(k);
+      long first = had == null ? seenAtMs : Math.min(had.firstHeardMs(), seenAtMs);
+      // Replaced in place: drained in the order first heard since the last drain. Moving it to the end
+      // starved members heard every interval whenever drains fell behind, until their deadlines ran out.
+      if (had != null && had.latest().getSessionToken().equals(session) && had.latest().getSeenAtMs() >= seenAtMs) {
+        if (first != had.firstHeardMs()) {
+          pending.put(k, new Pending(had.latest(), first));
+        }
+        return;
       }
-      return;
+      pending.put(k, new Pending(Renewal.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session)
+          .setSeenAtMs(seenAtMs).setSessionTimeoutMs(sessionTimeoutMs).build(), first));
+    } finally {
+      lock.unlock();
     }
-    pending.put(k, new Pending(Renewal.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session)
-        .setSeenAtMs(seenAtMs).setSessionTimeoutMs(sessionTimeoutMs).build(), first));
   }
 
-  synchronized boolean isEmpty() {
-    return pending.isEmpty();
+  boolean isEmpty() {
+    lock.lock();
+    try {
+      return pending.isEmpty();
+    } finally {
+      lock.unlock();
+    }
   }
 
-  synchronized int size() {
-    return pending.size();
+  int size() {
+    lock.lock();
+    try {
+      return pending.size();
+    } finally {
+      lock.unlock();
+    }
   }
 
-  synchronized void clear() {
-    pending.clear();
+  void clear() {
+    lock.lock();
+    try {
+      pending.clear();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**
    * The next tick: at most {@code maxCount} renewals in at most about {@code maxBytes}, oldest
    * first, and the expiry cutoff: now, or when a member left behind was first heard, if earlier.
    */
-  synchronized Tick drain(LongSupplier nowMs, int maxCount, int maxBytes) {
-    Tick.Builder t = Tick.newBuilder();
-    long cutoff = nowMs.getAsLong();
-    int bytes = 0;
-    Iterator<Pending> it = pending.values().iterator();
-    while (it.hasNext()) {
-      Pending p = it.next();
-      int size = p.latest().getSerializedSize() + 4;
-      if (t.getRenewalsCount() >= maxCount || bytes + size > maxBytes) {
-        break;
+  Tick drain(LongSupplier nowMs, int maxCount, int maxBytes) {
+    lock.lock();
+    try {
+      Tick.Builder t = Tick.newBuilder();
+      long cutoff = nowMs.getAsLong();
+      int bytes = 0;
+      Iterator<Pending> it = pending.values().iterator();
+      while (it.hasNext()) {
+        Pending p = it.next();
+        int size = p.latest().getSerializedSize() + 4;
+        if (t.getRenewalsCount() >= maxCount || bytes + size > maxBytes) {
+          break;
+        }
+        t.addRenewals(p.latest());
+        bytes += size;
+        it.remove();
       }
-      t.addRenewals(p.latest());
-      bytes += size;
-      it.remove();
+      for (Pending p : pending.values()) {
+        cutoff = Math.min(cutoff, p.firstHeardMs());
+      }
+      return t.setExpiryCutoffMs(cutoff).build();
+    } finally {
+      lock.unlock();
     }
-    for (Pending p : pending.values()) {
-      cutoff = Math.min(cutoff, p.firstHeardMs());
-    }
-    return t.setExpiryCutoffMs(cutoff).build();
   }
 
   /** A drained tick was not applied: its renewals wait for the next one (newer ones kept). */
-  synchronized void restore(Tick tick) {
-    for (Renewal r : tick.getRenewalsList()) {
-      record(r.getGroup(), r.getConsumerId(), r.getSessionToken(), r.getSeenAtMs(), r.getSessionTimeoutMs());
+  void restore(Tick tick) {
+    lock.lock();
+    try {
+      for (Renewal r : tick.getRenewalsList()) {
+        record(r.getGroup(), r.getConsumerId(), r.getSessionToken(), r.getSeenAtMs(), r.getSessionTimeoutMs());
+      }
+    } finally {
+      lock.unlock();
     }
   }
 }

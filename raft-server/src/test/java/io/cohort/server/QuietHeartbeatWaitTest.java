@@ -12,13 +12,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cohort.statemachine.Principals;
 import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.Heartbeat;
 import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.Query;
 import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.statemachine.TransactionContext;
@@ -178,5 +183,52 @@ class QuietHeartbeatWaitTest {
     QueryResult late = result(quietHolding(a.getSessionToken(), java.util.List.of()));
     assertEquals(Code.NEEDS_WRITE, late.getCode(), late.toString());
     assertEquals(1, leader.needsWriteRenewed(), "a heartbeat past its deadline renews nothing");
+  }
+
+  @Test
+  void aQuietHeartbeatThatFindsTheStateHeldDoesNotHoldUpTheTransportThread_itIsAnsweredOnceTheStateIsFree()
+      throws Exception {
+    answeredOnceFree(leader::holdingAppliedState);
+  }
+
+  @Test
+  void aQuietHeartbeatThatFindsTheRenewalsHeldDoesNotHoldUpTheTransportThread_either() throws Exception {
+    answeredOnceFree(leader::holdingRenewals);
+  }
+
+  /** {@code hold} runs its argument holding a lock a quiet answer takes. */
+  private void answeredOnceFree(java.util.function.Consumer<Runnable> hold) throws Exception {
+    HeartbeatResult a = setUp();
+    ExecutorService quietThread = Executors.newSingleThreadExecutor();
+    ExecutorService transportThread = Executors.newSingleThreadExecutor();
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Thread holder = new Thread(() -> hold.accept(() -> {
+      held.countDown();
+      try {
+        release.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }));
+    try {
+      leader.quietAnswersOn(quietThread);
+      holder.start();
+      assertTrue(held.await(30, TimeUnit.SECONDS));
+      Heartbeat hb = heartbeat("g", "A", a.getSessionToken(), a.getGrantsList()).getHeartbeat();
+      CompletableFuture<QueryResult> answer = CompletableFuture
+          .supplyAsync(() -> leader.quietHeartbeat(hb, Principals.INTERNAL), transportThread)
+          .get(10, TimeUnit.SECONDS); // the transport thread got its future back: it did not wait for the state
+      assertFalse(answer.isDone(), "nothing can answer while the state is held");
+      release.countDown();
+      QueryResult r = answer.get(30, TimeUnit.SECONDS);
+      assertEquals(Code.OK, r.getCode(), r.toString());
+      assertEquals(a.getGrantsList(), r.getHeartbeat().getGrantsList());
+    } finally {
+      release.countDown();
+      holder.join(60_000);
+      quietThread.shutdownNow();
+      transportThread.shutdownNow();
+    }
   }
 }
