@@ -55,8 +55,7 @@ final class Renewals {
 
   /** @param sessionTimeoutMs the session the answer told the client; 0 = the group's when applied */
   void record(String group, String consumer, ByteString session, long seenAtMs, long sessionTimeoutMs) {
-    lock.lock();
-    try {
+    locked(() -> {
       Key k = new Key(group, consumer);
       Pending had = pending.get(k);
       long first = had == null ? seenAtMs : Math.min(had.firstHeardMs(), seenAtMs);
@@ -66,40 +65,27 @@ final class Renewals {
         if (first != had.firstHeardMs()) {
           pending.put(k, new Pending(had.latest(), first));
         }
-        return;
+        return null;
       }
       pending.put(k, new Pending(Renewal.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session)
           .setSeenAtMs(seenAtMs).setSessionTimeoutMs(sessionTimeoutMs).build(), first));
-    } finally {
-      lock.unlock();
-    }
+      return null;
+    });
   }
 
   boolean isEmpty() {
-    lock.lock();
-    try {
-      return pending.isEmpty();
-    } finally {
-      lock.unlock();
-    }
+    return locked(pending::isEmpty);
   }
 
   int size() {
-    lock.lock();
-    try {
-      return pending.size();
-    } finally {
-      lock.unlock();
-    }
+    return locked(pending::size);
   }
 
   void clear() {
-    lock.lock();
-    try {
+    locked(() -> {
       pending.clear();
-    } finally {
-      lock.unlock();
-    }
+      return null;
+    });
   }
 
   /**
@@ -107,8 +93,7 @@ final class Renewals {
    * first, and the expiry cutoff: now, or when a member left behind was first heard, if earlier.
    */
   Tick drain(LongSupplier nowMs, int maxCount, int maxBytes) {
-    lock.lock();
-    try {
+    return locked(() -> {
       Tick.Builder t = Tick.newBuilder();
       long cutoff = nowMs.getAsLong();
       int bytes = 0;
@@ -127,20 +112,16 @@ final class Renewals {
         cutoff = Math.min(cutoff, p.firstHeardMs());
       }
       return t.setExpiryCutoffMs(cutoff).build();
-    } finally {
-      lock.unlock();
-    }
+    });
   }
 
   /** A drained tick was not applied: its renewals wait for the next one (newer ones kept). */
   void restore(Tick tick) {
-    lock.lock();
-    try {
+    locked(() -> {
       for (Renewal r : tick.getRenewalsList()) {
         record(r.getGroup(), r.getConsumerId(), r.getSessionToken(), r.getSeenAtMs(), r.getSessionTimeoutMs());
       }
-    } finally {
-      lock.unlock();
-    }
+      return null;
+    });
   }
 }
