@@ -28,7 +28,9 @@ import java.util.concurrent.TimeoutException;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import java.util.Collection;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -149,7 +151,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   /** Commands this leader admitted that are not applied or cancelled yet (step 11's queue). */
   private final PendingWrites pendingWrites;
   /** Runs quiet heartbeats' answers that waited for writes; inline until {@link #initialize}. */
-  private volatile java.util.concurrent.ExecutorService quietAnswers;
+  private volatile ExecutorService quietAnswers;
   /** Heartbeats are shed while more writes than this wait to be applied (step 11). */
   private volatile long shedAbovePending = Shedding.DEFAULT_SHED_ABOVE_PENDING;
   /** The largest command this server's Ratis log carries (R9). */
@@ -194,7 +196,7 @@ public final class CohortStateMachine extends BaseStateMachine {
     this.stamps = new LeaderStamps(clock);
     this.pendingWrites = new PendingWrites(clock::monotonicNanos);
     this.liveness = new OffLogLiveness(stamps, pendingWrites, events, this::underLock, r -> {
-      java.util.concurrent.ExecutorService e = quietAnswers;
+      ExecutorService e = quietAnswers;
       if (e == null) {
         r.run();
       } else {
@@ -551,25 +553,17 @@ public final class CohortStateMachine extends BaseStateMachine {
    */
   CompletableFuture<QueryResult> quietHeartbeat(Heartbeat hb, String principal) {
     Query q = Query.newBuilder().setQuietHeartbeat(hb).build();
-    java.util.concurrent.ExecutorService e = quietAnswers;
+    ExecutorService e = quietAnswers;
     if (e == null || (!lock.isLocked() && !liveness.renewalsBusy())) {
       return answerOnceBootstrapped(q, principal); // both locks free: held for microseconds
     }
     // Called on the transport thread that read it, which must not wait behind a long apply, a query
     // or a snapshot's freeze (its connections would wait too): answered on the quiet answers' thread.
-    CompletableFuture<QueryResult> answer = new CompletableFuture<>();
     try {
-      e.execute(() -> answerOnceBootstrapped(q, principal).whenComplete((r, x) -> {
-        if (x != null) {
-          answer.completeExceptionally(x);
-        } else {
-          answer.complete(r);
-        }
-      }));
-    } catch (java.util.concurrent.RejectedExecutionException stopping) {
-      answer.completeExceptionally(stopping);
+      return CompletableFuture.supplyAsync(() -> answerOnceBootstrapped(q, principal), e).thenCompose(f -> f);
+    } catch (RejectedExecutionException stopping) {
+      return CompletableFuture.failedFuture(stopping);
     }
-    return answer;
   }
 
   /** {@link #answer}, after the access bootstrap when it is still pending for this principal. */
@@ -781,7 +775,7 @@ public final class CohortStateMachine extends BaseStateMachine {
   }
 
   /** Tests: quiet heartbeats that find the state held are answered on {@code e} (else: where they came). */
-  void quietAnswersOn(java.util.concurrent.ExecutorService e) {
+  void quietAnswersOn(ExecutorService e) {
     quietAnswers = e;
   }
 
