@@ -283,7 +283,12 @@ final class Exchange {
   // ------------------------------------------------------------------ answers
 
   private void onHeartbeat(Flush f, long sentAt, HeartbeatResult r, Throwable e) {
-    lastAnswer = e == null ? r : null;
+    if (e == null || !(Failures.map(e, "heartbeat") instanceof CohortRejectedException rej
+        && rej.code() == Code.RETRY_LATER)) {
+      // A retry-after (a saturated leader, or one not ready yet) changed nothing: the next heartbeat
+      // may still go quiet, and the leader says NEEDS_WRITE if it may not.
+      lastAnswer = e == null ? r : null;
+    }
     if (e != null) {
       onFailure(f, true, Failures.map(e, "heartbeat"));
       loop.pump();

@@ -89,6 +89,26 @@ class QuietHeartbeatClientTest {
     assertEquals(0, consumer.quietHeartbeatsOk());
   }
 
+  @Test
+  void retryLater_aQuietHeartbeatALeaderCannotAnswerYetIsAskedAgainQuietly_notThroughTheLog() {
+    coordinator.createTopic("t", 1);
+    coordinator.createGroup("g", "t", 10_000, 200);
+    start(ConsumerConfig.builder("g", "a").pollWaitMs(20).build());
+    await().atMost(TIMEOUT).until(() -> consumer.quietHeartbeatsOk() >= 2);
+    long replicated = coordinator.count(Command.BodyCase.HEARTBEAT);
+    transport.retryAfterMs = 50;
+    transport.quietRefusal = Code.RETRY_LATER; // a leader just elected, or not heard from a majority lately
+    int before = transport.quiet.size();
+    await().atMost(TIMEOUT).until(() -> transport.quiet.size() >= before + 5);
+    assertEquals(replicated, coordinator.count(Command.BodyCase.HEARTBEAT),
+        "each heartbeat after a retry-after went quiet again: none through the log");
+    transport.quietRefusal = null;
+    long ok = consumer.quietHeartbeatsOk();
+    await().atMost(TIMEOUT).until(() -> consumer.quietHeartbeatsOk() > ok);
+    assertEquals(replicated, coordinator.count(Command.BodyCase.HEARTBEAT));
+    assertEquals(GroupConsumer.Status.ACTIVE, consumer.status());
+  }
+
   private long keepAlives() {
     return transport.quiet.stream().filter(h -> h.getHeldCount() == 0 && !h.getSessionToken().isEmpty()).count();
   }

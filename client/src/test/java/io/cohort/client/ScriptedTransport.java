@@ -93,7 +93,8 @@ final class ScriptedTransport implements ConsumerTransport {
     }
     Code refusal = quietRefusal;
     if (refusal != null) {
-      return CompletableFuture.failedFuture(new CohortRejectedException(refusal, "refused quietly (test)"));
+      return CompletableFuture.failedFuture(new CohortRejectedException(refusal,
+          (refusal == Code.RETRY_LATER ? "retry after " + retryAfterMs + " ms: " : "") + "refused quietly (test)"));
     }
     return target.quietHeartbeat(heartbeat);
   }

@@ -126,7 +126,17 @@ public final class CohortServer implements AutoCloseable {
     sm.judgeLeadershipBy(freshNow); // quiet heartbeats are answered only while it holds (step 11)
     sm.judgeReadsBy(() -> LeaderFreshness.cutOff(divisionOrNull(raft.get(), config), freshnessBoundMs)); // R10
     WatchService watches = new WatchService(config.id().toString(), sm::watchView, sm::quietHeartbeat,
-        () -> notLeader(divisionOrNull(raft.get(), config), freshNow));
+        new WatchService.Leadership() {
+          @Override
+          public String notLeader() {
+            return CohortServer.notLeader(divisionOrNull(raft.get(), config), freshNow);
+          }
+
+          @Override
+          public boolean raftLeader() {
+            return sm.raftLeader();
+          }
+        });
     sm.watchedBy(watches);
     AtomicBoolean closed = new AtomicBoolean();
     NodeGuard guard = new NodeGuard(config.id(), storage, () -> divisionOrNull(raft.get(), config),

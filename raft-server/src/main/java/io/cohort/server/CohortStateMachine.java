@@ -717,7 +717,18 @@ public final class CohortStateMachine extends BaseStateMachine {
       public boolean leads() {
         return leadingTerm() >= 0;
       }
+
+      @Override
+      public boolean raftLeader() {
+        return CohortStateMachine.this.raftLeader();
+      }
     });
+  }
+
+  /** Whether this node is the Raft leader of its term, ready or not, fresh or not. */
+  boolean raftLeader() {
+    RaftServer.Division d = divisionOrNull();
+    return d != null && d.getInfo().isLeader();
   }
 
   /** The term this node leads, ready and leading its clock, fresh or not; else -1. */

@@ -32,10 +32,11 @@ import org.slf4j.LoggerFactory;
  * a follower votes for another leader only after that long without hearing from this one), and
  * only once every command it admitted before the query arrived is applied ({@link PendingWrites}:
  * a ticket is taken before the stamp), so the answer reflects everything stamped before the client
- * sent it (R2). Not the leader: NEEDS_WRITE, and the client sends the replicated heartbeat; a
- * leader that is not fresh renews a live member all the same (its ticks commit only through a
- * majority, and it forgets its renewals when it stops leading). Writes
- * not applied within {@link Shedding#SHED_AGE_MS}: RETRY_LATER (the leader is saturated), and the
+ * sent it (R2). Not the leader: NEEDS_WRITE, and the client sends the replicated heartbeat. The
+ * Raft leader not ready yet or not fresh: RETRY_LATER (it answers soon or steps down; sending the
+ * heartbeat to its log would only queue it there); one that is not fresh renews a live member all
+ * the same (its ticks commit only through a majority, and it forgets its renewals when it stops
+ * leading). Writes not applied within {@link Shedding#SHED_AGE_MS}: RETRY_LATER (the leader is saturated), and the
  * member is renewed. Never a ReadIndex round: the client sends it on its stream of quiet
  * heartbeats ({@link WatchService}); one sent as a Ratis read (the query {@code quiet_heartbeat})
  * gets the same answer, for clients that still send it that way.
@@ -46,6 +47,8 @@ final class OffLogLiveness {
   /** A wait for earlier writes this long is noted (the heartbeat bench's p99 limit). */
   static final long SLOW_WAIT_NANOS = 200_000_000L;
   private static final long SLOW_WAIT_NOTE_EVERY_NANOS = 5_000_000_000L;
+  /** A Raft leader's retry-after while it cannot answer yet (the clients spread it over 0.5-1.5x). */
+  static final long NOT_YET_RETRY_MS = 200;
 
   /** Runs a read of the applied state under the state machine's apply lock. */
   interface AppliedState {
@@ -64,6 +67,14 @@ final class OffLogLiveness {
      */
     default boolean leads() {
       return freshTerm() >= 0;
+    }
+
+    /**
+     * Whether this node is the Raft leader of its term, ready or not, fresh or not: a quiet
+     * heartbeat it cannot answer yet gets RETRY_LATER from it, not NEEDS_WRITE.
+     */
+    default boolean raftLeader() {
+      return leads();
     }
   }
 
@@ -122,11 +133,16 @@ final class OffLogLiveness {
     if (term < 0) {
       if (leadership.leads()) {
         // A saturated leader slow to hear from its followers (> the election timeout's minimum):
-        // every heartbeat goes through the log now; its sender is alive all the same (R7).
+        // its sender is alive all the same (R7); only its ticks carry that, through a majority.
         renewIfLive(hb, principal);
       }
-      return CompletableFuture.completedFuture(
-          finish(needsWrite("this node is not a leader that heard from a majority lately")));
+      if (leadership.raftLeader()) {
+        // Just elected, or not heard from a majority lately: it answers within moments or steps
+        // down. The log behind it has no more room than this path: after a 2 s stall at 8,500
+        // consumers, every heartbeat sent to it at once queued 8,500 writes and 24 s of slow answers.
+        return CompletableFuture.completedFuture(finish(notYet()));
+      }
+      return CompletableFuture.completedFuture(finish(needsWrite("this node is not the leader")));
     }
     long lagMs = pending.oldestAgeMs();
     if (lagMs > Shedding.SHED_AGE_MS) {
@@ -272,6 +288,12 @@ final class OffLogLiveness {
         + " ms: this leader's oldest write waiting to be applied was admitted " + lagMs + " ms ago").build();
   }
 
+  /** A Raft leader that cannot answer yet: ask again soon (no renewal of its own: see the caller). */
+  private static Result notYet() {
+    return Result.newBuilder().setCode(Code.RETRY_LATER).setMessage("retry after " + NOT_YET_RETRY_MS
+        + " ms: this node leads but is not ready or has not heard from a majority lately").build();
+  }
+
   private QueryResult finish(Result r) {
     answered.incrementAndGet();
     if (r.getCode() == Code.OK) {
@@ -321,8 +343,8 @@ final class OffLogLiveness {
   }
 
   /**
-   * A heartbeat this leader sends to the log because it is not fresh: as one answered NEEDS_WRITE,
-   * it renews its member if it may use the consumer id and its session is live (R7).
+   * A heartbeat this leader cannot answer because it is not fresh (RETRY_LATER): as one answered
+   * NEEDS_WRITE, it renews its member if it may use the consumer id and its session is live (R7).
    */
   private void renewIfLive(Heartbeat hb, String principal) {
     if (hb.getSessionToken().isEmpty()) {
@@ -344,7 +366,7 @@ final class OffLogLiveness {
   /** At most one line per 10 s: a leader that is not fresh under load is saturated, and says so. */
   private void noteUnfresh(long total) {
     if (due(lastUnfreshNoteNanos, UNFRESH_NOTE_EVERY_NANOS)) {
-      LOG.info("heartbeats sent to the log because this leader heard from no majority lately: {} in all; their"
+      LOG.info("heartbeats asked to retry because this leader heard from no majority lately: {} in all; their"
           + " live members were renewed (a saturated leader, or slow followers)", total);
     }
   }
@@ -399,7 +421,7 @@ final class OffLogLiveness {
     return needsWriteRenewed.get();
   }
 
-  /** Heartbeats a leader that had not heard from a majority lately sent to the log, renewing their member. */
+  /** Heartbeats a leader that had not heard from a majority lately asked to retry, renewing their member. */
   long unfreshRenewed() {
     return unfreshRenewed.get();
   }

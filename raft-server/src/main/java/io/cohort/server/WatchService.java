@@ -76,6 +76,14 @@ final class WatchService implements AutoCloseable {
   /** Null when this node leads and may answer; else the leader's id ("" when it knows none). */
   interface Leadership {
     String notLeader();
+
+    /**
+     * Whether this node is the Raft leader, ready or not, fresh or not: its quiet heartbeats go to
+     * {@link QuietHeartbeats}, which asks for a retry while it cannot answer yet.
+     */
+    default boolean raftLeader() {
+      return false;
+    }
   }
 
   private final String self;
@@ -250,7 +258,7 @@ final class WatchService implements AutoCloseable {
       synchronized (out) {
         unanswered++;
       }
-      String leader = leadership.notLeader();
+      String leader = leadership.raftLeader() ? null : leadership.notLeader();
       if (leader != null) {
         answer(QuietHeartbeatAnswer.newBuilder().setId(req.getId()).setLeader(leader).setResult(
             QueryResult.newBuilder().setCode(Code.NEEDS_WRITE).setMessage("send it as a replicated heartbeat: " + self

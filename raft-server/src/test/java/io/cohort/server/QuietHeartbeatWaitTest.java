@@ -129,7 +129,28 @@ class QuietHeartbeatWaitTest {
     assertEquals(0, leader.pendingRenewals());
   }
   @Test
-  void R7_aLeaderThatHeardFromNoMajorityLatelySendsHeartbeatsToTheLog_butCountsALiveMemberAlive() throws Exception {
+  void aRaftLeaderNotReadyYetAsksForARetry_notTheLog_andRenewsNothing() throws Exception {
+    HeartbeatResult a = setUp();
+    leader.judgeLeadershipWith(new OffLogLiveness.Leadership() {
+      @Override
+      public long freshTerm() {
+        return -1; // elected, its term's first entry not applied yet
+      }
+
+      @Override
+      public boolean raftLeader() {
+        return true;
+      }
+    });
+    QueryResult r = result(quiet(a));
+    assertEquals(Code.RETRY_LATER, r.getCode(), r.toString());
+    assertTrue(r.getMessage().startsWith("retry after " + OffLogLiveness.NOT_YET_RETRY_MS + " ms"), r.getMessage());
+    assertFalse(r.hasHeartbeat(), "R2: nothing to read by");
+    assertEquals(0, leader.pendingRenewals(), "a new leader gives every member a full session from its election");
+  }
+
+  @Test
+  void R7_aLeaderThatHeardFromNoMajorityLatelyAsksForARetry_butCountsALiveMemberAlive() throws Exception {
     HeartbeatResult a = setUp();
     leader.judgeLeadershipWith(new OffLogLiveness.Leadership() {
       @Override
@@ -143,10 +164,10 @@ class QuietHeartbeatWaitTest {
       }
     });
     QueryResult r = result(quiet(a));
-    assertEquals(Code.NEEDS_WRITE, r.getCode(), r.toString());
+    assertEquals(Code.RETRY_LATER, r.getCode(), r.toString());
     assertFalse(r.hasHeartbeat(), "R2: nothing to read by");
     assertEquals(1, leader.unfreshRenewed());
-    assertEquals(1, leader.pendingRenewals(), "the next tick renews A while its replicated heartbeat waits");
+    assertEquals(1, leader.pendingRenewals(), "the next tick renews A while it waits to retry");
 
     QueryResult other = result(quietHolding(com.google.protobuf.ByteString.copyFrom(new byte[16]), a.getGrantsList()));
     assertTrue(other.getCode() != Code.OK, other.toString());

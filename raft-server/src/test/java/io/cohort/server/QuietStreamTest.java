@@ -101,10 +101,15 @@ class QuietStreamTest {
   /** A service on a node that leads ({@code notLeader} null) or not, answering quiet heartbeats with {@code answers}. */
   private StreamObserver<QuietHeartbeatRequest> open(FakeCall call, String notLeader,
       List<CompletableFuture<QueryResult>> answers) throws Exception {
+    return openJudgedBy(call, () -> notLeader, answers);
+  }
+
+  private StreamObserver<QuietHeartbeatRequest> openJudgedBy(FakeCall call, WatchService.Leadership leadership,
+      List<CompletableFuture<QueryResult>> answers) throws Exception {
     WatchService service = new WatchService("n1", (g, c, s, p) -> null, (hb, principal) -> {
       assertEquals("alice", principal);
       return answers.get(asked.getAndIncrement());
-    }, () -> notLeader);
+    }, leadership);
     services.add(service);
     return Context.current().withValue(AccessInterceptor.PRINCIPAL, "alice").call(() -> service.quietHeartbeats(call));
   }
@@ -153,6 +158,26 @@ class QuietStreamTest {
     assertEquals(Code.NEEDS_WRITE, r.getCode());
     assertTrue(r.getMessage().contains("the leader is n2"), r.getMessage());
     assertEquals(0, asked.get(), "no off-log answer asked for");
+  }
+
+  @Test
+  void theRaftLeaderNotReadyOrNotFreshLeavesTheAnswerToTheQuietHeartbeats_whichAskForARetry() throws Exception {
+    FakeCall call = new FakeCall();
+    QueryResult notYet = QueryResult.newBuilder().setCode(Code.RETRY_LATER).setMessage("retry after 200 ms").build();
+    var in = openJudgedBy(call, new WatchService.Leadership() {
+      @Override
+      public String notLeader() {
+        return "n1"; // elected, its first entry not applied yet
+      }
+
+      @Override
+      public boolean raftLeader() {
+        return true;
+      }
+    }, List.of(CompletableFuture.completedFuture(notYet)));
+    in.onNext(request(5));
+    assertEquals(1, asked.get(), "not NEEDS_WRITE: the log behind this leader has no more room");
+    assertEquals(Code.RETRY_LATER, call.sent.get(0).getResult().getCode());
   }
 
   @Test

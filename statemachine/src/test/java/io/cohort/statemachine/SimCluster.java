@@ -184,7 +184,8 @@ abstract class SimCluster {
   /**
    * A quiet heartbeat (step 11), as the leader's query answers it: from its state, with no log
    * entry, the liveness kept for the next tick. Now and then it reaches the deposed leader instead,
-   * which must refuse it (it has not heard from a majority since the election). Null: lost.
+   * which must refuse it (it has not heard from a majority since the election): while it still takes
+   * itself for the leader it asks for a retry (RETRY_LATER). Null: lost.
    */
   Result quiet(io.cohort.statemachine.proto.Heartbeat hb) {
     if (!quiet && rnd.nextInt(100) < 3) {
@@ -194,7 +195,7 @@ abstract class SimCluster {
     if (!quiet && deposed != null && realMs < deposedUntilRealMs && rnd.nextInt(3) == 0) {
       stats.merge("quiet heartbeats to a deposed leader", 1, Integer::sum);
       if (!deposedLeaderIsFresh()) {
-        return Result.newBuilder().setCode(Code.NEEDS_WRITE).setMessage("not a fresh leader").build();
+        return Result.newBuilder().setCode(Code.RETRY_LATER).setMessage("retry after 200 ms: not a fresh leader").build();
       }
       return deposed.quietHeartbeat(hb, Principals.INTERNAL, deposed.nowMs()); // its renewals die with it
     }

@@ -265,7 +265,9 @@ abstract class SimConsumers extends SimAdmins {
 
   void answer(SimProcess p, SimProcess.Sent sent, Result r) {
     Command c = sent.command();
-    p.lastAnswer = r.getCode() == Code.OK && c.hasHeartbeat() ? r.getHeartbeat() : null;
+    if (r.getCode() != Code.RETRY_LATER) { // a retry-after changed nothing: the next may still go quiet
+      p.lastAnswer = r.getCode() == Code.OK && c.hasHeartbeat() ? r.getHeartbeat() : null;
+    }
     switch (r.getCode()) {
       case OK -> {
         if (c.hasHeartbeat()) {

@@ -274,8 +274,10 @@ final class HeartbeatSim {
           }
         }
       } else {
-        last = null;
         Throwable t = unwrap(e);
+        if (!(t instanceof CohortRejectedException re && re.code() == Code.RETRY_LATER)) {
+          last = null; // as the client's Exchange: a retry-after changed nothing, the next may still go quiet
+        }
         if (t instanceof CohortRejectedException re && re.code() == Code.RETRY_LATER) {
           shed.incrementAndGet(); // as GroupConsumer does: wait the retry-after with jitter, keep the session
           shedSinceOk++;
