@@ -116,6 +116,10 @@ public final class HeartbeatBench implements CliCommand {
       + "this many consumers whether or not a step held (0: 1.5x the sustainable count, run only if one held)")
   int overloadConsumers;
 
+  @Parameter(names = "--stall-leader-ms", description = "diagnostic: stop the leader's process (SIGSTOP, then SIGCONT) "
+      + "this long a third into each measured window, as a long pause would (0: never; needs the servers it starts)")
+  long stallLeaderMs;
+
   private PrintStream out;
   private int step;
   private Scratch scratch;
@@ -127,11 +131,12 @@ public final class HeartbeatBench implements CliCommand {
     int[] levels = BenchOptions.positives("--noop-in-flight", noopLevels);
     if (intervalMs < 100 || groupSize < 1 || capacityStart < 1 || capacityFactor <= 1 || capacityMax < capacityStart
         || warmupS < 0 || firstWarmupS < 0 || measureS < 1 || clientCount < 1 || noopWarmupS < 0 || noopMeasureS < 1
-        || joinRate < 0 || settleMaxS < 0 || overloadConsumers < 0 || initialRebalanceDelayMs < 0) {
+        || joinRate < 0 || settleMaxS < 0 || overloadConsumers < 0 || initialRebalanceDelayMs < 0
+        || stallLeaderMs < 0 || stallLeaderMs >= measureS * 1000L / 2) {
       throw new IllegalArgumentException("need --interval-ms >= 100, --group-size >= 1, --capacity-start >= 1, "
           + "--capacity-factor > 1, --capacity-max >= --capacity-start, --warmup-s/--first-warmup-s/--noop-warmup-s/--settle-max-s >= 0, "
           + "--measure-s/--noop-measure-s >= 1, --clients >= 1, --join-rate >= 0, --overload-consumers >= 0, "
-          + "--initial-rebalance-delay-ms >= 0");
+          + "--initial-rebalance-delay-ms >= 0, 0 <= --stall-leader-ms < half the measured window");
     }
     boolean baseline = !noBaseline && options.peers == null;
     out.printf("bench heartbeat: %s heartbeats%s at a %d ms interval, groups of %d; steps from %,d consumers x%.2f "
@@ -230,6 +235,29 @@ public final class HeartbeatBench implements CliCommand {
         .addHeld(PartitionRef.newBuilder().setTopic(name).setPartition(42))).build();
   }
 
+  /** The measured window: {@code ms}, with the leader stopped for {@code --stall-leader-ms} a third into it. */
+  private void measure(ServerProcesses servers, long ms) throws InterruptedException {
+    if (stallLeaderMs <= 0 || servers == null) {
+      ServerProcesses.sleepMs(ms);
+      return;
+    }
+    ServerProcesses.sleepMs(ms / 3);
+    String leader = servers.leaderOrNull();
+    java.time.LocalTime at = java.time.LocalTime.now(java.time.ZoneOffset.UTC).withNano(0);
+    if (leader == null) {
+      out.printf("  no leader to stall at %s UTC%n", at);
+    } else {
+      try {
+        servers.pause(leader, stallLeaderMs);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      out.printf("  stalled the leader %s for %,d ms at %s UTC (a third into the window)%n", leader, stallLeaderMs, at);
+    }
+    out.flush();
+    ServerProcesses.sleepMs(Math.max(0, ms - ms / 3 - stallLeaderMs));
+  }
+
   private HeartbeatStep runStep(List<CohortClient> clients, ServerProcesses servers, int consumers, int warmS, String kind)
       throws InterruptedException {
     step++;
@@ -282,7 +310,7 @@ public final class HeartbeatBench implements CliCommand {
     Cpu cpu = Cpu.start(servers);
     long m0 = System.nanoTime();
     sim.record(lat);
-    ServerProcesses.sleepMs(measureS * 1000L);
+    measure(servers, measureS * 1000L);
     sim.record(null);
     long keepAlives = sim.keepAlives.get() - k0;
     long watchChanges = sim.watchChanges.get() - wc0;

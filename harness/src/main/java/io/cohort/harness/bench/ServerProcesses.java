@@ -291,6 +291,30 @@ public final class ServerProcesses implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops the process (SIGSTOP) for {@code ms}, then lets it go on (SIGCONT): a whole-node stall, as
+   * a long collector pause or a frozen VM would be.
+   */
+  public void pause(String id, long ms) throws IOException, InterruptedException {
+    long pid = pid(id);
+    if (pid < 0) {
+      throw new IllegalStateException(id + " is not running");
+    }
+    signal("STOP", pid);
+    try {
+      sleepMs(ms);
+    } finally {
+      signal("CONT", pid);
+    }
+  }
+
+  private static void signal(String name, long pid) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true).start();
+    if (kill.waitFor() != 0) {
+      throw new IOException("kill -" + name + " " + pid + " failed: " + new String(kill.getInputStream().readAllBytes()));
+    }
+  }
+
   public synchronized boolean isAlive(String id) {
     Process p = processes.get(id);
     return p != null && p.isAlive();
