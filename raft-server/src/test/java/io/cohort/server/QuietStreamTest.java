@@ -1,5 +1,6 @@
 package io.cohort.server;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +14,10 @@ import io.cohort.statemachine.proto.QuietHeartbeatRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.time.Duration;
 import org.apache.ratis.thirdparty.io.grpc.Context;
 import org.apache.ratis.thirdparty.io.grpc.stub.ServerCallStreamObserver;
 import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
@@ -178,6 +182,80 @@ class QuietStreamTest {
     in.onNext(request(5));
     assertEquals(1, asked.get(), "not NEEDS_WRITE: the log behind this leader has no more room");
     assertEquals(Code.RETRY_LATER, call.sent.get(0).getResult().getCode());
+  }
+
+  /** A node of changing leadership: {@code notLeader} as CohortServer's, {@code raftLeader} as the state machine's. */
+  private static WatchService.Leadership judged(AtomicReference<String> notLeader, AtomicBoolean raftLeader) {
+    return new WatchService.Leadership() {
+      @Override
+      public String notLeader() {
+        return notLeader.get();
+      }
+
+      @Override
+      public boolean raftLeader() {
+        return raftLeader.get();
+      }
+    };
+  }
+
+  private static List<QuietHeartbeatAnswer> sent(FakeCall call) {
+    synchronized (call) {
+      return List.copyOf(call.sent);
+    }
+  }
+
+  @Test
+  void aNodeThatKnowsNoLeaderHoldsTheHeartbeatUntilItLearnsOne_thenNamesIt_notTheLog() throws Exception {
+    FakeCall call = new FakeCall();
+    AtomicReference<String> notLeader = new AtomicReference<>("");
+    var in = openJudgedBy(call, judged(notLeader, new AtomicBoolean()), List.of());
+    in.onNext(request(6));
+    assertEquals(List.of(), sent(call), "an election: no leader to name yet");
+    notLeader.set("n3");
+    await().atMost(Duration.ofSeconds(30)).until(() -> sent(call).size() == 1);
+    QuietHeartbeatAnswer a = sent(call).get(0);
+    assertEquals("n3", a.getLeader(), "the client sends it there: one quiet heartbeat, no write");
+    assertEquals(Code.NEEDS_WRITE, a.getResult().getCode());
+    assertEquals(0, asked.get());
+  }
+
+  @Test
+  void aNodeSteppingDownThatStillNamesItselfKnowsNoLeader_andAfterAWhileSaysSoWithoutOne() throws Exception {
+    FakeCall call = new FakeCall();
+    long t0 = System.nanoTime();
+    var in = openJudgedBy(call, judged(new AtomicReference<>("n1"), new AtomicBoolean()), List.of());
+    in.onNext(request(7));
+    await().atMost(Duration.ofSeconds(30)).until(() -> sent(call).size() == 1);
+    assertTrue(System.nanoTime() - t0 >= WatchService.LEADER_WAIT_MS * 1_000_000, "held for the wait first");
+    assertEquals("", sent(call).get(0).getLeader(), "never itself");
+    assertEquals(Code.NEEDS_WRITE, sent(call).get(0).getResult().getCode());
+  }
+
+  @Test
+  void aHeldHeartbeatIsJudgedHereWhenThisNodeLeadsAgain() throws Exception {
+    FakeCall call = new FakeCall();
+    AtomicBoolean leads = new AtomicBoolean();
+    var in = openJudgedBy(call, judged(new AtomicReference<>(""), leads), List.of(CompletableFuture.completedFuture(OK)));
+    in.onNext(request(8));
+    leads.set(true);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sent(call).size() == 1);
+    assertEquals(Code.OK, sent(call).get(0).getResult().getCode());
+    assertEquals(1, asked.get());
+  }
+
+  @Test
+  void aHeartbeatTheLeaderJudgedNeedsWriteAsItSteppedDownGoesToTheLeaderItLearnsOf() throws Exception {
+    FakeCall call = new FakeCall();
+    AtomicBoolean leads = new AtomicBoolean(true);
+    AtomicReference<String> notLeader = new AtomicReference<>();
+    CompletableFuture<QueryResult> judging = new CompletableFuture<>();
+    var in = openJudgedBy(call, judged(notLeader, leads), List.of(judging));
+    in.onNext(request(9));
+    leads.set(false);
+    notLeader.set("n2");
+    judging.complete(QueryResult.newBuilder().setCode(Code.NEEDS_WRITE).setMessage("this node is not the leader").build());
+    assertEquals("n2", sent(call).get(0).getLeader());
   }
 
   @Test
