@@ -359,9 +359,10 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * NEEDS_WRITE when it must be sent with {@link #heartbeat} instead (also when no leader is known or
    * no peer asked leads: the replicated heartbeat finds the leader),
    * RETRY_LATER when a saturated leader shed it or the leader cannot answer yet (wait its
-   * retry-after), or with the refusal the heartbeat would get (FENCED, UNKNOWN_MEMBER, ...). Completes on the gRPC transport thread that
-   * read the answer: what depends on it must not block, or every answer and watch on that connection
-   * waits (hand blocking work to an executor, as {@link GroupConsumer} does).
+   * retry-after), or with the refusal the heartbeat would get (FENCED, UNKNOWN_MEMBER, ...).
+   * Completes on the gRPC transport thread that read the answer: what depends on it must not block,
+   * or every answer and watch on that connection waits (hand blocking work to an executor, as
+   * {@link GroupConsumer} does).
    */
   @Override
   public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {

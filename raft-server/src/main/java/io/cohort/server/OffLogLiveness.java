@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * Raft leader not ready yet or not fresh: RETRY_LATER (it answers soon or steps down; sending the
  * heartbeat to its log would only queue it there); one that is not fresh renews a live member all
  * the same (its ticks commit only through a majority, and it forgets its renewals when it stops
- * leading). Writes not applied within {@link Shedding#SHED_AGE_MS}: RETRY_LATER (the leader is saturated), and the
- * member is renewed. Never a ReadIndex round: the client sends it on its stream of quiet
+ * leading). Writes not applied within {@link Shedding#SHED_AGE_MS}: RETRY_LATER (the leader is
+ * saturated), and the member is renewed. Never a ReadIndex round: the client sends it on its stream of quiet
  * heartbeats ({@link WatchService}); one sent as a Ratis read (the query {@code quiet_heartbeat})
  * gets the same answer, for clients that still send it that way.
  */
@@ -143,8 +143,8 @@ final class OffLogLiveness {
       }
       if (leadership.raftLeader()) {
         // Just elected, or not heard from a majority lately: it answers within moments or steps
-        // down. The log behind it has no more room than this path: after a 2 s stall at 8,500
-        // consumers, every heartbeat sent to it at once queued 8,500 writes and 24 s of slow answers.
+        // down. The log behind it has no more room than this path (after a 2 s stall at 8,500
+        // consumers, heartbeats sent to the log put ~8,000 writes on the next leader at once).
         return CompletableFuture.completedFuture(finish(notYet()));
       }
       return CompletableFuture.completedFuture(finish(needsWrite("this node is not the leader")));

@@ -34,6 +34,8 @@ import org.apache.ratis.thirdparty.io.grpc.Status;
 import org.apache.ratis.thirdparty.io.grpc.stub.ServerCallStreamObserver;
 import org.apache.ratis.thirdparty.io.grpc.stub.ServerCalls;
 import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The leader's side of the watch (R12), served on the Raft port ({@link WatchProtocol}) behind the
@@ -59,6 +61,7 @@ final class WatchService implements AutoCloseable {
   static final int MAX_PER_CONSUMER = 2;
   /** Names are at most 255 characters (R9); a session token is 16 bytes. */
   static final int MAX_NAME_CHARS = 255;
+  private static final Logger LOG = LoggerFactory.getLogger(WatchService.class);
   static final int MAX_TOKEN_BYTES = 64;
   /** Quiet heartbeats one stream may have taken in and not yet answered to a ready stream. */
   static final int MAX_QUIET_IN_FLIGHT = 4096;
@@ -143,10 +146,14 @@ final class WatchService implements AutoCloseable {
       if (leader == null || !knowsNoOtherLeader(leader) || waitedEnough) {
         it.remove();
         unledCount.decrementAndGet();
-        if (leader == null) {
-          u.stream().judge(u.req());
-        } else {
-          u.stream().answerNotLeader(u.req(), knowsNoOtherLeader(leader) ? "" : leader);
+        try {
+          if (leader == null) {
+            u.stream().judge(u.req());
+          } else {
+            u.stream().answerNotLeader(u.req(), knowsNoOtherLeader(leader) ? "" : leader);
+          }
+        } catch (RuntimeException e) { // one stream's failure must not end the periodic look
+          LOG.warn("[{}] a held quiet heartbeat could not be answered: {}", self, e.toString());
         }
       }
     }

@@ -308,6 +308,8 @@ abstract class SimConsumers extends SimAdmins {
       }
       case LIMIT_EXCEEDED -> check(c.hasHeartbeat() && c.getHeartbeat().getSessionToken().isEmpty(),
           "only a join may hit a limit: " + r.getMessage());
+      case RETRY_LATER -> check(c.hasHeartbeat() && !c.getHeartbeat().getSessionToken().isEmpty(),
+          "only a quiet heartbeat is asked to retry (a deposed leader's): " + r.getMessage()); // confirms nothing
       default -> fail("an honest process was refused: " + r.getCode() + " " + r.getMessage());
     }
   }
