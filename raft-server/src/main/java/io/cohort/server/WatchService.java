@@ -12,6 +12,7 @@ import io.cohort.statemachine.proto.QuietHeartbeatRequest;
 import io.cohort.statemachine.proto.WatchRequest;
 import io.cohort.statemachine.proto.WatchResult;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -56,12 +57,12 @@ import org.slf4j.LoggerFactory;
  * ordered replies, where one answer that waits for the leader's writes held back every later one.
  */
 final class WatchService implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(WatchService.class);
   static final long PASS_SPACING_MS = 2;
   /** A consumer keeps one watch; a second parks while the first's cancel is on its way. */
   static final int MAX_PER_CONSUMER = 2;
   /** Names are at most 255 characters (R9); a session token is 16 bytes. */
   static final int MAX_NAME_CHARS = 255;
-  private static final Logger LOG = LoggerFactory.getLogger(WatchService.class);
   static final int MAX_TOKEN_BYTES = 64;
   /** Quiet heartbeats one stream may have taken in and not yet answered to a ready stream. */
   static final int MAX_QUIET_IN_FLIGHT = 4096;
@@ -137,10 +138,9 @@ final class WatchService implements AutoCloseable {
     if (unled.isEmpty()) {
       return;
     }
-    boolean leads = leadership.raftLeader();
-    String leader = leads ? null : leadership.notLeader();
+    String leader = leaderElsewhere();
     long now = System.nanoTime();
-    for (java.util.Iterator<Unled> it = unled.iterator(); it.hasNext();) {
+    for (Iterator<Unled> it = unled.iterator(); it.hasNext();) {
       Unled u = it.next();
       boolean waitedEnough = now - u.sinceNanos() >= TimeUnit.MILLISECONDS.toNanos(LEADER_WAIT_MS);
       if (leader == null || !knowsNoOtherLeader(leader) || waitedEnough) {
@@ -157,6 +157,11 @@ final class WatchService implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** Null when this node is the Raft leader (it judges quiet heartbeats); else the leader it knows, "" if none. */
+  private String leaderElsewhere() {
+    return leadership.raftLeader() ? null : leadership.notLeader();
   }
 
   private boolean knowsNoOtherLeader(String leader) {
@@ -314,7 +319,7 @@ final class WatchService implements AutoCloseable {
 
     /** The Raft leader answers it (or asks for a retry); a node that does not lead names the leader. */
     void judge(QuietHeartbeatRequest req) {
-      String leader = leadership.raftLeader() ? null : leadership.notLeader();
+      String leader = leaderElsewhere();
       if (leader != null) {
         sendOnOrHold(req, leader);
         return;
@@ -328,7 +333,7 @@ final class WatchService implements AutoCloseable {
       answer.whenComplete((r, e) -> {
         QueryResult result = e == null ? r : QueryResult.newBuilder().setCode(Code.NEEDS_WRITE)
             .setMessage("send it as a replicated heartbeat: not answered off the log: " + e).build();
-        String now = result.getCode() == Code.NEEDS_WRITE && !leadership.raftLeader() ? leadership.notLeader() : null;
+        String now = result.getCode() == Code.NEEDS_WRITE ? leaderElsewhere() : null;
         if (now != null) {
           sendOnOrHold(req, now); // it stopped leading meanwhile: the leader it learns of judges it
         } else {
