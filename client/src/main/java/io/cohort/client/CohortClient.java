@@ -355,7 +355,9 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * leader from its state without a log entry. It goes on this client's stream of quiet heartbeats
    * to the peer last seen leading, else the one the Raft client takes for the leader (Cohort's own
    * service: no ReadIndex round, none of the Ratis client protocol's per-request work); a follower
-   * that names the leader sends it there, once. Fails with {@link CohortRejectedException}
+   * that names the leader sends it there, and on while each names another (at most one send per
+   * peer in the list: leadership that changes hands twice in a row, as after a stall, does not send
+   * it to the log). Fails with {@link CohortRejectedException}
    * NEEDS_WRITE when it must be sent with {@link #heartbeat} instead (also when no leader is known or
    * no peer asked leads: the replicated heartbeat finds the leader),
    * RETRY_LATER when a saturated leader shed it or the leader cannot answer yet (wait its
@@ -370,7 +372,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     if (leader == null) {
       return CompletableFuture.failedFuture(new CohortRejectedException(Code.NEEDS_WRITE, "no leader known yet"));
     }
-    return quietOn(leader.toString(), heartbeat, true);
+    return quietOn(leader.toString(), heartbeat, followsLeft());
   }
 
   /** Off-log calls go to {@code peer} until a reply shows another leader (tests: a Raft client's wrong guess). */
@@ -384,8 +386,17 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     return leader == null ? null : leader.toString();
   }
 
-  /** Sends it to {@code peer}; a follower that names the leader sends it there, once. */
-  private CompletableFuture<HeartbeatResult> quietOn(String peer, Heartbeat heartbeat, boolean followLeader) {
+  /**
+   * How many times one off-log call follows a named leader: once per other peer. Once was not
+   * enough after a leader stall: a follower named the leader it knew, that one had lost the next
+   * election, and 5,041 of 8,500 heartbeats went to the log at once (docs/BENCHMARKS.md).
+   */
+  private int followsLeft() {
+    return Math.max(1, config.peers().list().size() - 1);
+  }
+
+  /** Sends it to {@code peer}; a follower that names the leader sends it there ({@code follows} times at most). */
+  private CompletableFuture<HeartbeatResult> quietOn(String peer, Heartbeat heartbeat, int follows) {
     return watchChannel().quietHeartbeat(peer, heartbeat, config.attemptTimeout().toMillis())
         .handle((a, e) -> {
           if (e != null) {
@@ -397,8 +408,8 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
           QueryResult r = a.getResult();
           if (!a.getLeader().isEmpty() && !a.getLeader().equals(peer)) {
             channel.sawLeader(RaftPeerId.valueOf(a.getLeader()));
-            if (followLeader) {
-              return quietOn(a.getLeader(), heartbeat, false);
+            if (follows > 0) {
+              return quietOn(a.getLeader(), heartbeat, follows - 1);
             }
           } else if (r.getCode() != Code.NEEDS_WRITE) {
             channel.sawLeader(RaftPeerId.valueOf(peer)); // only a leader answers other than NEEDS_WRITE
@@ -416,8 +427,8 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * differs from the request's known view ({@code AssignmentView.of} the last heartbeat result), or
    * the session or group is gone (a code other than OK), or unchanged at the request's timeout. A
    * hint only: heartbeat to learn what changed. Cancelling the future gives the watch up. Fails with
-   * {@link CohortUnavailableException} when no leader is known, neither that peer nor the leader it
-   * names leads, or no answer came (place it again after the next heartbeat answer);
+   * {@link CohortUnavailableException} when no leader is known, neither that peer nor the leaders
+   * named on from it lead, or no answer came (place it again after the next heartbeat answer);
    * PERMISSION_DENIED as a rejection.
    */
   public CompletableFuture<WatchResult> watch(WatchRequest request) {
@@ -427,7 +438,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     }
     CompletableFuture<WatchResult> out = new CompletableFuture<>();
     AtomicReference<Runnable> cancel = new AtomicReference<>();
-    watchOn(leader.toString(), request, out, cancel, true);
+    watchOn(leader.toString(), request, out, cancel, followsLeft());
     out.whenComplete((r, e) -> {
       if (out.isCancelled()) {
         cancel.get().run();
@@ -436,9 +447,9 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     return out;
   }
 
-  /** Places the watch on {@code peer}; a follower that names the leader sends it there, once. */
+  /** Places the watch on {@code peer}; a follower that names the leader sends it there ({@code follows} times at most). */
   private void watchOn(String peer, WatchRequest request, CompletableFuture<WatchResult> out,
-      AtomicReference<Runnable> cancel, boolean followLeader) {
+      AtomicReference<Runnable> cancel, int follows) {
     WatchChannel.Call call = watchChannel().watch(peer, request, Watcher.SLACK_MS);
     cancel.set(call.cancel());
     if (out.isCancelled()) {
@@ -452,8 +463,8 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
       }
       if (Failures.unwrap(e) instanceof WatchChannel.NotLeader nl && nl.leader != null && !nl.leader.equals(peer)) {
         channel.sawLeader(RaftPeerId.valueOf(nl.leader));
-        if (followLeader && !out.isDone()) {
-          watchOn(nl.leader, request, out, cancel, false);
+        if (follows > 0 && !out.isDone()) {
+          watchOn(nl.leader, request, out, cancel, follows - 1);
           return;
         }
       }

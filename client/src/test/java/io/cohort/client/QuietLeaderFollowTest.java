@@ -1,0 +1,156 @@
+package io.cohort.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.google.protobuf.ByteString;
+import io.cohort.statemachine.proto.Code;
+import io.cohort.statemachine.proto.Heartbeat;
+import io.cohort.statemachine.proto.HeartbeatResult;
+import io.cohort.statemachine.proto.QueryResult;
+import io.cohort.statemachine.proto.QuietHeartbeatAnswer;
+import io.cohort.statemachine.proto.QuietHeartbeatRequest;
+import io.cohort.statemachine.proto.WatchRequest;
+import io.cohort.statemachine.proto.WatchResult;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.thirdparty.io.grpc.Metadata;
+import org.apache.ratis.thirdparty.io.grpc.Server;
+import org.apache.ratis.thirdparty.io.grpc.ServerServiceDefinition;
+import org.apache.ratis.thirdparty.io.grpc.Status;
+import org.apache.ratis.thirdparty.io.grpc.netty.NettyServerBuilder;
+import org.apache.ratis.thirdparty.io.grpc.stub.ServerCalls;
+import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Off-log calls follow the leader a node names, and on again when that node names another, a
+ * bounded number of times: after a leader stall, leadership changed hands twice in a row and a
+ * client that followed once sent thousands of heartbeats to the log (docs/BENCHMARKS.md, "A leader
+ * stall under load"). Three real gRPC servers on loopback, each answering as the test scripts it:
+ * "not the leader; the leader is X", or as the leader.
+ */
+class QuietLeaderFollowTest {
+  private static final ByteString SESSION = ByteString.copyFromUtf8("0123456789abcdef");
+
+  /** Per peer: the leader it names, or null when it answers as the leader. */
+  private final Map<String, String> names = new ConcurrentHashMap<>();
+  private final List<String> asked = new CopyOnWriteArrayList<>();
+  private final List<Server> servers = new ArrayList<>();
+  private CohortClient client;
+
+  private void start(int peers) throws Exception {
+    StringBuilder list = new StringBuilder();
+    for (int i = 1; i <= peers; i++) {
+      String id = "n" + i;
+      Server s = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service(id))
+          .build().start();
+      servers.add(s);
+      list.append(i == 1 ? "" : ",").append(id).append("=127.0.0.1:").append(s.getPort());
+    }
+    client = CohortClient.connect(CohortClientConfig.builder(list.toString()).insecure().build());
+  }
+
+  private ServerServiceDefinition service(String self) {
+    return ServerServiceDefinition.builder(WatchProtocol.SERVICE)
+        .addMethod(WatchProtocol.QUIET_HEARTBEATS, ServerCalls.asyncBidiStreamingCall((StreamObserver<QuietHeartbeatAnswer> out) -> new StreamObserver<QuietHeartbeatRequest>() {
+          @Override
+          public void onNext(QuietHeartbeatRequest req) {
+            asked.add(self);
+            String leader = names.get(self);
+            QuietHeartbeatAnswer.Builder a = QuietHeartbeatAnswer.newBuilder().setId(req.getId());
+            if (leader == null) {
+              a.setResult(QueryResult.newBuilder().setCode(Code.OK).setHeartbeat(
+                  HeartbeatResult.newBuilder().setSessionToken(SESSION)));
+            } else { // as WatchService answers when it does not lead
+              a.setLeader(leader).setResult(QueryResult.newBuilder().setCode(Code.NEEDS_WRITE)
+                  .setMessage(self + " is not the leader; the leader is " + leader));
+            }
+            synchronized (out) {
+              out.onNext(a.build());
+            }
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {
+            out.onCompleted();
+          }
+        }))
+        .addMethod(WatchProtocol.METHOD, ServerCalls.asyncUnaryCall((WatchRequest req, StreamObserver<WatchResult> out) -> {
+          asked.add(self);
+          String leader = names.get(self);
+          if (leader == null) {
+            out.onNext(WatchResult.newBuilder().setCode(Code.OK).build());
+            out.onCompleted();
+          } else { // as WatchService refuses a watch when it does not lead
+            Metadata trailers = new Metadata();
+            trailers.put(WatchProtocol.LEADER, leader);
+            out.onError(Status.UNAVAILABLE.withDescription(self + " is not the leader").asRuntimeException(trailers));
+          }
+        }))
+        .build();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (client != null) {
+      client.close();
+    }
+    for (Server s : servers) {
+      s.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Heartbeat hb() {
+    return Heartbeat.newBuilder().setGroup("g").setConsumerId("c").setSessionToken(SESSION).build();
+  }
+
+  @Test
+  void aQuietHeartbeatFollowsTwoNamedLeadersInARowToTheOneThatLeads() throws Exception {
+    start(3);
+    names.put("n1", "n2"); // n1 still thinks n2 leads; n2 lost the next election to n3
+    names.put("n2", "n3");
+    client.takeForLeader("n1");
+    HeartbeatResult r = client.quietHeartbeat(hb()).get(30, TimeUnit.SECONDS);
+    assertEquals(SESSION, r.getSessionToken(), "answered by n3, not NEEDS_WRITE from n2");
+    assertEquals(List.of("n1", "n2", "n3"), asked);
+    assertEquals("n3", client.offLogPeer(), "later off-log calls go to n3");
+  }
+
+  @Test
+  void namesThatGoRoundInACircleEndInNeedsWriteAfterOneSendPerPeer() throws Exception {
+    start(3);
+    names.put("n1", "n2"); // stale views that point at each other: no leader among the named
+    names.put("n2", "n1");
+    names.put("n3", "n1");
+    client.takeForLeader("n1");
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> client.quietHeartbeat(hb()).get(30, TimeUnit.SECONDS), "ends, with a refusal");
+    CohortRejectedException refused = assertInstanceOf(CohortRejectedException.class, e.getCause());
+    assertEquals(Code.NEEDS_WRITE, refused.code(), "the replicated heartbeat finds the leader");
+    assertEquals(List.of("n1", "n2", "n1"), asked, "three sends: the first and one per other peer");
+  }
+
+  @Test
+  void aWatchFollowsTwoNamedLeadersInARowToTheOneThatLeads() throws Exception {
+    start(3);
+    names.put("n1", "n2");
+    names.put("n2", "n3");
+    client.takeForLeader("n1");
+    WatchResult r = client.watch(WatchRequest.newBuilder().setGroup("g").setConsumerId("c").setTimeoutMs(1_000)
+        .build()).get(30, TimeUnit.SECONDS);
+    assertEquals(Code.OK, r.getCode());
+    assertEquals(List.of("n1", "n2", "n3"), asked);
+  }
+}
