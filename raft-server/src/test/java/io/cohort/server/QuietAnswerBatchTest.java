@@ -132,6 +132,43 @@ class QuietAnswerBatchTest {
     assertEquals(MEMBERS, liveness.pending());
   }
 
+  /**
+   * A leader that stopped hearing from a majority while they waited (a stall) is still the Raft
+   * leader: a retry, not NEEDS_WRITE. Its quiet service saw a Raft leader and could name no other,
+   * so NEEDS_WRITE sent every one of them to the log (bench heartbeat --stall-leader-ms: 1,265 of
+   * them, every session lost). Their live members are renewed, as a heartbeat that finds the leader
+   * not fresh is.
+   */
+  @Test
+  void R7_aLeaderNotFreshAnyMoreWhileTheyWaitedAsksForARetryAndRenewsLiveMembers() {
+    setUp();
+    long write = pending.admit();
+    List<CompletableFuture<QueryResult>> answers = sendAll();
+    liveness.judgeLeadershipBy(new OffLogLiveness.Leadership() {
+      @Override
+      public long freshTerm() {
+        return -1; // not heard from a majority lately
+      }
+
+      @Override
+      public boolean leads() {
+        return true;
+      }
+
+      @Override
+      public boolean raftLeader() {
+        return true;
+      }
+    });
+    pending.done(write);
+    runTasks();
+    for (CompletableFuture<QueryResult> a : answers) {
+      assertEquals(Code.RETRY_LATER, a.join().getCode(), a.join().getMessage());
+    }
+    assertEquals(MEMBERS, liveness.pending(), "their live members are renewed");
+    assertFalse(liveness.answeredOk() > 0);
+  }
+
   @Test
   void R2_aLeaderThatLostItsTermWhileTheyWaitedAnswersNoneOfThemOffTheLog() {
     setUp();
