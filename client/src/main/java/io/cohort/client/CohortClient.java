@@ -357,7 +357,8 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * service: no ReadIndex round, none of the Ratis client protocol's per-request work); a follower
    * that names the leader sends it there, and on while each names another (at most one send per
    * peer in the list: leadership that changes hands twice in a row, as after a stall, does not send
-   * it to the log). Fails with {@link CohortRejectedException}
+   * it to the log); a node that knows no leader sends it to the next peer in the list, within the
+   * same bound. Fails with {@link CohortRejectedException}
    * NEEDS_WRITE when it must be sent with {@link #heartbeat} instead (also when no leader is known or
    * no peer asked leads: the replicated heartbeat finds the leader),
    * RETRY_LATER when a saturated leader shed it or the leader cannot answer yet (wait its
@@ -395,7 +396,26 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     return Math.max(1, config.peers().list().size() - 1);
   }
 
-  /** Sends it to {@code peer}; a follower that names the leader sends it there ({@code follows} times at most). */
+  /**
+   * The peer after {@code peer} in the list (round), or null with one peer. Asked when a node knows
+   * no leader: in a run of elections on a starved machine, each node that knew none sent its
+   * heartbeats to the log, and 5,454 replicated heartbeats waiting 14 s at once lost 4,851
+   * sessions (docs/BENCHMARKS.md); and a node cut off from the others knows none for good.
+   */
+  private String peerAfter(String peer) {
+    List<Peers.Peer> list = config.peers().list();
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i).id().equals(peer)) {
+        return list.size() > 1 ? list.get((i + 1) % list.size()).id() : null;
+      }
+    }
+    return list.isEmpty() ? null : list.get(0).id();
+  }
+
+  /**
+   * Sends it to {@code peer}; a follower that names the leader sends it there, one that knows none
+   * to the next peer ({@code follows} times at most).
+   */
   private CompletableFuture<HeartbeatResult> quietOn(String peer, Heartbeat heartbeat, int follows) {
     return watchChannel().quietHeartbeat(peer, heartbeat, config.attemptTimeout().toMillis())
         .handle((a, e) -> {
@@ -410,6 +430,11 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
             channel.sawLeader(RaftPeerId.valueOf(a.getLeader()));
             if (follows > 0) {
               return quietOn(a.getLeader(), heartbeat, follows - 1);
+            }
+          } else if (a.getNotLeader()) {
+            String next = peerAfter(peer);
+            if (follows > 0 && next != null) {
+              return quietOn(next, heartbeat, follows - 1); // it knows no leader: another peer may lead
             }
           } else if (r.getCode() != Code.NEEDS_WRITE) {
             channel.sawLeader(RaftPeerId.valueOf(peer)); // only a leader answers other than NEEDS_WRITE

@@ -41,7 +41,10 @@ import org.junit.jupiter.api.Test;
 class QuietLeaderFollowTest {
   private static final ByteString SESSION = ByteString.copyFromUtf8("0123456789abcdef");
 
-  /** Per peer: the leader it names, or null when it answers as the leader. */
+  /** A peer that leads and answers NEEDS_WRITE: the heartbeat must go through the log. */
+  private static final String LEADS_BUT_NEEDS_WRITE = "leads, needs write";
+
+  /** Per peer: the leader it names ("" = none known), or null when it answers as the leader. */
   private final Map<String, String> names = new ConcurrentHashMap<>();
   private final List<String> asked = new CopyOnWriteArrayList<>();
   private final List<Server> servers = new ArrayList<>();
@@ -70,9 +73,11 @@ class QuietLeaderFollowTest {
             if (leader == null) {
               a.setResult(QueryResult.newBuilder().setCode(Code.OK).setHeartbeat(
                   HeartbeatResult.newBuilder().setSessionToken(SESSION)));
-            } else { // as WatchService answers when it does not lead
-              a.setLeader(leader).setResult(QueryResult.newBuilder().setCode(Code.NEEDS_WRITE)
-                  .setMessage(self + " is not the leader; the leader is " + leader));
+            } else if (leader.equals(LEADS_BUT_NEEDS_WRITE)) { // the heartbeat changes something
+              a.setResult(QueryResult.newBuilder().setCode(Code.NEEDS_WRITE).setMessage("send it as a replicated heartbeat"));
+            } else { // as WatchService answers when it does not lead ("" = it knows no leader)
+              a.setLeader(leader).setNotLeader(true).setResult(QueryResult.newBuilder().setCode(Code.NEEDS_WRITE)
+                  .setMessage(self + " is not the leader" + (leader.isEmpty() ? "" : "; the leader is " + leader)));
             }
             synchronized (out) {
               out.onNext(a.build());
@@ -140,6 +145,42 @@ class QuietLeaderFollowTest {
     CohortRejectedException refused = assertInstanceOf(CohortRejectedException.class, e.getCause());
     assertEquals(Code.NEEDS_WRITE, refused.code(), "the replicated heartbeat finds the leader");
     assertEquals(List.of("n1", "n2", "n1"), asked, "three sends: the first and one per other peer");
+  }
+
+  @Test
+  void aQuietHeartbeatAskedOfANodeThatKnowsNoLeaderGoesToTheNextPeer() throws Exception {
+    start(3);
+    names.put("n1", ""); // n1 stepped down, or is cut off from the others: it knows no leader
+    client.takeForLeader("n1");
+    HeartbeatResult r = client.quietHeartbeat(hb()).get(30, TimeUnit.SECONDS);
+    assertEquals(SESSION, r.getSessionToken(), "answered by n2, not NEEDS_WRITE from n1");
+    assertEquals(List.of("n1", "n2"), asked);
+    assertEquals("n2", client.offLogPeer(), "later off-log calls go to n2");
+  }
+
+  @Test
+  void whenNoPeerKnowsALeaderItEndsInNeedsWriteAfterOneSendPerPeer() throws Exception {
+    start(3);
+    names.put("n1", "");
+    names.put("n2", "");
+    names.put("n3", "");
+    client.takeForLeader("n2");
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> client.quietHeartbeat(hb()).get(30, TimeUnit.SECONDS), "ends, with a refusal");
+    CohortRejectedException refused = assertInstanceOf(CohortRejectedException.class, e.getCause());
+    assertEquals(Code.NEEDS_WRITE, refused.code(), "the replicated heartbeat waits for the next leader");
+    assertEquals(List.of("n2", "n3", "n1"), asked, "each peer once, in the list's order from the first asked");
+  }
+
+  @Test
+  void theLeadersNeedsWriteGoesToTheLogNotToAnotherPeer() throws Exception {
+    start(3);
+    names.put("n1", LEADS_BUT_NEEDS_WRITE);
+    client.takeForLeader("n1");
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> client.quietHeartbeat(hb()).get(30, TimeUnit.SECONDS));
+    assertEquals(Code.NEEDS_WRITE, assertInstanceOf(CohortRejectedException.class, e.getCause()).code());
+    assertEquals(List.of("n1"), asked, "a heartbeat that changes something is not the followers' to answer");
   }
 
   @Test

@@ -356,7 +356,7 @@ final class WatchService implements AutoCloseable {
     }
 
     void answerNotLeader(QuietHeartbeatRequest req, String leader) {
-      answer(QuietHeartbeatAnswer.newBuilder().setId(req.getId()).setLeader(leader).setResult(
+      answer(QuietHeartbeatAnswer.newBuilder().setId(req.getId()).setLeader(leader).setNotLeader(true).setResult(
           QueryResult.newBuilder().setCode(Code.NEEDS_WRITE).setMessage("send it as a replicated heartbeat: " + self
               + " is not the leader" + (leader.isEmpty() ? "" : "; the leader is " + leader))).build());
     }

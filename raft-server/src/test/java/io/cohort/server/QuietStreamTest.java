@@ -230,6 +230,7 @@ class QuietStreamTest {
     assertTrue(System.nanoTime() - t0 >= WatchService.LEADER_WAIT_MS * 1_000_000, "held for the wait first");
     assertEquals("", sent(call).get(0).getLeader(), "never itself");
     assertEquals(Code.NEEDS_WRITE, sent(call).get(0).getResult().getCode());
+    assertTrue(sent(call).get(0).getNotLeader(), "said as a node that does not lead: the client asks another peer");
   }
 
   @Test
@@ -264,6 +265,7 @@ class QuietStreamTest {
     var in = open(call, null, List.of(CompletableFuture.failedFuture(new IllegalStateException("boom"))));
     in.onNext(request(4));
     assertEquals(Code.NEEDS_WRITE, call.sent.get(0).getResult().getCode());
+    assertFalse(call.sent.get(0).getNotLeader(), "the leader's own NEEDS_WRITE: to the log, not to another peer");
   }
 
   @Test
