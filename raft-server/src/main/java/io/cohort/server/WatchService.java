@@ -61,6 +61,8 @@ final class WatchService implements AutoCloseable {
   static final long PASS_SPACING_MS = 2;
   /** A consumer keeps one watch; a second parks while the first's cancel is on its way. */
   static final int MAX_PER_CONSUMER = 2;
+  /** A watch with nothing to tell is answered after its timeout less up to this share of it (at random). */
+  static final double TIMEOUT_SPREAD = 0.5;
   /** Names are at most 255 characters (R9); a session token is 16 bytes. */
   static final int MAX_NAME_CHARS = 255;
   static final int MAX_TOKEN_BYTES = 64;
@@ -248,7 +250,8 @@ final class WatchService implements AutoCloseable {
     if (out instanceof ServerCallStreamObserver<WatchResult> call) {
       call.setOnCancelHandler(() -> forget(p));
     }
-    long timeout = Math.min(req.getTimeoutMs(), WatchProtocol.MAX_TIMEOUT_MS);
+    long timeout = spreadMs(Math.min(req.getTimeoutMs(), WatchProtocol.MAX_TIMEOUT_MS),
+        java.util.concurrent.ThreadLocalRandom.current().nextDouble());
     try {
       p.timeout = executor.schedule(() -> timedOut(p), timeout, TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -257,6 +260,17 @@ final class WatchService implements AutoCloseable {
       return;
     }
     changed(req.getGroup(), req.getConsumerId()); // a change applied between the look above and the parking
+  }
+
+  /**
+   * When a watch of {@code timeoutMs} with nothing to tell is answered: between half of it and all of
+   * it ({@code u} in [0, 1)). Every consumer places its watch again within moments of a leader change,
+   * so unspread they all came back unchanged at once a timeout later, and were placed again at once:
+   * after a leader stall at 8,500 consumers, slow seconds and a lost majority ~15–20 s after each new
+   * leader (docs/BENCHMARKS.md). Earlier is always allowed: "unchanged" is a hint, not a promise.
+   */
+  static long spreadMs(long timeoutMs, double u) {
+    return timeoutMs - (long) (timeoutMs * TIMEOUT_SPREAD * u);
   }
 
   /** A client's stream of quiet heartbeats; no principal: refused. Package-private for tests. */

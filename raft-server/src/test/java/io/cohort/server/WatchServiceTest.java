@@ -207,7 +207,22 @@ class WatchServiceTest {
     long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     assertEquals(Code.OK, r.getCode());
     assertFalse(r.getChanged());
-    assertTrue(tookMs >= 650, "returned after " + tookMs + " ms, before its timeout");
+    assertTrue(tookMs >= 300, "returned after " + tookMs + " ms, before half its timeout");
+  }
+
+  @Test
+  void R12_watchesPlacedTogetherAreAnsweredUnchangedSpreadOverTheLatterHalfOfTheirTimeout() {
+    assertEquals(15_000, WatchService.spreadMs(15_000, 0));
+    assertEquals(7_501, WatchService.spreadMs(15_000, Math.nextDown(1.0)));
+    java.util.Random random = new java.util.Random(7);
+    long min = Long.MAX_VALUE;
+    long max = 0;
+    for (int i = 0; i < 8_500; i++) { // every consumer of a bench run, placed again after a new leader
+      long t = WatchService.spreadMs(15_000, random.nextDouble());
+      min = Math.min(min, t);
+      max = Math.max(max, t);
+    }
+    assertTrue(min < 8_000 && max > 14_500, "spread over " + min + "–" + max + " ms, not all at once");
   }
 
   @Test
