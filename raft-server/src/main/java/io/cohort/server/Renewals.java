@@ -35,24 +35,20 @@ final class Renewals {
    * tick takes it (per answer, the proto and its builder were ~8 % of the leader's allocation).
    */
   private static final class Pending {
-    final String group;
-    final String consumer;
     ByteString session;
     long seenAtMs;
     long sessionTimeoutMs;
     long firstHeardMs;
 
-    Pending(String group, String consumer, ByteString session, long seenAtMs, long sessionTimeoutMs) {
-      this.group = group;
-      this.consumer = consumer;
+    Pending(ByteString session, long seenAtMs, long sessionTimeoutMs) {
       this.session = session;
       this.seenAtMs = seenAtMs;
       this.sessionTimeoutMs = sessionTimeoutMs;
       this.firstHeardMs = seenAtMs;
     }
 
-    Renewal renewal() {
-      return Renewal.newBuilder().setGroup(group).setConsumerId(consumer).setSessionToken(session)
+    Renewal renewal(Key k) {
+      return Renewal.newBuilder().setGroup(k.group()).setConsumerId(k.consumer()).setSessionToken(session)
           .setSeenAtMs(seenAtMs).setSessionTimeoutMs(sessionTimeoutMs).build();
     }
   }
@@ -82,7 +78,7 @@ final class Renewals {
       Key k = new Key(group, consumer);
       Pending had = pending.get(k);
       if (had == null) {
-        pending.put(k, new Pending(group, consumer, session, seenAtMs, sessionTimeoutMs));
+        pending.put(k, new Pending(session, seenAtMs, sessionTimeoutMs));
         return;
       }
       // Replaced in place: drained in the order first heard since the last drain. Moving it to the end
@@ -122,13 +118,13 @@ final class Renewals {
       Tick.Builder t = Tick.newBuilder();
       long cutoff = nowMs.getAsLong();
       int bytes = 0;
-      Iterator<Pending> it = pending.values().iterator();
+      Iterator<Map.Entry<Key, Pending>> it = pending.entrySet().iterator();
       while (it.hasNext()) {
-        Pending p = it.next();
+        Map.Entry<Key, Pending> e = it.next();
         if (t.getRenewalsCount() >= maxCount) {
           break;
         }
-        Renewal r = p.renewal();
+        Renewal r = e.getValue().renewal(e.getKey());
         int size = r.getSerializedSize() + 4;
         if (bytes + size > maxBytes) {
           break;

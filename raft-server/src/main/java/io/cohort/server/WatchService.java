@@ -23,6 +23,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -251,7 +252,7 @@ final class WatchService implements AutoCloseable {
       call.setOnCancelHandler(() -> forget(p));
     }
     long timeout = spreadMs(Math.min(req.getTimeoutMs(), WatchProtocol.MAX_TIMEOUT_MS),
-        java.util.concurrent.ThreadLocalRandom.current().nextDouble());
+        ThreadLocalRandom.current().nextDouble());
     try {
       p.timeout = executor.schedule(() -> timedOut(p), timeout, TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
