@@ -46,6 +46,13 @@ public final class FailoverBench implements CliCommand {
       + "(default: the client's default)")
   Long attemptTimeoutMs;
 
+  @Parameter(names = "--pause-ms", description = "diagnostic: instead of kill -9, stop the leader (SIGSTOP) this long, "
+      + "then let it go on: a run of elections on a starved machine (with --pauses)")
+  long pauseMs;
+
+  @Parameter(names = "--pauses", description = "with --pause-ms: pause each new leader in turn, this many per run")
+  int pauses = 1;
+
   @Override
   public int run(CliContext ctx) throws Exception {
     PrintStream out = ctx.out;
@@ -73,7 +80,15 @@ public final class FailoverBench implements CliCommand {
         long errors0 = loop.errors();
         long killed = System.nanoTime();
         LocalTime killedAt = LocalTime.now(); // to read beside the servers' logs
-        servers.kill(leader);
+        if (pauseMs > 0) {
+          String paused = leader;
+          for (int i = 0; i < pauses && paused != null; i++) {
+            servers.pause(paused, pauseMs);
+            paused = awaitOtherLeader(servers, paused);
+          }
+        } else {
+          servers.kill(leader);
+        }
         // wait for commits to flow again, then 2 s more
         long ok0 = loop.ok();
         long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -85,10 +100,12 @@ public final class FailoverBench implements CliCommand {
         gaps.add(gapMs);
         errors += loop.errors() - errors0;
         String next = servers.leaderOrNull();
-        out.printf("run %d: killed leader %s at %s; commits resumed after a gap of %.0f ms (new leader %s), errors %d%n",
+        out.printf("run %d: " + (pauseMs > 0 ? "paused leaders from %s" : "killed leader %s") + " at %s; commits resumed after a gap of %.0f ms (new leader %s), errors %d%n",
             run, leader, killedAt.truncatedTo(ChronoUnit.MILLIS), gapMs, next, loop.errors() - errors0);
         out.flush();
-        servers.startNode(leader);
+        if (pauseMs == 0) {
+          servers.startNode(leader);
+        }
         if (!servers.awaitCaughtUp(Duration.ofSeconds(90), 2000)) {
           out.println("  warning: " + leader + " did not catch up in 90 s");
         }
@@ -107,6 +124,19 @@ public final class FailoverBench implements CliCommand {
     out.printf("bench failover runs=%d in_flight=%d min_ms=%.0f median_ms=%.0f max_ms=%.0f p99_ms=%.0f errors=%d%n",
         gaps.size(), inFlight, s.min(), s.median(), s.max(), p99, errors);
     return 0;
+  }
+
+  /** A leader other than {@code previous} within 10 s (null: none). */
+  private static String awaitOtherLeader(ServerProcesses servers, String previous) {
+    long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < until) {
+      String l = servers.leaderOrNull();
+      if (l != null && !l.equals(previous)) {
+        return l;
+      }
+      ServerProcesses.sleepMs(20);
+    }
+    return null;
   }
 
   /** The client's defaults but for the flags given, and a 30 s call deadline (a slow election is a figure, not an error). */

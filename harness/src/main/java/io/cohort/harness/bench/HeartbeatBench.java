@@ -120,6 +120,10 @@ public final class HeartbeatBench implements CliCommand {
       + "this long a third into each measured window, as a long pause would (0: never; needs the servers it starts)")
   long stallLeaderMs;
 
+  @Parameter(names = "--stalls", description = "with --stall-leader-ms: stall each new leader in turn, this many times "
+      + "(a run of elections, as on a starved machine)")
+  int stalls = 1;
+
   private PrintStream out;
   private int step;
   private Scratch scratch;
@@ -132,11 +136,11 @@ public final class HeartbeatBench implements CliCommand {
     if (intervalMs < 100 || groupSize < 1 || capacityStart < 1 || capacityFactor <= 1 || capacityMax < capacityStart
         || warmupS < 0 || firstWarmupS < 0 || measureS < 1 || clientCount < 1 || noopWarmupS < 0 || noopMeasureS < 1
         || joinRate < 0 || settleMaxS < 0 || overloadConsumers < 0 || initialRebalanceDelayMs < 0
-        || stallLeaderMs < 0 || stallLeaderMs >= measureS * 1000L / 2) {
+        || stallLeaderMs < 0 || stalls < 1 || stallLeaderMs * stalls >= measureS * 1000L / 2) {
       throw new IllegalArgumentException("need --interval-ms >= 100, --group-size >= 1, --capacity-start >= 1, "
           + "--capacity-factor > 1, --capacity-max >= --capacity-start, --warmup-s/--first-warmup-s/--noop-warmup-s/--settle-max-s >= 0, "
           + "--measure-s/--noop-measure-s >= 1, --clients >= 1, --join-rate >= 0, --overload-consumers >= 0, "
-          + "--initial-rebalance-delay-ms >= 0, 0 <= --stall-leader-ms < half the measured window");
+          + "--initial-rebalance-delay-ms >= 0, 0 <= --stall-leader-ms x --stalls < half the measured window");
     }
     boolean baseline = !noBaseline && options.peers == null;
     out.printf("bench heartbeat: %s heartbeats%s at a %d ms interval, groups of %d; steps from %,d consumers x%.2f "
@@ -242,20 +246,39 @@ public final class HeartbeatBench implements CliCommand {
       return;
     }
     ServerProcesses.sleepMs(ms / 3);
-    String leader = servers.leaderOrNull();
-    java.time.LocalTime at = java.time.LocalTime.now(java.time.ZoneOffset.UTC).withNano(0);
-    if (leader == null) {
-      out.printf("  no leader to stall at %s UTC%n", at);
-    } else {
+    long startNs = System.nanoTime();
+    String previous = null;
+    for (int i = 0; i < stalls; i++) {
+      String leader = i == 0 ? servers.leaderOrNull() : awaitOtherLeader(servers, previous);
+      java.time.LocalTime at = java.time.LocalTime.now(java.time.ZoneOffset.UTC).withNano(0);
+      if (leader == null) {
+        out.printf("  no leader to stall at %s UTC%n", at);
+        break;
+      }
       try {
         servers.pause(leader, stallLeaderMs);
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
-      out.printf("  stalled the leader %s for %,d ms at %s UTC (a third into the window)%n", leader, stallLeaderMs, at);
+      out.printf("  stalled the leader %s for %,d ms at %s UTC%s%n", leader, stallLeaderMs, at,
+          i == 0 ? " (a third into the window)" : "");
+      previous = leader;
     }
     out.flush();
-    ServerProcesses.sleepMs(Math.max(0, ms - ms / 3 - stallLeaderMs));
+    ServerProcesses.sleepMs(Math.max(0, ms - ms / 3 - (System.nanoTime() - startNs) / 1_000_000));
+  }
+
+  /** A leader other than {@code previous} within 10 s (null: none). */
+  private static String awaitOtherLeader(ServerProcesses servers, String previous) {
+    long until = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < until) {
+      String l = servers.leaderOrNull();
+      if (l != null && !l.equals(previous)) {
+        return l;
+      }
+      ServerProcesses.sleepMs(20);
+    }
+    return null;
   }
 
   private HeartbeatStep runStep(List<CohortClient> clients, ServerProcesses servers, int consumers, int warmS, String kind)
@@ -304,6 +327,7 @@ public final class HeartbeatBench implements CliCommand {
     long x0 = sim.expired.get();
     long s0 = sim.shed.get();
     long k0 = sim.keepAlives.get();
+    long nl0 = sim.noLeaderRetries.get();
     long wc0 = sim.watchChanges.get();
     long wf0 = sim.watchFailures.get();
     Latencies lat = new Latencies();
@@ -313,6 +337,7 @@ public final class HeartbeatBench implements CliCommand {
     measure(servers, measureS * 1000L);
     sim.record(null);
     long keepAlives = sim.keepAlives.get() - k0;
+    long noLeaderRetries = sim.noLeaderRetries.get() - nl0;
     long watchChanges = sim.watchChanges.get() - wc0;
     long watchFailures = sim.watchFailures.get() - wf0;
     int handoffsAtEnd = sim.inHandoff();
@@ -353,6 +378,9 @@ public final class HeartbeatBench implements CliCommand {
       out.printf("  watches (window): %,d said heartbeat now, %,d failed; since the step began: %,d and %,d%s%n",
           watchChanges, watchFailures, sim.watchChanges.get(), sim.watchFailures.get(),
           sim.watchFailures.get() == 0 ? "" : " (" + sim.watchFailureReasons() + ")");
+    }
+    if (noLeaderRetries > 0) {
+      out.printf("  of the shed, asked again because no peer asked led (window): %,d%n", noLeaderRetries);
     }
     if (keepAlives > 0) {
       out.printf("  keep-alives while a replicated heartbeat waited (window): %,d%n", keepAlives);

@@ -81,6 +81,8 @@ final class HeartbeatSim {
   final AtomicLong shed = new AtomicLong();
   /** Keep-alives sent on the quiet stream while a replicated heartbeat waited (as the client does, step 11). */
   final AtomicLong keepAlives = new AtomicLong();
+  /** RETRY_LATER because no peer asked led (leadership changing hands), counted in shed too. */
+  final AtomicLong noLeaderRetries = new AtomicLong();
   /** Watches that said "heartbeat now", and watches that failed (the member polls a handoff again). */
   final AtomicLong watchChanges = new AtomicLong();
   final AtomicLong watchFailures = new AtomicLong();
@@ -280,6 +282,9 @@ final class HeartbeatSim {
         }
         if (t instanceof CohortRejectedException re && re.code() == Code.RETRY_LATER) {
           shed.incrementAndGet(); // as GroupConsumer does: wait the retry-after with jitter, keep the session
+          if (re.getMessage().contains("no peer asked leads")) {
+            noLeaderRetries.incrementAndGet();
+          }
           shedSinceOk++;
           if (recording != null) {
             shedLatency.add(now - sent);
