@@ -60,6 +60,9 @@ import org.apache.ratis.protocol.RaftPeerId;
  * instance per process and close it when done.
  */
 public final class CohortClient implements AutoCloseable, ConsumerTransport {
+  /** How long a quiet heartbeat that found no leader waits to be asked again: about one election (250-400 ms) and its first entry. */
+  static final long NO_LEADER_RETRY_MS = 500;
+
   private final CohortClientConfig config;
   private final RatisChannel channel;
   private final BlockingCohortClient blocking;
@@ -359,10 +362,10 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * peer in the list: leadership that changes hands twice in a row, as after a stall, does not send
    * it to the log); a node that knows no leader sends it to the next peer in the list, within the
    * same bound. Fails with {@link CohortRejectedException}
-   * NEEDS_WRITE when it must be sent with {@link #heartbeat} instead (also when no leader is known or
-   * no peer asked leads: the replicated heartbeat finds the leader),
-   * RETRY_LATER when a saturated leader shed it or the leader cannot answer yet (wait its
-   * retry-after), or with the refusal the heartbeat would get (FENCED, UNKNOWN_MEMBER, ...).
+   * NEEDS_WRITE when it must be sent with {@link #heartbeat} instead (also when no leader is known
+   * yet: the replicated heartbeat finds the leader),
+   * RETRY_LATER when a saturated leader shed it, the leader cannot answer yet, or no peer asked leads
+   * (leadership is changing hands: wait its retry-after), or with the refusal the heartbeat would get (FENCED, UNKNOWN_MEMBER, ...).
    * Completes on the gRPC transport thread that read the answer: what depends on it must not block,
    * or every answer and watch on that connection waits (hand blocking work to an executor, as
    * {@link GroupConsumer} does).
@@ -431,11 +434,13 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
             if (follows > 0) {
               return quietOn(a.getLeader(), heartbeat, follows - 1);
             }
+            return noLeaderAnswered(r);
           } else if (a.getNotLeader()) {
             String next = peerAfter(peer);
             if (follows > 0 && next != null) {
               return quietOn(next, heartbeat, follows - 1); // it knows no leader: another peer may lead
             }
+            return noLeaderAnswered(r);
           } else if (r.getCode() != Code.NEEDS_WRITE) {
             channel.sawLeader(RaftPeerId.valueOf(peer)); // only a leader answers other than NEEDS_WRITE
           }
@@ -444,6 +449,22 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
           }
           return CompletableFuture.completedFuture(r.getHeartbeat());
         });
+  }
+
+  /**
+   * The last peer asked does not lead either: RETRY_LATER, not the log. Leadership is changing
+   * hands; a replicated heartbeat would wait for the same next leader, and thousands of them sent
+   * at once reach it as a backlog its quiet heartbeats then wait behind (R2): in a run of five
+   * elections in 10 s, 6,915 fall-backs to the log were answered up to 14.5 s late
+   * (docs/BENCHMARKS.md). A quiet heartbeat asked again after about one election is answered off
+   * the log. A refusal other than NEEDS_WRITE goes to the caller as it came.
+   */
+  private static CompletableFuture<HeartbeatResult> noLeaderAnswered(QueryResult r) {
+    if (r.getCode() != Code.NEEDS_WRITE) {
+      return CompletableFuture.failedFuture(new CohortRejectedException(r.getCode(), r.getMessage()));
+    }
+    return CompletableFuture.failedFuture(new CohortRejectedException(Code.RETRY_LATER,
+        "retry after " + NO_LEADER_RETRY_MS + " ms: no peer asked leads now (" + r.getMessage() + ")"));
   }
 
   /**

@@ -134,7 +134,7 @@ class QuietLeaderFollowTest {
   }
 
   @Test
-  void namesThatGoRoundInACircleEndInNeedsWriteAfterOneSendPerPeer() throws Exception {
+  void namesThatGoRoundInACircleEndInRetryLaterAfterOneSendPerPeer() throws Exception {
     start(3);
     names.put("n1", "n2"); // stale views that point at each other: no leader among the named
     names.put("n2", "n1");
@@ -143,7 +143,8 @@ class QuietLeaderFollowTest {
     ExecutionException e = assertThrows(ExecutionException.class,
         () -> client.quietHeartbeat(hb()).get(30, TimeUnit.SECONDS), "ends, with a refusal");
     CohortRejectedException refused = assertInstanceOf(CohortRejectedException.class, e.getCause());
-    assertEquals(Code.NEEDS_WRITE, refused.code(), "the replicated heartbeat finds the leader");
+    assertEquals(Code.RETRY_LATER, refused.code(), "asked again after an election, not sent to the log");
+    assertEquals(CohortClient.NO_LEADER_RETRY_MS, refused.retryAfterMs(-1), refused.getMessage());
     assertEquals(List.of("n1", "n2", "n1"), asked, "three sends: the first and one per other peer");
   }
 
@@ -159,7 +160,7 @@ class QuietLeaderFollowTest {
   }
 
   @Test
-  void whenNoPeerKnowsALeaderItEndsInNeedsWriteAfterOneSendPerPeer() throws Exception {
+  void whenNoPeerKnowsALeaderItEndsInRetryLaterAfterOneSendPerPeer() throws Exception {
     start(3);
     names.put("n1", "");
     names.put("n2", "");
@@ -168,7 +169,8 @@ class QuietLeaderFollowTest {
     ExecutionException e = assertThrows(ExecutionException.class,
         () -> client.quietHeartbeat(hb()).get(30, TimeUnit.SECONDS), "ends, with a refusal");
     CohortRejectedException refused = assertInstanceOf(CohortRejectedException.class, e.getCause());
-    assertEquals(Code.NEEDS_WRITE, refused.code(), "the replicated heartbeat waits for the next leader");
+    assertEquals(Code.RETRY_LATER, refused.code(), "a replicated heartbeat would wait for the same next leader");
+    assertEquals(CohortClient.NO_LEADER_RETRY_MS, refused.retryAfterMs(-1), refused.getMessage());
     assertEquals(List.of("n2", "n3", "n1"), asked, "each peer once, in the list's order from the first asked");
   }
 
