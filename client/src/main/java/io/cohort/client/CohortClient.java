@@ -429,42 +429,35 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
         })
         .thenCompose(a -> {
           QueryResult r = a.getResult();
+          boolean notLeading = false;
           if (!a.getLeader().isEmpty() && !a.getLeader().equals(peer)) {
             channel.sawLeader(RaftPeerId.valueOf(a.getLeader()));
             if (follows > 0) {
               return quietOn(a.getLeader(), heartbeat, follows - 1);
             }
-            return noLeaderAnswered(r);
+            notLeading = true;
           } else if (a.getNotLeader()) {
             String next = peerAfter(peer);
             if (follows > 0 && next != null) {
               return quietOn(next, heartbeat, follows - 1); // it knows no leader: another peer may lead
             }
-            return noLeaderAnswered(r);
+            notLeading = true;
           } else if (r.getCode() != Code.NEEDS_WRITE) {
             channel.sawLeader(RaftPeerId.valueOf(peer)); // only a leader answers other than NEEDS_WRITE
+          }
+          if (notLeading && r.getCode() == Code.NEEDS_WRITE) {
+            // No peer asked leads: leadership is changing hands. A replicated heartbeat would wait for the
+            // same next leader, and thousands sent at once reach it as a backlog its quiet answers wait
+            // behind (R2): after five elections in 10 s, 6,915 fall-backs were answered up to 14.5 s late
+            // (docs/BENCHMARKS.md). Asked again after about one election, it is answered off the log.
+            return CompletableFuture.failedFuture(new CohortRejectedException(Code.RETRY_LATER,
+                "retry after " + NO_LEADER_RETRY_MS + " ms: no peer asked leads now (" + r.getMessage() + ")"));
           }
           if (r.getCode() != Code.OK) {
             return CompletableFuture.failedFuture(new CohortRejectedException(r.getCode(), r.getMessage()));
           }
           return CompletableFuture.completedFuture(r.getHeartbeat());
         });
-  }
-
-  /**
-   * The last peer asked does not lead either: RETRY_LATER, not the log. Leadership is changing
-   * hands; a replicated heartbeat would wait for the same next leader, and thousands of them sent
-   * at once reach it as a backlog its quiet heartbeats then wait behind (R2): in a run of five
-   * elections in 10 s, 6,915 fall-backs to the log were answered up to 14.5 s late
-   * (docs/BENCHMARKS.md). A quiet heartbeat asked again after about one election is answered off
-   * the log. A refusal other than NEEDS_WRITE goes to the caller as it came.
-   */
-  private static CompletableFuture<HeartbeatResult> noLeaderAnswered(QueryResult r) {
-    if (r.getCode() != Code.NEEDS_WRITE) {
-      return CompletableFuture.failedFuture(new CohortRejectedException(r.getCode(), r.getMessage()));
-    }
-    return CompletableFuture.failedFuture(new CohortRejectedException(Code.RETRY_LATER,
-        "retry after " + NO_LEADER_RETRY_MS + " ms: no peer asked leads now (" + r.getMessage() + ")"));
   }
 
   /**
