@@ -18,8 +18,10 @@ public interface ConsumerMetrics {
    * Something failed: {@code poll} or {@code process} (the batch is retried), {@code poison_skipped}
    * or {@code poison_stopped} (the poison policy gave up), {@code commit_refused} (a checkpoint was
    * refused and dropped), {@code request_failed} (a heartbeat or commit got no answer), {@code
-   * fenced} (the session was fenced). {@code partition} is null when the failure is not one
-   * partition's (request_failed, fenced).
+   * shed} (an overloaded leader asked for a retry), {@code no_leader} (a quiet heartbeat found no
+   * leader among the peers it asked: leadership changing hands), {@code fenced} (the session was
+   * fenced). {@code partition} is null when the failure is not one partition's (request_failed,
+   * shed, no_leader, fenced).
    */
   default void failed(PartitionId partition, String kind) {}
 

@@ -390,12 +390,15 @@ final class Exchange {
         loop.windDown(Status.FAILED, rej);
       }
       case RETRY_LATER -> {
-        // shed by an overloaded leader: back off with jitter; the session stays (no rejoin)
-        config.metrics().failed(null, "shed");
+        // shed by an overloaded leader, or no leader found while leadership changes hands: back off
+        // with jitter; the session stays (no rejoin)
+        boolean noLeader = CohortClient.foundNoLeader(rej);
+        config.metrics().failed(null, noLeader ? "no_leader" : "shed");
         effects.apply(state.onFailed(f, rej));
         long delay = Jitter.spread(rej.retryAfterMs(config.retryMs()));
         pacer.retryAfter(delay);
-        LOG.debug("{} {} shed by the leader, retrying in {} ms: {}", logPrefix, what, delay, rej.getMessage());
+        LOG.debug("{} {} {}, retrying in {} ms: {}", logPrefix, what, noLeader ? "found no leader" : "shed by the leader",
+            delay, rej.getMessage());
       }
       case FENCED -> {
         config.metrics().failed(null, "fenced");

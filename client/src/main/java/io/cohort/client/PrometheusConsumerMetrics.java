@@ -45,7 +45,8 @@ final class PrometheusConsumerMetrics implements ConsumerMetrics {
           .help("Readers stopped, by reason (RELEASED = handed over, FINISHED, RESET, FENCED, POISONED, ...)")
           .labelNames("group", "consumer", "reason").withoutExemplars().register(registry);
       errors = Counter.builder().name("cohort_consumer_errors_total")
-          .help("Failures by kind: poll, process, poison_skipped, poison_stopped, commit_refused, request_failed, fenced")
+          .help("Failures by kind: poll, process, poison_skipped, poison_stopped, commit_refused, request_failed, "
+              + "shed, no_leader, fenced")
           .labelNames("group", "consumer", "kind").withoutExemplars().register(registry);
       lag = Gauge.builder().name("cohort_consumer_partition_lag_records")
           .help("Records behind, as the reader last saw it").labelNames("group", "consumer", "topic", "partition")

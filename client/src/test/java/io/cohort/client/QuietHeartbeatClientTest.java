@@ -2,6 +2,7 @@ package io.cohort.client;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cohort.statemachine.proto.Code;
@@ -11,9 +12,12 @@ import io.cohort.statemachine.proto.HeartbeatResult;
 import io.cohort.statemachine.proto.PartitionRef;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -106,6 +110,34 @@ class QuietHeartbeatClientTest {
     long ok = consumer.quietHeartbeatsOk();
     await().atMost(TIMEOUT).until(() -> consumer.quietHeartbeatsOk() > ok);
     assertEquals(replicated, coordinator.count(Command.BodyCase.HEARTBEAT));
+    assertEquals(GroupConsumer.Status.ACTIVE, consumer.status());
+  }
+
+  @Test
+  void noLeader_aQuietHeartbeatThatFoundNoLeaderIsAskedAgainQuietly_andCountedAsNoLeaderNotAsShed() {
+    coordinator.createTopic("t", 1);
+    coordinator.createGroup("g", "t", 10_000, 200);
+    Map<String, LongAdder> failures = new ConcurrentHashMap<>();
+    ConsumerMetrics metrics = new ConsumerMetrics() {
+      @Override
+      public void failed(PartitionId partition, String kind) {
+        failures.computeIfAbsent(kind, k -> new LongAdder()).increment();
+      }
+    };
+    start(ConsumerConfig.builder("g", "a").pollWaitMs(20).metricsRecorder(metrics).build());
+    await().atMost(TIMEOUT).until(() -> consumer.quietHeartbeatsOk() >= 2);
+    long replicated = coordinator.count(Command.BodyCase.HEARTBEAT);
+    transport.quietRefusalMessage = "retry after 50 ms: " + CohortClient.NO_LEADER
+        + " (n2 is not the leader; the leader is n3)"; // as CohortClient fails it after the last peer asked
+    transport.quietRefusal = Code.RETRY_LATER;
+    int before = transport.quiet.size();
+    await().atMost(TIMEOUT).until(() -> transport.quiet.size() >= before + 5);
+    assertEquals(replicated, coordinator.count(Command.BodyCase.HEARTBEAT), "asked again quietly: none through the log");
+    assertTrue(failures.containsKey("no_leader"), failures.toString());
+    assertFalse(failures.containsKey("shed"), "no leader shed it: " + failures);
+    transport.quietRefusal = null;
+    long ok = consumer.quietHeartbeatsOk();
+    await().atMost(TIMEOUT).until(() -> consumer.quietHeartbeatsOk() > ok);
     assertEquals(GroupConsumer.Status.ACTIVE, consumer.status());
   }
 

@@ -83,6 +83,8 @@ final class ScriptedTransport implements ConsumerTransport {
   /** Quiet heartbeats sent (also in {@link #sent}, as heartbeats); when set, each is refused with this code. */
   final List<Heartbeat> quiet = new CopyOnWriteArrayList<>();
   volatile Code quietRefusal;
+  /** The quiet refusal's message instead of the default. */
+  volatile String quietRefusalMessage;
 
   @Override
   public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
@@ -93,8 +95,9 @@ final class ScriptedTransport implements ConsumerTransport {
     }
     Code refusal = quietRefusal;
     if (refusal != null) {
-      return CompletableFuture.failedFuture(new CohortRejectedException(refusal,
-          (refusal == Code.RETRY_LATER ? "retry after " + retryAfterMs + " ms: " : "") + "refused quietly (test)"));
+      String message = quietRefusalMessage;
+      return CompletableFuture.failedFuture(new CohortRejectedException(refusal, message != null ? message
+          : (refusal == Code.RETRY_LATER ? "retry after " + retryAfterMs + " ms: " : "") + "refused quietly (test)"));
     }
     return target.quietHeartbeat(heartbeat);
   }
