@@ -84,7 +84,7 @@ public final class FailoverBench implements CliCommand {
           String paused = leader;
           for (int i = 0; i < pauses && paused != null; i++) {
             servers.pause(paused, pauseMs);
-            paused = awaitOtherLeader(servers, paused);
+            paused = servers.awaitOtherLeader(paused, Duration.ofSeconds(10));
           }
         } else {
           servers.kill(leader);
@@ -100,8 +100,8 @@ public final class FailoverBench implements CliCommand {
         gaps.add(gapMs);
         errors += loop.errors() - errors0;
         String next = servers.leaderOrNull();
-        out.printf("run %d: " + (pauseMs > 0 ? "paused leaders from %s" : "killed leader %s") + " at %s; commits resumed after a gap of %.0f ms (new leader %s), errors %d%n",
-            run, leader, killedAt.truncatedTo(ChronoUnit.MILLIS), gapMs, next, loop.errors() - errors0);
+        out.printf("run %d: %s %s at %s; commits resumed after a gap of %.0f ms (new leader %s), errors %d%n",
+            run, pauseMs > 0 ? "paused leaders from" : "killed leader", leader, killedAt.truncatedTo(ChronoUnit.MILLIS), gapMs, next, loop.errors() - errors0);
         out.flush();
         if (pauseMs == 0) {
           servers.startNode(leader);
@@ -124,19 +124,6 @@ public final class FailoverBench implements CliCommand {
     out.printf("bench failover runs=%d in_flight=%d min_ms=%.0f median_ms=%.0f max_ms=%.0f p99_ms=%.0f errors=%d%n",
         gaps.size(), inFlight, s.min(), s.median(), s.max(), p99, errors);
     return 0;
-  }
-
-  /** A leader other than {@code previous} within 10 s (null: none). */
-  private static String awaitOtherLeader(ServerProcesses servers, String previous) {
-    long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (System.nanoTime() < until) {
-      String l = servers.leaderOrNull();
-      if (l != null && !l.equals(previous)) {
-        return l;
-      }
-      ServerProcesses.sleepMs(20);
-    }
-    return null;
   }
 
   /** The client's defaults but for the flags given, and a 30 s call deadline (a slow election is a figure, not an error). */

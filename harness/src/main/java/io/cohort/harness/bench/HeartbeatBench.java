@@ -249,7 +249,7 @@ public final class HeartbeatBench implements CliCommand {
     long startNs = System.nanoTime();
     String previous = null;
     for (int i = 0; i < stalls; i++) {
-      String leader = i == 0 ? servers.leaderOrNull() : awaitOtherLeader(servers, previous);
+      String leader = i == 0 ? servers.leaderOrNull() : servers.awaitOtherLeader(previous, Duration.ofSeconds(10));
       java.time.LocalTime at = java.time.LocalTime.now(java.time.ZoneOffset.UTC).withNano(0);
       if (leader == null) {
         out.printf("  no leader to stall at %s UTC%n", at);
@@ -266,19 +266,6 @@ public final class HeartbeatBench implements CliCommand {
     }
     out.flush();
     ServerProcesses.sleepMs(Math.max(0, ms - ms / 3 - (System.nanoTime() - startNs) / 1_000_000));
-  }
-
-  /** A leader other than {@code previous} within 10 s (null: none). */
-  private static String awaitOtherLeader(ServerProcesses servers, String previous) {
-    long until = System.nanoTime() + 10_000_000_000L;
-    while (System.nanoTime() < until) {
-      String l = servers.leaderOrNull();
-      if (l != null && !l.equals(previous)) {
-        return l;
-      }
-      ServerProcesses.sleepMs(20);
-    }
-    return null;
   }
 
   private HeartbeatStep runStep(List<CohortClient> clients, ServerProcesses servers, int consumers, int warmS, String kind)

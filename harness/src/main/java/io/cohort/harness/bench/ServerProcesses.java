@@ -348,6 +348,19 @@ public final class ServerProcesses implements AutoCloseable {
     return null;
   }
 
+  /** A leader other than {@code previous} within {@code timeout} (null: none), as after stalling {@code previous}. */
+  public String awaitOtherLeader(String previous, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      String l = leaderOrNull();
+      if (l != null && !l.equals(previous)) {
+        return l;
+      }
+      sleepMs(20);
+    }
+    return null;
+  }
+
   public String awaitLeader(Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
