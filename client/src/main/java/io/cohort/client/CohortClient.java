@@ -62,8 +62,6 @@ import org.apache.ratis.protocol.RaftPeerId;
 public final class CohortClient implements AutoCloseable, ConsumerTransport {
   /** How long a quiet heartbeat that found no leader waits to be asked again: about one election (250-400 ms) and its first entry. */
   static final long NO_LEADER_RETRY_MS = 500;
-  /** In that refusal's message (it is a RETRY_LATER no leader asked for). */
-  static final String NO_LEADER = "no peer asked leads now";
 
   private final CohortClientConfig config;
   private final RatisChannel channel;
@@ -381,11 +379,6 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     return quietOn(leader.toString(), heartbeat, followsLeft());
   }
 
-  /** Whether {@code e} is the RETRY_LATER of a quiet heartbeat that found no leader (not a leader's shedding). */
-  static boolean foundNoLeader(CohortRejectedException e) {
-    return e.code() == Code.RETRY_LATER && e.getMessage().contains(NO_LEADER);
-  }
-
   /** Off-log calls go to {@code peer} until a reply shows another leader (tests: a Raft client's wrong guess). */
   void takeForLeader(String peer) {
     channel.sawLeader(RaftPeerId.valueOf(peer));
@@ -458,7 +451,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
             // behind (R2): after five elections in 10 s, 6,915 fall-backs were answered up to 14.5 s late
             // (docs/BENCHMARKS.md). Asked again after about one election, it is answered off the log.
             return CompletableFuture.failedFuture(new CohortRejectedException(Code.RETRY_LATER,
-                "retry after " + NO_LEADER_RETRY_MS + " ms: " + NO_LEADER + " (" + r.getMessage() + ")"));
+                "retry after " + NO_LEADER_RETRY_MS + " ms: " + CohortRejectedException.NO_LEADER + " (" + r.getMessage() + ")"));
           }
           if (r.getCode() != Code.OK) {
             return CompletableFuture.failedFuture(new CohortRejectedException(r.getCode(), r.getMessage()));

@@ -18,6 +18,17 @@ public class CohortRejectedException extends CohortException {
     return code;
   }
 
+  /** In the message of the RETRY_LATER a quiet heartbeat gets when no peer it asked leads (CohortClient). */
+  static final String NO_LEADER = "no peer asked leads now";
+
+  /**
+   * Whether this is the RETRY_LATER of a quiet heartbeat that found no leader among the peers it
+   * asked (leadership changing hands), not a leader's shedding.
+   */
+  public boolean foundNoLeader() {
+    return code == Code.RETRY_LATER && getMessage().contains(NO_LEADER);
+  }
+
   private static final java.util.regex.Pattern RETRY_AFTER = java.util.regex.Pattern.compile("retry after (\\d{1,9}) ms");
 
   /**

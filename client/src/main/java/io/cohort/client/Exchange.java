@@ -392,7 +392,7 @@ final class Exchange {
       case RETRY_LATER -> {
         // shed by an overloaded leader, or no leader found while leadership changes hands: back off
         // with jitter; the session stays (no rejoin)
-        boolean noLeader = CohortClient.foundNoLeader(rej);
+        boolean noLeader = rej.foundNoLeader();
         config.metrics().failed(null, noLeader ? "no_leader" : "shed");
         effects.apply(state.onFailed(f, rej));
         long delay = Jitter.spread(rej.retryAfterMs(config.retryMs()));

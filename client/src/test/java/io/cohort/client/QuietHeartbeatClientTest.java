@@ -127,7 +127,7 @@ class QuietHeartbeatClientTest {
     start(ConsumerConfig.builder("g", "a").pollWaitMs(20).metricsRecorder(metrics).build());
     await().atMost(TIMEOUT).until(() -> consumer.quietHeartbeatsOk() >= 2);
     long replicated = coordinator.count(Command.BodyCase.HEARTBEAT);
-    transport.quietRefusalMessage = "retry after 50 ms: " + CohortClient.NO_LEADER
+    transport.quietRefusalMessage = "retry after 50 ms: " + CohortRejectedException.NO_LEADER
         + " (n2 is not the leader; the leader is n3)"; // as CohortClient fails it after the last peer asked
     transport.quietRefusal = Code.RETRY_LATER;
     int before = transport.quiet.size();

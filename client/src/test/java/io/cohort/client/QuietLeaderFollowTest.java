@@ -1,6 +1,7 @@
 package io.cohort.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -145,6 +146,7 @@ class QuietLeaderFollowTest {
     CohortRejectedException refused = assertInstanceOf(CohortRejectedException.class, e.getCause());
     assertEquals(Code.RETRY_LATER, refused.code(), "asked again after an election, not sent to the log");
     assertEquals(CohortClient.NO_LEADER_RETRY_MS, refused.retryAfterMs(-1), refused.getMessage());
+    assertTrue(refused.foundNoLeader(), refused.getMessage());
     assertEquals(List.of("n1", "n2", "n1"), asked, "three sends: the first and one per other peer");
   }
 
@@ -171,6 +173,7 @@ class QuietLeaderFollowTest {
     CohortRejectedException refused = assertInstanceOf(CohortRejectedException.class, e.getCause());
     assertEquals(Code.RETRY_LATER, refused.code(), "a replicated heartbeat would wait for the same next leader");
     assertEquals(CohortClient.NO_LEADER_RETRY_MS, refused.retryAfterMs(-1), refused.getMessage());
+    assertTrue(refused.foundNoLeader(), refused.getMessage());
     assertEquals(List.of("n2", "n3", "n1"), asked, "each peer once, in the list's order from the first asked");
   }
 

@@ -282,7 +282,7 @@ final class HeartbeatSim {
         }
         if (t instanceof CohortRejectedException re && re.code() == Code.RETRY_LATER) {
           shed.incrementAndGet(); // as GroupConsumer does: wait the retry-after with jitter, keep the session
-          if (re.getMessage().contains("no peer asked leads")) {
+          if (re.foundNoLeader()) {
             noLeaderRetries.incrementAndGet();
           }
           shedSinceOk++;
