@@ -466,8 +466,8 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * differs from the request's known view ({@code AssignmentView.of} the last heartbeat result), or
    * the session or group is gone (a code other than OK), or unchanged at the request's timeout. A
    * hint only: heartbeat to learn what changed. Cancelling the future gives the watch up. Fails with
-   * {@link CohortUnavailableException} when no leader is known, neither that peer nor the leaders
-   * named on from it lead, or no answer came (place it again after the next heartbeat answer);
+   * {@link CohortUnavailableException} when no leader is known, none of the peers it was sent on to
+   * (the leaders named, or the next peer after one that knows none) leads, or no answer came (place it again after the next heartbeat answer);
    * PERMISSION_DENIED as a rejection.
    */
   public CompletableFuture<WatchResult> watch(WatchRequest request) {
@@ -486,7 +486,10 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     return out;
   }
 
-  /** Places the watch on {@code peer}; a follower that names the leader sends it there ({@code follows} times at most). */
+  /**
+   * Places the watch on {@code peer}; a follower that names the leader sends it there, one that
+   * knows none to the next peer ({@code follows} times at most, as {@link #quietOn}).
+   */
   private void watchOn(String peer, WatchRequest request, CompletableFuture<WatchResult> out,
       AtomicReference<Runnable> cancel, int follows) {
     WatchChannel.Call call = watchChannel().watch(peer, request, Watcher.SLACK_MS);
@@ -500,11 +503,21 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
         out.complete(r);
         return;
       }
-      if (Failures.unwrap(e) instanceof WatchChannel.NotLeader nl && nl.leader != null && !nl.leader.equals(peer)) {
-        channel.sawLeader(RaftPeerId.valueOf(nl.leader));
-        if (follows > 0 && !out.isDone()) {
-          watchOn(nl.leader, request, out, cancel, follows - 1);
-          return;
+      if (Failures.unwrap(e) instanceof WatchChannel.NotLeader nl) {
+        if (nl.leader != null && !nl.leader.equals(peer)) {
+          channel.sawLeader(RaftPeerId.valueOf(nl.leader));
+          if (follows > 0 && !out.isDone()) {
+            watchOn(nl.leader, request, out, cancel, follows - 1);
+            return;
+          }
+        } else if (nl.leader == null) {
+          // It knows no leader (stepped down, or cut off): another peer may lead. Failing here left
+          // the consumer without a watch until its next heartbeat answer, in every election.
+          String next = peerAfter(peer);
+          if (follows > 0 && next != null && !out.isDone()) {
+            watchOn(next, request, out, cancel, follows - 1);
+            return;
+          }
         }
       }
       CohortException mapped = Failures.map(e, "watch");

@@ -199,4 +199,29 @@ class QuietLeaderFollowTest {
     assertEquals(Code.OK, r.getCode());
     assertEquals(List.of("n1", "n2", "n3"), asked);
   }
+
+  @Test
+  void aWatchAskedOfANodeThatKnowsNoLeaderGoesToTheNextPeer() throws Exception {
+    start(3);
+    names.put("n1", ""); // n1 stepped down: it knows no leader
+    client.takeForLeader("n1");
+    WatchResult r = client.watch(WatchRequest.newBuilder().setGroup("g").setConsumerId("c").setTimeoutMs(1_000)
+        .build()).get(30, TimeUnit.SECONDS);
+    assertEquals(Code.OK, r.getCode(), "placed on n2, not failed by n1");
+    assertEquals(List.of("n1", "n2"), asked);
+    assertEquals("n2", client.offLogPeer(), "only the leader answers a watch");
+  }
+
+  @Test
+  void aWatchThatFindsNoLeaderFailsUnavailableAfterOneSendPerPeer() throws Exception {
+    start(3);
+    names.put("n1", "");
+    names.put("n2", "");
+    names.put("n3", "");
+    client.takeForLeader("n2");
+    ExecutionException e = assertThrows(ExecutionException.class, () -> client.watch(WatchRequest.newBuilder()
+        .setGroup("g").setConsumerId("c").setTimeoutMs(1_000).build()).get(30, TimeUnit.SECONDS));
+    assertInstanceOf(CohortUnavailableException.class, e.getCause(), "placed again after the next heartbeat");
+    assertEquals(List.of("n2", "n3", "n1"), asked, "each peer once, in the list's order from the first asked");
+  }
 }
