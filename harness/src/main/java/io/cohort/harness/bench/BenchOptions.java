@@ -24,7 +24,7 @@ public final class BenchOptions {
   @Parameter(names = "--dir", description = "work directory for the servers it starts (default: a new temporary one, deleted after)")
   public Path dir;
 
-  @Parameter(names = "--server-java-opts", description = "JVM options of the server processes it starts")
+  @Parameter(names = "--server-java-opts", description = "JVM options of the server processes it starts ({id} in one becomes the node id, {kind} cohort or noop: per-node, per-kind files such as recordings)")
   public String serverJavaOpts = ServerProcesses.DEFAULT_JAVA_OPTS;
 
   @Parameter(names = "--server-args", description = "more arguments for the servers it starts, both kinds, e.g. "

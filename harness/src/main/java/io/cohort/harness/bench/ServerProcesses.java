@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -43,6 +44,8 @@ public final class ServerProcesses implements AutoCloseable {
   public static final String DEFAULT_JAVA_OPTS = "-XX:+UseZGC -Xms256m -Xmx2g";
   /** In a JVM option, stands for the node's id (per-node files: archives, recordings). */
   public static final String NODE_ID = "{id}";
+  /** In a JVM option, stands for the kind, {@code cohort} or {@code noop} (one file per kind in an A B run). */
+  public static final String KIND = "{kind}";
 
   private final Kind kind;
   private final Path dir;
@@ -73,7 +76,7 @@ public final class ServerProcesses implements AutoCloseable {
   /**
    * Starts n1..n3 on free ports with storage under {@code dir} and waits (up to 120 s) for a leader.
    *
-   * @param javaOpts the servers' JVM options ({@value #NODE_ID} in one becomes the node's id)
+   * @param javaOpts the servers' JVM options ({@value #NODE_ID} in one becomes the node's id, {@value #KIND} its kind)
    * @param ratis Ratis properties passed to every server ({@code --ratis k=v})
    */
   public static ServerProcesses start(Kind kind, Path dir, List<String> javaOpts, Map<String, String> ratis,
@@ -249,7 +252,7 @@ public final class ServerProcesses implements AutoCloseable {
     }
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    javaOpts.forEach(o -> cmd.add(o.replace(NODE_ID, id)));
+    javaOpts.forEach(o -> cmd.add(o.replace(NODE_ID, id).replace(KIND, kind.name().toLowerCase(Locale.ROOT))));
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     if (kind == Kind.COHORT) {
