@@ -308,8 +308,8 @@ public final class CohortStateMachine extends BaseStateMachine {
       // A ticket before the stamp, until applied or cancelled: a quiet heartbeat is answered once
       // every command admitted before it is applied (step 11).
       admitted = CommandAdmission.admit(request.getMessage().getContent(), appliedLimits, this::aclFor,
-          maxCommandBytes, () -> {
-            ticket[0] = this.pendingWrites.admit();
+          maxCommandBytes, command -> {
+            ticket[0] = this.pendingWrites.admit(command.getBodyCase());
             return stamps.stampMs(term, leaderReady, () -> appliedNowMs);
           }, this::newSessionToken).withTicket(ticket[0]);
       long lagMs = this.pendingWrites.oldestAgeMs();

@@ -10,8 +10,8 @@ import io.cohort.statemachine.proto.Command;
 import io.cohort.statemachine.proto.LogEntry;
 import io.cohort.statemachine.proto.Result;
 import java.util.function.Function;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
 /**
@@ -73,12 +73,12 @@ final class CommandAdmission {
    *     bootstrap admins first)
    * @param capBytes the largest command this server's Ratis settings carry ({@link
    *     RatisSettings#maxCommandBytes})
-   * @param stampMs the leader's time, read only for a command that is accepted
+   * @param stampMs the leader's time for the command, read only for a command that is accepted
    * @param newToken 16 random bytes, drawn only for an accepted join
    * @throws Refused "CODE: text" when the command is refused
    */
   static Admitted admit(ByteString content, Limits limits, Function<String, Acl> aclFor, int capBytes,
-      LongSupplier stampMs, Supplier<com.google.protobuf.ByteString> newToken) {
+      ToLongFunction<Command> stampMs, Supplier<com.google.protobuf.ByteString> newToken) {
     // gRPC's message limit bounds the content (RatisSettings.COMMAND_CEILING): opening it is cheap enough.
     int maxBytes = Math.min(limits.maxCommandBytes(), capBytes);
     Envelopes.Opened opened;
@@ -112,7 +112,7 @@ final class CommandAdmission {
           + command.getSetLimits().getLimits().getMaxCommandBytes());
     }
     boolean join = command.hasHeartbeat() && command.getHeartbeat().getSessionToken().isEmpty();
-    Stamp stamp = new Stamp(stampMs.getAsLong(), principal,
+    Stamp stamp = new Stamp(stampMs.applyAsLong(command), principal,
         join ? newToken.get() : com.google.protobuf.ByteString.EMPTY);
     byte[] logData = LogEntry.newBuilder().setTimeMs(stamp.timeMs()).setCommand(opened.payload())
         .setPrincipal(principal).setSessionToken(stamp.sessionToken()).build().toByteArray();

@@ -20,6 +20,13 @@ public interface NodeEvents {
   /** This node answered a quiet heartbeat (step 11): OK off the log, NEEDS_WRITE, or a refusal. */
   default void quietHeartbeat(Code code) {}
 
+  /**
+   * A quiet heartbeat was answered {@link OffLogLiveness#SLOW_WAIT_NANOS} or more after it arrived,
+   * waiting for this leader's earlier writes (R2); {@code behind} is the oldest write pending when
+   * it began to wait (null: not known).
+   */
+  default void quietHeartbeatWaitedLong(Command.BodyCase behind) {}
+
   /** This node learned of a new leader (Ratis' {@code notifyLeaderChanged}). */
   void leaderChanged(RaftPeerId leader);
 

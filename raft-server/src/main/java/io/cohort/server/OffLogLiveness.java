@@ -9,13 +9,16 @@ import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAccumulator;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,6 +113,8 @@ final class OffLogLiveness {
   private final AtomicLong slowWaits = new AtomicLong();
   private final AtomicLong slowWaitsNoted = new AtomicLong();
   private final LongAccumulator longestWaitNanos = new LongAccumulator(Math::max, 0);
+  /** Slow waits since the last note, by what they waited behind. */
+  private final Map<String, LongAdder> slowBehind = new ConcurrentHashMap<>();
   private final AtomicLong lastSlowWaitNoteNanos = new AtomicLong(System.nanoTime() - SLOW_WAIT_NOTE_EVERY_NANOS);
 
   /**
@@ -117,7 +122,7 @@ final class OffLogLiveness {
    * {@code sinceNanos} when it began to wait.
    */
   private record Waiting(Heartbeat hb, String principal, long term, boolean applied, long sinceNanos,
-      CompletableFuture<QueryResult> answer) {}
+      Command.BodyCase behind, CompletableFuture<QueryResult> answer) {}
 
   /** @param afterWait runs the answers that waited for writes (not the apply thread that released them) */
   OffLogLiveness(LeaderStamps stamps, PendingWrites pending, NodeEvents events, AppliedState applied,
@@ -159,9 +164,10 @@ final class OffLogLiveness {
     }
     waited.incrementAndGet();
     long since = System.nanoTime(); // only here: most heartbeats are answered at once, untimed
+    Command.BodyCase behind = pending.oldestKind();
     CompletableFuture<QueryResult> answer = new CompletableFuture<>();
     ready.whenComplete((ok, e) -> answerLater(new Waiting(hb, principal, term, Boolean.TRUE.equals(ok), since,
-        answer)));
+        behind, answer)));
     return answer;
   }
 
@@ -240,7 +246,7 @@ final class OffLogLiveness {
       long now = System.nanoTime();
       for (int i = 0; i < batch.size(); i++) {
         batch.get(i).answer().complete(finish(results.get(i)));
-        noteWait(now - batch.get(i).sinceNanos());
+        noteWait(now - batch.get(i).sinceNanos(), batch.get(i).behind());
       }
       batch.clear();
     }
@@ -272,20 +278,41 @@ final class OffLogLiveness {
   /**
    * Slow answers have one cause the client cannot see: a quiet heartbeat waits for every write the
    * leader admitted before it (R2), so one slow write delays every heartbeat that arrived
-   * meanwhile. At most one line every 5 s says how many and how long.
+   * meanwhile. At most one line every 5 s says how many, how long, and behind what: the kind of the
+   * oldest write pending when each began to wait (a tick, a replicated heartbeat, an admin command).
    */
-  private void noteWait(long nanos) {
+  private void noteWait(long nanos, Command.BodyCase behind) {
     if (nanos < SLOW_WAIT_NANOS) {
       return;
     }
     slowWaits.incrementAndGet();
     longestWaitNanos.accumulate(nanos);
+    events.quietHeartbeatWaitedLong(behind);
+    slowBehind.computeIfAbsent(behind == null ? "unknown" : behind.name(), k -> new LongAdder()).increment();
     if (due(lastSlowWaitNoteNanos, SLOW_WAIT_NOTE_EVERY_NANOS)) {
       long total = slowWaits.get();
       LOG.info("quiet heartbeats answered {} ms or more after they arrived, waiting for this leader's earlier writes"
-              + " to be applied: {} since the last such line (longest {} ms), {} in all", SLOW_WAIT_NANOS / 1_000_000,
-          total - slowWaitsNoted.getAndSet(total), longestWaitNanos.getThenReset() / 1_000_000, total);
+              + " to be applied: {} since the last such line (longest {} ms; behind the oldest write pending: {}), {} in all",
+          SLOW_WAIT_NANOS / 1_000_000, total - slowWaitsNoted.getAndSet(total),
+          longestWaitNanos.getThenReset() / 1_000_000, drainSlowBehind(), total);
     }
+  }
+
+  /** "TICK 1900, HEARTBEAT 68": the slow waits by what they waited behind since the last note, most first. */
+  private String drainSlowBehind() {
+    List<Map.Entry<String, Long>> counts = new ArrayList<>();
+    for (String kind : List.copyOf(slowBehind.keySet())) {
+      LongAdder n = slowBehind.remove(kind);
+      if (n != null) {
+        counts.add(Map.entry(kind, n.sum()));
+      }
+    }
+    counts.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+    StringBuilder out = new StringBuilder();
+    for (Map.Entry<String, Long> c : counts) {
+      out.append(out.length() == 0 ? "" : ", ").append(c.getKey()).append(' ').append(c.getValue());
+    }
+    return out.toString();
   }
 
   /** Whether a note kept at most every {@code everyNanos} is due now; true for one caller only. */

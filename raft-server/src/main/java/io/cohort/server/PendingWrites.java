@@ -1,5 +1,6 @@
 package io.cohort.server;
 
+import io.cohort.statemachine.proto.Command;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -31,6 +32,8 @@ final class PendingWrites {
    * nearly in order, and this runs twice per write (a skip list was ~2% of the leader's CPU).
    */
   private long[] admittedNs = new long[INITIAL_CAPACITY];
+  /** What each pending ticket's command is (null: not told), at the same slot: said when a quiet heartbeat waits long. */
+  private Command.BodyCase[] kinds = new Command.BodyCase[INITIAL_CAPACITY];
   private static final int INITIAL_CAPACITY = 1024;
   private static final long BACK = Long.MIN_VALUE;
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(Comparator.comparingLong(Waiter::upTo));
@@ -46,13 +49,19 @@ final class PendingWrites {
   }
 
   /** A command is about to be stamped: its ticket, to hand back with {@link #done}. */
-  synchronized long admit() {
+  long admit() {
+    return admit(null);
+  }
+
+  /** A command of {@code kind} is about to be stamped: its ticket, to hand back with {@link #done}. */
+  synchronized long admit(Command.BodyCase kind) {
     long ticket = ++lastTicket;
     if (ticket - lowestOpen >= admittedNs.length) {
       grow();
     }
     long now = nanoTime.getAsLong();
     admittedNs[slot(ticket)] = now;
+    kinds[slot(ticket)] = kind;
     if (ticket == lowestOpen) {
       oldestNs = now;
     }
@@ -66,10 +75,13 @@ final class PendingWrites {
 
   private void grow() {
     long[] bigger = new long[admittedNs.length * 2];
+    Command.BodyCase[] biggerKinds = new Command.BodyCase[bigger.length];
     for (long t = lowestOpen; t < lastTicket; t++) {
       bigger[(int) (t & (bigger.length - 1))] = admittedNs[slot(t)];
+      biggerKinds[(int) (t & (bigger.length - 1))] = kinds[slot(t)];
     }
     admittedNs = bigger;
+    kinds = biggerKinds;
   }
 
   /** The command of {@code ticket} was applied or cancelled (a ticket dropped by {@link #clear} is ignored). */
@@ -114,6 +126,11 @@ final class PendingWrites {
   /** Commands admitted and not yet applied or cancelled. */
   int size() {
     return count;
+  }
+
+  /** What the oldest pending command is; null when none is pending or it was admitted without a kind. */
+  synchronized Command.BodyCase oldestKind() {
+    return lowestOpen <= lastTicket ? kinds[slot(lowestOpen)] : null;
   }
 
   /** How long ago the oldest pending command was admitted (0 if none). */

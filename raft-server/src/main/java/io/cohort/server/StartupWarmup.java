@@ -132,7 +132,7 @@ final class StartupWarmup {
   private Result write(Command.Builder command) {
     byte[] payload = command.build().toByteArray();
     CommandAdmission.Admitted admitted = CommandAdmission.admit(Envelopes.internal(payload), Limits.DEFAULTS,
-        p -> Acl.EMPTY, Integer.MAX_VALUE, () -> nowMs, this::token);
+        p -> Acl.EMPTY, Integer.MAX_VALUE, c -> nowMs, this::token);
     CommandAdmission.Admitted logged = CommandAdmission.parseLogged(ByteString.copyFrom(admitted.logData()));
     commands++;
     Result r = state.apply(logged.command(), logged.commandBytes(), ++index, 1, logged.stamp());

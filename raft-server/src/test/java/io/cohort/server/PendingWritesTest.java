@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cohort.statemachine.proto.Command;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -76,18 +77,25 @@ class PendingWritesTest {
     assertSame(Boolean.TRUE, pending.applied(1).join());
   }
 
-  /** Thousands in flight (the ring grows), returned in a shuffled order, against a sorted-set model. */
+  /**
+   * Thousands in flight (the ring grows), returned in a shuffled order, against a sorted-set model:
+   * the waiters, the oldest's age and its kind.
+   */
   @Test
   void manyWritesBackInAnyOrder_releaseWaitersAndReportTheOldestAsASortedSetWould() {
     java.util.Random random = new java.util.Random(14);
     java.util.TreeMap<Long, Long> model = new java.util.TreeMap<>();
     java.util.List<Long> open = new java.util.ArrayList<>();
     java.util.Map<CompletableFuture<Boolean>, Long> waiters = new java.util.HashMap<>();
+    java.util.Map<Long, Command.BodyCase> kinds = new java.util.HashMap<>();
+    Command.BodyCase[] some = {Command.BodyCase.HEARTBEAT, Command.BodyCase.TICK, Command.BodyCase.COMMIT_CHECKPOINTS};
     for (int step = 0; step < 20_000; step++) {
       nanos.addAndGet(1_000_000L + random.nextInt(1_000_000));
       if (open.isEmpty() || random.nextInt(100) < (step < 10_000 ? 60 : 40)) {
-        long t = pending.admit();
+        Command.BodyCase kind = some[random.nextInt(some.length)];
+        long t = pending.admit(kind);
         model.put(t, nanos.get());
+        kinds.put(t, kind);
         open.add(t);
       } else {
         long t = open.remove(random.nextInt(open.size()));
@@ -99,6 +107,7 @@ class PendingWritesTest {
       }
       assertEquals(model.size(), pending.size());
       assertEquals(model.isEmpty() ? 0 : (nanos.get() - model.firstEntry().getValue()) / 1_000_000, pending.oldestAgeMs());
+      assertEquals(model.isEmpty() ? null : kinds.get(model.firstKey()), pending.oldestKind(), "what the oldest is");
       long lowest = model.isEmpty() ? Long.MAX_VALUE : model.firstKey();
       waiters.forEach((w, upTo) -> assertEquals(upTo < lowest, w.isDone(), "a waiter for tickets up to " + upTo));
     }

@@ -45,7 +45,33 @@ class QuietAnswerBatchTest {
   private final List<Runnable> tasks = new CopyOnWriteArrayList<>();
   private final PendingWrites pending = new PendingWrites(() -> clock.monotonicNanos);
   private final LeaderStamps stamps = new LeaderStamps(clock);
-  private final OffLogLiveness liveness = new OffLogLiveness(stamps, pending, NodeEvents.NONE,
+  /** Slow quiet answers reported, by what they waited behind. */
+  private final java.util.Map<Command.BodyCase, Integer> slowBehind = new java.util.concurrent.ConcurrentHashMap<>();
+  private final NodeEvents events = new NodeEvents() {
+    @Override
+    public void quietHeartbeatWaitedLong(Command.BodyCase behind) {
+      slowBehind.merge(behind == null ? Command.BodyCase.BODY_NOT_SET : behind, 1, Integer::sum); // null: not known
+    }
+
+    @Override
+    public void applied(Command.BodyCase command, Result result) {}
+
+    @Override
+    public void refused(Command.BodyCase command, Code code) {}
+
+    @Override
+    public void leaderChanged(org.apache.ratis.protocol.RaftPeerId leader) {}
+
+    @Override
+    public void snapshotPaused(long micros) {}
+
+    @Override
+    public void snapshotWritten(long millis, long bytes, long index) {}
+
+    @Override
+    public void snapshotLoaded(long millis, long index) {}
+  };
+  private final OffLogLiveness liveness = new OffLogLiveness(stamps, pending, events,
       new OffLogLiveness.AppliedState() {
         @Override
         public <T> T read(Function<Coordinator, T> read) {
@@ -111,6 +137,24 @@ class QuietAnswerBatchTest {
         + "), not per answer: " + lockRounds.get() + " for " + MEMBERS);
     assertEquals(MEMBERS, liveness.pending(), "every member answered OK is renewed at the next tick");
     assertEquals(MEMBERS, liveness.answeredOk());
+  }
+
+  @Test
+  void aSlowWaitIsCountedByTheKindOfTheOldestWritePendingWhenItBegan() {
+    setUp();
+    long tick = pending.admit(Command.BodyCase.TICK); // the oldest: what they wait behind
+    long join = pending.admit(Command.BodyCase.HEARTBEAT);
+    long begun = System.nanoTime();
+    List<CompletableFuture<QueryResult>> answers = sendAll();
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> System.nanoTime() - begun > OffLogLiveness.SLOW_WAIT_NANOS); // slow by the wall clock
+    pending.done(tick);
+    pending.done(join);
+    runTasks();
+    assertTrue(answers.stream().allMatch(a -> a.join().getCode() == Code.OK));
+    assertEquals(MEMBERS, liveness.slowWaits());
+    assertEquals(java.util.Map.of(Command.BodyCase.TICK, MEMBERS), slowBehind,
+        "reported (a metric, and the log line) by what they waited behind");
   }
 
   @Test

@@ -45,6 +45,8 @@ public final class EventMetrics implements NodeEvents, CoordinatorEvents {
   private final Counter quietHeartbeats;
   private final Counter renewals;
   private final CounterDataPoint[] quietPoints = new CounterDataPoint[CODES.length];
+  private final Counter quietSlow;
+  private final CounterDataPoint[] quietSlowPoints = new CounterDataPoint[COMMANDS.length];
   private final Counter grants;
   private final Histogram handoff;
   private final Counter releaseTimeouts;
@@ -80,6 +82,10 @@ public final class EventMetrics implements NodeEvents, CoordinatorEvents {
         .help("Heartbeats this leader answered off the log (step 11), by code: OK renewed the member in"
             + " memory for the next tick, NEEDS_WRITE sent the client to the log")
         .labelNames("code").withoutExemplars().register(registry);
+    quietSlow = Counter.builder().name("cohort_quiet_heartbeats_slow_total")
+        .help("Quiet heartbeats this leader answered 200 ms or more after they arrived, waiting for its earlier"
+            + " writes to be applied (R2), by the kind of the oldest write pending when each began to wait")
+        .labelNames("behind").withoutExemplars().register(registry);
     renewals = Counter.builder().name("cohort_renewals_applied_total")
         .help("Renewals applied from ticks (liveness answered off the log or shed), every replica")
         .withoutExemplars().register(registry);
@@ -166,6 +172,17 @@ public final class EventMetrics implements NodeEvents, CoordinatorEvents {
     if (p == null) {
       p = quietHeartbeats.labelValues(code.name());
       quietPoints[code.ordinal()] = p;
+    }
+    p.inc();
+  }
+
+  @Override
+  public void quietHeartbeatWaitedLong(Command.BodyCase behind) {
+    Command.BodyCase kind = behind == null ? Command.BodyCase.BODY_NOT_SET : behind;
+    CounterDataPoint p = quietSlowPoints[kind.ordinal()];
+    if (p == null) {
+      p = quietSlow.labelValues(COMMAND_LABELS[kind.ordinal()]);
+      quietSlowPoints[kind.ordinal()] = p;
     }
     p.inc();
   }

@@ -77,6 +77,17 @@ class StateMachineMetricsTest {
   }
 
   @Test
+  void slowQuietAnswersAreCountedByWhatTheyWaitedBehind() {
+    node();
+    metrics.events().quietHeartbeatWaitedLong(Command.BodyCase.TICK);
+    metrics.events().quietHeartbeatWaitedLong(Command.BodyCase.TICK);
+    metrics.events().quietHeartbeatWaitedLong(null);
+    Samples s = scrape();
+    assertEquals(2, s.value("cohort_quiet_heartbeats_slow", "behind", "tick"));
+    assertEquals(1, s.value("cohort_quiet_heartbeats_slow", "behind", "unknown"));
+  }
+
+  @Test
   void appliedCommandsAreCountedByCommandAndCode_commitEntriesByEntryCode() throws Exception {
     node();
     apply(Cmd.topic("t", 2), 1000);
