@@ -8,14 +8,14 @@ import org.apache.ratis.protocol.RaftPeerId;
 /**
  * What a node reports as it works, for metrics (step 9). Implementations are called on Ratis'
  * threads (the apply thread for {@link #applied}, RPC threads for {@link #refused}): they must be
- * cheap, must not block and must not throw.
+ * cheap, must not block and must not throw. Each reports nothing unless overridden.
  */
 public interface NodeEvents {
   /** A command was applied (every replica, replay at start included); {@code BODY_NOT_SET} if it did not decode. */
-  void applied(Command.BodyCase command, Result result);
+  default void applied(Command.BodyCase command, Result result) {}
 
   /** The leader refused a command before the log (R9); {@code BODY_NOT_SET} if it did not decode. */
-  void refused(Command.BodyCase command, Code code);
+  default void refused(Command.BodyCase command, Code code) {}
 
   /** This node answered a quiet heartbeat (step 11): OK off the log, NEEDS_WRITE, or a refusal. */
   default void quietHeartbeat(Code code) {}
@@ -28,34 +28,17 @@ public interface NodeEvents {
   default void quietHeartbeatWaitedLong(Command.BodyCase behind) {}
 
   /** This node learned of a new leader (Ratis' {@code notifyLeaderChanged}). */
-  void leaderChanged(RaftPeerId leader);
+  default void leaderChanged(RaftPeerId leader) {}
 
   /** A snapshot froze the state for {@code micros} on the apply thread. */
-  void snapshotPaused(long micros);
+  default void snapshotPaused(long micros) {}
 
   /** A snapshot file became durable. */
-  void snapshotWritten(long millis, long bytes, long index);
+  default void snapshotWritten(long millis, long bytes, long index) {}
 
   /** A snapshot was loaded (at start or after an install from the leader). */
-  void snapshotLoaded(long millis, long index);
+  default void snapshotLoaded(long millis, long index) {}
 
-  NodeEvents NONE = new NodeEvents() {
-    @Override
-    public void applied(Command.BodyCase command, Result result) {}
-
-    @Override
-    public void refused(Command.BodyCase command, Code code) {}
-
-    @Override
-    public void leaderChanged(RaftPeerId leader) {}
-
-    @Override
-    public void snapshotPaused(long micros) {}
-
-    @Override
-    public void snapshotWritten(long millis, long bytes, long index) {}
-
-    @Override
-    public void snapshotLoaded(long millis, long index) {}
-  };
+  /** Reports nothing. */
+  NodeEvents NONE = new NodeEvents() {};
 }

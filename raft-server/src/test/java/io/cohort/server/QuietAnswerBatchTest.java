@@ -52,24 +52,6 @@ class QuietAnswerBatchTest {
     public void quietHeartbeatWaitedLong(Command.BodyCase behind) {
       slowBehind.merge(behind == null ? Command.BodyCase.BODY_NOT_SET : behind, 1, Integer::sum); // null: not known
     }
-
-    @Override
-    public void applied(Command.BodyCase command, Result result) {}
-
-    @Override
-    public void refused(Command.BodyCase command, Code code) {}
-
-    @Override
-    public void leaderChanged(org.apache.ratis.protocol.RaftPeerId leader) {}
-
-    @Override
-    public void snapshotPaused(long micros) {}
-
-    @Override
-    public void snapshotWritten(long millis, long bytes, long index) {}
-
-    @Override
-    public void snapshotLoaded(long millis, long index) {}
   };
   private final OffLogLiveness liveness = new OffLogLiveness(stamps, pending, events,
       new OffLogLiveness.AppliedState() {
