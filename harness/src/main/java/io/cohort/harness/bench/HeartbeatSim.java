@@ -100,7 +100,17 @@ final class HeartbeatSim {
    * one) how long, how many heartbeats shed, fallen back to the log or failed, and how long the
    * heartbeat that got UNKNOWN_MEMBER waited.
    */
-  record ExpiryTrace(long sinceOkMs, long refusedAfterMs, boolean everOk, int shed, int fallbacks, int errors) {}
+  record ExpiryTrace(long sinceOkMs, long refusedAfterMs, boolean everOk, int shed, int fallbacks, int errors,
+      String member, String lastCalls) {}
+
+  /** How many of a member's last calls an expiry tells. */
+  static final int CALLS_KEPT = 8;
+  private static final String[] CALL_KINDS = {"quiet", "replicated", "keep-alive"};
+  private static final byte QUIET = 0;
+  private static final byte REPLICATED = 1;
+  private static final byte KEEP_ALIVE = 2;
+  private static final java.time.format.DateTimeFormatter CALL_TIME =
+      java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(java.time.ZoneOffset.UTC);
 
   private final class Sim {
     final String group;
@@ -116,6 +126,16 @@ final class HeartbeatSim {
     int shedSinceOk;
     int fallbacksSinceOk;
     int errorsSinceOk;
+    /**
+     * Its last {@link #CALLS_KEPT} calls (guarded by callsLock), told when it expires: sent (wall ms),
+     * how long, which path, what came back (null: OK). Arrays, so that a call allocates nothing.
+     */
+    private final Object callsLock = new Object();
+    private final long[] callSentMs = new long[CALLS_KEPT];
+    private final int[] callMs = new int[CALLS_KEPT];
+    private final byte[] callKind = new byte[CALLS_KEPT];
+    private final Throwable[] callFailure = new Throwable[CALLS_KEPT];
+    private int callCount;
     /** The session a keep-alive was refused for: no more keep-alives for it. */
     volatile com.google.protobuf.ByteString keepAliveRefused = com.google.protobuf.ByteString.EMPTY;
     /** Calls failed since the last OK answer: the back-off doubles with each. */
@@ -144,6 +164,37 @@ final class HeartbeatSim {
       this.client = client;
     }
 
+    /** A call of {@code kind} sent at {@code sentNs} came back (failed with {@code e}, or OK when null). */
+    private void remember(byte kind, long sentNs, Throwable e) {
+      long now = System.nanoTime();
+      synchronized (callsLock) {
+        int i = callCount++ % CALLS_KEPT;
+        callSentMs[i] = System.currentTimeMillis() - TimeUnit.NANOSECONDS.toMillis(now - sentNs);
+        callMs[i] = (int) TimeUnit.NANOSECONDS.toMillis(now - sentNs);
+        callKind[i] = kind;
+        callFailure[i] = e == null ? null : unwrap(e);
+      }
+    }
+
+    /** Its last calls, oldest first: "19:09:12.345 quiet 30,012 ms TimeoutException; ...". */
+    private String lastCalls() {
+      StringBuilder b = new StringBuilder();
+      synchronized (callsLock) {
+        int n = Math.min(callCount, CALLS_KEPT);
+        for (int k = callCount - n; k < callCount; k++) {
+          int i = k % CALLS_KEPT;
+          Throwable f = callFailure[i];
+          String outcome = f == null ? "OK" : f instanceof CohortRejectedException re ? re.code().name()
+              : f.getClass().getSimpleName() + ": " + String.valueOf(f.getMessage()).substring(0,
+                  Math.min(80, String.valueOf(f.getMessage()).length()));
+          b.append(b.length() == 0 ? "" : "; ").append(CALL_TIME.format(java.time.Instant.ofEpochMilli(callSentMs[i])))
+              .append(' ').append(CALL_KINDS[callKind[i]]).append(' ').append(String.format("%,d ms ", callMs[i]))
+              .append(outcome);
+        }
+      }
+      return b.toString();
+    }
+
     void beat() {
       if (stopped) {
         return;
@@ -160,6 +211,7 @@ final class HeartbeatSim {
       Heartbeat hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(session).addAllHeld(held).build();
       if (quiet && quietFits()) {
         call(() -> client.quietHeartbeat(hb)).whenComplete((r, e) -> {
+          remember(QUIET, sent, e);
           if (e == null || sessionRefusal(e)) {
             if (e == null) {
               quietOk.incrementAndGet();
@@ -184,8 +236,10 @@ final class HeartbeatSim {
       long seq = ++replicatedSeq;
       waiting = seq;
       scheduleKeepAlive(seq);
+      long replicatedSent = System.nanoTime();
       call(() -> client.heartbeat(hb)).whenComplete((r, e) -> {
         waiting = 0;
+        remember(REPLICATED, replicatedSent, e);
         answered(sent, r, e);
       });
     }
@@ -205,7 +259,9 @@ final class HeartbeatSim {
           if (waiting == seq && !stopped && !s.equals(keepAliveRefused)) {
             keepAlives.incrementAndGet();
             Heartbeat alive = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(s).build();
+            long aliveSent = System.nanoTime();
             call(() -> client.quietHeartbeat(alive)).whenComplete((r, e) -> {
+              remember(KEEP_ALIVE, aliveSent, e);
               if (e != null && sessionGone(e)) {
                 keepAliveRefused = s;
               }
@@ -302,7 +358,7 @@ final class HeartbeatSim {
             if (traces != null && traces.size() < 10_000) {
               long since = now - (lastOkNs != 0 ? lastOkNs : firstSentNs);
               traces.add(new ExpiryTrace(TimeUnit.NANOSECONDS.toMillis(since), TimeUnit.NANOSECONDS.toMillis(now - sent),
-                  lastOkNs != 0, shedSinceOk, fallbacksSinceOk, errorsSinceOk));
+                  lastOkNs != 0, shedSinceOk, fallbacksSinceOk, errorsSinceOk, group + "/" + id, lastCalls()));
             }
           }
           session = com.google.protobuf.ByteString.EMPTY;
@@ -529,6 +585,20 @@ final class HeartbeatSim {
         waited[waited.length / 2], waited[waited.length - 1], t.stream().filter(x -> !x.everOk()).count(),
         t.stream().filter(x -> x.shed() > 0).count(), t.stream().filter(x -> x.fallbacks() > 0).count(),
         t.stream().filter(x -> x.errors() > 0).count());
+  }
+
+  /** The first {@code max} expired members since {@link #judge()} and their last calls, one line each. */
+  List<String> expiredMembersLastCalls(int max) {
+    List<ExpiryTrace> traces = expiryTraces;
+    List<String> out = new ArrayList<>();
+    if (traces != null) {
+      synchronized (traces) {
+        for (ExpiryTrace t : traces.subList(0, Math.min(max, traces.size()))) {
+          out.add(t.member() + ": " + t.lastCalls());
+        }
+      }
+    }
+    return out;
   }
 
   /** Why heartbeats failed outside the protocol's codes since {@link #judge()}, most frequent first. */
