@@ -43,6 +43,8 @@ final class PendingWrites {
   private volatile int count;
   /** When the lowest open ticket was taken (ns), read without the lock; BACK when none is pending. */
   private volatile long oldestNs = BACK;
+  /** The lowest open ticket's kind, read without the lock as {@link #oldestNs} is; null when none is pending. */
+  private volatile Command.BodyCase oldestKind;
 
   PendingWrites(LongSupplier nanoTime) {
     this.nanoTime = nanoTime;
@@ -64,6 +66,7 @@ final class PendingWrites {
     kinds[slot(ticket)] = kind;
     if (ticket == lowestOpen) {
       oldestNs = now;
+      oldestKind = kind;
     }
     count++;
     return ticket;
@@ -97,6 +100,7 @@ final class PendingWrites {
         lowestOpen++;
       }
       oldestNs = lowestOpen <= lastTicket ? admittedNs[slot(lowestOpen)] : BACK;
+      oldestKind = lowestOpen <= lastTicket ? kinds[slot(lowestOpen)] : null;
       while (!waiters.isEmpty() && waiters.peek().upTo() < lowestOpen) {
         ready.add(waiters.poll().done());
       }
@@ -129,8 +133,8 @@ final class PendingWrites {
   }
 
   /** What the oldest pending command is; null when none is pending or it was admitted without a kind. */
-  synchronized Command.BodyCase oldestKind() {
-    return lowestOpen <= lastTicket ? kinds[slot(lowestOpen)] : null;
+  Command.BodyCase oldestKind() {
+    return oldestKind; // no lock: asked by every quiet heartbeat that waits
   }
 
   /** How long ago the oldest pending command was admitted (0 if none). */
@@ -148,6 +152,7 @@ final class PendingWrites {
     synchronized (this) {
       lowestOpen = lastTicket + 1;
       oldestNs = BACK;
+      oldestKind = null;
       count = 0;
       released = new ArrayList<>(waiters);
       waiters.clear();

@@ -344,7 +344,7 @@ public final class HeartbeatBench implements CliCommand {
         sim.fallbacks.get() - f0, sim.errors.get() - e0, judgedRejoins, judgedExpiries, sim.shed.get() - s0, sc, lc);
     String reasons = sim.fallbackReasons();
     String expiryTraces = sim.expirySummary();
-    List<String> expiredCalls = sim.expiredMembersLastCalls(3);
+    List<String> expiredCalls = sim.expiredMembersLastCalls();
     String errorReasons = sim.errorReasons();
     sim.stop();
     out.printf("  %,d consumers: %,.0f heartbeats/s (due %,.0f/s)  p50 %.1f ms  p99 %.1f ms  quiet %,d  replicated %,d "

@@ -103,8 +103,9 @@ final class HeartbeatSim {
   record ExpiryTrace(long sinceOkMs, long refusedAfterMs, boolean everOk, int shed, int fallbacks, int errors,
       String member, String lastCalls) {}
 
-  /** How many of a member's last calls an expiry tells. */
+  /** How many of a member's last calls an expiry tells, and of how many expiries per step. */
   static final int CALLS_KEPT = 8;
+  static final int EXPIRIES_TOLD = 3;
   private static final String[] CALL_KINDS = {"quiet", "replicated", "keep-alive"};
   private static final byte QUIET = 0;
   private static final byte REPLICATED = 1;
@@ -184,9 +185,9 @@ final class HeartbeatSim {
         for (int k = callCount - n; k < callCount; k++) {
           int i = k % CALLS_KEPT;
           Throwable f = callFailure[i];
+          String message = String.valueOf(f == null ? null : f.getMessage());
           String outcome = f == null ? "OK" : f instanceof CohortRejectedException re ? re.code().name()
-              : f.getClass().getSimpleName() + ": " + String.valueOf(f.getMessage()).substring(0,
-                  Math.min(80, String.valueOf(f.getMessage()).length()));
+              : f.getClass().getSimpleName() + ": " + message.substring(0, Math.min(80, message.length()));
           b.append(b.length() == 0 ? "" : "; ").append(CALL_TIME.format(java.time.Instant.ofEpochMilli(callSentMs[i])))
               .append(' ').append(CALL_KINDS[callKind[i]]).append(' ').append(String.format("%,d ms ", callMs[i]))
               .append(outcome);
@@ -358,7 +359,8 @@ final class HeartbeatSim {
             if (traces != null && traces.size() < 10_000) {
               long since = now - (lastOkNs != 0 ? lastOkNs : firstSentNs);
               traces.add(new ExpiryTrace(TimeUnit.NANOSECONDS.toMillis(since), TimeUnit.NANOSECONDS.toMillis(now - sent),
-                  lastOkNs != 0, shedSinceOk, fallbacksSinceOk, errorsSinceOk, group + "/" + id, lastCalls()));
+                  lastOkNs != 0, shedSinceOk, fallbacksSinceOk, errorsSinceOk, group + "/" + id,
+                  traces.size() < EXPIRIES_TOLD ? lastCalls() : null)); // only those printed: a collapse has thousands
             }
           }
           session = com.google.protobuf.ByteString.EMPTY;
@@ -587,13 +589,13 @@ final class HeartbeatSim {
         t.stream().filter(x -> x.errors() > 0).count());
   }
 
-  /** The first {@code max} expired members since {@link #judge()} and their last calls, one line each. */
-  List<String> expiredMembersLastCalls(int max) {
+  /** The first {@link #EXPIRIES_TOLD} expired members since {@link #judge()} and their last calls, one line each. */
+  List<String> expiredMembersLastCalls() {
     List<ExpiryTrace> traces = expiryTraces;
     List<String> out = new ArrayList<>();
     if (traces != null) {
       synchronized (traces) {
-        for (ExpiryTrace t : traces.subList(0, Math.min(max, traces.size()))) {
+        for (ExpiryTrace t : traces.subList(0, Math.min(EXPIRIES_TOLD, traces.size()))) {
           out.add(t.member() + ": " + t.lastCalls());
         }
       }
