@@ -370,14 +370,77 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * or every answer and watch on that connection waits (hand blocking work to an executor, as
    * {@link GroupConsumer} does).
    */
-  @Override
   public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
+    return quietHeartbeat(heartbeat, 0);
+  }
+
+  /**
+   * As {@link #quietHeartbeat(Heartbeat)}, for a member whose session timeout is {@code
+   * sessionTimeoutMs} (0: not known). The call waits at most the shorter of that and the attempt
+   * timeout, and while the node it waits on stays silent, every third of that wait it asks the
+   * next other peer too; the first answer from a node that leads is the call's. A leader stalled
+   * (paused, swapping, a full GC) keeps its connections open: without this, every member whose
+   * heartbeat waited on it lost its session to the leader elected meanwhile (docs/BENCHMARKS.md).
+   * Safe for R2: an OK answer counts from when the call was sent, whichever node gave it, and a
+   * deposed leader's late answer is not taken once another answered.
+   */
+  @Override
+  public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat, long sessionTimeoutMs) {
     RaftPeerId leader = channel.leader();
     if (leader == null) {
       return CompletableFuture.failedFuture(new CohortRejectedException(Code.NEEDS_WRITE, "no leader known yet"));
     }
-    return quietOn(leader.toString(), heartbeat, followsLeft());
+    long attemptMs = config.attemptTimeout().toMillis();
+    long waitMs = sessionTimeoutMs > 0 ? Math.min(attemptMs, sessionTimeoutMs) : attemptMs;
+    QuietCall call = new QuietCall(heartbeat, waitMs);
+    quietOn(leader.toString(), heartbeat, followsLeft(), waitMs, null, call::askElsewhere).whenComplete((r, e) -> {
+      if (e == null) {
+        call.answer.complete(r);
+      } else {
+        call.answer.completeExceptionally(e);
+      }
+    });
+    return call.answer;
   }
+
+  /** One quiet heartbeat's answer, and which peer it asked last while the node it waited on was silent. */
+  private final class QuietCall {
+    final Heartbeat heartbeat;
+    final long waitMs;
+    final CompletableFuture<HeartbeatResult> answer = new CompletableFuture<>();
+    private String askedLast; // the timeout thread's only
+
+    QuietCall(Heartbeat heartbeat, long waitMs) {
+      this.heartbeat = heartbeat;
+      this.waitMs = waitMs;
+    }
+
+    /** {@code silent} has not answered yet: asks the next peer after the one asked last, never {@code silent}. */
+    void askElsewhere(String silent) {
+      if (answer.isDone()) {
+        return;
+      }
+      String next = peerAfter(askedLast != null ? askedLast : silent);
+      if (silent.equals(next)) {
+        next = peerAfter(next);
+      }
+      if (next == null || next.equals(silent)) {
+        return; // one peer: nobody else to ask
+      }
+      askedLast = next;
+      quietOn(next, heartbeat, followsLeft(), waitMs, silent, null).whenComplete((r, e) -> {
+        if (e == null) {
+          answer.complete(r);
+        } else if (Failures.unwrap(e) instanceof CohortRejectedException rejected && rejected != NO_NEWS) {
+          answer.completeExceptionally(rejected); // a leader's refusal: FENCED, NEEDS_WRITE, shed, ...
+        } // else nothing learned (no leader elsewhere, or it names the silent one): the call waits on
+      });
+    }
+  }
+
+  /** What asking elsewhere gives when the peer asked knows no other leader than the silent one. */
+  private static final CohortRejectedException NO_NEWS = new CohortRejectedException(Code.RETRY_LATER,
+      "no other leader known");
 
   /** Off-log calls go to {@code peer} until a reply shows another leader (tests: a Raft client's wrong guess). */
   void takeForLeader(String peer) {
@@ -419,8 +482,10 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * Sends it to {@code peer}; a follower that names the leader sends it there, one that knows none
    * to the next peer ({@code follows} times at most).
    */
-  private CompletableFuture<HeartbeatResult> quietOn(String peer, Heartbeat heartbeat, int follows) {
-    return watchChannel().quietHeartbeat(peer, heartbeat, config.attemptTimeout().toMillis())
+  private CompletableFuture<HeartbeatResult> quietOn(String peer, Heartbeat heartbeat, int follows, long waitMs,
+      String silent, java.util.function.Consumer<String> whileSilent) {
+    return watchChannel().quietHeartbeat(peer, heartbeat, waitMs, waitMs / 3,
+            whileSilent == null ? null : () -> whileSilent.accept(peer))
         .handle((a, e) -> {
           if (e != null) {
             throw Failures.map(e, "quiet heartbeat");
@@ -431,19 +496,29 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
           QueryResult r = a.getResult();
           boolean notLeading = false;
           if (!a.getLeader().isEmpty() && !a.getLeader().equals(peer)) {
+            if (a.getLeader().equals(silent)) {
+              return CompletableFuture.failedFuture(NO_NEWS);
+            }
             channel.sawLeader(RaftPeerId.valueOf(a.getLeader()));
             if (follows > 0) {
-              return quietOn(a.getLeader(), heartbeat, follows - 1);
+              return quietOn(a.getLeader(), heartbeat, follows - 1, waitMs, silent, whileSilent);
             }
             notLeading = true;
           } else if (a.getNotLeader()) {
             String next = peerAfter(peer);
-            if (follows > 0 && next != null) {
-              return quietOn(next, heartbeat, follows - 1); // it knows no leader: another peer may lead
+            if (next != null && next.equals(silent)) {
+              next = peerAfter(next);
+            }
+            if (follows > 0 && next != null && !next.equals(peer)) {
+              // it knows no leader: another peer may lead
+              return quietOn(next, heartbeat, follows - 1, waitMs, silent, whileSilent);
             }
             notLeading = true;
           } else if (r.getCode() != Code.NEEDS_WRITE) {
             channel.sawLeader(RaftPeerId.valueOf(peer)); // only a leader answers other than NEEDS_WRITE
+          }
+          if (notLeading && r.getCode() == Code.NEEDS_WRITE && silent != null) {
+            return CompletableFuture.failedFuture(NO_NEWS);
           }
           if (notLeading && r.getCode() == Code.NEEDS_WRITE) {
             // No peer asked leads: leadership is changing hands. A replicated heartbeat would wait for the

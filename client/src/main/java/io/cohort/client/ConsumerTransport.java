@@ -25,9 +25,10 @@ interface ConsumerTransport {
   /**
    * Step 11: a heartbeat the leader answers off the log when it would change nothing; fails with
    * NEEDS_WRITE (or any other failure) when it must go through the log. Null when this transport
-   * cannot send one: every heartbeat goes through {@link #heartbeat}.
+   * cannot send one: every heartbeat goes through {@link #heartbeat}. {@code sessionTimeoutMs}: the
+   * member's session timeout, which bounds how long the call may wait on a node that does not answer.
    */
-  default CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
+  default CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat, long sessionTimeoutMs) {
     return null;
   }
 

@@ -117,7 +117,7 @@ final class Exchange {
     if (mayBeQuiet && quietFits(hb)) {
       CompletableFuture<HeartbeatResult> quiet;
       try {
-        quiet = transport.quietHeartbeat(hb);
+        quiet = transport.quietHeartbeat(hb, state.sessionTimeoutMs());
       } catch (RuntimeException e) {
         quiet = CompletableFuture.failedFuture(e); // falls back to the log below
       }
@@ -207,7 +207,7 @@ final class Exchange {
     lastKeepAliveMs = pacer.now();
     Heartbeat alive = state.keepAlive();
     try {
-      CompletableFuture<HeartbeatResult> sent = transport.quietHeartbeat(alive);
+      CompletableFuture<HeartbeatResult> sent = transport.quietHeartbeat(alive, state.sessionTimeoutMs());
       if (sent != null) {
         sent.whenComplete((r, e) -> {
           if (e != null) {

@@ -116,13 +116,25 @@ final class WatchChannel implements AutoCloseable {
    * overload send them all to the log.
    */
   CompletableFuture<QuietHeartbeatAnswer> quietHeartbeat(String peer, Heartbeat hb, long timeoutMs) {
+    return quietHeartbeat(peer, hb, timeoutMs, 0, null);
+  }
+
+  /**
+   * As {@link #quietHeartbeat(String, Heartbeat, long)}; while it has no answer, {@code whileSilent}
+   * runs every {@code everyMs} (on the timeout thread: it must not block), so the caller can ask
+   * another peer. A stalled leader's connection stays open and silent: every member waiting on it
+   * lost its session to the leader elected meanwhile (docs/BENCHMARKS.md, "A leader stalled 15 s").
+   */
+  CompletableFuture<QuietHeartbeatAnswer> quietHeartbeat(String peer, Heartbeat hb, long timeoutMs, long everyMs,
+      Runnable whileSilent) {
     QuietStream s;
     try {
       s = quietStream(peer);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return s.send(hb, timeoutMs);
+    return s.send(hb, timeoutMs, whileSilent == null || everyMs <= 0 ? 0 : TimeUnit.MILLISECONDS.toNanos(everyMs),
+        whileSilent);
   }
 
   private QuietStream quietStream(String peer) {
@@ -169,8 +181,30 @@ final class WatchChannel implements AutoCloseable {
     }
   }
 
-  /** A quiet heartbeat waiting for its answer: when it was sent, and when it times out (nanoTime). */
-  private record Sent(CompletableFuture<QuietHeartbeatAnswer> answer, long sentNanos, long dueNanos, long timeoutMs) {}
+  /**
+   * A quiet heartbeat waiting for its answer: when it was sent, when it times out, and when (if
+   * ever) the caller is told it is still silent (nanoTime).
+   */
+  private static final class Sent {
+    final CompletableFuture<QuietHeartbeatAnswer> answer;
+    final long sentNanos;
+    final long dueNanos;
+    final long timeoutMs;
+    final long silentEveryNanos; // 0: never told
+    final Runnable whileSilent;
+    long silentAtNanos; // the timeout thread's only
+
+    Sent(CompletableFuture<QuietHeartbeatAnswer> answer, long sentNanos, long timeoutMs, long silentEveryNanos,
+        Runnable whileSilent) {
+      this.answer = answer;
+      this.sentNanos = sentNanos;
+      this.dueNanos = sentNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+      this.timeoutMs = timeoutMs;
+      this.silentEveryNanos = silentEveryNanos;
+      this.whileSilent = whileSilent;
+      this.silentAtNanos = sentNanos + silentEveryNanos;
+    }
+  }
 
   /** One long-lived stream of quiet heartbeats to one peer; answers are matched to requests by id. */
   private final class QuietStream implements StreamObserver<QuietHeartbeatAnswer> {
@@ -191,11 +225,11 @@ final class WatchChannel implements AutoCloseable {
           CallOptions.DEFAULT.withExecutor(MoreExecutors.directExecutor())), this);
     }
 
-    CompletableFuture<QuietHeartbeatAnswer> send(Heartbeat hb, long timeoutMs) {
+    CompletableFuture<QuietHeartbeatAnswer> send(Heartbeat hb, long timeoutMs, long silentEveryNanos,
+        Runnable whileSilent) {
       long id = ids.incrementAndGet();
       CompletableFuture<QuietHeartbeatAnswer> answer = new CompletableFuture<>();
-      long now = System.nanoTime();
-      pending.put(id, new Sent(answer, now, now + TimeUnit.MILLISECONDS.toNanos(timeoutMs), timeoutMs));
+      pending.put(id, new Sent(answer, System.nanoTime(), timeoutMs, silentEveryNanos, whileSilent));
       synchronized (this) { // a StreamObserver takes one caller at a time
         if (broken) {
           pending.remove(id);
@@ -212,16 +246,23 @@ final class WatchChannel implements AutoCloseable {
       Sent silentSince = null;
       for (Map.Entry<Long, Sent> e : pending.entrySet()) {
         Sent s = e.getValue();
-        if (nowNanos - s.dueNanos() >= 0 && pending.remove(e.getKey(), s)) {
-          s.answer().completeExceptionally(new TimeoutException("quiet heartbeat to " + peer + ": no answer in "
-              + s.timeoutMs() + " ms"));
-          if (lastAnswerNanos - s.sentNanos() < 0) {
+        if (nowNanos - s.dueNanos >= 0 && pending.remove(e.getKey(), s)) {
+          s.answer.completeExceptionally(new TimeoutException("quiet heartbeat to " + peer + ": no answer in "
+              + s.timeoutMs + " ms"));
+          if (lastAnswerNanos - s.sentNanos < 0) {
             silentSince = s;
+          }
+        } else if (s.whileSilent != null && nowNanos - s.silentAtNanos >= 0) {
+          s.silentAtNanos += s.silentEveryNanos;
+          try {
+            s.whileSilent.run();
+          } catch (RuntimeException ignored) {
+            // the caller's: the stream itself is fine
           }
         }
       }
       if (silentSince != null) {
-        reset("no quiet heartbeat was answered in the " + silentSince.timeoutMs() + " ms since one was sent");
+        reset("no quiet heartbeat was answered in the " + silentSince.timeoutMs + " ms since one was sent");
       }
     }
 
@@ -240,7 +281,7 @@ final class WatchChannel implements AutoCloseable {
       lastAnswerNanos = System.nanoTime();
       Sent s = pending.remove(a.getId());
       if (s != null) {
-        s.answer().complete(a);
+        s.answer.complete(a);
       }
     }
 
@@ -262,7 +303,7 @@ final class WatchChannel implements AutoCloseable {
       for (Long id : List.copyOf(pending.keySet())) {
         Sent s = pending.remove(id);
         if (s != null) {
-          s.answer().completeExceptionally(why);
+          s.answer.completeExceptionally(why);
         }
       }
     }

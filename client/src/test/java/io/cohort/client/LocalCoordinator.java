@@ -65,7 +65,7 @@ final class LocalCoordinator implements ConsumerTransport, AutoCloseable {
   private final java.util.Map<String, io.cohort.statemachine.proto.Renewal> renewals = new java.util.LinkedHashMap<>();
 
   @Override
-  public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
+  public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat, long sessionTimeoutMs) {
     return CompletableFuture.supplyAsync(() -> {
       if (unreachable) {
         throw new CohortUnavailableException("unreachable (test)", null);

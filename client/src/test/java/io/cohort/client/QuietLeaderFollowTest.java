@@ -45,6 +45,9 @@ class QuietLeaderFollowTest {
   /** A peer that leads and answers NEEDS_WRITE: the heartbeat must go through the log. */
   private static final String LEADS_BUT_NEEDS_WRITE = "leads, needs write";
 
+  /** A peer that takes quiet heartbeats and never answers: a leader paused (SIGSTOP, swapping, a long GC). */
+  private static final String SILENT = "silent";
+
   /** Per peer: the leader it names ("" = none known), or null when it answers as the leader. */
   private final Map<String, String> names = new ConcurrentHashMap<>();
   private final List<String> asked = new CopyOnWriteArrayList<>();
@@ -70,6 +73,9 @@ class QuietLeaderFollowTest {
           public void onNext(QuietHeartbeatRequest req) {
             asked.add(self);
             String leader = names.get(self);
+            if (SILENT.equals(leader)) {
+              return; // its connection stays open
+            }
             QuietHeartbeatAnswer.Builder a = QuietHeartbeatAnswer.newBuilder().setId(req.getId());
             if (leader == null) {
               a.setResult(QueryResult.newBuilder().setCode(Code.OK).setHeartbeat(
@@ -186,6 +192,54 @@ class QuietLeaderFollowTest {
         () -> client.quietHeartbeat(hb()).get(30, TimeUnit.SECONDS));
     assertEquals(Code.NEEDS_WRITE, assertInstanceOf(CohortRejectedException.class, e.getCause()).code());
     assertEquals(List.of("n1"), asked, "a heartbeat that changes something is not the followers' to answer");
+  }
+
+  @Test
+  void whileTheLeaderIsSilentTheNextPeerIsAskedAndNamesTheNewLeaderWhoAnswers() throws Exception {
+    start(3);
+    names.put("n1", SILENT); // paused; n2 and n3 elected n3 meanwhile
+    names.put("n2", "n3");
+    client.takeForLeader("n1");
+    HeartbeatResult r = client.quietHeartbeat(hb(), 3_000).get(30, TimeUnit.SECONDS);
+    assertEquals(SESSION, r.getSessionToken(), "answered by n3 before the call's 3 s wait on n1 ended");
+    assertEquals(List.of("n1", "n2", "n3"), asked);
+    assertEquals("n3", client.offLogPeer(), "later off-log calls go to n3, not to the silent n1");
+  }
+
+  @Test
+  void peersThatStillNameTheSilentLeaderLeaveTheCallWaitingOnItUntilItsWaitEnds() throws Exception {
+    start(3);
+    names.put("n1", SILENT); // paused, not yet noticed: the others still name it
+    names.put("n2", "n1");
+    names.put("n3", "n1");
+    client.takeForLeader("n1");
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> client.quietHeartbeat(hb(), 1_500).get(30, TimeUnit.SECONDS), "ends at its wait");
+    assertTrue(e.getCause().getMessage().contains("no answer in 1500 ms"), e.getCause().toString());
+    assertEquals(List.of("n1", "n2", "n3"), asked,
+        "asked elsewhere at a third and two thirds of the wait, each in turn; the silent n1 not asked twice");
+    assertEquals("n1", client.offLogPeer());
+  }
+
+  @Test
+  void aRefusalFromTheNewLeaderEndsTheCallWithoutWaitingOnTheSilentOne() throws Exception {
+    start(3);
+    names.put("n1", SILENT);
+    names.put("n2", LEADS_BUT_NEEDS_WRITE); // the new leader: this heartbeat must go through the log
+    client.takeForLeader("n1");
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> client.quietHeartbeat(hb(), 60_000).get(30, TimeUnit.SECONDS), "the new leader's refusal, not the end of the wait on n1");
+    assertEquals(Code.NEEDS_WRITE, assertInstanceOf(CohortRejectedException.class, e.getCause()).code());
+    assertEquals(List.of("n1", "n2"), asked);
+  }
+
+  @Test
+  void withOnePeerThereIsNobodyElseToAsk() throws Exception {
+    start(1);
+    names.put("n1", SILENT);
+    client.takeForLeader("n1");
+    assertThrows(ExecutionException.class, () -> client.quietHeartbeat(hb(), 1_000).get(30, TimeUnit.SECONDS));
+    assertEquals(List.of("n1"), asked);
   }
 
   @Test

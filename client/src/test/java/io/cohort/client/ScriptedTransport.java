@@ -87,7 +87,7 @@ final class ScriptedTransport implements ConsumerTransport {
   volatile String quietRefusalMessage;
 
   @Override
-  public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat) {
+  public CompletableFuture<HeartbeatResult> quietHeartbeat(Heartbeat heartbeat, long sessionTimeoutMs) {
     sent.add(Command.newBuilder().setHeartbeat(heartbeat).build());
     quiet.add(heartbeat);
     if (fenceHeartbeats) {
@@ -99,7 +99,7 @@ final class ScriptedTransport implements ConsumerTransport {
       return CompletableFuture.failedFuture(new CohortRejectedException(refusal, message != null ? message
           : (refusal == Code.RETRY_LATER ? "retry after " + retryAfterMs + " ms: " : "") + "refused quietly (test)"));
     }
-    return target.quietHeartbeat(heartbeat);
+    return target.quietHeartbeat(heartbeat, sessionTimeoutMs);
   }
 
   @Override

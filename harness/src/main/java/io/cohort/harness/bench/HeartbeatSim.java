@@ -211,7 +211,7 @@ final class HeartbeatSim {
       }
       Heartbeat hb = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(session).addAllHeld(held).build();
       if (quiet && quietFits()) {
-        call(() -> client.quietHeartbeat(hb)).whenComplete((r, e) -> {
+        call(() -> client.quietHeartbeat(hb, sessionTimeoutMs)).whenComplete((r, e) -> {
           remember(QUIET, sent, e);
           if (e == null || sessionRefusal(e)) {
             if (e == null) {
@@ -261,7 +261,7 @@ final class HeartbeatSim {
             keepAlives.incrementAndGet();
             Heartbeat alive = Heartbeat.newBuilder().setGroup(group).setConsumerId(id).setSessionToken(s).build();
             long aliveSent = System.nanoTime();
-            call(() -> client.quietHeartbeat(alive)).whenComplete((r, e) -> {
+            call(() -> client.quietHeartbeat(alive, sessionTimeoutMs)).whenComplete((r, e) -> {
               remember(KEEP_ALIVE, aliveSent, e);
               if (e != null && sessionGone(e)) {
                 keepAliveRefused = s;
