@@ -3,11 +3,13 @@
 # order=false and an order=true group committing increasing cursors, splits during the run, in a
 # loop kill -9 of the leader (80%) or a follower and its restart, and every --replace-every-s
 # (default 90, the first after half of it) a member replaced by a fresh node on a new port
-# (--join, cluster replace; the old one must stop by itself). At the end it checks and prints: no
+# (--join, cluster replace; the old one must stop by itself); once, a third into the run, the leader
+# stopped (SIGSTOP) for --leader-pause-ms (default 9000, longer than the groups' 6 s session: no
+# consumer may lose its session). At the end it checks and prints: no
 # acknowledged commit lost, never two holders at once (epochs increase), order kept across splits,
 # the final members' state digests identical. Exit 0 = passed, 1 = a violation.
 #
-#   scripts/chaos.sh [--minutes N] [--seed S] [--dir DIR] [--keep-dir] [--replace-every-s N]
+#   scripts/chaos.sh [--minutes N] [--seed S] [--dir DIR] [--keep-dir] [--replace-every-s N] [--leader-pause-ms MS]
 #   (scripts/cohort chaos --help)
 #
 # The Java driver (scripts/cohort chaos) starts and stops its own server processes (their pids in

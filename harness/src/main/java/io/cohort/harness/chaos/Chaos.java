@@ -38,10 +38,17 @@ public final class Chaos implements CliCommand {
       + "replace) every N seconds, the first after N/2; 0 = never")
   int replaceEverySeconds = 90;
 
+  @Parameter(names = "--leader-pause-ms", description = "stop the leader (SIGSTOP, then SIGCONT) this long once, a "
+      + "third into the run; longer than the groups' 6 s session, no consumer may lose its session; 0 = never")
+  long leaderPauseMs = 9000;
+
   @Override
   public int run(CliContext ctx) throws Exception {
     if (!(minutes > 0) || minutes > 120) {
       throw new ParameterException("--minutes must be in (0, 120], got " + minutes);
+    }
+    if (leaderPauseMs < 0 || leaderPauseMs > 60_000) {
+      throw new ParameterException("--leader-pause-ms must be in [0, 60000], got " + leaderPauseMs);
     }
     if (replaceEverySeconds < 0) {
       throw new ParameterException("--replace-every-s must be 0 or more, got " + replaceEverySeconds);
@@ -54,7 +61,8 @@ public final class Chaos implements CliCommand {
     ChaosDriver.Report report = null;
     try {
       report = new ChaosDriver(new ChaosDriver.Settings(Duration.ofMillis((long) (minutes * 60_000)), work, opts, s,
-          0.8, Duration.ofSeconds(25), Duration.ofSeconds(replaceEverySeconds)), ctx.out).run();
+          0.8, Duration.ofSeconds(25), Duration.ofSeconds(replaceEverySeconds),
+          Duration.ofMillis(leaderPauseMs)), ctx.out).run();
     } finally {
       String why = keepReason(report);
       if (why != null) {

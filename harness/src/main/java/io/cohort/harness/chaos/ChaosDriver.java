@@ -45,9 +45,17 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class ChaosDriver {
   /** What to run. */
-  /** @param replaceEvery how often a member is replaced by a fresh node (zero: never); the first at half of it */
+  /**
+   * @param replaceEvery how often a member is replaced by a fresh node (zero: never); the first at half of it
+   * @param leaderPause how long the leader is stopped (SIGSTOP, then SIGCONT) once, a third into the run (zero: never)
+   */
   public record Settings(Duration duration, Path dir, List<String> serverJavaOpts, long seed, double leaderKillShare,
-      Duration splitEvery, Duration replaceEvery) {}
+      Duration splitEvery, Duration replaceEvery, Duration leaderPause) {}
+
+  /** The groups' session timeout; a leader pause longer than it must not cost a session (see {@link #pauseLeader}). */
+  static final long SESSION_MS = 6000;
+  /** The counts' key for the partitions revoked from a consumer for a lost session around a leader pause. */
+  public static final String LOST_IN_PAUSE = "partitions revoked for a lost session around a leader pause";
 
   /**
    * After a leader kill the two members left must elect a leader within this (liveness): they do in
@@ -89,6 +97,7 @@ public final class ChaosDriver {
   private final List<GroupConsumer<Long>> consumers = new ArrayList<>();
   private final List<CohortClient> consumerClients = new ArrayList<>();
   private long restarts;
+  private final java.util.concurrent.atomic.AtomicLong sessionLostRevokes = new java.util.concurrent.atomic.AtomicLong();
   private long replaces;
   private long replaceFailures;
   private int nextNodeId = 4;
@@ -150,9 +159,9 @@ public final class ChaosDriver {
     admin.blocking().createTopic(PLAIN_TOPIC, 6);
     admin.blocking().createTopic(ORDERED_TOPIC, 3);
     admin.blocking().createGroup(CreateGroup.newBuilder().setGroup(PLAIN_GROUP).addTopics(PLAIN_TOPIC)
-        .setSessionTimeoutMs(6000).setHeartbeatIntervalMs(1000).setStartFrom(StartFrom.BEGIN).build());
+        .setSessionTimeoutMs(SESSION_MS).setHeartbeatIntervalMs(1000).setStartFrom(StartFrom.BEGIN).build());
     admin.blocking().createGroup(CreateGroup.newBuilder().setGroup(ORDERED_GROUP).addTopics(ORDERED_TOPIC)
-        .setOrder(true).setSessionTimeoutMs(6000).setHeartbeatIntervalMs(1000).setStartFrom(StartFrom.BEGIN).build());
+        .setOrder(true).setSessionTimeoutMs(SESSION_MS).setHeartbeatIntervalMs(1000).setStartFrom(StartFrom.BEGIN).build());
     say("topics plain (6 partitions, group plain-g) and ordered (3 partitions, group ordered-g, order=true); "
         + "session 6 s, heartbeat 1 s");
   }
@@ -169,6 +178,9 @@ public final class ChaosDriver {
           @Override
           public void onRevoked(PartitionGrant grant, RevokeReason reason) {
             ledger.revoked(id, grant.id(), reason.name());
+            if (reason == RevokeReason.SESSION_LOST) {
+              sessionLostRevokes.incrementAndGet();
+            }
           }
 
           @Override
@@ -191,6 +203,7 @@ public final class ChaosDriver {
     // A slow machine may reach the deadline before the run did what it is for: it goes on, up to
     // three times as long, until it killed FIRST_LEADER_KILLS leaders and replaced a node.
     long hardDeadline = System.nanoTime() + 3 * settings.duration().toNanos();
+    long pauseAt = settings.leaderPause().isZero() ? Long.MAX_VALUE : System.nanoTime() + settings.duration().toNanos() / 3;
     for (int round = 0; round < 10_000 && System.nanoTime() < hardDeadline && (System.nanoTime() < deadline
         || leaderKills < FIRST_LEADER_KILLS || (replacing && replaces == 0)); round++) {
       if (System.nanoTime() > nextSplit) {
@@ -203,6 +216,11 @@ public final class ChaosDriver {
         continue;
       }
       String leader = servers.awaitLeader(Duration.ofSeconds(60));
+      if (System.nanoTime() > pauseAt) {
+        pauseAt = Long.MAX_VALUE;
+        pauseLeader(servers, leader);
+        continue;
+      }
       // The first kills take the leader whatever the draw (drawn anyway: a seed replays the same run),
       // so a short run on a slow machine, where a replacement can take a third of it, still has them.
       boolean killLeader = random.nextDouble() < settings.leaderKillShare() || leaderKills < FIRST_LEADER_KILLS;
@@ -309,6 +327,30 @@ public final class ChaosDriver {
   }
 
   /** Closes a random consumer (it leaves after its final commits) and starts it again with the same id. */
+  /**
+   * Stops the leader longer than a session, then lets it go on: the others elect a leader that gives
+   * every member a full session from its election (R6), while the stopped node keeps its
+   * connections open and silent. Every consumer must keep its session (a client that waited on the
+   * silent node lost all of them: docs/BENCHMARKS.md), and the checks after the run must hold with
+   * the deposed leader back (R2).
+   */
+  private void pauseLeader(ServerProcesses servers, String leader) throws Exception {
+    long lostBefore = sessionLostRevokes.get();
+    long ms = settings.leaderPause().toMillis();
+    servers.pause(leader, ms);
+    String next = servers.awaitLeader(Duration.ofSeconds(60));
+    pause(2 * SESSION_MS); // a member expired meanwhile hears it at its next heartbeat
+    long lost = sessionLostRevokes.get() - lostBefore;
+    counts.merge("leader pauses (SIGSTOP " + ms + " ms, session " + SESSION_MS + " ms)", 1L, Long::sum);
+    counts.merge(LOST_IN_PAUSE, lost, Long::sum);
+    if (lost > 0) {
+      violations.add(String.format("leader %s stopped %d ms (session %d ms): %d partitions revoked from consumers for a"
+          + " lost session", leader, ms, SESSION_MS, lost));
+    }
+    say(String.format("stopped leader %s for %d ms, then let it go on; leader now %s; partitions revoked for a lost"
+        + " session: %d", leader, ms, next, lost));
+  }
+
   private void restartConsumer() {
     int i = random.nextInt(consumers.size());
     GroupConsumer<Long> old = consumers.get(i);

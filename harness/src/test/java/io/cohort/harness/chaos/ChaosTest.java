@@ -1,5 +1,6 @@
 package io.cohort.harness.chaos;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -25,7 +26,8 @@ class ChaosTest {
     long seconds = Long.getLong("cohort.chaos.seconds", 75);
     long seed = Long.getLong("cohort.chaos.seed", System.currentTimeMillis());
     ChaosDriver.Report report = new ChaosDriver(new ChaosDriver.Settings(Duration.ofSeconds(seconds), tmp,
-        List.of("-XX:+UseG1GC", "-Xms128m", "-Xmx512m"), seed, 0.8, Duration.ofSeconds(20), Duration.ofSeconds(40)),
+        List.of("-XX:+UseG1GC", "-Xms128m", "-Xmx512m"), seed, 0.8, Duration.ofSeconds(20), Duration.ofSeconds(40),
+        Duration.ofSeconds(9)),
         System.out).run();
     Chaos.print(System.out, report, seed);
     assertTrue(report.ok(), "seed " + seed + ": " + report.violations());
@@ -33,6 +35,7 @@ class ChaosTest {
     assertTrue(report.counts().getOrDefault("node replacements (cluster replace old new)", 0L) >= 1,
         "at least one replacement: " + report.counts());
     assertTrue(report.counts().getOrDefault("acknowledged commits", 0L) > 0, "commits: " + report.counts());
+    assertEquals(0L, report.counts().get(ChaosDriver.LOST_IN_PAUSE), "a leader stopped 9 s: " + report.counts());
     assertTrue(report.counts().getOrDefault("replicas with the same state digest", 0L) == 3, report.counts().toString());
   }
 }
