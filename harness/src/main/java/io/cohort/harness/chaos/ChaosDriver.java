@@ -54,8 +54,8 @@ public final class ChaosDriver {
 
   /** The groups' session timeout; a leader pause longer than it must not cost a session (see {@link #pauseLeader}). */
   static final long SESSION_MS = 6000;
-  /** The counts' key for the partitions revoked from a consumer for a lost session around a leader pause. */
-  public static final String LOST_IN_PAUSE = "partitions revoked for a lost session around a leader pause";
+  /** The counts' key for the consumers whose session ended around a leader pause. */
+  public static final String LOST_IN_PAUSE = "consumers that lost their session around a leader pause";
 
   /**
    * After a leader kill the two members left must elect a leader within this (liveness): they do in
@@ -97,7 +97,6 @@ public final class ChaosDriver {
   private final List<GroupConsumer<Long>> consumers = new ArrayList<>();
   private final List<CohortClient> consumerClients = new ArrayList<>();
   private long restarts;
-  private final java.util.concurrent.atomic.AtomicLong sessionLostRevokes = new java.util.concurrent.atomic.AtomicLong();
   private long replaces;
   private long replaceFailures;
   private int nextNodeId = 4;
@@ -178,9 +177,6 @@ public final class ChaosDriver {
           @Override
           public void onRevoked(PartitionGrant grant, RevokeReason reason) {
             ledger.revoked(id, grant.id(), reason.name());
-            if (reason == RevokeReason.SESSION_LOST) {
-              sessionLostRevokes.incrementAndGet();
-            }
           }
 
           @Override
@@ -335,20 +331,27 @@ public final class ChaosDriver {
    * the deposed leader back (R2).
    */
   private void pauseLeader(ServerProcesses servers, String leader) throws Exception {
-    long lostBefore = sessionLostRevokes.get();
+    List<com.google.protobuf.ByteString> sessions = new ArrayList<>();
+    consumers.forEach(c -> sessions.add(c.session()));
     long ms = settings.leaderPause().toMillis();
     servers.pause(leader, ms);
     String next = servers.awaitLeader(Duration.ofSeconds(60));
     pause(2 * SESSION_MS); // a member expired meanwhile hears it at its next heartbeat
-    long lost = sessionLostRevokes.get() - lostBefore;
-    counts.merge("leader pauses (SIGSTOP " + ms + " ms, session " + SESSION_MS + " ms)", 1L, Long::sum);
-    counts.merge(LOST_IN_PAUSE, lost, Long::sum);
-    if (lost > 0) {
-      violations.add(String.format("leader %s stopped %d ms (session %d ms): %d partitions revoked from consumers for a"
-          + " lost session", leader, ms, SESSION_MS, lost));
+    List<String> lost = new ArrayList<>();
+    for (int i = 0; i < consumers.size(); i++) {
+      GroupConsumer<Long> c = consumers.get(i);
+      if (!sessions.get(i).isEmpty() && !sessions.get(i).equals(c.session())) {
+        lost.add(c.config().consumerId()); // expired (or fenced) and joined again: a new session
+      }
     }
-    say(String.format("stopped leader %s for %d ms, then let it go on; leader now %s; partitions revoked for a lost"
-        + " session: %d", leader, ms, next, lost));
+    counts.merge("leader pauses (SIGSTOP " + ms + " ms, session " + SESSION_MS + " ms)", 1L, Long::sum);
+    counts.merge(LOST_IN_PAUSE, (long) lost.size(), Long::sum);
+    if (!lost.isEmpty()) {
+      violations.add(String.format("leader %s stopped %d ms (session %d ms): consumers %s lost their session", leader,
+          ms, SESSION_MS, lost));
+    }
+    say(String.format("stopped leader %s for %d ms, then let it go on; leader now %s; consumers that lost their"
+        + " session: %s", leader, ms, next, lost));
   }
 
   private void restartConsumer() {
