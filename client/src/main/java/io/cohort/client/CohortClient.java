@@ -618,7 +618,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
   public WatchChannel watchChannel() {
     synchronized (this) {
       if (watches == null) {
-        watches = new WatchChannel(config.peers(), channel.tls());
+        watches = new WatchChannel(config.peers(), channel.tls(), this::offLogPeer);
       }
       return watches;
     }

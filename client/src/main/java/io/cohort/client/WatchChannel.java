@@ -51,6 +51,7 @@ final class WatchChannel implements AutoCloseable {
 
   private final Peers peers;
   private final SslContext tls; // null: plaintext
+  private final java.util.function.Supplier<String> leader;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final Map<String, QuietStream> quietStreams = new ConcurrentHashMap<>();
   /**
@@ -65,8 +66,19 @@ final class WatchChannel implements AutoCloseable {
   static final long SWEEP_EVERY_MS = 50;
 
   WatchChannel(Peers peers, ClientTls tls) {
+    this(peers, tls, () -> null);
+  }
+
+  /** @param leader the peer the client last saw leading (a leader's answer, a write's reply), or null */
+  WatchChannel(Peers peers, ClientTls tls, java.util.function.Supplier<String> leader) {
     this.peers = peers;
     this.tls = tls == null ? null : tls.grpcClientContext();
+    this.leader = leader;
+  }
+
+  /** The peer the client last saw leading, or null when it knows none. */
+  String leader() {
+    return leader.get();
   }
 
   List<String> peerIds() {

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * goes once that heartbeat is answered. A hint only: the heartbeat decides everything (R2).
  *
  * <p>It follows the leader: it keeps the peer that last answered; a follower's "not leader" names
- * the leader (or the next peer is tried); any other failure tries the next peer. Once every peer
+ * the leader (or the next peer is tried); any other failure tries the next peer; a heartbeat
+ * answered while the client has seen another peer lead moves the watch there. Once every peer
  * failed in a row it waits (100 ms, doubling per failed sweep up to the heartbeat interval or 5 s,
  * with jitter) before the next sweep; the regular heartbeat interval goes on meanwhile, so a watch
  * that cannot be placed costs nothing but the hint. While a watch is placed a pending handoff is
@@ -61,6 +62,7 @@ final class Watcher {
   private long view;
   private long intervalMs = Pacer.FIRST_INTERVAL_MS;
   private WatchChannel.Call placed;
+  private String placedOn;
   private long generation;
   private String preferred;
   private int next;
@@ -95,14 +97,24 @@ final class Watcher {
     return placed != null && !stopped;
   }
 
-  /** A heartbeat was answered: the session and the view it gave. */
+  /**
+   * A heartbeat was answered: the session and the view it gave. The watch is placed again when
+   * either changed, or when the client has since seen another peer lead than the one it waits on: a
+   * leader stopped by a long pause keeps its connections open, and the watch on it would stay
+   * silent until its deadline while heartbeats are answered elsewhere.
+   */
   void heard(ByteString session, long view, long intervalMs) {
     this.intervalMs = intervalMs > 0 ? intervalMs : Pacer.FIRST_INTERVAL_MS;
     boolean same = placed != null && view == this.view && session.equals(this.session);
+    String leader = channel.leader();
+    boolean leaderMoved = placed != null && leader != null && !leader.equals(placedOn) && peers.contains(leader);
     this.session = session;
     this.view = view;
     waitingForHeartbeat = false;
-    if (!same) {
+    if (!same || leaderMoved) {
+      if (leaderMoved) {
+        preferred = leader;
+      }
       cancelPlaced();
       place();
     }
@@ -140,6 +152,7 @@ final class Watcher {
     WatchRequest request = WatchRequest.newBuilder().setGroup(group).setConsumerId(consumerId)
         .setSessionToken(session).setKnownView(view).setTimeoutMs(timeoutMs).build();
     placed = channel.watch(peer, request, SLACK_MS);
+    placedOn = peer;
     placed.result().whenComplete((r, e) -> host.post(() -> answered(gen, peer, r, e)));
   }
 
