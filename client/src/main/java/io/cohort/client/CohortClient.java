@@ -408,7 +408,8 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     final Heartbeat heartbeat;
     final long waitMs;
     final CompletableFuture<HeartbeatResult> answer = new CompletableFuture<>();
-    private String askedLast; // the timeout thread's only
+    private String askedLast;
+    private int unreachable; // peers asked that could not be reached (gone, or not up)
 
     QuietCall(Heartbeat heartbeat, long waitMs) {
       this.heartbeat = heartbeat;
@@ -416,7 +417,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     }
 
     /** {@code silent} has not answered yet: asks the next peer after the one asked last, never {@code silent}. */
-    void askElsewhere(String silent) {
+    synchronized void askElsewhere(String silent) {
       if (answer.isDone()) {
         return;
       }
@@ -431,10 +432,18 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
       quietOn(next, heartbeat, followsLeft(), waitMs, silent, null).whenComplete((r, e) -> {
         if (e == null) {
           answer.complete(r);
-        } else if (Failures.unwrap(e) instanceof CohortRejectedException rejected && rejected != NO_NEWS) {
-          answer.completeExceptionally(rejected); // a leader's refusal: FENCED, NEEDS_WRITE, shed, ...
-        } // else nothing learned (no leader elsewhere, or it names the silent one): the call waits on
+        } else if (Failures.unwrap(e) instanceof CohortRejectedException rejected) {
+          if (rejected != NO_NEWS) {
+            answer.completeExceptionally(rejected); // a leader's refusal: FENCED, NEEDS_WRITE, shed, ...
+          } // else nothing learned (no leader elsewhere, or it names the silent one): the call waits on
+        } else if (tryNextAtOnce()) {
+          askElsewhere(silent); // not reached (a replaced node's old address): the next peer now, not in a third
+        }
       });
+    }
+
+    private synchronized boolean tryNextAtOnce() {
+      return ++unreachable < channel.members().list().size();
     }
   }
 
@@ -445,6 +454,11 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
   /** Off-log calls go to {@code peer} until a reply shows another leader (tests: a Raft client's wrong guess). */
   void takeForLeader(String peer) {
     channel.sawLeader(RaftPeerId.valueOf(peer));
+  }
+
+  /** A reply's commit infos name the members (tests: a node added since the client started). */
+  void learnMembers(org.apache.ratis.protocol.RaftClientReply reply) {
+    channel.learnMembers(reply);
   }
 
   /** The peer off-log calls go to now, or null (tests). */
@@ -459,7 +473,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * election, and 5,041 of 8,500 heartbeats went to the log at once (docs/BENCHMARKS.md).
    */
   private int followsLeft() {
-    return Math.max(1, config.peers().list().size() - 1);
+    return Math.max(1, channel.members().list().size() - 1);
   }
 
   /**
@@ -469,7 +483,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
    * sessions (docs/BENCHMARKS.md); and a node cut off from the others knows none for good.
    */
   private String peerAfter(String peer) {
-    List<Peers.Peer> list = config.peers().list();
+    List<Peers.Peer> list = channel.members().list();
     for (int i = 0; i < list.size(); i++) {
       if (list.get(i).id().equals(peer)) {
         return list.size() > 1 ? list.get((i + 1) % list.size()).id() : null;
@@ -618,7 +632,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
   public WatchChannel watchChannel() {
     synchronized (this) {
       if (watches == null) {
-        watches = new WatchChannel(config.peers(), channel.tls(), this::offLogPeer);
+        watches = new WatchChannel(channel::members, channel.tls(), this::offLogPeer);
       }
       return watches;
     }

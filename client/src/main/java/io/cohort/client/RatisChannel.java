@@ -72,6 +72,8 @@ final class RatisChannel implements AutoCloseable {
   private final ClientTls tls;
   /** The configured peers plus the members seen last (see {@link #learnMembers}): what a new RaftClient uses. */
   private volatile RaftGroup group;
+  /** {@link #members()} and the group it was built from: rebuilt only when the group changed. */
+  private volatile Members members;
   /** Ids as Ratis sends them: comparing them allocates nothing on the path of every reply. */
   private volatile Set<ByteString> knownMembers;
   private final ClientId clientId = ClientId.randomId();
@@ -432,6 +434,24 @@ final class RatisChannel implements AutoCloseable {
   RaftGroup group() {
     return group;
   }
+
+  /**
+   * The configured peers plus the members seen since (as {@link #group}): where off-log calls and
+   * watches may go. A node added by {@code cluster replace} leads in time; a client that knew only
+   * the configured peers could not reach it (chaos: every consumer lost its session while the
+   * leader, a replacement, was elected during a stall of the one before).
+   */
+  Peers members() {
+    Members m = members;
+    RaftGroup g = group;
+    if (m == null || m.of() != g) {
+      m = new Members(g, Peers.of(List.copyOf(g.getPeers())));
+      members = m;
+    }
+    return m.peers();
+  }
+
+  private record Members(RaftGroup of, Peers peers) {}
 
   private <T> T decode(RaftClientReply reply, String what, Parser<T> parser) {
     learnMembers(reply);

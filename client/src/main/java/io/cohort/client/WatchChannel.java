@@ -49,7 +49,7 @@ final class WatchChannel implements AutoCloseable {
   /** A placed watch: its answer, and a way to give it up. */
   record Call(CompletableFuture<WatchResult> result, Runnable cancel) {}
 
-  private final Peers peers;
+  private final java.util.function.Supplier<Peers> peers;
   private final SslContext tls; // null: plaintext
   private final java.util.function.Supplier<String> leader;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
@@ -66,11 +66,14 @@ final class WatchChannel implements AutoCloseable {
   static final long SWEEP_EVERY_MS = 50;
 
   WatchChannel(Peers peers, ClientTls tls) {
-    this(peers, tls, () -> null);
+    this(() -> peers, tls, () -> null);
   }
 
-  /** @param leader the peer the client last saw leading (a leader's answer, a write's reply), or null */
-  WatchChannel(Peers peers, ClientTls tls, java.util.function.Supplier<String> leader) {
+  /**
+   * @param peers the peers the client knows now (the configured ones plus members seen since)
+   * @param leader the peer the client last saw leading (a leader's answer, a write's reply), or null
+   */
+  WatchChannel(java.util.function.Supplier<Peers> peers, ClientTls tls, java.util.function.Supplier<String> leader) {
     this.peers = peers;
     this.tls = tls == null ? null : tls.grpcClientContext();
     this.leader = leader;
@@ -83,7 +86,7 @@ final class WatchChannel implements AutoCloseable {
 
   List<String> peerIds() {
     List<String> ids = new ArrayList<>();
-    peers.list().forEach(p -> ids.add(p.id()));
+    peers.get().list().forEach(p -> ids.add(p.id()));
     return ids;
   }
 
@@ -337,7 +340,7 @@ final class WatchChannel implements AutoCloseable {
       throw new CohortClosedException("watch: the client is closed", null);
     }
     return channels.computeIfAbsent(peer, id -> {
-      Peers.Peer p = peers.find(id).orElseThrow(() -> new IllegalArgumentException("no peer " + id));
+      Peers.Peer p = peers.get().find(id).orElseThrow(() -> new IllegalArgumentException("no peer " + id));
       NettyChannelBuilder b = NettyChannelBuilder.forTarget(p.address()).proxyDetector(a -> null);
       if (tls != null) {
         b.useTransportSecurity().sslContext(tls);

@@ -55,7 +55,6 @@ final class Watcher {
   private final String consumerId;
   private final long timeoutMs;
   private final String logPrefix;
-  private final List<String> peers;
 
   // loop-thread state
   private ByteString session = ByteString.EMPTY;
@@ -81,7 +80,6 @@ final class Watcher {
     this.consumerId = consumerId;
     this.timeoutMs = Math.min(timeoutMs, WatchProtocol.MAX_TIMEOUT_MS);
     this.logPrefix = logPrefix;
-    this.peers = channel.peerIds();
   }
 
   /** Watches that said "heartbeat now" so far (tests, metrics). */
@@ -107,7 +105,8 @@ final class Watcher {
     this.intervalMs = intervalMs > 0 ? intervalMs : Pacer.FIRST_INTERVAL_MS;
     boolean same = placed != null && view == this.view && session.equals(this.session);
     String leader = channel.leader();
-    boolean leaderMoved = placed != null && leader != null && !leader.equals(placedOn) && peers.contains(leader);
+    boolean leaderMoved = placed != null && leader != null && !leader.equals(placedOn)
+        && channel.peerIds().contains(leader);
     this.session = session;
     this.view = view;
     waitingForHeartbeat = false;
@@ -147,6 +146,7 @@ final class Watcher {
         || (retry != null && !retry.isDone())) {
       return;
     }
+    List<String> peers = channel.peerIds(); // the configured ones and the members seen since
     String peer = preferred != null ? preferred : peers.get(Math.floorMod(next, peers.size()));
     long gen = ++generation;
     WatchRequest request = WatchRequest.newBuilder().setGroup(group).setConsumerId(consumerId)
@@ -188,6 +188,7 @@ final class Watcher {
     }
     failuresInARow++;
     host.watchLost(); // before the next try: the pacer judges that one as placed again
+    List<String> peers = channel.peerIds();
     if (cause instanceof WatchChannel.NotLeader nl && nl.leader != null && peers.contains(nl.leader)
         && !nl.leader.equals(peer)) {
       preferred = nl.leader;

@@ -22,6 +22,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.thirdparty.io.grpc.Metadata;
 import org.apache.ratis.thirdparty.io.grpc.Server;
 import org.apache.ratis.thirdparty.io.grpc.ServerServiceDefinition;
@@ -55,15 +61,33 @@ class QuietLeaderFollowTest {
   private CohortClient client;
 
   private void start(int peers) throws Exception {
+    start(peers, peers);
+  }
+
+  /** {@code peers} servers, of which the client is configured with the first {@code configured}. */
+  private void start(int peers, int configured) throws Exception {
     StringBuilder list = new StringBuilder();
     for (int i = 1; i <= peers; i++) {
       String id = "n" + i;
       Server s = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service(id))
           .build().start();
       servers.add(s);
-      list.append(i == 1 ? "" : ",").append(id).append("=127.0.0.1:").append(s.getPort());
+      if (i <= configured) {
+        list.append(i == 1 ? "" : ",").append(id).append("=127.0.0.1:").append(s.getPort());
+      }
     }
     client = CohortClient.connect(CohortClientConfig.builder(list.toString()).insecure().build());
+  }
+
+  /** What a reply of the cluster's tells of its members: their ids and addresses. */
+  private RaftClientReply replyNaming(int... members) {
+    List<CommitInfoProto> infos = new ArrayList<>();
+    for (int i : members) {
+      infos.add(CommitInfoProto.newBuilder().setCommitIndex(1).setServer(RaftPeer.newBuilder().setId("n" + i)
+          .setAddress("127.0.0.1:" + servers.get(i - 1).getPort()).build().getRaftPeerProto()).build());
+    }
+    return RaftClientReply.newBuilder().setClientId(ClientId.randomId()).setServerId(RaftPeerId.valueOf("n2"))
+        .setGroupId(RaftGroupId.randomId()).setCallId(1).setSuccess(true).setCommitInfos(infos).build();
   }
 
   private ServerServiceDefinition service(String self) {
@@ -231,6 +255,34 @@ class QuietLeaderFollowTest {
         () -> client.quietHeartbeat(hb(), 60_000).get(30, TimeUnit.SECONDS), "the new leader's refusal, not the end of the wait on n1");
     assertEquals(Code.NEEDS_WRITE, assertInstanceOf(CohortRejectedException.class, e.getCause()).code());
     assertEquals(List.of("n1", "n2"), asked);
+  }
+
+  @Test
+  void whileTheLeaderIsSilentANodeThatJoinedSinceTheClientStartedIsAskedAndAnswers() throws Exception {
+    start(4, 3); // configured n1..n3; n4 replaced n1 since (cluster replace), and leads after n3 stopped
+    servers.get(0).shutdownNow().awaitTermination(10, TimeUnit.SECONDS); // n1 is gone
+    names.put("n3", SILENT);
+    names.put("n2", "n4");
+    client.learnMembers(replyNaming(2, 3, 4)); // a write's reply named the members
+    client.takeForLeader("n3");
+    HeartbeatResult r = client.quietHeartbeat(hb(), 3_000).get(30, TimeUnit.SECONDS);
+    assertEquals(SESSION, r.getSessionToken(), "answered by n4, which the configured peers do not list");
+    assertEquals("n4", client.offLogPeer());
+    assertTrue(asked.contains("n4"), asked.toString());
+  }
+
+  @Test
+  void aPeerThatCannotBeReachedIsPassedAtOnceNotAThirdOfTheWaitLater() throws Exception {
+    start(3);
+    servers.get(0).shutdownNow().awaitTermination(10, TimeUnit.SECONDS); // n1 is gone
+    names.put("n3", SILENT);
+    client.takeForLeader("n3"); // n2 leads; the peer after n3 is the gone n1
+    long t0 = System.nanoTime();
+    HeartbeatResult r = client.quietHeartbeat(hb(), 6_000).get(30, TimeUnit.SECONDS);
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    assertEquals(SESSION, r.getSessionToken());
+    assertEquals("n2", client.offLogPeer());
+    assertTrue(ms < 3_500, "asked n1 at 2 s, found it gone, asked n2 at once (not at 4 s): answered after " + ms + " ms");
   }
 
   @Test

@@ -52,7 +52,8 @@ class WatcherLeaderMoveTest {
       servers.add(s);
       list.append(i == 1 ? "" : ",").append(id).append("=127.0.0.1:").append(s.getPort());
     }
-    channel = new WatchChannel(Peers.parse(list.toString()), null, leader::get);
+    Peers peers = Peers.parse(list.toString());
+    channel = new WatchChannel(() -> peers, null, leader::get);
     watcher = new Watcher(new Watcher.Host() {
       @Override
       public void heartbeatNow() {}
