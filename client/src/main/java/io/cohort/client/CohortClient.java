@@ -421,11 +421,8 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
       if (answer.isDone()) {
         return;
       }
-      String next = peerAfter(askedLast != null ? askedLast : silent);
-      if (silent.equals(next)) {
-        next = peerAfter(next);
-      }
-      if (next == null || next.equals(silent)) {
+      String next = peerAfter(askedLast != null ? askedLast : silent, silent);
+      if (next == null) {
         return; // one peer: nobody else to ask
       }
       askedLast = next;
@@ -476,6 +473,15 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
     return Math.max(1, channel.members().list().size() - 1);
   }
 
+  /** As {@link #peerAfter(String)}, passing over {@code skip} (null: none); null when no other peer is left. */
+  private String peerAfter(String peer, String skip) {
+    String next = peerAfter(peer);
+    if (next != null && next.equals(skip)) {
+      next = peerAfter(next);
+    }
+    return next == null || next.equals(skip) ? null : next;
+  }
+
   /**
    * The peer after {@code peer} in the list (round), or null with one peer. Asked when a node knows
    * no leader: in a run of elections on a starved machine, each node that knew none sent its
@@ -519,10 +525,7 @@ public final class CohortClient implements AutoCloseable, ConsumerTransport {
             }
             notLeading = true;
           } else if (a.getNotLeader()) {
-            String next = peerAfter(peer);
-            if (next != null && next.equals(silent)) {
-              next = peerAfter(next);
-            }
+            String next = peerAfter(peer, silent);
             if (follows > 0 && next != null && !next.equals(peer)) {
               // it knows no leader: another peer may lead
               return quietOn(next, heartbeat, follows - 1, waitMs, silent, whileSilent);
