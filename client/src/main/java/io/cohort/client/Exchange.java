@@ -395,8 +395,7 @@ final class Exchange {
         boolean noLeader = rej.foundNoLeader();
         config.metrics().failed(null, noLeader ? "no_leader" : "shed");
         effects.apply(state.onFailed(f, rej));
-        long delay = Jitter.spread(rej.retryAfterMs(config.retryMs()));
-        pacer.retryAfter(delay);
+        long delay = pacer.retryAfter(Jitter.spread(rej.retryAfterMs(config.retryMs())), state.sessionTimeoutMs());
         LOG.debug("{} {} {}, retrying in {} ms: {}", logPrefix, what, noLeader ? "found no leader" : "shed by the leader",
             delay, rej.getMessage());
       }

@@ -61,6 +61,7 @@ final class Pacer {
   /** While a watch is placed: when a handoff's poll is due (the group's interval; MIN_VALUE: no stretch). */
   private long watchedHeartbeatAtMs = Long.MIN_VALUE;
   private long lastOkSentAtMs;
+  private boolean everOk;
   private long retryNotBeforeMs = Long.MIN_VALUE;
   private int failuresInARow;
 
@@ -94,6 +95,7 @@ final class Pacer {
    */
   void heartbeatOk(long sentAtMs, long nextHeartbeatMs, long groupIntervalMs) {
     lastOkSentAtMs = sentAtMs;
+    everOk = true;
     failuresInARow = 0;
     nextHeartbeatAtMs = sentAtMs + Math.max(1, nextHeartbeatMs);
     watchedHeartbeatAtMs = groupIntervalMs > nextHeartbeatMs ? sentAtMs + groupIntervalMs : Long.MIN_VALUE;
@@ -114,15 +116,28 @@ final class Pacer {
     return delay;
   }
 
+  /** The shortest wait {@link #retryAfter} shortens a retry-after to. */
+  static final long MIN_SHED_WAIT_MS = 100;
+
   /**
    * The leader shed a call (RETRY_LATER, step 11): nothing goes for {@code delayMs} (the caller
-   * adds the jitter). Not a failure: the backoff does not double, and the session is judged as
-   * before (readers stop at the fence time if no heartbeat succeeds by then; no rejoin).
+   * adds the jitter), but never longer than half the time left before the readers must stop (at
+   * least {@link #MIN_SHED_WAIT_MS}): a saturated leader asks for up to 2 s, spread to 3 s, and a
+   * group's session may be as short as 1 s, so a consumer that waited as asked would stop reading
+   * while its session was still live (the leader renews a shed member). Not a failure: the backoff
+   * does not double, and the session is judged as before (readers stop at the fence time if no
+   * heartbeat succeeds by then; no rejoin). Returns the wait.
    */
-  void retryAfter(long delayMs) {
-    retryNotBeforeMs = now() + Math.max(0, delayMs);
+  long retryAfter(long delayMs, long sessionTimeoutMs) {
+    long wait = Math.max(0, delayMs);
+    long left = fenceAtMs(sessionTimeoutMs) - now();
+    if (everOk && sessionTimeoutMs > 0 && left > 0) {
+      wait = Math.min(wait, Math.max(MIN_SHED_WAIT_MS, left / 2));
+    }
+    retryNotBeforeMs = now() + wait;
     nextHeartbeatAtMs = Math.min(nextHeartbeatAtMs, retryNotBeforeMs);
     watchedHeartbeatAtMs = Long.MIN_VALUE;
+    return wait;
   }
 
   /** Send time of the last heartbeat that succeeded. */

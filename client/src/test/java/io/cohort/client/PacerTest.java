@@ -187,7 +187,7 @@ class PacerTest {
     assertEquals(sentAt + 1000, pacer.plan(idle(10_000, true)).wakeAtMs());
     pacer.heartbeatSent(0);
     pacer.heartbeatOk(sentAt, 100, 1000);
-    pacer.retryAfter(50); // shed: the retry-after decides, not the watch
+    pacer.retryAfter(50, 10_000); // shed: the retry-after decides, not the watch
     advance(50);
     assertEquals(Send.HEARTBEAT, pacer.plan(idle(10_000, true)).send());
   }
@@ -204,12 +204,34 @@ class PacerTest {
     advance(1000);
     assertEquals(Send.HEARTBEAT, pacer.plan(idle(10_000)).send());
     pacer.heartbeatSent(1000);
-    pacer.retryAfter(300);
+    assertEquals(300, pacer.retryAfter(300, 10_000));
     Plan held = pacer.plan(idle(10_000));
     assertEquals(Send.NONE, held.send());
     assertEquals(clock.get() + 300, held.wakeAtMs());
     advance(300);
     assertEquals(Send.HEARTBEAT, pacer.plan(idle(10_000)).send(), "then at once");
     assertEquals(500, pacer.failed(), "a shed is not a failure: the next failure's backoff starts at retryMs");
+  }
+
+  @Test
+  void shedding_aLongRetryAfterNeverOutlastsHalfTheTimeLeftBeforeTheReadersStop() {
+    joined(1000);
+    long sentAt = clock.get();
+    pacer.heartbeatSent(1000);
+    pacer.heartbeatOk(sentAt, 1000, 1000);
+    long fenceAt = pacer.fenceAtMs(3000); // a 3 s session: the readers stop 600 ms early
+    advance(1000);
+    long left = fenceAt - clock.get();
+    assertEquals(left / 2, pacer.retryAfter(2000, 3000), "half of what is left, not the leader's 2 s");
+    assertEquals(clock.get() + left / 2, pacer.plan(idle(10_000)).wakeAtMs());
+    assertEquals(2000, pacer.retryAfter(2000, 60_000), "a long session: the leader's retry-after as asked");
+    advance(left - 50);
+    assertEquals(Pacer.MIN_SHED_WAIT_MS, pacer.retryAfter(2000, 3000), "close to the fence: still a pause, not a storm");
+  }
+
+  @Test
+  void shedding_beforeAnyHeartbeatSucceededTheRetryAfterIsAsAsked() {
+    Pacer fromZero = new Pacer(config, () -> 0L); // a clock whose 0 looks like a recent success
+    assertEquals(2000, fromZero.retryAfter(2000, 3000), "no success yet: no readers, no fence to keep");
   }
 }

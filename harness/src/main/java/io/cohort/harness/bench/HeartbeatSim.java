@@ -346,8 +346,13 @@ final class HeartbeatSim {
           if (recording != null) {
             shedLatency.add(now - sent);
           }
-          nextMs = TimeUnit.NANOSECONDS.toMillis(now - sent) // counted from the answer, not the send
-              + Jitter.spread(re.retryAfterMs(500));
+          long wait = Jitter.spread(re.retryAfterMs(500));
+          long leftMs = lastOkNs == 0 || sessionTimeoutMs <= 0 ? 0
+              : TimeUnit.NANOSECONDS.toMillis(lastOkNs - now) + sessionTimeoutMs - sessionTimeoutMs / 5;
+          if (leftMs > 0) { // as the client's Pacer: never past half the time left before its readers would stop
+            wait = Math.min(wait, Math.max(100, leftMs / 2));
+          }
+          nextMs = TimeUnit.NANOSECONDS.toMillis(now - sent) + wait; // counted from the answer, not the send
         } else if (t instanceof CohortRejectedException re && (re.code() == Code.UNKNOWN_MEMBER || re.code() == Code.FENCED)) {
           rejoins.incrementAndGet();
           if (recording != null) {
