@@ -59,6 +59,9 @@ public final class ServerProcesses implements AutoCloseable {
   private final java.util.Set<String> startedOnce = new java.util.HashSet<>();
   private ClusterAdmin admin;
   private final long startedNanos = System.nanoTime();
+  /** Every process started, for the exit hook: a bench stopped by a signal stops its servers too. */
+  private final List<Process> everStarted = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final Thread stopOnExit = new Thread(() -> everStarted.forEach(Process::destroy), "stop-servers-on-exit");
 
   private ServerProcesses(Kind kind, Path dir, int basePort, List<String> javaOpts, List<String> extraArgs,
       LocalCerts certs) throws IOException {
@@ -71,6 +74,7 @@ public final class ServerProcesses implements AutoCloseable {
     this.extraArgs = List.copyOf(extraArgs);
     this.certs = certs;
     this.admin = ClusterAdmin.connect(Peers.parse(peers()), Duration.ofSeconds(1), adminTls());
+    Runtime.getRuntime().addShutdownHook(stopOnExit);
   }
 
   /**
@@ -278,6 +282,7 @@ public final class ServerProcesses implements AutoCloseable {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).redirectInput(ProcessBuilder.Redirect.PIPE).start();
     p.getOutputStream().close();
+    everStarted.add(p);
     processes.put(id, p);
     Files.writeString(dir.resolve(id + ".pid"), Long.toString(p.pid()) + "\n"); // for scripts cleaning up after a crash
   }
@@ -430,6 +435,12 @@ public final class ServerProcesses implements AutoCloseable {
     List<String> ids = new ArrayList<>(processes.keySet());
     ids.addAll(members.keySet());
     processes.clear();
+    everStarted.clear();
+    try {
+      Runtime.getRuntime().removeShutdownHook(stopOnExit);
+    } catch (IllegalStateException exiting) {
+      // closed by the exit hook's own shutdown: nothing to remove
+    }
     admin.close();
     for (String id : ids) {
       try {
