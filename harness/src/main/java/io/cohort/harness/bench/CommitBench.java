@@ -92,6 +92,11 @@ public final class CommitBench implements CliCommand {
       + "prints on/off per level (target >= 0.9)")
   boolean compareMetrics;
 
+  @Parameter(names = "--compare-noop", description = "a control instead of Cohort: pairs of the no-op against itself "
+      + "(A B A B, both no-op, fresh servers per phase); prints the ratios and the lines issue 14 sets for "
+      + "Cohort/no-op, so the bench's own spread on this machine can be read beside Cohort's")
+  boolean compareNoop;
+
   /**
    * One side of a pair: which servers, with or without TLS, their extra arguments, whether their
    * /metrics is scraped during the phase, and how the report names it.
@@ -131,22 +136,31 @@ public final class CommitBench implements CliCommand {
     CommitPhase.WarmUp warmUp = new CommitPhase.WarmUp(windowS, warmupS, rule);
     phase = new CommitPhase(out, warmUp, measureS, ageList);
     boolean given = options.peers != null;
-    if (given && (compareTls || compareMetrics)) {
-      throw new IllegalArgumentException("--compare-tls and --compare-metrics start their own servers: no --peers");
+    int compares = (compareTls ? 1 : 0) + (compareMetrics ? 1 : 0) + (compareNoop ? 1 : 0);
+    if (given && compares > 0) {
+      throw new IllegalArgumentException("--compare-tls, --compare-metrics and --compare-noop start their own servers: no --peers");
     }
-    if (compareTls && compareMetrics) {
-      throw new IllegalArgumentException("choose one of --compare-tls and --compare-metrics");
+    if (compares > 1) {
+      throw new IllegalArgumentException("choose one of --compare-tls, --compare-metrics and --compare-noop");
+    }
+    if (compareNoop && noBaseline) {
+      throw new IllegalArgumentException("--compare-noop is two no-op phases per pair: not with --no-baseline");
     }
     int pairCount = given ? 1 : pairs;
-    boolean baseline = compareTls || compareMetrics || (!noBaseline && !given);
+    boolean baseline = compares > 0 || (!noBaseline && !given);
     boolean secure = !options.insecure; // the product's default: Cohort and the no-op both with mutual TLS
+    CommitReport.Labels control = CommitReport.Labels.NOOP_VS_NOOP;
     Variant a = compareTls ? TLS_PLAIN : compareMetrics ? METRICS_OFF
+        : compareNoop ? new Variant(control.a(), control.aKey(), ServerProcesses.Kind.NOOP, secure)
         : new Variant("Cohort", "cohort", ServerProcesses.Kind.COHORT, secure);
     Variant b = compareTls ? TLS_ON : compareMetrics ? METRICS_ON
+        : compareNoop ? new Variant(control.b(), control.bKey(), ServerProcesses.Kind.NOOP, secure)
         : new Variant("no-op", "noop", ServerProcesses.Kind.NOOP, secure);
     out.printf("bench commit: %s; levels %s in flight, %d s measured per level; %d %s; %d cores%n",
         given ? "the cluster at " + options.peers : compareTls ? "Cohort plaintext vs mutual TLS, A B A B, fresh servers per phase"
         : compareMetrics ? "Cohort metrics off vs on (scraped every 5 s), plaintext, A B A B, fresh servers per phase"
+        : compareNoop ? "control: no-op vs no-op" + (secure ? ", mutual TLS" : ", plaintext (--insecure)")
+            + ", A B A B, fresh servers per phase"
         : (baseline ? "Cohort vs no-op" : "Cohort only") + (secure ? ", mutual TLS" : ", plaintext (--insecure)")
         + (baseline ? ", A B A B, fresh servers per phase" : ""),
         levels, measureS, pairCount, baseline ? "pair(s)" : "phase(s)", Runtime.getRuntime().availableProcessors());

@@ -98,6 +98,34 @@ class BenchTest {
     assertTrue(last.contains("errors_4=0"), last);
   }
 
+  /**
+   * The control: both phases of a pair are the no-op, reported with the lines issue 14 sets for
+   * Cohort/no-op, so the bench's own spread can be read beside Cohort's ratios.
+   */
+  @Test
+  void benchCommitControlRunsTheNoopAgainstItself() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = new Harness(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+        Map.of()).run("bench", "commit", "--compare-noop", "--pairs", "1", "--load-warmup-s", "0", "--warmup-min-s", "1",
+        "--warmup-max-s", "1", "--window-s", "1", "--ages", "1", "--measure-s", "1", "--in-flight", "4", "--partitions", "4",
+        "--dir", tmp.resolve("work").toString(), "--server-java-opts", "-XX:+UseSerialGC -Xmx256m -XX:TieredStopAtLevel=1");
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, code, text + err.toString(StandardCharsets.UTF_8));
+    List<String> starts = text.lines().filter(l -> l.startsWith("starting 3 ")).map(l -> l.split(" ")[2]).toList();
+    assertEquals(List.of("no-op", "no-op"), starts, text);
+    for (String phase : List.of("no-op A 1", "no-op B 1")) {
+      assertTrue(text.contains(phase + ":    4 in flight:"), phase + "\n" + text);
+    }
+    assertTrue(text.contains("| age s | no-op A 1 | no-op B 1 |"), text);
+    assertTrue(text.lines().anyMatch(l -> l.matches("control levels: lowest no-op A/no-op B over the pairs: 4 in flight "
+        + "[0-9.]+ \\(Cohort's goal >= 0.9 in every pair\\): the no-op against itself would have (MET|NOT MET)")), text);
+    assertTrue(text.lines().anyMatch(l -> l.startsWith("control ages: lowest no-op A/no-op B over the pairs: age 1 s ")), text);
+    assertTrue(text.lines().noneMatch(l -> l.startsWith("verdict ")), text);
+    String last = text.strip().lines().reduce((a, b) -> b).orElse("");
+    assertTrue(last.contains(" noopa_4_ops=") && last.contains(" noopb_4_ops=") && last.contains(" ratio_4="), last);
+  }
+
   /** A load warm-up server may be stopped before its archive is dumped: the phases take any node's. */
   @Test
   void phasesMapTheClassArchiveOfWhicheverNodeWroteOne() throws Exception {
@@ -119,6 +147,8 @@ class BenchTest {
     assertEquals(2, h.run("bench", "commit", "--ages", "0", "--dir", tmp.resolve("never").toString()));
     assertEquals(2, h.run("bench", "commit", "--stable-windows", "0", "--dir", tmp.resolve("never").toString()));
     assertEquals(2, h.run("bench", "commit", "--pairs", "0", "--dir", tmp.resolve("never").toString()));
+    assertEquals(2, h.run("bench", "commit", "--compare-noop", "--compare-tls", "--dir", tmp.resolve("never").toString()));
+    assertEquals(2, h.run("bench", "commit", "--compare-noop", "--no-baseline", "--dir", tmp.resolve("never").toString()));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("--in-flight takes comma-separated positive whole numbers"),
         err.toString(StandardCharsets.UTF_8));
     assertTrue(!Files.exists(tmp.resolve("never")), "nothing started, no work dir");
