@@ -34,7 +34,7 @@ class CommitReportTest {
 
   @Test
   void theControlSaysWhatTheNoopAgainstItselfWouldHaveScored() {
-    assertEquals("control ages: lowest no-op A/no-op B over the pairs: age 60 s 0.750, age 120 s 0.900 "
+    assertEquals("control ages: lowest no-op A/no-op B either way round over the pairs: age 60 s 0.750, age 120 s 0.900 "
             + "(Cohort's goal >= 0.8 in every pair): the no-op against itself would have NOT MET",
         CommitReport.control("ages", lowest("age 60 s", 0.75, "age 120 s", 0.9), CommitReport.AGE_GOAL));
   }
