@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * under 1.5 s at p99 with the client's retries, docs/BENCHMARKS.md "Failover"; the soak there shows
  * no spurious election under load with GC logging); the batch profile (appender wait 5 ms, sync every 512 entries);
  * linearizable reads (ReadIndex, R10); fast appender retries while a log tail is reconciled;
- * direct (not composed) follower appends;
+ * direct (not composed) follower appends; the connections to peers on event loops of their own;
  * automatic snapshots, retention, and log purge up to the snapshot index; and the sizes that bound
  * one command (R9, see {@link #sizes}).
  */
@@ -41,6 +41,9 @@ public final class RatisSettings {
   public static final SizeInBytes COMMAND_CEILING = SizeInBytes.valueOf("8MB");
   /** One log entry at most (and one AppendEntries batch): 4 MiB of command plus the overhead. */
   public static final SizeInBytes LOG_ENTRY_MAX = SizeInBytes.valueOf(4 * 1024 * 1024 + ENTRY_OVERHEAD_BYTES);
+
+  /** Event loop threads for this node's connections to its peers (see {@link #forServer}). */
+  static final int PEER_EVENT_LOOPS = 2;
 
   /** How long a leader that lost its majority's heartbeats waits before it may stand again. */
   static final TimeDuration LEADER_STEP_DOWN_WAIT = TimeDuration.valueOf(1, TimeUnit.SECONDS);
@@ -79,6 +82,11 @@ public final class RatisSettings {
     // (then it refuses every append). Direct appends, serialised by the log's lock, are Ratis' path
     // before 3.1.3, which RATIS-2387 made selectable again for speed. FollowerAppendTest.
     RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
+    // The leader's connections to its followers (appends, Raft heartbeats, votes) on event loops of
+    // their own. By default they share gRPC's event loops with this port's services, where quiet
+    // heartbeats are answered on the thread that read them (WatchService), so a burst of those held
+    // the appends back long enough for followers to stand for election on a loaded 2-core machine.
+    GrpcConfigKeys.Client.setWorkerGroupSize(p, PEER_EVENT_LOOPS);
 
     long every = config.stateMachine().autoSnapshotEveryEntries();
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, every > 0);

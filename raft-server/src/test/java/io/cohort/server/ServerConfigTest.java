@@ -67,9 +67,14 @@ class ServerConfigTest {
     assertEquals(512, RaftServerConfigKeys.Log.forceSyncNum(p));
     assertEquals("127.0.0.1", p.get("raft.grpc.server.host"));
     assertEquals(RatisSettings.APPENDER_RETRY_POLICY, RaftServerConfigKeys.Log.Appender.retryPolicy(p));
+    // The leader's connections to its followers on event loops of their own, not gRPC's shared ones
+    assertEquals(RatisSettings.PEER_EVENT_LOOPS, org.apache.ratis.grpc.GrpcConfigKeys.Client.workerGroupSize(p));
+    assertTrue(RatisSettings.PEER_EVENT_LOOPS > 0);
 
     RaftProperties o = RatisSettings.forServer(c.withRatis(Map.of("raft.server.rpc.timeout.min", "300ms")));
     assertEquals(300, RaftServerConfigKeys.Rpc.timeoutMin(o).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
+    RaftProperties shared = RatisSettings.forServer(c.withRatis(Map.of("raft.grpc.client.worker-group.size", "0")));
+    assertEquals(0, org.apache.ratis.grpc.GrpcConfigKeys.Client.workerGroupSize(shared), "an override still wins");
   }
 
   @Test
