@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * The tables and the summary line of {@code cohort bench commit}: per pair, each level for Cohort
@@ -82,7 +83,7 @@ final class CommitReport {
 
   private void printVerdicts(List<Pair> pairs, boolean control) {
     // Which of two phases of one kind is called A is arbitrary: the control counts each ratio both ways round
-    java.util.function.DoubleUnaryOperator counted = control ? r -> Math.min(r, 1 / r) : r -> r;
+    DoubleUnaryOperator counted = control ? r -> Math.min(r, 1 / r) : r -> r;
     Map<String, Double> lowestAtLevel = new LinkedHashMap<>();
     for (int n : levels) {
       lowestAtLevel.put(n + " in flight", pairs.stream()
@@ -111,7 +112,7 @@ final class CommitReport {
    * every pair): MET". Three decimals, so that a ratio just under the goal does not print as it.
    */
   static String verdict(String what, Map<String, Double> lowest, double goal) {
-    return lowestOverPairs("verdict " + what + ": lowest Cohort/no-op over the pairs:", lowest, goal, "");
+    return lowestOverPairs("verdict " + what + ": lowest Cohort/no-op over the pairs:", lowest, "goal", goal, "");
   }
 
   /**
@@ -120,11 +121,12 @@ final class CommitReport {
    * the goal's margin the machine's own spread takes.
    */
   static String control(String what, Map<String, Double> lowest, double goal) {
-    return lowestOverPairs("control " + what + ": lowest no-op A/no-op B either way round over the pairs:", lowest, goal,
-        "the no-op against itself would have ");
+    return lowestOverPairs("control " + what + ": lowest no-op A/no-op B either way round over the pairs:", lowest,
+        "Cohort's goal", goal, "the no-op against itself would have ");
   }
 
-  private static String lowestOverPairs(String head, Map<String, Double> lowest, double goal, String verb) {
+  private static String lowestOverPairs(String head, Map<String, Double> lowest, String goalName, double goal,
+      String outcomePrefix) {
     StringBuilder b = new StringBuilder(head);
     boolean met = !lowest.isEmpty();
     String sep = " ";
@@ -133,8 +135,8 @@ final class CommitReport {
       met &= e.getValue() >= goal; // NaN (not measured) is not met
       sep = ", ";
     }
-    return b.append(String.format(" (%sgoal >= %.1f in every pair): %s%s", verb.isEmpty() ? "" : "Cohort's ", goal,
-        verb, met ? "MET" : "NOT MET")).toString();
+    return b.append(String.format(" (%s >= %.1f in every pair): %s%s", goalName, goal, outcomePrefix,
+        met ? "MET" : "NOT MET")).toString();
   }
 
   /** Both warm-up curves side by side: ops/s per window, by server age. */
