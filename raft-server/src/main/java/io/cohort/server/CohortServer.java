@@ -43,10 +43,13 @@ public final class CohortServer implements AutoCloseable {
   private final NodeGuard guard;
   private final ScheduledExecutorService checks;
   private final WatchService watches;
+  private final CallThreads callThreads;
 
   private CohortServer(ServerConfig config, RaftServer server, CohortStateMachine stateMachine, NodeMetrics metrics,
-      ServerTls tls, AccessInterceptor access, AtomicBoolean closed, NodeGuard guard, WatchService watches) {
+      ServerTls tls, AccessInterceptor access, AtomicBoolean closed, NodeGuard guard, WatchService watches,
+      CallThreads callThreads) {
     this.watches = watches;
+    this.callThreads = callThreads;
     this.config = config;
     this.server = server;
     this.stateMachine = stateMachine;
@@ -144,6 +147,7 @@ public final class CohortServer implements AutoCloseable {
     sm.reportFailuresTo(guard);
     JoinGuard joinGuard = joining
         ? new JoinGuard(config.id(), () -> holdsNothing(raft.get(), config), guard::refuseRejoin) : null;
+    CallThreads callThreads = new CallThreads(config.id().toString());
     RaftServer server;
     try {
       server = RaftServer.newBuilder()
@@ -151,11 +155,12 @@ public final class CohortServer implements AutoCloseable {
           .setGroup(group)
           .setStateMachine(sm)
           .setProperties(properties)
-          .setParameters(parameters(tls, access, joinGuard, watches))
+          .setParameters(parameters(tls, access, joinGuard, watches, callThreads))
           .setOption(RaftStorage.StartupOption.RECOVER)
           .build();
     } catch (IOException | RuntimeException e) {
       watches.close();
+      callThreads.close();
       closeQuietly(tls);
       throw e;
     }
@@ -164,8 +169,9 @@ public final class CohortServer implements AutoCloseable {
       server.start();
     } catch (IOException | RuntimeException e) {
       closed.set(true);
-      watches.close();
       closeQuietly(server);
+      watches.close();
+      callThreads.close();
       closeQuietly(tls);
       throw e;
     }
@@ -175,7 +181,8 @@ public final class CohortServer implements AutoCloseable {
         joining ? "no configuration yet" : Peers.of(config.peers()),
         tls == null ? "INSECURE: plaintext, every caller is the admin 'anonymous'"
             : "mutual TLS as " + tls.certificate().getSubjectX500Principal().getName());
-    CohortServer node = new CohortServer(config, server, sm, metrics, tls, access, closed, guard, watches);
+    CohortServer node = new CohortServer(config, server, sm, metrics, tls, access, closed, guard, watches,
+        callThreads);
     node.checks.scheduleWithFixedDelay(() -> {
       boolean now = LeaderFreshness.fresh(node.divisionOrNull(), freshnessBoundMs);
       if (fresh.getAndSet(now) && !now) {
@@ -200,10 +207,10 @@ public final class CohortServer implements AutoCloseable {
    * Ratis' parameters: the node's TLS for its one port and its outbound connections (R11), the
    * access interceptor in front of every service on that port and, on a joining node, the guard
    * that refuses a log from a group it was never added to; and, next to Ratis' client service,
-   * the watch (R12), behind the same TLS and interceptor.
+   * the watch (R12), behind the same TLS and interceptor; the port's calls run on {@link CallThreads}.
    */
   private static Parameters parameters(ServerTls tls, AccessInterceptor access, JoinGuard joinGuard,
-      WatchService watches) {
+      WatchService watches, CallThreads callThreads) {
     Parameters p = new Parameters();
     if (tls != null) {
       GrpcConfigKeys.TLS.setConf(p, tls.grpc());
@@ -212,6 +219,7 @@ public final class CohortServer implements AutoCloseable {
       if (types.contains(org.apache.ratis.grpc.server.GrpcServices.Type.CLIENT)) {
         builder.addService(watches.definition());
         builder.callExecutor(WatchService.CALL_EXECUTORS);
+        builder.executor(callThreads.executor());
       }
       return joinGuard == null ? builder.intercept(access) : builder.intercept(joinGuard).intercept(access);
     });
@@ -381,6 +389,7 @@ public final class CohortServer implements AutoCloseable {
     }
     closeQuietly(server);
     watches.close();
+    callThreads.close();
     closeQuietly(tls);
     LOG.info("[{}] stopped", config.id());
     terminated.countDown();

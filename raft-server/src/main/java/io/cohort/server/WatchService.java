@@ -175,7 +175,7 @@ final class WatchService implements AutoCloseable {
    * Quiet heartbeats are handled on the transport's thread that read them: an answer takes two
    * short locks and never waits (what must wait for writes continues on another thread), and on
    * two cores each hand-off to gRPC's executor cost a thread wake-up per heartbeat. Every other
-   * call (Ratis' services, watches) keeps gRPC's executor.
+   * call (Ratis' services, watches) runs on the port's executor ({@link CallThreads}).
    */
   static final ServerCallExecutorSupplier CALL_EXECUTORS = new ServerCallExecutorSupplier() {
     @Override

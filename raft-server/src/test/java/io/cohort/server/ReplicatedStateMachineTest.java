@@ -11,6 +11,8 @@ import io.cohort.statemachine.proto.QueryResult;
 import io.cohort.statemachine.proto.Result;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.junit.jupiter.api.AfterAll;
@@ -51,6 +53,18 @@ class ReplicatedStateMachineTest {
     assertEquals(Code.OK, group.getCode());
     assertEquals("A", group.getGroup().getMembers(0).getConsumerId());
     cluster.awaitSameDigest();
+  }
+
+  @Test
+  void callsOnTheNodesPortRunOnItsFewCallThreads() {
+    for (int i = 0; i < 20; i++) {
+      assertEquals(Code.OK, client.write(createTopic("calls-" + i, 1)).getCode());
+    }
+    Map<String, Long> perNode = Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+        .filter(n -> n.startsWith("cohort-calls-"))
+        .collect(Collectors.groupingBy(n -> n.substring(0, n.lastIndexOf('-')), Collectors.counting()));
+    assertFalse(perNode.isEmpty(), "the port's calls ran on gRPC's shared pool, not the node's call threads");
+    perNode.forEach((node, n) -> assertTrue(n <= CallThreads.THREADS, node + " has " + n + " call threads"));
   }
 
   @Test

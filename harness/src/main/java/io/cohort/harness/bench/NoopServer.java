@@ -1,6 +1,7 @@
 package io.cohort.harness.bench;
 
 import com.beust.jcommander.JCommander;
+import io.cohort.server.CallThreads;
 import io.cohort.server.RatisSettings;
 import io.cohort.server.ServerConfig;
 import io.cohort.server.ServerOptions;
@@ -29,7 +30,8 @@ import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
  * (every write is appended, replicated, committed and answered with an empty reply). Takes the same
  * flags as {@code cohort server} and builds its Ratis properties with the same {@link
  * RatisSettings#forServer}, so transport, timeouts, batching and fsync settings are Cohort's, and
- * the same mutual TLS when given certificates (no access interceptor: it has no state to guard).
+ * the same mutual TLS when given certificates (no access interceptor: it has no state to guard) and
+ * the same {@link CallThreads}.
  * Started by the bench as a process: {@code java -cp cohort.jar io.cohort.harness.bench.NoopServer
  * --id n1 --storage DIR --peers ...}.
  */
@@ -94,6 +96,8 @@ public final class NoopServer {
     if (tls != null) {
       GrpcConfigKeys.TLS.setConf(parameters, tls.grpc());
     }
+    CallThreads calls = new CallThreads(config.id().toString()); // the port's calls on Cohort's threads
+    GrpcConfigKeys.Server.setServicesCustomizer(parameters, (builder, types) -> builder.executor(calls.executor()));
     RaftServer server = RaftServer.newBuilder()
         .setServerId(config.id())
         .setGroup(config.group())
@@ -110,6 +114,7 @@ public final class NoopServer {
       } catch (IOException e) {
         System.err.println("noop server: close failed: " + e);
       }
+      calls.close();
       stopped.countDown();
     }, "noop-shutdown"));
     System.err.println("noop server " + config.id() + " started on " + config.self().getAddress());
