@@ -218,8 +218,7 @@ public final class CohortServer implements AutoCloseable {
     GrpcConfigKeys.Server.setServicesCustomizer(p, (builder, types) -> {
       if (types.contains(org.apache.ratis.grpc.server.GrpcServices.Type.CLIENT)) {
         builder.addService(watches.definition());
-        builder.callExecutor(WatchService.CALL_EXECUTORS);
-        builder.executor(callThreads.executor());
+        builder.callExecutor(callThreads.supplier());
       }
       return joinGuard == null ? builder.intercept(access) : builder.intercept(joinGuard).intercept(access);
     });

@@ -19,7 +19,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -29,8 +28,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.thirdparty.io.grpc.Metadata;
-import org.apache.ratis.thirdparty.io.grpc.ServerCall;
-import org.apache.ratis.thirdparty.io.grpc.ServerCallExecutorSupplier;
 import org.apache.ratis.thirdparty.io.grpc.ServerServiceDefinition;
 import org.apache.ratis.thirdparty.io.grpc.Status;
 import org.apache.ratis.thirdparty.io.grpc.stub.ServerCallStreamObserver;
@@ -172,18 +169,11 @@ final class WatchService implements AutoCloseable {
   }
 
   /**
-   * Quiet heartbeats are handled on the transport's thread that read them: an answer takes two
-   * short locks and never waits (what must wait for writes continues on another thread), and on
-   * two cores each hand-off to gRPC's executor cost a thread wake-up per heartbeat. Every other
-   * call (Ratis' services, watches) runs on the port's executor ({@link CallThreads}).
+   * Quiet heartbeats are handled on the transport's thread that read them ({@link CallThreads}): an
+   * answer takes two short locks and never waits (what must wait for writes continues on another
+   * thread), and on two cores each hand-off to another thread cost a wake-up per heartbeat.
    */
-  static final ServerCallExecutorSupplier CALL_EXECUTORS = new ServerCallExecutorSupplier() {
-    @Override
-    public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata metadata) {
-      return call.getMethodDescriptor().getFullMethodName().equals(WatchProtocol.QUIET_HEARTBEATS.getFullMethodName())
-          ? Runnable::run : null;
-    }
-  };
+  static final String QUIET_INLINE = WatchProtocol.QUIET_HEARTBEATS.getFullMethodName();
 
   ServerServiceDefinition definition() {
     return ServerServiceDefinition.builder(WatchProtocol.SERVICE)

@@ -97,7 +97,7 @@ public final class NoopServer {
       GrpcConfigKeys.TLS.setConf(parameters, tls.grpc());
     }
     CallThreads calls = new CallThreads(config.id().toString()); // the port's calls on Cohort's threads
-    GrpcConfigKeys.Server.setServicesCustomizer(parameters, (builder, types) -> builder.executor(calls.executor()));
+    GrpcConfigKeys.Server.setServicesCustomizer(parameters, (builder, types) -> builder.callExecutor(calls.supplier()));
     RaftServer server = RaftServer.newBuilder()
         .setServerId(config.id())
         .setGroup(config.group())
