@@ -194,8 +194,10 @@ public final class CommitBench implements CliCommand {
           results.add(new CommitReport.Pair(p, first, second));
         }
       }
+      CommitReport.Verdicts verdicts = compareNoop ? CommitReport.Verdicts.CONTROL
+          : compareTls || compareMetrics ? CommitReport.Verdicts.NONE : CommitReport.Verdicts.ISSUE_LINES;
       CommitReport report = new CommitReport(out, inFlight, ageList, windowS, ageSpanS,
-          new CommitReport.Labels(a.label(), b.label(), a.key(), b.key()));
+          new CommitReport.Labels(a.label(), b.label(), a.key(), b.key(), verdicts));
       report.print(results);
       out.println();
       out.println(report.summary(results, "payload_bytes=" + payload + " warmup_s="

@@ -19,11 +19,21 @@ final class CommitReport {
   /** Pair {@code index} (from 1): a Cohort phase and the no-op phase after it (null without a baseline). */
   record Pair(int index, Result cohort, Result noop) {}
 
-  /** What the two phases of a pair are: labels for the tables, keys for the summary line. */
-  record Labels(String a, String b, String aKey, String bKey) {
-    static final Labels COHORT_VS_NOOP = new Labels("Cohort", "no-op", "cohort", "noop");
+  /** Which of issue 14's lines the pairs are judged by, if any. */
+  enum Verdicts {
+    /** Other comparisons (TLS, metrics) print their ratios only. */
+    NONE,
+    /** Cohort against the no-op: issue 14's lines. */
+    ISSUE_LINES,
+    /** The no-op against itself: the same lines, each ratio counted either way round. */
+    CONTROL
+  }
+
+  /** What the two phases of a pair are: labels for the tables, keys for the summary line, the lines they are judged by. */
+  record Labels(String a, String b, String aKey, String bKey, Verdicts verdicts) {
+    static final Labels COHORT_VS_NOOP = new Labels("Cohort", "no-op", "cohort", "noop", Verdicts.ISSUE_LINES);
     /** The control: the no-op against itself, so Cohort's ratios can be read against the bench's own spread. */
-    static final Labels NOOP_VS_NOOP = new Labels("no-op A", "no-op B", "noopa", "noopb");
+    static final Labels NOOP_VS_NOOP = new Labels("no-op A", "no-op B", "noopa", "noopb", Verdicts.CONTROL);
   }
 
   private final PrintStream out;
@@ -36,6 +46,7 @@ final class CommitReport {
   private final String bLabel;
   private final String aKey;
   private final String bKey;
+  private final Verdicts verdicts;
 
   CommitReport(PrintStream out, int[] levels, double[] ages, double windowS) {
     this(out, levels, ages, windowS, windowS, Labels.COHORT_VS_NOOP);
@@ -46,6 +57,7 @@ final class CommitReport {
     this.bLabel = labels.b();
     this.aKey = labels.aKey();
     this.bKey = labels.bKey();
+    this.verdicts = labels.verdicts();
     this.out = out;
     this.levels = levels;
     this.ages = ages;
@@ -71,9 +83,8 @@ final class CommitReport {
     }
     printCurves(pairs);
     printAges(pairs);
-    boolean control = aKey.equals(Labels.NOOP_VS_NOOP.aKey());
-    if ((control || bKey.equals(Labels.COHORT_VS_NOOP.bKey())) && pairs.stream().allMatch(p -> p.noop() != null)) {
-      printVerdicts(pairs, control);
+    if (verdicts != Verdicts.NONE && pairs.stream().allMatch(p -> p.noop() != null)) {
+      printVerdicts(pairs, verdicts == Verdicts.CONTROL);
     }
   }
 
