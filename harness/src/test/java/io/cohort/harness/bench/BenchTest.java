@@ -63,7 +63,8 @@ class BenchTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = new Harness(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
         Map.of()).run("bench", "commit", "--pairs", "2", "--load-warmup-s", "1", "--warmup-min-s", "1", "--warmup-max-s", "1",
-        "--window-s", "1", "--ages", "1", "--measure-s", "1", "--in-flight", "4", "--partitions", "4", "--jit-log",
+        "--window-s", "1", "--ages", "1", "--age-span-s", "2", "--measure-s", "1", "--in-flight", "4", "--partitions", "4",
+        "--jit-log",
         "--dir", tmp.resolve("work").toString(), "--server-java-opts", "-XX:+UseSerialGC -Xmx256m -XX:TieredStopAtLevel=1");
     String text = out.toString(StandardCharsets.UTF_8);
     assertEquals(0, code, text + err.toString(StandardCharsets.UTF_8));
@@ -108,7 +109,8 @@ class BenchTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = new Harness(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
         Map.of()).run("bench", "commit", "--compare-noop", "--pairs", "1", "--load-warmup-s", "0", "--warmup-min-s", "1",
-        "--warmup-max-s", "1", "--window-s", "1", "--ages", "1", "--measure-s", "1", "--in-flight", "4", "--partitions", "4",
+        "--warmup-max-s", "1", "--window-s", "1", "--ages", "1", "--age-span-s", "2", "--measure-s", "1", "--in-flight", "4",
+        "--partitions", "4",
         "--dir", tmp.resolve("work").toString(), "--server-java-opts", "-XX:+UseSerialGC -Xmx256m -XX:TieredStopAtLevel=1");
     String text = out.toString(StandardCharsets.UTF_8);
     assertEquals(0, code, text + err.toString(StandardCharsets.UTF_8));
