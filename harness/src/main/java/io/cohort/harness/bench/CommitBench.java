@@ -149,13 +149,14 @@ public final class CommitBench implements CliCommand {
     int pairCount = given ? 1 : pairs;
     boolean baseline = compares > 0 || (!noBaseline && !given);
     boolean secure = !options.insecure; // the product's default: Cohort and the no-op both with mutual TLS
-    CommitReport.Labels control = CommitReport.Labels.NOOP_VS_NOOP;
+    // The two kinds' names and the lines they are judged by (TLS and metrics: ratios only)
+    CommitReport.Labels kinds = compareNoop ? CommitReport.Labels.NOOP_VS_NOOP : CommitReport.Labels.COHORT_VS_NOOP;
     Variant a = compareTls ? TLS_PLAIN : compareMetrics ? METRICS_OFF
-        : compareNoop ? new Variant(control.a(), control.aKey(), ServerProcesses.Kind.NOOP, secure)
-        : new Variant("Cohort", "cohort", ServerProcesses.Kind.COHORT, secure);
+        : new Variant(kinds.a(), kinds.aKey(), compareNoop ? ServerProcesses.Kind.NOOP : ServerProcesses.Kind.COHORT, secure);
     Variant b = compareTls ? TLS_ON : compareMetrics ? METRICS_ON
-        : compareNoop ? new Variant(control.b(), control.bKey(), ServerProcesses.Kind.NOOP, secure)
-        : new Variant("no-op", "noop", ServerProcesses.Kind.NOOP, secure);
+        : new Variant(kinds.b(), kinds.bKey(), ServerProcesses.Kind.NOOP, secure);
+    CommitReport.Labels labels = compareTls || compareMetrics
+        ? new CommitReport.Labels(a.label(), b.label(), a.key(), b.key(), CommitReport.Verdicts.NONE) : kinds;
     out.printf("bench commit: %s; levels %s in flight, %d s measured per level; %d %s; %d cores%n",
         given ? "the cluster at " + options.peers : compareTls ? "Cohort plaintext vs mutual TLS, A B A B, fresh servers per phase"
         : compareMetrics ? "Cohort metrics off vs on (scraped every 5 s), plaintext, A B A B, fresh servers per phase"
@@ -194,10 +195,7 @@ public final class CommitBench implements CliCommand {
           results.add(new CommitReport.Pair(p, first, second));
         }
       }
-      CommitReport.Verdicts verdicts = compareNoop ? CommitReport.Verdicts.CONTROL
-          : compareTls || compareMetrics ? CommitReport.Verdicts.NONE : CommitReport.Verdicts.ISSUE_LINES;
-      CommitReport report = new CommitReport(out, inFlight, ageList, windowS, ageSpanS,
-          new CommitReport.Labels(a.label(), b.label(), a.key(), b.key(), verdicts));
+      CommitReport report = new CommitReport(out, inFlight, ageList, windowS, ageSpanS, labels);
       report.print(results);
       out.println();
       out.println(report.summary(results, "payload_bytes=" + payload + " warmup_s="
