@@ -116,6 +116,14 @@ public final class CommitBench implements CliCommand {
       List.of(), true);
   private static final long SCRAPE_PERIOD_MS = 5_000;
 
+  /** The two sides' names and the lines they are judged by: TLS and metrics comparisons print ratios only. */
+  static CommitReport.Labels labels(boolean compareNoop, boolean compareTls, boolean compareMetrics) {
+    Variant a = compareTls ? TLS_PLAIN : compareMetrics ? METRICS_OFF : null;
+    Variant b = compareTls ? TLS_ON : compareMetrics ? METRICS_ON : null;
+    return a != null ? new CommitReport.Labels(a.label(), b.label(), a.key(), b.key(), CommitReport.Verdicts.NONE)
+        : compareNoop ? CommitReport.Labels.NOOP_VS_NOOP : CommitReport.Labels.COHORT_VS_NOOP;
+  }
+
   private PrintStream out;
   private double[] ageList;
   private CommitPhase phase;
@@ -149,14 +157,11 @@ public final class CommitBench implements CliCommand {
     int pairCount = given ? 1 : pairs;
     boolean baseline = compares > 0 || (!noBaseline && !given);
     boolean secure = !options.insecure; // the product's default: Cohort and the no-op both with mutual TLS
-    // The two kinds' names and the lines they are judged by (TLS and metrics: ratios only)
-    CommitReport.Labels kinds = compareNoop ? CommitReport.Labels.NOOP_VS_NOOP : CommitReport.Labels.COHORT_VS_NOOP;
+    CommitReport.Labels labels = labels(compareNoop, compareTls, compareMetrics);
     Variant a = compareTls ? TLS_PLAIN : compareMetrics ? METRICS_OFF
-        : new Variant(kinds.a(), kinds.aKey(), compareNoop ? ServerProcesses.Kind.NOOP : ServerProcesses.Kind.COHORT, secure);
+        : new Variant(labels.a(), labels.aKey(), compareNoop ? ServerProcesses.Kind.NOOP : ServerProcesses.Kind.COHORT, secure);
     Variant b = compareTls ? TLS_ON : compareMetrics ? METRICS_ON
-        : new Variant(kinds.b(), kinds.bKey(), ServerProcesses.Kind.NOOP, secure);
-    CommitReport.Labels labels = compareTls || compareMetrics
-        ? new CommitReport.Labels(a.label(), b.label(), a.key(), b.key(), CommitReport.Verdicts.NONE) : kinds;
+        : new Variant(labels.b(), labels.bKey(), ServerProcesses.Kind.NOOP, secure);
     out.printf("bench commit: %s; levels %s in flight, %d s measured per level; %d %s; %d cores%n",
         given ? "the cluster at " + options.peers : compareTls ? "Cohort plaintext vs mutual TLS, A B A B, fresh servers per phase"
         : compareMetrics ? "Cohort metrics off vs on (scraped every 5 s), plaintext, A B A B, fresh servers per phase"

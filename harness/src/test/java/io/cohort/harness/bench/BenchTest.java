@@ -46,6 +46,19 @@ class BenchTest {
   }
 
   @Test
+  void onlyCohortAgainstTheNoopAndTheControlAreJudgedByIssue14sLines() {
+    assertEquals(CommitReport.Labels.COHORT_VS_NOOP, CommitBench.labels(false, false, false));
+    assertEquals(CommitReport.Verdicts.ISSUE_LINES, CommitBench.labels(false, false, false).verdicts());
+    assertEquals(CommitReport.Verdicts.CONTROL, CommitBench.labels(true, false, false).verdicts());
+    assertEquals(List.of("plaintext", "TLS", "NONE"), named(CommitBench.labels(false, true, false)));
+    assertEquals(List.of("metrics-off", "metrics-on", "NONE"), named(CommitBench.labels(false, false, true)));
+  }
+
+  private static List<String> named(CommitReport.Labels l) {
+    return List.of(l.a(), l.b(), l.verdicts().name());
+  }
+
+  @Test
   void benchNeedsAWorkloadAndKnownOptions() {
     Harness h = new Harness(new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream()), Map.of());
     assertEquals(2, h.run("bench"));
