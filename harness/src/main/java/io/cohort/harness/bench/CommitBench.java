@@ -116,12 +116,19 @@ public final class CommitBench implements CliCommand {
       List.of(), true);
   private static final long SCRAPE_PERIOD_MS = 5_000;
 
-  /** The two sides' names and the lines they are judged by: TLS and metrics comparisons print ratios only. */
-  static CommitReport.Labels labels(boolean compareNoop, boolean compareTls, boolean compareMetrics) {
-    Variant a = compareTls ? TLS_PLAIN : compareMetrics ? METRICS_OFF : null;
-    Variant b = compareTls ? TLS_ON : compareMetrics ? METRICS_ON : null;
-    return a != null ? new CommitReport.Labels(a.label(), b.label(), a.key(), b.key(), CommitReport.Verdicts.NONE)
-        : compareNoop ? CommitReport.Labels.NOOP_VS_NOOP : CommitReport.Labels.COHORT_VS_NOOP;
+  /** The two sides of a pair and how the report names and judges them. */
+  record Sides(Variant a, Variant b, CommitReport.Labels labels) {}
+
+  /** Cohort against the no-op, the no-op against itself, or a TLS or metrics comparison (ratios only). */
+  static Sides sides(boolean compareNoop, boolean compareTls, boolean compareMetrics, boolean secure) {
+    if (compareTls || compareMetrics) {
+      Variant a = compareTls ? TLS_PLAIN : METRICS_OFF;
+      Variant b = compareTls ? TLS_ON : METRICS_ON;
+      return new Sides(a, b, new CommitReport.Labels(a.label(), b.label(), a.key(), b.key(), CommitReport.Verdicts.NONE));
+    }
+    CommitReport.Labels l = compareNoop ? CommitReport.Labels.NOOP_VS_NOOP : CommitReport.Labels.COHORT_VS_NOOP;
+    return new Sides(new Variant(l.a(), l.aKey(), compareNoop ? ServerProcesses.Kind.NOOP : ServerProcesses.Kind.COHORT, secure),
+        new Variant(l.b(), l.bKey(), ServerProcesses.Kind.NOOP, secure), l);
   }
 
   private PrintStream out;
@@ -157,11 +164,9 @@ public final class CommitBench implements CliCommand {
     int pairCount = given ? 1 : pairs;
     boolean baseline = compares > 0 || (!noBaseline && !given);
     boolean secure = !options.insecure; // the product's default: Cohort and the no-op both with mutual TLS
-    CommitReport.Labels labels = labels(compareNoop, compareTls, compareMetrics);
-    Variant a = compareTls ? TLS_PLAIN : compareMetrics ? METRICS_OFF
-        : new Variant(labels.a(), labels.aKey(), compareNoop ? ServerProcesses.Kind.NOOP : ServerProcesses.Kind.COHORT, secure);
-    Variant b = compareTls ? TLS_ON : compareMetrics ? METRICS_ON
-        : new Variant(labels.b(), labels.bKey(), ServerProcesses.Kind.NOOP, secure);
+    Sides sides = sides(compareNoop, compareTls, compareMetrics, secure);
+    Variant a = sides.a();
+    Variant b = sides.b();
     out.printf("bench commit: %s; levels %s in flight, %d s measured per level; %d %s; %d cores%n",
         given ? "the cluster at " + options.peers : compareTls ? "Cohort plaintext vs mutual TLS, A B A B, fresh servers per phase"
         : compareMetrics ? "Cohort metrics off vs on (scraped every 5 s), plaintext, A B A B, fresh servers per phase"
@@ -200,7 +205,7 @@ public final class CommitBench implements CliCommand {
           results.add(new CommitReport.Pair(p, first, second));
         }
       }
-      CommitReport report = new CommitReport(out, inFlight, ageList, windowS, ageSpanS, labels);
+      CommitReport report = new CommitReport(out, inFlight, ageList, windowS, ageSpanS, sides.labels());
       report.print(results);
       out.println();
       out.println(report.summary(results, "payload_bytes=" + payload + " warmup_s="

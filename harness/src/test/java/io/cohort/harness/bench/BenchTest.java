@@ -47,11 +47,11 @@ class BenchTest {
 
   @Test
   void onlyCohortAgainstTheNoopAndTheControlAreJudgedByIssue14sLines() {
-    assertEquals(CommitReport.Labels.COHORT_VS_NOOP, CommitBench.labels(false, false, false));
-    assertEquals(CommitReport.Verdicts.ISSUE_LINES, CommitBench.labels(false, false, false).verdicts());
-    assertEquals(CommitReport.Verdicts.CONTROL, CommitBench.labels(true, false, false).verdicts());
-    assertEquals(List.of("plaintext", "TLS", "NONE"), named(CommitBench.labels(false, true, false)));
-    assertEquals(List.of("metrics-off", "metrics-on", "NONE"), named(CommitBench.labels(false, false, true)));
+    assertEquals(CommitReport.Labels.COHORT_VS_NOOP, CommitBench.sides(false, false, false, true).labels());
+    assertEquals(CommitReport.Verdicts.ISSUE_LINES, CommitBench.sides(false, false, false, true).labels().verdicts());
+    assertEquals(CommitReport.Verdicts.CONTROL, CommitBench.sides(true, false, false, true).labels().verdicts());
+    assertEquals(List.of("plaintext", "TLS", "NONE"), named(CommitBench.sides(false, true, false, true).labels()));
+    assertEquals(List.of("metrics-off", "metrics-on", "NONE"), named(CommitBench.sides(false, false, true, true).labels()));
   }
 
   private static List<String> named(CommitReport.Labels l) {
