@@ -14,12 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The bench's arithmetic, and one tiny `cohort bench commit` run (Cohort and no-op server processes). */
-@Tag("alone") // starts six clusters of server processes: after the other classes, one at a time
 class BenchTest {
   @TempDir
   Path tmp;
