@@ -17,24 +17,18 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/**
- * scripts/cluster.sh start, status, stop with the packaged CLI jar: three live nodes, a leader, nothing
- * left. In the harness module because the build packages tools/target/cohort.jar before it (the jar
- * is what an operator runs), so it runs with the other classes rather than after them.
- */
-class ClusterScriptTest {
+/** scripts/cluster.sh start, status, stop with the packaged CLI jar: three live nodes, a leader, nothing left. */
+class ClusterScriptIT {
   @TempDir Path dir;
 
   record Run(int code, String out, String err) {}
 
   private Run script(String... args) throws Exception {
     Path root = Path.of("").toAbsolutePath().getParent();
-    Path jar = root.resolve("tools/target/cohort.jar");
-    assertTrue(Files.isRegularFile(jar), "no " + jar + ": package the CLI first (mvn -B package -pl tools -am -DskipTests)");
     List<String> cmd = new ArrayList<>(List.of("bash", root.resolve("scripts/cluster.sh").toString()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile());
-    pb.environment().put("COHORT_JAR", jar.toString());
+    pb.environment().put("COHORT_JAR", root.resolve("tools/target/cohort.jar").toString());
     pb.environment().put("COHORT_SERVER_JAVA_OPTS", "-XX:+UseG1GC -Xmx256m");
     Path out = dir.resolve("out.txt");
     Path err = dir.resolve("err.txt");
