@@ -82,44 +82,45 @@ class SnapshotSaveRestoreTest {
     log = new FileLog(tmp.resolve("log"));
     backup = tmp.resolve("backup.snapshot");
     List<AutoCloseable> consumers = new ArrayList<>();
-    try (MiniCluster a = MiniCluster.start(3, tmp.resolve("a"))) {
-      try {
-        String first = a.leaderId();
-        // Every node holds the first leader's entries before it goes: Ratis counts no vote from a node
-        // whose log is empty once entries are committed (RATIS-1995), so with the third node still empty
-        // the two left never elect (CI at caf8bd5).
-        a.awaitSameDigest();
-        a.kill(first);
-        a.leaderId();
-        a.restart(first);
-        certs = a.certs();
-        Cli cli = new Cli(Cli.env(a));
-        cli.ok("topic", "create", TOPIC, "--partitions", Integer.toString(PARTITIONS));
-        cli.ok("group", "create", GROUP, "--topic", TOPIC, "--session-timeout-ms", "2000",
-            "--heartbeat-interval-ms", "500");
-        cli.ok("group", "create", "audit", "--topic", TOPIC, "--order");
-        cli.ok("checkpoint", "reset", "audit", "--topic", TOPIC, "--partitions", "1,2", "--to-cursor", "7",
-            "--execute");
-        for (int p = 0; p < PARTITIONS; p++) {
-          log.append(TOPIC, p, BEFORE, System.currentTimeMillis());
-        }
-        consumers.addAll(startConsumer(a.peers(), "c1"));
-        consumers.addAll(startConsumer(a.peers(), "c2"));
-        await().atMost(PATIENCE).until(() -> cursors(cli).equals(expected(BEFORE)));
-
-        saved = cli.ok("snapshot", "save", backup.toString(), "--json").json();
-        assertTrue(saved.get("term").asLong() > 1, "a leader change happened first: " + saved);
-        assertEquals(Files.size(backup), saved.get("bytes").asLong());
-        assertFalse(Files.exists(tmp.resolve("backup.snapshot.part")), "no partial copy left");
-        cli.failsWith(1, "already exists: not overwritten", "snapshot", "save", backup.toString());
-        cli.failsWith(1, "no directory", "snapshot", "save", tmp.resolve("missing/dir/x").toString());
-        chunkQueriesAreChecked(a);
-      } finally {
-        // while the cluster still runs, so they leave at once rather than time out against it
-        for (int i = consumers.size() - 1; i >= 0; i--) {
-          consumers.get(i).close();
-        }
+    // Resources close in reverse: the consumers leave while their cluster still runs, not time out against it
+    try (MiniCluster a = MiniCluster.start(3, tmp.resolve("a"));
+        AutoCloseable stopConsumers = () -> closeInReverse(consumers)) {
+      String first = a.leaderId();
+      // Every node holds the first leader's entries before it goes: Ratis counts no vote from a node
+      // whose log is empty once entries are committed (RATIS-1995), so with the third node still empty
+      // the two left never elect (CI at caf8bd5).
+      a.awaitSameDigest();
+      a.kill(first);
+      a.leaderId();
+      a.restart(first);
+      certs = a.certs();
+      Cli cli = new Cli(Cli.env(a));
+      cli.ok("topic", "create", TOPIC, "--partitions", Integer.toString(PARTITIONS));
+      cli.ok("group", "create", GROUP, "--topic", TOPIC, "--session-timeout-ms", "2000",
+          "--heartbeat-interval-ms", "500");
+      cli.ok("group", "create", "audit", "--topic", TOPIC, "--order");
+      cli.ok("checkpoint", "reset", "audit", "--topic", TOPIC, "--partitions", "1,2", "--to-cursor", "7",
+          "--execute");
+      for (int p = 0; p < PARTITIONS; p++) {
+        log.append(TOPIC, p, BEFORE, System.currentTimeMillis());
       }
+      consumers.addAll(startConsumer(a.peers(), "c1"));
+      consumers.addAll(startConsumer(a.peers(), "c2"));
+      await().atMost(PATIENCE).until(() -> cursors(cli).equals(expected(BEFORE)));
+
+      saved = cli.ok("snapshot", "save", backup.toString(), "--json").json();
+      assertTrue(saved.get("term").asLong() > 1, "a leader change happened first: " + saved);
+      assertEquals(Files.size(backup), saved.get("bytes").asLong());
+      assertFalse(Files.exists(tmp.resolve("backup.snapshot.part")), "no partial copy left");
+      cli.failsWith(1, "already exists: not overwritten", "snapshot", "save", backup.toString());
+      cli.failsWith(1, "no directory", "snapshot", "save", tmp.resolve("missing/dir/x").toString());
+      chunkQueriesAreChecked(a);
+    }
+  }
+
+  private static void closeInReverse(List<AutoCloseable> resources) throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
     }
   }
 
@@ -156,9 +157,7 @@ class SnapshotSaveRestoreTest {
 
   @AfterEach
   void stopEverything() throws Exception {
-    for (int i = running.size() - 1; i >= 0; i--) {
-      running.get(i).close();
-    }
+    closeInReverse(running);
     MiniCluster.closeTogether(nodes.values().stream().map(n -> (Runnable) n::close).toList());
   }
 
