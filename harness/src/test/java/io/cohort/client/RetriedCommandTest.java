@@ -51,8 +51,11 @@ class RetriedCommandTest {
           peers.append(',').append(id).append('=').append(fx.cluster.address(id));
         }
       }
+      // One attempt outlasts every wait before the cut (60 + 90 + 90 s), so the only retry is the one the
+      // cut forces. With 3 s, on a loaded machine the first attempt timed out while the test waited, and
+      // its retry, on a new connection, was answered before the cut (CI, 2026-12-05).
       CohortClient client = CohortClient.connect(CohortClientConfig.builder(peers.toString()).insecure()
-          .attemptTimeout(Duration.ofSeconds(3)).callTimeout(Duration.ofSeconds(60)).build());
+          .attemptTimeout(Duration.ofMinutes(5)).callTimeout(Duration.ofMinutes(6)).build());
       try {
         client.blocking().createTopic("warm-up", 1); // the connection to the leader is up
         proxy.arm();
